@@ -1,0 +1,228 @@
+package appliance
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+	_ "time/tzdata" // boxes may have no zoneinfo
+
+	"github.com/BurntSushi/toml"
+)
+
+// ConfigFile is the name of the configuration file in the data folder.
+const ConfigFile = "gridbox.toml"
+
+// Config is the node's configuration: one file in the data folder; every
+// value has a default (DefaultConfig). docs/config.md documents each.
+type Config struct {
+	Node      Node            `toml:"node"`
+	HTTP      HTTPConfig      `toml:"http"`
+	TimeZone  string          `toml:"time_zone"`
+	DutyPhone string          `toml:"duty_phone"` // 值班电话 shown on the kiosk and cards
+	DutyRoom  string          `toml:"duty_room"`  // where the duty room is
+	Services  []ServiceItem   `toml:"services"`
+	Cases     CasesConfig     `toml:"cases"`
+	Archive   ArchiveConfig   `toml:"archive"`
+	Calendar  CalendarConfig  `toml:"calendar"`
+	Print     PrintConfig     `toml:"print"`
+	Replicate ReplicateConfig `toml:"replicate"`
+}
+
+// HTTPConfig configures the web server.
+type HTTPConfig struct {
+	Listen      string   `toml:"listen"`
+	KioskIdle   Duration `toml:"kiosk_idle"`   // a staff session on the kiosk ends after this
+	SessionIdle Duration `toml:"session_idle"` // other staff sessions
+	KioskAddrs  []string `toml:"kiosk_addrs"`  // clients that are the kiosk screen
+	LockAfter   int      `toml:"lock_after"`   // failed logins before the account locks
+	LockFor     Duration `toml:"lock_for"`
+}
+
+// ServiceItem is one service the village offers (服务事项).
+type ServiceItem struct {
+	Name      string   `toml:"name"`
+	Procedure string   `toml:"procedure"`
+	Materials []string `toml:"materials"`
+	Where     string   `toml:"where"`
+	Kinds     []string `toml:"kinds"` // 上门服务 / 代办服务 / 预约服务
+}
+
+// Category is a case category.
+type Category struct {
+	Key  string `toml:"key"`
+	Name string `toml:"name"`
+	Icon string `toml:"icon"` // name of the picture on the kiosk button
+	Note string `toml:"note"`
+}
+
+// CasesConfig configures case handling.
+type CasesConfig struct {
+	Categories []Category `toml:"categories"`
+}
+
+// ArchiveConfig configures the household archive.
+type ArchiveConfig struct {
+	KeyPersonCategories []string `toml:"key_person_categories"`
+}
+
+// CalendarConfig is the official calendar for working days.
+type CalendarConfig struct {
+	Holidays []string `toml:"holidays"` // YYYY-MM-DD days off
+	Workdays []string `toml:"workdays"` // YYYY-MM-DD weekend days that are worked (调休)
+}
+
+// PrintConfig configures printing.
+type PrintConfig struct {
+	Printer string `toml:"printer"` // CUPS queue; empty: download PDFs instead
+}
+
+// ReplicateConfig configures replication.
+type ReplicateConfig struct {
+	Bind string `toml:"bind"` // memberlist address, e.g. 0.0.0.0:7946
+}
+
+// Duration is a time.Duration written as "3m" in the file.
+type Duration struct{ time.Duration }
+
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	d.Duration = v
+	return nil
+}
+
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.Duration.String()), nil }
+
+// DefaultConfig returns the configuration used for every value not in the file.
+func DefaultConfig() Config {
+	return Config{
+		HTTP: HTTPConfig{
+			Listen:      ":8080",
+			KioskIdle:   Duration{3 * time.Minute},
+			SessionIdle: Duration{8 * time.Hour},
+			KioskAddrs:  []string{"127.0.0.1", "::1"},
+			LockAfter:   5,
+			LockFor:     Duration{15 * time.Minute},
+		},
+		TimeZone: "Asia/Shanghai",
+		DutyRoom: "村委会一楼值班室",
+		Services: []ServiceItem{
+			{Name: "低保申请", Procedure: "本人或家属到值班室提出申请，填写申请表，村里入户核查、公示后报乡镇审核。", Materials: []string{"户口簿", "身份证", "家庭收入情况说明"}, Where: "村值班室", Kinds: []string{"代办服务"}},
+			{Name: "医保参保缴费", Procedure: "每年9月至12月集中缴费，可到值班室由网格员代办。", Materials: []string{"身份证或户口簿"}, Where: "村值班室", Kinds: []string{"代办服务"}},
+			{Name: "出具证明", Procedure: "到值班室说明用途，村里核实后出具并盖章。", Materials: []string{"身份证"}, Where: "村值班室", Kinds: []string{"预约服务"}},
+			{Name: "残疾人证办理", Procedure: "网格员协助预约县医院评残，材料由村里代为报送。", Materials: []string{"身份证", "户口簿", "两寸照片"}, Where: "村值班室", Kinds: []string{"代办服务", "预约服务"}},
+			{Name: "老年人上门服务", Procedure: "80岁以上老人、行动不便的群众可电话预约，网格员上门办理。", Materials: nil, Where: "上门", Kinds: []string{"上门服务"}},
+		},
+		Cases: CasesConfig{Categories: []Category{
+			{Key: "illegal_production", Name: "非法生产", Icon: "factory"},
+			{Key: "illegal_business", Name: "非法经营", Icon: "shop"},
+			{Key: "illegal_construction", Name: "非法建设", Icon: "house"},
+			{Key: "work_safety", Name: "安全生产", Icon: "helmet"},
+			{Key: "petition", Name: "信访稳定", Icon: "letter"},
+			{Key: "grassroots", Name: "基层组织建设", Icon: "flag"},
+			{Key: "public_opinion", Name: "社情民意", Icon: "people"},
+			{Key: "public_affairs", Name: "公共事务", Icon: "tree", Note: "林木病虫害、畜禽疫情、道路、用水等"},
+			{Key: "livelihood", Name: "民生服务", Icon: "heart"},
+		}},
+		Archive: ArchiveConfig{KeyPersonCategories: []string{
+			"精神障碍患者", "刑满释放人员", "社区矫正人员", "吸毒人员", "重点信访人员",
+			"留守儿童", "留守老人", "空巢老人", "残疾人", "特困供养人员",
+		}},
+	}
+}
+
+// LoadConfig reads the file at path over the defaults and validates it.
+func LoadConfig(path string) (Config, error) {
+	cfg := DefaultConfig()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, fmt.Errorf("read config: %w", err)
+	}
+	md, err := toml.Decode(string(data), &cfg)
+	if err != nil {
+		return cfg, fmt.Errorf("config %s: %w", path, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		return cfg, fmt.Errorf("config %s: unknown setting %q", path, und[0].String())
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	if err := c.Node.Validate(); err != nil {
+		return err
+	}
+	if _, err := time.LoadLocation(c.TimeZone); err != nil {
+		return FieldError("time_zone", "未知时区 %q", c.TimeZone)
+	}
+	if err := ValidatePhone("duty_phone", c.DutyPhone, false); err != nil {
+		return err
+	}
+	if c.HTTP.KioskIdle.Duration <= 0 || c.HTTP.SessionIdle.Duration <= 0 {
+		return errors.New("http.kiosk_idle and http.session_idle must be positive")
+	}
+	seen := map[string]bool{}
+	for _, cat := range c.Cases.Categories {
+		if !idRE.MatchString(cat.Key) || cat.Name == "" || seen[cat.Key] {
+			return fmt.Errorf("cases.categories: bad or repeated key %q", cat.Key)
+		}
+		seen[cat.Key] = true
+	}
+	for _, d := range append(append([]string(nil), c.Calendar.Holidays...), c.Calendar.Workdays...) {
+		if _, err := time.Parse("2006-01-02", d); err != nil {
+			return fmt.Errorf("calendar: bad date %q", d)
+		}
+	}
+	return nil
+}
+
+// Location returns the display time zone.
+func (c *Config) Location() *time.Location {
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return time.FixedZone("CST", 8*3600)
+	}
+	return loc
+}
+
+// Category returns the category with key k.
+func (c *Config) Category(k string) (Category, bool) {
+	for _, cat := range c.Cases.Categories {
+		if cat.Key == k {
+			return cat, true
+		}
+	}
+	return Category{}, false
+}
+
+// WriteConfig writes cfg as a new file at path, with a header pointing at
+// the documentation; it refuses to overwrite.
+func WriteConfig(path string, cfg Config) error {
+	var buf bytes.Buffer
+	buf.WriteString("# gridbox configuration. Every setting and its default: docs/config.md.\n")
+	buf.WriteString("# Settings left out take their defaults.\n\n")
+	if err := toml.NewEncoder(&buf).Encode(cfg); err != nil {
+		return fmt.Errorf("encode config: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	if err != nil {
+		return fmt.Errorf("write config: %w", err)
+	}
+	if _, err := f.Write(buf.Bytes()); err != nil {
+		f.Close()
+		return fmt.Errorf("write config: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

@@ -1,0 +1,65 @@
+package appliance
+
+import "time"
+
+// DutyShift is one day's duty in the village duty room (值班).
+type DutyShift struct {
+	Date    string `json:"date"`  // YYYY-MM-DD in the node's time zone
+	Shift   string `json:"shift"` // 全天 / 白班 / 夜班
+	StaffID string `json:"staff_id"`
+	Name    string `json:"name"`
+	Phone   string `json:"phone"`
+	Lead    string `json:"lead,omitempty"` // 带班领导
+	Removed bool   `json:"removed,omitempty"`
+}
+
+// Shifts are the kinds of duty shift.
+var Shifts = []string{"全天", "白班", "夜班"}
+
+func (d *DutyShift) Validate() error {
+	if _, err := time.Parse("2006-01-02", d.Date); err != nil {
+		return FieldError("date", "值班日期格式应为 年-月-日，如 2026-11-28")
+	}
+	if !contains(Shifts, d.Shift) {
+		return FieldError("shift", "班次应为 全天、白班 或 夜班")
+	}
+	if !idRE.MatchString(d.StaffID) {
+		return FieldError("staff_id", "请选择值班人员")
+	}
+	if err := requireText("name", "值班人员姓名", d.Name, 30); err != nil {
+		return err
+	}
+	if err := ValidatePhone("phone", d.Phone, true); err != nil {
+		return err
+	}
+	return optionalText("lead", "带班领导", d.Lead, 30)
+}
+
+// Key of a shift in the roster: one person per date and shift.
+func (d *DutyShift) Key() string { return d.Date + "/" + d.Shift + "/" + d.StaffID }
+
+// Notice is a public notice (通知公告) shown on the kiosk and notice board.
+type Notice struct {
+	ID        string `json:"id"`
+	Title     string `json:"title"`
+	Body      string `json:"body"`
+	Published string `json:"published"` // YYYY-MM-DD
+	Pinned    bool   `json:"pinned,omitempty"`
+	Withdrawn bool   `json:"withdrawn,omitempty"`
+}
+
+func (n *Notice) Validate() error {
+	if !idRE.MatchString(n.ID) {
+		return FieldError("id", "公告编号格式错误")
+	}
+	if err := requireText("title", "标题", n.Title, 60); err != nil {
+		return err
+	}
+	if err := requireText("body", "正文", n.Body, 5000); err != nil {
+		return err
+	}
+	if _, err := time.Parse("2006-01-02", n.Published); err != nil {
+		return FieldError("published", "发布日期格式应为 年-月-日")
+	}
+	return nil
+}
