@@ -4,6 +4,7 @@ import "time"
 
 // DutyShift is one day's duty in the village duty room (值班).
 type DutyShift struct {
+	Grid    string `json:"grid"`  // village (or town) whose duty room this is
 	Date    string `json:"date"`  // YYYY-MM-DD in the node's time zone
 	Shift   string `json:"shift"` // 全天 / 白班 / 夜班
 	StaffID string `json:"staff_id"`
@@ -17,6 +18,9 @@ type DutyShift struct {
 var Shifts = []string{"全天", "白班", "夜班"}
 
 func (d *DutyShift) Validate() error {
+	if d.Grid == "" {
+		return FieldError("grid", "请选择值班所属网格")
+	}
 	if _, err := time.Parse("2006-01-02", d.Date); err != nil {
 		return FieldError("date", "值班日期格式应为 年-月-日，如 2026-11-28")
 	}
@@ -36,10 +40,11 @@ func (d *DutyShift) Validate() error {
 }
 
 // Key of a shift in the roster: one person per date and shift.
-func (d *DutyShift) Key() string { return d.Date + "/" + d.Shift + "/" + d.StaffID }
+func (d *DutyShift) Key() string { return d.Grid + "/" + d.Date + "/" + d.Shift + "/" + d.StaffID }
 
 // Notice is a public notice (通知公告) shown on the kiosk and notice board.
 type Notice struct {
+	Grid      string `json:"grid"` // issuing grid: a village, or the town for all its villages
 	ID        string `json:"id"`
 	Title     string `json:"title"`
 	Body      string `json:"body"`

@@ -84,10 +84,10 @@ func ValidateDivisionCode(code, role string) error {
 
 // Grid is one cell of the grid tree.
 type Grid struct {
-	Code   string `json:"code"`   // division code; groups: village code + "-" + two digits
-	Level  int    `json:"level"`  // LevelTown, LevelVillage, LevelGroup
-	Name   string `json:"name"`   // e.g. 第三村民组
-	Parent string `json:"parent"` // code of the parent grid, "" for the top
+	Code   string `json:"code"`           // division code; groups: village code + "-" + two digits
+	Level  int    `json:"level"`          // LevelTown, LevelVillage, LevelGroup
+	Name   string `json:"name"`           // e.g. 第三村民组
+	Parent string `json:"parent"`         // code of the parent grid, "" for the top
 	Kind   string `json:"kind,omitempty"` // groups: 村组 / 楼院 / 街区 / 单位
 	Note   string `json:"note,omitempty"`
 }

@@ -32,7 +32,7 @@ type StaffMember struct {
 	Name    string `json:"name"`
 	Phone   string `json:"phone"`
 	Duty    string `json:"duty"`
-	Grid    string `json:"grid"` // code of the grid they serve
+	Grid    string `json:"grid"`            // code of the grid they serve
 	Title   string `json:"title,omitempty"` // e.g. 村党支部书记
 	UserID  string `json:"user_id,omitempty"`
 	Retired bool   `json:"retired,omitempty"`
