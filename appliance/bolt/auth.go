@@ -403,3 +403,48 @@ func (tx *Tx) deleteSessionsOf(userID string) error {
 	}
 	return nil
 }
+
+// CreateAPIToken makes a new API token for scripts acting as the user; only
+// its hash is kept. It replaces the user's previous token.
+func (s *Store) CreateAPIToken(userID string) (string, error) {
+	token := "gbt_" + randomToken()
+	err := s.Update(func(tx *Tx) error {
+		if _, err := tx.User(userID); err != nil {
+			return err
+		}
+		b := tx.Bucket(string(bucketLocal))
+		prefix := []byte("apitoken/")
+		c := b.Cursor()
+		var dead [][]byte
+		for k, v := c.Seek(prefix); k != nil && strings.HasPrefix(string(k), string(prefix)); k, v = c.Next() {
+			if string(v) == userID {
+				dead = append(dead, append([]byte(nil), k...))
+			}
+		}
+		for _, k := range dead {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		return b.Put([]byte("apitoken/"+sessionKey(token)), []byte(userID))
+	})
+	return token, err
+}
+
+// APITokenUser returns the user an API token belongs to.
+func (s *Store) APITokenUser(token string) (appliance.User, error) {
+	var u appliance.User
+	err := s.Read(func(tx *Tx) error {
+		id := tx.Bucket(string(bucketLocal)).Get([]byte("apitoken/" + sessionKey(token)))
+		if id == nil {
+			return appliance.Errorf(appliance.EUNAUTHORIZED, "API 令牌无效")
+		}
+		var err error
+		u, err = tx.User(string(id))
+		return err
+	})
+	if err == nil && u.Disabled {
+		err = appliance.Errorf(appliance.EUNAUTHORIZED, "账号已停用")
+	}
+	return u, err
+}

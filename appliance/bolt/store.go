@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -104,6 +105,15 @@ func (s *Store) init() error {
 		}
 		meta := tx.Bucket(bucketMeta)
 		reindex = meta.Get(metaReindexing) != nil
+		if meta.Get(metaSecret) == nil {
+			secret := make([]byte, 32)
+			if _, err := rand.Read(secret); err != nil {
+				return err
+			}
+			if err := meta.Put(metaSecret, secret); err != nil {
+				return err
+			}
+		}
 		// The clock never goes back behind what this file has seen.
 		return tx.Bucket(bucketHeads).ForEach(func(k, v []byte) error {
 			s.clock.Observe(decodeHead(v).Time)
@@ -118,6 +128,17 @@ func (s *Store) init() error {
 		return s.Reindex(context.Background())
 	}
 	return nil
+}
+
+// Secret returns the node's local secret (never replicated), for signing
+// tokens such as those in QR codes.
+func (s *Store) Secret() []byte {
+	var out []byte
+	s.db.View(func(tx *bbolt.Tx) error {
+		out = append(out, tx.Bucket(bucketMeta).Get(metaSecret)...)
+		return nil
+	})
+	return out
 }
 
 // Close closes the file.

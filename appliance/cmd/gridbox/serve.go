@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"gridbox/appliance"
+	"gridbox/appliance/bolt"
+	"gridbox/ui"
+)
+
+// Main is a running node; end-to-end tests start the real program with it.
+type Main struct {
+	Data   string
+	Listen string // overrides the configuration when set
+	Log    *slog.Logger
+	Out    io.Writer // where start-up lines for people go
+
+	Config appliance.Config
+	Store  *bolt.Store
+	Server *ui.Server
+	Addr   net.Addr // where HTTP listens, once Run returned
+
+	cancel  context.CancelFunc
+	done    chan error
+	closers []func()
+}
+
+// Run opens the node and starts serving; it returns once the node listens.
+func (m *Main) Run(ctx context.Context) error {
+	if m.Log == nil {
+		m.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	if m.Out == nil {
+		m.Out = io.Discard
+	}
+	start := time.Now()
+	s, cfg, err := bolt.OpenDataDir(m.Data, nil)
+	if err != nil {
+		return err
+	}
+	m.Store, m.Config = s, cfg
+	m.closers = append(m.closers, func() { s.Close() })
+	if m.Listen != "" {
+		m.Config.HTTP.Listen = m.Listen
+	}
+	if m.Server, err = ui.NewServer(m.Config, s, m.Log); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", m.Config.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.HTTP.Listen, err)
+	}
+	m.Addr = ln.Addr()
+	closeSock, err := serveAdminSocket(ctx, m.Data, s)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	m.closers = append(m.closers, closeSock)
+	sctx, cancel := context.WithCancel(ctx)
+	m.cancel = cancel
+	m.done = make(chan error, 1)
+	go func() { m.done <- m.Server.Serve(sctx, ln) }()
+	m.Log.Info("serving", "role", m.Config.Node.Role, "code", m.Config.Node.Code, "addr", m.Addr.String(), "startup_ms", time.Since(start).Milliseconds())
+	return nil
+}
+
+// Wait blocks until the server stops.
+func (m *Main) Wait() error { return <-m.done }
+
+// Close stops serving and closes the store.
+func (m *Main) Close() error {
+	var err error
+	if m.cancel != nil {
+		m.cancel()
+		err = <-m.done
+	}
+	for i := len(m.closers) - 1; i >= 0; i-- {
+		m.closers[i]()
+	}
+	return err
+}
+
+// URL returns the address people open in a browser.
+func (m *Main) URL() string {
+	addr := m.Addr.String()
+	if host, port, err := net.SplitHostPort(addr); err == nil && (host == "::" || host == "0.0.0.0" || host == "") {
+		addr = "localhost:" + port
+	}
+	return "http://" + addr + "/"
+}
+
+func runServe(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlags("serve", "--data DIR [--listen ADDR]")
+	data := fs.String("data", "", "data folder of the node")
+	listen := fs.String("listen", "", "HTTP address, e.g. :8080 (default from the configuration)")
+	if err := parse(fs, args, "data"); err != nil {
+		return err
+	}
+	m := &Main{Data: *data, Listen: *listen, Out: stdout}
+	if err := m.Run(ctx); err != nil {
+		m.Close()
+		return err
+	}
+	fmt.Fprintf(stdout, "gridbox %s %s (%s) is serving at %s\n", m.Config.Node.Role, m.Config.Node.Name, m.Config.Node.Code, m.URL())
+	if accounts, err := m.Store.DemoAccounts(); err == nil && len(accounts) > 0 {
+		fmt.Fprintln(stdout, "demo accounts (demo data only):")
+		for _, a := range accounts {
+			fmt.Fprintf(stdout, "  %-10s %-14s password %s\n", a.Username, a.RoleLabel, a.Password)
+		}
+		fmt.Fprintf(stdout, "staff login: %slogin\n", m.URL())
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-m.done:
+		m.done <- err
+	}
+	err := m.Close()
+	if err != nil && !errors.Is(err, context.Canceled) && !strings.Contains(err.Error(), "closed") {
+		return err
+	}
+	return nil
+}

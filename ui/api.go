@@ -1,0 +1,186 @@
+package ui
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"gridbox/appliance"
+)
+
+// page is the shape of every list answer: items and the cursor of the next page.
+type page[T any] struct {
+	Items []T    `json:"items"`
+	Next  string `json:"next,omitempty"`
+}
+
+// paginate cuts a sorted list by ?limit=&after= (after is the key of the
+// last item of the previous page).
+func paginate[T any](c *fiber.Ctx, items []T, key func(T) string) (page[T], error) {
+	limit := 100
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return page[T]{}, appliance.FieldError("limit", "limit 应为 1 到 1000 之间的整数")
+		}
+		limit = n
+	}
+	start := 0
+	if after := c.Query("after"); after != "" {
+		start = len(items)
+		for i, it := range items {
+			if key(it) > after {
+				start = i
+				break
+			}
+		}
+	}
+	items = items[start:]
+	p := page[T]{Items: items}
+	if len(items) > limit {
+		p.Items = items[:limit]
+		p.Next = key(items[limit-1])
+	}
+	if p.Items == nil {
+		p.Items = []T{}
+	}
+	return p, nil
+}
+
+// bindJSON decodes a JSON request body strictly.
+func bindJSON(c *fiber.Ctx, v any) error {
+	dec := json.NewDecoder(strings.NewReader(string(c.Body())))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return appliance.Errorf(appliance.EINVALID, "请求内容不是有效的 JSON：%v", err)
+	}
+	return nil
+}
+
+func (s *Server) apiNode(c *fiber.Ctx) error {
+	n := s.Config.Node
+	return c.JSON(fiber.Map{"role": n.Role, "code": n.Code, "name": n.Name, "feed": s.Store.Feed().String(), "duty_phone": s.Config.DutyPhone})
+}
+
+func (s *Server) apiMe(c *fiber.Ctx) error { return c.JSON(currentUser(c)) }
+
+func (s *Server) apiGrids(c *fiber.Ctx) error {
+	var f appliance.GridFilter
+	if p := c.Query("parent"); p != "" {
+		f.Parent = &p
+	}
+	if l := c.Query("level"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil {
+			return appliance.FieldError("level", "网格级别应为 1、2 或 3")
+		}
+		f.Level = &n
+	}
+	grids, err := s.Store.FindGrids(f)
+	if err != nil {
+		return err
+	}
+	p, err := paginate(c, grids, func(g appliance.Grid) string { return g.Code })
+	if err != nil {
+		return err
+	}
+	return c.JSON(p)
+}
+
+func (s *Server) apiStaff(c *fiber.Ctx) error {
+	var f appliance.StaffFilter
+	if g := c.Query("grid"); g != "" {
+		f.Grid = &g
+	}
+	if d := c.Query("duty"); d != "" {
+		f.Duty = &d
+	}
+	staff, err := s.Store.FindStaff(f)
+	if err != nil {
+		return err
+	}
+	p, err := paginate(c, staff, func(m appliance.StaffMember) string { return m.Grid + "/" + m.ID })
+	if err != nil {
+		return err
+	}
+	return c.JSON(p)
+}
+
+func (s *Server) apiDuty(c *fiber.Ctx) error {
+	from, to := c.Query("from", s.today()), c.Query("to", s.today())
+	shifts, err := s.Store.FindDuty(s.Config.Node.Code, from, to)
+	if err != nil {
+		return err
+	}
+	p, err := paginate(c, shifts, func(d appliance.DutyShift) string { return d.Key() })
+	if err != nil {
+		return err
+	}
+	return c.JSON(p)
+}
+
+func (s *Server) apiNotices(c *fiber.Ctx) error {
+	notices, err := s.Store.FindNotices(s.noticeGrids()...)
+	if err != nil {
+		return err
+	}
+	return c.JSON(page[appliance.Notice]{Items: append([]appliance.Notice{}, notices...)})
+}
+
+func (s *Server) apiLedgerStats(c *fiber.Ctx) error {
+	st, err := s.Store.Stats()
+	if err != nil {
+		return err
+	}
+	kinds, err := s.Store.KindCounts()
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"entries": st.Entries, "feeds": st.Feeds, "file_bytes": st.FileSize, "by_kind": kinds})
+}
+
+func (s *Server) apiSetDuty(c *fiber.Ctx) error {
+	var d appliance.DutyShift
+	if err := bindJSON(c, &d); err != nil {
+		return err
+	}
+	d.Grid = s.Config.Node.Code
+	if d.StaffID != "" && d.Name == "" {
+		if m, err := s.Store.Staff(d.StaffID); err == nil {
+			d.Name, d.Phone = m.Name, m.Phone
+		}
+	}
+	if err := s.Store.SetDuty(c.UserContext(), actor(c), d); err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(d)
+}
+
+func (s *Server) apiSetNotice(c *fiber.Ctx) error {
+	var n appliance.Notice
+	if err := bindJSON(c, &n); err != nil {
+		return err
+	}
+	n.Grid = s.Config.Node.Code
+	if n.ID == "" {
+		n.ID = "n" + strconv.FormatUint(uint64(s.Store.Clock().Next()), 10)
+	}
+	if n.Published == "" {
+		n.Published = s.today()
+	}
+	if err := s.Store.SetNotice(c.UserContext(), actor(c), n); err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(n)
+}
+
+// apiCreateToken makes a new API token for the logged-in user; it is shown once.
+func (s *Server) apiCreateToken(c *fiber.Ctx) error {
+	token, err := s.Store.CreateAPIToken(currentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"token": token})
+}

@@ -1,0 +1,64 @@
+package ui
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"gridbox/appliance/bolt"
+)
+
+type httpMetrics struct {
+	duration *prometheus.HistogramVec
+}
+
+func newHTTPMetrics(reg *prometheus.Registry, store *bolt.Store) *httpMetrics {
+	m := &httpMetrics{
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "gridbox_http_request_duration_seconds",
+			Help:    "Time to answer HTTP requests, by route.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"method", "route", "status"}),
+	}
+	stat := func(f func(bolt.Stats) float64) func() float64 {
+		return func() float64 {
+			st, err := store.Stats()
+			if err != nil {
+				return 0
+			}
+			return f(st)
+		}
+	}
+	reg.MustRegister(
+		m.duration,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gridbox_ledger_entries", Help: "Entries held in the ledger, all feeds."}, stat(func(s bolt.Stats) float64 { return float64(s.Entries) })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gridbox_ledger_feeds", Help: "Feeds held in the ledger."}, stat(func(s bolt.Stats) float64 { return float64(s.Feeds) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "gridbox_ledger_appends_total", Help: "Entries appended by this process."}, stat(func(s bolt.Stats) float64 { return float64(s.Appends) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "gridbox_ledger_ingested_total", Help: "Entries received from other nodes by this process."}, stat(func(s bolt.Stats) float64 { return float64(s.Ingested) })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gridbox_db_file_bytes", Help: "Size of the bbolt file."}, stat(func(s bolt.Stats) float64 { return float64(s.FileSize) })),
+	)
+	return m
+}
+
+func (m *httpMetrics) observe(method, route string, status int, d time.Duration) {
+	m.duration.WithLabelValues(method, route, strconv.Itoa(status)).Observe(d.Seconds())
+}
+
+func (s *Server) metricsHandler() fiber.Handler {
+	return adaptor.HTTPHandler(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+}
+
+func (s *Server) healthz(c *fiber.Ctx) error {
+	if _, err := s.Store.Stats(); err != nil {
+		c.Status(fiber.StatusServiceUnavailable)
+		return c.SendString("store: unavailable\n")
+	}
+	return c.SendString("ok\n")
+}

@@ -1,0 +1,189 @@
+package ui
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"gridbox/appliance"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// pages holds every template, parsed at start: a missing or broken template
+// stops the node instead of failing at first view.
+type pages struct {
+	byName map[string]*template.Template
+	static map[string]string // logical name → hashed URL
+	files  map[string][]byte // hashed file name → content
+}
+
+func loadPages(funcs template.FuncMap) (*pages, error) {
+	p := &pages{byName: map[string]*template.Template{}, static: map[string]string{}, files: map[string][]byte{}}
+	err := fs.WalkDir(staticFS, "static", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := staticFS.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(data)
+		base := path.Base(name)
+		ext := path.Ext(base)
+		hashed := strings.TrimSuffix(base, ext) + "." + hex.EncodeToString(sum[:5]) + ext
+		p.static[base] = "/static/" + hashed
+		p.files[hashed] = data
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load static files: %w", err)
+	}
+	funcs["static"] = func(name string) (string, error) {
+		if u, ok := p.static[name]; ok {
+			return u, nil
+		}
+		return "", fmt.Errorf("no static file %q", name)
+	}
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse layout: %w", err)
+	}
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		base := strings.TrimSuffix(path.Base(n), ".html")
+		if base == "layout" {
+			continue
+		}
+		t, err := template.Must(layout.Clone()).ParseFS(templateFS, n)
+		if err != nil {
+			return nil, fmt.Errorf("parse template %s: %w", n, err)
+		}
+		p.byName[base] = t
+	}
+	return p, nil
+}
+
+// render executes a page into a buffer, then sends it, so a template error
+// never leaves half a page.
+func (s *Server) render(c *fiber.Ctx, name string, data fiber.Map) error {
+	t, ok := s.pages.byName[name]
+	if !ok {
+		return fmt.Errorf("no template %q", name)
+	}
+	if data == nil {
+		data = fiber.Map{}
+	}
+	v := s.viewOf(c)
+	data["V"] = v
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout.html", data); err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Send(buf.Bytes())
+}
+
+// view is what every page's layout needs.
+type view struct {
+	User      *appliance.User
+	RoleLabel string
+	CSRF      string
+	Kiosk     bool // the kiosk screen
+	KioskIdle int  // seconds; a staff session on the kiosk ends after this
+	NodeName  string
+	NodeRole  string
+	DutyPhone string
+	Path      string
+	Staff     bool // a staff page (not public)
+	Today     string
+	Nav       []NavItem // staff menu entries the user may use
+}
+
+// NavItem is an entry of the staff menu; features add theirs to staffNav.
+type NavItem struct {
+	Href, Label string
+	Perm        appliance.Permission
+}
+
+var staffNav []NavItem
+
+func (s *Server) viewOf(c *fiber.Ctx) view {
+	v := view{
+		CSRF:      csrfToken(c),
+		Kiosk:     s.isKiosk(c),
+		KioskIdle: int(s.Config.HTTP.KioskIdle.Seconds()),
+		NodeName:  s.Config.Node.Name,
+		NodeRole:  s.Config.Node.Role,
+		DutyPhone: s.Config.DutyPhone,
+		Path:      c.Path(),
+		Today:     s.today(),
+	}
+	if u := currentUser(c); u != nil {
+		v.User = u
+		v.RoleLabel = u.Role.Label()
+		for _, n := range staffNav {
+			if n.Perm == "" || u.Can(n.Perm) {
+				v.Nav = append(v.Nav, n)
+			}
+		}
+	}
+	v.Staff = strings.HasPrefix(c.Path(), "/staff") || c.Path() == "/password"
+	return v
+}
+
+func (s *Server) funcs() template.FuncMap {
+	return template.FuncMap{
+		"datetime": func(t time.Time) string { return t.In(s.loc).Format("2006-01-02 15:04") },
+		"date":     func(t time.Time) string { return t.In(s.loc).Format("2006-01-02") },
+		"hlctime":  func(h appliance.HLC) string { return h.Time().In(s.loc).Format("2006-01-02 15:04") },
+		"duty":     func(d string) string { return appliance.DutyLabels[d] },
+		"role":     func(r appliance.Role) string { return r.Label() },
+		"mask":     appliance.MaskPhone,
+		"weekday": func(date string) string {
+			t, err := time.Parse("2006-01-02", date)
+			if err != nil {
+				return ""
+			}
+			return [...]string{"周日", "周一", "周二", "周三", "周四", "周五", "周六"}[t.Weekday()]
+		},
+		"add":   func(a, b int) int { return a + b },
+		"lines": func(s string) []string { return strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") },
+	}
+}
+
+func (s *Server) serveStatic(c *fiber.Ctx) error {
+	data, ok := s.pages.files[c.Params("name")]
+	if !ok {
+		return appliance.Errorf(appliance.ENOTFOUND, "文件不存在")
+	}
+	switch path.Ext(c.Params("name")) {
+	case ".css":
+		c.Set(fiber.HeaderContentType, "text/css; charset=utf-8")
+	case ".js":
+		c.Set(fiber.HeaderContentType, "text/javascript; charset=utf-8")
+	case ".svg":
+		c.Set(fiber.HeaderContentType, "image/svg+xml")
+	case ".png":
+		c.Set(fiber.HeaderContentType, "image/png")
+	}
+	c.Set(fiber.HeaderCacheControl, "public, max-age=31536000, immutable")
+	return c.Send(data)
+}

@@ -1,0 +1,266 @@
+package ui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"gridbox/appliance"
+	"gridbox/appliance/bolt"
+)
+
+// treeNode is a grid with its people and children, for the dashboard.
+type treeNode struct {
+	Grid     appliance.Grid
+	Staff    []appliance.StaffMember
+	Children []*treeNode
+}
+
+func (s *Server) gridTree() (*treeNode, int, error) {
+	grids, err := s.Store.FindGrids(appliance.GridFilter{})
+	if err != nil {
+		return nil, 0, err
+	}
+	staff, err := s.Store.FindStaff(appliance.StaffFilter{})
+	if err != nil {
+		return nil, 0, err
+	}
+	nodes := map[string]*treeNode{}
+	for _, g := range grids {
+		nodes[g.Code] = &treeNode{Grid: g}
+	}
+	for _, m := range staff {
+		if n, ok := nodes[m.Grid]; ok {
+			n.Staff = append(n.Staff, m)
+		}
+	}
+	for _, g := range grids {
+		if p, ok := nodes[g.Parent]; ok {
+			p.Children = append(p.Children, nodes[g.Code])
+		}
+	}
+	for _, n := range nodes {
+		sort.SliceStable(n.Staff, func(i, j int) bool { return dutyRank[n.Staff[i].Duty] < dutyRank[n.Staff[j].Duty] })
+	}
+	root := nodes[s.Config.Node.Code]
+	if root == nil {
+		root = &treeNode{Grid: appliance.Grid{Code: s.Config.Node.Code, Name: s.Config.Node.Name}}
+		for _, g := range grids {
+			if nodes[g.Parent] == nil {
+				root.Children = append(root.Children, nodes[g.Code])
+			}
+		}
+	}
+	return root, len(staff), nil
+}
+
+var dutyRank = map[string]int{
+	appliance.DutyFirstResponsible: 0, appliance.DutyCommittee: 1, appliance.DutyMassWorkTeam: 2,
+	appliance.DutyGridLeader: 3, appliance.DutyGridWorker: 4, appliance.DutyDutyStaff: 5,
+}
+
+// Counter is one figure on the dashboard.
+type Counter struct {
+	Label string
+	Value int64
+	Href  string
+}
+
+// dashboardCounters lets features add their figures to the dashboard.
+var dashboardCounters []func(s *Server, u *appliance.User) ([]Counter, error)
+
+func (s *Server) showDashboard(c *fiber.Ctx) error {
+	root, staffCount, err := s.gridTree()
+	if err != nil {
+		return err
+	}
+	st, err := s.Store.Stats()
+	if err != nil {
+		return err
+	}
+	groups := 0
+	var walk func(n *treeNode)
+	walk = func(n *treeNode) {
+		if n.Grid.Level == appliance.LevelGroup {
+			groups++
+		}
+		for _, ch := range n.Children {
+			walk(ch)
+		}
+	}
+	walk(root)
+	today := s.today()
+	duty, err := s.Store.FindDuty(s.Config.Node.Code, today, today)
+	if err != nil {
+		return err
+	}
+	counters := []Counter{
+		{Label: "三级网格", Value: int64(groups)},
+		{Label: "网格工作人员", Value: int64(staffCount)},
+		{Label: "台账记录总数", Value: int64(st.Entries)},
+	}
+	u := currentUser(c)
+	for _, f := range dashboardCounters {
+		more, err := f(s, u)
+		if err != nil {
+			return err
+		}
+		counters = append(counters, more...)
+	}
+	return s.render(c, "staff_dashboard", fiber.Map{
+		"Title": "工作台", "Tree": root, "Counters": counters, "Duty": duty,
+		"Changed": c.Query("changed") == "1",
+	})
+}
+
+func (s *Server) showUsers(c *fiber.Ctx) error {
+	return s.renderUsers(c, nil, appliance.User{})
+}
+
+func (s *Server) renderUsers(c *fiber.Ctx, formErr error, form appliance.User) error {
+	users, err := s.Store.Users()
+	if err != nil {
+		return err
+	}
+	data := fiber.Map{"Title": "账号管理", "Users": users, "Roles": appliance.Roles, "Form": form}
+	if formErr != nil {
+		c.Status(statusOf[appliance.ErrorCode(formErr)])
+		data["Error"] = appliance.ErrorMessage(formErr)
+		data["Field"] = appliance.ErrorField(formErr)
+	}
+	if p, ok := c.Locals("newPassword").(string); ok {
+		data["NewPassword"] = p
+		data["NewUsername"] = form.Username
+	}
+	return s.render(c, "staff_users", data)
+}
+
+// submitUser creates an account with a one-time password shown once.
+func (s *Server) submitUser(c *fiber.Ctx) error {
+	u := appliance.User{
+		Username:   strings.ToLower(strings.TrimSpace(c.FormValue("username"))),
+		Name:       strings.TrimSpace(c.FormValue("name")),
+		Role:       appliance.Role(c.FormValue("role")),
+		Grid:       strings.TrimSpace(c.FormValue("grid")),
+		Department: strings.TrimSpace(c.FormValue("department")),
+	}
+	if u.Grid == "" {
+		u.Grid = s.Config.Node.Code
+	}
+	me := currentUser(c)
+	if u.Role == appliance.RoleAdmin && me.Role != appliance.RoleAdmin {
+		return s.renderUsers(c, appliance.FieldError("role", "只有系统管理员可以创建管理员账号"), u)
+	}
+	u.ID = "u-" + u.Username
+	pw := bolt.RandomPassword()
+	if err := s.Store.CreateUser(c.UserContext(), actor(c), u, pw, true); err != nil {
+		if appliance.ErrorCode(err) == appliance.EINTERNAL {
+			return err
+		}
+		return s.renderUsers(c, err, u)
+	}
+	c.Locals("newPassword", pw)
+	return s.renderUsers(c, nil, u)
+}
+
+func (s *Server) showDutyEdit(c *fiber.Ctx) error {
+	return s.renderDutyEdit(c, nil, appliance.DutyShift{Date: s.today(), Shift: "全天"})
+}
+
+func (s *Server) renderDutyEdit(c *fiber.Ctx, formErr error, form appliance.DutyShift) error {
+	now := s.now()
+	from := now.AddDate(0, 0, -7).Format("2006-01-02")
+	to := now.AddDate(0, 0, 31).Format("2006-01-02")
+	shifts, err := s.Store.FindDuty(s.Config.Node.Code, from, to)
+	if err != nil {
+		return err
+	}
+	code := s.Config.Node.Code
+	staff, err := s.Store.FindStaff(appliance.StaffFilter{Grid: &code})
+	if err != nil {
+		return err
+	}
+	data := fiber.Map{"Title": "值班安排", "Shifts": shifts, "Staff": staff, "ShiftKinds": appliance.Shifts, "Form": form,
+		"CanEdit": currentUser(c).Can(appliance.PermManageDuty)}
+	if formErr != nil {
+		c.Status(statusOf[appliance.ErrorCode(formErr)])
+		data["Error"] = appliance.ErrorMessage(formErr)
+		data["Field"] = appliance.ErrorField(formErr)
+	}
+	return s.render(c, "staff_duty", data)
+}
+
+func (s *Server) submitDuty(c *fiber.Ctx) error {
+	d := appliance.DutyShift{
+		Grid:    s.Config.Node.Code,
+		Date:    strings.TrimSpace(c.FormValue("date")),
+		Shift:   c.FormValue("shift"),
+		StaffID: c.FormValue("staff_id"),
+		Lead:    strings.TrimSpace(c.FormValue("lead")),
+		Removed: c.FormValue("remove") == "1",
+	}
+	if d.StaffID != "" {
+		m, err := s.Store.Staff(d.StaffID)
+		if err != nil {
+			return s.renderDutyEdit(c, appliance.FieldError("staff_id", "请选择值班人员"), d)
+		}
+		d.Name, d.Phone = m.Name, m.Phone
+	}
+	if err := s.Store.SetDuty(c.UserContext(), actor(c), d); err != nil {
+		if appliance.ErrorCode(err) == appliance.EINTERNAL {
+			return err
+		}
+		return s.renderDutyEdit(c, err, d)
+	}
+	return c.Redirect("/staff/duty", fiber.StatusSeeOther)
+}
+
+func (s *Server) showNoticeEdit(c *fiber.Ctx) error {
+	return s.renderNoticeEdit(c, nil, appliance.Notice{Published: s.today()})
+}
+
+func (s *Server) renderNoticeEdit(c *fiber.Ctx, formErr error, form appliance.Notice) error {
+	notices, err := s.Store.FindNotices(s.Config.Node.Code)
+	if err != nil {
+		return err
+	}
+	data := fiber.Map{"Title": "通知公告管理", "Notices": notices, "Form": form}
+	if formErr != nil {
+		c.Status(statusOf[appliance.ErrorCode(formErr)])
+		data["Error"] = appliance.ErrorMessage(formErr)
+		data["Field"] = appliance.ErrorField(formErr)
+	}
+	return s.render(c, "staff_notices", data)
+}
+
+func (s *Server) submitNotice(c *fiber.Ctx) error {
+	n := appliance.Notice{
+		Grid:      s.Config.Node.Code,
+		ID:        strings.TrimSpace(c.FormValue("id")),
+		Title:     strings.TrimSpace(c.FormValue("title")),
+		Body:      strings.TrimSpace(c.FormValue("body")),
+		Published: strings.TrimSpace(c.FormValue("published")),
+		Pinned:    c.FormValue("pinned") == "1",
+		Withdrawn: c.FormValue("withdraw") == "1",
+	}
+	if n.ID == "" {
+		n.ID = fmt.Sprintf("n%d", s.Store.Clock().Next())
+	}
+	if n.Withdrawn {
+		old, err := s.Store.Notice(n.ID)
+		if err != nil {
+			return err
+		}
+		old.Withdrawn = true
+		n = old
+	}
+	if err := s.Store.SetNotice(c.UserContext(), actor(c), n); err != nil {
+		if appliance.ErrorCode(err) == appliance.EINTERNAL {
+			return err
+		}
+		return s.renderNoticeEdit(c, err, n)
+	}
+	return c.Redirect("/staff/notices", fiber.StatusSeeOther)
+}
