@@ -63,12 +63,11 @@ func normalizeCitizenID(s string) string {
 	var b strings.Builder
 	b.Grow(18)
 	for _, r := range s {
-		switch {
-		case unicode.IsSpace(r):
+		r = narrow(r)
+		if unicode.IsSpace(r) {
 			continue
-		case r >= '０' && r <= '９':
-			r = '0' + (r - '０')
-		case r == 'x' || r == 'Ｘ' || r == 'ｘ':
+		}
+		if r == 'x' {
 			r = 'X'
 		}
 		b.WriteRune(r)

@@ -182,9 +182,7 @@ func pinyinCombos(readings [][]string, limit int) [][]int {
 func NormalizeQuery(q string) string {
 	var b strings.Builder
 	for _, r := range q {
-		if r >= '！' && r <= '～' { // full-width ASCII block
-			r = r - '！' + '!'
-		}
+		r = narrow(r)
 		switch {
 		case unicode.IsSpace(r), r == '\'', r == '’':
 			continue
@@ -192,4 +190,13 @@ func NormalizeQuery(q string) string {
 		b.WriteRune(unicode.ToLower(r))
 	}
 	return b.String()
+}
+
+// narrow folds a full-width ASCII character (Ｘ, ４, －) to ASCII: Chinese
+// input methods type them easily.
+func narrow(r rune) rune {
+	if r >= '！' && r <= '～' {
+		return r - '！' + '!'
+	}
+	return r
 }

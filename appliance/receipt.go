@@ -43,9 +43,7 @@ func NormalizeReceiptCode(input string) (string, error) {
 	var b []byte
 	n := 0
 	for _, r := range input {
-		if r >= '！' && r <= '～' { // full-width ASCII block
-			r = r - '！' + '!'
-		}
+		r = narrow(r)
 		if unicode.IsSpace(r) || r == '-' || r == '—' || r == '–' || r == '_' {
 			continue
 		}
