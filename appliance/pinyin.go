@@ -108,6 +108,7 @@ func nameReadings(rs []rune) [][]string {
 // readingsOf returns the toneless readings of one character, deduplicated;
 // ASCII letters and digits read as themselves.
 func readingsOf(r rune) []string {
+	r = narrow(r)
 	if r < unicode.MaxASCII {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
 			return []string{string(unicode.ToLower(r))}

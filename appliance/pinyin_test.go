@@ -32,6 +32,7 @@ func TestPinyinKeys(t *testing.T) {
 		{"尉迟恭", "yuchigong", []string{"ycg"}, nil},
 		{"王𠇔", "wang", []string{"wang", "w"}, []string{"𠇔"}},
 		{"李 A2", "lia2", []string{"lia2", "la2"}, nil},
+		{"李Ａ２", "lia2", []string{"la2"}, nil},
 		{"阿依古丽·买买提", "ayigulimaimaiti", []string{"aygl" + "mmt"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
