@@ -26,17 +26,16 @@ var surnameReadings = map[rune]string{
 	'车': "che",
 }
 
-// compoundSurnames are two-character family names read differently from
-// their characters' first readings.
+// compoundSurnames are two-character family names whose surname reading is
+// not their characters' first reading.
 var compoundSurnames = map[string][2]string{
 	"万俟": {"mo", "qi"}, "尉迟": {"yu", "chi"}, "单于": {"chan", "yu"},
 	"长孙": {"zhang", "sun"}, "澹台": {"tan", "tai"}, "乐正": {"yue", "zheng"},
-	"令狐": {"ling", "hu"}, "皇甫": {"huang", "fu"}, "宇文": {"yu", "wen"},
-	"闻人": {"wen", "ren"}, "东方": {"dong", "fang"}, "上官": {"shang", "guan"},
-	"欧阳": {"ou", "yang"}, "夏侯": {"xia", "hou"}, "诸葛": {"zhu", "ge"},
-	"司马": {"si", "ma"}, "公孙": {"gong", "sun"}, "慕容": {"mu", "rong"},
-	"呼延": {"hu", "yan"}, "拓跋": {"tuo", "ba"}, "亓官": {"qi", "guan"},
 }
+
+// maxNameRunes bounds the characters read: names are short, and keys for
+// anything longer would only bloat the index.
+const maxNameRunes = 32
 
 var pinyinArgs = func() pinyin.Args {
 	a := pinyin.NewArgs()
@@ -52,9 +51,13 @@ var pinyinArgs = func() pinyin.Args {
 // two-character family name, is read as a surname first; its other readings
 // are kept, since a table cannot know every family. Latin letters and digits
 // are kept lowercased; characters without pinyin (rare ones like 𠇔,
-// punctuation) are left out.
+// punctuation) are left out, and so is anything past 32 characters.
 func PinyinKeys(name string) []string {
-	readings := nameReadings([]rune(strings.TrimSpace(name)))
+	rs := []rune(strings.TrimSpace(name))
+	if len(rs) > maxNameRunes {
+		rs = rs[:maxNameRunes]
+	}
+	readings := nameReadings(rs)
 	if len(readings) == 0 {
 		return nil
 	}

@@ -120,3 +120,12 @@ func BenchmarkPinyinKeys(b *testing.B) {
 		appliance.PinyinKeys("曾秀菊")
 	}
 }
+
+func BenchmarkPinyinKeys_Long(b *testing.B) {
+	name := strings.Repeat("重乐解", 3000)
+	for b.Loop() {
+		if keys := appliance.PinyinKeys(name); len(keys) == 0 {
+			b.Fatal("no keys")
+		}
+	}
+}
