@@ -4,7 +4,7 @@ DATA    ?= data/demo
 LISTEN  ?= :8080
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: build run test test-deps bench vet clean
+.PHONY: build run test test-deps bench vet images clean
 
 build:
 	$(GO) build -trimpath -o bin/gridbox ./appliance/cmd/gridbox
@@ -23,6 +23,10 @@ test-deps:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# images cross-builds the static binaries for the boxes (see images/README.md).
+images:
+	bash images/build.sh
 
 clean:
 	rm -rf bin dist
