@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -283,5 +284,45 @@ func TestAPIToken(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("wrong token: %d", resp.StatusCode)
+	}
+}
+
+func TestUserManagement(t *testing.T) {
+	srv := uitest.MustStart(t, uitest.Options{})
+	lead := srv.Client(t)
+	lead.Login("villagelead")
+	// Bad input names the field and writes nothing.
+	before, _ := srv.Store.Stats()
+	status, _, body := lead.Post("/staff/users", url.Values{"username": {"9bad"}, "name": {"张三"}, "role": {"duty_staff"}})
+	if status != http.StatusBadRequest || !strings.Contains(body, "用户名须以小写字母开头") || !strings.Contains(body, `name="username" value="9bad" required aria-invalid="true"`) {
+		t.Fatalf("bad username: %d %s", status, uitest.Text(body))
+	}
+	if after, _ := srv.Store.Stats(); after.Entries != before.Entries {
+		t.Fatal("refused form wrote entries")
+	}
+	status, _, body = lead.Post("/staff/users", url.Values{"username": {"zhangsan"}, "name": {"张三"}, "role": {"duty_staff"}})
+	m := regexp.MustCompile(`<b class="password">([a-z0-9]+)</b>`).FindStringSubmatch(body)
+	if status != http.StatusOK || m == nil {
+		t.Fatalf("create: %d %s", status, uitest.Text(body))
+	}
+	// The new user must change the one-time password at first login.
+	c := srv.Client(t)
+	if status, loc, _ := c.Post("/login", url.Values{"username": {"zhangsan"}, "password": {m[1]}}); status != http.StatusSeeOther || loc != "/password?first=1" {
+		t.Fatalf("first login: %d %s", status, loc)
+	}
+	// Disabling ends the user's sessions.
+	if status, _, _ := lead.Post("/staff/users/u-zhangsan", url.Values{"action": {"disable"}}); status != http.StatusSeeOther {
+		t.Fatalf("disable: %d", status)
+	}
+	if status, _ := c.Get("/password"); status != http.StatusSeeOther {
+		t.Fatalf("disabled user's session still works: %d", status)
+	}
+	if status, _, _ := c.Post("/login", url.Values{"username": {"zhangsan"}, "password": {m[1]}}); status != http.StatusUnauthorized {
+		t.Fatalf("disabled user logs in: %d", status)
+	}
+	// A village lead may not create an admin.
+	_, _, body = lead.Post("/staff/users", url.Values{"username": {"boss"}, "name": {"老板"}, "role": {"admin"}})
+	if !strings.Contains(body, "只有系统管理员") {
+		t.Fatalf("lead created admin: %s", uitest.Text(body))
 	}
 }

@@ -32,6 +32,7 @@ func (s *Server) routesCore() {
 	a.Get("/staff", s.require(appliance.PermViewDashboard), s.showDashboard)
 	a.Get("/staff/users", s.require(appliance.PermManageUsers), s.showUsers)
 	a.Post("/staff/users", s.require(appliance.PermManageUsers), s.submitUser)
+	a.Post("/staff/users/:id", s.require(appliance.PermManageUsers), s.submitUserAction)
 	a.Get("/staff/duty", s.require(appliance.PermViewDashboard), s.showDutyEdit)
 	a.Post("/staff/duty", s.require(appliance.PermManageDuty), s.submitDuty)
 	a.Get("/staff/notices", s.require(appliance.PermManageNotices), s.showNoticeEdit)

@@ -264,3 +264,41 @@ func (s *Server) submitNotice(c *fiber.Ctx) error {
 	}
 	return c.Redirect("/staff/notices", fiber.StatusSeeOther)
 }
+
+// submitUserAction resets a password (a new one-time password, shown once),
+// disables or enables an account, or unlocks a username after failed logins.
+func (s *Server) submitUserAction(c *fiber.Ctx) error {
+	u, err := s.Store.User(c.Params("id"))
+	if err != nil {
+		return err
+	}
+	me := currentUser(c)
+	if u.Role == appliance.RoleAdmin && me.Role != appliance.RoleAdmin {
+		return appliance.Errorf(appliance.EFORBIDDEN, "只有系统管理员可以管理管理员账号")
+	}
+	switch c.FormValue("action") {
+	case "reset":
+		pw := bolt.RandomPassword()
+		if err := s.Store.SetPassword(u.ID, pw, true); err != nil {
+			return err
+		}
+		s.Store.UnlockLogin(u.Username)
+		c.Locals("newPassword", pw)
+		return s.renderUsers(c, nil, u)
+	case "disable", "enable":
+		if u.ID == me.ID {
+			return s.renderUsers(c, appliance.Errorf(appliance.EINVALID, "不能停用自己的账号"), appliance.User{})
+		}
+		u.Disabled = c.FormValue("action") == "disable"
+		if err := s.Store.UpdateUser(c.UserContext(), actor(c), u); err != nil {
+			return err
+		}
+	case "unlock":
+		if err := s.Store.UnlockLogin(u.Username); err != nil {
+			return err
+		}
+	default:
+		return appliance.FieldError("action", "未知操作")
+	}
+	return c.Redirect("/staff/users", fiber.StatusSeeOther)
+}
