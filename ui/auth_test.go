@@ -268,7 +268,9 @@ func TestAPIToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var e struct{ Error struct{ Code, Message, Field string } }
+	var e struct {
+		Error struct{ Code, Message, Field string }
+	}
 	json.NewDecoder(resp.Body).Decode(&e)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusBadRequest || e.Error.Field != "title" || !strings.Contains(e.Error.Message, "标题") {
