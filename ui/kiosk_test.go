@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -134,4 +135,45 @@ func TestBrowserKioskAndDashboard(t *testing.T) {
 		t.Fatalf("dashboard tree: %q", tree)
 	}
 	uitest.Screenshot(t, ctx, "staff-dashboard")
+}
+
+func TestGridAndStaffForms(t *testing.T) {
+	srv := uitest.MustStart(t, uitest.Options{NoGroups: true})
+	c := srv.Client(t)
+	c.Login("villagelead")
+	before, _ := srv.Store.Stats()
+	status, _, body := c.Post("/staff/grid", url.Values{"number": {"0"}, "name": {"第零组"}, "kind": {"村组"}})
+	if status != http.StatusBadRequest || !strings.Contains(body, "组号应为1到99") {
+		t.Fatalf("bad group number: %d %s", status, uitest.Text(body))
+	}
+	status, _, body = c.Post("/staff/grid/staff", url.Values{"name": {"李四"}, "phone": {"12345"}, "duty": {"grid_leader"}, "grid": {srv.Config.Node.Code}})
+	if status != http.StatusBadRequest || !strings.Contains(body, "电话号码格式错误") {
+		t.Fatalf("bad phone: %d %s", status, uitest.Text(body))
+	}
+	if after, _ := srv.Store.Stats(); after.Entries != before.Entries {
+		t.Fatal("refused forms wrote entries")
+	}
+	if status, _, body := c.Post("/staff/grid", url.Values{"number": {"5"}, "name": {"幸福楼院"}, "kind": {"楼院"}}); status != http.StatusSeeOther {
+		t.Fatalf("add group: %d %s", status, uitest.Text(body))
+	}
+	group := appliance.GroupCode(srv.Config.Node.Code, 5)
+	if status, _, body := c.Post("/staff/grid/staff", url.Values{"name": {"𠇔秀兰"}, "phone": {"138 1234 5678"}, "duty": {"grid_leader"}, "grid": {group}}); status != http.StatusSeeOther {
+		t.Fatalf("add person: %d %s", status, uitest.Text(body))
+	}
+	_, page := c.Get("/staff/grid")
+	for _, want := range []string{"幸福楼院", "楼院", "𠇔秀兰", "13812345678"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("grid page lacks %q", want)
+		}
+	}
+	// The kiosk's grid table shows the new leader of the new group.
+	if _, duty := srv.Client(t).Get("/duty"); !strings.Contains(duty, "𠇔秀兰") {
+		t.Error("kiosk grid table lacks the new leader")
+	}
+	// Grid leaders may look but not change.
+	g := srv.Client(t)
+	g.Login("gridleader")
+	if status, _, _ := g.Post("/staff/grid", url.Values{"number": {"6"}, "name": {"第六组"}}); status != http.StatusForbidden {
+		t.Fatalf("grid leader changed the grid: %d", status)
+	}
 }
