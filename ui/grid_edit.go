@@ -64,9 +64,7 @@ func (s *Server) formError(c *fiber.Ctx, data fiber.Map, err error) error {
 	if appliance.ErrorCode(err) == appliance.EINTERNAL {
 		return err
 	}
-	c.Status(statusOf[appliance.ErrorCode(err)])
-	data["Error"] = appliance.ErrorMessage(err)
-	data["Field"] = appliance.ErrorField(err)
+	setFormError(c, data, err)
 	return s.renderGridEdit(c, data)
 }
 

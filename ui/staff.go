@@ -125,16 +125,23 @@ func (s *Server) renderUsers(c *fiber.Ctx, formErr error, form appliance.User) e
 		return err
 	}
 	data := fiber.Map{"Title": "账号管理", "Users": users, "Roles": appliance.Roles, "Form": form}
-	if formErr != nil {
-		c.Status(statusOf[appliance.ErrorCode(formErr)])
-		data["Error"] = appliance.ErrorMessage(formErr)
-		data["Field"] = appliance.ErrorField(formErr)
-	}
+	setFormError(c, data, formErr)
 	if p, ok := c.Locals("newPassword").(string); ok {
 		data["NewPassword"] = p
 		data["NewUsername"] = form.Username
 	}
 	return s.render(c, "staff_users", data)
+}
+
+// setFormError puts a refused form's message and field into the page data
+// and sets the status of the error's code; a nil error changes nothing.
+func setFormError(c *fiber.Ctx, data fiber.Map, err error) {
+	if err == nil {
+		return
+	}
+	c.Status(statusOf[appliance.ErrorCode(err)])
+	data["Error"] = appliance.ErrorMessage(err)
+	data["Field"] = appliance.ErrorField(err)
 }
 
 // submitUser creates an account with a one-time password shown once.
@@ -184,11 +191,7 @@ func (s *Server) renderDutyEdit(c *fiber.Ctx, formErr error, form appliance.Duty
 	}
 	data := fiber.Map{"Title": "值班安排", "Shifts": shifts, "Staff": staff, "ShiftKinds": appliance.Shifts, "Form": form,
 		"CanEdit": currentUser(c).Can(appliance.PermManageDuty)}
-	if formErr != nil {
-		c.Status(statusOf[appliance.ErrorCode(formErr)])
-		data["Error"] = appliance.ErrorMessage(formErr)
-		data["Field"] = appliance.ErrorField(formErr)
-	}
+	setFormError(c, data, formErr)
 	return s.render(c, "staff_duty", data)
 }
 
@@ -227,11 +230,7 @@ func (s *Server) renderNoticeEdit(c *fiber.Ctx, formErr error, form appliance.No
 		return err
 	}
 	data := fiber.Map{"Title": "通知公告管理", "Notices": notices, "Form": form}
-	if formErr != nil {
-		c.Status(statusOf[appliance.ErrorCode(formErr)])
-		data["Error"] = appliance.ErrorMessage(formErr)
-		data["Field"] = appliance.ErrorField(formErr)
-	}
+	setFormError(c, data, formErr)
 	return s.render(c, "staff_notices", data)
 }
 
