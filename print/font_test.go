@@ -1,0 +1,66 @@
+package print_test
+
+import (
+	"bytes"
+	"testing"
+
+	"gridbox/print"
+)
+
+func TestPrintable(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"王秀兰 13803710000", "王秀兰 13803710000"},
+		{"𠇔家村", "〓家村"},       // CJK Extension B
+		{"李😀明", "李〓明"},       // emoji
+		{"a\tb\r\nc\x00d", "a b\ncd"},
+		{"ก", "〓"}, // Thai: not in the font
+		{"", ""},
+	} {
+		if got := print.Printable(tt.in); got != tt.want {
+			t.Errorf("Printable(%q)=%q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// Characters above U+FFFF make gofpdf panic at output; they must print as
+// the stand-in instead.
+func TestAstralCharactersNeverCrash(t *testing.T) {
+	c := sampleCard(0)
+	c.Village = "𠇔家村"
+	c.GridLeader = "李😀明"
+	c.Services = []print.Service{{Name: "𠀀𠀁服务"}}
+	pdf := mustRender(t, &print.CardSheet{Cards: []print.Card{c}})
+	wantText(t, pdfText(t, pdf, 0, 0), "〓家村网格服务明白卡", "李〓明", "〓〓服务")
+	wantCodes(t, pdf, 1, c.Token)
+
+	r := &print.Receipt{Village: "𠇔家村", Code: "X-1", Token: "𠇔-token", Category: "🚧道路"}
+	pdf = mustRender(t, r)
+	wantText(t, pdfText(t, pdf, 0, 0), "〓家村", "〓道路")
+	// The QR code carries the caller's token unchanged.
+	wantCodes(t, pdf, 1, "𠇔-token")
+}
+
+func TestDeterministic(t *testing.T) {
+	doc := &print.CardSheet{Cards: []print.Card{sampleCard(1), sampleCard(2)}}
+	a, b := mustRender(t, doc), mustRender(t, doc)
+	if !bytes.Equal(a, b) {
+		t.Fatal("two renderings of the same cards differ")
+	}
+}
+
+func TestKinds(t *testing.T) {
+	for _, k := range print.Kinds() {
+		doc, err := print.New(k.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if doc.Kind() != k.Name || k.Title == "" {
+			t.Errorf("kind %q: Kind()=%q title=%q", k.Name, doc.Kind(), k.Title)
+		}
+		// An empty document of every kind renders.
+		mustRender(t, doc)
+	}
+	if _, err := print.New("nope"); err == nil {
+		t.Fatal("New(nope): want error")
+	}
+}
