@@ -39,6 +39,13 @@ func mustRender(tb testing.TB, doc print.Document) []byte {
 	if !bytes.HasPrefix(b, []byte("%PDF-")) || len(b) < 1000 {
 		tb.Fatalf("render %s: not a PDF (%d bytes)", doc.Kind(), len(b))
 	}
+	// PRINT_DUMP_DIR=/tmp/pdfs keeps every rendered PDF for a human to look at.
+	if dir := os.Getenv("PRINT_DUMP_DIR"); dir != "" {
+		name := strings.NewReplacer("/", "_", "=", "").Replace(tb.Name()) + ".pdf"
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
 	return b
 }
 
