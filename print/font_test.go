@@ -10,8 +10,8 @@ import (
 func TestPrintable(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
 		{"王秀兰 13803710000", "王秀兰 13803710000"},
-		{"𠇔家村", "〓家村"},       // CJK Extension B
-		{"李😀明", "李〓明"},       // emoji
+		{"𠇔家村", "〓家村"}, // CJK Extension B
+		{"李😀明", "李〓明"}, // emoji
 		{"a\tb\r\nc\x00d", "a b\ncd"},
 		{"ก", "〓"}, // Thai: not in the font
 		{"", ""},
