@@ -13,7 +13,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -48,12 +50,29 @@ func Render(w io.Writer, doc Document, opt *Options) error {
 	if opt == nil {
 		opt = &Options{}
 	}
-	if _, err := loadFont(); err != nil {
+	font, err := loadFont()
+	if err != nil {
 		return fmt.Errorf("print: load font: %w", err)
 	}
-	d := newDoc(opt)
+	// Embed a subset holding the document's characters and the package's
+	// own texts; should anything else be drawn, draw again with the
+	// whole font.
+	set := baseRunes
+	collectRunes(&set, reflect.ValueOf(doc))
+	sub, err := font.Subset(set.runes())
+	if err != nil {
+		return fmt.Errorf("print: font subset: %w", err)
+	}
+	d := newDoc(opt, sub, &set)
 	if err := doc.draw(d); err != nil {
 		return fmt.Errorf("print %s: %w", doc.Kind(), err)
+	}
+	if d.outside {
+		fullFontRedraws.Add(1)
+		d = newDoc(opt, fontTTF, nil)
+		if err := doc.draw(d); err != nil {
+			return fmt.Errorf("print %s: %w", doc.Kind(), err)
+		}
 	}
 	if d.pdf.PageCount() == 0 { // an empty PDF is not a valid file
 		d.addPage(pageA4, false)
@@ -102,9 +121,16 @@ type doc struct {
 	header func(d *doc)
 
 	size float64 // current font size in points (before scale)
+
+	runes   *runeSet // characters in the embedded subset; nil: whole font
+	outside bool     // a character outside runes was drawn
 }
 
-func newDoc(opt *Options) *doc {
+// fullFontRedraws counts documents drawn twice because the subset lacked a
+// character; tests expect none.
+var fullFontRedraws atomic.Int64
+
+func newDoc(opt *Options, font []byte, runes *runeSet) *doc {
 	pdf := gofpdf.NewCustom(&gofpdf.InitType{
 		UnitStr: "mm",
 		Size:    gofpdf.SizeType{Wd: pageA4.w, Ht: pageA4.h},
@@ -119,11 +145,11 @@ func newDoc(opt *Options) *doc {
 	pdf.SetCompression(!opt.NoCompress)
 	pdf.SetAutoPageBreak(false, 0) // the toolkit breaks pages itself
 	pdf.SetCreator("gridbox", false)
-	pdf.AddUTF8FontFromBytes(fontFamily, "", fontTTF)
+	pdf.AddUTF8FontFromBytes(fontFamily, "", font)
 	pdf.SetFont(fontFamily, "", 10)
 	pdf.SetDrawColor(0, 0, 0)
 	pdf.SetTextColor(0, 0, 0)
-	return &doc{pdf: pdf, scale: 1, size: 10, ml: 15, mr: 15, mt: 15, mb: 15}
+	return &doc{pdf: pdf, runes: runes, scale: 1, size: 10, ml: 15, mr: 15, mt: 15, mb: 15}
 }
 
 func (d *doc) setTitle(s string) { d.pdf.SetTitle(Printable(s), true) }
@@ -271,6 +297,14 @@ func (d *doc) textAt(x, y, w float64, s string, al align) {
 func (d *doc) put(x, y, w float64, s string, al align) {
 	if s == "" {
 		return
+	}
+	if d.runes != nil && !d.outside {
+		for _, r := range s {
+			if !d.runes.has(r) {
+				d.outside = true
+				break
+			}
+		}
 	}
 	sw := d.width(s)
 	switch al {

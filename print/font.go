@@ -1,9 +1,12 @@
 package print
 
 import (
-	_ "embed"
+	"embed"
+	"math/bits"
+	"reflect"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 
 	"gridbox/print/internal/ttc"
@@ -27,32 +30,117 @@ const fontFamily = "wqy"
 const StandIn = "〓"
 
 var (
-	fontOnce  sync.Once
-	fontCover *ttc.Coverage
-	fontErr   error
+	fontOnce   sync.Once
+	fontParsed *ttc.Font
+	fontErr    error
+	baseRunes  runeSet // printable ASCII and every character of print's own texts
 )
 
-// loadFont reads the glyph coverage of the embedded font once per process.
-// gofpdf still parses the font's metrics for each document (it keeps them in
-// the document), but the bytes are shared, never copied or read from disk.
-func loadFont() (*ttc.Coverage, error) {
+// The package's sources, only to know which characters its fixed texts
+// (labels, headings, default letters) use.
+//
+//go:embed *.go
+var sources embed.FS
+
+// loadFont parses the embedded font once per process. Each document then
+// gets a subset of it holding just its characters (see Render): gofpdf
+// parses a font it is given in full for every document, which for the whole
+// 4.6 MB font costs tens of milliseconds.
+func loadFont() (*ttc.Font, error) {
 	fontOnce.Do(func() {
-		fontCover, fontErr = ttc.BMPCoverage(fontTTF)
+		fontParsed, fontErr = ttc.Parse(fontTTF)
+		if fontErr != nil {
+			return
+		}
+		for r := rune(0x20); r < 0x7F; r++ {
+			baseRunes.add(r)
+		}
+		baseRunes.addString(StandIn + "…")
+		files, _ := sources.ReadDir(".")
+		for _, f := range files {
+			b, _ := sources.ReadFile(f.Name())
+			baseRunes.addString(printable(fontParsed, string(b)))
+		}
 	})
-	return fontCover, fontErr
+	return fontParsed, fontErr
+}
+
+// runeSet is a set of BMP characters.
+type runeSet [65536 / 64]uint64
+
+func (s *runeSet) add(r rune) {
+	if r >= 0 && r <= 0xFFFF {
+		s[r>>6] |= 1 << (uint(r) & 63)
+	}
+}
+
+func (s *runeSet) has(r rune) bool {
+	return r >= 0 && r <= 0xFFFF && s[r>>6]&(1<<(uint(r)&63)) != 0
+}
+
+func (s *runeSet) addString(str string) {
+	for _, r := range str {
+		s.add(r)
+	}
+}
+
+func (s *runeSet) runes() []rune {
+	var rs []rune
+	for i, w := range s {
+		for w != 0 {
+			b := bits.TrailingZeros64(w)
+			rs = append(rs, rune(i<<6|b))
+			w &^= 1 << b
+		}
+	}
+	return rs
+}
+
+// collectRunes adds the characters of every string in v, as printed.
+func collectRunes(s *runeSet, v reflect.Value) {
+	switch v.Kind() {
+	case reflect.String:
+		s.addString(Printable(v.String()))
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			collectRunes(s, v.Elem())
+		}
+	case reflect.Struct:
+		if v.Type() == reflect.TypeOf(time.Time{}) {
+			return // printed as digits and fixed texts
+		}
+		for i := 0; i < v.NumField(); i++ {
+			collectRunes(s, v.Field(i))
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			collectRunes(s, v.Index(i))
+		}
+	case reflect.Map:
+		it := v.MapRange()
+		for it.Next() {
+			collectRunes(s, it.Key())
+			collectRunes(s, it.Value())
+		}
+	}
 }
 
 // Printable returns s as it will be printed: characters the font lacks
 // become StandIn, control characters other than newline and tab are
 // dropped, tabs become spaces, and CR LF becomes LF.
 func Printable(s string) string {
-	cover, err := loadFont()
+	font, _ := loadFont()
+	return printable(font, s)
+}
+
+// printable is Printable with the font given; nil means none is usable.
+func printable(font *ttc.Font, s string) string {
 	ok := true
 	for _, r := range s {
 		if r == '\n' || (r >= 0x20 && r < 0x7F) {
 			continue
 		}
-		if err != nil || !cover.Has(r) || unicode.IsControl(r) {
+		if font == nil || !font.Has(r) || unicode.IsControl(r) {
 			ok = false
 			break
 		}
@@ -72,7 +160,7 @@ func Printable(s string) string {
 			// dropped
 		case r >= 0x20 && r < 0x7F:
 			b.WriteRune(r)
-		case err != nil || !cover.Has(r):
+		case font == nil || !font.Has(r):
 			b.WriteString(StandIn)
 		default:
 			b.WriteRune(r)

@@ -12,7 +12,7 @@ func TestExtractAndCoverage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := ttc.BMPCoverage(ttf)
+	c, err := ttc.Parse(ttf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,5 +40,36 @@ func TestExtractAndCoverage(t *testing.T) {
 	}
 	if string(got) != string(ttf) {
 		t.Fatal("committed font differs from a fresh extraction")
+	}
+}
+
+func TestSubset(t *testing.T) {
+	ttf, err := os.ReadFile("../../font/wqy-microhei.ttf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ttc.Parse(ttf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []rune("刘沟村网格服务明白卡0123456789-：〓")
+	sub, err := f.Subset(append(want, 0x20094, 'a', 'b', 'c'))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sub) > 60000 {
+		t.Fatalf("subset is %d bytes", len(sub))
+	}
+	g, err := ttc.Parse(sub)
+	if err != nil {
+		t.Fatalf("parse subset: %v", err)
+	}
+	for _, r := range append(want, 'a', 'b', 'c') {
+		if !g.Has(r) {
+			t.Errorf("subset lacks %q", r)
+		}
+	}
+	if g.Has('张') {
+		t.Error("subset has a character not asked for")
 	}
 }
