@@ -40,8 +40,22 @@ func TestCard(t *testing.T) {
 			Token:       strings.Repeat("long-token-", 12),
 		}
 		empty := print.Card{}
-		pdf := mustRender(t, &print.CardSheet{Cards: []print.Card{long, empty}})
+		pdf := mustRender(t, &print.CardSheet{Cards: []print.Card{long, empty, long}})
 		wantText(t, pdfText(t, pdf, 0, 0), "欧阳司马诸葛慕容上官秀兰", "网格长：________", "请咨询网格长")
+		wantCodes(t, pdf, 1, long.Token, long.Token)
+		// Every word stays inside its own card (or in the sheet's title).
+		const x0, y0 = (210 - 2*86) / 2.0, (297 - 4*54) / 2.0
+		wantInside(t, pdf, 1, func(w word) (x, y, wd, ht float64) {
+			cx, cy := (w.xMin+w.xMax)/2/mmPt, (w.yMin+w.yMax)/2/mmPt
+			if cy < y0 {
+				return 0, 0, 210, y0
+			}
+			col, row := int((cx-x0)/86), int((cy-y0)/54)
+			return x0 + float64(col)*86, y0 + float64(row)*54, 86, 54
+		})
+
+		pdf = mustRender(t, &print.CardSheet{Cards: []print.Card{long}, Layout: print.CardSingle})
+		wantInside(t, pdf, 1, nil)
 		wantCodes(t, pdf, 1, long.Token)
 	})
 	t.Run("ThreeHundred", func(t *testing.T) {

@@ -52,6 +52,9 @@ func TestNotice(t *testing.T) {
 				}
 			}
 			wantCodes(t, pdf, pages, n.Token)
+			for p := 1; p <= pages; p++ {
+				wantInside(t, pdf, p, nil)
+			}
 		})
 	}
 }
@@ -119,6 +122,9 @@ func TestRegister(t *testing.T) {
 	wantText(t, pdfText(t, pdf, 1, 1), "刘沟村网格化管理月台账", "（2026年11月）", "问题摘要", "LG-20261101-0001")
 	for p := 2; p <= n; p++ {
 		wantText(t, pdfText(t, pdf, p, p), "序号", "问题摘要", "办理结果", fmt.Sprintf("第 %d 页", p))
+	}
+	for p := 1; p <= n; p++ {
+		wantInside(t, pdf, p, nil)
 	}
 	wantText(t, pdfText(t, pdf, n, n), "合计 90 件，已办结 30 件，办理中 30 件，已上报 30 件", "LG-20261130-0090", "关账")
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -170,5 +171,56 @@ func sampleCard(i int) print.Card {
 		DutyPhone:   "0371-64551234",
 		Services:    services,
 		Token:       "hc-" + strconv.Itoa(100000+i) + "-Zk3q",
+	}
+}
+
+type word struct {
+	text                   string
+	xMin, yMin, xMax, yMax float64 // points
+}
+
+var wordRE = regexp.MustCompile(`<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>`)
+var pageRE = regexp.MustCompile(`<page width="([\d.]+)" height="([\d.]+)">`)
+
+// words returns the words of one page with their boxes, and the page size.
+func words(tb testing.TB, pdf []byte, page int) (ws []word, w, h float64) {
+	tb.Helper()
+	requireTool(tb, "pdftotext")
+	p := strconv.Itoa(page)
+	out, err := exec.Command("pdftotext", "-bbox", "-f", p, "-l", p, writeTemp(tb, pdf), "-").CombinedOutput()
+	if err != nil {
+		tb.Fatalf("pdftotext -bbox: %v: %s", err, out)
+	}
+	if m := pageRE.FindSubmatch(out); m != nil {
+		w, _ = strconv.ParseFloat(string(m[1]), 64)
+		h, _ = strconv.ParseFloat(string(m[2]), 64)
+	}
+	for _, m := range wordRE.FindAllSubmatch(out, -1) {
+		f := func(i int) float64 { v, _ := strconv.ParseFloat(string(m[i]), 64); return v }
+		ws = append(ws, word{string(m[5]), f(1), f(2), f(3), f(4)})
+	}
+	return ws, w, h
+}
+
+const mmPt = 72 / 25.4
+
+// wantInside fails for any word of the page outside the rectangle (in mm)
+// that inside returns for it; nil means the whole page.
+func wantInside(tb testing.TB, pdf []byte, page int, inside func(w word) (x, y, wd, ht float64)) {
+	tb.Helper()
+	ws, pw, ph := words(tb, pdf, page)
+	if len(ws) == 0 {
+		tb.Fatalf("page %d: no words", page)
+	}
+	const tol = 0.6 // points
+	for _, w := range ws {
+		x, y, wd, ht := 0.0, 0.0, pw/mmPt, ph/mmPt
+		if inside != nil {
+			x, y, wd, ht = inside(w)
+		}
+		if w.xMin < x*mmPt-tol || w.xMax > (x+wd)*mmPt+tol || w.yMin < y*mmPt-tol || w.yMax > (y+ht)*mmPt+tol {
+			tb.Errorf("page %d: %q at (%.1f,%.1f)-(%.1f,%.1f) pt runs outside (%.1f,%.1f)-(%.1f,%.1f) pt",
+				page, w.text, w.xMin, w.yMin, w.xMax, w.yMax, x*mmPt, y*mmPt, (x+wd)*mmPt, (y+ht)*mmPt)
+		}
 	}
 }

@@ -29,6 +29,24 @@ func TestReceipt(t *testing.T) {
 			}
 			wantText(t, pdfText(t, pdf, 0, 0), "问题受理回执", "LG-20261128-0042", "公共事务（道路）", "2026年11月28日 09:05", "0371-64551234", "刘沟村")
 			wantCodes(t, pdf, 1, r.Token)
+			wantInside(t, pdf, 1, nil)
 		})
 	}
+}
+
+func TestReceiptLongValues(t *testing.T) {
+	r := &print.Receipt{
+		Village:   "河南省郑州市荥阳市高村乡刘沟村（原西岭村、东岭村合并）",
+		Code:      "LG-20261128-0042-EXTRA-LONG-CODE",
+		Token:     "rc-7Hq2xWc9pLm4",
+		Category:  "公共事务（林木病虫害、畜禽疫情、道路、水利设施损坏及其他需要协调的事项）",
+		DutyPhone: "0371-64551234 / 13803710000",
+	}
+	pdf := mustRender(t, r)
+	if n := pageCount(t, pdf); n != 1 {
+		t.Fatalf("pages=%d, want 1: the roll is cut to the content", n)
+	}
+	wantInside(t, pdf, 1, nil)
+	wantText(t, pdfText(t, pdf, 0, 0), "畜禽疫情", "13803710000")
+	wantCodes(t, pdf, 1, r.Token)
 }
