@@ -15,6 +15,15 @@ func TestCard(t *testing.T) {
 		wantText(t, pdfText(t, pdf, 0, 0), "刘沟村网格服务明白卡", "王秀兰", c.LeaderPhone, "0371-64551234", "低保申请", "医保缴费", "第1村民小组")
 		wantCodes(t, pdf, 1, c.Token)
 	})
+	t.Run("OneOnSheet", func(t *testing.T) {
+		c := sampleCard(0)
+		pdf := mustRender(t, &print.CardSheet{Cards: []print.Card{c}})
+		if n := pageCount(t, pdf); n != 1 {
+			t.Fatalf("pages=%d, want 1", n)
+		}
+		wantText(t, pdfText(t, pdf, 0, 0), "第 1/1 页", "王秀兰")
+		wantCodes(t, pdf, 1, c.Token)
+	})
 	t.Run("SheetOfEight", func(t *testing.T) {
 		var cards []print.Card
 		var tokens []string

@@ -90,15 +90,7 @@ func (n *Notice) draw(d *doc) error {
 
 	d.heading("二、"+or(n.Roster.Title, "值班表"), 13, left)
 	d.gap(1)
-	rows = rows[:0]
-	for _, day := range n.Roster.Days {
-		var who []string
-		for _, s := range day.Staff {
-			who = append(who, strings.TrimSpace(s.Name+"　"+s.Phone))
-		}
-		rows = append(rows, []string{dateCN(day.Date), weekdayCN(day.Date), strings.Join(who, "　　")})
-	}
-	d.table("", []column{{"日期", 3, left}, {"星期", 2, center}, {"值班人员及电话", 7, left}}, rows, 10)
+	rosterTable(d, n.Roster.Days)
 	d.gap(5)
 
 	d.heading("三、网格划分及网格长", 13, left)
@@ -136,4 +128,43 @@ func (n *Notice) draw(d *doc) error {
 		d.y = y + qr
 	}
 	return nil
+}
+
+// rosterTable prints a roster; more than ten days go in two halves side by
+// side, so a month takes half the height.
+func rosterTable(d *doc, days []DutyDay) {
+	sameMonth := len(days) > 0
+	for _, day := range days {
+		sameMonth = sameMonth && day.Date.Year() == days[0].Date.Year() && day.Date.Month() == days[0].Date.Month()
+	}
+	row := func(day DutyDay) []string {
+		var who []string
+		for _, s := range day.Staff {
+			who = append(who, strings.TrimSpace(s.Name+" "+s.Phone))
+		}
+		date := dateCN(day.Date)
+		if sameMonth {
+			date = fmt.Sprintf("%d月%d日", int(day.Date.Month()), day.Date.Day())
+		}
+		return []string{date, weekdayCN(day.Date), strings.Join(who, "\n")}
+	}
+	cols := []column{{"日期", 2.4, left}, {"星期", 1.6, center}, {"值班人员及电话", 5.5, left}}
+	if len(days) <= 10 {
+		rows := make([][]string, len(days))
+		for i, day := range days {
+			rows[i] = row(day)
+		}
+		d.table("", cols, rows, 10)
+		return
+	}
+	half := (len(days) + 1) / 2
+	rows := make([][]string, half)
+	for i := range rows {
+		r := row(days[i])
+		if i+half < len(days) {
+			r = append(r, row(days[i+half])...)
+		}
+		rows[i] = r
+	}
+	d.table("", append(cols, cols...), rows, 9.5)
 }
