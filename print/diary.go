@@ -26,6 +26,9 @@ type Diary struct {
 	From    time.Time
 	To      time.Time
 	Entries []DiaryEntry
+	// Booklet imposes the A5 pages two per A4 landscape sheet in folding
+	// order: print on both sides flipping on the short edge, fold, staple.
+	Booklet bool
 }
 
 func (*Diary) Kind() string { return "diary" }
@@ -43,7 +46,15 @@ func period(from, to time.Time) string {
 
 func (di *Diary) draw(d *doc) error {
 	d.setTitle("民情日记")
+	if di.Booklet {
+		return d.imposeBooklet(di.pages)
+	}
+	return di.pages(d)
+}
+
+func (di *Diary) pages(d *doc) error {
 	d.ml, d.mr, d.mt, d.mb = 14, 14, 14, 14
+	d.header = nil
 
 	// Cover.
 	d.addPage(pageA5, false)
@@ -75,11 +86,12 @@ func (di *Diary) draw(d *doc) error {
 	for i, e := range di.Entries {
 		if i > 0 {
 			d.gap(2)
-			d.ensure(12)
-			d.pdf.SetDashPattern([]float64{1, 1}, 0)
-			d.hline(d.ml, d.pw-d.mr, d.y, 0.2)
-			d.pdf.SetDashPattern(nil, 0)
-			d.gap(2)
+			if !d.ensure(12) { // no separator at the top of a page
+				d.pdf.SetDashPattern([]float64{1, 1}, 0)
+				d.hline(d.ml, d.pw-d.mr, d.y, 0.2)
+				d.pdf.SetDashPattern(nil, 0)
+				d.gap(2)
+			}
 		}
 		head := dateCN(e.Date)
 		if !e.Date.IsZero() {

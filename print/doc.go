@@ -122,8 +122,11 @@ type doc struct {
 
 	size float64 // current font size in points (before scale)
 
+	font    []byte   // the font embedded, for scratch documents
 	runes   *runeSet // characters in the embedded subset; nil: whole font
 	outside bool     // a character outside runes was drawn
+
+	bk *booklet // set while pages are imposed as a booklet
 }
 
 // fullFontRedraws counts documents drawn twice because the subset lacked a
@@ -149,13 +152,17 @@ func newDoc(opt *Options, font []byte, runes *runeSet) *doc {
 	pdf.SetFont(fontFamily, "", 10)
 	pdf.SetDrawColor(0, 0, 0)
 	pdf.SetTextColor(0, 0, 0)
-	return &doc{pdf: pdf, runes: runes, scale: 1, size: 10, ml: 15, mr: 15, mt: 15, mb: 15}
+	return &doc{pdf: pdf, font: font, runes: runes, scale: 1, size: 10, ml: 15, mr: 15, mt: 15, mb: 15}
 }
 
 func (d *doc) setTitle(s string) { d.pdf.SetTitle(Printable(s), true) }
 
 // addPage starts a new page of the given paper and runs the page header.
 func (d *doc) addPage(p paper, landscape bool) {
+	if d.bk != nil {
+		d.bookletPage(p)
+		return
+	}
 	w, h := p.w, p.h
 	orient := "P"
 	if landscape {
@@ -169,6 +176,86 @@ func (d *doc) addPage(p paper, landscape bool) {
 	if d.header != nil {
 		d.header(d)
 	}
+}
+
+// booklet imposes A5 pages two per A4 landscape sheet in saddle-stitch
+// order: printed on both sides (flip on the short edge), the sheets are
+// folded together and stapled. Needs the page count in advance: draw once
+// on a scratch doc to count (see imposeBooklet).
+type booklet struct {
+	n     int    // logical pages, a multiple of 4
+	phys  []int  // logical page → physical page
+	right []bool // logical page → right half
+	page  int    // current logical page
+	open  bool   // a transform is open
+}
+
+// imposeBooklet runs draw twice: on a scratch doc to count its A5 pages,
+// then on d with the pages imposed as a booklet.
+func (d *doc) imposeBooklet(draw func(*doc) error) error {
+	scratch := newDoc(&Options{}, d.font, d.runes)
+	if err := draw(scratch); err != nil {
+		return err
+	}
+	if scratch.outside {
+		d.outside = true
+	}
+	n := (scratch.pdf.PageCount() + 3) / 4 * 4
+	b := &booklet{n: n, phys: make([]int, n+1), right: make([]bool, n+1)}
+	for s := 0; s < n/4; s++ {
+		front, back := 2*s+1, 2*s+2
+		b.phys[n-2*s], b.phys[2*s+1] = front, front
+		b.right[2*s+1] = true
+		b.phys[2*s+2], b.phys[n-1-2*s] = back, back
+		b.right[n-1-2*s] = true
+	}
+	d.bk = b
+	for i := 0; i < n/2; i++ {
+		d.pdf.AddPageFormat("L", gofpdf.SizeType{Wd: pageA4.w, Ht: pageA4.h})
+		// Fold marks.
+		d.pdf.SetLineWidth(0.2)
+		d.pdf.Line(pageA4.h/2, 0, pageA4.h/2, 5)
+		d.pdf.Line(pageA4.h/2, pageA4.w-5, pageA4.h/2, pageA4.w)
+	}
+	err := draw(d)
+	if b.open {
+		d.pdf.TransformEnd()
+	}
+	d.bk = nil
+	return err
+}
+
+func (d *doc) bookletPage(p paper) {
+	b := d.bk
+	if b.open {
+		d.pdf.TransformEnd()
+		b.open = false
+	}
+	b.page++
+	if b.page > b.n {
+		d.pdf.SetError(errors.New("booklet: more pages than counted"))
+		return
+	}
+	d.pdf.SetPage(b.phys[b.page])
+	d.pdf.TransformBegin()
+	b.open = true
+	if b.right[b.page] {
+		d.pdf.TransformTranslateX(pageA4.h / 2)
+	}
+	d.pw, d.ph = p.w, p.h
+	d.y = d.mt
+	d.setSize(d.size) // the font is not set on a page reached by SetPage
+	if d.header != nil {
+		d.header(d)
+	}
+}
+
+// pageNo is the number of the current page as the reader sees it.
+func (d *doc) pageNo() int {
+	if d.bk != nil {
+		return d.bk.page
+	}
+	return d.pdf.PageNo()
 }
 
 // samePage adds another page like the current one.
@@ -579,7 +666,7 @@ func (d *doc) checkbox(x, y, s float64) {
 func (d *doc) pageNumber() {
 	saved := d.size
 	d.setSize(8)
-	d.textAt(d.ml, d.ph-d.mb+3, d.contentW(), fmt.Sprintf("第 %d 页", d.pdf.PageNo()), center)
+	d.textAt(d.ml, d.ph-d.mb+3, d.contentW(), fmt.Sprintf("第 %d 页", d.pageNo()), center)
 	d.setSize(saved)
 }
 

@@ -164,3 +164,40 @@ func TestManual(t *testing.T) {
 		}
 	}
 }
+
+func TestDiaryBooklet(t *testing.T) {
+	di := &print.Diary{Worker: "王秀兰", Village: "刘沟村", From: day(2026, 11, 1), To: day(2026, 11, 30), Booklet: true}
+	for i := 0; i < 12; i++ {
+		di.Entries = append(di.Entries, print.DiaryEntry{
+			Date: day(2026, 11, i+1), Kind: "走访", Household: fmt.Sprintf("第%d户", i+1),
+			Content: strings.Repeat("了解家庭生产生活情况，宣传医保缴费政策。", 4),
+		})
+	}
+	plain := *di
+	plain.Booklet = false
+	logical := pageCount(t, mustRender(t, &plain))
+	pdf := mustRender(t, di)
+	sheets := (logical + 3) / 4
+	if got := pageCount(t, pdf); got != 2*sheets {
+		t.Fatalf("booklet pages = %d, want %d (2 sides × %d sheets for %d A5 pages)", got, 2*sheets, sheets, logical)
+	}
+	// The cover is the right half of the first side; the last page the left.
+	ws, w, _ := words(t, pdf, 1)
+	if w < 800 {
+		t.Fatalf("page width %.0f pt, want A4 landscape", w)
+	}
+	for _, x := range ws {
+		if x.text == "民情日记" && x.xMin < w/2 {
+			t.Errorf("cover title at x=%.0f, want on the right half", x.xMin)
+		}
+	}
+	// Side 2 holds pages 2 (left) and n-1 (right).
+	side2 := []string{"第 2 页"}
+	if 4*sheets-1 <= logical {
+		side2 = append(side2, fmt.Sprintf("第 %d 页", 4*sheets-1))
+	}
+	wantText(t, pdfText(t, pdf, 2, 2), side2...)
+	for p := 1; p <= 2*sheets; p++ {
+		wantInside(t, pdf, p, nil)
+	}
+}
