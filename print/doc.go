@@ -43,10 +43,18 @@ type Options struct {
 var fixedDate = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Render draws doc as a PDF onto w.
-func Render(w io.Writer, doc Document, opt *Options) error {
-	if doc == nil {
+func Render(w io.Writer, doc Document, opt *Options) (err error) {
+	if doc == nil || reflect.ValueOf(doc).Kind() == reflect.Pointer && reflect.ValueOf(doc).IsNil() {
 		return errors.New("print: nil document")
 	}
+	// gofpdf panics on some input (characters above U+FFFF, which Printable
+	// removes, are the known case); printing must never take the box down.
+	// gofpdf writes to w only once the whole file is built.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("print %s: gofpdf panic: %v", doc.Kind(), r)
+		}
+	}()
 	if opt == nil {
 		opt = &Options{}
 	}

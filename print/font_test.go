@@ -64,3 +64,12 @@ func TestKinds(t *testing.T) {
 		t.Fatal("New(nope): want error")
 	}
 }
+
+func TestRenderNil(t *testing.T) {
+	if _, err := print.RenderBytes(nil, nil); err == nil {
+		t.Fatal("nil document: want error")
+	}
+	if _, err := print.RenderBytes((*print.Receipt)(nil), nil); err == nil {
+		t.Fatal("nil *Receipt: want error")
+	}
+}
