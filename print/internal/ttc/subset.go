@@ -164,7 +164,9 @@ func (f *Font) Subset(runes []rune) ([]byte, error) {
 		}
 		newID[g] = len(order)
 		order = append(order, g)
-		return forComponents(f.glyphs[g], func(c int) error {
+		glyph := f.glyphs[g]
+		return components(glyph, func(at int) error {
+			c := int(binary.BigEndian.Uint16(glyph[at:]))
 			if c >= f.numGlyphs {
 				return fmt.Errorf("ttc: component %d out of range", c)
 			}
@@ -190,7 +192,11 @@ func (f *Font) Subset(runes []rune) ([]byte, error) {
 		binary.BigEndian.PutUint32(loca[4*i:], uint32(len(glyf)))
 		start := len(glyf)
 		glyf = append(glyf, f.glyphs[g]...)
-		if err := remapComponents(glyf[start:], newID); err != nil {
+		g := glyf[start:]
+		if err := components(g, func(at int) error {
+			binary.BigEndian.PutUint16(g[at:], uint16(newID[int(binary.BigEndian.Uint16(g[at:]))]))
+			return nil
+		}); err != nil {
 			return nil, err
 		}
 		for len(glyf)%4 != 0 {
@@ -281,8 +287,9 @@ const (
 	has2x2     = 0x0080
 )
 
-// forComponents calls fn with each component glyph id of a composite glyph.
-func forComponents(g []byte, fn func(int) error) error {
+// components calls fn with the offset in g of each component's glyph id,
+// when g is a composite glyph.
+func components(g []byte, fn func(at int) error) error {
 	if len(g) < 10 || int16(binary.BigEndian.Uint16(g)) >= 0 {
 		return nil
 	}
@@ -292,7 +299,7 @@ func forComponents(g []byte, fn func(int) error) error {
 			return errors.New("ttc: truncated composite glyph")
 		}
 		flags := binary.BigEndian.Uint16(g[p:])
-		if err := fn(int(binary.BigEndian.Uint16(g[p+2:]))); err != nil {
+		if err := fn(p + 2); err != nil {
 			return err
 		}
 		p += 4 + compArgs(flags)
@@ -316,25 +323,6 @@ func compArgs(flags uint16) int {
 		n += 8
 	}
 	return n
-}
-
-func remapComponents(g []byte, newID map[int]int) error {
-	if len(g) < 10 || int16(binary.BigEndian.Uint16(g)) >= 0 {
-		return nil
-	}
-	p := 10
-	for {
-		if p+4 > len(g) {
-			return errors.New("ttc: truncated composite glyph")
-		}
-		flags := binary.BigEndian.Uint16(g[p:])
-		old := int(binary.BigEndian.Uint16(g[p+2:]))
-		binary.BigEndian.PutUint16(g[p+2:], uint16(newID[old]))
-		p += 4 + compArgs(flags)
-		if flags&moreComps == 0 {
-			return nil
-		}
-	}
 }
 
 // assemble writes a .ttf from its tables, sorted by tag, with checksums.
