@@ -11,21 +11,21 @@ func init() {
 
 // Service is one service item offered to villagers.
 type Service struct {
-	Name  string   // e.g. "低保申请"
-	Steps []string // procedure, printed on the notice board
-	Where string   // where or whom to ask, e.g. "村便民服务室"
+	Name  string   `json:"name,omitempty"`  // e.g. "低保申请"
+	Steps []string `json:"steps,omitempty"` // procedure, printed on the notice board
+	Where string   `json:"where,omitempty"` // where or whom to ask, e.g. "村便民服务室"
 }
 
 // Card is the service card (明白卡) of one household.
 type Card struct {
-	Village     string // e.g. "刘沟村"
-	Group       string // e.g. "第三村民小组"
-	Household   string // optional label, e.g. door number "刘沟村3组15号"
-	GridLeader  string
-	LeaderPhone string
-	DutyPhone   string
-	Services    []Service
-	Token       string // encoded as the QR code; made by the caller
+	Village     string    `json:"village,omitempty"`   // e.g. "刘沟村"
+	Group       string    `json:"group,omitempty"`     // e.g. "第三村民小组"
+	Household   string    `json:"household,omitempty"` // optional label, e.g. door number "刘沟村3组15号"
+	GridLeader  string    `json:"grid_leader,omitempty"`
+	LeaderPhone string    `json:"leader_phone,omitempty"`
+	DutyPhone   string    `json:"duty_phone,omitempty"`
+	Services    []Service `json:"services,omitempty"`
+	Token       string    `json:"token,omitempty"` // encoded as the QR code; made by the caller
 }
 
 // CardLayout says how cards are put on paper.
@@ -41,8 +41,8 @@ const (
 // CardSheet is a set of service cards, e.g. every household of a group or
 // village.
 type CardSheet struct {
-	Cards  []Card
-	Layout CardLayout
+	Cards  []Card     `json:"cards,omitempty"`
+	Layout CardLayout `json:"layout,omitempty"`
 }
 
 func (*CardSheet) Kind() string { return "card" }

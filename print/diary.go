@@ -10,25 +10,25 @@ func init() {
 
 // DiaryEntry is one visit or patrol in a grid worker's diary.
 type DiaryEntry struct {
-	Date      time.Time
-	Kind      string // e.g. "走访", "巡查"
-	Household string // whom or where, e.g. "刘建国户" or "西岭水渠"
-	Content   string // what was seen and heard (民情)
-	Problems  string // problems found
-	Handling  string // what was done about them
+	Date      time.Time `json:"date,omitempty"`
+	Kind      string    `json:"kind,omitempty"`      // e.g. "走访", "巡查"
+	Household string    `json:"household,omitempty"` // whom or where, e.g. "刘建国户" or "西岭水渠"
+	Content   string    `json:"content,omitempty"`   // what was seen and heard (民情)
+	Problems  string    `json:"problems,omitempty"`  // problems found
+	Handling  string    `json:"handling,omitempty"`  // what was done about them
 }
 
 // Diary is a grid worker's visit diary (民情日记) for a period, as A5 pages.
 type Diary struct {
-	Worker  string
-	Village string
-	Group   string
-	From    time.Time
-	To      time.Time
-	Entries []DiaryEntry
+	Worker  string       `json:"worker,omitempty"`
+	Village string       `json:"village,omitempty"`
+	Group   string       `json:"group,omitempty"`
+	From    time.Time    `json:"from,omitempty"`
+	To      time.Time    `json:"to,omitempty"`
+	Entries []DiaryEntry `json:"entries,omitempty"`
 	// Booklet imposes the A5 pages two per A4 landscape sheet in folding
 	// order: print on both sides flipping on the short edge, fold, staple.
-	Booklet bool
+	Booklet bool `json:"booklet,omitempty"`
 }
 
 func (*Diary) Kind() string { return "diary" }

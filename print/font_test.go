@@ -2,6 +2,7 @@ package print_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"testing"
 
 	"gridbox/print"
@@ -72,4 +73,20 @@ func TestRenderNil(t *testing.T) {
 	if _, err := print.RenderBytes((*print.Receipt)(nil), nil); err == nil {
 		t.Fatal("nil *Receipt: want error")
 	}
+}
+
+// A UI can list the kinds and fill one from JSON.
+func TestKindFromJSON(t *testing.T) {
+	doc, err := print.New("receipt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := `{"village":"刘沟村","code":"LG-20261128-0043","token":"rc-json-1","category":"民生服务",
+		"date":"2026-11-28T10:30:00+08:00","duty_phone":"0371-64551234","paper":1}`
+	if err := json.Unmarshal([]byte(in), doc); err != nil {
+		t.Fatal(err)
+	}
+	pdf := mustRender(t, doc)
+	wantText(t, pdfText(t, pdf, 0, 0), "LG-20261128-0043", "民生服务", "2026年11月28日 10:30")
+	wantCodes(t, pdf, 1, "rc-json-1")
 }

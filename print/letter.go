@@ -11,23 +11,23 @@ func init() {
 
 // LetterHousehold is one addressee of an open letter.
 type LetterHousehold struct {
-	Name        string // how to address them, e.g. "刘建国户"
-	Group       string
-	GridLeader  string
-	LeaderPhone string
-	Token       string // optional QR code
+	Name        string `json:"name,omitempty"` // how to address them, e.g. "刘建国户"
+	Group       string `json:"group,omitempty"`
+	GridLeader  string `json:"grid_leader,omitempty"`
+	LeaderPhone string `json:"leader_phone,omitempty"`
+	Token       string `json:"token,omitempty"` // optional QR code
 }
 
 // Letter is an open letter to every household of a village, one copy per
 // household with its own grid leader filled in.
 type Letter struct {
-	Village    string
-	Title      string   // default "致全村群众的一封信"
-	Body       []string // paragraphs; a default text on grid management when empty
-	Signature  string   // e.g. "中共刘沟村支部委员会　刘沟村村民委员会"
-	Date       time.Time
-	DutyPhone  string
-	Households []LetterHousehold
+	Village    string            `json:"village,omitempty"`
+	Title      string            `json:"title,omitempty"`     // default "致全村群众的一封信"
+	Body       []string          `json:"body,omitempty"`      // paragraphs; a default text on grid management when empty
+	Signature  string            `json:"signature,omitempty"` // e.g. "中共刘沟村支部委员会　刘沟村村民委员会"
+	Date       time.Time         `json:"date,omitempty"`
+	DutyPhone  string            `json:"duty_phone,omitempty"`
+	Households []LetterHousehold `json:"households,omitempty"`
 }
 
 func (*Letter) Kind() string { return "letter" }

@@ -12,31 +12,31 @@ func init() {
 
 // ManualHousehold is one household a grid worker looks after.
 type ManualHousehold struct {
-	Group   string
-	Head    string // head of household
-	Address string
-	Members int
-	Phone   string
-	Notes   string // e.g. "独居老人，每周走访"
+	Group   string `json:"group,omitempty"`
+	Head    string `json:"head,omitempty"` // head of household
+	Address string `json:"address,omitempty"`
+	Members int    `json:"members,omitempty"`
+	Phone   string `json:"phone,omitempty"`
+	Notes   string `json:"notes,omitempty"` // e.g. "独居老人，每周走访"
 }
 
 // Checklist is a list of things to check, printed with boxes to tick.
 type Checklist struct {
-	Title string
-	Items []string
+	Title string   `json:"title,omitempty"`
+	Items []string `json:"items,omitempty"`
 }
 
 // Manual is a grid worker's work manual (工作手册).
 type Manual struct {
-	Worker     string
-	Phone      string
-	Village    string
-	Groups     []string
-	Year       int
-	Duties     []string
-	DutyDays   []time.Time
-	Households []ManualHousehold
-	Checklists []Checklist
+	Worker     string            `json:"worker,omitempty"`
+	Phone      string            `json:"phone,omitempty"`
+	Village    string            `json:"village,omitempty"`
+	Groups     []string          `json:"groups,omitempty"`
+	Year       int               `json:"year,omitempty"`
+	Duties     []string          `json:"duties,omitempty"`
+	DutyDays   []time.Time       `json:"duty_days,omitempty"`
+	Households []ManualHousehold `json:"households,omitempty"`
+	Checklists []Checklist       `json:"checklists,omitempty"`
 }
 
 func (*Manual) Kind() string { return "manual" }

@@ -12,41 +12,41 @@ func init() {
 
 // DutyStaff is one person on duty.
 type DutyStaff struct {
-	Name  string
-	Phone string
+	Name  string `json:"name,omitempty"`
+	Phone string `json:"phone,omitempty"`
 }
 
 // DutyDay is who is on duty on one day.
 type DutyDay struct {
-	Date  time.Time
-	Staff []DutyStaff
+	Date  time.Time   `json:"date,omitempty"`
+	Staff []DutyStaff `json:"staff,omitempty"`
 }
 
 // Roster is the duty roster of a week or a month.
 type Roster struct {
-	Title string // e.g. "2026年12月值班表"
-	Days  []DutyDay
+	Title string    `json:"title,omitempty"` // e.g. "2026年12月值班表"
+	Days  []DutyDay `json:"days,omitempty"`
 }
 
 // GridRow is one line of the grid table: a group and its grid leader.
 type GridRow struct {
-	Group      string
-	GridLeader string
-	Phone      string
+	Group      string `json:"group,omitempty"`
+	GridLeader string `json:"grid_leader,omitempty"`
+	Phone      string `json:"phone,omitempty"`
 }
 
 // Notice is the sheet for the village notice board (公开栏).
 type Notice struct {
-	Village     string
-	Title       string // default: Village + "便民服务公开栏"
-	Services    []Service
-	Roster      Roster
-	Grid        []GridRow
-	DutyPhone   string
-	ReportSteps []string // how to report a problem; a default is printed when empty
-	Token       string   // optional QR code, e.g. for the kiosk's report page
-	Updated     time.Time
-	A3          bool // A3 instead of A4: same layout, larger type
+	Village     string    `json:"village,omitempty"`
+	Title       string    `json:"title,omitempty"` // default: Village + "便民服务公开栏"
+	Services    []Service `json:"services,omitempty"`
+	Roster      Roster    `json:"roster,omitempty"`
+	Grid        []GridRow `json:"grid,omitempty"`
+	DutyPhone   string    `json:"duty_phone,omitempty"`
+	ReportSteps []string  `json:"report_steps,omitempty"` // how to report a problem; a default is printed when empty
+	Token       string    `json:"token,omitempty"`        // optional QR code, e.g. for the kiosk's report page
+	Updated     time.Time `json:"updated,omitempty"`
+	A3          bool      `json:"a3,omitempty"` // A3 instead of A4: same layout, larger type
 }
 
 func (*Notice) Kind() string { return "notice" }

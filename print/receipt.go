@@ -21,13 +21,13 @@ const (
 
 // Receipt is handed to whoever reported a case, to track it later.
 type Receipt struct {
-	Village   string
-	Code      string // receipt code the villager types at the kiosk
-	Token     string // encoded as the QR code; made by the caller
-	Category  string // e.g. "公共事务"
-	Date      time.Time
-	DutyPhone string
-	Paper     ReceiptPaper
+	Village   string       `json:"village,omitempty"`
+	Code      string       `json:"code,omitempty"`     // receipt code the villager types at the kiosk
+	Token     string       `json:"token,omitempty"`    // encoded as the QR code; made by the caller
+	Category  string       `json:"category,omitempty"` // e.g. "公共事务"
+	Date      time.Time    `json:"date,omitempty"`
+	DutyPhone string       `json:"duty_phone,omitempty"`
+	Paper     ReceiptPaper `json:"paper,omitempty"`
 }
 
 func (*Receipt) Kind() string { return "receipt" }

@@ -20,26 +20,26 @@ const (
 
 // RegisterRow is one case in the register.
 type RegisterRow struct {
-	Date     time.Time
-	Code     string // receipt code
-	Source   string // e.g. "走访巡查", "来电"
-	Category string
-	Group    string
-	Summary  string
-	Handler  string
-	Status   string // e.g. "已办结", "办理中", "已上报"
-	Result   string
+	Date     time.Time `json:"date,omitempty"`
+	Code     string    `json:"code,omitempty"`   // receipt code
+	Source   string    `json:"source,omitempty"` // e.g. "走访巡查", "来电"
+	Category string    `json:"category,omitempty"`
+	Group    string    `json:"group,omitempty"`
+	Summary  string    `json:"summary,omitempty"`
+	Handler  string    `json:"handler,omitempty"`
+	Status   string    `json:"status,omitempty"` // e.g. "已办结", "办理中", "已上报"
+	Result   string    `json:"result,omitempty"`
 }
 
 // Register is the register (台账) of a day, week or month: an A4 landscape
 // table that continues over as many pages as it needs.
 type Register struct {
-	Village string
-	Span    RegisterSpan
-	From    time.Time // first day of the period
-	To      time.Time // last day; for a month or week derived from From when zero
-	Rows    []RegisterRow
-	Closed  time.Time // when the register was closed, if it was
+	Village string        `json:"village,omitempty"`
+	Span    RegisterSpan  `json:"span,omitempty"`
+	From    time.Time     `json:"from,omitempty"` // first day of the period
+	To      time.Time     `json:"to,omitempty"`   // last day; for a month or week derived from From when zero
+	Rows    []RegisterRow `json:"rows,omitempty"`
+	Closed  time.Time     `json:"closed,omitempty"` // when the register was closed, if it was
 }
 
 func (*Register) Kind() string { return "register" }
