@@ -256,6 +256,25 @@ func (s *Spooler) Remove(ctx context.Context, id string) error {
 	return nil
 }
 
+// Prune removes the files of jobs done before t and reports how many. Jobs
+// not done are kept whatever their age: nothing unprinted is lost.
+func (s *Spooler) Prune(ctx context.Context, before time.Time) (int, error) {
+	jobs, err := s.Jobs(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, j := range jobs {
+		if j.State == JobDone && j.Updated.Before(before) {
+			if err := s.Remove(ctx, j.ID); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
 // PrinterStatus is the state of the queue, for a status line in the UI.
 type PrinterStatus struct {
 	Ready  bool

@@ -302,6 +302,32 @@ func TestSpoolerCUPS(t *testing.T) {
 		}
 	})
 
+	t.Run("Prune", func(t *testing.T) {
+		sh(t, "cupsreject", testQueue)
+		kept, err := s.Submit(ctx, "问题受理回执", receipt("rc-kept"))
+		sh(t, "cupsaccept", testQueue)
+		if err != nil || kept.State != print.JobFailed {
+			t.Fatalf("submit to a rejecting queue: %v %+v", err, kept)
+		}
+		before, _ := s.Jobs(ctx)
+		n, err := s.Prune(ctx, time.Now().Add(time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		after, _ := s.Jobs(ctx)
+		if n == 0 || len(after) != len(before)-n {
+			t.Fatalf("pruned %d of %d, %d left", n, len(before), len(after))
+		}
+		for _, j := range after {
+			if j.State == print.JobDone {
+				t.Errorf("done job %s left after Prune", j.ID)
+			}
+		}
+		if _, err := s.PDF(kept.ID); err != nil {
+			t.Fatalf("failed job's PDF pruned: %v", err)
+		}
+	})
+
 	t.Run("UnknownQueue", func(t *testing.T) {
 		s, err := print.NewSpooler("gridbox_no_such_queue", t.TempDir())
 		if err != nil {
