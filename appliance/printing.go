@@ -62,7 +62,7 @@ var PrintStateLabels = map[string]string{
 
 // PrinterStatus says whether printing works now.
 type PrinterStatus struct {
-	Configured bool   // a CUPS queue is set in the configuration
+	Configured bool // a CUPS queue is set in the configuration
 	Queue      string
 	Ready      bool
 	Reason     string // plain Chinese when not ready

@@ -47,7 +47,9 @@ func printRequest(c *fiber.Ctx) appliance.PrintRequest {
 // paperLabels name paper choices for people.
 var paperLabels = map[string]string{"a4": "A4", "a3": "A3", "a5": "A5", "roll": "80毫米热敏纸", "single": "单张卡片"}
 
-func (s *Server) showPrint(c *fiber.Ctx) error { return s.renderPrint(c, nil, appliance.PrintRequest{}, "") }
+func (s *Server) showPrint(c *fiber.Ctx) error {
+	return s.renderPrint(c, nil, appliance.PrintRequest{}, "")
+}
 
 func (s *Server) renderPrint(c *fiber.Ctx, formErr error, req appliance.PrintRequest, notice string) error {
 	p, err := s.printing()
