@@ -21,11 +21,11 @@ type Printing interface {
 // PrintDoc is a kind of document a user can ask for, and which of the
 // request's fields its form shows.
 type PrintDoc struct {
-	Kind   string
-	Title  string
-	Fields []string // of "grid", "from", "to", "span", "paper", "staff", "case", "household"
-	Papers []string // paper choices, first is the default
-	Perm   Permission
+	Kind   string     `json:"kind"`
+	Title  string     `json:"title"`
+	Fields []string   `json:"fields"`           // of "grid", "from", "to", "span", "paper", "staff", "case", "household"
+	Papers []string   `json:"papers,omitempty"` // paper choices, first is the default
+	Perm   Permission `json:"perm"`
 }
 
 // PrintRequest says which document to make.
