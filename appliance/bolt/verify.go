@@ -22,6 +22,8 @@ const reindexChunk = 20000
 // Reindex rebuilds every view from the feeds. It is safe to interrupt: a
 // flag makes the next Open finish it.
 func (s *Store) Reindex(ctx context.Context) error {
+	s.folding.Lock()
+	defer s.folding.Unlock()
 	err := s.db.Update(func(btx *bbolt.Tx) error {
 		if err := btx.Bucket(bucketMeta).Put(metaReindexing, []byte{1}); err != nil {
 			return err
