@@ -287,6 +287,27 @@ func TestStore_Ingest(t *testing.T) {
 			t.Fatalf("Stats=%+v", st)
 		}
 	})
+	t.Run("ForkAtHeldSeq", func(t *testing.T) {
+		// A different, validly signed entry at a sequence already held
+		// (the other node equivocates) never replaces the held one. Ingest
+		// currently skips it silently as "already held" without comparing
+		// hashes; whether it should report it is open.
+		s := MustOpenStore(t)
+		if _, err := s.Ingest(feed[:3]); err != nil {
+			t.Fatal(err)
+		}
+		fork, err := other.Seal(noticeDraft("fork", 1), feed[0], feed[1].Time)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := s.Ingest([]*appliance.Entry{fork})
+		if n != 0 {
+			t.Fatalf("Ingest(fork)=%d, %v; want nothing added", n, err)
+		}
+		if got, _ := s.Entries(other.Feed, 1, 100); !reflect.DeepEqual(got, feed[:3]) {
+			t.Fatal("a fork replaced held entries")
+		}
+	})
 	t.Run("Redacted", func(t *testing.T) {
 		s := MustOpenStore(t)
 		e, err := other.Seal(appliance.Draft{Kind: appliance.KindNoticeSet, Body: appliance.Notice{Grid: "g", ID: "s1", Title: "t", Body: "b", Published: "2026-11-28"}, Sealed: map[string]string{"id_number": "41018419800101001X"}}, nil, t0)
