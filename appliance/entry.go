@@ -114,6 +114,10 @@ func (e *Entry) MarshalBinary() ([]byte, error) {
 	b = append(b, e.Sig...)
 	b = binary.AppendUvarint(b, uint64(len(e.Sealed)))
 	b = append(b, e.Sealed...)
+	if len(b) > MaxEntrySize {
+		// UnmarshalBinary refuses it: stored, it would block the feed.
+		return nil, fmt.Errorf("marshal entry: %d bytes, more than %d", len(b), MaxEntrySize)
+	}
 	return b, nil
 }
 

@@ -20,8 +20,10 @@ import (
 const reindexChunk = 20000
 
 // Reindex rebuilds every view from the feeds. It is safe to interrupt: a
-// flag makes the next Open finish it.
+// flag makes the next Open finish it. Write and Ingest wait until it is done.
 func (s *Store) Reindex(ctx context.Context) error {
+	s.folding.Lock()
+	defer s.folding.Unlock()
 	err := s.db.Update(func(btx *bbolt.Tx) error {
 		if err := btx.Bucket(bucketMeta).Put(metaReindexing, []byte{1}); err != nil {
 			return err
