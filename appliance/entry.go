@@ -188,6 +188,7 @@ var (
 	ErrBadSeal      = errors.New("sealed part does not match its hash")
 	ErrBrokenChain  = errors.New("broken hash chain")
 	ErrBadSequence  = errors.New("sequence gap")
+	ErrFork         = errors.New("a different entry with the same sequence is already held")
 )
 
 // VerifySignature checks the signature and, when present, the sealed part.

@@ -403,7 +403,16 @@ func (s *Store) Ingest(entries []*appliance.Entry) (int, error) {
 				}
 			}
 			if prev != nil && e.Seq <= prev.Seq {
-				continue // already held
+				// Already held, unless the feed's owner signed two different
+				// entries with one number: that is refused, never replaced.
+				held, err := tx.Entry(e.Feed, e.Seq)
+				if err != nil {
+					return fmt.Errorf("entry %s/%d: %w", e.Feed.Short(), e.Seq, err)
+				}
+				if held.Hash() != e.Hash() {
+					return fmt.Errorf("entry %s/%d: %w", e.Feed.Short(), e.Seq, appliance.ErrFork)
+				}
+				continue
 			}
 			if err := e.VerifyLink(prev); err != nil {
 				return fmt.Errorf("entry %s/%d: %w", e.Feed.Short(), e.Seq, err)

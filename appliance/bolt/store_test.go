@@ -289,9 +289,8 @@ func TestStore_Ingest(t *testing.T) {
 	})
 	t.Run("ForkAtHeldSeq", func(t *testing.T) {
 		// A different, validly signed entry at a sequence already held
-		// (the other node equivocates) never replaces the held one. Ingest
-		// currently skips it silently as "already held" without comparing
-		// hashes; whether it should report it is open.
+		// (the other node equivocates) never replaces the held one, and
+		// the batch is refused naming it.
 		s := MustOpenStore(t)
 		if _, err := s.Ingest(feed[:3]); err != nil {
 			t.Fatal(err)
@@ -301,8 +300,12 @@ func TestStore_Ingest(t *testing.T) {
 			t.Fatal(err)
 		}
 		n, err := s.Ingest([]*appliance.Entry{fork})
-		if n != 0 {
-			t.Fatalf("Ingest(fork)=%d, %v; want nothing added", n, err)
+		if n != 0 || !errors.Is(err, appliance.ErrFork) || !strings.Contains(err.Error(), "/2:") {
+			t.Fatalf("Ingest(fork)=%d, %v; want nothing added and ErrFork naming seq 2", n, err)
+		}
+		// The same entries again are fine: re-delivery is idempotent.
+		if n, err := s.Ingest(feed[:3]); n != 0 || err != nil {
+			t.Fatalf("re-ingest=%d, %v", n, err)
 		}
 		if got, _ := s.Entries(other.Feed, 1, 100); !reflect.DeepEqual(got, feed[:3]) {
 			t.Fatal("a fork replaced held entries")
