@@ -80,7 +80,10 @@ type PrintConfig struct {
 
 // ReplicateConfig configures replication.
 type ReplicateConfig struct {
-	Bind string `toml:"bind"` // memberlist address, e.g. 0.0.0.0:7946
+	Bind      string   `toml:"bind"`       // memberlist address, e.g. 0.0.0.0:7946
+	Advertise string   `toml:"advertise"`  // address others reach this node at, if not Bind
+	Keys      []string `toml:"keys"`       // cluster keyring, base64 AES keys; the first encrypts (docs/replication.md: rotation)
+	ParentKey string   `toml:"parent_key"` // hex node key of the parent; empty: trust the first node met at node.parent
 }
 
 // Duration is a time.Duration written as "3m" in the file.

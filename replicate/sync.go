@@ -1,0 +1,364 @@
+package replicate
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+
+	"gridbox/appliance"
+	"gridbox/appliance/bolt"
+)
+
+// The protocol, per pair of nodes and direction (docs/replication.md):
+//
+//	sender → receiver  offer: sender's heads of the feeds it would send
+//	receiver → sender  want:  receiver's heads of those it accepts
+//	sender → receiver  batch: entries after the receiver's heads, bounded
+//	receiver → sender  want:  again, after storing (ack and next request)
+//
+// One batch is in flight per peer (stop and wait): a slow link slows the
+// sender instead of filling the receiver's queue.
+
+// syncLoop offers heads to peers when entries are committed, when members
+// change and every SyncInterval; it rejoins the parent when it is gone.
+func (r *Replicator) syncLoop(ctx context.Context) {
+	defer r.wg.Done()
+	t := time.NewTicker(r.cfg.SyncInterval)
+	defer t.Stop()
+	r.rejoin()
+	lastJoin := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-r.kick:
+			// Gather the commits of a burst into one offer.
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		if time.Since(lastJoin) > 4*r.cfg.SyncInterval {
+			r.rejoin()
+			lastJoin = time.Now()
+		}
+		r.offerAll()
+	}
+}
+
+// rejoin joins the parent's cluster when no parent is alive.
+func (r *Replicator) rejoin() {
+	if r.cfg.Node.Parent == "" {
+		return
+	}
+	r.mu.Lock()
+	for _, p := range r.peers {
+		if p.alive && r.relationOf(p) == relParent {
+			r.mu.Unlock()
+			return
+		}
+	}
+	r.mu.Unlock()
+	if _, err := r.ml.Join([]string{r.cfg.Node.Parent}); err != nil {
+		r.log.Debug("parent unreachable", "parent", r.cfg.Node.Parent, "err", err)
+	}
+}
+
+// offerAll sends an offer to each peer that has something to receive and
+// no batch in flight.
+func (r *Replicator) offerAll() {
+	hs, err := r.store.Heads()
+	if err != nil {
+		r.log.Error("read heads", "err", err)
+		return
+	}
+	mine := map[appliance.FeedID]uint64{}
+	for _, h := range hs {
+		mine[h.Feed] = h.Seq
+	}
+	type out struct {
+		node *memberlist.Node
+		msg  []byte
+	}
+	var outs []out
+	now := time.Now()
+	r.mu.Lock()
+	for _, p := range r.peers {
+		if !p.alive || now.Before(p.inflightUntil) {
+			continue
+		}
+		rel := r.relationOf(p)
+		feeds := r.sendFeeds(rel)
+		if len(feeds) == 0 {
+			continue
+		}
+		offer := heads{}
+		ahead := false
+		for _, f := range feeds {
+			offer[f.String()] = mine[f]
+			if p.theirs == nil || p.theirs[f.String()] < mine[f] {
+				ahead = true
+			}
+		}
+		// Offer when there is news, and now and then anyway: the peer may
+		// have been restored from an older backup.
+		if !ahead && now.Sub(p.lastOffer) < 20*r.cfg.SyncInterval {
+			continue
+		}
+		p.lastOffer = now
+		p.inflightUntil = now.Add(r.cfg.AckTimeout)
+		outs = append(outs, out{p.node, encodeControl(msgOffer, control{From: r.name, Key: r.self.String(), Heads: offer})})
+	}
+	r.mu.Unlock()
+	for _, o := range outs {
+		r.send(o.node, o.msg)
+	}
+}
+
+func (r *Replicator) send(n *memberlist.Node, msg []byte) bool {
+	if err := r.ml.SendReliable(n, msg); err != nil {
+		r.log.Debug("send failed", "peer", n.Name, "err", err)
+		r.mu.Lock()
+		if p := r.peers[n.Name]; p != nil {
+			p.inflightUntil = time.Time{}
+		}
+		r.mu.Unlock()
+		return false
+	}
+	r.mu.Lock()
+	if p := r.peers[n.Name]; p != nil {
+		p.bytesSent += uint64(len(msg))
+	}
+	r.mu.Unlock()
+	return true
+}
+
+// receive queues a message for the inbox loop; when the queue is full the
+// message is dropped and the sender retries after its ack timeout.
+func (r *Replicator) receive(b []byte) {
+	select {
+	case r.inbox <- b:
+	default:
+		r.reject("overload", 1)
+	}
+}
+
+func (r *Replicator) inboxLoop(ctx context.Context) {
+	defer r.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case b := <-r.inbox:
+			r.handle(b)
+		}
+	}
+}
+
+// handle dispatches one message. It never panics on bad input.
+func (r *Replicator) handle(b []byte) {
+	defer func() {
+		if v := recover(); v != nil {
+			r.log.Error("message handler failed; message dropped", "panic", v)
+			r.reject("malformed", 1)
+		}
+	}()
+	switch b[0] {
+	case msgOffer, msgWant:
+		c, err := decodeControl(b[1:])
+		if err != nil {
+			r.reject(reasonOf(err), 1)
+			return
+		}
+		p, rel, ok := r.sender(c.From, c.Key, len(b))
+		if !ok {
+			return
+		}
+		if b[0] == msgOffer {
+			r.handleOffer(p, rel, c.Heads)
+		} else {
+			r.handleWant(p, rel, c.Heads)
+		}
+	case msgBatch:
+		h, entries, err := decodeBatch(b[1:])
+		if err != nil {
+			r.log.Warn("batch refused", "err", err)
+			r.reject(reasonOf(err), max(h.Count, 1))
+			return
+		}
+		p, rel, ok := r.sender(h.From, h.Key, len(b))
+		if !ok {
+			r.reject("unenrolled", len(entries))
+			return
+		}
+		r.handleBatch(p, rel, entries)
+	default:
+		r.reject("malformed", 1)
+	}
+}
+
+// sender finds the member a message claims to come from and checks that
+// its metadata carries the same key and that it is parent or enrolled child.
+func (r *Replicator) sender(name, key string, size int) (*peer, relation, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.peers[name]
+	if p == nil || p.meta.KeyH != key {
+		r.rejected["unknown_peer"]++
+		return nil, relNone, false
+	}
+	rel := r.relationOf(p)
+	if rel == relNone {
+		r.rejected["unenrolled"]++
+		r.log.Warn("message from a node that is neither parent nor enrolled child", "member", name, "fingerprint", p.meta.Key.Fingerprint())
+		return nil, relNone, false
+	}
+	p.lastContact = time.Now()
+	p.bytesRecv += uint64(size)
+	return p, rel, true
+}
+
+// handleOffer answers with what this node holds of the offered feeds it accepts.
+func (r *Replicator) handleOffer(p *peer, rel relation, offer heads) {
+	want := heads{}
+	r.mu.Lock()
+	p.offered = heads{}
+	for fh, seq := range offer {
+		f, err := appliance.ParseFeedID(fh)
+		if err != nil || !r.accepts(p, rel, f) {
+			continue
+		}
+		p.offered[fh] = seq
+	}
+	r.mu.Unlock()
+	hs, err := r.store.Heads()
+	if err != nil {
+		r.log.Error("read heads", "err", err)
+		return
+	}
+	r.mu.Lock()
+	for fh := range p.offered {
+		want[fh] = 0
+	}
+	r.mu.Unlock()
+	for _, h := range hs {
+		if _, ok := want[h.Feed.String()]; ok {
+			want[h.Feed.String()] = h.Seq
+		}
+	}
+	r.send(p.node, encodeControl(msgWant, control{From: r.name, Key: r.self.String(), Heads: want}))
+}
+
+// handleWant sends the next batch, or ends the exchange when the peer has
+// everything.
+func (r *Replicator) handleWant(p *peer, rel relation, want heads) {
+	r.mu.Lock()
+	p.theirs = want
+	limit := p.batchBytes
+	r.mu.Unlock()
+	var batch []*appliance.Entry
+	size := 0
+	for _, f := range r.sendFeeds(rel) {
+		seq, ok := want[f.String()]
+		if !ok {
+			continue // the peer does not take this feed
+		}
+		for size < limit {
+			es, err := r.store.Entries(f, seq+1, 512)
+			if err != nil {
+				r.log.Error("read entries", "err", err)
+				return
+			}
+			if len(es) == 0 {
+				break
+			}
+			for _, e := range es {
+				if size >= limit {
+					break
+				}
+				batch = append(batch, e)
+				size += len(e.Body) + len(e.Sealed) + 200
+				seq = e.Seq
+			}
+		}
+	}
+	if len(batch) == 0 {
+		r.mu.Lock()
+		p.inflightUntil = time.Time{}
+		r.mu.Unlock()
+		return
+	}
+	msg, _, err := encodeBatch(r.name, r.self, batch)
+	if err != nil {
+		r.log.Error("encode batch", "err", err)
+		return
+	}
+	r.mu.Lock()
+	p.inflightUntil = time.Now().Add(r.cfg.AckTimeout)
+	r.mu.Unlock()
+	// Send from its own goroutine: a slow link must not hold up the inbox.
+	go func() {
+		start := time.Now()
+		if !r.send(p.node, msg) {
+			return
+		}
+		d := time.Since(start)
+		r.mu.Lock()
+		p.entriesSent += uint64(len(batch))
+		switch {
+		case d > 10*time.Second && p.batchBytes > 64<<10:
+			p.batchBytes /= 2
+		case d < time.Second && p.batchBytes < r.cfg.MaxBatchBytes:
+			p.batchBytes *= 2
+		}
+		r.mu.Unlock()
+	}()
+}
+
+// handleBatch checks scope, stores the entries and acknowledges.
+func (r *Replicator) handleBatch(p *peer, rel relation, entries []*appliance.Entry) {
+	for _, e := range entries {
+		if !r.accepts(p, rel, e.Feed) {
+			r.log.Warn("batch refused: feed out of scope", "peer", p.name, "feed", e.Feed.Short())
+			r.reject("scope", len(entries))
+			return
+		}
+	}
+	n, err := r.store.IngestBatch(entries)
+	if err != nil {
+		r.log.Warn("batch refused", "peer", p.name, "err", err)
+		r.reject(reasonOf(err), len(entries))
+		return // no ack: the sender retries after its timeout
+	}
+	r.mu.Lock()
+	p.entriesRecv += uint64(n)
+	offered := p.offered
+	r.mu.Unlock()
+	r.handleOffer(p, rel, offered)
+}
+
+// reasonOf names a refusal for /metrics.
+func reasonOf(err error) string {
+	var ie *bolt.IngestError
+	switch {
+	case errors.Is(err, errOversized):
+		return "oversized"
+	case errors.Is(err, errMalformed), errors.Is(err, appliance.ErrMalformed):
+		return "malformed"
+	case errors.Is(err, appliance.ErrBadSignature):
+		return "signature"
+	case errors.Is(err, appliance.ErrBrokenChain):
+		return "chain"
+	case errors.Is(err, appliance.ErrBadSequence):
+		return "sequence"
+	case errors.Is(err, appliance.ErrBadSeal):
+		return "seal"
+	case errors.As(err, &ie):
+		return "invalid"
+	}
+	return "storage"
+}
