@@ -27,6 +27,7 @@ type testNode struct {
 	R     *replicate.Replicator
 	Clock *appliance.Clock
 	keys  [][]byte
+	Bind  string // memberlist address; kept across restarts
 }
 
 var seq atomic.Int64
@@ -34,13 +35,19 @@ var seq atomic.Int64
 // MustOpenNode creates a node folder (like gridbox init) and opens its store.
 func MustOpenNode(tb testing.TB, role, code, parent string) *testNode {
 	tb.Helper()
+	return MustOpenNodeClock(tb, role, code, parent, nil)
+}
+
+// MustOpenNodeClock is MustOpenNode with the node's wall clock given.
+func MustOpenNodeClock(tb testing.TB, role, code, parent string, now func() time.Time) *testNode {
+	tb.Helper()
 	dir := tb.TempDir()
 	n := appliance.Node{Role: role, Code: code, Name: fmt.Sprintf("测试%s%d", role, seq.Add(1)), Parent: parent}
-	clock := &appliance.Clock{}
+	clock := &appliance.Clock{Now: now}
 	if _, err := bolt.InitDataDir(context.Background(), dir, n, bolt.InitOptions{AdminPassword: "admin-pass-123", Clock: clock}); err != nil {
 		tb.Fatal(err)
 	}
-	tn := &testNode{t: tb, Dir: dir, Node: n, Clock: clock, keys: [][]byte{testKey}}
+	tn := &testNode{t: tb, Dir: dir, Node: n, Clock: clock, keys: [][]byte{testKey}, Bind: "127.0.0.1:0"}
 	tn.open()
 	tb.Cleanup(func() { tn.Close() })
 	return tn
@@ -59,7 +66,7 @@ func (tn *testNode) open() {
 func (tn *testNode) Start() *testNode {
 	tn.t.Helper()
 	r, err := replicate.New(replicate.Config{
-		Store: tn.Store, Node: tn.Node, Bind: "127.0.0.1:0", Keys: tn.keys, Fast: true,
+		Store: tn.Store, Node: tn.Node, Bind: tn.Bind, Keys: tn.keys, Fast: true,
 		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
@@ -69,6 +76,7 @@ func (tn *testNode) Start() *testNode {
 		tn.t.Fatal(err)
 	}
 	tn.R = r
+	tn.Bind = r.Addr() // a restart comes back on the same port
 	return tn
 }
 
