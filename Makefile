@@ -4,7 +4,7 @@ DATA    ?= data/demo
 LISTEN  ?= :8080
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: build run test bench vet clean
+.PHONY: build run test bench vet clean demo-cluster
 
 build:
 	$(GO) build -trimpath -o bin/gridbox ./appliance/cmd/gridbox
@@ -19,6 +19,10 @@ test: build
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# One town and three village boxes on this machine, enrolled and syncing.
+demo-cluster: build
+	./scripts/demo-cluster.sh
 
 clean:
 	rm -rf bin dist

@@ -84,6 +84,7 @@ type ReplicateConfig struct {
 	Advertise string   `toml:"advertise"`  // address others reach this node at, if not Bind
 	Keys      []string `toml:"keys"`       // cluster keyring, base64 AES keys; the first encrypts (docs/replication.md: rotation)
 	ParentKey string   `toml:"parent_key"` // hex node key of the parent; empty: trust the first node met at node.parent
+	Fast      bool     `toml:"fast"`       // short gossip intervals: several nodes on one machine (demo), not for real links
 }
 
 // Duration is a time.Duration written as "3m" in the file.

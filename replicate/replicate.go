@@ -267,7 +267,7 @@ func (l *mlLog) Write(p []byte) (int, error) {
 	s := strings.TrimSpace(string(p))
 	switch {
 	case strings.Contains(s, "[ERR]"):
-		l.log.Error("memberlist", "msg", s)
+		l.log.Warn("memberlist", "msg", s) // lost packets are normal on village links
 	case strings.Contains(s, "[WARN]"):
 		l.log.Warn("memberlist", "msg", s)
 	}
