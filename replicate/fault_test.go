@@ -139,9 +139,17 @@ func TestRejected(t *testing.T) {
 		es[2].Sig[5] ^= 1
 		expect(t, "signature", func() error { return village.R.SendRaw(townName, village.R.EncodeBatch(es)) })
 	})
-	t.Run("ErrBrokenChain", func(t *testing.T) {
+	t.Run("ErrAltered", func(t *testing.T) {
+		// Changed after signing: the next entry's hash link carries the
+		// change up to the one signature the batch is checked by.
 		es := sealAfter(t, village, 3)
-		es[0].Body = []byte(`{"n":99}`) // altered after signing
+		es[0].Body = []byte(`{"n":99}`)
+		expect(t, "signature", func() error { return village.R.SendRaw(townName, village.R.EncodeBatch(es)) })
+	})
+	t.Run("ErrBrokenChain", func(t *testing.T) {
+		// A run that does not continue what the town holds.
+		es := sealAfter(t, village, 3)
+		es[0].Prev[0] ^= 1
 		expect(t, "chain", func() error { return village.R.SendRaw(townName, village.R.EncodeBatch(es)) })
 	})
 	t.Run("ErrSequenceGap", func(t *testing.T) {
