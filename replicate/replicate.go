@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/memberlist"
@@ -111,6 +112,8 @@ type Replicator struct {
 	peers     map[string]*peer
 	parentKey appliance.FeedID
 	rejected  map[string]uint64 // reason → entries (or messages) refused
+
+	joining atomic.Bool
 
 	inbox  chan []byte
 	kick   chan struct{}

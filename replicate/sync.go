@@ -27,7 +27,7 @@ func (r *Replicator) syncLoop(ctx context.Context) {
 	defer r.wg.Done()
 	t := time.NewTicker(r.cfg.SyncInterval)
 	defer t.Stop()
-	r.rejoin()
+	go r.rejoin()
 	lastJoin := time.Now()
 	for {
 		select {
@@ -42,19 +42,26 @@ func (r *Replicator) syncLoop(ctx context.Context) {
 			case <-time.After(20 * time.Millisecond):
 			}
 		}
-		if time.Since(lastJoin) > 4*r.cfg.SyncInterval {
-			r.rejoin()
+		if time.Since(lastJoin) > rejoinEvery {
+			go r.rejoin()
 			lastJoin = time.Now()
 		}
 		r.offerAll()
 	}
 }
 
-// rejoin joins the parent's cluster when no parent is alive.
+// rejoinEvery is how often a node without a live parent tries to reach it:
+// a link that comes back is used within about this long.
+const rejoinEvery = time.Second
+
+// rejoin joins the parent's cluster when no parent is alive. It runs on its
+// own goroutine (a dial over a dead link can take memberlist's TCPTimeout),
+// one at a time.
 func (r *Replicator) rejoin() {
-	if r.cfg.Node.Parent == "" {
+	if r.cfg.Node.Parent == "" || !r.joining.CompareAndSwap(false, true) {
 		return
 	}
+	defer r.joining.Store(false)
 	r.mu.Lock()
 	for _, p := range r.peers {
 		if p.alive && r.relationOf(p) == relParent {
