@@ -390,17 +390,62 @@ func childRole(role string) string {
 	return ""
 }
 
-// sendFeeds are the feeds this node sends to a peer of relation rel.
-func (r *Replicator) sendFeeds(rel relation) []appliance.FeedID {
-	if rel == relParent {
+// sendFeeds are the feeds this node sends to peer p of relation rel: its
+// own feed up to its parent, the child's downward feed down to a child.
+func (r *Replicator) sendFeeds(p *peer, rel relation) []appliance.FeedID {
+	switch rel {
+	case relParent:
 		return []appliance.FeedID{r.self}
+	case relChild:
+		if f, err := r.store.DownFeed(p.meta.Code); err == nil {
+			return []appliance.FeedID{f}
+		}
 	}
 	return nil
 }
 
-// accepts reports whether feed may come from peer p of relation rel.
-func (r *Replicator) accepts(p *peer, rel relation, feed appliance.FeedID) bool {
-	return rel == relChild && feed == p.meta.Key
+// maxDownFeeds bounds the feeds a child takes from its parent's offer.
+const maxDownFeeds = 4
+
+// acceptsOffer reports whether an offered feed is worth asking for: from a
+// child its own feed; from the parent what may be this node's downward
+// feed (checked entry by entry when it comes, by its node.down proof).
+func (r *Replicator) acceptsOffer(p *peer, rel relation, feed appliance.FeedID) bool {
+	switch rel {
+	case relChild:
+		return feed == p.meta.Key
+	case relParent:
+		return feed != r.self
+	}
+	return false
+}
+
+// checkScope refuses a batch with any entry this node must not take from p.
+func (r *Replicator) checkScope(p *peer, rel relation, entries []*appliance.Entry) bool {
+	proven := map[appliance.FeedID]bool{}
+	for _, e := range entries {
+		switch rel {
+		case relChild:
+			if e.Feed != p.meta.Key {
+				return false
+			}
+		case relParent:
+			if proven[e.Feed] {
+				continue
+			}
+			d, ok := r.store.DownFeedOf(e.Feed)
+			if !ok && e.Seq == 1 && e.Kind == appliance.KindNodeDown && e.DecodeBody(&d) == nil && d.Validate() == nil {
+				ok = true
+			}
+			if !ok || !appliance.VerifyDown(p.meta.Key, r.cfg.Node.Code, e.Feed, d) {
+				return false
+			}
+			proven[e.Feed] = true
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // reject counts refused entries (or messages) by reason.

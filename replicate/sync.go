@@ -99,7 +99,7 @@ func (r *Replicator) offerAll() {
 			continue
 		}
 		rel := r.relationOf(p)
-		feeds := r.sendFeeds(rel)
+		feeds := r.sendFeeds(p, rel)
 		if len(feeds) == 0 {
 			continue
 		}
@@ -236,7 +236,7 @@ func (r *Replicator) handleOffer(p *peer, rel relation, offer heads) {
 	p.offered = heads{}
 	for fh, seq := range offer {
 		f, err := appliance.ParseFeedID(fh)
-		if err != nil || !r.accepts(p, rel, f) {
+		if err != nil || !r.acceptsOffer(p, rel, f) || len(p.offered) >= maxDownFeeds {
 			continue
 		}
 		p.offered[fh] = seq
@@ -269,7 +269,7 @@ func (r *Replicator) handleWant(p *peer, rel relation, want heads) {
 	r.mu.Unlock()
 	var batch []*appliance.Entry
 	size := 0
-	for _, f := range r.sendFeeds(rel) {
+	for _, f := range r.sendFeeds(p, rel) {
 		seq, ok := want[f.String()]
 		if !ok {
 			continue // the peer does not take this feed
@@ -328,12 +328,10 @@ func (r *Replicator) handleWant(p *peer, rel relation, want heads) {
 
 // handleBatch checks scope, stores the entries and acknowledges.
 func (r *Replicator) handleBatch(p *peer, rel relation, entries []*appliance.Entry) {
-	for _, e := range entries {
-		if !r.accepts(p, rel, e.Feed) {
-			r.log.Warn("batch refused: feed out of scope", "peer", p.name, "feed", e.Feed.Short())
-			r.reject("scope", len(entries))
-			return
-		}
+	if !r.checkScope(p, rel, entries) {
+		r.log.Warn("batch refused: feed out of scope", "peer", p.name)
+		r.reject("scope", len(entries))
+		return
 	}
 	n, err := r.store.IngestBatch(entries)
 	if err != nil {

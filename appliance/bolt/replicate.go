@@ -1,7 +1,9 @@
 package bolt
 
 import (
+	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 
 	"go.etcd.io/bbolt"
@@ -79,4 +81,85 @@ func (s *Store) IngestBatch(entries []*appliance.Entry) (int, error) {
 	s.ingested.Add(uint64(len(added)))
 	s.notify(added)
 	return len(added), nil
+}
+
+// DownFeed returns the id of this node's downward feed for the child with
+// division code child (appliance.Signer.Down).
+func (s *Store) DownFeed(child string) (appliance.FeedID, error) {
+	if s.signer == nil {
+		return appliance.FeedID{}, errors.New("down feed: store opened without node key")
+	}
+	sg, err := s.signer.Down(child)
+	if err != nil {
+		return appliance.FeedID{}, err
+	}
+	return sg.Feed, nil
+}
+
+// WriteDown is Write for the downward feed of one child: what the parent
+// writes there reaches that child and no other. The feed starts with a
+// node.down entry carrying the node key's proof that the feed is its own.
+// The entries fold into this node's views like any other.
+func (s *Store) WriteDown(ctx context.Context, child string, fn func(tx *Tx) ([]appliance.Draft, error)) ([]*appliance.Entry, error) {
+	if s.signer == nil {
+		return nil, errors.New("write down: store opened without node key")
+	}
+	if err := appliance.ValidateDivisionCode(child, appliance.NodeVillage); err != nil {
+		if err2 := appliance.ValidateDivisionCode(child, appliance.NodeTown); err2 != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	sg, err := s.signer.Down(child)
+	if err != nil {
+		return nil, err
+	}
+	var out []*appliance.Entry
+	err = s.db.Update(func(btx *bbolt.Tx) error {
+		out = out[:0]
+		tx := &Tx{tx: btx, store: s}
+		drafts, err := fn(tx)
+		if err != nil {
+			return err
+		}
+		prev, err := tx.lastEntry(sg.Feed)
+		if err != nil {
+			return err
+		}
+		if prev == nil {
+			first := appliance.Draft{Kind: appliance.KindNodeDown, Version: 1, Body: s.signer.ProveDown(child, sg.Feed)}
+			drafts = append([]appliance.Draft{first}, drafts...)
+		}
+		for _, d := range drafts {
+			e, err := sg.Seal(d, prev, s.clock.Next())
+			if err != nil {
+				return err
+			}
+			if err := tx.putEntry(e); err != nil {
+				return err
+			}
+			out = append(out, e)
+			prev = e
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.appends.Add(uint64(len(out)))
+	s.notify(out)
+	return out, nil
+}
+
+// DownFeedOf returns the node.down claim at the start of feed, if the store
+// holds one.
+func (s *Store) DownFeedOf(feed appliance.FeedID) (appliance.DownFeed, bool) {
+	var d appliance.DownFeed
+	es, err := s.Entries(feed, 1, 1)
+	if err != nil || len(es) == 0 || es[0].Kind != appliance.KindNodeDown || es[0].DecodeBody(&d) != nil || d.Validate() != nil {
+		return d, false
+	}
+	return d, true
 }

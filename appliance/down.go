@@ -1,0 +1,62 @@
+package appliance
+
+import (
+	"crypto/ed25519"
+	"crypto/hkdf"
+	"crypto/sha256"
+)
+
+// KindNodeDown is the first entry of a downward feed: a feed a parent
+// writes for one child only (dispatch results, feedback, instructions), so
+// that each child receives its own part and nothing of its siblings'.
+const KindNodeDown = "node.down"
+
+// DownFeed is the body of a downward feed's first entry. Proof is the
+// parent node key's signature over DownClaim(Child, feed): the child checks
+// it against the parent key it has pinned.
+type DownFeed struct {
+	Parent string `json:"parent"` // parent's node key (hex)
+	Child  string `json:"child"`  // the child's division code
+	Proof  []byte `json:"proof"`
+}
+
+// Validate checks the shape of a DownFeed body.
+func (d *DownFeed) Validate() error {
+	if _, err := ParseFeedID(d.Parent); err != nil {
+		return FieldError("parent", "上级节点公钥格式错误")
+	}
+	if len(d.Proof) != ed25519.SignatureSize {
+		return FieldError("proof", "证明签名格式错误")
+	}
+	return nil
+}
+
+// DownClaim is what the parent signs to own a downward feed.
+func DownClaim(child string, feed FeedID) []byte {
+	return append([]byte("gridbox down feed\x00"+child+"\x00"), feed[:]...)
+}
+
+// VerifyDown reports whether d proves that feed is parent's downward feed
+// for child.
+func VerifyDown(parent FeedID, child string, feed FeedID, d DownFeed) bool {
+	return d.Parent == parent.String() && d.Child == child &&
+		ed25519.Verify(ed25519.PublicKey(parent[:]), DownClaim(child, feed), d.Proof)
+}
+
+// Down returns the signer of the downward feed for child: a key derived
+// from this signer's key, so it needs no storage of its own and a restored
+// backup writes on the same feed.
+func (s *Signer) Down(child string) (*Signer, error) {
+	seed, err := hkdf.Key(sha256.New, s.key.Seed(), nil, "gridbox down:"+child, ed25519.SeedSize)
+	if err != nil {
+		return nil, err
+	}
+	d := NewSigner(ed25519.NewKeyFromSeed(seed))
+	d.Rand = s.Rand
+	return d, nil
+}
+
+// ProveDown signs the claim that feed is this node's downward feed for child.
+func (s *Signer) ProveDown(child string, feed FeedID) DownFeed {
+	return DownFeed{Parent: s.Feed.String(), Child: child, Proof: ed25519.Sign(s.key, DownClaim(child, feed))}
+}
