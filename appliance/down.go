@@ -43,11 +43,25 @@ func VerifyDown(parent FeedID, child string, feed FeedID, d DownFeed) bool {
 		ed25519.Verify(ed25519.PublicKey(parent[:]), DownClaim(child, feed), d.Proof)
 }
 
+// KindNodeUp is the first entry of an upward feed: what a town writes for
+// its city (cases escalated to the city, statistics), so that the city gets
+// that and not the town's own feed with the villages' people in it. Its body
+// is a DownFeed whose Child is UpClaim.
+const KindNodeUp = "node.up"
+
+// UpClaim is the Child of an upward feed's proof.
+const UpClaim = "up"
+
 // Down returns the signer of the downward feed for child: a key derived
 // from this signer's key, so it needs no storage of its own and a restored
 // backup writes on the same feed.
-func (s *Signer) Down(child string) (*Signer, error) {
-	seed, err := hkdf.Key(sha256.New, s.key.Seed(), nil, "gridbox down:"+child, ed25519.SeedSize)
+func (s *Signer) Down(child string) (*Signer, error) { return s.derive("gridbox down:" + child) }
+
+// Up returns the signer of the upward feed (see KindNodeUp).
+func (s *Signer) Up() (*Signer, error) { return s.derive("gridbox up") }
+
+func (s *Signer) derive(info string) (*Signer, error) {
+	seed, err := hkdf.Key(sha256.New, s.key.Seed(), nil, info, ed25519.SeedSize)
 	if err != nil {
 		return nil, err
 	}

@@ -390,12 +390,18 @@ func childRole(role string) string {
 	return ""
 }
 
-// sendFeeds are the feeds this node sends to peer p of relation rel: its
-// own feed up to its parent, the child's downward feed down to a child.
+// sendFeeds are the feeds this node sends to peer p of relation rel: up to
+// its parent, a village's own feed, a town's upward feed (not its own feed,
+// which holds the villages' people); down to a child, its downward feed.
 func (r *Replicator) sendFeeds(p *peer, rel relation) []appliance.FeedID {
 	switch rel {
 	case relParent:
-		return []appliance.FeedID{r.self}
+		if r.cfg.Node.Role == appliance.NodeVillage {
+			return []appliance.FeedID{r.self}
+		}
+		if f, err := r.store.UpFeed(); err == nil {
+			return []appliance.FeedID{f}
+		}
 	case relChild:
 		if f, err := r.store.DownFeed(p.meta.Code); err == nil {
 			return []appliance.FeedID{f}
@@ -413,7 +419,7 @@ const maxDownFeeds = 4
 func (r *Replicator) acceptsOffer(p *peer, rel relation, feed appliance.FeedID) bool {
 	switch rel {
 	case relChild:
-		return feed == p.meta.Key
+		return feed == p.meta.Key || p.meta.Role == appliance.NodeTown
 	case relParent:
 		return feed != r.self
 	}
@@ -424,28 +430,39 @@ func (r *Replicator) acceptsOffer(p *peer, rel relation, feed appliance.FeedID) 
 func (r *Replicator) checkScope(p *peer, rel relation, entries []*appliance.Entry) bool {
 	proven := map[appliance.FeedID]bool{}
 	for _, e := range entries {
-		switch rel {
-		case relChild:
+		switch {
+		case proven[e.Feed]:
+		case rel == relChild && p.meta.Role == appliance.NodeVillage:
+			// A village sends its own feed.
 			if e.Feed != p.meta.Key {
 				return false
 			}
-		case relParent:
-			if proven[e.Feed] {
-				continue
-			}
-			d, ok := r.store.DownFeedOf(e.Feed)
-			if !ok && e.Seq == 1 && e.Kind == appliance.KindNodeDown && e.DecodeBody(&d) == nil && d.Validate() == nil {
-				ok = true
-			}
-			if !ok || !appliance.VerifyDown(p.meta.Key, r.cfg.Node.Code, e.Feed, d) {
+		case rel == relChild && p.meta.Role == appliance.NodeTown:
+			// A town sends its upward feed only.
+			if !r.proven(e, appliance.KindNodeUp, p.meta.Key, appliance.UpClaim) {
 				return false
 			}
-			proven[e.Feed] = true
+		case rel == relParent:
+			// The parent sends this node's downward feed only.
+			if !r.proven(e, appliance.KindNodeDown, p.meta.Key, r.cfg.Node.Code) {
+				return false
+			}
 		default:
 			return false
 		}
+		proven[e.Feed] = true
 	}
 	return true
+}
+
+// proven reports whether e's feed is owner's derived feed for claim: by
+// the claim at the feed's start, held already or first in this batch.
+func (r *Replicator) proven(e *appliance.Entry, kind string, owner appliance.FeedID, claim string) bool {
+	d, ok := r.store.DownFeedOf(e.Feed)
+	if !ok && e.Seq == 1 && e.Kind == kind && e.DecodeBody(&d) == nil && d.Validate() == nil {
+		ok = true
+	}
+	return ok && appliance.VerifyDown(owner, claim, e.Feed, d)
 }
 
 // reject counts refused entries (or messages) by reason.

@@ -117,7 +117,9 @@ func (r *Replicator) offerAll() {
 			continue
 		}
 		p.lastOffer = now
-		p.inflightUntil = now.Add(r.cfg.AckTimeout)
+		// An offer is tiny: if no answer comes (e.g. refused before this node
+		// was enrolled), offer again soon.
+		p.inflightUntil = now.Add(min(r.cfg.AckTimeout, max(2*r.cfg.SyncInterval, time.Second)))
 		outs = append(outs, out{p.node, encodeControl(msgOffer, control{From: r.name, Key: r.self.String(), Heads: offer})})
 	}
 	r.mu.Unlock()

@@ -109,15 +109,46 @@ func (s *Store) WriteDown(ctx context.Context, child string, fn func(tx *Tx) ([]
 			return nil, err
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	sg, err := s.signer.Down(child)
 	if err != nil {
 		return nil, err
 	}
+	return s.writeDerived(ctx, sg, appliance.Draft{Kind: appliance.KindNodeDown, Version: 1, Body: s.signer.ProveDown(child, sg.Feed)}, fn)
+}
+
+// UpFeed returns the id of this node's upward feed (appliance.KindNodeUp).
+func (s *Store) UpFeed() (appliance.FeedID, error) {
+	if s.signer == nil {
+		return appliance.FeedID{}, errors.New("up feed: store opened without node key")
+	}
+	sg, err := s.signer.Up()
+	if err != nil {
+		return appliance.FeedID{}, err
+	}
+	return sg.Feed, nil
+}
+
+// WriteUp is Write for the upward feed: what a town writes there (cases
+// escalated to the city, statistics) is all its city receives from it.
+// Write no sealed parts here: the city is not to have them.
+func (s *Store) WriteUp(ctx context.Context, fn func(tx *Tx) ([]appliance.Draft, error)) ([]*appliance.Entry, error) {
+	if s.signer == nil {
+		return nil, errors.New("write up: store opened without node key")
+	}
+	sg, err := s.signer.Up()
+	if err != nil {
+		return nil, err
+	}
+	return s.writeDerived(ctx, sg, appliance.Draft{Kind: appliance.KindNodeUp, Version: 1, Body: s.signer.ProveDown(appliance.UpClaim, sg.Feed)}, fn)
+}
+
+// writeDerived appends to a feed of a derived key, starting it with first.
+func (s *Store) writeDerived(ctx context.Context, sg *appliance.Signer, first appliance.Draft, fn func(tx *Tx) ([]appliance.Draft, error)) ([]*appliance.Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	var out []*appliance.Entry
-	err = s.db.Update(func(btx *bbolt.Tx) error {
+	err := s.db.Update(func(btx *bbolt.Tx) error {
 		out = out[:0]
 		tx := &Tx{tx: btx, store: s}
 		drafts, err := fn(tx)
@@ -129,7 +160,6 @@ func (s *Store) WriteDown(ctx context.Context, child string, fn func(tx *Tx) ([]
 			return err
 		}
 		if prev == nil {
-			first := appliance.Draft{Kind: appliance.KindNodeDown, Version: 1, Body: s.signer.ProveDown(child, sg.Feed)}
 			drafts = append([]appliance.Draft{first}, drafts...)
 		}
 		for _, d := range drafts {
@@ -153,12 +183,12 @@ func (s *Store) WriteDown(ctx context.Context, child string, fn func(tx *Tx) ([]
 	return out, nil
 }
 
-// DownFeedOf returns the node.down claim at the start of feed, if the store
-// holds one.
+// DownFeedOf returns the node.down or node.up claim at the start of feed,
+// if the store holds one.
 func (s *Store) DownFeedOf(feed appliance.FeedID) (appliance.DownFeed, bool) {
 	var d appliance.DownFeed
 	es, err := s.Entries(feed, 1, 1)
-	if err != nil || len(es) == 0 || es[0].Kind != appliance.KindNodeDown || es[0].DecodeBody(&d) != nil || d.Validate() != nil {
+	if err != nil || len(es) == 0 || (es[0].Kind != appliance.KindNodeDown && es[0].Kind != appliance.KindNodeUp) || es[0].DecodeBody(&d) != nil || d.Validate() != nil {
 		return d, false
 	}
 	return d, true
