@@ -74,3 +74,17 @@ func (s *Signer) derive(info string) (*Signer, error) {
 func (s *Signer) ProveDown(child string, feed FeedID) DownFeed {
 	return DownFeed{Parent: s.Feed.String(), Child: child, Proof: ed25519.Sign(s.key, DownClaim(child, feed))}
 }
+
+// memberProofPrefix separates member proofs from every other signature.
+const memberProofPrefix = "gridbox member proof\x00"
+
+// ProveMember signs a replication challenge: it shows that the node
+// answering holds the node key its metadata claims.
+func (s *Signer) ProveMember(challenge []byte) []byte {
+	return ed25519.Sign(s.key, append([]byte(memberProofPrefix), challenge...))
+}
+
+// VerifyMember checks a ProveMember signature by key.
+func VerifyMember(key FeedID, challenge, sig []byte) bool {
+	return ed25519.Verify(ed25519.PublicKey(key[:]), append([]byte(memberProofPrefix), challenge...), sig)
+}

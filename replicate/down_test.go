@@ -7,6 +7,7 @@ import (
 
 	"gridbox/appliance"
 	"gridbox/appliance/bolt"
+	"gridbox/replicate"
 )
 
 // writeDown has the town write n notices for one village only.
@@ -88,4 +89,34 @@ func TestSyncDown(t *testing.T) {
 	// Both directions at once: the villages' own feeds went up meanwhile.
 	waitCaughtUp(t, town, v1, 5*time.Second)
 	waitCaughtUp(t, town, v2, 5*time.Second)
+}
+
+func TestImpostor(t *testing.T) {
+	town := MustOpenNode(t, appliance.NodeTown, townCode, "").Start()
+	v1 := MustOpenNode(t, appliance.NodeVillage, villageCode, town.R.Addr())
+	town.Enrol(v1)
+	d1 := writeDown(t, town, villageCode, 20)
+
+	// A node that knows the keyring announces the enrolled village's code
+	// and public key while the village is offline.
+	imp := MustOpenNode(t, appliance.NodeVillage, villageCode, town.R.Addr())
+	r, err := replicate.New(replicate.Config{Store: imp.Store, Node: imp.Node, Bind: "127.0.0.1:0", Keys: imp.keys, Fast: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.ClaimKey(v1.Store.Feed())
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	waitFor(t, 5*time.Second, "the impostor's proof refused", func() bool { return town.R.Rejected()["unknown_peer"] > 0 })
+	time.Sleep(time.Second)
+	if imp.Head(d1) != 0 {
+		t.Fatal("the impostor received the village's downward feed")
+	}
+	// The real village still gets its part.
+	v1.Start()
+	waitFor(t, 10*time.Second, "downward feed at the real village", func() bool { return v1.Head(d1) == town.Head(d1) })
+	town.MustVerify()
+	v1.MustVerify()
 }

@@ -94,8 +94,15 @@ type peer struct {
 	offered       heads // what the peer last offered us
 	theirs        heads // what the peer last said it holds of what we send it
 	inflightUntil time.Time
-	batchBytes    int
-	lastOffer     time.Time
+
+	// A peer is trusted with data only after it proved it holds the key its
+	// metadata claims (challenge and signed answer); metadata alone can be
+	// copied by anyone who knows the keyring.
+	verified       bool
+	challenge      []byte
+	challengeUntil time.Time
+	batchBytes     int
+	lastOffer      time.Time
 }
 
 // Replicator runs replication for one node.
@@ -296,10 +303,11 @@ func (r *Replicator) memberEvent(n *memberlist.Node, alive bool) {
 		p = &peer{name: n.Name, batchBytes: r.cfg.MaxBatchBytes}
 		r.peers[n.Name] = p
 	}
-	p.node, p.meta, p.alive = n, meta, alive
-	if !alive {
-		p.inflightUntil = time.Time{}
+	if !alive || p.meta.KeyH != meta.KeyH || (p.node != nil && p.node.Address() != n.Address()) {
+		// Gone or changed: whoever comes back proves its key again.
+		p.inflightUntil, p.verified, p.challenge = time.Time{}, false, nil
 	}
+	p.node, p.meta, p.alive = n, meta, alive
 	r.mu.Unlock()
 	r.poke()
 }

@@ -2,6 +2,7 @@ package replicate
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"time"
 
@@ -99,6 +100,18 @@ func (r *Replicator) offerAll() {
 			continue
 		}
 		rel := r.relationOf(p)
+		if rel == relNone {
+			continue
+		}
+		if !p.verified {
+			if now.After(p.challengeUntil) {
+				p.challenge = make([]byte, 32)
+				rand.Read(p.challenge)
+				p.challengeUntil = now.Add(max(2*r.cfg.SyncInterval, time.Second))
+				outs = append(outs, out{p.node, encodeControl(msgChallenge, control{From: r.name, Key: r.self.String(), Nonce: p.challenge})})
+			}
+			continue
+		}
 		feeds := r.sendFeeds(p, rel)
 		if len(feeds) == 0 {
 			continue
@@ -177,6 +190,20 @@ func (r *Replicator) handle(b []byte) {
 		}
 	}()
 	switch b[0] {
+	case msgChallenge:
+		c, err := decodeControl(b[1:])
+		if err != nil || len(c.Nonce) != 32 {
+			r.reject("malformed", 1)
+			return
+		}
+		r.answerChallenge(c)
+	case msgProof:
+		c, err := decodeControl(b[1:])
+		if err != nil {
+			r.reject("malformed", 1)
+			return
+		}
+		r.checkProof(c)
 	case msgOffer, msgWant:
 		c, err := decodeControl(b[1:])
 		if err != nil {
@@ -226,9 +253,55 @@ func (r *Replicator) sender(name, key string, size int) (*peer, relation, bool) 
 		r.log.Warn("message from a node that is neither parent nor enrolled child", "member", name, "fingerprint", p.meta.Key.Fingerprint())
 		return nil, relNone, false
 	}
+	if !p.verified {
+		// Data flows only between peers that proved their keys.
+		r.rejected["unknown_peer"]++
+		return nil, relNone, false
+	}
 	p.lastContact = time.Now()
 	p.bytesRecv += uint64(size)
 	return p, rel, true
+}
+
+// memberClaim is what a challenged node signs: the nonce and both names,
+// so that an answer cannot be replayed to another node or for another name.
+func memberClaim(nonce []byte, challenger, answerer string) []byte {
+	return append(append([]byte(nil), nonce...), "\x00"+challenger+"\x00"+answerer...)
+}
+
+// answerChallenge signs a nonce for the member that sent it.
+func (r *Replicator) answerChallenge(c control) {
+	r.mu.Lock()
+	p := r.peers[c.From]
+	var node *memberlist.Node
+	if p != nil {
+		node = p.node
+	}
+	r.mu.Unlock()
+	if node == nil {
+		return
+	}
+	sig := r.store.Signer().ProveMember(memberClaim(c.Nonce, c.From, r.name))
+	r.send(node, encodeControl(msgProof, control{From: r.name, Key: r.self.String(), Sig: sig}))
+}
+
+// checkProof marks a peer verified when it signed our nonce with its key.
+func (r *Replicator) checkProof(c control) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.peers[c.From]
+	if p == nil || p.challenge == nil || p.meta.KeyH != c.Key {
+		r.rejected["unknown_peer"]++
+		return
+	}
+	if !appliance.VerifyMember(p.meta.Key, memberClaim(p.challenge, r.name, p.name), c.Sig) {
+		r.rejected["unknown_peer"]++
+		r.log.Warn("member failed to prove its node key", "member", p.name, "fingerprint", p.meta.Key.Fingerprint())
+		return
+	}
+	p.verified, p.challenge = true, nil
+	p.lastContact = time.Now()
+	r.poke()
 }
 
 // handleOffer answers with what this node holds of the offered feeds it accepts.

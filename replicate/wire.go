@@ -15,9 +15,11 @@ import (
 
 // Message types: the first byte of every user message.
 const (
-	msgOffer byte = 'O' // sender's heads of the feeds it would send
-	msgWant  byte = 'W' // receiver's heads of those feeds: an ack and a request
-	msgBatch byte = 'B' // a run of entries, zstd-compressed
+	msgOffer     byte = 'O' // sender's heads of the feeds it would send
+	msgWant      byte = 'W' // receiver's heads of those feeds: an ack and a request
+	msgBatch     byte = 'B' // a run of entries, zstd-compressed
+	msgChallenge byte = 'C' // a nonce the peer must sign with its node key
+	msgProof     byte = 'P' // the signature
 )
 
 // Limits on what a node accepts from the wire.
@@ -35,7 +37,9 @@ type heads map[string]uint64
 type control struct {
 	From  string `json:"f"` // memberlist name of the sender
 	Key   string `json:"k"` // sender's node key, checked against its metadata
-	Heads heads  `json:"h"`
+	Heads heads  `json:"h,omitempty"`
+	Nonce []byte `json:"c,omitempty"` // challenge
+	Sig   []byte `json:"s,omitempty"` // proof
 }
 
 func encodeControl(t byte, c control) []byte {
