@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"gridbox/appliance"
@@ -29,27 +30,23 @@ func runEnrol(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := parse(fs, args, "data", "key", "code"); err != nil {
 		return err
 	}
-	s, cfg, err := bolt.OpenDataDir(*data, nil)
-	var en appliance.Enrolment
-	switch {
-	case err == nil:
-		defer s.Close()
-		en = appliance.Enrolment{Key: *key, Code: *code, Name: *name, Role: childRoleOf(cfg.Node.Role), Revoked: *revoke}
-		err = s.Enrol(ctx, "", en)
-	default:
-		// Busy: ask the serving process.
-		cfg, cerr := appliance.LoadConfig(filepath.Join(*data, appliance.ConfigFile))
-		if cerr != nil {
-			return err
-		}
-		en = appliance.Enrolment{Key: *key, Code: *code, Name: *name, Role: childRoleOf(cfg.Node.Role), Revoked: *revoke}
-		if serr := enrolViaSocket(*data, en); serr != nil {
-			return fmt.Errorf("%w (and via the admin socket: %v)", err, serr)
-		}
-		err = nil
-	}
+	cfg, err := appliance.LoadConfig(filepath.Join(*data, appliance.ConfigFile))
 	if err != nil {
-		return fmt.Errorf("enrol: %s", appliance.ErrorMessage(err))
+		return err
+	}
+	en := appliance.Enrolment{Key: strings.ToLower(strings.TrimSpace(*key)), Code: *code, Name: *name, Role: childRoleOf(cfg.Node.Role), Revoked: *revoke}
+	if err := en.Validate(); err != nil {
+		return usageError{fmt.Sprintf("enrol: --%s: %s", appliance.ErrorField(err), appliance.ErrorMessage(err))}
+	}
+	if s, _, err := bolt.OpenDataDir(*data, nil); err == nil {
+		err = s.Enrol(ctx, "", en)
+		s.Close()
+		if err != nil {
+			return fmt.Errorf("enrol: %s", appliance.ErrorMessage(err))
+		}
+	} else if serr := enrolViaSocket(*data, en); serr != nil {
+		// The node is serving (or the file is unusable): the socket answers.
+		return fmt.Errorf("enrol: %v (opening the data file directly: %v)", serr, err)
 	}
 	f, _ := appliance.ParseFeedID(*key)
 	verb := "enrolled"
