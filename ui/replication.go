@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/base64"
 	"fmt"
+	"html/template"
 	"strings"
 	"sync"
 	"time"
@@ -72,7 +73,9 @@ func (s *Server) replicationData() (fiber.Map, error) {
 		"Parent": s.Config.Node.Parent, "Bind": s.Config.Replicate.Bind,
 	}
 	if png, err := qrcode.Encode(self.String(), qrcode.Medium, 256); err == nil {
-		data["QR"] = "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)
+		// A data: URL built here from our own PNG; html/template would
+		// otherwise replace it.
+		data["QR"] = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
 	}
 	var peers []ReplicationPeer
 	var rejected map[string]uint64
