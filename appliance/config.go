@@ -85,6 +85,7 @@ type ReplicateConfig struct {
 	Keys      []string `toml:"keys"`       // cluster keyring, base64 AES keys; the first encrypts (docs/replication.md: rotation)
 	ParentKey string   `toml:"parent_key"` // hex node key of the parent; empty: trust the first node met at node.parent
 	Fast      bool     `toml:"fast"`       // short gossip intervals: several nodes on one machine (demo), not for real links
+	SealedUp  string   `toml:"sealed_up"`  // sensitive parts to the parent: "" (village keeps, town strips), "keep", "strip"
 }
 
 // Duration is a time.Duration written as "3m" in the file.

@@ -36,6 +36,12 @@ type Config struct {
 	HTTPAddr  string // shown to other nodes (links on the town's pages)
 	Log       *slog.Logger
 
+	// SealedUp says whether entries sent to the parent keep their sealed
+	// (sensitive) parts: "keep", "strip", or "" for the default — a village
+	// sends them to its town, a town strips them before they reach the city.
+	// A stripped entry still verifies (the signature covers only the hash).
+	SealedUp string
+
 	// Fast uses short memberlist intervals (tests, the local demo).
 	Fast bool
 	// SyncInterval is how often heads are offered when nothing happens.
@@ -152,6 +158,11 @@ func New(cfg Config) (*Replicator, error) {
 		if cfg.Fast {
 			cfg.AckTimeout = 5 * time.Second
 		}
+	}
+	switch cfg.SealedUp {
+	case "", "keep", "strip":
+	default:
+		return nil, fmt.Errorf("replicate.sealed_up: %q is not keep or strip", cfg.SealedUp)
 	}
 	if cfg.MaxBatchBytes <= 0 {
 		cfg.MaxBatchBytes = 4 << 20
@@ -416,6 +427,20 @@ func (r *Replicator) sendFeeds(p *peer, rel relation) []appliance.FeedID {
 		}
 	}
 	return nil
+}
+
+// stripSealed reports whether sealed parts stay behind on the way to p.
+func (r *Replicator) stripSealed(rel relation) bool {
+	if rel != relParent {
+		return false // a parent writes down only what the child may have
+	}
+	switch r.cfg.SealedUp {
+	case "keep":
+		return false
+	case "strip":
+		return true
+	}
+	return r.cfg.Node.Role != appliance.NodeVillage
 }
 
 // maxDownFeeds bounds the feeds a child takes from its parent's offer.

@@ -28,6 +28,8 @@ type testNode struct {
 	Clock *appliance.Clock
 	keys  [][]byte
 	Bind  string // memberlist address; kept across restarts
+
+	SealedUp string // replicate.Config.SealedUp
 }
 
 var seq atomic.Int64
@@ -66,7 +68,7 @@ func (tn *testNode) open() {
 func (tn *testNode) Start() *testNode {
 	tn.t.Helper()
 	r, err := replicate.New(replicate.Config{
-		Store: tn.Store, Node: tn.Node, Bind: tn.Bind, Keys: tn.keys, Fast: true,
+		Store: tn.Store, Node: tn.Node, Bind: tn.Bind, Keys: tn.keys, Fast: true, SealedUp: tn.SealedUp,
 		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {

@@ -344,6 +344,7 @@ func (r *Replicator) handleWant(p *peer, rel relation, want heads) {
 	r.mu.Unlock()
 	var batch []*appliance.Entry
 	size := 0
+	strip := r.stripSealed(rel)
 	for _, f := range r.sendFeeds(p, rel) {
 		seq, ok := want[f.String()]
 		if !ok {
@@ -361,6 +362,9 @@ func (r *Replicator) handleWant(p *peer, rel relation, want heads) {
 			for _, e := range es {
 				if size >= limit {
 					break
+				}
+				if strip && e.Sealed != nil {
+					e = e.Redacted()
 				}
 				batch = append(batch, e)
 				size += len(e.Body) + len(e.Sealed) + 200

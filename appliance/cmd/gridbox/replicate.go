@@ -37,7 +37,7 @@ func (m *Main) startReplication(ctx context.Context) error {
 	}
 	r, err := replicate.New(replicate.Config{
 		Store: m.Store, Node: m.Config.Node, Bind: rc.Bind, Advertise: rc.Advertise, Keys: keys,
-		ParentKey: parentKey, HTTPAddr: m.Addr.String(), Log: m.Log, Fast: rc.Fast,
+		ParentKey: parentKey, HTTPAddr: m.Addr.String(), Log: m.Log, Fast: rc.Fast, SealedUp: rc.SealedUp,
 	})
 	if err != nil {
 		return err
@@ -72,6 +72,7 @@ func runReplication(ctx context.Context, args []string, stdout io.Writer) error 
 	keys := fs.String("keys", "", "cluster keyring: base64 keys separated by commas; the first encrypts")
 	parentKey := fs.String("parent-key", "", "the parent's node key (hex), to pin it instead of trusting the first contact")
 	fast := fs.Bool("fast", false, "short gossip intervals (several nodes on one machine)")
+	sealedUp := fs.String("sealed-up", "", `sensitive parts to the parent: keep or strip ("" default: a village keeps them, a town strips them)`)
 	newKey := fs.Bool("new-key", false, "print a new random cluster key and exit")
 	showKey := fs.Bool("show-key", false, "print only this node's key (hex)")
 	if err := parse(fs, args); err != nil {
@@ -120,6 +121,8 @@ func runReplication(ctx context.Context, args []string, stdout io.Writer) error 
 			cfg.Replicate.ParentKey = strings.ToLower(*parentKey)
 		case "fast":
 			cfg.Replicate.Fast = *fast
+		case "sealed-up":
+			cfg.Replicate.SealedUp = *sealedUp
 		case "data":
 			changed = changed && false
 		}
@@ -135,6 +138,9 @@ func runReplication(ctx context.Context, args []string, stdout io.Writer) error 
 		}
 		if err := cfg.Validate(); err != nil {
 			return err
+		}
+		if s := cfg.Replicate.SealedUp; s != "" && s != "keep" && s != "strip" {
+			return usageError{"replication: --sealed-up must be keep, strip or empty"}
 		}
 		tmp := path + ".new"
 		os.Remove(tmp)
