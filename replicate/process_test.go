@@ -77,6 +77,7 @@ type procNode struct {
 	Data   string
 	Code   string
 	Gossip string
+	Wrap   []string // command prefix, e.g. ip netns exec NS
 	cmd    *exec.Cmd
 	URL    string
 	done   chan struct{}
@@ -87,7 +88,8 @@ var serveRE = regexp.MustCompile(`is serving at (http://\S+/)`)
 // Serve starts `gridbox serve` and waits until it answers.
 func (n *procNode) Serve() {
 	n.t.Helper()
-	cmd := exec.Command(gridboxBin(n.t), "serve", "--data", n.Data, "--listen", "127.0.0.1:0")
+	args := append(append([]string(nil), n.Wrap...), gridboxBin(n.t), "serve", "--data", n.Data, "--listen", "127.0.0.1:0")
+	cmd := exec.Command(args[0], args[1:]...)
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = io.Discard
 	if testing.Verbose() {
