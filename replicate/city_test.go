@@ -57,6 +57,15 @@ func TestRelayToCity(t *testing.T) {
 		}
 		waitFor(t, 5*time.Second, "the town's own feed refused", func() bool { return city.R.Rejected()["scope"] > before })
 	})
+	t.Run("CityToTown", func(t *testing.T) {
+		down := writeDown(t, city, townCode, 5) // e.g. the city's decision on an escalated case
+		waitFor(t, 10*time.Second, "the city's downward feed at the town", func() bool { return town.Head(down) == city.Head(down) })
+		time.Sleep(300 * time.Millisecond)
+		if village.Head(down) != 0 {
+			t.Fatal("the village received the city's feed for the town")
+		}
+		sameFeed(t, city, town, down)
+	})
 	sameFeed(t, city, town, up)
 	for _, n := range []*testNode{city, town, village} {
 		n.MustVerify()
