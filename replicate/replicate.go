@@ -105,6 +105,7 @@ type peer struct {
 	// metadata claims (challenge and signed answer); metadata alone can be
 	// copied by anyone who knows the keyring.
 	verified       bool
+	warned         bool // logged once that it is not enrolled
 	challenge      []byte
 	challengeUntil time.Time
 	batchBytes     int

@@ -210,8 +210,9 @@ func (r *Replicator) handle(b []byte) {
 			r.reject(reasonOf(err), 1)
 			return
 		}
-		p, rel, ok := r.sender(c.From, c.Key, len(b))
-		if !ok {
+		p, rel, reason := r.sender(c.From, c.Key, len(b))
+		if reason != "" {
+			r.reject(reason, 1)
 			return
 		}
 		if b[0] == msgOffer {
@@ -223,12 +224,16 @@ func (r *Replicator) handle(b []byte) {
 		h, entries, err := decodeBatch(b[1:])
 		if err != nil {
 			r.log.Warn("batch refused", "err", err)
-			r.reject(reasonOf(err), max(h.Count, 1))
+			n := 1 // the header's count is not to be trusted when too big
+			if h.Count > 0 && h.Count <= maxBatchEntries {
+				n = h.Count
+			}
+			r.reject(reasonOf(err), n)
 			return
 		}
-		p, rel, ok := r.sender(h.From, h.Key, len(b))
-		if !ok {
-			r.reject("unenrolled", len(entries))
+		p, rel, reason := r.sender(h.From, h.Key, len(b))
+		if reason != "" {
+			r.reject(reason, len(entries))
 			return
 		}
 		r.handleBatch(p, rel, entries)
@@ -238,29 +243,30 @@ func (r *Replicator) handle(b []byte) {
 }
 
 // sender finds the member a message claims to come from and checks that
-// its metadata carries the same key and that it is parent or enrolled child.
-func (r *Replicator) sender(name, key string, size int) (*peer, relation, bool) {
+// its metadata carries the same key, that it proved that key, and that it
+// is the parent or an enrolled child. It returns why not, for /metrics.
+func (r *Replicator) sender(name, key string, size int) (*peer, relation, string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	p := r.peers[name]
 	if p == nil || p.meta.KeyH != key {
-		r.rejected["unknown_peer"]++
-		return nil, relNone, false
+		return nil, relNone, "unknown_peer"
 	}
 	rel := r.relationOf(p)
 	if rel == relNone {
-		r.rejected["unenrolled"]++
-		r.log.Warn("message from a node that is neither parent nor enrolled child", "member", name, "fingerprint", p.meta.Key.Fingerprint())
-		return nil, relNone, false
+		if !p.warned {
+			p.warned = true // once per member: it will keep trying
+			r.log.Warn("refused a node that is neither parent nor enrolled child", "member", name, "fingerprint", p.meta.Key.Fingerprint())
+		}
+		return nil, relNone, "unenrolled"
 	}
 	if !p.verified {
 		// Data flows only between peers that proved their keys.
-		r.rejected["unknown_peer"]++
-		return nil, relNone, false
+		return nil, relNone, "unknown_peer"
 	}
 	p.lastContact = time.Now()
 	p.bytesRecv += uint64(size)
-	return p, rel, true
+	return p, rel, ""
 }
 
 // memberClaim is what a challenged node signs: the nonce and both names,
