@@ -413,7 +413,7 @@ func childRole(role string) string {
 // sendFeeds are the feeds this node sends to peer p of relation rel: up to
 // its parent, a village's own feed, a town's upward feed (not its own feed,
 // which holds the villages' people); down to a child, its downward feed.
-func (r *Replicator) sendFeeds(p *peer, rel relation) []appliance.FeedID {
+func (r *Replicator) sendFeeds(meta NodeMeta, rel relation) []appliance.FeedID {
 	switch rel {
 	case relParent:
 		if r.cfg.Node.Role == appliance.NodeVillage {
@@ -423,7 +423,7 @@ func (r *Replicator) sendFeeds(p *peer, rel relation) []appliance.FeedID {
 			return []appliance.FeedID{f}
 		}
 	case relChild:
-		if f, err := r.store.DownFeed(p.meta.Code); err == nil {
+		if f, err := r.store.DownFeed(meta.Code); err == nil {
 			return []appliance.FeedID{f}
 		}
 	}
@@ -450,10 +450,10 @@ const maxDownFeeds = 4
 // acceptsOffer reports whether an offered feed is worth asking for: from a
 // child its own feed; from the parent what may be this node's downward
 // feed (checked entry by entry when it comes, by its node.down proof).
-func (r *Replicator) acceptsOffer(p *peer, rel relation, feed appliance.FeedID) bool {
+func (r *Replicator) acceptsOffer(meta NodeMeta, rel relation, feed appliance.FeedID) bool {
 	switch rel {
 	case relChild:
-		return feed == p.meta.Key || p.meta.Role == appliance.NodeTown
+		return feed == meta.Key || meta.Role == appliance.NodeTown
 	case relParent:
 		return feed != r.self
 	}
@@ -461,24 +461,24 @@ func (r *Replicator) acceptsOffer(p *peer, rel relation, feed appliance.FeedID) 
 }
 
 // checkScope refuses a batch with any entry this node must not take from p.
-func (r *Replicator) checkScope(p *peer, rel relation, entries []*appliance.Entry) bool {
+func (r *Replicator) checkScope(meta NodeMeta, rel relation, entries []*appliance.Entry) bool {
 	proven := map[appliance.FeedID]bool{}
 	for _, e := range entries {
 		switch {
 		case proven[e.Feed]:
-		case rel == relChild && p.meta.Role == appliance.NodeVillage:
+		case rel == relChild && meta.Role == appliance.NodeVillage:
 			// A village sends its own feed.
-			if e.Feed != p.meta.Key {
+			if e.Feed != meta.Key {
 				return false
 			}
-		case rel == relChild && p.meta.Role == appliance.NodeTown:
+		case rel == relChild && meta.Role == appliance.NodeTown:
 			// A town sends its upward feed only.
-			if !r.proven(e, appliance.KindNodeUp, p.meta.Key, appliance.UpClaim) {
+			if !r.proven(e, appliance.KindNodeUp, meta.Key, appliance.UpClaim) {
 				return false
 			}
 		case rel == relParent:
 			// The parent sends this node's downward feed only.
-			if !r.proven(e, appliance.KindNodeDown, p.meta.Key, r.cfg.Node.Code) {
+			if !r.proven(e, appliance.KindNodeDown, meta.Key, r.cfg.Node.Code) {
 				return false
 			}
 		default:

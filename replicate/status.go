@@ -49,7 +49,7 @@ func (r *Replicator) Status() []PeerStatus {
 				st.Behind += seq - mine[fh]
 			}
 		}
-		for _, f := range r.sendFeeds(p, rel) { // we have, they lack
+		for _, f := range r.sendFeeds(p.meta, rel) { // we have, they lack
 			if p.theirs != nil && mine[f.String()] > p.theirs[f.String()] {
 				st.Behind += mine[f.String()] - p.theirs[f.String()]
 			}

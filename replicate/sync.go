@@ -112,7 +112,7 @@ func (r *Replicator) offerAll() {
 			}
 			continue
 		}
-		feeds := r.sendFeeds(p, rel)
+		feeds := r.sendFeeds(p.meta, rel)
 		if len(feeds) == 0 {
 			continue
 		}
@@ -245,12 +245,12 @@ func (r *Replicator) handle(b []byte) {
 // sender finds the member a message claims to come from and checks that
 // its metadata carries the same key, that it proved that key, and that it
 // is the parent or an enrolled child. It returns why not, for /metrics.
-func (r *Replicator) sender(name, key string, size int) (*peer, relation, string) {
+func (r *Replicator) sender(name, key string, size int) (peerRef, relation, string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	p := r.peers[name]
 	if p == nil || p.meta.KeyH != key {
-		return nil, relNone, "unknown_peer"
+		return peerRef{}, relNone, "unknown_peer"
 	}
 	rel := r.relationOf(p)
 	if rel == relNone {
@@ -258,15 +258,22 @@ func (r *Replicator) sender(name, key string, size int) (*peer, relation, string
 			p.warned = true // once per member: it will keep trying
 			r.log.Warn("refused a node that is neither parent nor enrolled child", "member", name, "fingerprint", p.meta.Key.Fingerprint())
 		}
-		return nil, relNone, "unenrolled"
+		return peerRef{}, relNone, "unenrolled"
 	}
 	if !p.verified {
 		// Data flows only between peers that proved their keys.
-		return nil, relNone, "unknown_peer"
+		return peerRef{}, relNone, "unknown_peer"
 	}
 	p.lastContact = time.Now()
 	p.bytesRecv += uint64(size)
-	return p, rel, ""
+	return peerRef{p, p.node, p.meta}, rel, ""
+}
+
+// peerRef is a peer with a copy of what memberlist may change meanwhile.
+type peerRef struct {
+	*peer
+	node *memberlist.Node
+	meta NodeMeta
 }
 
 // memberClaim is what a challenged node signs: the nonce and both names,
@@ -311,13 +318,13 @@ func (r *Replicator) checkProof(c control) {
 }
 
 // handleOffer answers with what this node holds of the offered feeds it accepts.
-func (r *Replicator) handleOffer(p *peer, rel relation, offer heads) {
+func (r *Replicator) handleOffer(p peerRef, rel relation, offer heads) {
 	want := heads{}
 	r.mu.Lock()
 	p.offered = heads{}
 	for fh, seq := range offer {
 		f, err := appliance.ParseFeedID(fh)
-		if err != nil || !r.acceptsOffer(p, rel, f) || len(p.offered) >= maxDownFeeds {
+		if err != nil || !r.acceptsOffer(p.meta, rel, f) || len(p.offered) >= maxDownFeeds {
 			continue
 		}
 		p.offered[fh] = seq
@@ -343,7 +350,7 @@ func (r *Replicator) handleOffer(p *peer, rel relation, offer heads) {
 
 // handleWant sends the next batch, or ends the exchange when the peer has
 // everything.
-func (r *Replicator) handleWant(p *peer, rel relation, want heads) {
+func (r *Replicator) handleWant(p peerRef, rel relation, want heads) {
 	r.mu.Lock()
 	p.theirs = want
 	limit := p.batchBytes
@@ -351,7 +358,7 @@ func (r *Replicator) handleWant(p *peer, rel relation, want heads) {
 	var batch []*appliance.Entry
 	size := 0
 	strip := r.stripSealed(rel)
-	for _, f := range r.sendFeeds(p, rel) {
+	for _, f := range r.sendFeeds(p.meta, rel) {
 		seq, ok := want[f.String()]
 		if !ok {
 			continue // the peer does not take this feed
@@ -412,8 +419,8 @@ func (r *Replicator) handleWant(p *peer, rel relation, want heads) {
 }
 
 // handleBatch checks scope, stores the entries and acknowledges.
-func (r *Replicator) handleBatch(p *peer, rel relation, entries []*appliance.Entry) {
-	if !r.checkScope(p, rel, entries) {
+func (r *Replicator) handleBatch(p peerRef, rel relation, entries []*appliance.Entry) {
+	if !r.checkScope(p.meta, rel, entries) {
 		r.log.Warn("batch refused: feed out of scope", "peer", p.name)
 		r.reject("scope", len(entries))
 		return
