@@ -2,6 +2,7 @@ package replicate_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -228,3 +229,37 @@ func TestRejected(t *testing.T) {
 }
 
 var _ = context.Background
+
+func TestRestoredFromOldBackup(t *testing.T) {
+	town, village := syncedPair(t, 50)
+	feed := village.Store.Feed()
+	village.Stop()
+	village.Store.Close()
+	db := filepath.Join(village.Dir, bolt.DBFile)
+	old, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	village.open()
+	village.Start()
+	village.Write(50)
+	waitCaughtUp(t, town, village, 10*time.Second)
+	held := town.Head(feed)
+
+	// The box dies; the village restores last week's backup.
+	village.Close()
+	if err := os.WriteFile(db, old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	village.open()
+	if village.Head(feed) >= held {
+		t.Fatal("the backup is not older")
+	}
+	village.Start()
+	waitFor(t, 10*time.Second, "the village's own entries back from the town", func() bool { return village.Head(feed) == held })
+	village.Write(10)
+	waitCaughtUp(t, town, village, 10*time.Second)
+	sameFeed(t, town, village, feed)
+	town.MustVerify()
+	village.MustVerify()
+}

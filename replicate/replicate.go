@@ -423,9 +423,13 @@ func (r *Replicator) sendFeeds(meta NodeMeta, rel relation) []appliance.FeedID {
 			return []appliance.FeedID{f}
 		}
 	case relChild:
+		// The child's own feed goes back too, but only ever carries what the
+		// child lacks of it: after a restore from an old backup, the child
+		// gets its own entries back before it writes over them.
 		if f, err := r.store.DownFeed(meta.Code); err == nil {
-			return []appliance.FeedID{f}
+			return []appliance.FeedID{f, meta.Key}
 		}
+		return []appliance.FeedID{meta.Key}
 	}
 	return nil
 }
@@ -455,7 +459,7 @@ func (r *Replicator) acceptsOffer(meta NodeMeta, rel relation, feed appliance.Fe
 	case relChild:
 		return feed == meta.Key || meta.Role == appliance.NodeTown
 	case relParent:
-		return feed != r.self
+		return true // checked entry by entry: the downward feed, or our own
 	}
 	return false
 }
@@ -476,8 +480,11 @@ func (r *Replicator) checkScope(meta NodeMeta, rel relation, entries []*applianc
 			if !r.proven(e, appliance.KindNodeUp, meta.Key, appliance.UpClaim) {
 				return false
 			}
+		case rel == relParent && e.Feed == r.self:
+			// Our own entries, back from the parent after a restore: signed
+			// by our own key, checked like any other.
 		case rel == relParent:
-			// The parent sends this node's downward feed only.
+			// Otherwise the parent sends this node's downward feed only.
 			if !r.proven(e, appliance.KindNodeDown, meta.Key, r.cfg.Node.Code) {
 				return false
 			}
