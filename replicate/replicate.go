@@ -128,6 +128,7 @@ type Replicator struct {
 	rejected  map[string]uint64 // reason → entries (or messages) refused
 
 	joining atomic.Bool
+	queued  atomic.Int64 // bytes in inbox
 
 	inbox  chan []byte
 	kick   chan struct{}

@@ -162,12 +162,22 @@ func (r *Replicator) send(n *memberlist.Node, msg []byte) bool {
 // receive queues a message for the inbox loop; when the queue is full the
 // message is dropped and the sender retries after its ack timeout.
 func (r *Replicator) receive(b []byte) {
+	// Bound the bytes waiting too, not only the count: a box may have 1 GB.
+	if r.queued.Add(int64(len(b))) > maxQueuedBytes {
+		r.queued.Add(-int64(len(b)))
+		r.reject("overload", 1)
+		return
+	}
 	select {
 	case r.inbox <- b:
 	default:
+		r.queued.Add(-int64(len(b)))
 		r.reject("overload", 1)
 	}
 }
+
+// maxQueuedBytes bounds the received messages waiting to be handled.
+const maxQueuedBytes = 48 << 20
 
 func (r *Replicator) inboxLoop(ctx context.Context) {
 	defer r.wg.Done()
@@ -177,6 +187,7 @@ func (r *Replicator) inboxLoop(ctx context.Context) {
 			return
 		case b := <-r.inbox:
 			r.handle(b)
+			r.queued.Add(-int64(len(b)))
 		}
 	}
 }
