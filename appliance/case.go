@@ -96,7 +96,7 @@ const (
 var CaseLevels = []string{CaseLevelGroup, CaseLevelVillage, CaseLevelTown, CaseLevelCity}
 
 // CaseLevelLabels are the Chinese names of levels.
-var CaseLevelLabels = map[string]string{CaseLevelGroup: "村组（网格长）", CaseLevelVillage: "村", CaseLevelTown: "乡镇", CaseLevelCity: "市"}
+var CaseLevelLabels = map[string]string{CaseLevelGroup: "村组", CaseLevelVillage: "村", CaseLevelTown: "乡镇", CaseLevelCity: "市"}
 
 func levelRank(l string) int {
 	for i, x := range CaseLevels {

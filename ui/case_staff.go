@@ -60,7 +60,7 @@ func (u *caseUI) renderCaseNew(c *fiber.Ctx, formErr error, in bolt.CaseIntake) 
 	}
 	data := fiber.Map{"Title": "登记问题", "Form": in, "Groups": groups, "Categories": u.s.Config.Cases.Categories,
 		"Sources": []string{appliance.SourceWalkIn, appliance.SourcePhone, appliance.SourceBox, appliance.SourcePatrol},
-		"L": u.caseLabels(), "Patrol": in.Source == appliance.SourcePatrol, "MaxPhotos": appliance.MaxCasePhotos}
+		"L":       u.caseLabels(), "Patrol": in.Source == appliance.SourcePatrol, "MaxPhotos": appliance.MaxCasePhotos}
 	if formErr != nil {
 		formError(c, data, formErr)
 	}
@@ -143,7 +143,7 @@ func (u *caseUI) renderCase(c *fiber.Ctx, formErr error, action string) error {
 	data := fiber.Map{"Title": "问题 " + cc.ID, "Case": cc, "Events": events, "Actions": actions, "L": u.caseLabels(),
 		"Departments": u.s.Config.Cases.Departments, "FeedbackWays": appliance.FeedbackWays,
 		"Ratings": []string{appliance.RatingSatisfied, appliance.RatingBasic, appliance.RatingUnsatisfied},
-		"Lower": lowerLevels(cc.Level), "Next": appliance.NextCaseLevel(cc.Level), "Open": action, "Today": u.s.today()}
+		"Lower":   lowerLevels(cc.Level), "Next": appliance.NextCaseLevel(cc.Level), "Open": action, "Today": u.s.today()}
 	if usr.Can(appliance.PermRevealPersonal) || usr.Can(appliance.PermRegisterCase) {
 		if r, err := u.cases.Reporter(cc.ID); err == nil {
 			data["Reporter"] = r

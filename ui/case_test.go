@@ -226,14 +226,18 @@ func TestCaseKioskHTTP(t *testing.T) {
 				t.Fatalf("try %d: %d", i, st)
 			}
 		}
-		var e struct{ Error struct{ Code, Message string } }
+		var e struct {
+			Error struct{ Code, Message string }
+		}
 		if st := b.api("POST", "/api/v1/track", "", map[string]string{"code": r.Code, "pin": r.PIN}, &e); st != 429 || e.Error.Code != "locked" {
 			t.Fatalf("after 5 wrong: %d %+v", st, e)
 		}
 	})
 
 	// Staff: illegal steps are refused with a Chinese message.
-	var e struct{ Error struct{ Code, Message string } }
+	var e struct {
+		Error struct{ Code, Message string }
+	}
 	if st := b.api("POST", "/api/v1/cases/"+r.Code+"/feedback", srv.Tokens[appliance.RoleVillageLead], map[string]string{"how": "电话"}, &e); st != 409 || !strings.Contains(e.Error.Message, "不能反馈反映人") {
 		t.Fatalf("illegal feedback: %d %+v", st, e)
 	}

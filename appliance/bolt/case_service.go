@@ -78,88 +78,146 @@ type Receipt struct {
 // RegisterCase takes in a problem: photos are prepared first (slow), then
 // stored in the same transaction as the register entry.
 func (cs *Cases) RegisterCase(ctx context.Context, author string, in CaseIntake) (Receipt, error) {
-	node := cs.Config.Node
-	cat, ok := cs.Config.Category(in.Category)
-	if !ok {
-		return Receipt{}, appliance.FieldError("category", "请选择问题类别")
-	}
-	in.Phone = appliance.NormalizePhone(in.Phone)
-	if err := appliance.ValidatePhone("phone", in.Phone, false); err != nil {
-		return Receipt{}, err
-	}
-	if len([]rune(in.Name)) > 30 {
-		return Receipt{}, appliance.FieldError("name", "姓名不能超过30个字")
-	}
-	if len(in.Photos) > appliance.MaxCasePhotos {
-		return Receipt{}, appliance.FieldError("photos", "照片最多%d张", appliance.MaxCasePhotos)
-	}
-	type photo struct {
-		data []byte
-		sum  string
-	}
-	var photos []photo
-	for _, p := range in.Photos {
-		data, sum, err := appliance.PreparePhoto(p)
-		if err != nil {
-			return Receipt{}, err
-		}
-		photos = append(photos, photo{data, sum})
-	}
-	now := cs.now()
-	level := appliance.LevelsOf(node.Role)
-	if len(level) == 0 {
-		return Receipt{}, appliance.Errorf(appliance.EINTERNAL, "节点类型未知")
-	}
-	by := level[len(level)-1]
-	village := node.Code
-	if node.Role == appliance.NodeVillage && in.Group != "" {
-		by = appliance.CaseLevelGroup
-	}
-	step := appliance.CaseStep{
-		Action: appliance.CaseRegister, By: by, Day: now.Format("2006-01-02"), Text: strings.TrimSpace(in.Description),
-		Category: cat.Key, Source: in.Source, Village: village, Group: in.Group, Household: in.Household, Person: in.Person,
-		Due: cs.dueFor(cat.Key, by, now),
-	}
-	for _, p := range photos {
-		step.Photos = append(step.Photos, p.sum)
-	}
-	rep := appliance.CaseReporter{Name: strings.TrimSpace(in.Name), Phone: in.Phone, PIN: appliance.NewPIN(cs.rand())}
-	_, err := cs.Store.Write(ctx, func(tx *Tx) ([]appliance.Draft, error) {
-		if in.Group != "" {
-			if g, ok, err := tx.Grid(in.Group); err != nil {
-				return nil, err
-			} else if !ok || g.Level != appliance.LevelGroup || g.Parent != village {
-				return nil, appliance.FieldError("group", "所在村组不存在")
-			}
-		}
-		for i := 0; ; i++ { // a fresh code: collisions are rare but possible
-			step.Case = appliance.NewReceiptCode(cs.rand())
-			if tx.Bucket(bucketCases).Get([]byte(step.Case)) == nil {
-				break
-			} else if i > 10 {
-				return nil, fmt.Errorf("no free receipt code")
-			}
-		}
-		if _, err := appliance.NextCase(nil, step, appliance.StepMeta{At: now, NodeRole: node.Role}); err != nil {
-			return nil, err
-		}
-		if len(photos) > 0 {
-			b, err := tx.tx.CreateBucketIfNotExists(bucketCasePhotos)
-			if err != nil {
-				return nil, err
-			}
-			for _, p := range photos {
-				if err := b.Put([]byte(p.sum), p.data); err != nil {
-					return nil, err
-				}
-			}
-		}
-		return []appliance.Draft{{Author: author, Kind: appliance.CaseKind(appliance.CaseRegister), Version: 1, Body: step, Sealed: rep}}, nil
-	})
+	rs, err := cs.RegisterMany(ctx, author, []CaseIntake{in})
 	if err != nil {
 		return Receipt{}, err
 	}
-	return Receipt{Code: step.Case, PIN: rep.PIN, Category: cat.Name, Day: step.Day, Due: step.Due}, nil
+	return rs[0], nil
+}
+
+// intake is a checked CaseIntake with its photos prepared.
+type intake struct {
+	step   appliance.CaseStep
+	rep    appliance.CaseReporter
+	cat    appliance.Category
+	photos map[string][]byte
+}
+
+func (cs *Cases) checkIntake(in CaseIntake, now time.Time) (intake, error) {
+	node := cs.Config.Node
+	cat, ok := cs.Config.Category(in.Category)
+	if !ok {
+		return intake{}, appliance.FieldError("category", "请选择问题类别")
+	}
+	in.Phone = appliance.NormalizePhone(in.Phone)
+	if err := appliance.ValidatePhone("phone", in.Phone, false); err != nil {
+		return intake{}, err
+	}
+	if len([]rune(in.Name)) > 30 {
+		return intake{}, appliance.FieldError("name", "姓名不能超过30个字")
+	}
+	if len(in.Photos) > appliance.MaxCasePhotos {
+		return intake{}, appliance.FieldError("photos", "照片最多%d张", appliance.MaxCasePhotos)
+	}
+	levels := appliance.LevelsOf(node.Role)
+	if len(levels) == 0 {
+		return intake{}, appliance.Errorf(appliance.EINTERNAL, "节点类型未知")
+	}
+	by := levels[len(levels)-1]
+	if node.Role == appliance.NodeVillage && in.Group != "" {
+		by = appliance.CaseLevelGroup // the grid leader of the group handles it first
+	}
+	it := intake{cat: cat, photos: map[string][]byte{}}
+	it.step = appliance.CaseStep{
+		Action: appliance.CaseRegister, By: by, Day: now.Format("2006-01-02"), Text: strings.TrimSpace(in.Description),
+		Category: cat.Key, Source: in.Source, Village: node.Code, Group: in.Group, Household: in.Household, Person: in.Person,
+		Due: cs.dueFor(cat.Key, by, now),
+	}
+	for _, p := range in.Photos {
+		data, sum, err := appliance.PreparePhoto(p)
+		if err != nil {
+			return intake{}, err
+		}
+		if _, dup := it.photos[sum]; !dup {
+			it.step.Photos = append(it.step.Photos, sum)
+		}
+		it.photos[sum] = data
+	}
+	it.rep = appliance.CaseReporter{Name: strings.TrimSpace(in.Name), Phone: in.Phone, PIN: appliance.NewPIN(cs.rand())}
+	return it, nil
+}
+
+// RegisterMany takes in several problems in one transaction (the demo and
+// imports); each gets its own receipt.
+func (cs *Cases) RegisterMany(ctx context.Context, author string, ins []CaseIntake) ([]Receipt, error) {
+	now := cs.now()
+	its := make([]intake, len(ins))
+	for i, in := range ins {
+		var err error
+		if its[i], err = cs.checkIntake(in, now); err != nil {
+			return nil, err
+		}
+	}
+	village := cs.Config.Node.Code
+	_, err := cs.Store.Write(ctx, func(tx *Tx) ([]appliance.Draft, error) {
+		taken := map[string]bool{}
+		drafts := make([]appliance.Draft, 0, len(its))
+		for i := range its {
+			it := &its[i]
+			if g := it.step.Group; g != "" {
+				if grid, ok, err := tx.Grid(g); err != nil {
+					return nil, err
+				} else if !ok || grid.Level != appliance.LevelGroup || grid.Parent != village {
+					return nil, appliance.FieldError("group", "所在村组不存在")
+				}
+			}
+			for n := 0; ; n++ { // a fresh code: collisions are rare but possible
+				it.step.Case = appliance.NewReceiptCode(cs.rand())
+				if !taken[it.step.Case] && tx.Bucket(bucketCases).Get([]byte(it.step.Case)) == nil {
+					break
+				} else if n > 10 {
+					return nil, fmt.Errorf("no free receipt code")
+				}
+			}
+			taken[it.step.Case] = true
+			if _, err := appliance.NextCase(nil, it.step, appliance.StepMeta{At: now, NodeRole: cs.Config.Node.Role}); err != nil {
+				return nil, err
+			}
+			if len(it.photos) > 0 {
+				b, err := tx.tx.CreateBucketIfNotExists(bucketCasePhotos)
+				if err != nil {
+					return nil, err
+				}
+				for sum, data := range it.photos {
+					if err := b.Put([]byte(sum), data); err != nil {
+						return nil, err
+					}
+				}
+			}
+			drafts = append(drafts, appliance.Draft{Author: author, Kind: appliance.CaseKind(appliance.CaseRegister), Version: 1, Body: it.step, Sealed: it.rep})
+		}
+		return drafts, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Receipt, len(its))
+	for i, it := range its {
+		out[i] = Receipt{Code: it.step.Case, PIN: it.rep.PIN, Category: it.cat.Name, Day: it.step.Day, Due: it.step.Due}
+	}
+	return out, nil
+}
+
+// ActMany checks and appends steps on distinct cases in one transaction.
+func (cs *Cases) ActMany(ctx context.Context, author string, levels []string, steps []appliance.CaseStep) error {
+	seen := map[string]bool{}
+	_, err := cs.Store.Write(ctx, func(tx *Tx) ([]appliance.Draft, error) {
+		clear(seen)
+		var drafts []appliance.Draft
+		for _, st := range steps {
+			if seen[st.Case] {
+				return nil, fmt.Errorf("act many: case %s twice", st.Case)
+			}
+			seen[st.Case] = true
+			d, _, err := cs.prepare(tx, author, levels, st)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: %w", st.Action, st.Case, err)
+			}
+			drafts = append(drafts, d)
+		}
+		return drafts, nil
+	})
+	return err
 }
 
 // Act checks a step against the case's state and appends it. levels are the
