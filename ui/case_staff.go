@@ -149,6 +149,11 @@ func (u *caseUI) renderCase(c *fiber.Ctx, formErr error, action string) error {
 			data["Reporter"] = r
 		}
 	}
+	if cc.Group != "" {
+		if g, err := u.s.Store.Grid(cc.Group); err == nil {
+			data["GroupName"] = g.Name
+		}
+	}
 	if formErr != nil {
 		formError(c, data, formErr)
 	}

@@ -1,0 +1,102 @@
+package ui_test
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"gridbox/appliance/bolt"
+	"gridbox/appliance/demo"
+	"gridbox/ui"
+)
+
+// The village lead logs in on the demo village and sees the case list,
+// a case escalated to the town, the register and the statistics.
+func TestCaseStaffBrowser(t *testing.T) {
+	bin := chromium(t)
+	dir := t.TempDir()
+	ctx := context.Background()
+	if _, _, err := demo.Generate(ctx, dir, demo.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	s, cfg, err := bolt.OpenDataDir(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	srv, err := ui.NewServer(cfg, s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(sctx, ln) }()
+	defer func() { cancel(); <-done }()
+	base := "http://" + ln.Addr().String()
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true), chromedp.WindowSize(1280, 1000))
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	defer acancel()
+	bctx, bcancel := chromedp.NewContext(actx)
+	defer bcancel()
+	bctx, tcancel := context.WithTimeout(bctx, 90*time.Second)
+	defer tcancel()
+	shots := screenshotDir(t)
+	shot := func(name string) chromedp.Action {
+		return chromedp.ActionFunc(func(ctx context.Context) error {
+			var buf []byte
+			if err := chromedp.FullScreenshot(&buf, 100).Do(ctx); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(shots, name), buf, 0o644)
+		})
+	}
+	var sentence, list, detail string
+	err = chromedp.Run(bctx,
+		chromedp.Navigate(base+"/login"),
+		chromedp.SendKeys(`input[name="username"]`, "lead", chromedp.ByQuery),
+		chromedp.SendKeys(`input[name="password"]`, demo.Password, chromedp.ByQuery),
+		chromedp.Click(`form[action="/login"] button[type="submit"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`ul.counters`, chromedp.ByQuery),
+		shot("cases-5-dashboard.png"),
+		chromedp.Navigate(base+"/staff/cases/stats"),
+		chromedp.WaitVisible(`#stats-sentence`, chromedp.ByID),
+		chromedp.Text(`#stats-sentence`, &sentence, chromedp.ByID),
+		shot("cases-6-stats.png"),
+		chromedp.Navigate(base+"/staff/cases?level=town"),
+		chromedp.WaitVisible(`table.cases`, chromedp.ByQuery),
+		chromedp.Text(`table.cases`, &list, chromedp.ByQuery),
+		shot("cases-7-list.png"),
+		chromedp.Click(`table.cases a`, chromedp.ByQuery),
+		chromedp.WaitVisible(`ol.timeline`, chromedp.ByQuery),
+		chromedp.Text(`main`, &detail, chromedp.ByQuery),
+		shot("cases-8-detail.png"),
+		chromedp.Navigate(base+"/staff/cases/register?period=week"),
+		chromedp.WaitVisible(`section.regday`, chromedp.ByQuery),
+		shot("cases-9-register.png"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(sentence, "共收集问题") || !strings.Contains(sentence, "上报市平台1件") {
+		t.Errorf("sentence: %s", sentence)
+	}
+	if !strings.Contains(list, "乡镇") || !strings.Contains(detail, "上报") {
+		t.Errorf("town cases not shown:\n%s\n%s", list, detail)
+	}
+	t.Logf("screenshots in %s", shots)
+}
