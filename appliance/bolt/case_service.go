@@ -225,16 +225,19 @@ func (cs *Cases) ActMany(ctx context.Context, author string, levels []string, st
 // current level when it is one of them (for notes: the first of them), and
 // Day and the deadline at the level the case moves to are filled in.
 func (cs *Cases) Act(ctx context.Context, author string, levels []string, step appliance.CaseStep) (*appliance.Case, error) {
-	var out *appliance.Case
+	var id string
 	_, err := cs.Store.Write(ctx, func(tx *Tx) ([]appliance.Draft, error) {
-		d, n, err := cs.prepare(tx, author, levels, step)
+		d, _, err := cs.prepare(tx, author, levels, step)
 		if err != nil {
 			return nil, err
 		}
-		out = n
+		id = d.Body.(appliance.CaseStep).Case
 		return []appliance.Draft{d}, nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return cs.Case(id) // as folded, with the entry's time and place
 }
 
 func (cs *Cases) prepare(tx *Tx, author string, levels []string, step appliance.CaseStep) (appliance.Draft, *appliance.Case, error) {
