@@ -105,8 +105,11 @@ func actionPerm(action, from string) appliance.Permission {
 	case appliance.CaseDispatch, appliance.CaseMeeting:
 		return appliance.PermDispatchCase
 	case appliance.CaseEscalate, appliance.CaseReturn, appliance.CaseMerge, appliance.CaseInvalid:
-		if from == appliance.CaseLevelGroup && action == appliance.CaseEscalate {
+		switch {
+		case from == appliance.CaseLevelGroup && action == appliance.CaseEscalate:
 			return appliance.PermHandleCase // the grid leader passes it up to the village
+		case (from == appliance.CaseLevelTown || from == appliance.CaseLevelCity) && action == appliance.CaseReturn:
+			return appliance.PermDispatchCase // platforms send cases back down
 		}
 		return appliance.PermEscalateCase
 	case appliance.CaseNote:
