@@ -36,30 +36,41 @@ func screenshotDir(t *testing.T) string {
 	return t.TempDir()
 }
 
-// A villager reports a problem at the kiosk, gets the receipt, and looks
-// the case up by its code and PIN.
-func TestCaseKioskBrowser(t *testing.T) {
-	bin := chromium(t)
-	srv := mustCaseServer(t)
+// newChrome starts headless Chromium with the flags of FINDINGS.md.
+func newChrome(t *testing.T, bin string, timeout time.Duration) context.Context {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
 		chromedp.Flag("no-first-run", true), chromedp.WindowSize(1280, 1000))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	dir := screenshotDir(t)
-	shot := func(name string) chromedp.Action {
-		var buf []byte
-		return chromedp.Tasks{
-			chromedp.FullScreenshot(&buf, 100),
-			chromedp.ActionFunc(func(context.Context) error { return os.WriteFile(filepath.Join(dir, name), buf, 0o644) }),
-		}
+	actx, cancel1 := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel2 := chromedp.NewContext(actx)
+	ctx, cancel3 := context.WithTimeout(ctx, timeout)
+	t.Cleanup(func() { cancel3(); cancel2(); cancel1() })
+	return ctx
+}
+
+// screenshot returns an action saving a full-page PNG into dir.
+func screenshot(dir string) func(name string) chromedp.Action {
+	return func(name string) chromedp.Action {
+		return chromedp.ActionFunc(func(ctx context.Context) error {
+			var buf []byte
+			if err := chromedp.FullScreenshot(&buf, 100).Do(ctx); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(dir, name), buf, 0o644)
+		})
 	}
+}
+
+// A villager reports a problem at the kiosk, gets the receipt, and looks
+// the case up by its code and PIN.
+func TestCaseKioskBrowser(t *testing.T) {
+	bin := chromium(t)
+	srv := mustCaseServer(t)
+	ctx := newChrome(t, bin, 60*time.Second)
+	dir := screenshotDir(t)
+	shot := screenshot(dir)
 	var code, pin, status, progress string
 	err := chromedp.Run(ctx,
 		chromedp.Navigate(srv.URL+"/?kiosk=1"),

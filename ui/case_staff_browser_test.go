@@ -2,9 +2,6 @@ package ui_test
 
 import (
 	"context"
-	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +10,6 @@ import (
 
 	"gridbox/appliance/bolt"
 	"gridbox/appliance/demo"
-	"gridbox/ui"
 )
 
 // The village lead logs in on the demo village and sees the case list,
@@ -29,42 +25,11 @@ func TestCaseStaffBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	srv, err := ui.NewServer(cfg, s, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(sctx, ln) }()
-	defer func() { cancel(); <-done }()
-	base := "http://" + ln.Addr().String()
+	t.Cleanup(func() { s.Close() })
+	base := serve(t, cfg, s)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true), chromedp.WindowSize(1280, 1000))
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
-	bctx, tcancel := context.WithTimeout(bctx, 90*time.Second)
-	defer tcancel()
-	shots := screenshotDir(t)
-	shot := func(name string) chromedp.Action {
-		return chromedp.ActionFunc(func(ctx context.Context) error {
-			var buf []byte
-			if err := chromedp.FullScreenshot(&buf, 100).Do(ctx); err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(shots, name), buf, 0o644)
-		})
-	}
+	bctx := newChrome(t, bin, 90*time.Second)
+	shot := screenshot(screenshotDir(t))
 	var sentence, list, detail string
 	err = chromedp.Run(bctx,
 		chromedp.Navigate(base+"/login"),
@@ -98,5 +63,4 @@ func TestCaseStaffBrowser(t *testing.T) {
 	if !strings.Contains(list, "乡镇") || !strings.Contains(detail, "上报") {
 		t.Errorf("town cases not shown:\n%s\n%s", list, detail)
 	}
-	t.Logf("screenshots in %s", shots)
 }

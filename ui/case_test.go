@@ -64,6 +64,13 @@ func mustCaseServer(tb testing.TB) *caseServer {
 		}
 		cs.Tokens[r] = tok
 	}
+	cs.URL = serve(tb, cfg, s)
+	return cs
+}
+
+// serve runs a real server for the store on a random port until the test ends.
+func serve(tb testing.TB, cfg appliance.Config, s *bolt.Store) string {
+	tb.Helper()
 	srv, err := ui.NewServer(cfg, s, nil)
 	if err != nil {
 		tb.Fatal(err)
@@ -72,12 +79,11 @@ func mustCaseServer(tb testing.TB) *caseServer {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	sctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(sctx, ln) }()
+	go func() { done <- srv.Serve(ctx, ln) }()
 	tb.Cleanup(func() { cancel(); <-done })
-	cs.URL = "http://" + ln.Addr().String()
-	return cs
+	return "http://" + ln.Addr().String()
 }
 
 // browser is an HTTP client with cookies that posts forms with the CSRF token.
