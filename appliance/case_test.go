@@ -176,3 +176,51 @@ func TestRegisterSpan(t *testing.T) {
 		}
 	}
 }
+
+// Every action in every status: accepted exactly when the table allows it
+// at that level, refused with a Chinese message otherwise.
+func TestNextCaseEveryTransition(t *testing.T) {
+	V, T := appliance.NodeVillage, appliance.NodeTown
+	G, Tl := appliance.CaseLevelGroup, appliance.CaseLevelTown
+	up := func(by string) appliance.CaseStep { return step("escalate", by, nil) }
+	states := map[string]struct {
+		steps []appliance.CaseStep
+		roles []string
+		level string
+		role  string
+	}{
+		"pending":    {[]appliance.CaseStep{reg(G)}, []string{V}, G, V},
+		"handling":   {[]appliance.CaseStep{reg(G), step("assign", G, nil)}, []string{V, V}, G, V},
+		"in_steps":   {[]appliance.CaseStep{reg(G), step("assign", G, nil), step("milestone", G, nil)}, []string{V, V, V}, G, V},
+		"resolved":   {[]appliance.CaseStep{reg(G), step("resolve", G, nil)}, []string{V, V}, G, V},
+		"fed_back":   {[]appliance.CaseStep{reg(G), step("resolve", G, nil), step("feedback", G, nil)}, []string{V, V, V}, G, V},
+		"closed":     {[]appliance.CaseStep{reg(G), step("resolve", G, nil), step("followup", G, nil)}, []string{V, V, V}, G, V},
+		"merged":     {[]appliance.CaseStep{reg(G), step("merge", G, nil)}, []string{V, V}, G, V},
+		"invalid":    {[]appliance.CaseStep{reg(G), step("invalid", G, nil)}, []string{V, V}, G, V},
+		"town":       {[]appliance.CaseStep{reg(G), up(G), up(appliance.CaseLevelVillage)}, []string{V, V, V}, Tl, T},
+		"dispatched": {[]appliance.CaseStep{reg(G), up(G), up(appliance.CaseLevelVillage), step("dispatch", Tl, nil)}, []string{V, V, V, T}, Tl, T},
+	}
+	for name, st := range states {
+		c := run(t, st.steps, st.roles)
+		allowed := appliance.CaseActionsAllowed(c, st.level)
+		for _, a := range appliance.CaseActions[1:] {
+			s := step(a, st.level, nil)
+			if a == appliance.CaseReturn {
+				s.To = G
+			}
+			m := at
+			m.NodeRole = st.role
+			_, err := appliance.NextCase(c, s, m)
+			want := false
+			for _, x := range allowed {
+				want = want || x == a
+			}
+			if got := err == nil; got != want {
+				t.Errorf("%s: %s accepted=%v, want %v (%v)", name, a, got, want, err)
+			}
+			if err != nil && appliance.ErrorCode(err) == appliance.EINTERNAL {
+				t.Errorf("%s: %s: internal error %v", name, a, err)
+			}
+		}
+	}
+}
