@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -112,6 +113,26 @@ func TestCaseKioskBrowser(t *testing.T) {
 	}
 	if strings.Contains(progress, "路灯") {
 		t.Fatal("the public progress page shows the description")
+	}
+	// Scan the receipt's QR code as the kiosk's scanner would (decoded from
+	// the screenshot by zbarimg, when installed) and look the case up.
+	if _, err := exec.LookPath("zbarimg"); err != nil {
+		t.Logf("screenshots in %s (zbarimg missing: QR not decoded)", dir)
+		return
+	}
+	out, err := exec.Command("zbarimg", "-q", "--raw", filepath.Join(dir, "cases-3-receipt.png")).Output()
+	if err != nil {
+		t.Fatalf("zbarimg: %v", err)
+	}
+	var scanned string
+	err = chromedp.Run(ctx,
+		chromedp.Navigate(srv.URL+"/?kiosk=1"),
+		chromedp.SendKeys(`#scan`, strings.TrimSpace(string(out))+"\n", chromedp.ByID),
+		chromedp.WaitVisible(`#track-code`, chromedp.ByID),
+		chromedp.Text(`#track-code`, &scanned, chromedp.ByID),
+	)
+	if err != nil || scanned != code {
+		t.Fatalf("scanned %q (%v), want %q", scanned, err, code)
 	}
 	t.Logf("screenshots in %s", dir)
 }
