@@ -26,7 +26,7 @@ func TestCaseStaffBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	base := serve(t, cfg, s)
+	base, _ := serve(t, cfg, s)
 
 	bctx := newChrome(t, bin, 90*time.Second)
 	shot := screenshot(screenshotDir(t))

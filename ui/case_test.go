@@ -28,6 +28,7 @@ import (
 // caseServer is a real village node serving on a random port.
 type caseServer struct {
 	URL    string
+	Server *ui.Server
 	Store  *bolt.Store
 	Tokens map[appliance.Role]string // API tokens of one user per role
 }
@@ -64,12 +65,12 @@ func mustCaseServer(tb testing.TB) *caseServer {
 		}
 		cs.Tokens[r] = tok
 	}
-	cs.URL = serve(tb, cfg, s)
+	cs.URL, cs.Server = serve(tb, cfg, s)
 	return cs
 }
 
 // serve runs a real server for the store on a random port until the test ends.
-func serve(tb testing.TB, cfg appliance.Config, s *bolt.Store) string {
+func serve(tb testing.TB, cfg appliance.Config, s *bolt.Store) (string, *ui.Server) {
 	tb.Helper()
 	srv, err := ui.NewServer(cfg, s, nil)
 	if err != nil {
@@ -83,7 +84,7 @@ func serve(tb testing.TB, cfg appliance.Config, s *bolt.Store) string {
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
 	tb.Cleanup(func() { cancel(); <-done })
-	return "http://" + ln.Addr().String()
+	return "http://" + ln.Addr().String(), srv
 }
 
 // browser is an HTTP client with cookies that posts forms with the CSRF token.
