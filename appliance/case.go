@@ -655,3 +655,28 @@ func NextCaseLevel(l string) string {
 
 // CaseLevelBelow reports whether a is below b.
 func CaseLevelBelow(a, b string) bool { return levelRank(a) < levelRank(b) }
+
+// Trimmed returns s with only the fields its action uses, so an entry never
+// carries stray input.
+func (s CaseStep) Trimmed() CaseStep {
+	t := CaseStep{Case: s.Case, Action: s.Action, By: s.By, Day: s.Day, Text: s.Text}
+	switch s.Action {
+	case CaseRegister:
+		t.Category, t.Source, t.Village, t.Group, t.Household, t.Person, t.Photos, t.Due = s.Category, s.Source, s.Village, s.Group, s.Household, s.Person, s.Photos, s.Due
+	case CaseAssign:
+		t.Assignee = s.Assignee
+	case CaseEscalate, CaseReturn:
+		t.To, t.Due = s.To, s.Due
+	case CaseDispatch:
+		t.Departments, t.Due = s.Departments, s.Due
+	case CaseMeeting:
+		t.Attendees = s.Attendees
+	case CaseFeedback:
+		t.How = s.How
+	case CaseFollowUp:
+		t.Rating, t.Due = s.Rating, s.Due
+	case CaseMerge:
+		t.DuplicateOf = s.DuplicateOf
+	}
+	return t
+}

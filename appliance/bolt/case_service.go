@@ -282,10 +282,12 @@ func (cs *Cases) prepare(tx *Tx, author string, levels []string, step appliance.
 			return appliance.Draft{}, nil, appliance.FieldError("due", "办理期限不能早于今天")
 		}
 	case appliance.CaseFollowUp:
+		step.Due = ""
 		if step.Rating == appliance.RatingUnsatisfied {
 			step.Due = cs.dueFor(c.Category, c.ResolvedLevel, now)
 		}
 	case appliance.CaseMerge:
+		step.Due = ""
 		dup, err := appliance.NormalizeReceiptCode(step.DuplicateOf)
 		if err != nil {
 			return appliance.Draft{}, nil, appliance.FieldError("duplicate_of", "请填写与之重复的另一个问题编号")
@@ -300,6 +302,7 @@ func (cs *Cases) prepare(tx *Tx, author string, levels []string, step appliance.
 	if step.Action == appliance.CaseRegister {
 		return appliance.Draft{}, nil, appliance.FieldError("action", "登记请使用问题登记")
 	}
+	step = step.Trimmed()
 	n, err := appliance.NextCase(c, step, appliance.StepMeta{At: now, NodeRole: cs.Config.Node.Role, Author: author})
 	if err != nil {
 		return appliance.Draft{}, nil, err
