@@ -30,7 +30,7 @@ func TestCaseStaffBrowser(t *testing.T) {
 
 	bctx := newChrome(t, bin, 90*time.Second)
 	shot := screenshot(screenshotDir(t))
-	var sentence, list, detail string
+	var sentence, list, detail, register string
 	err = chromedp.Run(bctx,
 		chromedp.Navigate(base+"/login"),
 		chromedp.SendKeys(`input[name="username"]`, "lead", chromedp.ByQuery),
@@ -52,6 +52,7 @@ func TestCaseStaffBrowser(t *testing.T) {
 		shot("cases-8-detail.png"),
 		chromedp.Navigate(base+"/staff/cases/register?period=week"),
 		chromedp.WaitVisible(`section.regday`, chromedp.ByQuery),
+		chromedp.Text(`main`, &register, chromedp.ByQuery),
 		shot("cases-9-register.png"),
 	)
 	if err != nil {
@@ -59,6 +60,9 @@ func TestCaseStaffBrowser(t *testing.T) {
 	}
 	if !strings.HasPrefix(sentence, "共收集问题") || !strings.Contains(sentence, "上报市平台1件") {
 		t.Errorf("sentence: %s", sentence)
+	}
+	if !strings.Contains(register, "已关账") || strings.Contains(register, "关账后数据有变动") {
+		t.Errorf("register: closed days missing or changed:\n%s", register)
 	}
 	if !strings.Contains(list, "乡镇") || !strings.Contains(detail, "上报") {
 		t.Errorf("town cases not shown:\n%s\n%s", list, detail)

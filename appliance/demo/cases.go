@@ -15,7 +15,7 @@ import (
 // Most are solved by the group's grid leader, some by the village, a few go
 // to the town (with a joint meeting for one), one to the city, one is
 // reopened after an unsatisfied follow-up, some merged or invalid, and the
-// latest are still open. Town steps are written by a temporary town node
+// latest are still open. The village closes its register every evening. Town steps are written by a temporary town node
 // whose feed the village then holds, as replication would bring it down.
 
 func init() { Register(Step{Name: "cases", Run: demoCases}) }
@@ -185,6 +185,13 @@ func demoCases(ctx context.Context, v *Village) error {
 				ei++
 			}
 			if err := runRound(ctx, v, cs, tcs, round, codes); err != nil {
+				return err
+			}
+		}
+		// The village lead closes the day's register in the evening.
+		if at := v.Start.AddDate(0, 0, d).Add(20 * time.Hour); at.Before(v.End) {
+			v.At(at)
+			if _, err := cs.CloseRegister(ctx, lead, at.Format("2006-01-02")); err != nil {
 				return err
 			}
 		}
