@@ -14,11 +14,7 @@ import (
 // registerDays reads ?period=day|week|month&date= (today by default).
 func (u *caseUI) registerDays(c *fiber.Ctx) ([]bolt.RegisterDay, string, string, error) {
 	period, date := c.Query("period", "day"), c.Query("date", u.s.today())
-	from, to, err := appliance.RegisterSpan(period, date)
-	if err != nil {
-		return nil, period, date, err
-	}
-	days, err := u.cases.RegisterRows(u.s.Config.Node.Code, from, to)
+	days, err := u.cases.RegisterPeriod(u.s.Config.Node.Code, period, date)
 	return days, period, date, err
 }
 

@@ -132,8 +132,7 @@ type RegisterDay struct {
 
 // RegisterRows returns the register rows of a village from one day to
 // another (inclusive): one row per group per day, groups without events
-// included, so a printed register shows every group. For the print engine:
-// RegisterRows(village, appliance.RegisterSpan("week", day)).
+// included, so a printed register shows every group. See RegisterPeriod.
 func (cs *Cases) RegisterRows(village, from, to string) ([]RegisterDay, error) {
 	a, err1 := time.Parse("2006-01-02", from)
 	b, err2 := time.Parse("2006-01-02", to)
@@ -157,6 +156,16 @@ func (cs *Cases) RegisterRows(village, from, to string) ([]RegisterDay, error) {
 		return nil
 	})
 	return out, err
+}
+
+// RegisterPeriod returns the register rows of the day, week (Monday to
+// Sunday) or month holding date: what the print engine prints.
+func (cs *Cases) RegisterPeriod(village, kind, date string) ([]RegisterDay, error) {
+	from, to, err := appliance.RegisterSpan(kind, date)
+	if err != nil {
+		return nil, err
+	}
+	return cs.RegisterRows(village, from, to)
 }
 
 func registerDay(tx *Tx, village, day string, groups []appliance.Grid) (RegisterDay, error) {
