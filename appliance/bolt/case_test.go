@@ -344,6 +344,18 @@ func TestCaseFoldOrderIndependent(t *testing.T) {
 	sc := runScenario(t)
 	// A late village step concurrent with town steps makes the order matter.
 	act(t, sc.village, villageLevels, appliance.CaseStep{Case: sc.c4, Action: "note", Text: "补充材料"})
+	// An entry the command check would refuse (the town resolving a case
+	// the group holds), appended straight to the town's feed: the fold
+	// keeps it in the history as void and changes nothing, on every node.
+	bad := appliance.CaseStep{Case: sc.c8, Action: appliance.CaseResolve, By: appliance.CaseLevelTown, Day: "2026-11-27", Text: "越级办结"}
+	if _, err := sc.town.Store.Append(context.Background(), appliance.Draft{Kind: appliance.CaseKind(appliance.CaseResolve), Version: 1, Body: bad}); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := sc.town.Cases.Case(sc.c8); c.Status != appliance.StatusPending || c.Steps[len(c.Steps)-1].Void == "" {
+		t.Fatalf("illegal entry took effect: %s, last step %+v", c.Status, c.Steps[len(c.Steps)-1])
+	}
+	sync(t, sc.town, sc.village)
+	sync(t, sc.village, sc.town)
 	var feeds [][]*appliance.Entry
 	for _, n := range []*testNode{sc.village, sc.town} {
 		es, err := n.Store.Entries(n.Store.Feed(), 1, 1<<30)
