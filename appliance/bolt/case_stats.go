@@ -3,6 +3,7 @@ package bolt
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -274,4 +275,42 @@ func (cs *Cases) CloseRegister(ctx context.Context, author, day string) (Registe
 		return RegisterDay{}, err
 	}
 	return days[0], nil
+}
+
+// VerifyRegisters checks every closed day of the register against the
+// counts now: a day that changed after it was closed is an error naming it
+// (`gridbox verify` runs this after the ledger check). It returns how many
+// closed days it checked.
+func (s *Store) VerifyRegisters() (int, error) {
+	n := 0
+	err := s.Read(func(tx *Tx) error {
+		c := tx.Bucket(bucketCaseRegister).Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			village, day, ok := strings.Cut(string(k), "|")
+			if !ok {
+				continue
+			}
+			var groups []appliance.Grid
+			p := []byte(village + "/")
+			gc := tx.Bucket(bucketGridTree).Cursor()
+			for gk, _ := gc.Seek(p); gk != nil && strings.HasPrefix(string(gk), string(p)); gk, _ = gc.Next() {
+				if g, ok, err := tx.Grid(string(gk[len(p):])); err != nil {
+					return err
+				} else if ok {
+					groups = append(groups, g)
+				}
+			}
+			rd, err := registerDay(tx, village, day, groups)
+			if err != nil {
+				return err
+			}
+			n++
+			if rd.Mismatch {
+				return fmt.Errorf("register of %s on %s changed after it was closed: closed with hash %s, counts now hash %s",
+					village, day, rd.Closed.Hash, appliance.RegisterHash(village, day, rd.Rows))
+			}
+		}
+		return nil
+	})
+	return n, err
 }

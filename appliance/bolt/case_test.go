@@ -476,6 +476,9 @@ func TestCaseRegisterClose(t *testing.T) {
 	if _, err := sc.village.Cases.CloseRegister(context.Background(), "u-test", "2026-11-16"); appliance.ErrorCode(err) != appliance.ECONFLICT {
 		t.Fatalf("second close err=%v", err)
 	}
+	if n, err := sc.village.Store.VerifyRegisters(); n != 1 || err != nil {
+		t.Fatalf("verify registers = %d, %v", n, err)
+	}
 	// A step of that day arriving after the close shows as a mismatch.
 	sc.clock.t = day(16, 18)
 	report(t, sc.village, "livelihood", appliance.SourcePhone, villageCode+"-02")
@@ -485,6 +488,9 @@ func TestCaseRegisterClose(t *testing.T) {
 	}
 	if !days[0].Mismatch {
 		t.Fatal("a changed closed day shows no mismatch")
+	}
+	if _, err := sc.village.Store.VerifyRegisters(); err == nil || !strings.Contains(err.Error(), "2026-11-16") {
+		t.Fatalf("verify registers err=%v, want the changed day named", err)
 	}
 }
 
