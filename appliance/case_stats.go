@@ -13,7 +13,7 @@ import (
 //
 // Keys: PERIOD "|" SCOPE "|" DIM, where PERIOD is "*" (all time), "M2026-11"
 // or "D2026-11-03" (by the day the case was reported) and SCOPE is "*",
-// "v" + village code or "g" + group code. Register keys ("reg|DAY|UNIT|WHAT")
+// "t" + town code, "v" + village code or "g" + group code. Register keys ("reg|DAY|UNIT|WHAT")
 // count the day's events per group (UNIT is the village code for cases
 // without a group).
 
@@ -57,7 +57,8 @@ func CaseContributions(c *Case) map[string]int64 {
 		dims["meet"] = 1
 	}
 	periods := []string{"*", "M" + monthOf(c.ReportedDay), "D" + c.ReportedDay}
-	scopes := []string{"*", "v" + c.Village}
+	town := TownOf(c.Village)
+	scopes := []string{"*", "t" + town, "v" + c.Village}
 	if c.Group != "" {
 		scopes = append(scopes, "g"+c.Group)
 	}
@@ -68,11 +69,13 @@ func CaseContributions(c *Case) map[string]int64 {
 			}
 		}
 		// Breakdown by place, in the widest scope only.
+		out[p+"|*|town/"+town+"/n"]++
 		out[p+"|*|vil/"+c.Village+"/n"]++
 		if c.Group != "" {
 			out[p+"|*|grp/"+c.Group+"/n"]++
 		}
 		if done {
+			out[p+"|*|town/"+town+"/res"]++
 			out[p+"|*|vil/"+c.Village+"/res"]++
 			if c.Group != "" {
 				out[p+"|*|grp/"+c.Group+"/res"]++
@@ -100,6 +103,14 @@ func CaseContributions(c *Case) map[string]int64 {
 	return out
 }
 
+// TownOf is the town of a village code (its first 9 digits and 000).
+func TownOf(village string) string {
+	if len(village) == 12 {
+		return village[:9] + "000"
+	}
+	return village
+}
+
 func monthOf(day string) string {
 	if len(day) >= 7 {
 		return day[:7]
@@ -117,7 +128,7 @@ type CaseCount struct {
 
 // CaseStats are the statistics of cases in a scope and period.
 type CaseStats struct {
-	Scope  string `json:"scope"`  // "" all, or a village or group code
+	Scope  string `json:"scope"`  // "" all, or a town, village or group code
 	From   string `json:"from"`   // first day, "" for all time
 	To     string `json:"to"`     // last day
 	Period string `json:"period"` // how it was asked: all, day, week, month, year, range
@@ -143,6 +154,7 @@ type CaseStats struct {
 	ByLevel    []CaseCount `json:"by_resolving_level"`
 	ByOpen     []CaseCount `json:"open_by_level"`
 	BySource   []CaseCount `json:"by_source"`
+	ByTown     []CaseCount `json:"by_town,omitempty"`
 	ByVillage  []CaseCount `json:"by_village,omitempty"`
 	ByGroup    []CaseCount `json:"by_group,omitempty"`
 	ByRating   []CaseCount `json:"by_rating"`
@@ -209,7 +221,7 @@ func BuildCaseStats(sum map[string]int64, cats []Category, names func(code strin
 		sortCounts(out)
 		return out
 	}
-	st.ByVillage, st.ByGroup = places("vil/"), places("grp/")
+	st.ByTown, st.ByVillage, st.ByGroup = places("town/"), places("vil/"), places("grp/")
 	return st
 }
 

@@ -27,17 +27,28 @@ func (u *caseUI) showCaseStats(c *fiber.Ctx) error {
 		formError(c, data, err)
 		return u.s.render(c, "case_stats", data)
 	}
-	groups, err := u.groups()
+	// The places to narrow to: the towns, villages and groups this node holds.
+	all, err := u.cases.Stats(bolt.CaseStatsFilter{}, time.Now())
 	if err != nil {
 		return err
 	}
-	data["S"], data["Sentence"], data["Groups"] = st, st.Sentence(), groups
+	var places []appliance.CaseCount
+	for _, ps := range [][]appliance.CaseCount{all.ByTown, all.ByVillage} {
+		if len(ps) > 1 {
+			places = append(places, ps...)
+		}
+	}
+	places = append(places, all.ByGroup...)
+	data["S"], data["Sentence"], data["Places"] = st, st.Sentence(), places
 	data["RatePct"] = fmt.Sprintf("%.1f%%", st.Rate*100)
 	data["AvgHours"] = fmt.Sprintf("%.1f", st.AvgHours)
 	data["ChartCategory"] = barChart(st.ByCategory)
 	data["ChartStatus"] = barChart(st.ByStatus)
 	data["ChartLevel"] = barChart(st.ByLevel)
 	data["ChartSource"] = barChart(st.BySource)
+	if len(st.ByTown) > 1 {
+		data["ChartTown"] = barChart(st.ByTown)
+	}
 	if len(st.ByVillage) > 1 {
 		data["ChartVillage"] = barChart(st.ByVillage)
 	}

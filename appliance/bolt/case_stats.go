@@ -13,7 +13,7 @@ import (
 
 // CaseStatsFilter chooses the scope and period of statistics.
 type CaseStatsFilter struct {
-	Scope  string // "" for everything this node holds, a village code or a group code
+	Scope  string // "" for everything this node holds, a town, village or group code
 	Period string // all, day, week, month, year, range
 	Date   string // a day in the period (YYYY-MM-DD); today when empty
 	From   string // range only
@@ -33,12 +33,14 @@ func (cs *Cases) Stats(f CaseStatsFilter, now time.Time) (appliance.CaseStats, e
 	scope := "*"
 	switch {
 	case f.Scope == "":
+	case len(f.Scope) == 12 && strings.HasSuffix(f.Scope, "000"):
+		scope = "t" + f.Scope
 	case len(f.Scope) == 12:
 		scope = "v" + f.Scope
 	case len(f.Scope) == 15:
 		scope = "g" + f.Scope
 	default:
-		return appliance.CaseStats{}, appliance.FieldError("scope", "统计范围应为村代码或村组编号")
+		return appliance.CaseStats{}, appliance.FieldError("scope", "统计范围应为乡镇代码、村代码或村组编号")
 	}
 	var prefixes []string
 	switch f.Period {
@@ -75,7 +77,7 @@ func (cs *Cases) Stats(f CaseStatsFilter, now time.Time) (appliance.CaseStats, e
 		overdue = dueCount(tx, scope, today)
 		near = dueCount(tx, scope, nearDay) - overdue
 		for k := range sum {
-			for _, pre := range []string{"vil/", "grp/"} {
+			for _, pre := range []string{"town/", "vil/", "grp/"} {
 				if rest, ok := strings.CutPrefix(k, pre); ok {
 					code, _, _ := strings.Cut(rest, "/")
 					if _, ok := names[code]; !ok {

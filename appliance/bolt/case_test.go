@@ -274,7 +274,13 @@ func TestCaseScenario(t *testing.T) {
 			t.Errorf("sentence=%s\nwant      %s", got, want)
 		}
 	}
-	// Per group and period.
+	// Per town, group and period.
+	if tst, err := sc.town.Cases.Stats(bolt.CaseStatsFilter{Scope: townCode}, sc.clock.t); err != nil || tst.Total != 8 || tst.Overdue != 1 || len(tst.ByTown) != 0 {
+		t.Errorf("town scope: %+v, %v", tst, err)
+	}
+	if all, _ := sc.town.Cases.Stats(bolt.CaseStatsFilter{}, sc.clock.t); len(all.ByTown) != 1 || all.ByTown[0].N != 8 || all.ByTown[0].Done != 3 {
+		t.Errorf("by town: %+v", all.ByTown)
+	}
 	g1, err := sc.village.Cases.Stats(bolt.CaseStatsFilter{Scope: villageCode + "-01", Period: "month", Date: "2026-11-15"}, sc.clock.t)
 	if err != nil {
 		t.Fatal(err)

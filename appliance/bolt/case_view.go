@@ -176,7 +176,7 @@ func dueKeys(c *appliance.Case) [][]byte {
 	if !appliance.CaseOpen(c.Status) || c.Due == "" {
 		return nil
 	}
-	scopes := []string{"L" + c.Level, "*", "v" + c.Village}
+	scopes := []string{"L" + c.Level, "*", "t" + appliance.TownOf(c.Village), "v" + c.Village}
 	if c.Group != "" {
 		scopes = append(scopes, "g"+c.Group)
 	}
