@@ -347,6 +347,57 @@ func TestCasePatrolPhotoHTTP(t *testing.T) {
 	}
 }
 
+// staffForm posts a staff form with an API token (no redirects followed).
+func staffForm(tb testing.TB, base, token, path string, form url.Values) (int, string) {
+	tb.Helper()
+	req, _ := http.NewRequest("POST", base+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer "+token)
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := c.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(body)
+}
+
+// The case page's forms: a step that is allowed redirects back to the
+// case; one that is not re-renders the page with the reason.
+func TestCaseActionFormsHTTP(t *testing.T) {
+	srv := mustCaseServer(t)
+	b := newBrowser(t, srv.URL)
+	var r struct{ Code string }
+	if st := b.api("POST", "/api/v1/cases", srv.Tokens[appliance.RoleDutyStaff], map[string]string{"category": "illegal_construction", "source": "walk_in", "group": "410184104201-01", "description": "有人在耕地上盖房子"}, &r); st != 201 {
+		t.Fatalf("register: %d", st)
+	}
+	lead := srv.Tokens[appliance.RoleVillageLead]
+	if st, _ := staffForm(t, srv.URL, lead, "/staff/cases/"+r.Code+"/assign", url.Values{"assignee": {"赵建国"}}); st != 303 {
+		t.Fatalf("assign: %d", st)
+	}
+	if st, body := staffForm(t, srv.URL, lead, "/staff/cases/"+r.Code+"/feedback", url.Values{"how": {"电话"}}); st != 409 || !strings.Contains(body, "不能反馈反映人") || !strings.Contains(body, `class="error"`) {
+		t.Fatalf("feedback before resolve: %d", st)
+	}
+	if st, _ := staffForm(t, srv.URL, srv.Tokens[appliance.RoleGridLeader], "/staff/cases/"+r.Code+"/escalate", url.Values{"text": {"违建需村里处理"}}); st != 303 {
+		t.Fatalf("escalate: %d", st)
+	}
+	var c appliance.Case
+	if b.api("GET", "/api/v1/cases/"+r.Code, lead, nil, &c); c.Level != appliance.CaseLevelVillage || c.Status != appliance.StatusPending || c.Due == "" {
+		t.Fatalf("after escalation: %s %s due %q", c.Level, c.Status, c.Due)
+	}
+	// The grid leader no longer holds it: only notes.
+	if st, body := staffForm(t, srv.URL, srv.Tokens[appliance.RoleGridLeader], "/staff/cases/"+r.Code+"/resolve", url.Values{"text": {"x"}}); st != 403 || !strings.Contains(body, "只能添加备注") {
+		t.Fatalf("grid leader resolve at village: %d", st)
+	}
+	if st, _ := staffForm(t, srv.URL, srv.Tokens[appliance.RoleGridLeader], "/staff/cases/"+r.Code+"/note", url.Values{"text": {"已拍照留存"}}); st != 303 {
+		t.Fatalf("note: %d", st)
+	}
+	if st, _ := staffForm(t, srv.URL, lead, "/staff/cases/"+r.Code+"/invalid", url.Values{"text": {"经核实为临时设施"}}); st != 303 {
+		t.Fatalf("invalid: %d", st)
+	}
+}
+
 func jpegSize(r io.Reader) (image.Point, error) {
 	cfg, format, err := image.DecodeConfig(r)
 	if err == nil && format != "jpeg" {
