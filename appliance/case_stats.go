@@ -15,7 +15,7 @@ import (
 // or "D2026-11-03" (by the day the case was reported) and SCOPE is "*",
 // "t" + town code, "v" + village code or "g" + group code. Register keys ("reg|DAY|UNIT|WHAT")
 // count the day's events per group (UNIT is the village code for cases
-// without a group).
+// without a group); "due|SCOPE|DAY" counts open cases due that day.
 
 // CaseContributions returns the counter keys c adds, with their amounts.
 func CaseContributions(c *Case) map[string]int64 {
@@ -80,6 +80,13 @@ func CaseContributions(c *Case) map[string]int64 {
 			if c.Group != "" {
 				out[p+"|*|grp/"+c.Group+"/res"]++
 			}
+		}
+	}
+	// Open cases by deadline, so overdue and near counts sum a few days'
+	// counters instead of reading every open case.
+	if CaseOpen(c.Status) && c.Due != "" {
+		for _, s := range scopes {
+			out["due|"+s+"|"+c.Due]++
 		}
 	}
 	// The register: events of the day per group.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -469,17 +470,19 @@ func (cs *Cases) DueCases(levels []string, now time.Time) ([]DueCase, error) {
 	return out, err
 }
 
-// dueCount counts open cases of a due-index scope with a deadline before
-// day (exclusive) — a range of the index, not a scan of cases.
+// dueCount counts open cases of a scope with a deadline before day
+// (exclusive): one counter per deadline day, not a read of the cases.
 func dueCount(tx *Tx, scope, before string) int64 {
-	p := []byte(scope + "|")
+	p := []byte("due|" + scope + "|")
 	var n int64
-	c := tx.Bucket(bucketCaseDue).Cursor()
-	for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
-		if string(k[len(p):len(p)+10]) >= before {
+	c := tx.Bucket(bucketCaseStats).Cursor()
+	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+		if string(k[len(p):]) >= before {
 			break
 		}
-		n++
+		if len(v) == 8 {
+			n += int64(binary.BigEndian.Uint64(v))
+		}
 	}
 	return n
 }

@@ -14,7 +14,7 @@ const (
 	bucketCases         = "v_cases"          // id → appliance.Case
 	bucketCaseReporters = "v_case_reporters" // id → appliance.CaseReporter (only where the sealed part is held)
 	bucketCaseStats     = "v_case_stats"     // counters, keys in appliance/case_stats.go
-	bucketCaseDue       = "v_case_due"       // scope "|" due "|" id → "" for open cases with a deadline
+	bucketCaseDue       = "v_case_due"       // "L" level "|" due "|" id → "" for open cases with a deadline
 	bucketCaseOrder     = "v_case_order"     // reported HLC (8 bytes) + id → level "|" status
 	bucketCaseRegister  = "v_case_register"  // village "|" day → stamp + RegisterClose (earliest close wins)
 )
@@ -171,20 +171,13 @@ func diffContributions(old, new map[string]int64) map[string]int64 {
 	return d
 }
 
-// dueKeys index an open case with a deadline by level and by place.
+// dueKeys index an open case with a deadline by its level, for the lists of
+// near and overdue cases and auto-escalation (counts use counters).
 func dueKeys(c *appliance.Case) [][]byte {
 	if !appliance.CaseOpen(c.Status) || c.Due == "" {
 		return nil
 	}
-	scopes := []string{"L" + c.Level, "*", "t" + appliance.TownOf(c.Village), "v" + c.Village}
-	if c.Group != "" {
-		scopes = append(scopes, "g"+c.Group)
-	}
-	out := make([][]byte, len(scopes))
-	for i, s := range scopes {
-		out[i] = []byte(s + "|" + c.Due + "|" + c.ID)
-	}
-	return out
+	return [][]byte{[]byte("L" + c.Level + "|" + c.Due + "|" + c.ID)}
 }
 
 func orderKey(c *appliance.Case) []byte {
