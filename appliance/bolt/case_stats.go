@@ -128,7 +128,6 @@ type RegisterDay struct {
 	Rows     []appliance.RegisterRow  `json:"rows"`
 	Total    appliance.RegisterRow    `json:"total"`
 	Closed   *appliance.RegisterClose `json:"closed,omitempty"`
-	ClosedBy string                   `json:"closed_by,omitempty"`
 	ClosedAt time.Time                `json:"closed_at,omitzero"`
 	Mismatch bool                     `json:"mismatch"` // the day changed after it was closed
 }
