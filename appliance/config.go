@@ -55,11 +55,21 @@ type Category struct {
 	Name string `toml:"name"`
 	Icon string `toml:"icon"` // name of the picture on the kiosk button
 	Note string `toml:"note"`
+	// Deadlines overrides cases.deadlines for this category: level → working days.
+	Deadlines map[string]int `toml:"deadlines,omitempty"`
+	// AutoEscalate: a case of this category overdue at a level goes up by itself.
+	AutoEscalate bool `toml:"auto_escalate,omitempty"`
 }
 
 // CasesConfig configures case handling.
 type CasesConfig struct {
 	Categories []Category `toml:"categories"`
+	// Deadlines: working days a level has for a case (group, village, town, city).
+	Deadlines   map[string]int `toml:"deadlines"`
+	NearDays    int            `toml:"near_days"`   // working days before a deadline that count as near
+	PINTries    int            `toml:"pin_tries"`   // wrong receipt PINs before the code locks
+	PINLock     Duration       `toml:"pin_lock"`    // how long it stays locked
+	Departments []string       `toml:"departments"` // town departments offered when dispatching
 }
 
 // ArchiveConfig configures the household archive.
@@ -126,13 +136,19 @@ func DefaultConfig() Config {
 			{Key: "illegal_production", Name: "非法生产", Icon: "factory"},
 			{Key: "illegal_business", Name: "非法经营", Icon: "shop"},
 			{Key: "illegal_construction", Name: "非法建设", Icon: "house"},
-			{Key: "work_safety", Name: "安全生产", Icon: "helmet"},
-			{Key: "petition", Name: "信访稳定", Icon: "letter"},
+			{Key: "work_safety", Name: "安全生产", Icon: "helmet", Deadlines: map[string]int{"group": 1, "village": 2, "town": 5, "city": 10}, AutoEscalate: true},
+			{Key: "petition", Name: "信访稳定", Icon: "letter", AutoEscalate: true},
 			{Key: "grassroots", Name: "基层组织建设", Icon: "flag"},
 			{Key: "public_opinion", Name: "社情民意", Icon: "people"},
 			{Key: "public_affairs", Name: "公共事务", Icon: "tree", Note: "林木病虫害、畜禽疫情、道路、用水等"},
 			{Key: "livelihood", Name: "民生服务", Icon: "heart"},
-		}},
+		},
+			Deadlines:   map[string]int{"group": 3, "village": 5, "town": 10, "city": 15},
+			NearDays:    1,
+			PINTries:    5,
+			PINLock:     Duration{30 * time.Minute},
+			Departments: []string{"综治办", "派出所", "安监站", "国土所", "市场监管所", "环保所", "农业服务中心", "林业站", "畜牧兽医站", "民政所", "交通管理站", "水利站"},
+		},
 		Archive: ArchiveConfig{KeyPersonCategories: []string{
 			"精神障碍患者", "刑满释放人员", "社区矫正人员", "吸毒人员", "重点信访人员",
 			"留守儿童", "留守老人", "空巢老人", "残疾人", "特困供养人员",
@@ -180,6 +196,16 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("cases.categories: bad or repeated key %q", cat.Key)
 		}
 		seen[cat.Key] = true
+		for l, n := range cat.Deadlines {
+			if !contains(CaseLevels, l) || n < 0 {
+				return fmt.Errorf("cases.categories %s: bad deadline %q = %d", cat.Key, l, n)
+			}
+		}
+	}
+	for l, n := range c.Cases.Deadlines {
+		if !contains(CaseLevels, l) || n < 0 {
+			return fmt.Errorf("cases.deadlines: bad level %q or days %d", l, n)
+		}
 	}
 	if _, err := NewCalendar(c.Calendar); err != nil {
 		return fmt.Errorf("calendar: %w", err)
@@ -204,6 +230,17 @@ func (c *Config) Category(k string) (Category, bool) {
 		}
 	}
 	return Category{}, false
+}
+
+// CaseDeadlineDays is the working days a level has for a case of category:
+// the category's own setting, else the level's default, else 0 (none).
+func (c *Config) CaseDeadlineDays(category, level string) int {
+	if cat, ok := c.Category(category); ok {
+		if n, ok := cat.Deadlines[level]; ok {
+			return n
+		}
+	}
+	return c.Cases.Deadlines[level]
 }
 
 // WriteConfig writes cfg as a new file at path, with a header pointing at

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -162,27 +161,4 @@ func (s *Server) showNotice(c *fiber.Ctx) error {
 		return appliance.Errorf(appliance.ENOTFOUND, "公告不存在或已撤回")
 	}
 	return s.render(c, "kiosk_notice", fiber.Map{"Title": n.Title, "Notice": n})
-}
-
-// showReportStart is the entry to reporting a problem. Until the kiosk form
-// lands it shows every way a problem can be reported today.
-func (s *Server) showReportStart(c *fiber.Ctx) error {
-	return s.render(c, "kiosk_report", fiber.Map{"Title": "我要反映问题", "DutyRoom": s.Config.DutyRoom, "Categories": s.Config.Cases.Categories})
-}
-
-func (s *Server) showTrack(c *fiber.Ctx) error {
-	code := strings.TrimSpace(c.Query("code"))
-	data := fiber.Map{"Title": "查询办理进度", "Code": code}
-	if code != "" {
-		c.Status(fiber.StatusNotFound)
-		data["Error"] = "没有找到这个回执编号，请核对后重新输入，或拨打值班电话询问"
-	}
-	return s.render(c, "kiosk_track", data)
-}
-
-// submitScan takes what a USB QR scanner typed into the kiosk home's scan
-// field.
-func (s *Server) submitScan(c *fiber.Ctx) error {
-	c.Status(fiber.StatusNotFound)
-	return s.render(c, "kiosk_scan", fiber.Map{"Title": "扫码查询", "Error": "未能识别这张卡片上的二维码，请到值班室询问"})
 }

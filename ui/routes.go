@@ -16,9 +16,7 @@ func (s *Server) routesCore() {
 	a.Get("/services", s.showServices)
 	a.Get("/notices", s.showNotices)
 	a.Get("/notices/:id", s.showNotice)
-	a.Get("/report", s.showReportStart)
-	a.Get("/track", s.showTrack)
-	a.Get("/scan", s.submitScan)
+	// /report, /track and /scan: ui/case_routes.go.
 
 	// Accounts.
 	a.Get("/login", s.showLogin)

@@ -61,6 +61,11 @@ func runVerify(ctx context.Context, args []string, stdout io.Writer) error {
 			return fmt.Errorf("verify failed: %w", err)
 		}
 		fmt.Fprintf(stdout, "ok: %d feeds, %d entries, %d views match the refold\n", rep.Feeds, rep.Entries, rep.Views)
+		days, err := s.VerifyRegisters()
+		if err != nil {
+			return fmt.Errorf("verify failed: %w", err)
+		}
+		fmt.Fprintf(stdout, "ok: %d closed register days unchanged\n", days)
 		return nil
 	})
 }

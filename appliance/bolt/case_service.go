@@ -1,0 +1,654 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"gridbox/appliance"
+)
+
+// Cases is the case service of a node: commands that check a step with the
+// state machine and append it, and the queries behind the pages. It needs
+// the configuration (deadlines, calendar, time zone), hence its own type.
+type Cases struct {
+	Store  *Store
+	Config appliance.Config
+	Cal    *appliance.Calendar
+	Loc    *time.Location
+	Now    func() time.Time // wall clock; tests and the demo set it
+	Rand   io.Reader        // receipt codes and PINs; crypto/rand when nil
+}
+
+// NewCases returns the case service of store.
+func NewCases(store *Store, cfg appliance.Config) (*Cases, error) {
+	cal, err := appliance.NewCalendar(cfg.Calendar)
+	if err != nil {
+		return nil, err
+	}
+	return &Cases{Store: store, Config: cfg, Cal: cal, Loc: cfg.Location(), Now: time.Now}, nil
+}
+
+func (cs *Cases) now() time.Time { return cs.Now().In(cs.Loc) }
+
+func (cs *Cases) rand() io.Reader {
+	if cs.Rand != nil {
+		return cs.Rand
+	}
+	return rand.Reader
+}
+
+// dueFor is the deadline of a case of category arriving at level now.
+func (cs *Cases) dueFor(category, level string, from time.Time) string {
+	n := cs.Config.CaseDeadlineDays(category, level)
+	if n <= 0 {
+		return ""
+	}
+	return cs.Cal.AddWorkdays(from, n).Format("2006-01-02")
+}
+
+// CaseIntake is a new problem from any channel.
+type CaseIntake struct {
+	Category    string   `json:"category"`
+	Description string   `json:"description"`
+	Source      string   `json:"source"`
+	Group       string   `json:"group,omitempty"`
+	Household   string   `json:"household,omitempty"`
+	Person      string   `json:"person,omitempty"`
+	Name        string   `json:"name,omitempty"`  // sealed
+	Phone       string   `json:"phone,omitempty"` // sealed
+	Photos      [][]byte `json:"-"`
+}
+
+// Receipt is what the reporter takes home.
+type Receipt struct {
+	Code     string `json:"code"`
+	PIN      string `json:"pin"`
+	Category string `json:"category"`
+	Day      string `json:"day"`
+	Due      string `json:"due,omitempty"`
+}
+
+// RegisterCase takes in a problem: photos are prepared first (slow), then
+// stored in the same transaction as the register entry.
+func (cs *Cases) RegisterCase(ctx context.Context, author string, in CaseIntake) (Receipt, error) {
+	rs, err := cs.RegisterMany(ctx, author, []CaseIntake{in})
+	if err != nil {
+		return Receipt{}, err
+	}
+	return rs[0], nil
+}
+
+// intake is a checked CaseIntake with its photos prepared.
+type intake struct {
+	step   appliance.CaseStep
+	rep    appliance.CaseReporter
+	cat    appliance.Category
+	photos map[string][]byte
+}
+
+func (cs *Cases) checkIntake(in CaseIntake, now time.Time) (intake, error) {
+	node := cs.Config.Node
+	cat, ok := cs.Config.Category(in.Category)
+	if !ok {
+		return intake{}, appliance.FieldError("category", "请选择问题类别")
+	}
+	in.Phone = appliance.NormalizePhone(in.Phone)
+	if err := appliance.ValidatePhone("phone", in.Phone, false); err != nil {
+		return intake{}, err
+	}
+	if len([]rune(in.Name)) > 30 {
+		return intake{}, appliance.FieldError("name", "姓名不能超过30个字")
+	}
+	if len(in.Photos) > appliance.MaxCasePhotos {
+		return intake{}, appliance.FieldError("photos", "照片最多%d张", appliance.MaxCasePhotos)
+	}
+	levels := appliance.LevelsOf(node.Role)
+	if len(levels) == 0 {
+		return intake{}, appliance.Errorf(appliance.EINTERNAL, "节点类型未知")
+	}
+	by := levels[len(levels)-1]
+	if node.Role == appliance.NodeVillage && in.Group != "" {
+		by = appliance.CaseLevelGroup // the grid leader of the group handles it first
+	}
+	it := intake{cat: cat, photos: map[string][]byte{}}
+	it.step = appliance.CaseStep{
+		Action: appliance.CaseRegister, By: by, Day: now.Format("2006-01-02"), Text: strings.TrimSpace(in.Description),
+		Category: cat.Key, Source: in.Source, Village: node.Code, Group: in.Group, Household: in.Household, Person: in.Person,
+		Due: cs.dueFor(cat.Key, by, now),
+	}
+	for _, p := range in.Photos {
+		data, sum, err := appliance.PreparePhoto(p)
+		if err != nil {
+			return intake{}, err
+		}
+		if _, dup := it.photos[sum]; !dup {
+			it.step.Photos = append(it.step.Photos, sum)
+		}
+		it.photos[sum] = data
+	}
+	it.rep = appliance.CaseReporter{Name: strings.TrimSpace(in.Name), Phone: in.Phone, PIN: appliance.NewPIN(cs.rand())}
+	return it, nil
+}
+
+// RegisterMany takes in several problems in one transaction (the demo and
+// imports); each gets its own receipt.
+func (cs *Cases) RegisterMany(ctx context.Context, author string, ins []CaseIntake) ([]Receipt, error) {
+	now := cs.now()
+	its := make([]intake, len(ins))
+	for i, in := range ins {
+		var err error
+		if its[i], err = cs.checkIntake(in, now); err != nil {
+			return nil, err
+		}
+	}
+	village := cs.Config.Node.Code
+	_, err := cs.Store.Write(ctx, func(tx *Tx) ([]appliance.Draft, error) {
+		taken := map[string]bool{}
+		drafts := make([]appliance.Draft, 0, len(its))
+		for i := range its {
+			it := &its[i]
+			if g := it.step.Group; g != "" {
+				if grid, ok, err := tx.Grid(g); err != nil {
+					return nil, err
+				} else if !ok || grid.Level != appliance.LevelGroup || grid.Parent != village {
+					return nil, appliance.FieldError("group", "所在村组不存在")
+				}
+			}
+			for n := 0; ; n++ { // a fresh code: collisions are rare but possible
+				it.step.Case = appliance.NewReceiptCode(cs.rand())
+				if !taken[it.step.Case] && tx.Bucket(bucketCases).Get([]byte(it.step.Case)) == nil {
+					break
+				} else if n > 10 {
+					return nil, fmt.Errorf("no free receipt code")
+				}
+			}
+			taken[it.step.Case] = true
+			if _, err := appliance.NextCase(nil, it.step, appliance.StepMeta{At: now, NodeRole: cs.Config.Node.Role}); err != nil {
+				return nil, err
+			}
+			if len(it.photos) > 0 {
+				b, err := tx.tx.CreateBucketIfNotExists(bucketCasePhotos)
+				if err != nil {
+					return nil, err
+				}
+				for sum, data := range it.photos {
+					if err := b.Put([]byte(sum), data); err != nil {
+						return nil, err
+					}
+				}
+			}
+			drafts = append(drafts, appliance.Draft{Author: author, Kind: appliance.CaseKind(appliance.CaseRegister), Version: 1, Body: it.step, Sealed: it.rep})
+		}
+		return drafts, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Receipt, len(its))
+	for i, it := range its {
+		out[i] = Receipt{Code: it.step.Case, PIN: it.rep.PIN, Category: it.cat.Name, Day: it.step.Day, Due: it.step.Due}
+	}
+	return out, nil
+}
+
+// ActMany checks and appends steps on distinct cases in one transaction.
+func (cs *Cases) ActMany(ctx context.Context, author string, levels []string, steps []appliance.CaseStep) error {
+	seen := map[string]bool{}
+	_, err := cs.Store.Write(ctx, func(tx *Tx) ([]appliance.Draft, error) {
+		clear(seen)
+		var drafts []appliance.Draft
+		for _, st := range steps {
+			if seen[st.Case] {
+				return nil, fmt.Errorf("act many: case %s twice", st.Case)
+			}
+			seen[st.Case] = true
+			d, _, err := cs.prepare(tx, author, levels, st)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: %w", st.Action, st.Case, err)
+			}
+			drafts = append(drafts, d)
+		}
+		return drafts, nil
+	})
+	return err
+}
+
+// Act checks a step against the case's state and appends it. levels are the
+// levels the acting person may act for; By is filled with the case's
+// current level when it is one of them (for notes: the first of them), and
+// Day and the deadline at the level the case moves to are filled in.
+func (cs *Cases) Act(ctx context.Context, author string, levels []string, step appliance.CaseStep) (*appliance.Case, error) {
+	var id string
+	_, err := cs.Store.Write(ctx, func(tx *Tx) ([]appliance.Draft, error) {
+		d, _, err := cs.prepare(tx, author, levels, step)
+		if err != nil {
+			return nil, err
+		}
+		id = d.Body.(appliance.CaseStep).Case
+		return []appliance.Draft{d}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cs.Case(id) // as folded, with the entry's time and place
+}
+
+func (cs *Cases) prepare(tx *Tx, author string, levels []string, step appliance.CaseStep) (appliance.Draft, *appliance.Case, error) {
+	code, err := appliance.NormalizeReceiptCode(step.Case)
+	if err != nil {
+		return appliance.Draft{}, nil, appliance.Errorf(appliance.ENOTFOUND, "问题编号格式错误")
+	}
+	step.Case = code
+	c, err := tx.Case(code)
+	if err != nil {
+		return appliance.Draft{}, nil, err
+	}
+	now := cs.now()
+	mine := appliance.LevelsOf(cs.Config.Node.Role)
+	var may []string
+	for _, l := range levels {
+		if contains(mine, l) {
+			may = append(may, l)
+		}
+	}
+	if len(may) == 0 {
+		return appliance.Draft{}, nil, appliance.Errorf(appliance.EFORBIDDEN, "您的账号不能办理问题")
+	}
+	step.By = may[0]
+	if contains(may, c.Level) {
+		step.By = c.Level
+	} else if step.Action != appliance.CaseNote {
+		return appliance.Draft{}, nil, appliance.Errorf(appliance.EFORBIDDEN, "该问题目前由%s办理，您只能添加备注", appliance.CaseLevelLabels[c.Level])
+	}
+	step.Day = now.Format("2006-01-02")
+	switch step.Action {
+	case appliance.CaseEscalate:
+		step.To = appliance.NextCaseLevel(c.Level)
+		step.Due = cs.dueFor(c.Category, step.To, now)
+	case appliance.CaseReturn:
+		step.Due = cs.dueFor(c.Category, step.To, now)
+	case appliance.CaseDispatch:
+		if step.Due == "" {
+			step.Due = cs.dueFor(c.Category, c.Level, now)
+		}
+		if step.Due != "" && step.Due < step.Day {
+			return appliance.Draft{}, nil, appliance.FieldError("due", "办理期限不能早于今天")
+		}
+	case appliance.CaseFollowUp:
+		step.Due = ""
+		if step.Rating == appliance.RatingUnsatisfied {
+			step.Due = cs.dueFor(c.Category, c.ResolvedLevel, now)
+		}
+	case appliance.CaseMerge:
+		step.Due = ""
+		dup, err := appliance.NormalizeReceiptCode(step.DuplicateOf)
+		if err != nil {
+			return appliance.Draft{}, nil, appliance.FieldError("duplicate_of", "请填写与之重复的另一个问题编号")
+		}
+		if _, err := tx.Case(dup); err != nil {
+			return appliance.Draft{}, nil, appliance.FieldError("duplicate_of", "与之重复的问题 %s 不存在", dup)
+		}
+		step.DuplicateOf = dup
+	default:
+		step.Due = ""
+	}
+	if step.Action == appliance.CaseRegister {
+		return appliance.Draft{}, nil, appliance.FieldError("action", "登记请使用问题登记")
+	}
+	step = step.Trimmed()
+	n, err := appliance.NextCase(c, step, appliance.StepMeta{At: now, NodeRole: cs.Config.Node.Role, Author: author})
+	if err != nil {
+		return appliance.Draft{}, nil, err
+	}
+	return appliance.Draft{Author: author, Kind: appliance.CaseKind(step.Action), Version: 1, Body: step}, n, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Case reads a case inside a transaction.
+func (tx *Tx) Case(id string) (*appliance.Case, error) {
+	var c appliance.Case
+	ok, err := tx.GetJSON(bucketCases, id, &c)
+	if err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, appliance.Errorf(appliance.ENOTFOUND, "问题 %s 不存在", id)
+	}
+	return &c, nil
+}
+
+// Case returns a case by id (its receipt code, in any spelling).
+func (cs *Cases) Case(id string) (*appliance.Case, error) {
+	code, err := appliance.NormalizeReceiptCode(id)
+	if err != nil {
+		return nil, appliance.Errorf(appliance.ENOTFOUND, "问题编号格式错误")
+	}
+	var c *appliance.Case
+	err = cs.Store.Read(func(tx *Tx) error {
+		c, err = tx.Case(code)
+		return err
+	})
+	return c, err
+}
+
+// Reporter returns the sealed part of a case's registration; ENOTFOUND when
+// this node does not hold it.
+func (cs *Cases) Reporter(id string) (appliance.CaseReporter, error) {
+	var r appliance.CaseReporter
+	err := cs.Store.Read(func(tx *Tx) error {
+		ok, err := tx.GetJSON(bucketCaseReporters, id, &r)
+		if err == nil && !ok {
+			err = appliance.Errorf(appliance.ENOTFOUND, "本节点没有该问题反映人的信息")
+		}
+		return err
+	})
+	return r, err
+}
+
+// AuthorName names the author of a case event.
+func (cs *Cases) AuthorName(feed, id string) string {
+	f, err := appliance.ParseFeedID(feed)
+	if err != nil {
+		return id
+	}
+	name := id
+	cs.Store.Read(func(tx *Tx) error { name = tx.AuthorName(f, id); return nil })
+	return name
+}
+
+// CaseFilter selects cases for lists; nil fields are not given.
+type CaseFilter struct {
+	Status   *string
+	Level    *string // current level; "mine" is resolved by the caller
+	Levels   []string
+	Category *string
+	Group    *string
+	Village  *string
+	Open     *bool
+	Query    *string // in the description or the code
+	Limit    int
+	Before   string // id of the last case of the previous page
+}
+
+// FindCases returns cases newest first.
+func (cs *Cases) FindCases(f CaseFilter) ([]*appliance.Case, string, error) {
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 100
+	}
+	var out []*appliance.Case
+	next := ""
+	err := cs.Store.Read(func(tx *Tx) error {
+		c := tx.Bucket(bucketCaseOrder).Cursor()
+		k, v := c.Last()
+		if f.Before != "" {
+			if b, err := tx.Case(f.Before); err == nil {
+				c.Seek(orderKey(b))
+				k, v = c.Prev()
+			}
+		}
+		for ; k != nil; k, v = c.Prev() {
+			level, status, _ := strings.Cut(string(v), "|")
+			if f.Status != nil && status != *f.Status || f.Level != nil && level != *f.Level ||
+				len(f.Levels) > 0 && !contains(f.Levels, level) || f.Open != nil && appliance.CaseOpen(status) != *f.Open {
+				continue
+			}
+			cc, err := tx.Case(string(k[8:]))
+			if err != nil {
+				return err
+			}
+			if f.Category != nil && cc.Category != *f.Category || f.Group != nil && cc.Group != *f.Group ||
+				f.Village != nil && cc.Village != *f.Village ||
+				f.Query != nil && !strings.Contains(cc.Description, *f.Query) && !strings.Contains(cc.ID, strings.ToUpper(*f.Query)) {
+				continue
+			}
+			if len(out) == f.Limit {
+				next = out[len(out)-1].ID
+				break
+			}
+			out = append(out, cc)
+		}
+		return nil
+	})
+	return out, next, err
+}
+
+// DueCase is an open case with its deadline, for the dashboard.
+type DueCase struct {
+	Case    *appliance.Case `json:"case"`
+	Overdue bool            `json:"overdue"`
+	Days    int             `json:"working_days"` // left (near) or past (overdue)
+}
+
+// DueCases lists open cases at the given levels that are past their
+// deadline or within near_days working days of it, most urgent first.
+func (cs *Cases) DueCases(levels []string, now time.Time) ([]DueCase, error) {
+	now = now.In(cs.Loc)
+	today := now.Format("2006-01-02")
+	near := cs.Cal.AddWorkdays(now, cs.Config.Cases.NearDays).Format("2006-01-02")
+	var out []DueCase
+	err := cs.Store.Read(func(tx *Tx) error {
+		for _, l := range levels {
+			p := []byte("L" + l + "|")
+			c := tx.Bucket(bucketCaseDue).Cursor()
+			for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+				parts := strings.SplitN(string(k[len(p):]), "|", 2)
+				if len(parts) != 2 || parts[0] > near {
+					break
+				}
+				cc, err := tx.Case(parts[1])
+				if err != nil {
+					return err
+				}
+				due, _ := time.ParseInLocation("2006-01-02", parts[0], cs.Loc)
+				d := DueCase{Case: cc, Overdue: parts[0] < today}
+				if d.Overdue {
+					d.Days = cs.Cal.WorkdaysBetween(due, now)
+				} else {
+					d.Days = cs.Cal.WorkdaysBetween(now, due)
+				}
+				out = append(out, d)
+			}
+		}
+		return nil
+	})
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Case.Due < out[j].Case.Due })
+	return out, err
+}
+
+// dueCount counts open cases of a scope with a deadline before day
+// (exclusive): one counter per deadline day, not a read of the cases.
+func dueCount(tx *Tx, scope, before string) int64 {
+	p := []byte("due|" + scope + "|")
+	var n int64
+	c := tx.Bucket(bucketCaseStats).Cursor()
+	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+		if string(k[len(p):]) >= before {
+			break
+		}
+		if len(v) == 8 {
+			n += int64(binary.BigEndian.Uint64(v))
+		}
+	}
+	return n
+}
+
+// EscalateOverdue escalates every open case at a level this node acts for
+// whose deadline has passed and whose category is set to auto_escalate. It
+// returns how many went up. The server runs it hourly (ui/case_auto.go).
+func (cs *Cases) EscalateOverdue(ctx context.Context, now time.Time) (int, error) {
+	now = now.In(cs.Loc)
+	today := now.Format("2006-01-02")
+	auto := map[string]bool{}
+	for _, c := range cs.Config.Cases.Categories {
+		auto[c.Key] = c.AutoEscalate
+	}
+	var ids []string
+	err := cs.Store.Read(func(tx *Tx) error {
+		for _, l := range appliance.LevelsOf(cs.Config.Node.Role) {
+			if l == appliance.CaseLevelCity {
+				continue
+			}
+			p := []byte("L" + l + "|")
+			c := tx.Bucket(bucketCaseDue).Cursor()
+			for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+				parts := strings.SplitN(string(k[len(p):]), "|", 2)
+				if len(parts) != 2 || parts[0] >= today {
+					break
+				}
+				cc, err := tx.Case(parts[1])
+				if err != nil {
+					return err
+				}
+				if auto[cc.Category] {
+					ids = append(ids, cc.ID)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil || len(ids) == 0 {
+		return 0, err
+	}
+	n := 0
+	_, err = cs.Store.Write(ctx, func(tx *Tx) ([]appliance.Draft, error) {
+		n = 0
+		var drafts []appliance.Draft
+		for _, id := range ids {
+			c, err := tx.Case(id)
+			if err != nil {
+				continue
+			}
+			step := appliance.CaseStep{Case: id, Action: appliance.CaseEscalate,
+				Text: fmt.Sprintf("超过%s办理期限（%s）未办结，系统自动上报", appliance.CaseLevelLabels[c.Level], c.Due)}
+			d, _, err := cs.prepare(tx, "", appliance.LevelsOf(cs.Config.Node.Role), step)
+			if err != nil {
+				continue // moved on meanwhile
+			}
+			drafts = append(drafts, d)
+			n++
+		}
+		return drafts, nil
+	})
+	return n, err
+}
+
+// Photo returns a stored photo by its content address.
+func (cs *Cases) Photo(sum string) ([]byte, error) {
+	var out []byte
+	err := cs.Store.Read(func(tx *Tx) error {
+		if b := tx.tx.Bucket(bucketCasePhotos); b != nil {
+			out = append(out, b.Get([]byte(sum))...)
+		}
+		if len(out) == 0 {
+			return appliance.Errorf(appliance.ENOTFOUND, "照片不存在")
+		}
+		return nil
+	})
+	return out, err
+}
+
+// pinState is the node-local record of wrong PINs for a receipt code.
+type pinState struct {
+	Fails int       `json:"fails"`
+	Until time.Time `json:"until,omitzero"`
+}
+
+// Track returns a case for its receipt code and PIN. Wrong PINs are
+// counted per code; after pin_tries the code locks for pin_lock, so four
+// digits cannot be guessed by trying.
+func (cs *Cases) Track(code, pin string) (*appliance.Case, error) {
+	code, err := appliance.NormalizeReceiptCode(code)
+	if err != nil {
+		return nil, err
+	}
+	pin = strings.TrimSpace(pin)
+	if len(pin) != 4 {
+		return nil, appliance.FieldError("pin", "请输入回执上的4位查询密码")
+	}
+	wrong := appliance.FieldError("pin", "回执编号或查询密码不正确，请核对回执")
+	var c *appliance.Case
+	var out error
+	now := cs.Now()
+	err = cs.Store.Update(func(tx *Tx) error {
+		cc, err := tx.Case(code)
+		if err != nil {
+			out = wrong
+			return nil
+		}
+		key := []byte("casepin/" + code)
+		local := tx.Bucket("local")
+		var st pinState
+		if v := local.Get(key); v != nil {
+			json.Unmarshal(v, &st)
+		}
+		if now.Before(st.Until) {
+			out = appliance.Errorf(appliance.ELOCKED, "该回执查询密码输错次数过多，已暂停查询，请%d分钟后再试，或到值班室查询", int(st.Until.Sub(now).Minutes())+1)
+			return nil
+		}
+		var r appliance.CaseReporter
+		if ok, err := tx.GetJSON(bucketCaseReporters, code, &r); err != nil {
+			return err
+		} else if !ok {
+			out = appliance.Errorf(appliance.ENOTFOUND, "本机无法核对该回执的查询密码，请到受理问题的村值班室查询")
+			return nil
+		}
+		if r.PIN != pin {
+			st.Fails++
+			if st.Fails >= max(1, cs.Config.Cases.PINTries) {
+				st.Fails, st.Until = 0, now.Add(cs.Config.Cases.PINLock.Duration)
+			}
+			data, _ := json.Marshal(st)
+			out = wrong
+			return local.Put(key, data)
+		}
+		c = cc
+		return local.Delete(key)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, out
+}
+
+// Rate records the reporter's rating from the kiosk as the follow-up.
+func (cs *Cases) Rate(ctx context.Context, code, pin, rating, words string) (*appliance.Case, error) {
+	c, err := cs.Track(code, pin)
+	if err != nil {
+		return nil, err
+	}
+	if c.Status != appliance.StatusResolved && c.Status != appliance.StatusFedBack {
+		return nil, appliance.Errorf(appliance.ECONFLICT, "问题办结后才能评价")
+	}
+	step := appliance.CaseStep{Case: c.ID, Action: appliance.CaseFollowUp, Rating: rating, Text: strings.TrimSpace(words)}
+	return cs.Act(ctx, "", appliance.LevelsOf(cs.Config.Node.Role), step)
+}
+
+// ByToken returns the case a receipt's QR token names.
+func (cs *Cases) ByToken(signer *appliance.TokenSigner, token string) (*appliance.Case, error) {
+	kind, id, err := signer.Verify(token)
+	if err != nil {
+		return nil, err
+	}
+	if kind != TokenCase {
+		return nil, appliance.FieldError("token", "这不是问题回执上的二维码")
+	}
+	return cs.Case(id)
+}
+
+// TokenCase is the token kind of a case receipt's QR code.
+const TokenCase = 'C'

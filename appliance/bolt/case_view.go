@@ -1,0 +1,202 @@
+package bolt
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"log/slog"
+
+	"gridbox/appliance"
+)
+
+// View buckets of cases.
+const (
+	bucketCases         = "v_cases"          // id → appliance.Case
+	bucketCaseReporters = "v_case_reporters" // id → appliance.CaseReporter (only where the sealed part is held)
+	bucketCaseStats     = "v_case_stats"     // counters, keys in appliance/case_stats.go
+	bucketCaseDue       = "v_case_due"       // "L" level "|" due "|" id → "" for open cases with a deadline
+	bucketCaseOrder     = "v_case_order"     // reported HLC (8 bytes) + id → level "|" status
+	bucketCaseRegister  = "v_case_register"  // village "|" day → stamp + RegisterClose (earliest close wins)
+)
+
+// bucketCasePhotos holds photos by content address. It is not a view (no
+// entry carries the bytes) and is not replicated by the ledger.
+var bucketCasePhotos = []byte("case_photos")
+
+type caseView struct{}
+
+func (caseView) Name() string { return "cases" }
+
+func (caseView) Buckets() []string {
+	return []string{bucketCases, bucketCaseReporters, bucketCaseStats, bucketCaseDue, bucketCaseOrder, bucketCaseRegister}
+}
+
+func init() { RegisterView(caseView{}) }
+
+func (caseView) Apply(tx *Tx, e *appliance.Entry) error {
+	if e.Kind == appliance.KindRegisterClose {
+		return applyRegisterClose(tx, e)
+	}
+	action := appliance.CaseActionOf(e.Kind)
+	if action == "" {
+		return nil
+	}
+	var st appliance.CaseStep
+	if err := json.Unmarshal(e.Body, &st); err != nil || st.Case == "" || st.Action != action {
+		slog.Warn("skip undecodable case entry", "feed", e.Feed.Short(), "seq", e.Seq)
+		return nil
+	}
+	obj := "case/" + st.Case
+	if err := tx.AddObjectEntry(obj, e); err != nil {
+		return err
+	}
+	return refoldCase(tx, st.Case, action == appliance.CaseRegister)
+}
+
+// refoldCase recomputes a case from all its entries in (HLC, feed, seq)
+// order with the state machine, then moves counters and indexes by the
+// difference between the stored state and the new one.
+func refoldCase(tx *Tx, id string, reporter bool) error {
+	entries, err := tx.ObjectEntries("case/" + id)
+	if err != nil {
+		return err
+	}
+	roles := map[appliance.FeedID]string{}
+	var c *appliance.Case
+	for _, e := range entries {
+		var st appliance.CaseStep
+		if json.Unmarshal(e.Body, &st) != nil {
+			continue
+		}
+		role, ok := roles[e.Feed]
+		if !ok {
+			var n appliance.Node
+			if ok, _ := tx.LWWJSON(bucketNodes, e.Feed.String(), &n); ok {
+				role = n.Role
+			}
+			roles[e.Feed] = role
+		}
+		m := appliance.StepMeta{At: e.Time.Time(), NodeRole: role, Feed: e.Feed.String(), Seq: e.Seq, Author: e.Author}
+		n, err := appliance.NextCase(c, st, m)
+		if err != nil {
+			if c != nil {
+				c.VoidEvent(st, m, appliance.ErrorMessage(err))
+			}
+			continue
+		}
+		c = n
+	}
+	var old *appliance.Case
+	var o appliance.Case
+	if ok, err := tx.GetJSON(bucketCases, id, &o); err != nil {
+		return err
+	} else if ok {
+		old = &o
+	}
+	for k, n := range diffContributions(appliance.CaseContributions(old), appliance.CaseContributions(c)) {
+		if err := tx.AddCounter(bucketCaseStats, k, n); err != nil {
+			return err
+		}
+	}
+	due, order := tx.Bucket(bucketCaseDue), tx.Bucket(bucketCaseOrder)
+	if old != nil {
+		for _, k := range dueKeys(old) {
+			if err := due.Delete(k); err != nil {
+				return err
+			}
+		}
+		if err := order.Delete(orderKey(old)); err != nil {
+			return err
+		}
+	}
+	if c == nil {
+		if err := tx.Bucket(bucketCaseReporters).Delete([]byte(id)); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketCases).Delete([]byte(id))
+	}
+	for _, k := range dueKeys(c) {
+		if err := due.Put(k, nil); err != nil {
+			return err
+		}
+	}
+	if err := order.Put(orderKey(c), []byte(c.Level+"|"+c.Status)); err != nil {
+		return err
+	}
+	if reporter {
+		if err := putReporter(tx, c); err != nil {
+			return err
+		}
+	}
+	return tx.PutJSON(bucketCases, id, c)
+}
+
+// putReporter keeps the sealed part of the register entry that took effect,
+// if this node holds it.
+func putReporter(tx *Tx, c *appliance.Case) error {
+	b := tx.Bucket(bucketCaseReporters)
+	reg := c.Steps[0]
+	feed, err := appliance.ParseFeedID(reg.Feed)
+	if err != nil {
+		return nil
+	}
+	e, err := tx.Entry(feed, reg.Seq)
+	if err != nil {
+		return err
+	}
+	var r appliance.CaseReporter
+	if ok, err := e.DecodeSealed(&r); err != nil || !ok {
+		return b.Delete([]byte(c.ID))
+	}
+	data, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(c.ID), data)
+}
+
+func diffContributions(old, new map[string]int64) map[string]int64 {
+	d := map[string]int64{}
+	for k, n := range new {
+		d[k] += n
+	}
+	for k, n := range old {
+		d[k] -= n
+	}
+	for k, n := range d {
+		if n == 0 {
+			delete(d, k)
+		}
+	}
+	return d
+}
+
+// dueKeys index an open case with a deadline by its level, for the lists of
+// near and overdue cases and auto-escalation (counts use counters).
+func dueKeys(c *appliance.Case) [][]byte {
+	if !appliance.CaseOpen(c.Status) || c.Due == "" {
+		return nil
+	}
+	return [][]byte{[]byte("L" + c.Level + "|" + c.Due + "|" + c.ID)}
+}
+
+func orderKey(c *appliance.Case) []byte {
+	k := binary.BigEndian.AppendUint64(nil, uint64(c.Reported.UnixMilli()))
+	return append(k, c.ID...)
+}
+
+// applyRegisterClose keeps the earliest close of a day by (HLC, feed, seq):
+// a second close cannot replace the first, whatever the arrival order.
+func applyRegisterClose(tx *Tx, e *appliance.Entry) error {
+	var r appliance.RegisterClose
+	if !decodeOK(e, &r) {
+		return nil
+	}
+	b := tx.Bucket(bucketCaseRegister)
+	key := []byte(r.Village + "|" + r.Day)
+	st := stampOf(e)
+	if old := b.Get(key); len(old) >= stampSize && bytes.Compare(old[:stampSize], st) <= 0 {
+		return nil
+	}
+	return b.Put(key, append(st, e.Body...))
+}

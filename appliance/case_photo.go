@@ -1,0 +1,77 @@
+package appliance
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"hash"
+	"image"
+	"image/color"
+	stddraw "image/draw"
+	"image/jpeg"
+	_ "image/png" // PNG uploads
+	"net/http"
+
+	"golang.org/x/image/draw"
+)
+
+// Photos of cases: JPEG or PNG up to MaxPhotoBytes; stored downscaled to
+// at most MaxPhotoSide pixels and re-encoded as JPEG, which drops every
+// metadata block (EXIF with GPS position, camera serials).
+const (
+	MaxPhotoBytes  = 10 << 20
+	MaxPhotoSide   = 1600
+	maxPhotoPixels = 80_000_000 // a decompression bomb is refused before decoding
+)
+
+func newSHA() hash.Hash { return sha256.New() }
+
+// PreparePhoto checks an uploaded photo and returns the bytes to store and
+// their content address (sha256 hex).
+func PreparePhoto(data []byte) ([]byte, string, error) {
+	if len(data) > MaxPhotoBytes {
+		return nil, "", FieldError("photos", "照片不能超过10MB")
+	}
+	if len(data) == 0 {
+		return nil, "", FieldError("photos", "照片是空文件")
+	}
+	switch http.DetectContentType(data) {
+	case "image/jpeg", "image/png":
+	default:
+		return nil, "", FieldError("photos", "只能上传 JPG 或 PNG 格式的照片")
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, "", FieldError("photos", "照片文件已损坏，无法读取")
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > maxPhotoPixels {
+		return nil, "", FieldError("photos", "照片尺寸太大")
+	}
+	src, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, "", FieldError("photos", "照片文件已损坏，无法读取")
+	}
+	b := src.Bounds()
+	w, h := b.Dx(), b.Dy()
+	if w > MaxPhotoSide || h > MaxPhotoSide {
+		if w >= h {
+			w, h = MaxPhotoSide, max(1, h*MaxPhotoSide/b.Dx())
+		} else {
+			w, h = max(1, w*MaxPhotoSide/b.Dy()), MaxPhotoSide
+		}
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, w, h))
+	// White under transparent PNG areas, as JPEG has no alpha.
+	stddraw.Draw(dst, dst.Bounds(), &image.Uniform{color.White}, image.Point{}, stddraw.Src)
+	if w == b.Dx() && h == b.Dy() {
+		stddraw.Draw(dst, dst.Bounds(), src, b.Min, stddraw.Over)
+	} else {
+		draw.BiLinear.Scale(dst, dst.Bounds(), src, b, draw.Over, nil)
+	}
+	var out bytes.Buffer
+	if err := jpeg.Encode(&out, dst, &jpeg.Options{Quality: 85}); err != nil {
+		return nil, "", err
+	}
+	sum := sha256.Sum256(out.Bytes())
+	return out.Bytes(), hex.EncodeToString(sum[:]), nil
+}

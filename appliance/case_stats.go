@@ -1,0 +1,326 @@
+package appliance
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Statistics of cases are counters kept up to date as entries fold. Each
+// case contributes a set of counter keys derived from its state alone; when
+// a case changes, the fold subtracts its old contribution and adds the new
+// one, so the counters equal the sum over all cases whatever the order.
+//
+// Keys: PERIOD "|" SCOPE "|" DIM, where PERIOD is "*" (all time), "M2026-11"
+// or "D2026-11-03" (by the day the case was reported) and SCOPE is "*",
+// "t" + town code, "v" + village code or "g" + group code. Register keys ("reg|DAY|UNIT|WHAT")
+// count the day's events per group (UNIT is the village code for cases
+// without a group); "due|SCOPE|DAY" counts open cases due that day.
+
+// CaseContributions returns the counter keys c adds, with their amounts.
+func CaseContributions(c *Case) map[string]int64 {
+	out := map[string]int64{}
+	if c == nil {
+		return out
+	}
+	dims := map[string]int64{"n": 1, "cat/" + c.Category: 1, "src/" + c.Source: 1, "st/" + c.Status: 1}
+	done := CaseDone(c.Status)
+	if CaseOpen(c.Status) {
+		dims["open"] = 1
+		dims["lvl/"+c.Level] = 1
+		if c.Status == StatusInSteps || len(c.Departments) >= 2 {
+			dims["multi"] = 1
+		}
+	}
+	if done {
+		dims["res"] = 1
+		dims["reslvl/"+c.ResolvedLevel] = 1
+		if m := int64(c.ResolvedAt.Sub(c.Reported) / time.Minute); m > 0 {
+			dims["ttr_min"] = m
+		}
+		if c.ResolvedLate {
+			dims["late"] = 1
+		}
+	}
+	if c.Escalations > 0 {
+		dims["esc"] = 1
+		dims["escn"] = int64(c.Escalations)
+	}
+	dims["top/"+c.TopLevel] = 1
+	if c.Rating != "" {
+		dims["rate/"+c.Rating] = 1
+	}
+	if c.Reopened > 0 {
+		dims["reopen"] = 1
+	}
+	if c.Meetings > 0 {
+		dims["meet"] = 1
+	}
+	periods := []string{"*", "M" + monthOf(c.ReportedDay), "D" + c.ReportedDay}
+	town := TownOf(c.Village)
+	scopes := []string{"*", "t" + town, "v" + c.Village}
+	if c.Group != "" {
+		scopes = append(scopes, "g"+c.Group)
+	}
+	for _, p := range periods {
+		for _, s := range scopes {
+			for d, n := range dims {
+				out[p+"|"+s+"|"+d] += n
+			}
+		}
+		// Breakdown by place, in the widest scope only.
+		out[p+"|*|town/"+town+"/n"]++
+		out[p+"|*|vil/"+c.Village+"/n"]++
+		if c.Group != "" {
+			out[p+"|*|grp/"+c.Group+"/n"]++
+		}
+		if done {
+			out[p+"|*|town/"+town+"/res"]++
+			out[p+"|*|vil/"+c.Village+"/res"]++
+			if c.Group != "" {
+				out[p+"|*|grp/"+c.Group+"/res"]++
+			}
+		}
+	}
+	// Open cases by deadline, so overdue and near counts sum a few days'
+	// counters instead of reading every open case.
+	if CaseOpen(c.Status) && c.Due != "" {
+		for _, s := range scopes {
+			out["due|"+s+"|"+c.Due]++
+		}
+	}
+	// The register: events of the day per group.
+	unit := c.Group
+	if unit == "" {
+		unit = c.Village
+	}
+	for _, e := range c.Steps {
+		if e.Void != "" {
+			continue
+		}
+		switch {
+		case e.Action == CaseRegister:
+			out["reg|"+e.Day+"|"+unit+"|reported"]++
+		case e.Action == CaseResolve && e.By == CaseLevelGroup:
+			out["reg|"+e.Day+"|"+unit+"|resolved"]++
+		case e.Action == CaseEscalate && (e.From == CaseLevelGroup || e.From == CaseLevelVillage):
+			out["reg|"+e.Day+"|"+unit+"|escalated"]++
+		}
+	}
+	return out
+}
+
+// TownOf is the town of a village code (its first 9 digits and 000).
+func TownOf(village string) string {
+	if len(village) == 12 {
+		return village[:9] + "000"
+	}
+	return village
+}
+
+func monthOf(day string) string {
+	if len(day) >= 7 {
+		return day[:7]
+	}
+	return day
+}
+
+// CaseCount is one line of a breakdown.
+type CaseCount struct {
+	Key   string `json:"key"`
+	Label string `json:"label"`
+	N     int64  `json:"n"`
+	Done  int64  `json:"resolved,omitempty"`
+}
+
+// CaseStats are the statistics of cases in a scope and period.
+type CaseStats struct {
+	Scope  string `json:"scope"`  // "" all, or a town, village or group code
+	From   string `json:"from"`   // first day, "" for all time
+	To     string `json:"to"`     // last day
+	Period string `json:"period"` // how it was asked: all, day, week, month, year, range
+
+	Total        int64   `json:"total"`
+	Resolved     int64   `json:"resolved"`
+	Open         int64   `json:"open"`
+	Rate         float64 `json:"resolution_rate"` // resolved / (total - merged - invalid)
+	Escalated    int64   `json:"escalated"`       // cases escalated at least once
+	Escalations  int64   `json:"escalations"`     // escalation steps
+	ToTown       int64   `json:"to_town"`         // reached the town (or higher)
+	ToCity       int64   `json:"to_city"`
+	Multi        int64   `json:"multi"` // open and in steps or with several departments
+	Overdue      int64   `json:"overdue"`
+	Near         int64   `json:"near"`
+	ResolvedLate int64   `json:"resolved_late"`
+	Reopened     int64   `json:"reopened"`
+	Meetings     int64   `json:"joint_meetings"`
+	AvgHours     float64 `json:"avg_hours_to_resolve"`
+
+	ByCategory []CaseCount `json:"by_category"`
+	ByStatus   []CaseCount `json:"by_status"`
+	ByLevel    []CaseCount `json:"by_resolving_level"`
+	ByOpen     []CaseCount `json:"open_by_level"`
+	BySource   []CaseCount `json:"by_source"`
+	ByTown     []CaseCount `json:"by_town,omitempty"`
+	ByVillage  []CaseCount `json:"by_village,omitempty"`
+	ByGroup    []CaseCount `json:"by_group,omitempty"`
+	ByRating   []CaseCount `json:"by_rating"`
+}
+
+// BuildCaseStats turns summed counters (DIM → n) into statistics. cats
+// gives the categories in display order; names names villages and groups.
+func BuildCaseStats(sum map[string]int64, cats []Category, names func(code string) string) CaseStats {
+	st := CaseStats{
+		Total: sum["n"], Resolved: sum["res"], Open: sum["open"], Escalated: sum["esc"], Escalations: sum["escn"],
+		ToTown: sum["top/town"] + sum["top/city"], ToCity: sum["top/city"], Multi: sum["multi"], ResolvedLate: sum["late"],
+		Reopened: sum["reopen"], Meetings: sum["meet"],
+	}
+	if base := st.Total - sum["st/"+StatusMerged] - sum["st/"+StatusInvalid]; base > 0 {
+		st.Rate = float64(st.Resolved) / float64(base)
+	}
+	if st.Resolved > 0 {
+		st.AvgHours = float64(sum["ttr_min"]) / 60 / float64(st.Resolved)
+	}
+	seen := map[string]bool{}
+	for _, c := range cats {
+		seen[c.Key] = true
+		st.ByCategory = append(st.ByCategory, CaseCount{Key: c.Key, Label: c.Name, N: sum["cat/"+c.Key]})
+	}
+	for k, n := range sum { // categories no longer configured still count
+		if key, ok := strings.CutPrefix(k, "cat/"); ok && !seen[key] {
+			st.ByCategory = append(st.ByCategory, CaseCount{Key: key, Label: key, N: n})
+		}
+	}
+	for _, s := range CaseStatuses {
+		st.ByStatus = append(st.ByStatus, CaseCount{Key: s, Label: CaseStatusLabels[s], N: sum["st/"+s]})
+	}
+	for _, l := range CaseLevels {
+		st.ByLevel = append(st.ByLevel, CaseCount{Key: l, Label: CaseLevelLabels[l], N: sum["reslvl/"+l]})
+		st.ByOpen = append(st.ByOpen, CaseCount{Key: l, Label: CaseLevelLabels[l], N: sum["lvl/"+l]})
+	}
+	for _, s := range CaseSources {
+		st.BySource = append(st.BySource, CaseCount{Key: s, Label: CaseSourceLabels[s], N: sum["src/"+s]})
+	}
+	for _, r := range []string{RatingSatisfied, RatingBasic, RatingUnsatisfied} {
+		st.ByRating = append(st.ByRating, CaseCount{Key: r, Label: RatingLabels[r], N: sum["rate/"+r]})
+	}
+	places := func(prefix string) []CaseCount {
+		var out []CaseCount
+		idx := map[string]int{}
+		for k, n := range sum {
+			rest, ok := strings.CutPrefix(k, prefix)
+			if !ok {
+				continue
+			}
+			code, what, _ := strings.Cut(rest, "/")
+			i, ok := idx[code]
+			if !ok {
+				i = len(out)
+				idx[code] = i
+				out = append(out, CaseCount{Key: code, Label: names(code)})
+			}
+			if what == "n" {
+				out[i].N = n
+			} else {
+				out[i].Done = n
+			}
+		}
+		sortCounts(out)
+		return out
+	}
+	st.ByTown, st.ByVillage, st.ByGroup = places("town/"), places("vil/"), places("grp/")
+	return st
+}
+
+func sortCounts(cs []CaseCount) {
+	for i := 1; i < len(cs); i++ {
+		for j := i; j > 0 && cs[j].Key < cs[j-1].Key; j-- {
+			cs[j], cs[j-1] = cs[j-1], cs[j]
+		}
+	}
+}
+
+// Sentence is the summary villages report in, e.g. "共收集问题354件：非法生产
+// 14件、…；已办结280件；上报市平台3件；分步解决或多部门办理74件。"
+func (st *CaseStats) Sentence() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "共收集问题%d件", st.Total)
+	var parts []string
+	for _, c := range st.ByCategory {
+		if c.N > 0 {
+			parts = append(parts, fmt.Sprintf("%s%d件", c.Label, c.N))
+		}
+	}
+	if len(parts) > 0 {
+		b.WriteString("：" + strings.Join(parts, "、"))
+	}
+	fmt.Fprintf(&b, "；已办结%d件；上报市平台%d件；分步解决或多部门办理%d件。", st.Resolved, st.ToCity, st.Multi)
+	return b.String()
+}
+
+// RegisterRow is one group's line of the daily register (台账).
+type RegisterRow struct {
+	Day       string `json:"day"`
+	Unit      string `json:"unit"` // group code, or the village code for cases without a group
+	Name      string `json:"name"`
+	Reported  int64  `json:"reported"`
+	Resolved  int64  `json:"resolved_at_group"`
+	Escalated int64  `json:"escalated"`
+}
+
+// RegisterClose is the body of a register.close entry: the day's rows as
+// they were when the village closed the day, and their hash.
+type RegisterClose struct {
+	Village string        `json:"village"`
+	Day     string        `json:"day"`
+	Rows    []RegisterRow `json:"rows"`
+	Hash    string        `json:"hash"`
+}
+
+// KindRegisterClose closes a day of the register.
+const KindRegisterClose = "register.close"
+
+// RegisterHash is the hash of a day's rows (counts only, not names).
+func RegisterHash(village, day string, rows []RegisterRow) string {
+	h := newSHA()
+	fmt.Fprintf(h, "gridbox register v1\n%s\n%s\n", village, day)
+	for _, r := range rows {
+		fmt.Fprintf(h, "%s\t%d\t%d\t%d\n", r.Unit, r.Reported, r.Resolved, r.Escalated)
+	}
+	return fmt.Sprintf("%x", h.Sum(nil))
+}
+
+func (r *RegisterClose) Validate() error {
+	if _, err := time.Parse("2006-01-02", r.Day); err != nil {
+		return FieldError("day", "日期格式应为 年-月-日")
+	}
+	if ValidateDivisionCode(r.Village, NodeVillage) != nil {
+		return FieldError("village", "村代码错误")
+	}
+	if r.Hash != RegisterHash(r.Village, r.Day, r.Rows) {
+		return FieldError("hash", "台账哈希与内容不符")
+	}
+	return nil
+}
+
+// RegisterSpan returns the first and last day of the day, week (Monday to
+// Sunday) or month holding date.
+func RegisterSpan(kind, date string) (string, string, error) {
+	t, err := time.Parse("2006-01-02", date)
+	if err != nil {
+		return "", "", FieldError("date", "日期格式应为 年-月-日")
+	}
+	switch kind {
+	case "", "day":
+		return date, date, nil
+	case "week":
+		mon := t.AddDate(0, 0, -((int(t.Weekday()) + 6) % 7))
+		return mon.Format("2006-01-02"), mon.AddDate(0, 0, 6).Format("2006-01-02"), nil
+	case "month":
+		first := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+		return first.Format("2006-01-02"), first.AddDate(0, 1, -1).Format("2006-01-02"), nil
+	case "year":
+		return fmt.Sprintf("%d-01-01", t.Year()), fmt.Sprintf("%d-12-31", t.Year()), nil
+	}
+	return "", "", FieldError("period", "统计周期应为 day、week、month 或 year")
+}

@@ -1,0 +1,53 @@
+package ui_test
+
+import (
+	"net/http/httptest"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// BenchmarkKioskReportHTTP: a kiosk report posted to a real server whose
+// store syncs every commit; the time is what the client waits on loopback
+// (server time plus a little), so p99 bounds the server's p99.
+func BenchmarkKioskReportHTTP(b *testing.B) {
+	srv := mustCaseServer(b)
+	br := newBrowser(b, srv.URL)
+	form := url.Values{"description": {"村东头路灯坏了一个星期"}, "group": {"410184104201-02"}, "name": {"王秀英"}, "phone": {"13812345678"}}
+	br.csrf()
+	var times []time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if status, _ := br.post("/report/public_affairs", form); status != 200 {
+			b.Fatalf("status %d", status)
+		}
+		times = append(times, time.Since(t0))
+	}
+	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+	b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(times[len(times)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// BenchmarkKioskReportHandler: the same request handled in process
+// (fiber's app.Test, no sockets): the server's own time for a report.
+func BenchmarkKioskReportHandler(b *testing.B) {
+	srv := mustCaseServer(b)
+	body := url.Values{"description": {"村东头路灯坏了一个星期"}, "group": {"410184104201-02"}, "_csrf": {"0123456789abcdefghij0123"}}.Encode()
+	var times []time.Duration
+	for b.Loop() {
+		req := httptest.NewRequest("POST", "/report/public_affairs", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Cookie", "gb_csrf=0123456789abcdefghij0123")
+		t0 := time.Now()
+		res, err := srv.Server.App().Test(req, -1)
+		times = append(times, time.Since(t0))
+		if err != nil || res.StatusCode != 200 {
+			b.Fatalf("status %v %v", res, err)
+		}
+	}
+	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+	b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(times[len(times)*99/100].Microseconds())/1000, "p99-ms")
+}

@@ -1,0 +1,205 @@
+package ui
+
+import (
+	"context"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"gridbox/appliance"
+	"gridbox/appliance/bolt"
+)
+
+// caseUI holds the case service and the QR token signer for the case pages;
+// its handlers are registered with the server's routes.
+type caseUI struct {
+	s      *Server
+	cases  *bolt.Cases
+	tokens *appliance.TokenSigner
+}
+
+func init() {
+	staffNav = append(staffNav,
+		NavItem{Href: "/staff/cases", Label: "问题办理", Perm: appliance.PermViewDashboard},
+		NavItem{Href: "/staff/cases/new", Label: "登记问题", Perm: appliance.PermRegisterCase},
+		NavItem{Href: "/staff/cases/register", Label: "台账", Perm: appliance.PermViewDashboard},
+		NavItem{Href: "/staff/cases/stats", Label: "问题统计", Perm: appliance.PermViewDashboard},
+	)
+	registerRoutes(func(s *Server) {
+		cs, err := bolt.NewCases(s.Store, s.Config)
+		if err != nil {
+			panic("cases: " + err.Error()) // the configuration was validated at load
+		}
+		tokens, err := appliance.NewTokenSigner(s.Store.Secret())
+		if err != nil {
+			panic("cases: " + err.Error())
+		}
+		u := &caseUI{s: s, cases: cs, tokens: tokens}
+		u.routes(s.app)
+		u.startAutoEscalation()
+	})
+	dashboardCounters = append(dashboardCounters, caseDashboardCounters)
+}
+
+func (u *caseUI) routes(a *fiber.App) {
+	s := u.s
+	// Kiosk: public.
+	a.Get("/report", u.showReportStart)
+	a.Get("/report/:category", u.showReportForm)
+	a.Post("/report/:category", u.submitReport)
+	a.Get("/track", u.showTrack)
+	a.Post("/track", u.submitTrack)
+	a.Post("/track/rate", u.submitRate)
+	a.Get("/scan", u.submitScan)
+
+	// Staff.
+	a.Get("/staff/cases", s.require(appliance.PermViewDashboard), u.showCaseList)
+	a.Get("/staff/cases/new", s.require(appliance.PermRegisterCase), u.showCaseNew)
+	a.Post("/staff/cases/new", s.require(appliance.PermRegisterCase), u.submitCaseNew)
+	a.Get("/staff/cases/register", s.require(appliance.PermViewDashboard), u.showRegister)
+	a.Post("/staff/cases/register/close", s.require(appliance.PermEscalateCase), u.submitRegisterClose)
+	a.Get("/staff/cases/register.xlsx", s.require(appliance.PermViewDashboard), u.exportRegister)
+	a.Get("/staff/cases/stats", s.require(appliance.PermViewDashboard), u.showCaseStats)
+	a.Get("/staff/cases/photos/:sum", s.require(appliance.PermViewDashboard), u.servePhoto)
+	a.Get("/staff/cases/:id", s.require(appliance.PermViewDashboard), u.showCase)
+	a.Post("/staff/cases/:id/:action", s.require(appliance.PermViewDashboard), u.submitCaseAction)
+
+	// API.
+	api := a.Group("/api/v1")
+	api.Post("/kiosk/cases", u.apiKioskReport)
+	api.Post("/track", u.apiTrack)
+	api.Get("/track/scan", u.apiScan)
+	api.Post("/track/rate", u.apiRate)
+	api.Get("/cases", s.require(appliance.PermViewDashboard), u.apiCases)
+	api.Post("/cases", s.require(appliance.PermRegisterCase), u.apiRegisterCase)
+	api.Get("/cases/due", s.require(appliance.PermViewDashboard), u.apiDue)
+	api.Get("/cases/stats", s.require(appliance.PermViewDashboard), u.apiStats)
+	api.Get("/cases/register", s.require(appliance.PermViewDashboard), u.apiRegister)
+	api.Post("/cases/register/close", s.require(appliance.PermEscalateCase), u.apiRegisterClose)
+	api.Get("/cases/:id", s.require(appliance.PermViewDashboard), u.apiCase)
+	api.Post("/cases/:id/:action", s.require(appliance.PermViewDashboard), u.apiCaseAction)
+}
+
+// userLevels are the case levels a person may change cases at (before
+// intersecting with the node's own levels).
+func userLevels(usr *appliance.User) []string {
+	if usr == nil {
+		return nil
+	}
+	switch usr.Role {
+	case appliance.RoleGridLeader:
+		return []string{appliance.CaseLevelGroup}
+	case appliance.RoleVillageLead:
+		return []string{appliance.CaseLevelGroup, appliance.CaseLevelVillage}
+	case appliance.RoleTownOperator, appliance.RoleDepartment:
+		return []string{appliance.CaseLevelTown}
+	case appliance.RoleCityOperator:
+		return []string{appliance.CaseLevelCity}
+	}
+	return nil
+}
+
+// actionPerm is the permission each action needs on top of a level.
+func actionPerm(action, from string) appliance.Permission {
+	switch action {
+	case appliance.CaseDispatch, appliance.CaseMeeting:
+		return appliance.PermDispatchCase
+	case appliance.CaseEscalate, appliance.CaseReturn, appliance.CaseMerge, appliance.CaseInvalid:
+		switch {
+		case from == appliance.CaseLevelGroup && action == appliance.CaseEscalate:
+			return appliance.PermHandleCase // the grid leader passes it up to the village
+		case (from == appliance.CaseLevelTown || from == appliance.CaseLevelCity) && action == appliance.CaseReturn:
+			return appliance.PermDispatchCase // platforms send cases back down
+		}
+		return appliance.PermEscalateCase
+	case appliance.CaseNote:
+		return appliance.PermViewDashboard
+	}
+	return appliance.PermHandleCase
+}
+
+// caseDashboardCounters adds open, near and overdue cases of this node's
+// levels to the dashboard.
+func caseDashboardCounters(s *Server, usr *appliance.User) ([]Counter, error) {
+	cs, err := bolt.NewCases(s.Store, s.Config)
+	if err != nil {
+		return nil, err
+	}
+	due, err := cs.DueCases(appliance.LevelsOf(s.Config.Node.Role), time.Now())
+	if err != nil {
+		return nil, err
+	}
+	var near, over int64
+	for _, d := range due {
+		if d.Overdue {
+			over++
+		} else {
+			near++
+		}
+	}
+	st, err := cs.Stats(bolt.CaseStatsFilter{}, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	return []Counter{
+		{Label: "问题总数", Value: st.Total, Href: "/staff/cases/stats"},
+		{Label: "待办问题", Value: st.Open, Href: "/staff/cases?open=1"},
+		{Label: "即将到期", Value: near, Href: "/staff/cases?due=1"},
+		{Label: "已超期", Value: over, Href: "/staff/cases?due=1"},
+	}, nil
+}
+
+// startAutoEscalation runs EscalateOverdue once a minute after the server
+// starts listening and then every hour, until it shuts down. Only
+// categories with auto_escalate take part.
+func (u *caseUI) startAutoEscalation() {
+	ctx, cancel := context.WithCancel(context.Background())
+	u.s.app.Hooks().OnListen(func(fiber.ListenData) error {
+		go func() {
+			t := time.NewTimer(time.Minute)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
+				n, err := u.cases.EscalateOverdue(ctx, time.Now())
+				if err != nil {
+					u.s.Log.Error("auto escalation", "err", err)
+				} else if n > 0 {
+					u.s.Log.Info("auto escalation", "cases", n)
+				}
+				t.Reset(time.Hour)
+			}
+		}()
+		return nil
+	})
+	u.s.app.Hooks().OnShutdown(func() error { cancel(); return nil })
+}
+
+// caseLabels are the Chinese labels the case templates look up with index.
+func (u *caseUI) caseLabels() fiber.Map {
+	cats := map[string]string{}
+	for _, c := range u.s.Config.Cases.Categories {
+		cats[c.Key] = c.Name
+	}
+	return fiber.Map{
+		"Status": appliance.CaseStatusLabels, "Level": appliance.CaseLevelLabels, "Source": appliance.CaseSourceLabels,
+		"Action": appliance.CaseActionLabels, "Rating": appliance.RatingLabels, "Category": cats,
+	}
+}
+
+func (u *caseUI) categoryName(key string) string {
+	if c, ok := u.s.Config.Category(key); ok {
+		return c.Name
+	}
+	return key
+}
+
+// formError fills a page's data with the message of a user error.
+func formError(c *fiber.Ctx, data fiber.Map, err error) {
+	c.Status(statusOf[appliance.ErrorCode(err)])
+	data["Error"] = appliance.ErrorMessage(err)
+	data["Field"] = appliance.ErrorField(err)
+}
