@@ -528,7 +528,7 @@ func TestVisits_CoverageOverAMonth(t *testing.T) {
 		unvisited string // first unvisited
 	}{
 		{"2026-11-30", 30, 10, ""},
-		{"2026-11-30", 7, 3, hids[1]}, // days 24..30: household 0 (s2), 8 (day 25), 9 (day 28)
+		{"2026-11-30", 7, 3, hids[1]},  // days 24..30: household 0 (s2), 8 (day 25), 9 (day 28)
 		{"2026-11-10", 10, 4, hids[4]}, // days 1..10: 0,1,2,3
 	} {
 		cv, err := s.VisitCoverage(hhVillage, tc.today, tc.days)
