@@ -537,3 +537,23 @@ func ValidName(s string) bool {
 	s = strings.TrimSpace(s)
 	return s != "" && utf8.RuneCountInString(s) <= 30
 }
+
+// Labels for pages and sheets.
+func (p Person) ResidenceLabel() string { return ResidenceLabels[p.Residence] }
+func (p Person) LeftLabel() string      { return LeftLabels[p.Left] }
+
+// HealthLabel is the Chinese health state, "未知" where the sealed part is not held.
+func (p Person) HealthLabel() string {
+	if p.Sensitive == nil {
+		return "未知"
+	}
+	return HealthLabels[p.Sensitive.Health]
+}
+
+// Has reports whether the key-person categories include cat.
+func (s *Sensitive) Has(cat string) bool {
+	if s == nil {
+		return false
+	}
+	return contains(s.KeyCategories, cat)
+}

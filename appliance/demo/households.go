@@ -56,7 +56,8 @@ func households(ctx context.Context, v *Village) error {
 			p.Employment = "学生"
 		} else if age >= 18 && age <= 50 && v.Rand.IntN(10) < 3 {
 			p.Residence, p.ResidenceWhere, p.Employment = appliance.ResidenceAway, awayPlaces[v.Rand.IntN(len(awayPlaces))], "外出务工"
-			p.ResidenceSince = birth.AddDate(19+v.Rand.IntN(age-17), 2, 0).Format("2006-01-02")
+			since := v.End.AddDate(-1-v.Rand.IntN(age-17), -v.Rand.IntN(12), 0)
+			p.ResidenceSince = time.Date(since.Year(), since.Month(), 1, 0, 0, 0, 0, time.UTC).Format("2006-01-02")
 		} else if age >= 65 && v.Rand.IntN(10) < 3 {
 			p.Sensitive.Health = appliance.HealthChronic
 		}
@@ -135,7 +136,13 @@ func households(ctx context.Context, v *Village) error {
 					if male {
 						rel = "子"
 					}
-					ms = append(ms, person(fam+given(male), rel, kb, male))
+					name := fam + given(male)
+					for _, m := range ms {
+						if m.Name == name { // siblings do not share a name
+							name = fam + given(male) + given(male)[:3]
+						}
+					}
+					ms = append(ms, person(name, rel, kb, male))
 				}
 				if year-hb.Year() < 50 && v.Rand.IntN(4) == 0 {
 					ms = append(ms, person(fam+given(false), "母亲", date(hb.Year()-25-v.Rand.IntN(6)), false))
