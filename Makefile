@@ -4,21 +4,29 @@ DATA    ?= data/demo
 LISTEN  ?= :8080
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: build run test bench vet clean
+.PHONY: build run test test-deps bench vet images clean
 
 build:
 	$(GO) build -trimpath -o bin/gridbox ./appliance/cmd/gridbox
 
 run: build
-	@test -e $(DATA)/gridbox.db || ./bin/gridbox demo --data $(DATA)
+	@test -e $(DATA)/gridbox.db || { rm -rf $(DATA).new && ./bin/gridbox demo --data $(DATA).new && mv $(DATA).new $(DATA); }
 	./bin/gridbox serve --data $(DATA) --listen $(LISTEN)
 
-test: build
+# test-deps installs missing test tools (as root, with apt-get) and starts CUPS.
+test: build test-deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 25m ./...
 
+test-deps:
+	@bash .ci/install-deps
+
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# images cross-builds the static binaries for the boxes (see images/README.md).
+images:
+	bash images/build.sh
 
 clean:
 	rm -rf bin dist

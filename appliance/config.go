@@ -178,10 +178,8 @@ func (c *Config) Validate() error {
 		}
 		seen[cat.Key] = true
 	}
-	for _, d := range append(append([]string(nil), c.Calendar.Holidays...), c.Calendar.Workdays...) {
-		if _, err := time.Parse("2006-01-02", d); err != nil {
-			return fmt.Errorf("calendar: bad date %q", d)
-		}
+	if _, err := NewCalendar(c.Calendar); err != nil {
+		return fmt.Errorf("calendar: %w", err)
 	}
 	return nil
 }

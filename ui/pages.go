@@ -164,8 +164,9 @@ func (s *Server) funcs() template.FuncMap {
 			}
 			return [...]string{"周日", "周一", "周二", "周三", "周四", "周五", "周六"}[t.Weekday()]
 		},
-		"add":   func(a, b int) int { return a + b },
-		"lines": func(s string) []string { return strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") },
+		"add":      func(a, b int) int { return a + b },
+		"groupnum": appliance.GroupNumber,
+		"lines":    func(s string) []string { return strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") },
 	}
 }
 

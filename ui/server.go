@@ -23,6 +23,9 @@ type Server struct {
 	Config appliance.Config
 	Log    *slog.Logger
 
+	// Printing makes and prints documents; nil when the node has none.
+	Printing appliance.Printing
+
 	// LoginDelay is the first delay after a failed login; it doubles with
 	// each failure in a row. Tests shorten it.
 	LoginDelay time.Duration

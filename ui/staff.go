@@ -125,16 +125,23 @@ func (s *Server) renderUsers(c *fiber.Ctx, formErr error, form appliance.User) e
 		return err
 	}
 	data := fiber.Map{"Title": "账号管理", "Users": users, "Roles": appliance.Roles, "Form": form}
-	if formErr != nil {
-		c.Status(statusOf[appliance.ErrorCode(formErr)])
-		data["Error"] = appliance.ErrorMessage(formErr)
-		data["Field"] = appliance.ErrorField(formErr)
-	}
+	setFormError(c, data, formErr)
 	if p, ok := c.Locals("newPassword").(string); ok {
 		data["NewPassword"] = p
 		data["NewUsername"] = form.Username
 	}
 	return s.render(c, "staff_users", data)
+}
+
+// setFormError puts a refused form's message and field into the page data
+// and sets the status of the error's code; a nil error changes nothing.
+func setFormError(c *fiber.Ctx, data fiber.Map, err error) {
+	if err == nil {
+		return
+	}
+	c.Status(statusOf[appliance.ErrorCode(err)])
+	data["Error"] = appliance.ErrorMessage(err)
+	data["Field"] = appliance.ErrorField(err)
 }
 
 // submitUser creates an account with a one-time password shown once.
@@ -184,11 +191,7 @@ func (s *Server) renderDutyEdit(c *fiber.Ctx, formErr error, form appliance.Duty
 	}
 	data := fiber.Map{"Title": "值班安排", "Shifts": shifts, "Staff": staff, "ShiftKinds": appliance.Shifts, "Form": form,
 		"CanEdit": currentUser(c).Can(appliance.PermManageDuty)}
-	if formErr != nil {
-		c.Status(statusOf[appliance.ErrorCode(formErr)])
-		data["Error"] = appliance.ErrorMessage(formErr)
-		data["Field"] = appliance.ErrorField(formErr)
-	}
+	setFormError(c, data, formErr)
 	return s.render(c, "staff_duty", data)
 }
 
@@ -227,11 +230,7 @@ func (s *Server) renderNoticeEdit(c *fiber.Ctx, formErr error, form appliance.No
 		return err
 	}
 	data := fiber.Map{"Title": "通知公告管理", "Notices": notices, "Form": form}
-	if formErr != nil {
-		c.Status(statusOf[appliance.ErrorCode(formErr)])
-		data["Error"] = appliance.ErrorMessage(formErr)
-		data["Field"] = appliance.ErrorField(formErr)
-	}
+	setFormError(c, data, formErr)
 	return s.render(c, "staff_notices", data)
 }
 
@@ -263,4 +262,42 @@ func (s *Server) submitNotice(c *fiber.Ctx) error {
 		return s.renderNoticeEdit(c, err, n)
 	}
 	return c.Redirect("/staff/notices", fiber.StatusSeeOther)
+}
+
+// submitUserAction resets a password (a new one-time password, shown once),
+// disables or enables an account, or unlocks a username after failed logins.
+func (s *Server) submitUserAction(c *fiber.Ctx) error {
+	u, err := s.Store.User(c.Params("id"))
+	if err != nil {
+		return err
+	}
+	me := currentUser(c)
+	if u.Role == appliance.RoleAdmin && me.Role != appliance.RoleAdmin {
+		return appliance.Errorf(appliance.EFORBIDDEN, "只有系统管理员可以管理管理员账号")
+	}
+	switch c.FormValue("action") {
+	case "reset":
+		pw := bolt.RandomPassword()
+		if err := s.Store.SetPassword(u.ID, pw, true); err != nil {
+			return err
+		}
+		s.Store.UnlockLogin(u.Username)
+		c.Locals("newPassword", pw)
+		return s.renderUsers(c, nil, u)
+	case "disable", "enable":
+		if u.ID == me.ID {
+			return s.renderUsers(c, appliance.Errorf(appliance.EINVALID, "不能停用自己的账号"), appliance.User{})
+		}
+		u.Disabled = c.FormValue("action") == "disable"
+		if err := s.Store.UpdateUser(c.UserContext(), actor(c), u); err != nil {
+			return err
+		}
+	case "unlock":
+		if err := s.Store.UnlockLogin(u.Username); err != nil {
+			return err
+		}
+	default:
+		return appliance.FieldError("action", "未知操作")
+	}
+	return c.Redirect("/staff/users", fiber.StatusSeeOther)
 }

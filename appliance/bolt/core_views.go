@@ -46,62 +46,26 @@ func (coreView) Apply(tx *Tx, e *appliance.Entry) error {
 		if !decodeOK(e, &g) {
 			return nil
 		}
-		var old appliance.Grid
-		had, err := tx.LWWJSON(bucketGrids, g.Code, &old)
-		if err != nil {
-			return err
-		}
-		won, err := tx.PutLWW(bucketGrids, g.Code, e, e.Body)
-		if err != nil || !won {
-			return err
-		}
-		if had {
-			if err := tx.Bucket(bucketGridTree).Delete([]byte(old.Parent + "/" + old.Code)); err != nil {
-				return err
-			}
-		}
-		return tx.Bucket(bucketGridTree).Put([]byte(g.Parent+"/"+g.Code), []byte{})
+		return putIndexed(tx, bucketGrids, g.Code, e, g, bucketGridTree, func(g appliance.Grid) (string, string) {
+			return g.Parent + "/" + g.Code, ""
+		})
 	case appliance.KindStaffSet:
 		var m appliance.StaffMember
 		if !decodeOK(e, &m) {
 			return nil
 		}
-		var old appliance.StaffMember
-		had, err := tx.LWWJSON(bucketStaff, m.ID, &old)
-		if err != nil {
-			return err
-		}
-		won, err := tx.PutLWW(bucketStaff, m.ID, e, e.Body)
-		if err != nil || !won {
-			return err
-		}
-		if had {
-			if err := tx.Bucket(bucketStaffGrid).Delete([]byte(old.Grid + "/" + old.ID)); err != nil {
-				return err
-			}
-		}
-		return tx.Bucket(bucketStaffGrid).Put([]byte(m.Grid+"/"+m.ID), []byte{})
+		return putIndexed(tx, bucketStaff, m.ID, e, m, bucketStaffGrid, func(m appliance.StaffMember) (string, string) {
+			return m.Grid + "/" + m.ID, ""
+		})
 	case appliance.KindUserSet:
 		var u appliance.User
 		if !decodeOK(e, &u) {
 			return nil
 		}
 		feed := e.Feed.String()
-		var old appliance.User
-		had, err := tx.LWWJSON(bucketUsers, feed+"/"+u.ID, &old)
-		if err != nil {
-			return err
-		}
-		won, err := tx.PutLWW(bucketUsers, feed+"/"+u.ID, e, e.Body)
-		if err != nil || !won {
-			return err
-		}
-		if had && old.Username != u.Username {
-			if err := tx.Bucket(bucketUsernames).Delete([]byte(feed + "/" + old.Username)); err != nil {
-				return err
-			}
-		}
-		return tx.Bucket(bucketUsernames).Put([]byte(feed+"/"+u.Username), []byte(u.ID))
+		return putIndexed(tx, bucketUsers, feed+"/"+u.ID, e, u, bucketUsernames, func(u appliance.User) (string, string) {
+			return feed + "/" + u.Username, u.ID
+		})
 	case appliance.KindDutySet:
 		var d appliance.DutyShift
 		if !decodeOK(e, &d) {
@@ -118,6 +82,29 @@ func (coreView) Apply(tx *Tx, e *appliance.Entry) error {
 		return err
 	}
 	return nil
+}
+
+// putIndexed stores e's body at key, last writer wins, and when it wins moves
+// the record's entry in index from where the old value put it to where the
+// new one does (indexOf gives the index key and value).
+func putIndexed[T any](tx *Tx, bucket, key string, e *appliance.Entry, v T, index string, indexOf func(T) (string, string)) error {
+	var old T
+	had, err := tx.LWWJSON(bucket, key, &old)
+	if err != nil {
+		return err
+	}
+	won, err := tx.PutLWW(bucket, key, e, e.Body)
+	if err != nil || !won {
+		return err
+	}
+	if had {
+		oldKey, _ := indexOf(old)
+		if err := tx.Bucket(index).Delete([]byte(oldKey)); err != nil {
+			return err
+		}
+	}
+	k, val := indexOf(v)
+	return tx.Bucket(index).Put([]byte(k), []byte(val))
 }
 
 // decodeOK decodes e's body; a body that does not decode or validate is

@@ -97,6 +97,11 @@ func InitDataDir(ctx context.Context, dir string, node appliance.Node, opts Init
 	if err != nil {
 		return res, err
 	}
+	// Make the new files' names durable too, not only their contents.
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
 	res.AdminUsername, res.AdminPassword, res.OneTime = "admin", opts.AdminPassword, opts.AdminPassword == ""
 	if res.OneTime {
 		res.AdminPassword = RandomPassword()

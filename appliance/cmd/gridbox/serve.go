@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"gridbox/appliance"
 	"gridbox/appliance/bolt"
+	"gridbox/print"
 	"gridbox/ui"
 )
 
@@ -52,6 +54,9 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Config.HTTP.Listen = m.Listen
 	}
 	if m.Server, err = ui.NewServer(m.Config, s, m.Log); err != nil {
+		return err
+	}
+	if m.Server.Printing, err = print.NewService(s, m.Config, filepath.Join(m.Data, "print-jobs")); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", m.Config.HTTP.Listen)

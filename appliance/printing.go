@@ -1,0 +1,69 @@
+package appliance
+
+import (
+	"context"
+	"time"
+)
+
+// Printing is the node's printing service as the web side sees it: the
+// documents it can make from the ledger's data, and the printer's jobs. The
+// print package implements it; main hands it to the UI.
+type Printing interface {
+	Documents() []PrintDoc
+	Render(ctx context.Context, req PrintRequest) (filename string, pdf []byte, err error)
+	Print(ctx context.Context, req PrintRequest) (PrintJob, error)
+	Jobs(ctx context.Context) ([]PrintJob, error)
+	Retry(ctx context.Context, id string) (PrintJob, error)
+	JobPDF(id string) ([]byte, error)
+	Printer(ctx context.Context) PrinterStatus
+}
+
+// PrintDoc is a kind of document a user can ask for, and which of the
+// request's fields its form shows.
+type PrintDoc struct {
+	Kind   string     `json:"kind"`
+	Title  string     `json:"title"`
+	Fields []string   `json:"fields"`           // of "grid", "from", "to", "span", "paper", "staff", "case", "household"
+	Papers []string   `json:"papers,omitempty"` // paper choices, first is the default
+	Perm   Permission `json:"perm"`
+}
+
+// PrintRequest says which document to make.
+type PrintRequest struct {
+	Kind      string `json:"kind"`
+	Grid      string `json:"grid,omitempty"`  // group or village code
+	From      string `json:"from,omitempty"`  // YYYY-MM-DD
+	To        string `json:"to,omitempty"`    // YYYY-MM-DD
+	Span      string `json:"span,omitempty"`  // day, week, month
+	Paper     string `json:"paper,omitempty"` // a4, a3, a5, roll, single
+	Staff     string `json:"staff,omitempty"`
+	Case      string `json:"case,omitempty"`
+	Household string `json:"household,omitempty"`
+}
+
+// PrintJob is a document sent to the printer.
+type PrintJob struct {
+	ID       string    `json:"id"`
+	Title    string    `json:"title"`
+	State    string    `json:"state"` // queued, printing, done, failed
+	Reason   string    `json:"reason,omitempty"`
+	Attempts int       `json:"attempts"`
+	Created  time.Time `json:"created"`
+	Updated  time.Time `json:"updated"`
+}
+
+// PrintStateLabels are the Chinese names of job states.
+var PrintStateLabels = map[string]string{
+	"queued":   "排队中",
+	"printing": "正在打印",
+	"done":     "已打印",
+	"failed":   "打印失败",
+}
+
+// PrinterStatus says whether printing works now.
+type PrinterStatus struct {
+	Configured bool // a CUPS queue is set in the configuration
+	Queue      string
+	Ready      bool
+	Reason     string // plain Chinese when not ready
+}

@@ -1,0 +1,94 @@
+package print_test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+
+	"gridbox/print"
+)
+
+func cards(n int) *print.CardSheet {
+	s := &print.CardSheet{}
+	for i := 0; i < n; i++ {
+		s.Cards = append(s.Cards, sampleCard(i))
+	}
+	return s
+}
+
+// countWriter counts bytes, so big PDFs are not kept in memory.
+type countWriter struct{ n int64 }
+
+func (w *countWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); return len(p), nil }
+
+func BenchmarkCard(b *testing.B) {
+	doc := &print.CardSheet{Cards: []print.Card{sampleCard(7)}, Layout: print.CardSingle}
+	var w countWriter
+	for i := 0; i < b.N; i++ {
+		w.n = 0
+		if err := print.Render(&w, doc, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(w.n)/1e3, "kB/pdf")
+}
+
+func BenchmarkCards1000(b *testing.B) {
+	doc := cards(1000)
+	var w countWriter
+	for i := 0; i < b.N; i++ {
+		w.n = 0
+		if err := print.Render(&w, doc, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(w.n)/1e6, "MB/pdf")
+}
+
+// BenchmarkCards1000PeakRSS renders 1,000 cards in a fresh process (this
+// test binary, re-run) and reports that process's peak resident memory.
+func BenchmarkCards1000PeakRSS(b *testing.B) {
+	peak := 0.0
+	for i := 0; i < b.N; i++ {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestPeakRSSChild$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "PRINT_RSS_CHILD=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			b.Fatalf("child: %v: %s", err, out)
+		}
+		_, v, ok := strings.Cut(string(out), "VmHWM_kB=")
+		if !ok {
+			b.Fatalf("child printed no VmHWM: %s", out)
+		}
+		kb, _ := strconv.Atoi(strings.Fields(v)[0])
+		peak = max(peak, float64(kb)/1024)
+	}
+	b.ReportMetric(peak, "peak-RSS-MiB")
+}
+
+// TestPeakRSSChild is the child of BenchmarkCards1000PeakRSS; it does
+// nothing in a normal test run.
+func TestPeakRSSChild(t *testing.T) {
+	if os.Getenv("PRINT_RSS_CHILD") != "1" {
+		t.Skip("child of BenchmarkCards1000PeakRSS")
+	}
+	if err := print.Render(io.Discard, cards(1000), nil); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		t.Skip(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			fmt.Printf("VmHWM_kB=%s\n", strings.Fields(v)[0])
+		}
+	}
+}

@@ -1,0 +1,717 @@
+// Package print renders gridbox's paper documents as PDF (service cards,
+// notices, open letters, receipts, visit diaries, registers, work manuals)
+// and sends them to a CUPS queue.
+//
+// Its inputs are plain view-model structs owned by this package, so it
+// depends on no other gridbox package. Every document kind is one file that
+// draws with the small layout toolkit in this file and registers itself in
+// kinds.go.
+package print
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode"
+
+	"github.com/jung-kurt/gofpdf"
+	qrcode "github.com/skip2/go-qrcode"
+)
+
+// A Document is one printable thing. Only this package implements it: a new
+// kind is a new file here with a struct, its draw method and a register call.
+type Document interface {
+	// Kind is the registry name, e.g. "card".
+	Kind() string
+	draw(d *doc) error
+}
+
+// Options tune rendering; the zero value is fine.
+type Options struct {
+	// Created is written as the PDF's creation date. Zero gives a fixed
+	// date, so that the same input gives byte-identical output.
+	Created time.Time
+	// NoCompress leaves page streams uncompressed (for debugging).
+	NoCompress bool
+}
+
+var fixedDate = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Render draws doc as a PDF onto w.
+func Render(w io.Writer, doc Document, opt *Options) (err error) {
+	if doc == nil || reflect.ValueOf(doc).Kind() == reflect.Pointer && reflect.ValueOf(doc).IsNil() {
+		return errors.New("print: nil document")
+	}
+	// gofpdf panics on some input (characters above U+FFFF, which Printable
+	// removes, are the known case); printing must never take the box down.
+	// gofpdf writes to w only once the whole file is built.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("print %s: gofpdf panic: %v", doc.Kind(), r)
+		}
+	}()
+	if opt == nil {
+		opt = &Options{}
+	}
+	font, err := loadFont()
+	if err != nil {
+		return fmt.Errorf("print: load font: %w", err)
+	}
+	// Embed a subset holding the document's characters and the package's
+	// own texts; should anything else be drawn, draw again with the
+	// whole font.
+	set := baseRunes
+	collectRunes(&set, reflect.ValueOf(doc))
+	sub, err := font.Subset(set.runes())
+	if err != nil {
+		return fmt.Errorf("print: font subset: %w", err)
+	}
+	d := newDoc(opt, sub, &set)
+	if err := doc.draw(d); err != nil {
+		return fmt.Errorf("print %s: %w", doc.Kind(), err)
+	}
+	if d.outside {
+		fullFontRedraws.Add(1)
+		d = newDoc(opt, fontTTF, nil)
+		if err := doc.draw(d); err != nil {
+			return fmt.Errorf("print %s: %w", doc.Kind(), err)
+		}
+	}
+	if d.pdf.PageCount() == 0 { // an empty PDF is not a valid file
+		d.addPage(pageA4, false)
+	}
+	if err := d.pdf.Error(); err != nil {
+		return fmt.Errorf("print %s: %w", doc.Kind(), err)
+	}
+	if err := d.pdf.Output(w); err != nil {
+		return fmt.Errorf("print %s: output: %w", doc.Kind(), err)
+	}
+	return nil
+}
+
+// RenderBytes is Render into memory.
+func RenderBytes(doc Document, opt *Options) ([]byte, error) {
+	var b bytes.Buffer
+	if err := Render(&b, doc, opt); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// Paper sizes in millimetres (portrait).
+type paper struct{ w, h float64 }
+
+var (
+	pageA3 = paper{297, 420}
+	pageA4 = paper{210, 297}
+	pageA5 = paper{148, 210}
+)
+
+const ptMM = 25.4 / 72 // one point in millimetres
+
+// doc is the shared layout toolkit: a gofpdf document with its own cursor,
+// page breaks and text fitting, so no text ever runs outside its box.
+type doc struct {
+	pdf *gofpdf.Fpdf
+
+	pw, ph         float64 // current page size
+	ml, mt, mr, mb float64 // margins
+	y              float64 // cursor, from the top of the page
+	scale          float64 // font scale, >1 on A3 so one layout serves both
+
+	// header runs after every new page (running heads, page numbers); it
+	// may draw and move the cursor.
+	header func(d *doc)
+
+	size float64 // current font size in points (before scale)
+
+	font    []byte   // the font embedded, for scratch documents
+	runes   *runeSet // characters in the embedded subset; nil: whole font
+	outside bool     // a character outside runes was drawn
+
+	bk *booklet // set while pages are imposed as a booklet
+}
+
+// fullFontRedraws counts documents drawn twice because the subset lacked a
+// character; tests expect none.
+var fullFontRedraws atomic.Int64
+
+func newDoc(opt *Options, font []byte, runes *runeSet) *doc {
+	pdf := gofpdf.NewCustom(&gofpdf.InitType{
+		UnitStr: "mm",
+		Size:    gofpdf.SizeType{Wd: pageA4.w, Ht: pageA4.h},
+	})
+	pdf.SetCatalogSort(true)
+	created := opt.Created
+	if created.IsZero() {
+		created = fixedDate
+	}
+	pdf.SetCreationDate(created)
+	pdf.SetModificationDate(created)
+	pdf.SetCompression(!opt.NoCompress)
+	pdf.SetAutoPageBreak(false, 0) // the toolkit breaks pages itself
+	pdf.SetCreator("gridbox", false)
+	pdf.AddUTF8FontFromBytes(fontFamily, "", font)
+	pdf.SetFont(fontFamily, "", 10)
+	pdf.SetDrawColor(0, 0, 0)
+	pdf.SetTextColor(0, 0, 0)
+	return &doc{pdf: pdf, font: font, runes: runes, scale: 1, size: 10, ml: 15, mr: 15, mt: 15, mb: 15}
+}
+
+func (d *doc) setTitle(s string) { d.pdf.SetTitle(Printable(s), true) }
+
+// addPage starts a new page of the given paper and runs the page header.
+func (d *doc) addPage(p paper, landscape bool) {
+	if d.bk != nil {
+		d.bookletPage(p)
+		return
+	}
+	w, h := p.w, p.h
+	orient := "P"
+	if landscape {
+		w, h = h, w
+		orient = "L"
+	}
+	d.pdf.AddPageFormat(orient, gofpdf.SizeType{Wd: p.w, Ht: p.h})
+	d.pw, d.ph = w, h
+	d.y = d.mt
+	d.setSize(d.size)
+	if d.header != nil {
+		d.header(d)
+	}
+}
+
+// booklet imposes A5 pages two per A4 landscape sheet in saddle-stitch
+// order: printed on both sides (flip on the short edge), the sheets are
+// folded together and stapled. Needs the page count in advance: draw once
+// on a scratch doc to count (see imposeBooklet).
+type booklet struct {
+	n     int    // logical pages, a multiple of 4
+	phys  []int  // logical page → physical page
+	right []bool // logical page → right half
+	page  int    // current logical page
+	open  bool   // a transform is open
+}
+
+// imposeBooklet runs draw twice: on a scratch doc to count its A5 pages,
+// then on d with the pages imposed as a booklet.
+func (d *doc) imposeBooklet(draw func(*doc) error) error {
+	scratch := newDoc(&Options{}, d.font, d.runes)
+	if err := draw(scratch); err != nil {
+		return err
+	}
+	if scratch.outside {
+		d.outside = true
+	}
+	n := (scratch.pdf.PageCount() + 3) / 4 * 4
+	b := &booklet{n: n, phys: make([]int, n+1), right: make([]bool, n+1)}
+	for s := 0; s < n/4; s++ {
+		front, back := 2*s+1, 2*s+2
+		b.phys[n-2*s], b.phys[2*s+1] = front, front
+		b.right[2*s+1] = true
+		b.phys[2*s+2], b.phys[n-1-2*s] = back, back
+		b.right[n-1-2*s] = true
+	}
+	d.bk = b
+	for i := 0; i < n/2; i++ {
+		d.pdf.AddPageFormat("L", gofpdf.SizeType{Wd: pageA4.w, Ht: pageA4.h})
+		// Fold marks.
+		d.pdf.SetLineWidth(0.2)
+		d.pdf.Line(pageA4.h/2, 0, pageA4.h/2, 5)
+		d.pdf.Line(pageA4.h/2, pageA4.w-5, pageA4.h/2, pageA4.w)
+	}
+	err := draw(d)
+	if b.open {
+		d.pdf.TransformEnd()
+	}
+	d.bk = nil
+	return err
+}
+
+func (d *doc) bookletPage(p paper) {
+	b := d.bk
+	if b.open {
+		d.pdf.TransformEnd()
+		b.open = false
+	}
+	b.page++
+	if b.page > b.n {
+		d.pdf.SetError(errors.New("booklet: more pages than counted"))
+		return
+	}
+	d.pdf.SetPage(b.phys[b.page])
+	d.pdf.TransformBegin()
+	b.open = true
+	if b.right[b.page] {
+		d.pdf.TransformTranslateX(pageA4.h / 2)
+	}
+	d.pw, d.ph = p.w, p.h
+	d.y = d.mt
+	d.setSize(d.size) // the font is not set on a page reached by SetPage
+	if d.header != nil {
+		d.header(d)
+	}
+}
+
+// pageNo is the number of the current page as the reader sees it.
+func (d *doc) pageNo() int {
+	if d.bk != nil {
+		return d.bk.page
+	}
+	return d.pdf.PageNo()
+}
+
+// samePage adds another page like the current one.
+func (d *doc) samePage() {
+	if d.pw > d.ph {
+		d.addPage(paper{d.ph, d.pw}, true)
+	} else {
+		d.addPage(paper{d.pw, d.ph}, false)
+	}
+}
+
+func (d *doc) contentW() float64 { return d.pw - d.ml - d.mr }
+func (d *doc) bottom() float64   { return d.ph - d.mb }
+
+// ensure breaks the page unless h millimetres fit below the cursor.
+// It reports whether it broke the page.
+func (d *doc) ensure(h float64) bool {
+	if d.y+h <= d.bottom()+0.01 {
+		return false
+	}
+	d.samePage()
+	return true
+}
+
+// setSize sets the font size in points; the page's scale is applied here.
+func (d *doc) setSize(pt float64) {
+	d.size = pt
+	d.pdf.SetFontSize(pt * d.scale)
+}
+
+// lineH is the line height of the current size in millimetres.
+func (d *doc) lineH() float64 { return d.size * d.scale * ptMM * 1.35 }
+
+func (d *doc) width(s string) float64 { return d.pdf.GetStringWidth(s) }
+
+// Line breaking: CJK text breaks between any two characters, Latin words
+// and numbers (phone numbers!) stay whole unless longer than a line, and
+// closing punctuation never starts a line, opening never ends one.
+const (
+	noStart = "，。、；：！？）》」』】〕”’%…·,.;:!?)]}-"
+	noEnd   = "（《「『【〔“‘([{"
+)
+
+func isWide(r rune) bool {
+	return r >= 0x2E80 || unicode.Is(unicode.Han, r)
+}
+
+func canBreak(a, b rune) bool {
+	if strings.ContainsRune(noStart, b) || strings.ContainsRune(noEnd, a) {
+		return false
+	}
+	return a == ' ' || b == ' ' || isWide(a) || isWide(b)
+}
+
+// wrap splits s (already Printable) into lines no wider than w at the
+// current font size. Newlines in s start new lines.
+func (d *doc) wrap(s string, w float64) []string {
+	var lines []string
+	for _, para := range strings.Split(s, "\n") {
+		lines = append(lines, d.wrapPara(para, w)...)
+	}
+	return lines
+}
+
+func (d *doc) wrapPara(s string, w float64) []string {
+	rs := []rune(s)
+	if len(rs) == 0 || d.width(s) <= w {
+		return []string{s}
+	}
+	em := d.size * d.scale * ptMM / 1000 // mm per glyph unit
+	var lines []string
+	start := 0
+	for start < len(rs) {
+		x := 0.0
+		brk := -1 // last allowed break index in (start, i]
+		i := start
+		for ; i < len(rs); i++ {
+			cw := float64(d.pdf.GetStringSymbolWidth(string(rs[i]))) * em
+			if x+cw > w && i > start {
+				break
+			}
+			x += cw
+			if i+1 < len(rs) && canBreak(rs[i], rs[i+1]) {
+				brk = i + 1
+			}
+		}
+		end := i
+		if i < len(rs) && brk > start {
+			end = brk
+		}
+		lines = append(lines, strings.TrimRight(string(rs[start:end]), " "))
+		start = end
+		for start < len(rs) && rs[start] == ' ' {
+			start++
+		}
+	}
+	return lines
+}
+
+// align values for text.
+type align int
+
+const (
+	left align = iota
+	center
+	right
+)
+
+// textAt writes one line with its top-left corner at x, y, clipped to
+// width w by shrinking the font down to half; whatever is still too wide is
+// cut with an ellipsis. It never writes outside [x, x+w].
+func (d *doc) textAt(x, y, w float64, s string, al align) {
+	s = Printable(strings.ReplaceAll(s, "\n", " "))
+	saved := d.size
+	defer d.setSize(saved)
+	for d.width(s) > w && d.size > saved/2 {
+		d.setSize(d.size * 0.92)
+	}
+	if d.width(s) > w {
+		s = d.ellipsize(s, w)
+	}
+	d.put(x, y, w, s, al)
+}
+
+// put writes a line whose top is at y.
+func (d *doc) put(x, y, w float64, s string, al align) {
+	if s == "" {
+		return
+	}
+	if d.runes != nil && !d.outside {
+		for _, r := range s {
+			if !d.runes.has(r) {
+				d.outside = true
+				break
+			}
+		}
+	}
+	sw := d.width(s)
+	switch al {
+	case center:
+		x += (w - sw) / 2
+	case right:
+		x += w - sw
+	}
+	// Baseline: the ascent of this font is about 0.8 em; centre in the line.
+	base := y + d.lineH()/2 + d.size*d.scale*ptMM*0.33
+	d.pdf.Text(x, base, s)
+}
+
+func (d *doc) ellipsize(s string, w float64) string {
+	rs := []rune(s)
+	for len(rs) > 0 && d.width(string(rs)+"…") > w {
+		rs = rs[:len(rs)-1]
+	}
+	if len(rs) == 0 {
+		return ""
+	}
+	return string(rs) + "…"
+}
+
+// box fits s into the rectangle x, y, w, h: it wraps, and shrinks the font
+// step by step down to minPt until all lines fit; at minPt it cuts the last
+// line with an ellipsis. It returns the height used.
+func (d *doc) box(x, y, w, h float64, s string, pt, minPt float64, al align) float64 {
+	s = Printable(s)
+	saved := d.size
+	defer d.setSize(saved)
+	size := pt
+	var lines []string
+	for {
+		d.setSize(size)
+		lines = d.wrap(s, w)
+		if float64(len(lines))*d.lineH() <= h+0.01 || size <= minPt {
+			break
+		}
+		size = maxf(minPt, size*0.92)
+	}
+	n := int((h + 0.01) / d.lineH())
+	if n < 1 {
+		n = 1
+	}
+	if len(lines) > n {
+		lines = lines[:n]
+		lines[n-1] = d.ellipsize(lines[n-1]+"…", w)
+	}
+	for i, l := range lines {
+		d.put(x, y+float64(i)*d.lineH(), w, l, al)
+	}
+	return float64(len(lines)) * d.lineH()
+}
+
+// para writes flowing text at the cursor across the content width (less
+// indent), breaking pages as needed, and moves the cursor below it.
+func (d *doc) para(s string, pt, indent float64) {
+	d.setSize(pt)
+	w := d.contentW() - indent
+	for _, l := range d.wrap(Printable(s), w) {
+		d.ensure(d.lineH())
+		d.put(d.ml+indent, d.y, w, l, left)
+		d.y += d.lineH()
+	}
+}
+
+// lines writes flowing text at the cursor like para, aligned.
+func (d *doc) lines(s string, pt float64, al align) {
+	d.setSize(pt)
+	w := d.contentW()
+	for _, l := range d.wrap(Printable(s), w) {
+		d.ensure(d.lineH())
+		d.put(d.ml, d.y, w, l, al)
+		d.y += d.lineH()
+	}
+}
+
+// measure is the height lines would take at pt across width w.
+func (d *doc) measure(s string, pt, w float64) float64 {
+	saved := d.size
+	defer d.setSize(saved)
+	d.setSize(pt)
+	return float64(len(d.wrap(Printable(s), w))) * d.lineH()
+}
+
+// heading writes a line of larger text at the cursor, keeping room for at
+// least two lines after it so a heading never ends a page.
+func (d *doc) heading(s string, pt float64, al align) {
+	d.setSize(pt)
+	h := d.lineH()
+	d.setSize(10)
+	d.ensure(h + 2*d.lineH())
+	d.setSize(pt)
+	d.textAt(d.ml, d.y, d.contentW(), s, al)
+	d.y += h
+}
+
+func (d *doc) gap(mm float64) { d.y += mm * d.scale }
+
+func (d *doc) hline(x1, x2, y, width float64) {
+	d.pdf.SetLineWidth(width)
+	d.pdf.Line(x1, y, x2, y)
+}
+
+// A column of a table: its title, its relative width and alignment.
+type column struct {
+	title  string
+	weight float64
+	al     align
+}
+
+// table draws rows at the cursor across the content width. Cells wrap; a
+// row that does not fit goes to the next page, where the header row is
+// repeated (under caption+"（续）" when there is a caption). A cell taller
+// than a whole page is cut with an ellipsis.
+func (d *doc) table(caption string, cols []column, rows [][]string, pt float64) {
+	total := 0.0
+	for _, c := range cols {
+		total += c.weight
+	}
+	ws := make([]float64, len(cols))
+	for i, c := range cols {
+		ws[i] = d.contentW() * c.weight / total
+	}
+	const pad = 1.2
+	header := make([]string, len(cols))
+	for i, c := range cols {
+		header[i] = c.title
+	}
+	drawRow := func(cells []string, fill bool, maxH float64) {
+		d.setSize(pt)
+		lh := d.lineH()
+		wrapped := make([][]string, len(cols))
+		n := 1
+		for i := range cols {
+			var s string
+			if i < len(cells) {
+				s = Printable(cells[i])
+			}
+			wrapped[i] = d.wrap(s, ws[i]-2*pad)
+			if len(wrapped[i]) > n {
+				n = len(wrapped[i])
+			}
+		}
+		if limit := int((maxH - 2*pad) / lh); n > limit && limit >= 1 {
+			n = limit
+			for i, ls := range wrapped {
+				if len(ls) > n {
+					ls = ls[:n]
+					ls[n-1] = d.ellipsize(ls[n-1]+"…", ws[i]-2*pad)
+					wrapped[i] = ls
+				}
+			}
+		}
+		h := float64(n)*lh + 2*pad
+		x := d.ml
+		d.pdf.SetLineWidth(0.2)
+		for i := range cols {
+			style := "D"
+			if fill {
+				d.pdf.SetFillColor(230, 230, 230)
+				style = "FD"
+			}
+			d.pdf.Rect(x, d.y, ws[i], h, style)
+			al := cols[i].al
+			if fill {
+				al = center
+			}
+			for j, l := range wrapped[i] {
+				d.put(x+pad, d.y+pad+float64(j)*lh, ws[i]-2*pad, l, al)
+			}
+			x += ws[i]
+		}
+		d.y += h
+	}
+	rowH := func(cells []string) float64 {
+		d.setSize(pt)
+		n := 1
+		for i := range cols {
+			if i < len(cells) {
+				if k := len(d.wrap(Printable(cells[i]), ws[i]-2*pad)); k > n {
+					n = k
+				}
+			}
+		}
+		return float64(n)*d.lineH() + 2*pad
+	}
+	capH := 0.0
+	if caption != "" {
+		d.setSize(pt + 2)
+		capH = d.lineH() + 1
+	}
+	var headerEnd float64
+	start := func(cont bool) {
+		if caption != "" {
+			d.setSize(pt + 2)
+			t := caption
+			if cont {
+				t += "（续）"
+			}
+			d.textAt(d.ml, d.y, d.contentW(), t, left)
+			d.y += capH
+		}
+		drawRow(header, true, d.bottom()-d.y)
+		headerEnd = d.y
+	}
+	hh := rowH(header)
+	first := 0.0
+	if len(rows) > 0 {
+		first = rowH(rows[0])
+	}
+	d.ensure(capH + hh + minf(first, 3*d.lineH()))
+	start(false)
+	for _, r := range rows {
+		h := rowH(r)
+		// Break unless the header is the only thing on this page: then the
+		// row is taller than a page and is cut to fit instead.
+		if d.y+h > d.bottom()+0.01 && d.y > headerEnd+0.01 {
+			d.samePage()
+			start(true)
+		}
+		drawRow(r, false, d.bottom()-d.y)
+	}
+}
+
+// qr draws token as a QR code (medium error correction) in a square of side
+// size with its top-left corner at x, y. The square includes a white quiet
+// zone of two modules. Modules are vector rectangles: sharp at any printer
+// resolution and cheaper than an image per code.
+func (d *doc) qr(token string, x, y, size float64) error {
+	if token == "" {
+		return nil
+	}
+	q, err := qrcode.New(token, qrcode.Medium)
+	if err != nil {
+		return fmt.Errorf("qr code: %w", err)
+	}
+	q.DisableBorder = true
+	bm := q.Bitmap()
+	n := len(bm)
+	m := size / float64(n+4)
+	d.pdf.SetFillColor(255, 255, 255)
+	d.pdf.Rect(x, y, size, size, "F")
+	d.pdf.SetFillColor(0, 0, 0)
+	ox, oy := x+2*m, y+2*m
+	for j, row := range bm {
+		for i := 0; i < len(row); {
+			if !row[i] {
+				i++
+				continue
+			}
+			k := i
+			for k < len(row) && row[k] {
+				k++
+			}
+			// A hair of overlap so renderers leave no seams between rows.
+			d.pdf.Rect(ox+float64(i)*m, oy+float64(j)*m, float64(k-i)*m, m, "F")
+			i = k
+		}
+	}
+	return nil
+}
+
+// checkbox draws an empty square of side s with its top-left at x, y.
+func (d *doc) checkbox(x, y, s float64) {
+	d.pdf.SetLineWidth(0.25)
+	d.pdf.Rect(x, y, s, s, "D")
+}
+
+// pageNumber writes "第 n 页" centred in the bottom margin.
+func (d *doc) pageNumber() {
+	saved := d.size
+	d.setSize(8)
+	d.textAt(d.ml, d.ph-d.mb+3, d.contentW(), fmt.Sprintf("第 %d 页", d.pageNo()), center)
+	d.setSize(saved)
+}
+
+func maxf(a, b float64) float64 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+func minf(a, b float64) float64 {
+	if a < b {
+		return a
+	}
+	return b
+}
+
+// or returns s, or dflt when s is blank: empty fields print as a line to
+// fill in by hand rather than vanish.
+func or(s, dflt string) string {
+	if strings.TrimSpace(s) == "" {
+		return dflt
+	}
+	return s
+}
+
+const blank = "________"
+
+// dateCN formats a date the Chinese way in t's own location; the caller
+// converts to local time.
+func dateCN(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf("%d年%d月%d日", t.Year(), int(t.Month()), t.Day())
+}
+
+var weekdays = [...]string{"日", "一", "二", "三", "四", "五", "六"}
+
+func weekdayCN(t time.Time) string { return "星期" + weekdays[t.Weekday()] }

@@ -1,0 +1,4 @@
+package print
+
+// FullFontRedraws exposes how many documents needed the whole font.
+func FullFontRedraws() int64 { return fullFontRedraws.Load() }

@@ -1,0 +1,216 @@
+package print
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"gridbox/appliance"
+	"gridbox/appliance/bolt"
+)
+
+// PrintService makes documents from the node's data and prints them; it is the
+// appliance.Printing the web side uses.
+type PrintService struct {
+	store   *bolt.Store
+	cfg     appliance.Config
+	spooler *Spooler
+	tokens  *appliance.TokenSigner
+	loc     *time.Location
+}
+
+// A source builds one document kind from the store for a request.
+type source struct {
+	doc   appliance.PrintDoc
+	build func(ctx context.Context, s *PrintService, req appliance.PrintRequest) (Document, error)
+}
+
+var docSources []source
+
+// addSource registers a document the service can make; call it from init.
+func addSource(src source) { docSources = append(docSources, src) }
+
+// NewService returns the printing service of a node; queue may be empty (no
+// printer: documents are downloaded), spoolDir keeps jobs for retry.
+func NewService(store *bolt.Store, cfg appliance.Config, spoolDir string) (*PrintService, error) {
+	sp, err := NewSpooler(cfg.Print.Printer, spoolDir)
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := appliance.NewTokenSigner(store.Secret())
+	if err != nil {
+		return nil, err
+	}
+	return &PrintService{store: store, cfg: cfg, spooler: sp, tokens: tokens, loc: cfg.Location()}, nil
+}
+
+// Documents lists what can be printed, in registration order.
+func (s *PrintService) Documents() []appliance.PrintDoc {
+	out := make([]appliance.PrintDoc, len(docSources))
+	for i, src := range docSources {
+		out[i] = src.doc
+	}
+	return out
+}
+
+func (s *PrintService) build(ctx context.Context, req appliance.PrintRequest) (Document, string, error) {
+	for _, src := range docSources {
+		if src.doc.Kind == req.Kind {
+			doc, err := src.build(ctx, s, req)
+			return doc, src.doc.Title, err
+		}
+	}
+	return nil, "", appliance.FieldError("kind", "没有这种文档")
+}
+
+// Render makes the PDF of a request.
+func (s *PrintService) Render(ctx context.Context, req appliance.PrintRequest) (string, []byte, error) {
+	doc, title, err := s.build(ctx, req)
+	if err != nil {
+		return "", nil, err
+	}
+	pdf, err := RenderBytes(doc, &Options{Created: time.Now()})
+	if err != nil {
+		return "", nil, fmt.Errorf("render %s: %w", req.Kind, err)
+	}
+	return fmt.Sprintf("%s-%s.pdf", title, time.Now().In(s.loc).Format("20060102-1504")), pdf, nil
+}
+
+// Print renders a request and sends it to the printer.
+func (s *PrintService) Print(ctx context.Context, req appliance.PrintRequest) (appliance.PrintJob, error) {
+	if s.spooler.Queue() == "" {
+		return appliance.PrintJob{}, appliance.Errorf(appliance.EINVALID, "本机没有设置打印机，请下载 PDF 后打印")
+	}
+	doc, title, err := s.build(ctx, req)
+	if err != nil {
+		return appliance.PrintJob{}, err
+	}
+	pdf, err := RenderBytes(doc, &Options{Created: time.Now()})
+	if err != nil {
+		return appliance.PrintJob{}, fmt.Errorf("render %s: %w", req.Kind, err)
+	}
+	// The job title reaches CUPS's logs: the document kind only, never a name.
+	j, err := s.spooler.Submit(ctx, title, pdf)
+	return jobOf(j), err
+}
+
+// Jobs lists print jobs, newest first.
+func (s *PrintService) Jobs(ctx context.Context) ([]appliance.PrintJob, error) {
+	jobs, err := s.spooler.Jobs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]appliance.PrintJob, len(jobs))
+	for i, j := range jobs {
+		out[i] = jobOf(j)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
+	return out, nil
+}
+
+// Retry sends a failed job again.
+func (s *PrintService) Retry(ctx context.Context, id string) (appliance.PrintJob, error) {
+	j, err := s.spooler.Retry(ctx, id)
+	switch {
+	case errors.Is(err, ErrNoJob):
+		return appliance.PrintJob{}, appliance.Errorf(appliance.ENOTFOUND, "没有这个打印任务")
+	case errors.Is(err, ErrNoPrinter):
+		return appliance.PrintJob{}, appliance.Errorf(appliance.EINVALID, "本机没有设置打印机")
+	case err != nil && j.ID != "":
+		return jobOf(j), appliance.Errorf(appliance.ECONFLICT, "只有打印失败的任务可以重新打印")
+	}
+	return jobOf(j), err
+}
+
+// JobPDF returns the kept PDF of a job.
+func (s *PrintService) JobPDF(id string) ([]byte, error) {
+	b, err := s.spooler.PDF(id)
+	if errors.Is(err, ErrNoJob) {
+		return nil, appliance.Errorf(appliance.ENOTFOUND, "没有这个打印任务")
+	}
+	return b, err
+}
+
+// Printer reports whether the printer can print now.
+func (s *PrintService) Printer(ctx context.Context) appliance.PrinterStatus {
+	if s.spooler.Queue() == "" {
+		return appliance.PrinterStatus{}
+	}
+	st := s.spooler.Printer(ctx)
+	return appliance.PrinterStatus{Configured: true, Queue: s.spooler.Queue(), Ready: st.Ready, Reason: st.Reason}
+}
+
+func jobOf(j Job) appliance.PrintJob {
+	return appliance.PrintJob{ID: j.ID, Title: j.Title, State: string(j.State), Reason: j.Reason, Attempts: j.Attempts, Created: j.Created, Updated: j.Updated}
+}
+
+// date parses a request date in the display zone; empty gives today.
+func (s *PrintService) date(field, v string) (time.Time, error) {
+	if v == "" {
+		n := time.Now().In(s.loc)
+		return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, s.loc), nil
+	}
+	t, err := time.ParseInLocation("2006-01-02", v, s.loc)
+	if err != nil {
+		return t, appliance.FieldError(field, "日期格式应为 年-月-日，如 2026-11-28")
+	}
+	return t, nil
+}
+
+// services converts the configured service items.
+func (s *PrintService) services() []Service {
+	out := make([]Service, 0, len(s.cfg.Services))
+	for _, it := range s.cfg.Services {
+		steps := []string{it.Procedure}
+		if len(it.Materials) > 0 {
+			m := "需带材料："
+			for i, x := range it.Materials {
+				if i > 0 {
+					m += "、"
+				}
+				m += x
+			}
+			steps = append(steps, m)
+		}
+		out = append(out, Service{Name: it.Name, Steps: steps, Where: it.Where})
+	}
+	return out
+}
+
+// gridRows is the grid table: each group, its grid leaders and phones.
+func (s *PrintService) gridRows() ([]GridRow, error) {
+	code := s.cfg.Node.Code
+	groups, err := s.store.FindGrids(appliance.GridFilter{Parent: &code})
+	if err != nil {
+		return nil, err
+	}
+	staff, err := s.store.FindStaff(appliance.StaffFilter{Grid: &code})
+	if err != nil {
+		return nil, err
+	}
+	var rows []GridRow
+	for _, g := range groups {
+		row := GridRow{Group: g.Name}
+		for _, m := range staff {
+			if m.Grid == g.Code && m.Duty == appliance.DutyGridLeader {
+				row.GridLeader, row.Phone = m.Name, m.Phone
+				break
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// leaderOf returns the grid leader of a group.
+func (s *PrintService) leaderOf(group string) (appliance.StaffMember, error) {
+	leaders, err := s.store.FindStaff(appliance.StaffFilter{Grid: &group, Duty: ptr(appliance.DutyGridLeader)})
+	if err != nil || len(leaders) == 0 {
+		return appliance.StaffMember{}, err
+	}
+	return leaders[0], nil
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,194 @@
+package ui
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"gridbox/appliance"
+)
+
+func init() {
+	staffNav = append(staffNav, NavItem{Href: "/staff/print", Label: "打印", Perm: appliance.PermPrint})
+	registerRoutes(func(s *Server) {
+		p := s.require(appliance.PermPrint)
+		s.app.Get("/staff/print", p, s.showPrint)
+		s.app.Get("/staff/print/pdf", p, s.downloadPrint)
+		s.app.Post("/staff/print", p, s.submitPrint)
+		s.app.Get("/staff/print/jobs/:id.pdf", p, s.downloadJob)
+		s.app.Post("/staff/print/jobs/:id/retry", p, s.submitRetry)
+		api := s.app.Group("/api/v1/print", p)
+		api.Get("/documents", s.apiPrintDocuments)
+		api.Get("/pdf", s.downloadPrint)
+		api.Post("/", s.apiPrint)
+		api.Get("/jobs", s.apiPrintJobs)
+		api.Post("/jobs/:id/retry", s.apiRetry)
+	})
+}
+
+func (s *Server) printing() (appliance.Printing, error) {
+	if s.Printing == nil {
+		return nil, appliance.Errorf(appliance.ENOTFOUND, "本机未启用打印功能")
+	}
+	return s.Printing, nil
+}
+
+func printRequest(c *fiber.Ctx) appliance.PrintRequest {
+	get := func(k string) string {
+		if c.Method() == fiber.MethodPost {
+			return strings.TrimSpace(c.FormValue(k))
+		}
+		return strings.TrimSpace(c.Query(k))
+	}
+	return appliance.PrintRequest{Kind: get("kind"), Grid: get("grid"), From: get("from"), To: get("to"), Span: get("span"), Paper: get("paper"), Staff: get("staff"), Case: get("case"), Household: get("household")}
+}
+
+// paperLabels name paper choices for people.
+var paperLabels = map[string]string{"a4": "A4", "a3": "A3", "a5": "A5", "roll": "80毫米热敏纸", "single": "单张卡片"}
+
+func (s *Server) showPrint(c *fiber.Ctx) error {
+	return s.renderPrint(c, nil, appliance.PrintRequest{}, "")
+}
+
+func (s *Server) renderPrint(c *fiber.Ctx, formErr error, req appliance.PrintRequest, notice string) error {
+	p, err := s.printing()
+	if err != nil {
+		return err
+	}
+	jobs, err := p.Jobs(c.UserContext())
+	if err != nil {
+		return err
+	}
+	grids, err := s.Store.FindGrids(appliance.GridFilter{})
+	if err != nil {
+		return err
+	}
+	code := s.Config.Node.Code
+	staff, err := s.Store.FindStaff(appliance.StaffFilter{Grid: &code})
+	if err != nil {
+		return err
+	}
+	u := currentUser(c)
+	var docs []appliance.PrintDoc
+	for _, d := range p.Documents() {
+		if u.Can(d.Perm) {
+			docs = append(docs, d)
+		}
+	}
+	data := fiber.Map{"Title": "打印", "Docs": docs, "Jobs": jobs, "Printer": p.Printer(c.UserContext()), "Grids": grids, "Staff": staff,
+		"Req": req, "Today": s.today(), "Papers": paperLabels, "States": appliance.PrintStateLabels, "Notice": notice}
+	setFormError(c, data, formErr)
+	return s.render(c, "staff_print", data)
+}
+
+func (s *Server) downloadPrint(c *fiber.Ctx) error {
+	p, err := s.printing()
+	if err != nil {
+		return err
+	}
+	name, pdf, err := p.Render(c.UserContext(), printRequest(c))
+	if err != nil {
+		if appliance.ErrorCode(err) != appliance.EINTERNAL && !isAPI(c) {
+			return s.renderPrint(c, err, printRequest(c), "")
+		}
+		return err
+	}
+	return sendPDF(c, name, pdf)
+}
+
+func sendPDF(c *fiber.Ctx, name string, pdf []byte) error {
+	c.Set(fiber.HeaderContentType, "application/pdf")
+	c.Set(fiber.HeaderContentDisposition, "attachment; filename*=UTF-8''"+url.PathEscape(name))
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Send(pdf)
+}
+
+func (s *Server) submitPrint(c *fiber.Ctx) error {
+	p, err := s.printing()
+	if err != nil {
+		return err
+	}
+	req := printRequest(c)
+	if _, err := p.Print(c.UserContext(), req); err != nil {
+		if appliance.ErrorCode(err) == appliance.EINTERNAL {
+			return err
+		}
+		return s.renderPrint(c, err, req, "")
+	}
+	return c.Redirect("/staff/print?sent=1", fiber.StatusSeeOther)
+}
+
+func (s *Server) downloadJob(c *fiber.Ctx) error {
+	p, err := s.printing()
+	if err != nil {
+		return err
+	}
+	pdf, err := p.JobPDF(c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return sendPDF(c, c.Params("id")+".pdf", pdf)
+}
+
+func (s *Server) submitRetry(c *fiber.Ctx) error {
+	p, err := s.printing()
+	if err != nil {
+		return err
+	}
+	if _, err := p.Retry(c.UserContext(), c.Params("id")); err != nil {
+		if appliance.ErrorCode(err) == appliance.EINTERNAL {
+			return err
+		}
+		return s.renderPrint(c, err, appliance.PrintRequest{}, "")
+	}
+	return c.Redirect("/staff/print", fiber.StatusSeeOther)
+}
+
+func (s *Server) apiPrintDocuments(c *fiber.Ctx) error {
+	p, err := s.printing()
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": p.Documents(), "printer": p.Printer(c.UserContext())})
+}
+
+func (s *Server) apiPrint(c *fiber.Ctx) error {
+	p, err := s.printing()
+	if err != nil {
+		return err
+	}
+	var req appliance.PrintRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	j, err := p.Print(c.UserContext(), req)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(j)
+}
+
+func (s *Server) apiPrintJobs(c *fiber.Ctx) error {
+	p, err := s.printing()
+	if err != nil {
+		return err
+	}
+	jobs, err := p.Jobs(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": append([]appliance.PrintJob{}, jobs...)})
+}
+
+func (s *Server) apiRetry(c *fiber.Ctx) error {
+	p, err := s.printing()
+	if err != nil {
+		return err
+	}
+	j, err := p.Retry(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(j)
+}
