@@ -55,7 +55,7 @@ func households(ctx context.Context, v *Village) error {
 		if age := v.End.Year() - birth.Year(); age < 18 {
 			p.Employment = "学生"
 		} else if age >= 18 && age <= 50 && v.Rand.IntN(10) < 3 {
-			p.Residence, p.ResidenceWhere, p.Employment = appliance.ResidenceAway, awayPlaces[v.Rand.IntN(len(awayPlaces))], "外出务工"
+			p.Residence, p.ResidenceWhere, p.Employment = appliance.ResidenceAway, awayPlaces[v.Rand.IntN(len(awayPlaces))], "务工"
 			since := v.End.AddDate(-1-v.Rand.IntN(age-17), -v.Rand.IntN(12), 0)
 			p.ResidenceSince = time.Date(since.Year(), since.Month(), 1, 0, 0, 0, 0, time.UTC).Format("2006-01-02")
 		} else if age >= 65 && v.Rand.IntN(10) < 3 {
