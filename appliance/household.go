@@ -557,3 +557,9 @@ func (s *Sensitive) Has(cat string) bool {
 	}
 	return contains(s.KeyCategories, cat)
 }
+
+// Masked returns a copy for display with the phone masked.
+func (h Household) Masked() Household {
+	h.Phone = MaskPhone(h.Phone)
+	return h
+}

@@ -50,6 +50,9 @@ func (s *Server) apiHouseholds(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	for i := range hhs {
+		hhs[i] = hhs[i].Masked()
+	}
 	p, err := paginate(c, hhs, func(h appliance.Household) string { return h.Group + "/" + h.ID })
 	if err != nil {
 		return err
@@ -67,7 +70,7 @@ func (s *Server) apiHousehold(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(householdJSON{h, maskAll(ms)})
+	return c.JSON(householdJSON{h.Masked(), maskAll(ms)})
 }
 
 func (s *Server) apiCreateHousehold(c *fiber.Ctx) error {
@@ -86,7 +89,7 @@ func (s *Server) apiCreateHousehold(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(householdJSON{h, maskAll(ms)})
+	return c.Status(fiber.StatusCreated).JSON(householdJSON{h.Masked(), maskAll(ms)})
 }
 
 func (s *Server) apiUpdateHousehold(c *fiber.Ctx) error {
@@ -197,7 +200,7 @@ func (s *Server) apiHouseholdEvent(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(householdJSON{nh, maskAll(ms)})
+	return c.JSON(householdJSON{nh.Masked(), maskAll(ms)})
 }
 
 func (s *Server) apiAddMember(c *fiber.Ctx) error {
@@ -287,7 +290,7 @@ func (s *Server) apiSearch(c *fiber.Ctx) error {
 		More  bool      `json:"more"`
 	}{Items: []hitJSON{}, More: more}
 	for _, h := range hits {
-		out.Items = append(out.Items, hitJSON{h.Person.Masked(), h.Household})
+		out.Items = append(out.Items, hitJSON{h.Person.Masked(), h.Household.Masked()})
 	}
 	return c.JSON(out)
 }

@@ -197,6 +197,14 @@ func TestHouseholdPages(t *testing.T) {
 		if !strings.Contains(r.body, appliance.MaskCitizenID(p1.Person.IDNumber())) {
 			t.Fatal("masked ID missing")
 		}
+		api := leader.api("GET", "/api/v1/search?q="+initials, nil)
+		if api.status != 200 || !strings.Contains(api.body, p1.Person.Name) || strings.Contains(api.body, p1.Person.Phone) || strings.Contains(api.body, p1.Person.IDNumber()) {
+			t.Fatalf("API search shows full numbers or misses the person: %d", api.status)
+		}
+		api = leader.api("GET", "/api/v1/households/"+p1.Household.ID, nil)
+		if api.status != 200 || strings.Contains(api.body, p1.Person.Phone) {
+			t.Fatalf("API household shows the phone: %d", api.status)
+		}
 		r = leader.get("/staff/households?q=" + p1.Person.IDNumber()[14:])
 		if !strings.Contains(r.body, p1.Person.Name) {
 			t.Fatal("last 4 of ID not found")

@@ -874,14 +874,40 @@ func (s *Store) FindPeople(f appliance.PersonFilter) ([]appliance.PersonHit, boo
 		}
 		q := appliance.NormalizeQuery(f.Query)
 		if q == "" {
-			// Filters only: walk the first tag (or everyone) within the scope.
+			if f.Alone80 {
+				// The old living alone, by birth date up to the cutoff.
+				p := []byte(tagAloneBorn)
+				end := []byte(tagAloneBorn + cutoff + "/\xff")
+				c := tagB.Cursor()
+				n := 0
+				for k, _ := c.Seek(p); k != nil && bytes.Compare(k, end) <= 0; k, _ = c.Next() {
+					if n++; n > searchScanCap {
+						more = true
+						break
+					}
+					rest := string(k[len(p)+11:])
+					i := strings.LastIndexByte(rest, '/')
+					if stop, err := accept(rest[i+1:], rest[:i], TagAlone); err != nil || stop {
+						return err
+					}
+				}
+				return nil
+			}
+			// Filters only: walk the smallest tag (or everyone) in scope.
 			first := TagAll
-			if len(tags) > 0 {
-				first = tags[0]
+			for i, t := range tags {
+				if i == 0 || tx.Counter(bucketArchCounts, "t/"+t) < tx.Counter(bucketArchCounts, "t/"+first) {
+					first = t
+				}
 			}
 			p := []byte(first + "/" + scope)
 			c := tagB.Cursor()
+			n := 0
 			for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+				if n++; n > searchScanCap {
+					more = true
+					break
+				}
 				rest := string(k[len(first)+1:])
 				i := strings.LastIndexByte(rest, '/')
 				if stop, err := accept(rest[i+1:], rest[:i], first); err != nil || stop {

@@ -33,13 +33,14 @@ const (
 
 // Person tags (v_ptag).
 const (
-	TagAll      = "all"
-	TagDibao    = "dibao"
-	TagAway     = "away"
-	TagDisabled = "disabled"
-	TagAlone    = "alone"
-	TagKey      = "key"  // any key-person category
-	tagKeyCat   = "key:" // + category
+	TagAll       = "all"
+	TagDibao     = "dibao"
+	TagAway      = "away"
+	TagDisabled  = "disabled"
+	TagAlone     = "alone"
+	TagKey       = "key"         // any key-person category
+	tagKeyCat    = "key:"        // + category
+	tagAloneBorn = "alone-born/" // + birth date "/" group "/" person id
 )
 
 type archiveView struct{}
@@ -214,28 +215,40 @@ func (tx *Tx) memberIDs(hid string) ([]string, error) {
 
 // derived is what a person's record puts into indexes and counters.
 type derived struct {
-	Keys     [][3]string `json:"k"` // bucket, key, value
-	Counters []string    `json:"c"`
-	Dups     []string    `json:"d"`
+	Keys     [][3]string // bucket, key, value
+	Counters []string
+	Dups     []string
+}
+
+// indexed is what a person's index entries were computed from; kept per
+// person (v_pderived) so that the old entries can be removed exactly.
+type indexed struct {
+	Person appliance.Person    `json:"p"`
+	House  appliance.Household `json:"h"` // only ID, Group and Closed are kept
+	Alone  bool                `json:"a,omitempty"`
 }
 
 func reindexPerson(tx *Tx, pid string, dupKeys map[string]bool) error {
-	var old derived
-	if _, err := tx.GetJSON(bucketPDerived, pid, &old); err != nil {
+	var old indexed
+	had, err := tx.GetJSON(bucketPDerived, pid, &old)
+	if err != nil {
 		return err
 	}
-	for _, k := range old.Keys {
-		if err := tx.Bucket(k[0]).Delete([]byte(k[1])); err != nil {
-			return err
+	if had {
+		d := derivePerson(old.Person, old.House, old.Alone)
+		for _, k := range d.Keys {
+			if err := tx.Bucket(k[0]).Delete([]byte(k[1])); err != nil {
+				return err
+			}
 		}
-	}
-	for _, c := range old.Counters {
-		if err := tx.AddCounter(bucketArchCounts, c, -1); err != nil {
-			return err
+		for _, c := range d.Counters {
+			if err := tx.AddCounter(bucketArchCounts, c, -1); err != nil {
+				return err
+			}
 		}
-	}
-	for _, d := range old.Dups {
-		dupKeys[d] = true
+		for _, k := range d.Dups {
+			dupKeys[k] = true
+		}
 	}
 	var p appliance.Person
 	ok, err := tx.LWWJSON(bucketPeople, pid, &p)
@@ -253,7 +266,8 @@ func reindexPerson(tx *Tx, pid string, dupKeys map[string]bool) error {
 	if err != nil {
 		return err
 	}
-	d := derivePerson(p, h, alone)
+	in := indexed{Person: p, House: appliance.Household{ID: h.ID, Group: h.Group, Closed: h.Closed}, Alone: alone}
+	d := derivePerson(in.Person, in.House, in.Alone)
 	for _, k := range d.Keys {
 		if err := tx.Bucket(k[0]).Put([]byte(k[1]), []byte(k[2])); err != nil {
 			return err
@@ -267,7 +281,10 @@ func reindexPerson(tx *Tx, pid string, dupKeys map[string]bool) error {
 	for _, k := range d.Dups {
 		dupKeys[k] = true
 	}
-	return tx.PutJSON(bucketPDerived, pid, d)
+	if len(d.Keys) == 0 {
+		return tx.Bucket(bucketPDerived).Delete([]byte(pid))
+	}
+	return tx.PutJSON(bucketPDerived, pid, in)
 }
 
 // aloneIn reports whether p is the only active member of their household.
@@ -309,7 +326,7 @@ func derivePerson(p appliance.Person, h appliance.Household, alone bool) derived
 	tag := func(t string) {
 		d.Keys = append(d.Keys, [3]string{bucketPTags, t + "/" + g + "/" + p.ID, ""})
 	}
-	count := func(f string) { d.Counters = append(d.Counters, "g/"+g+"/"+f) }
+	count := func(f string) { d.Counters = append(d.Counters, "g/"+g+"/"+f, "t/"+f) }
 	name := p.Name
 	term("n:" + name)
 	if _, size := utf8.DecodeRuneInString(name); size < len(name) {
@@ -343,6 +360,8 @@ func derivePerson(p appliance.Person, h appliance.Household, alone bool) derived
 	if alone {
 		tag(TagAlone)
 		count(TagAlone)
+		// By birth date too, so "aged 80 and over" reads only the old.
+		d.Keys = append(d.Keys, [3]string{bucketPTags, tagAloneBorn + p.Birth + "/" + g + "/" + p.ID, ""})
 	}
 	if s := p.Sensitive; s != nil {
 		if s.IDNumber != "" {

@@ -168,6 +168,21 @@ func households(ctx context.Context, v *Village) error {
 			all = append(all, house{h, ms})
 		}
 	}
+	// One possible duplicate for the review list: the same name and birth
+	// date registered in two groups' sheets (a daughter married into group 5).
+	if len(all) > 240 {
+	find:
+		for _, x := range all[12:] {
+			for _, m := range x.ms {
+				if m.Gender == "女" && m.Relation == "配偶" {
+					dup := person(m.Name, "儿媳", m.BirthDate(), false)
+					dup.ID, dup.Household = s.NewRecordID("p"), all[240].h.ID
+					all[240].ms = append(all[240].ms, dup)
+					break find
+				}
+			}
+		}
+	}
 	// All households in one transaction: the archive as the village took it in.
 	_, err := s.Write(ctx, func(tx *bolt.Tx) ([]appliance.Draft, error) {
 		var drafts []appliance.Draft
