@@ -462,7 +462,9 @@ func (s *Server) submitMemberEdit(c *fiber.Ctx) error {
 	}
 	p := memberForm(c)
 	p.ID, p.Household = old.ID, old.Household
-	if strings.TrimSpace(p.Sensitive.IDNumber) == "" && old.Sensitive != nil {
+	if old.Sensitive == nil {
+		p.Sensitive = nil // not held here: the edit leaves the sealed part alone
+	} else if strings.TrimSpace(p.Sensitive.IDNumber) == "" {
 		p.Sensitive.IDNumber = old.Sensitive.IDNumber
 	}
 	if _, err := s.Store.SaveMember(c.UserContext(), actor(c), p); err != nil {

@@ -30,7 +30,21 @@ func (tx *Tx) Household(id string) (appliance.Household, bool, error) {
 func (tx *Tx) Person(id string) (appliance.Person, bool, error) {
 	var p appliance.Person
 	ok, err := tx.LWWJSON(bucketPeople, id, &p)
-	return p, ok, err
+	if err != nil || !ok {
+		return p, ok, err
+	}
+	var slot sensSlot
+	if _, err := tx.LWWJSON(bucketPSens, id, &slot); err != nil {
+		return p, false, err
+	}
+	p.Sensitive = nil
+	if slot.Known {
+		p.Sensitive = slot.S
+		if p.Sensitive == nil {
+			p.Sensitive = &appliance.Sensitive{}
+		}
+	}
+	return p, true, nil
 }
 
 // Members returns a household's members, current ones first (head first,

@@ -563,3 +563,41 @@ func TestVisits_CoverageOverAMonth(t *testing.T) {
 		t.Fatalf("household visits: %+v", vs)
 	}
 }
+
+// TestArchive_SealedLeftBehind: a town node gets the village's entries
+// without their sealed parts; the people's sensitive fields are unknown
+// there. An edit made at the town carries no sealed part, and the village,
+// which holds the ID numbers, keeps them.
+func TestArchive_SealedLeftBehind(t *testing.T) {
+	ctx := context.Background()
+	village, town := hhOpen(t), hhOpen(t)
+	hhGrid(t, village, 1)
+	p := hhPerson("孟德", "户主", day(1966, 6, 6), true, 71)
+	hid, err := village.CreateHousehold(ctx, "u", appliance.Household{Group: appliance.GroupCode(hhVillage, 1), Address: "1号"}, []appliance.Person{p})
+	must(t, err)
+	var redacted []*appliance.Entry
+	for _, e := range allEntries(t, village, village.Feed()) {
+		redacted = append(redacted, e.Redacted())
+	}
+	if _, err := town.Ingest(redacted); err != nil {
+		t.Fatal(err)
+	}
+	ms := mustMembers(t, town, hid)
+	if ms[0].Known() || ms[0].Name != "孟德" || ms[0].Birth != "1966-06-06" {
+		t.Fatalf("town view: %+v", ms[0])
+	}
+	if got := hhFind(t, town, appliance.PersonFilter{Query: p.Sensitive.IDNumber}); len(got) != 0 {
+		t.Fatal("town finds a person by an ID number it does not hold")
+	}
+	hhEdit(t, town, ms[0], func(q *appliance.Person) { q.Phone = "13900001234" })
+	if _, err := village.Ingest(allEntries(t, town, town.Feed())); err != nil {
+		t.Fatal(err)
+	}
+	got := mustMembers(t, village, hid)[0]
+	if got.Phone != "13900001234" || got.IDNumber() != p.Sensitive.IDNumber {
+		t.Fatalf("village after the town's edit: phone %q id %q", got.Phone, got.IDNumber())
+	}
+	if hits := hhFind(t, village, appliance.PersonFilter{Query: p.Sensitive.IDNumber[14:]}); len(hits) != 1 {
+		t.Fatal("village lost the ID index")
+	}
+}

@@ -15,9 +15,10 @@ import (
 const (
 	bucketHouseholds = "v_hh"          // household id → Household (LWW)
 	bucketHHGroup    = "v_hh_group"    // group "/" household id → "" (open households)
-	bucketPeople     = "v_person"      // person id → Person with sensitive part or none (LWW)
+	bucketPeople     = "v_person"      // person id → Person, public part (LWW)
+	bucketPSens      = "v_psens"       // person id → sensSlot: the sensitive part, or unknown (LWW)
 	bucketHHMembers  = "v_hh_members"  // household id "/" person id → "" (current and former members)
-	bucketPDerived   = "v_pderived"    // person id → derived keys and counters, to undo them exactly
+	bucketPDerived   = "v_pderived"    // person id → what its index entries were computed from
 	bucketPSearch    = "v_psearch"     // term "\x00" person id → group
 	bucketPTags      = "v_ptag"        // tag "/" group "/" person id → ""
 	bucketDupIndex   = "v_dupidx"      // duplicate key "\x00" person id → household id
@@ -43,12 +44,18 @@ const (
 	tagAloneBorn = "alone-born/" // + birth date "/" group "/" person id
 )
 
+// sensSlot is a member's sensitive part as last written, or unknown.
+type sensSlot struct {
+	Known bool                 `json:"k,omitempty"`
+	S     *appliance.Sensitive `json:"s,omitempty"`
+}
+
 type archiveView struct{}
 
 func (archiveView) Name() string { return "archive" }
 
 func (archiveView) Buckets() []string {
-	return []string{bucketHouseholds, bucketHHGroup, bucketPeople, bucketHHMembers, bucketPDerived, bucketPSearch,
+	return []string{bucketHouseholds, bucketHHGroup, bucketPeople, bucketPSens, bucketHHMembers, bucketPDerived, bucketPSearch,
 		bucketPTags, bucketDupIndex, bucketDups, bucketDupDecided, bucketArchCounts,
 		bucketVisits, bucketVisitHH, bucketVisitDays, bucketVisitGroup}
 }
@@ -126,10 +133,15 @@ func applyArchiveChange(tx *Tx, e *appliance.Entry) error {
 			}
 		}
 	}
+	// An entry that had a sealed part which was left behind makes its
+	// members' sensitive fields unknown; an entry that never had one (an
+	// edit on a node that does not hold them) leaves them as they are.
+	redacted := !e.SealHash.IsZero() && sealed == nil
 	for _, m := range ch.Members {
+		sens, hasSens := sealed[m.ID]
 		m.Sensitive = nil
-		if s, ok := sealed[m.ID]; ok {
-			m.Sensitive = &s
+		if hasSens {
+			m.Sensitive = &sens
 		}
 		if m.Validate() != nil {
 			continue
@@ -140,11 +152,26 @@ func applyArchiveChange(tx *Tx, e *appliance.Entry) error {
 		if err != nil {
 			return err
 		}
+		sensWon := false
+		if hasSens || redacted {
+			slot := sensSlot{}
+			if hasSens {
+				slot = sensSlot{Known: true, S: &sens}
+			}
+			data, _ := json.Marshal(slot)
+			if sensWon, err = tx.PutLWW(bucketPSens, m.ID, e, data); err != nil {
+				return err
+			}
+		}
+		m.Sensitive = nil
 		data, _ := json.Marshal(m)
 		won, err := tx.PutLWW(bucketPeople, m.ID, e, data)
 		if err != nil {
 			return err
 		} else if !won {
+			if sensWon && had {
+				touched[old.Household] = true
+			}
 			continue
 		}
 		if had {
@@ -250,8 +277,7 @@ func reindexPerson(tx *Tx, pid string, dupKeys map[string]bool) error {
 			dupKeys[k] = true
 		}
 	}
-	var p appliance.Person
-	ok, err := tx.LWWJSON(bucketPeople, pid, &p)
+	p, ok, err := tx.Person(pid)
 	if err != nil {
 		return err
 	}
