@@ -519,7 +519,7 @@ func (s *Server) submitHouseholdEvent(c *fiber.Ctx) error {
 	dest := h.ID
 	switch kind {
 	case "leave":
-		err = s.Store.MemberLeaves(ctx, who, c.FormValue("member"), c.FormValue("left"), c.FormValue("left_date"), strings.TrimSpace(c.FormValue("left_note")), c.FormValue("new_head"))
+		err = s.Store.MemberLeaves(ctx, who, h.ID, c.FormValue("member"), c.FormValue("left"), c.FormValue("left_date"), strings.TrimSpace(c.FormValue("left_note")), c.FormValue("new_head"))
 	case "new_head":
 		err = s.Store.ChangeHead(ctx, who, h.ID, c.FormValue("new_head"), c.FormValue("old_relation"))
 	case "birth":
@@ -532,7 +532,7 @@ func (s *Server) submitHouseholdEvent(c *fiber.Ctx) error {
 		err = s.Store.MergeHouseholds(ctx, who, h.ID, other)
 	case "move":
 		other := s.resolveHousehold(c, c.FormValue("other"))
-		err = s.Store.MoveMembers(ctx, who, pids, other, c.FormValue("new_head"))
+		err = s.Store.MoveMembers(ctx, who, h.ID, pids, other, c.FormValue("new_head"))
 	case "away":
 		err = s.Store.MoveHouseholdAway(ctx, who, h.ID, strings.TrimSpace(c.FormValue("to")), c.FormValue("left_date"))
 	default:
@@ -564,7 +564,7 @@ func (s *Server) resolveHousehold(c *fiber.Ctx, ref string) string {
 	if err == nil && len(hits) == 1 {
 		return hits[0].Household.ID
 	}
-	return ref
+	return "" // unknown here, or outside the user's grids
 }
 
 func formValues(c *fiber.Ctx, key string) []string {

@@ -169,7 +169,7 @@ func (s *Server) apiHouseholdEvent(c *fiber.Ctx) error {
 	}
 	switch ev.Kind {
 	case "leave":
-		err = s.Store.MemberLeaves(ctx, who, ev.Member, ev.Reason, ev.Date, ev.Note, ev.NewHead)
+		err = s.Store.MemberLeaves(ctx, who, h.ID, ev.Member, ev.Reason, ev.Date, ev.Note, ev.NewHead)
 	case "new_head":
 		err = s.Store.ChangeHead(ctx, who, h.ID, ev.NewHead, ev.OldRelation)
 	case "birth":
@@ -186,7 +186,7 @@ func (s *Server) apiHouseholdEvent(c *fiber.Ctx) error {
 		}
 	case "move":
 		if err = inScope(ev.Other); err == nil {
-			err = s.Store.MoveMembers(ctx, who, ev.Members, ev.Other, ev.NewHead)
+			err = s.Store.MoveMembers(ctx, who, h.ID, ev.Members, ev.Other, ev.NewHead)
 		}
 	case "away":
 		err = s.Store.MoveHouseholdAway(ctx, who, h.ID, ev.To, ev.Date)

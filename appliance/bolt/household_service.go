@@ -398,7 +398,7 @@ func (s *Store) SaveMember(ctx context.Context, author string, p appliance.Perso
 // MemberLeaves records that a member left (died, moved out, married out,
 // entered in error). The record stays, marked, in the household's history.
 // When the head leaves and others remain, newHead names the new head.
-func (s *Store) MemberLeaves(ctx context.Context, author, pid, reason, date, note, newHead string) error {
+func (s *Store) MemberLeaves(ctx context.Context, author, hid, pid, reason, date, note, newHead string) error {
 	if _, ok := appliance.LeftLabels[reason]; !ok || reason == appliance.LeftMoved {
 		return appliance.FieldError("left", "请选择减少原因")
 	}
@@ -406,8 +406,8 @@ func (s *Store) MemberLeaves(ctx context.Context, author, pid, reason, date, not
 		p, ok, err := tx.Person(pid)
 		if err != nil {
 			return appliance.ArchiveChange{}, err
-		} else if !ok || !p.Active() {
-			return appliance.ArchiveChange{}, appliance.Errorf(appliance.ENOTFOUND, "该成员不存在或已减少")
+		} else if !ok || !p.Active() || p.Household != hid {
+			return appliance.ArchiveChange{}, appliance.FieldError("member", "该成员不在本户或已减少")
 		}
 		h, _, err := tx.Household(p.Household)
 		if err != nil {
@@ -497,7 +497,7 @@ func (s *Store) ChangeHead(ctx context.Context, author, hid, newHead, oldHeadRel
 // MoveMembers moves members to another household here (in this or another
 // group); origin and destination are both recorded. A head who moves
 // leaves a new head behind (newHead) or a closed household.
-func (s *Store) MoveMembers(ctx context.Context, author string, pids []string, to, newHead string) error {
+func (s *Store) MoveMembers(ctx context.Context, author, from string, pids []string, to, newHead string) error {
 	_, err := s.ChangeArchive(ctx, author, func(tx *Tx) (appliance.ArchiveChange, error) {
 		dest, ok, err := tx.Household(to)
 		if err != nil {
@@ -505,28 +505,25 @@ func (s *Store) MoveMembers(ctx context.Context, author string, pids []string, t
 		} else if !ok || dest.Closed != "" {
 			return appliance.ArchiveChange{}, appliance.FieldError("to", "迁入的户不存在")
 		}
-		return movePeople(tx, pids, dest, newHead, appliance.EventMove)
+		return movePeople(tx, from, pids, dest, newHead, appliance.EventMove)
 	})
 	return err
 }
 
-// movePeople builds the change moving pids into dest (a household, maybe new).
-func movePeople(tx *Tx, pids []string, dest appliance.Household, newHead, event string) (appliance.ArchiveChange, error) {
+// movePeople builds the change moving pids, members of household from,
+// into dest (a household, maybe new).
+func movePeople(tx *Tx, from string, pids []string, dest appliance.Household, newHead, event string) (appliance.ArchiveChange, error) {
 	ch := appliance.ArchiveChange{Event: event, To: dest.ID}
 	moving := map[string]bool{}
-	from := ""
 	for _, pid := range pids {
 		p, ok, err := tx.Person(pid)
 		if err != nil {
 			return ch, err
-		} else if !ok || !p.Active() {
-			return ch, appliance.FieldError("members", "所选成员不存在或已减少")
+		} else if !ok || !p.Active() || p.Household != from {
+			return ch, appliance.FieldError("members", "所选成员不在本户或已减少")
 		} else if p.Household == dest.ID {
 			return ch, appliance.FieldError("to", "所选成员已在该户")
-		} else if from != "" && from != p.Household {
-			return ch, appliance.FieldError("members", "一次只能迁移同一户的成员")
 		}
-		from = p.Household
 		moving[pid] = true
 		p.Household = dest.ID
 		if p.Relation == appliance.RelationHead && dest.Head != "" {
@@ -534,7 +531,7 @@ func movePeople(tx *Tx, pids []string, dest appliance.Household, newHead, event 
 		}
 		ch.Members = append(ch.Members, p)
 	}
-	if from == "" {
+	if len(pids) == 0 {
 		return ch, appliance.FieldError("members", "请选择要迁移的成员")
 	}
 	ch.From = from
@@ -591,7 +588,7 @@ func (s *Store) SplitHousehold(ctx context.Context, author, hid string, pids []s
 		}
 		dest := appliance.Household{ID: s.NewRecordID("h"), Group: src.Group, Address: address, Head: newHead}
 		id = dest.ID
-		ch, err := movePeople(tx, pids, dest, remainingHead, appliance.EventSplit)
+		ch, err := movePeople(tx, hid, pids, dest, remainingHead, appliance.EventSplit)
 		if err != nil {
 			return ch, err
 		}
@@ -625,7 +622,7 @@ func (s *Store) MergeHouseholds(ctx context.Context, author, into, from string) 
 		for _, m := range ms {
 			pids = append(pids, m.ID)
 		}
-		ch, err := movePeople(tx, pids, dest, "", appliance.EventMerge)
+		ch, err := movePeople(tx, from, pids, dest, "", appliance.EventMerge)
 		if err != nil {
 			return ch, err
 		}
@@ -682,7 +679,7 @@ func (s *Store) RecordBirth(ctx context.Context, author, hid string, child appli
 			m, ok, err := tx.Person(mother)
 			if err != nil {
 				return ch, err
-			} else if !ok || m.Gender != "女" {
+			} else if !ok || m.Gender != "女" || m.Household != hid {
 				return ch, appliance.FieldError("mother", "母亲须是已登记的女性成员")
 			}
 			child.Normalize()

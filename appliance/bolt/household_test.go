@@ -196,14 +196,25 @@ func TestArchive_Events(t *testing.T) {
 			t.Fatalf("err=%v", err)
 		}
 	})
+	t.Run("ErrMemberOfAnotherHousehold", func(t *testing.T) {
+		other, err := s.CreateHousehold(ctx, "u", appliance.Household{Group: g2, Address: "二组9号"}, []appliance.Person{hhPerson("外人", "户主", day(1980, 1, 1), true, 9)})
+		must(t, err)
+		if err := s.MemberLeaves(ctx, "u", other, byName["陈淑芬"].ID, appliance.LeftDied, "2026-11-01", "", ""); appliance.ErrorField(err) != "member" {
+			t.Fatalf("err=%v", err)
+		}
+		if err := s.MoveMembers(ctx, "u", other, []string{byName["陈淑芬"].ID}, other, ""); appliance.ErrorField(err) != "members" {
+			t.Fatalf("err=%v", err)
+		}
+		must(t, s.MoveHouseholdAway(ctx, "u", other, "外地", "2026-11-01"))
+	})
 	t.Run("ErrHeadLeavesWithoutNewHead", func(t *testing.T) {
-		err := s.MemberLeaves(ctx, "u", byName["刘德厚"].ID, appliance.LeftDied, "2026-11-01", "", "")
+		err := s.MemberLeaves(ctx, "u", hid, byName["刘德厚"].ID, appliance.LeftDied, "2026-11-01", "", "")
 		if appliance.ErrorField(err) != "new_head" {
 			t.Fatalf("err=%v", err)
 		}
 	})
 	t.Run("HeadDies", func(t *testing.T) {
-		must(t, s.MemberLeaves(ctx, "u", byName["刘德厚"].ID, appliance.LeftDied, "2026-11-01", "", byName["刘建军"].ID))
+		must(t, s.MemberLeaves(ctx, "u", hid, byName["刘德厚"].ID, appliance.LeftDied, "2026-11-01", "", byName["刘建军"].ID))
 		h, ms, _ := s.Household(hid)
 		if h.Head != byName["刘建军"].ID || ms[0].Relation != "户主" {
 			t.Fatalf("head=%s", h.Head)
@@ -376,7 +387,7 @@ func TestArchive_FoldOrder(t *testing.T) {
 		})
 		_ = h
 	}
-	must(t, a.MemberLeaves(ctx, "u-a", mustMembers(t, a, hids[4])[1].ID, appliance.LeftMarriedOut, "2026-11-02", "", ""))
+	must(t, a.MemberLeaves(ctx, "u-a", hids[4], mustMembers(t, a, hids[4])[1].ID, appliance.LeftMarriedOut, "2026-11-02", "", ""))
 	must(t, b.MergeHouseholds(ctx, "u-b", hids[5], hids[4]))
 	_, err := b.SplitHousehold(ctx, "u-b", hids[0], []string{mustMembers(t, b, hids[0])[1].ID}, mustMembers(t, b, hids[0])[1].ID, "新1号", "")
 	must(t, err)
