@@ -487,6 +487,20 @@ type GroupStats struct {
 	Pyramid    []PyramidRow    // 5-year bands, oldest first
 }
 
+// Add adds o's counts to g (for totals).
+func (g *GroupStats) Add(o GroupStats) {
+	g.Households += o.Households
+	g.People += o.People
+	g.Dibao += o.Dibao
+	g.Key += o.Key
+	g.Away += o.Away
+	g.Disabled += o.Disabled
+	g.Alone += o.Alone
+	for i := range o.Ages {
+		g.Ages[i] += o.Ages[i]
+	}
+}
+
 // AgeBands and their labels for statistics.
 const AgeBands = 5
 

@@ -471,16 +471,7 @@ func WriteArchiveXLSX(w io.Writer, rows []ExportRow, stats []GroupStats, groupNa
 		}
 		cell, _ := excelize.CoordinatesToCellName(1, i+2)
 		f.SetSheetRow(st, cell, &line)
-		total.Households += g.Households
-		total.People += g.People
-		total.Dibao += g.Dibao
-		total.Key += g.Key
-		total.Away += g.Away
-		total.Disabled += g.Disabled
-		total.Alone += g.Alone
-		for j := range g.Ages {
-			total.Ages[j] += g.Ages[j]
-		}
+		total.Add(g)
 	}
 	line := []any{"合计", total.Households, total.People, total.Dibao, total.Key, total.Away, total.Disabled, total.Alone}
 	for _, n := range total.Ages {

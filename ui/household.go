@@ -177,11 +177,7 @@ func (s *Server) showHouseholdList(c *fiber.Ctx) error {
 			data["Next"] = hhs[99].Group + "/" + hhs[99].ID
 			hhs = hhs[:100]
 		}
-		ids := make([]string, len(hhs))
-		for i, h := range hhs {
-			ids[i] = h.ID
-		}
-		heads, err := s.Store.HeadNames(ids)
+		heads, err := s.headsOf(hhs)
 		if err != nil {
 			return err
 		}

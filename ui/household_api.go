@@ -369,18 +369,9 @@ func (s *Server) apiGroupStats(c *fiber.Ctx) error {
 }
 
 func (s *Server) apiVisits(c *fiber.Ctx) error {
-	u := currentUser(c)
-	workers, err := s.visitWorkers(u)
-	if err != nil {
-		return err
-	}
 	worker := c.Query("worker")
-	ok := false
-	for _, m := range workers {
-		ok = ok || m.ID == worker
-	}
-	if !ok {
-		return appliance.FieldError("worker", "请指定自己负责范围内的走访人")
+	if _, err := s.workerInScope(currentUser(c), worker); err != nil {
+		return err
 	}
 	vs, err := s.Store.Visits(worker, c.Query("from", "0000-00-00"), c.Query("to", "9999-99-99"))
 	if err != nil {
@@ -398,26 +389,8 @@ func (s *Server) apiRecordVisit(c *fiber.Ctx) error {
 	if err := bindJSON(c, &v); err != nil {
 		return err
 	}
-	workers, err := s.visitWorkers(currentUser(c))
-	if err != nil {
+	if err := s.checkVisit(c, currentUser(c), &v); err != nil {
 		return err
-	}
-	ok := false
-	for _, m := range workers {
-		if m.ID == v.Worker {
-			ok, v.Name = true, m.Name
-			if v.Group == "" {
-				v.Group = m.Grid
-			}
-		}
-	}
-	if !ok {
-		return appliance.FieldError("worker", "请选择走访人")
-	}
-	if v.Household != "" {
-		if _, _, err := s.householdInScope(c, v.Household); err != nil {
-			return appliance.FieldError("household", "走访的户不存在")
-		}
 	}
 	if v.Date == "" {
 		v.Date, v.Time = s.today(), s.now().Format("15:04")
@@ -468,17 +441,9 @@ func (s *Server) apiVisitCoverage(c *fiber.Ctx) error {
 }
 
 func (s *Server) apiVisitDiary(c *fiber.Ctx) error {
-	workers, err := s.visitWorkers(currentUser(c))
-	if err != nil {
-		return err
-	}
 	worker := c.Query("worker")
-	ok := false
-	for _, m := range workers {
-		ok = ok || m.ID == worker
-	}
-	if !ok {
-		return appliance.FieldError("worker", "请指定自己负责范围内的走访人")
+	if _, err := s.workerInScope(currentUser(c), worker); err != nil {
+		return err
 	}
 	d, err := s.Store.VisitDiary(worker, c.Query("from", s.now().AddDate(0, -1, 0).Format("2006-01-02")), c.Query("to", s.today()), s.loc)
 	if err != nil {

@@ -28,16 +28,7 @@ func (s *Server) showPopulation(c *fiber.Ctx) error {
 	}
 	total := appliance.GroupStats{Group: scope}
 	for _, g := range st {
-		total.Households += g.Households
-		total.People += g.People
-		total.Dibao += g.Dibao
-		total.Key += g.Key
-		total.Away += g.Away
-		total.Disabled += g.Disabled
-		total.Alone += g.Alone
-		for i := range g.Ages {
-			total.Ages[i] += g.Ages[i]
-		}
+		total.Add(g)
 	}
 	return s.render(c, "household_population", fiber.Map{"Title": "人口概况", "Stats": st, "Total": total, "Groups": groups,
 		"GroupNames": groupNames(groups), "Group": c.Query("group"), "AgeLabels": appliance.AgeBandLabels,

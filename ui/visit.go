@@ -40,6 +40,30 @@ func (s *Server) visitWorkers(u *appliance.User) ([]appliance.StaffMember, error
 	return out, nil
 }
 
+// workerInScope returns the grid leader or worker with id if the user may
+// record visits for them.
+func (s *Server) workerInScope(u *appliance.User, id string) (appliance.StaffMember, error) {
+	workers, err := s.visitWorkers(u)
+	if err != nil {
+		return appliance.StaffMember{}, err
+	}
+	for _, m := range workers {
+		if m.ID == id {
+			return m, nil
+		}
+	}
+	return appliance.StaffMember{}, appliance.FieldError("worker", "请选择自己负责范围内的走访人")
+}
+
+// headsOf names each household by its head.
+func (s *Server) headsOf(hhs []appliance.Household) (map[string]string, error) {
+	ids := make([]string, len(hhs))
+	for i, h := range hhs {
+		ids[i] = h.ID
+	}
+	return s.Store.HeadNames(ids)
+}
+
 func (s *Server) workdayFunc() func(time.Time) bool {
 	cal, err := appliance.NewCalendar(s.Config.Calendar)
 	if err != nil {
@@ -116,11 +140,7 @@ func (s *Server) renderVisitForm(c *fiber.Ctx, v appliance.Visit, formErr error)
 	if err != nil {
 		return err
 	}
-	ids := make([]string, len(hhs))
-	for i, h := range hhs {
-		ids[i] = h.ID
-	}
-	heads, err := s.Store.HeadNames(ids)
+	heads, err := s.headsOf(hhs)
 	if err != nil {
 		return err
 	}
@@ -142,42 +162,41 @@ func (s *Server) submitVisit(c *fiber.Ctx) error {
 	v := appliance.Visit{Worker: c.FormValue("worker"), Kind: c.FormValue("kind"), Household: c.FormValue("household"),
 		Place: strings.TrimSpace(c.FormValue("place")), Date: c.FormValue("date"), Time: c.FormValue("time"), Group: c.FormValue("group"),
 		Seen: strings.TrimSpace(c.FormValue("seen")), Problems: strings.TrimSpace(c.FormValue("problems")), FollowUp: strings.TrimSpace(c.FormValue("follow_up"))}
-	workers, err := s.visitWorkers(u)
+	err := s.checkVisit(c, u, &v)
+	if err == nil {
+		_, err = s.Store.RecordVisit(c.UserContext(), actor(c), v)
+	}
 	if err != nil {
-		return err
-	}
-	var err2 error
-	found := false
-	for _, m := range workers {
-		if m.ID == v.Worker {
-			v.Name, found = m.Name, true
-			if v.Group == "" && strings.Contains(m.Grid, "-") {
-				v.Group = m.Grid
-			}
+		if appliance.ErrorCode(err) == appliance.EINTERNAL {
+			return err
 		}
-	}
-	if !found {
-		err2 = appliance.FieldError("worker", "请选择走访人")
-	} else if v.Household != "" {
-		if _, _, err := s.householdInScope(c, v.Household); err != nil {
-			err2 = appliance.FieldError("household", "请选择走访的户")
-		}
-	} else if v.Group != "" && !appliance.InScope(scopeOf(u), v.Group) {
-		err2 = appliance.FieldError("group", "请选择村民组")
-	}
-	if err2 == nil {
-		_, err2 = s.Store.RecordVisit(c.UserContext(), actor(c), v)
-	}
-	if err2 != nil {
-		if appliance.ErrorCode(err2) == appliance.EINTERNAL {
-			return err2
-		}
-		return s.renderVisitForm(c, v, err2)
+		return s.renderVisitForm(c, v, err)
 	}
 	if v.Household != "" && c.FormValue("back") == "household" {
 		return c.Redirect("/staff/households/"+v.Household, fiber.StatusSeeOther)
 	}
 	return c.Redirect("/staff/visits?saved=1", fiber.StatusSeeOther)
+}
+
+// checkVisit fills in the worker's name and group and checks that worker,
+// household and group lie in the user's grids.
+func (s *Server) checkVisit(c *fiber.Ctx, u *appliance.User, v *appliance.Visit) error {
+	m, err := s.workerInScope(u, v.Worker)
+	if err != nil {
+		return err
+	}
+	v.Name = m.Name
+	if v.Group == "" && strings.Contains(m.Grid, "-") {
+		v.Group = m.Grid
+	}
+	if v.Household != "" {
+		if _, _, err := s.householdInScope(c, v.Household); err != nil {
+			return appliance.FieldError("household", "请选择走访的户")
+		}
+	} else if v.Group != "" && !appliance.InScope(scopeOf(u), v.Group) {
+		return appliance.FieldError("group", "请选择村民组")
+	}
+	return nil
 }
 
 // showVisitDiary shows a worker's visit diary for a period (the print
@@ -193,12 +212,8 @@ func (s *Server) showVisitDiary(c *fiber.Ctx) error {
 	if worker == "" && len(workers) > 0 {
 		worker = workers[0].ID
 	}
-	ok := false
-	for _, m := range workers {
-		ok = ok || m.ID == worker
-	}
 	data := fiber.Map{"Title": "民情日记", "Workers": workers, "Worker": worker, "From": from, "To": to}
-	if ok {
+	if _, err := s.workerInScope(u, worker); err == nil {
 		d, err := s.Store.VisitDiary(worker, from, to, s.loc)
 		if err != nil {
 			return err
