@@ -90,19 +90,21 @@ func archiveCounters(s *Server, u *appliance.User) ([]Counter, error) {
 	if err != nil {
 		return nil, err
 	}
-	var hh, people, alone int64
+	var total appliance.GroupStats
 	for _, g := range st {
-		hh += g.Households
-		people += g.People
-		alone += g.Alone
+		total.Add(g)
+	}
+	old, _, err := s.Store.FindPeople(appliance.PersonFilter{Scope: scopeOf(u), Alone80: true, Limit: 1000, On: s.now()})
+	if err != nil {
+		return nil, err
 	}
 	out := []Counter{
-		{Label: "户数", Value: hh, Href: "/staff/households"},
-		{Label: "人口", Value: people, Href: "/staff/population"},
-		{Label: "独居人员", Value: alone, Href: "/staff/households?alone80=1"},
+		{Label: "户数", Value: total.Households, Href: "/staff/households"},
+		{Label: "人口", Value: total.People, Href: "/staff/population"},
+		{Label: "80岁以上独居", Value: int64(len(old)), Href: "/staff/households?alone80=1"},
 	}
 	if u.Can(appliance.PermRecordVisit) {
-		_, days := s.Config.Archive.VisitRule()
+		target, days := s.Config.Archive.VisitRule()
 		cv, err := s.Store.VisitCoverage(scopeOf(u), s.today(), days)
 		if err != nil {
 			return nil, err
@@ -112,7 +114,6 @@ func archiveCounters(s *Server, u *appliance.User) ([]Counter, error) {
 			n += len(g.Unvisited)
 		}
 		out = append(out, Counter{Label: strconv.Itoa(days) + "天内未走访户", Value: int64(n), Href: "/staff/visits"})
-		target, _ := s.Config.Archive.VisitRule()
 		prog, err := s.Store.WorkerProgress(scopeOf(u), s.now().AddDate(0, 0, -6).Format("2006-01-02"), s.today(), target, s.workdayFunc())
 		if err != nil {
 			return nil, err
@@ -123,7 +124,7 @@ func archiveCounters(s *Server, u *appliance.User) ([]Counter, error) {
 				behind++
 			}
 		}
-		out = append(out, Counter{Label: "本周走访落后人员", Value: int64(behind), Href: "/staff/visits"})
+		out = append(out, Counter{Label: "近7天走访落后人员", Value: int64(behind), Href: "/staff/visits"})
 	}
 	return out, nil
 }
