@@ -293,6 +293,44 @@ func TestHouseholdPages(t *testing.T) {
 			}
 		}
 	})
+	t.Run("ImportPage", func(t *testing.T) {
+		f := excelize.NewFile()
+		f.SetSheetRow("Sheet1", "A1", &[]any{"户号", "组别", "住址", "姓名", "身份证号", "与户主关系"})
+		f.SetSheetRow("Sheet1", "A2", &[]any{"A1", "一组", "一组200号", "贾宝玉", appliance.MakeCitizenID("410184", time.Date(1985, 5, 5, 0, 0, 0, 0, time.UTC), 701, true), "户主"})
+		f.SetSheetRow("Sheet1", "A3", &[]any{"A1", "一组", "", "贾兰", appliance.MakeCitizenID("410184", time.Date(2010, 5, 5, 0, 0, 0, 0, time.UTC), 702, true), "子"})
+		f.SetSheetRow("Sheet1", "A4", &[]any{"A2", "二组", "二组1号", "贾环", appliance.MakeCitizenID("410184", time.Date(1986, 5, 5, 0, 0, 0, 0, time.UTC), 703, true), "户主"})
+		var buf bytes.Buffer
+		f.Write(&buf)
+		r := leader.upload("/staff/households/import", "名册.xlsx", buf.Bytes())
+		if r.status != 200 || !strings.Contains(r.body, "预览（尚未保存）") || !strings.Contains(r.body, "组别“二组”不存在") {
+			t.Fatalf("dry run page: %d %s", r.status, r.body)
+		}
+		i := strings.Index(r.body, `name="token" value="`)
+		token := r.body[i+20 : i+52]
+		r = leader.post("/staff/households/import", url.Values{"token": {token}})
+		if r.status != 200 || !strings.Contains(r.body, "导入完成：新建 1 户，新增 2 人") {
+			t.Fatalf("commit page: %d", r.status)
+		}
+		if r := leader.post("/staff/households/import", url.Values{"token": {token}}); !strings.Contains(r.body, "预览已过期") {
+			t.Fatal("a token commits twice")
+		}
+		if got := leader.get("/staff/households?q=jby"); !strings.Contains(got.body, "贾宝玉") {
+			t.Fatal("imported person not found")
+		}
+	})
+	t.Run("Population", func(t *testing.T) {
+		r := lead.get("/staff/population/all.svg")
+		if r.status != 200 || !strings.HasPrefix(r.body, "<svg") || !strings.Contains(r.body, "80–84") || !strings.Contains(r.body, ">男<") {
+			t.Fatalf("pyramid: %d %.80s", r.status, r.body)
+		}
+		if r := leader.get("/staff/population/" + g2 + ".svg"); r.status != http.StatusNotFound {
+			t.Fatalf("leader sees another group's pyramid: %d", r.status)
+		}
+		page := lead.get("/staff/population")
+		if !strings.Contains(page.body, "合计") || !strings.Contains(page.body, "第八村民组") {
+			t.Fatal("population page lacks the groups")
+		}
+	})
 	t.Run("Events", func(t *testing.T) {
 		hid := p1.Household.ID
 		_, ms, _ := s.Store.Household(hid)
