@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Entry kinds of the household archive.
@@ -545,12 +544,6 @@ func ScopePrefix(grid string) string {
 
 // InScope reports whether group lies in the scope prefix.
 func InScope(scope, group string) bool { return strings.HasPrefix(group, scope) }
-
-// ValidName reports whether s looks like a name (for import heuristics).
-func ValidName(s string) bool {
-	s = strings.TrimSpace(s)
-	return s != "" && utf8.RuneCountInString(s) <= 30
-}
 
 // Labels for pages and sheets.
 func (p Person) ResidenceLabel() string { return ResidenceLabels[p.Residence] }

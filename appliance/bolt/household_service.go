@@ -999,12 +999,6 @@ func (s *Store) Households(scope string, limit int, after string) ([]appliance.H
 	return out, err
 }
 
-// HouseholdHead returns the head's record of a household, if held.
-func (tx *Tx) HouseholdHead(h appliance.Household) (appliance.Person, bool) {
-	p, ok, _ := tx.Person(h.Head)
-	return p, ok
-}
-
 // HeadNames returns the head's name of each household id.
 func (s *Store) HeadNames(ids []string) (map[string]string, error) {
 	out := map[string]string{}

@@ -96,22 +96,6 @@ func (s *Store) HouseholdVisits(hid string, limit int) ([]appliance.Visit, error
 	return out, err
 }
 
-// lastVisit returns the date of the latest visit to a household, "" if none.
-func (tx *Tx) lastVisit(hid string) string {
-	c := tx.Bucket(bucketVisitHH).Cursor()
-	p := []byte(hid + "/")
-	k, _ := c.Seek(append(append([]byte(nil), p...), 0xff))
-	if k == nil {
-		k, _ = c.Last()
-	} else {
-		k, _ = c.Prev()
-	}
-	if k == nil || !bytes.HasPrefix(k, p) {
-		return ""
-	}
-	return string(k[len(p) : len(p)+10])
-}
-
 // visitedBetween reports whether a household had a visit from..to (dates).
 func (tx *Tx) visitedBetween(hid, from, to string) bool {
 	k, _ := tx.Bucket(bucketVisitHH).Cursor().Seek([]byte(hid + "/" + from))
