@@ -4,7 +4,7 @@ DATA    ?= data/demo
 LISTEN  ?= :8080
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: build run test test-deps bench vet images clean
+.PHONY: build run test test-deps bench vet images clean demo-cluster
 
 build:
 	$(GO) build -trimpath -o bin/gridbox ./appliance/cmd/gridbox
@@ -27,6 +27,10 @@ bench:
 # images cross-builds the static binaries for the boxes (see images/README.md).
 images:
 	bash images/build.sh
+
+# One town and three village boxes on this machine, enrolled and syncing.
+demo-cluster: build
+	./replicate/demo-cluster.sh
 
 clean:
 	rm -rf bin dist

@@ -82,7 +82,12 @@ type PrintConfig struct {
 
 // ReplicateConfig configures replication.
 type ReplicateConfig struct {
-	Bind string `toml:"bind"` // memberlist address, e.g. 0.0.0.0:7946
+	Bind      string   `toml:"bind"`       // memberlist address, e.g. 0.0.0.0:7946
+	Advertise string   `toml:"advertise"`  // address others reach this node at, if not Bind
+	Keys      []string `toml:"keys"`       // cluster keyring, base64 AES keys; the first encrypts (docs/replication.md: rotation)
+	ParentKey string   `toml:"parent_key"` // hex node key of the parent; empty: trust the first node met at node.parent
+	Fast      bool     `toml:"fast"`       // short gossip intervals: several nodes on one machine (demo), not for real links
+	SealedUp  string   `toml:"sealed_up"`  // sensitive parts to the parent: "" (village keeps, town strips), "keep", "strip"
 }
 
 // Duration is a time.Duration written as "3m" in the file.

@@ -114,6 +114,10 @@ func (e *Entry) MarshalBinary() ([]byte, error) {
 	b = append(b, e.Sig...)
 	b = binary.AppendUvarint(b, uint64(len(e.Sealed)))
 	b = append(b, e.Sealed...)
+	if len(b) > MaxEntrySize {
+		// UnmarshalBinary refuses it: stored, it would block the feed.
+		return nil, fmt.Errorf("marshal entry: %d bytes, more than %d", len(b), MaxEntrySize)
+	}
 	return b, nil
 }
 
@@ -184,6 +188,7 @@ var (
 	ErrBadSeal      = errors.New("sealed part does not match its hash")
 	ErrBrokenChain  = errors.New("broken hash chain")
 	ErrBadSequence  = errors.New("sequence gap")
+	ErrFork         = errors.New("a different entry with the same sequence is already held")
 )
 
 // VerifySignature checks the signature and, when present, the sealed part.

@@ -9,6 +9,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv("PRINT_RSS_CHILD") == "1" {
+		os.Exit(peakRSSChild())
+	}
 	code := m.Run()
 	// Every document's characters should be in its font subset; a redraw
 	// with the whole font is correct but slow.

@@ -54,6 +54,11 @@ type Store struct {
 
 	argon Argon2Params
 
+	// folding is held shared by Write and Ingest and exclusively by
+	// Reindex: an entry folded live while a rebuild has not yet reached it
+	// would be folded twice (counters off).
+	folding sync.RWMutex
+
 	mu        sync.Mutex
 	listeners []func([]*appliance.Entry)
 }
@@ -224,7 +229,7 @@ func (s *Store) Write(ctx context.Context, fn func(tx *Tx) ([]appliance.Draft, e
 		return nil, err
 	}
 	var out []*appliance.Entry
-	err := s.db.Update(func(btx *bbolt.Tx) error {
+	err := s.foldUpdate(func(btx *bbolt.Tx) error {
 		out = out[:0]
 		tx := &Tx{tx: btx, store: s}
 		drafts, err := fn(tx)
@@ -246,6 +251,14 @@ func (s *Store) Write(ctx context.Context, fn func(tx *Tx) ([]appliance.Draft, e
 	s.appends.Add(uint64(len(out)))
 	s.notify(out)
 	return out, nil
+}
+
+// foldUpdate runs a write transaction that folds entries; it waits while
+// Reindex runs. The lock is released before listeners are notified.
+func (s *Store) foldUpdate(fn func(*bbolt.Tx) error) error {
+	s.folding.RLock()
+	defer s.folding.RUnlock()
+	return s.db.Update(fn)
 }
 
 // Append appends drafts that need no check against the views.
@@ -377,7 +390,7 @@ func (s *Store) Entries(feed appliance.FeedID, from uint64, limit int) ([]*appli
 // whole batch is refused if any entry fails; the error names it.
 func (s *Store) Ingest(entries []*appliance.Entry) (int, error) {
 	var added []*appliance.Entry
-	err := s.db.Update(func(btx *bbolt.Tx) error {
+	err := s.foldUpdate(func(btx *bbolt.Tx) error {
 		added = added[:0]
 		tx := &Tx{tx: btx, store: s}
 		prevs := map[appliance.FeedID]*appliance.Entry{}
@@ -390,7 +403,16 @@ func (s *Store) Ingest(entries []*appliance.Entry) (int, error) {
 				}
 			}
 			if prev != nil && e.Seq <= prev.Seq {
-				continue // already held
+				// Already held, unless the feed's owner signed two different
+				// entries with one number: that is refused, never replaced.
+				held, err := tx.Entry(e.Feed, e.Seq)
+				if err != nil {
+					return fmt.Errorf("entry %s/%d: %w", e.Feed.Short(), e.Seq, err)
+				}
+				if held.Hash() != e.Hash() {
+					return fmt.Errorf("entry %s/%d: %w", e.Feed.Short(), e.Seq, appliance.ErrFork)
+				}
+				continue
 			}
 			if err := e.VerifyLink(prev); err != nil {
 				return fmt.Errorf("entry %s/%d: %w", e.Feed.Short(), e.Seq, err)

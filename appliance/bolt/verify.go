@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
 
 	"go.etcd.io/bbolt"
 
@@ -20,8 +22,10 @@ import (
 const reindexChunk = 20000
 
 // Reindex rebuilds every view from the feeds. It is safe to interrupt: a
-// flag makes the next Open finish it.
+// flag makes the next Open finish it. Write and Ingest wait until it is done.
 func (s *Store) Reindex(ctx context.Context) error {
+	s.folding.Lock()
+	defer s.folding.Unlock()
 	err := s.db.Update(func(btx *bbolt.Tx) error {
 		if err := btx.Bucket(bucketMeta).Put(metaReindexing, []byte{1}); err != nil {
 			return err
@@ -111,7 +115,10 @@ type VerifyReport struct {
 // stored views. It returns a *VerifyError naming the first problem.
 func (s *Store) Verify(ctx context.Context) (VerifyReport, error) {
 	var rep VerifyReport
-	dir, err := os.MkdirTemp("", "gridbox-verify-")
+	// Next to the database, not in $TMPDIR: a box's /tmp may be RAM.
+	s.folding.RLock() // a running reindex would show half-built views
+	defer s.folding.RUnlock()
+	dir, err := os.MkdirTemp(filepath.Dir(s.path), ".verify-")
 	if err != nil {
 		return rep, err
 	}
@@ -128,41 +135,51 @@ func (s *Store) Verify(ctx context.Context) (VerifyReport, error) {
 			rep.Feeds++
 			var prev *appliance.Entry
 			c := btx.Bucket(bucketFeeds).Bucket(feed[:]).Cursor()
-			// Fold into the scratch store in chunks of one transaction each.
 			k, v := c.First()
 			for k != nil {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
+				// A chunk: decode and check the chain in order, the
+				// signatures on every core, then fold into the scratch file.
+				var chunk []*appliance.Entry
+				var linkErr error
+				for ; k != nil && len(chunk) < reindexChunk; k, v = c.Next() {
+					e := new(appliance.Entry)
+					seq := binary.BigEndian.Uint64(k)
+					if err := e.UnmarshalBinary(v); err != nil {
+						return &VerifyError{Feed: feed, Seq: seq, Err: err}
+					}
+					if e.Feed != feed || e.Seq != seq {
+						return &VerifyError{Feed: feed, Seq: seq, Err: errors.New("stored under the wrong feed or sequence")}
+					}
+					chunk = append(chunk, e)
+					if linkErr = e.VerifyLink(prev); linkErr != nil {
+						break
+					}
+					prev = e
+				}
+				// The first bad entry wins: an altered entry breaks its own
+				// signature before it breaks the next one's link.
+				if i, err := verifySignatures(chunk); err != nil {
+					return &VerifyError{Feed: feed, Seq: chunk[i].Seq, Err: err}
+				}
+				if linkErr != nil {
+					return &VerifyError{Feed: feed, Seq: chunk[len(chunk)-1].Seq, Err: linkErr}
+				}
 				err := scratch.db.Update(func(stx *bbolt.Tx) error {
 					tx := &Tx{tx: stx, store: scratch}
-					for n := 0; k != nil && n < reindexChunk; n++ {
-						e := new(appliance.Entry)
-						seq := binary.BigEndian.Uint64(k)
-						if err := e.UnmarshalBinary(v); err != nil {
-							return &VerifyError{Feed: feed, Seq: seq, Err: err}
-						}
-						if e.Feed != feed || e.Seq != seq {
-							return &VerifyError{Feed: feed, Seq: seq, Err: errors.New("stored under the wrong feed or sequence")}
-						}
-						if err := e.VerifyLink(prev); err != nil {
-							return &VerifyError{Feed: feed, Seq: seq, Err: err}
-						}
-						if err := e.VerifySignature(); err != nil {
-							return &VerifyError{Feed: feed, Seq: seq, Err: err}
-						}
+					for _, e := range chunk {
 						if err := tx.putEntry(e); err != nil {
 							return err
 						}
-						prev = e
-						rep.Entries++
-						k, v = c.Next()
 					}
 					return nil
 				})
 				if err != nil {
 					return err
 				}
+				rep.Entries += uint64(len(chunk))
 			}
 			h := decodeHead(heads.Get(feed[:]))
 			if prev == nil || h.Seq != prev.Seq || h.Hash != prev.Hash() {
@@ -187,6 +204,30 @@ func (s *Store) Verify(ctx context.Context) (VerifyReport, error) {
 		})
 	})
 	return rep, err
+}
+
+// verifySignatures checks the entries' signatures on every core and returns
+// the index of the first bad one.
+func verifySignatures(es []*appliance.Entry) (int, error) {
+	workers := runtime.GOMAXPROCS(0)
+	errs := make([]error, len(es))
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < len(es); i += workers {
+				errs[i] = es[i].VerifySignature()
+			}
+		}(w)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return i, err
+		}
+	}
+	return 0, nil
 }
 
 // compareBuckets returns the first key at which a and b differ.

@@ -45,10 +45,16 @@ func serveAdminSocket(ctx context.Context, data string, s *bolt.Store) (func(), 
 			fmt.Fprintln(os.Stderr, "gridbox: backup over admin socket:", err)
 		}
 	})
+	for path, h := range adminHandlers {
+		mux.HandleFunc(path, h(s))
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	return func() { srv.Close(); os.Remove(path) }, nil
 }
+
+// adminHandlers are further admin socket requests, added by commands' files.
+var adminHandlers = map[string]func(*bolt.Store) http.HandlerFunc{}
 
 // backupSource is where a backup's database copy comes from: the serving
 // process, or the file itself when no process serves it.

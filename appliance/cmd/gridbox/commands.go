@@ -38,9 +38,11 @@ func runInit(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-func runVerify(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := newFlags("verify", "--data DIR")
-	data := fs.String("data", "", "data folder of the node")
+// onNode runs fn on the stopped node whose folder --data names; the
+// maintenance commands that take only --data share it.
+func onNode(name string, args []string, fn func(s *bolt.Store) error) error {
+	fs := newFlags(name, "--data DIR")
+	data := fs.String("data", "", "data folder of the node (the node must not be serving)")
 	if err := parse(fs, args, "data"); err != nil {
 		return err
 	}
@@ -49,32 +51,30 @@ func runVerify(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer s.Close()
-	rep, err := s.Verify(ctx)
-	if err != nil {
-		return fmt.Errorf("verify failed: %w", err)
-	}
-	fmt.Fprintf(stdout, "ok: %d feeds, %d entries, %d views match the refold\n", rep.Feeds, rep.Entries, rep.Views)
-	return nil
+	return fn(s)
+}
+
+func runVerify(ctx context.Context, args []string, stdout io.Writer) error {
+	return onNode("verify", args, func(s *bolt.Store) error {
+		rep, err := s.Verify(ctx)
+		if err != nil {
+			return fmt.Errorf("verify failed: %w", err)
+		}
+		fmt.Fprintf(stdout, "ok: %d feeds, %d entries, %d views match the refold\n", rep.Feeds, rep.Entries, rep.Views)
+		return nil
+	})
 }
 
 func runReindex(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := newFlags("reindex", "--data DIR")
-	data := fs.String("data", "", "data folder of the node")
-	if err := parse(fs, args, "data"); err != nil {
-		return err
-	}
-	s, _, err := bolt.OpenDataDir(*data, nil)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	start := time.Now()
-	if err := s.Reindex(ctx); err != nil {
-		return err
-	}
-	st, _ := s.Stats()
-	fmt.Fprintf(stdout, "reindexed %d entries in %s\n", st.Entries, time.Since(start).Round(time.Millisecond))
-	return nil
+	return onNode("reindex", args, func(s *bolt.Store) error {
+		start := time.Now()
+		if err := s.Reindex(ctx); err != nil {
+			return err
+		}
+		st, _ := s.Stats()
+		fmt.Fprintf(stdout, "reindexed %d entries in %s\n", st.Entries, time.Since(start).Round(time.Millisecond))
+		return nil
+	})
 }
 
 // A backup is a tar file holding the node key, the configuration and a

@@ -10,14 +10,16 @@ import (
 )
 
 func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := newFlags("demo", "--data DIR [--force]")
+	fs := newFlags("demo", "--data DIR [--code CODE --name NAME] [--force]")
 	data := fs.String("data", "", "data folder to create the demo village in")
+	code := fs.String("code", "", "division code of the demo village (default 410184104201)")
+	name := fs.String("name", "杏花村", "name of the demo village")
 	force := fs.Bool("force", false, "replace a node that already exists in the folder")
 	if err := parse(fs, args, "data"); err != nil {
 		return err
 	}
 	start := time.Now()
-	v, accounts, err := demo.Generate(ctx, *data, demo.Options{Force: *force})
+	v, accounts, err := demo.Generate(ctx, *data, demo.Options{Force: *force, Code: *code, Name: *name, Town: "龙湖镇"})
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,8 @@ var commands = []struct {
 	{"init", "create a node: data folder, key pair, database, admin account", runInit},
 	{"serve", "run the node (web pages, API, printing, replication)", runServe},
 	{"demo", "create a demo village box with realistic fictional data", runDemo},
+	{"replication", "show the node key; configure replication (bind, parent, cluster keys)", runReplication},
+	{"enrol", "admit a child node by its key (on the parent)", runEnrol},
 	{"verify", "check every feed and refold the views; non-zero on the first problem", runVerify},
 	{"reindex", "rebuild the views from the feeds", runReindex},
 	{"backup", "write a consistent copy of the node while it runs", runBackup},

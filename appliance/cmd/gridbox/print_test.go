@@ -19,7 +19,7 @@ func requireTool(t *testing.T, name string) {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("%s is not installed (CI=true)", name)
 		}
-		t.Skipf("%s is not installed", name)
+		t.Skipf("%s is not installed (with CI=true this fails)", name)
 	}
 }
 
@@ -88,13 +88,13 @@ func TestPrintNoticeBoard(t *testing.T) {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("cupsd is not running (CI=true: .ci/install-deps starts it)")
 		}
-		t.Skip("cupsd is not running")
+		t.Skip("cupsd is not running (with CI=true this fails)")
 	}
 	if err := exec.Command("lpstat", "-p", "PDF").Run(); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("no CUPS queue PDF (CI=true: .ci/cups-setup makes it)")
 		}
-		t.Skip("no CUPS queue PDF")
+		t.Skip("no CUPS queue PDF (with CI=true this fails)")
 	}
 	data := filepath.Join(t.TempDir(), "demo")
 	if out, code := gridbox(t, "demo", "--data", data); code != 0 {

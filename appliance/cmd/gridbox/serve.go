@@ -15,6 +15,7 @@ import (
 	"gridbox/appliance"
 	"gridbox/appliance/bolt"
 	"gridbox/print"
+	"gridbox/replicate"
 	"gridbox/ui"
 )
 
@@ -29,6 +30,8 @@ type Main struct {
 	Store  *bolt.Store
 	Server *ui.Server
 	Addr   net.Addr // where HTTP listens, once Run returned
+
+	Replicator *replicate.Replicator // nil unless replicate.bind is set
 
 	cancel  context.CancelFunc
 	done    chan error
@@ -70,6 +73,10 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.closers = append(m.closers, closeSock)
+	if err := m.startReplication(ctx); err != nil {
+		ln.Close()
+		return err
+	}
 	sctx, cancel := context.WithCancel(ctx)
 	m.cancel = cancel
 	m.done = make(chan error, 1)

@@ -1,0 +1,195 @@
+package bolt
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+
+	"go.etcd.io/bbolt"
+
+	"gridbox/appliance"
+)
+
+// IngestError names the entry that made a batch fail and why; Err is one of
+// appliance's verification errors (ErrBadSignature, ErrBrokenChain…).
+type IngestError struct {
+	Ref appliance.Ref
+	Err error
+}
+
+func (e *IngestError) Error() string {
+	return fmt.Sprintf("entry %s/%d: %v", e.Ref.Feed.Short(), e.Ref.Seq, e.Err)
+}
+
+func (e *IngestError) Unwrap() error { return e.Err }
+
+// IngestBatch is Ingest for runs of consecutive entries, as replication
+// delivers them: every entry's sequence, hash chain and sealed part are
+// checked, but only the signature of the last new entry of each feed, since
+// that signature covers its hash, which covers the previous entry's hash,
+// and so on back to what is already held. Entries already held are skipped;
+// the whole batch is refused if anything fails, and nothing is stored.
+func (s *Store) IngestBatch(entries []*appliance.Entry) (int, error) {
+	var added []*appliance.Entry
+	err := s.db.Update(func(btx *bbolt.Tx) error {
+		added = added[:0]
+		tx := &Tx{tx: btx, store: s}
+		prevs := map[appliance.FeedID]*appliance.Entry{}
+		last := map[appliance.FeedID]*appliance.Entry{}
+		for _, e := range entries {
+			prev, ok := prevs[e.Feed]
+			if !ok {
+				var err error
+				if prev, err = tx.lastEntry(e.Feed); err != nil {
+					return err
+				}
+				prevs[e.Feed] = prev
+			}
+			if prev != nil && e.Seq <= prev.Seq {
+				continue // already held
+			}
+			if err := e.VerifyLink(prev); err != nil {
+				return &IngestError{e.Ref(), err}
+			}
+			if len(e.Sig) != 64 {
+				return &IngestError{e.Ref(), appliance.ErrBadSignature}
+			}
+			if e.Sealed != nil && sha256.Sum256(e.Sealed) != e.SealHash {
+				return &IngestError{e.Ref(), appliance.ErrBadSeal}
+			}
+			if err := tx.putEntry(e); err != nil {
+				return err
+			}
+			prevs[e.Feed] = e
+			last[e.Feed] = e
+			added = append(added, e)
+		}
+		for _, e := range last {
+			if err := e.VerifySignature(); err != nil {
+				return &IngestError{e.Ref(), err}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, e := range added {
+		s.clock.Observe(e.Time)
+	}
+	s.ingested.Add(uint64(len(added)))
+	s.notify(added)
+	return len(added), nil
+}
+
+// DownFeed returns the id of this node's downward feed for the child with
+// division code child (appliance.Signer.Down).
+func (s *Store) DownFeed(child string) (appliance.FeedID, error) {
+	if s.signer == nil {
+		return appliance.FeedID{}, errors.New("down feed: store opened without node key")
+	}
+	sg, err := s.signer.Down(child)
+	if err != nil {
+		return appliance.FeedID{}, err
+	}
+	return sg.Feed, nil
+}
+
+// WriteDown is Write for the downward feed of one child: what the parent
+// writes there reaches that child and no other. The feed starts with a
+// node.down entry carrying the node key's proof that the feed is its own.
+// The entries fold into this node's views like any other.
+func (s *Store) WriteDown(ctx context.Context, child string, fn func(tx *Tx) ([]appliance.Draft, error)) ([]*appliance.Entry, error) {
+	if s.signer == nil {
+		return nil, errors.New("write down: store opened without node key")
+	}
+	if err := appliance.ValidateDivisionCode(child, appliance.NodeVillage); err != nil {
+		if err2 := appliance.ValidateDivisionCode(child, appliance.NodeTown); err2 != nil {
+			return nil, err
+		}
+	}
+	sg, err := s.signer.Down(child)
+	if err != nil {
+		return nil, err
+	}
+	return s.writeDerived(ctx, sg, appliance.Draft{Kind: appliance.KindNodeDown, Version: 1, Body: s.signer.ProveDown(child, sg.Feed)}, fn)
+}
+
+// UpFeed returns the id of this node's upward feed (appliance.KindNodeUp).
+func (s *Store) UpFeed() (appliance.FeedID, error) {
+	if s.signer == nil {
+		return appliance.FeedID{}, errors.New("up feed: store opened without node key")
+	}
+	sg, err := s.signer.Up()
+	if err != nil {
+		return appliance.FeedID{}, err
+	}
+	return sg.Feed, nil
+}
+
+// WriteUp is Write for the upward feed: what a town writes there (cases
+// escalated to the city, statistics) is all its city receives from it.
+// Write no sealed parts here: the city is not to have them.
+func (s *Store) WriteUp(ctx context.Context, fn func(tx *Tx) ([]appliance.Draft, error)) ([]*appliance.Entry, error) {
+	if s.signer == nil {
+		return nil, errors.New("write up: store opened without node key")
+	}
+	sg, err := s.signer.Up()
+	if err != nil {
+		return nil, err
+	}
+	return s.writeDerived(ctx, sg, appliance.Draft{Kind: appliance.KindNodeUp, Version: 1, Body: s.signer.ProveDown(appliance.UpClaim, sg.Feed)}, fn)
+}
+
+// writeDerived appends to a feed of a derived key, starting it with first.
+func (s *Store) writeDerived(ctx context.Context, sg *appliance.Signer, first appliance.Draft, fn func(tx *Tx) ([]appliance.Draft, error)) ([]*appliance.Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []*appliance.Entry
+	err := s.db.Update(func(btx *bbolt.Tx) error {
+		out = out[:0]
+		tx := &Tx{tx: btx, store: s}
+		drafts, err := fn(tx)
+		if err != nil {
+			return err
+		}
+		prev, err := tx.lastEntry(sg.Feed)
+		if err != nil {
+			return err
+		}
+		if prev == nil {
+			drafts = append([]appliance.Draft{first}, drafts...)
+		}
+		for _, d := range drafts {
+			e, err := sg.Seal(d, prev, s.clock.Next())
+			if err != nil {
+				return err
+			}
+			if err := tx.putEntry(e); err != nil {
+				return err
+			}
+			out = append(out, e)
+			prev = e
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.appends.Add(uint64(len(out)))
+	s.notify(out)
+	return out, nil
+}
+
+// DownFeedOf returns the node.down or node.up claim at the start of feed,
+// if the store holds one.
+func (s *Store) DownFeedOf(feed appliance.FeedID) (appliance.DownFeed, bool) {
+	var d appliance.DownFeed
+	es, err := s.Entries(feed, 1, 1)
+	if err != nil || len(es) == 0 || (es[0].Kind != appliance.KindNodeDown && es[0].Kind != appliance.KindNodeUp) || es[0].DecodeBody(&d) != nil || d.Validate() != nil {
+		return d, false
+	}
+	return d, true
+}

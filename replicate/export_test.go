@@ -1,0 +1,60 @@
+package replicate
+
+import (
+	"errors"
+
+	"github.com/klauspost/compress/zstd"
+
+	"gridbox/appliance"
+)
+
+// SendRaw sends msg to the member named to, as a faulty or hostile node would.
+func (r *Replicator) SendRaw(to string, msg []byte) error {
+	for _, n := range r.ml.Members() {
+		if n.Name == to {
+			return r.ml.SendReliable(n, msg)
+		}
+	}
+	return errors.New("no such member")
+}
+
+// EncodeBatch frames entries as a batch from r.
+func (r *Replicator) EncodeBatch(entries []*appliance.Entry) []byte {
+	b, _, err := encodeBatch(r.name, r.self, entries)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// BatchSize is the wire size of entries as one batch at a zstd level;
+// with lastSigOnly, as if only each batch's last signature travelled.
+func BatchSize(entries []*appliance.Entry, level zstd.EncoderLevel, lastSigOnly bool) int {
+	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(level), zstd.WithEncoderConcurrency(1))
+	old := zenc
+	zenc = enc
+	defer func() { zenc = old }()
+	if lastSigOnly {
+		c := make([]*appliance.Entry, len(entries))
+		for i, e := range entries {
+			x := *e
+			if i < len(entries)-1 {
+				x.Sig = make([]byte, 64)
+			}
+			c[i] = &x
+		}
+		entries = c
+	}
+	b, _, _ := encodeBatch("x", appliance.FeedID{}, entries)
+	return len(b)
+}
+
+// ClaimKey makes r announce another node's key in its metadata, as an
+// impostor that knows the keyring would; call before Start.
+func (r *Replicator) ClaimKey(k appliance.FeedID) {
+	meta, err := NodeMeta{Role: r.cfg.Node.Role, Code: r.cfg.Node.Code, Name: r.cfg.Node.Name, Key: k}.Encode()
+	if err != nil {
+		panic(err)
+	}
+	r.meta = meta
+}

@@ -1,0 +1,515 @@
+// Package replicate keeps a node's ledger in step with its parent and its
+// children: memberlist for membership, failure detection and the encrypted
+// transport; anti-entropy on heads; bounded zstd batches of entries, checked
+// by the receiver before they are stored. docs/replication.md explains it.
+package replicate
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+
+	"gridbox/appliance"
+	"gridbox/appliance/bolt"
+)
+
+// Config configures a Replicator.
+type Config struct {
+	Store     *bolt.Store
+	Node      appliance.Node // role, code, name and the parent's address
+	Bind      string         // memberlist host:port; port 0 picks one
+	Advertise string         // host:port others use, if not Bind
+	Keys      [][]byte       // cluster keyring; Keys[0] encrypts
+	ParentKey appliance.FeedID
+	HTTPAddr  string // shown to other nodes (links on the town's pages)
+	Log       *slog.Logger
+
+	// SealedUp says whether entries sent to the parent keep their sealed
+	// (sensitive) parts: "keep", "strip", or "" for the default — a village
+	// sends them to its town, a town strips them before they reach the city.
+	// A stripped entry still verifies (the signature covers only the hash).
+	SealedUp string
+
+	// Fast uses short memberlist intervals (tests, the local demo).
+	Fast bool
+	// SyncInterval is how often heads are offered when nothing happens.
+	SyncInterval time.Duration
+	// AckTimeout is how long a sent batch may stay unanswered.
+	AckTimeout time.Duration
+	// MaxBatchBytes bounds one batch before compression; the replicator
+	// halves it on a slow link and grows it back on a fast one.
+	MaxBatchBytes int
+}
+
+// ParseKeys decodes base64 keyring keys (16, 24 or 32 bytes each).
+func ParseKeys(keys []string) ([][]byte, error) {
+	var out [][]byte
+	for i, k := range keys {
+		b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(k))
+		if err != nil || (len(b) != 16 && len(b) != 24 && len(b) != 32) {
+			return nil, fmt.Errorf("replicate.keys[%d]: not a base64 AES key of 16, 24 or 32 bytes", i)
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// relation of a peer to this node.
+type relation int
+
+const (
+	relNone relation = iota
+	relParent
+	relChild
+)
+
+func (r relation) String() string {
+	switch r {
+	case relParent:
+		return "parent"
+	case relChild:
+		return "child"
+	}
+	return "none"
+}
+
+// peer is what the replicator knows of another member.
+type peer struct {
+	name  string
+	node  *memberlist.Node
+	meta  NodeMeta
+	alive bool
+
+	lastContact   time.Time
+	bytesSent     uint64
+	bytesRecv     uint64
+	entriesSent   uint64
+	entriesRecv   uint64
+	offered       heads // what the peer last offered us
+	theirs        heads // what the peer last said it holds of what we send it
+	inflightUntil time.Time
+
+	// A peer is trusted with data only after it proved it holds the key its
+	// metadata claims (challenge and signed answer); metadata alone can be
+	// copied by anyone who knows the keyring.
+	verified       bool
+	warned         bool // logged once that it is not enrolled
+	challenge      []byte
+	challengeUntil time.Time
+	batchBytes     int
+	lastOffer      time.Time
+}
+
+// Replicator runs replication for one node.
+type Replicator struct {
+	cfg   Config
+	log   *slog.Logger
+	store *bolt.Store
+	self  appliance.FeedID
+	name  string
+	meta  []byte
+	ml    *memberlist.Memberlist
+
+	mu        sync.Mutex
+	peers     map[string]*peer
+	parentKey appliance.FeedID
+	rejected  map[string]uint64 // reason → entries (or messages) refused
+
+	joining atomic.Bool
+	queued  atomic.Int64 // bytes in inbox
+
+	inbox  chan []byte
+	kick   chan struct{}
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+var localParentKey = "replicate/parent_key"
+
+// New checks cfg and prepares a replicator; Start joins the cluster.
+func New(cfg Config) (*Replicator, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("replicate: no store")
+	}
+	if len(cfg.Keys) == 0 {
+		return nil, errors.New("replicate: no cluster key (replicate.keys); traffic must be encrypted")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.SyncInterval <= 0 {
+		cfg.SyncInterval = 5 * time.Second
+		if cfg.Fast {
+			cfg.SyncInterval = 300 * time.Millisecond
+		}
+	}
+	if cfg.AckTimeout <= 0 {
+		cfg.AckTimeout = 90 * time.Second
+		if cfg.Fast {
+			cfg.AckTimeout = 5 * time.Second
+		}
+	}
+	switch cfg.SealedUp {
+	case "", "keep", "strip":
+	default:
+		return nil, fmt.Errorf("replicate.sealed_up: %q is not keep or strip", cfg.SealedUp)
+	}
+	if cfg.MaxBatchBytes <= 0 {
+		cfg.MaxBatchBytes = 4 << 20
+	}
+	r := &Replicator{
+		cfg: cfg, log: cfg.Log.With("part", "replicate"), store: cfg.Store, self: cfg.Store.Feed(),
+		peers: map[string]*peer{}, rejected: map[string]uint64{},
+		inbox: make(chan []byte, 64), kick: make(chan struct{}, 1),
+		parentKey: cfg.ParentKey,
+	}
+	r.name = cfg.Node.Code + "-" + r.self.Short()
+	if r.parentKey == (appliance.FeedID{}) {
+		var hexKey string
+		cfg.Store.Read(func(tx *bolt.Tx) error {
+			_, err := tx.GetJSON("local", localParentKey, &hexKey)
+			return err
+		})
+		if k, err := appliance.ParseFeedID(hexKey); err == nil {
+			r.parentKey = k
+		}
+	}
+	meta, err := NodeMeta{Role: cfg.Node.Role, Code: cfg.Node.Code, Name: cfg.Node.Name, Key: r.self, HTTP: cfg.HTTPAddr}.Encode()
+	if err != nil {
+		return nil, err
+	}
+	r.meta = meta
+	return r, nil
+}
+
+// Name is this node's memberlist name.
+func (r *Replicator) Name() string { return r.name }
+
+// Addr is where memberlist listens, once started.
+func (r *Replicator) Addr() string {
+	if r.ml == nil {
+		return ""
+	}
+	n := r.ml.LocalNode()
+	return net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port)))
+}
+
+// Start creates the memberlist node, joins the parent if one is set and
+// runs the sync loop until Close.
+func (r *Replicator) Start(ctx context.Context) error {
+	mc := memberlist.DefaultWANConfig() // village links are slow and lossy
+	if r.cfg.Fast {
+		mc = memberlist.DefaultLANConfig()
+		mc.ProbeInterval = 100 * time.Millisecond
+		mc.ProbeTimeout = 80 * time.Millisecond
+		mc.GossipInterval = 20 * time.Millisecond
+		mc.PushPullInterval = 300 * time.Millisecond
+		mc.SuspicionMult = 2
+	}
+	mc.Name = r.name
+	host, port, err := splitHostPort(r.cfg.Bind)
+	if err != nil {
+		return fmt.Errorf("replicate.bind: %w", err)
+	}
+	mc.BindAddr, mc.BindPort = host, port
+	if r.cfg.Advertise != "" {
+		if mc.AdvertiseAddr, mc.AdvertisePort, err = splitHostPort(r.cfg.Advertise); err != nil {
+			return fmt.Errorf("replicate.advertise: %w", err)
+		}
+	}
+	kr, err := memberlist.NewKeyring(r.cfg.Keys, r.cfg.Keys[0])
+	if err != nil {
+		return fmt.Errorf("replicate keyring: %w", err)
+	}
+	mc.Keyring = kr
+	mc.GossipVerifyIncoming, mc.GossipVerifyOutgoing = true, true
+	mc.EnableCompression = false // batches are zstd already
+	mc.TCPTimeout = 60 * time.Second
+	mc.Delegate = delegate{r}
+	mc.Events = eventDelegate{r}
+	mc.Logger = log.New(&mlLog{r.log}, "", 0)
+	ml, err := memberlist.Create(mc)
+	if err != nil {
+		return fmt.Errorf("replicate: start memberlist: %w", err)
+	}
+	r.ml = ml
+	r.store.OnCommit(r.committed)
+	ctx, r.cancel = context.WithCancel(ctx)
+	r.wg.Add(2)
+	go r.inboxLoop(ctx)
+	go r.syncLoop(ctx)
+	r.log.Info("replication started", "name", r.name, "addr", r.Addr(), "parent", r.cfg.Node.Parent)
+	return nil
+}
+
+// Close leaves the cluster and stops.
+func (r *Replicator) Close() error {
+	if r.cancel != nil {
+		r.cancel()
+	}
+	r.wg.Wait()
+	if r.ml == nil {
+		return nil
+	}
+	r.ml.Leave(time.Second)
+	return r.ml.Shutdown()
+}
+
+func splitHostPort(s string) (string, int, error) {
+	host, p, err := net.SplitHostPort(s)
+	if err != nil {
+		return "", 0, err
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil || port < 0 || port > 65535 {
+		return "", 0, fmt.Errorf("bad port in %q", s)
+	}
+	if host == "" {
+		host = "0.0.0.0"
+	}
+	return host, port, nil
+}
+
+// mlLog passes memberlist's warnings and errors to slog; its debug chatter
+// is dropped.
+type mlLog struct{ log *slog.Logger }
+
+func (l *mlLog) Write(p []byte) (int, error) {
+	s := strings.TrimSpace(string(p))
+	switch {
+	case strings.Contains(s, "[ERR]"):
+		l.log.Warn("memberlist", "msg", s) // lost packets are normal on village links
+	case strings.Contains(s, "[WARN]"):
+		l.log.Warn("memberlist", "msg", s)
+	}
+	return len(p), nil
+}
+
+var _ io.Writer = (*mlLog)(nil)
+
+// memberEvent records a join, update or leave. It runs under memberlist's
+// locks: it must not call back into memberlist.
+func (r *Replicator) memberEvent(n *memberlist.Node, alive bool) {
+	if n.Name == r.name {
+		return
+	}
+	meta, err := DecodeMeta(n.Meta)
+	if err != nil {
+		r.log.Warn("member with unreadable metadata ignored", "member", n.Name, "err", err)
+		return
+	}
+	r.mu.Lock()
+	p := r.peers[n.Name]
+	if p == nil {
+		p = &peer{name: n.Name, batchBytes: r.cfg.MaxBatchBytes}
+		r.peers[n.Name] = p
+	}
+	if !alive || p.meta.KeyH != meta.KeyH || (p.node != nil && p.node.Address() != n.Address()) {
+		// Gone or changed: whoever comes back proves its key again.
+		p.inflightUntil, p.verified, p.challenge = time.Time{}, false, nil
+	}
+	p.node, p.meta, p.alive = n, meta, alive
+	r.mu.Unlock()
+	r.poke()
+}
+
+func (r *Replicator) poke() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+}
+
+// committed is the store's commit hook: new entries are offered soon.
+func (r *Replicator) committed([]*appliance.Entry) { r.poke() }
+
+// relationOf says what p is to this node. Called with r.mu held.
+func (r *Replicator) relationOf(p *peer) relation {
+	me := r.cfg.Node.Role
+	switch {
+	case p.meta.Role == parentRole(me) && r.isParent(p):
+		return relParent
+	case p.meta.Role == childRole(me):
+		if en, ok := r.store.Enrolled(p.meta.Key); ok && en.Code == p.meta.Code && en.Role == p.meta.Role {
+			return relChild
+		}
+	}
+	return relNone
+}
+
+// isParent pins the parent's key: the configured one, or the key of the
+// first node met at the parent's address (kept in the store). r.mu held.
+func (r *Replicator) isParent(p *peer) bool {
+	if r.parentKey != (appliance.FeedID{}) {
+		return p.meta.Key == r.parentKey
+	}
+	if r.cfg.Node.Parent == "" || p.node == nil || !sameAddr(p.node.Address(), r.cfg.Node.Parent) {
+		return false
+	}
+	r.parentKey = p.meta.Key
+	hexKey := p.meta.Key.String()
+	if err := r.store.Update(func(tx *bolt.Tx) error { return tx.PutJSON("local", localParentKey, hexKey) }); err != nil {
+		r.log.Error("pin parent key", "err", err)
+	}
+	r.log.Info("parent key pinned", "parent", p.name, "fingerprint", p.meta.Key.Fingerprint())
+	return true
+}
+
+func sameAddr(a, b string) bool {
+	if a == b {
+		return true
+	}
+	ah, ap, err1 := net.SplitHostPort(a)
+	bh, bp, err2 := net.SplitHostPort(b)
+	if err1 != nil || err2 != nil || ap != bp {
+		return false
+	}
+	if ah == bh {
+		return true
+	}
+	addrs, err := net.LookupHost(bh)
+	if err != nil {
+		return false
+	}
+	for _, x := range addrs {
+		if x == ah {
+			return true
+		}
+	}
+	return false
+}
+
+func parentRole(role string) string {
+	switch role {
+	case appliance.NodeVillage:
+		return appliance.NodeTown
+	case appliance.NodeTown:
+		return appliance.NodeCity
+	}
+	return ""
+}
+
+func childRole(role string) string {
+	switch role {
+	case appliance.NodeCity:
+		return appliance.NodeTown
+	case appliance.NodeTown:
+		return appliance.NodeVillage
+	}
+	return ""
+}
+
+// sendFeeds are the feeds this node sends to peer p of relation rel: up to
+// its parent, a village's own feed, a town's upward feed (not its own feed,
+// which holds the villages' people); down to a child, its downward feed.
+func (r *Replicator) sendFeeds(meta NodeMeta, rel relation) []appliance.FeedID {
+	switch rel {
+	case relParent:
+		if r.cfg.Node.Role == appliance.NodeVillage {
+			return []appliance.FeedID{r.self}
+		}
+		if f, err := r.store.UpFeed(); err == nil {
+			return []appliance.FeedID{f}
+		}
+	case relChild:
+		// The child's own feed goes back too, but only ever carries what the
+		// child lacks of it: after a restore from an old backup, the child
+		// gets its own entries back before it writes over them.
+		if f, err := r.store.DownFeed(meta.Code); err == nil {
+			return []appliance.FeedID{f, meta.Key}
+		}
+		return []appliance.FeedID{meta.Key}
+	}
+	return nil
+}
+
+// stripSealed reports whether sealed parts stay behind on the way to p.
+func (r *Replicator) stripSealed(rel relation) bool {
+	if rel != relParent {
+		return false // a parent writes down only what the child may have
+	}
+	switch r.cfg.SealedUp {
+	case "keep":
+		return false
+	case "strip":
+		return true
+	}
+	return r.cfg.Node.Role != appliance.NodeVillage
+}
+
+// maxDownFeeds bounds the feeds a child takes from its parent's offer.
+const maxDownFeeds = 4
+
+// acceptsOffer reports whether an offered feed is worth asking for: from a
+// child its own feed; from the parent what may be this node's downward
+// feed (checked entry by entry when it comes, by its node.down proof).
+func (r *Replicator) acceptsOffer(meta NodeMeta, rel relation, feed appliance.FeedID) bool {
+	switch rel {
+	case relChild:
+		return feed == meta.Key || meta.Role == appliance.NodeTown
+	case relParent:
+		return true // checked entry by entry: the downward feed, or our own
+	}
+	return false
+}
+
+// checkScope refuses a batch with any entry this node must not take from p.
+func (r *Replicator) checkScope(meta NodeMeta, rel relation, entries []*appliance.Entry) bool {
+	proven := map[appliance.FeedID]bool{}
+	for _, e := range entries {
+		switch {
+		case proven[e.Feed]:
+		case rel == relChild && meta.Role == appliance.NodeVillage:
+			// A village sends its own feed.
+			if e.Feed != meta.Key {
+				return false
+			}
+		case rel == relChild && meta.Role == appliance.NodeTown:
+			// A town sends its upward feed only.
+			if !r.proven(e, appliance.KindNodeUp, meta.Key, appliance.UpClaim) {
+				return false
+			}
+		case rel == relParent && e.Feed == r.self:
+			// Our own entries, back from the parent after a restore: signed
+			// by our own key, checked like any other.
+		case rel == relParent:
+			// Otherwise the parent sends this node's downward feed only.
+			if !r.proven(e, appliance.KindNodeDown, meta.Key, r.cfg.Node.Code) {
+				return false
+			}
+		default:
+			return false
+		}
+		proven[e.Feed] = true
+	}
+	return true
+}
+
+// proven reports whether e's feed is owner's derived feed for claim: by
+// the claim at the feed's start, held already or first in this batch.
+func (r *Replicator) proven(e *appliance.Entry, kind string, owner appliance.FeedID, claim string) bool {
+	d, ok := r.store.DownFeedOf(e.Feed)
+	if !ok && e.Seq == 1 && e.Kind == kind && e.DecodeBody(&d) == nil && d.Validate() == nil {
+		ok = true
+	}
+	return ok && appliance.VerifyDown(owner, claim, e.Feed, d)
+}
+
+// reject counts refused entries (or messages) by reason.
+func (r *Replicator) reject(reason string, n int) {
+	r.mu.Lock()
+	r.rejected[reason] += uint64(n)
+	r.mu.Unlock()
+}

@@ -1,0 +1,120 @@
+package replicate
+
+import (
+	"sort"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"gridbox/appliance"
+)
+
+// PeerStatus is one other node as the town and city pages show it.
+type PeerStatus struct {
+	Name        string // memberlist name
+	Role        string
+	Code        string
+	NodeName    string // 村/乡镇 name from its metadata
+	Key         appliance.FeedID
+	HTTP        string
+	Relation    string // parent, child or none (not enrolled)
+	Alive       bool
+	LastContact time.Time
+	Behind      uint64 // entries the receiving side lacks, as last heard
+	BytesSent   uint64
+	BytesRecv   uint64
+	EntriesSent uint64
+	EntriesRecv uint64
+}
+
+// Status lists the other members, by code.
+func (r *Replicator) Status() []PeerStatus {
+	mine := map[string]uint64{}
+	if hs, err := r.store.Heads(); err == nil {
+		for _, h := range hs {
+			mine[h.Feed.String()] = h.Seq
+		}
+	}
+	r.mu.Lock()
+	out := make([]PeerStatus, 0, len(r.peers))
+	for _, p := range r.peers {
+		rel := r.relationOf(p)
+		st := PeerStatus{
+			Name: p.name, Role: p.meta.Role, Code: p.meta.Code, NodeName: p.meta.Name, Key: p.meta.Key, HTTP: p.meta.HTTP,
+			Relation: rel.String(), Alive: p.alive, LastContact: p.lastContact,
+			BytesSent: p.bytesSent, BytesRecv: p.bytesRecv, EntriesSent: p.entriesSent, EntriesRecv: p.entriesRecv,
+		}
+		for fh, seq := range p.offered { // they have, we lack
+			if seq > mine[fh] {
+				st.Behind += seq - mine[fh]
+			}
+		}
+		for _, f := range r.sendFeeds(p.meta, rel) { // we have, they lack
+			if p.theirs != nil && mine[f.String()] > p.theirs[f.String()] {
+				st.Behind += mine[f.String()] - p.theirs[f.String()]
+			}
+		}
+		out = append(out, st)
+	}
+	r.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
+	return out
+}
+
+// Rejected returns the refused entries (or messages) by reason.
+func (r *Replicator) Rejected() map[string]uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string]uint64, len(r.rejected))
+	for k, v := range r.rejected {
+		out[k] = v
+	}
+	return out
+}
+
+// Collector returns a Prometheus collector for /metrics: per-peer lag,
+// bytes, entries and last contact; refused entries by reason.
+func (r *Replicator) Collector() prometheus.Collector { return collector{r} }
+
+var (
+	descLag      = prometheus.NewDesc("gridbox_replicate_peer_lag_entries", "Entries one side lacks, as last heard from the peer.", []string{"peer", "code", "relation"}, nil)
+	descSent     = prometheus.NewDesc("gridbox_replicate_peer_sent_bytes_total", "Bytes sent to the peer (replication messages).", []string{"peer", "code", "relation"}, nil)
+	descRecv     = prometheus.NewDesc("gridbox_replicate_peer_received_bytes_total", "Bytes received from the peer (replication messages).", []string{"peer", "code", "relation"}, nil)
+	descEntSent  = prometheus.NewDesc("gridbox_replicate_peer_sent_entries_total", "Entries sent to the peer.", []string{"peer", "code", "relation"}, nil)
+	descEntRecv  = prometheus.NewDesc("gridbox_replicate_peer_received_entries_total", "New entries stored from the peer.", []string{"peer", "code", "relation"}, nil)
+	descContact  = prometheus.NewDesc("gridbox_replicate_peer_last_contact_seconds", "Unix time of the last accepted message from the peer.", []string{"peer", "code", "relation"}, nil)
+	descAlive    = prometheus.NewDesc("gridbox_replicate_peer_alive", "1 if memberlist sees the peer alive.", []string{"peer", "code", "relation"}, nil)
+	descRejected = prometheus.NewDesc("gridbox_replicate_rejected_total", "Entries or messages refused, by reason.", []string{"reason"}, nil)
+)
+
+type collector struct{ r *Replicator }
+
+func (c collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descLag, descSent, descRecv, descEntSent, descEntRecv, descContact, descAlive, descRejected} {
+		ch <- d
+	}
+}
+
+func (c collector) Collect(ch chan<- prometheus.Metric) {
+	for _, p := range c.r.Status() {
+		l := []string{p.Name, p.Code, p.Relation}
+		ch <- prometheus.MustNewConstMetric(descLag, prometheus.GaugeValue, float64(p.Behind), l...)
+		ch <- prometheus.MustNewConstMetric(descSent, prometheus.CounterValue, float64(p.BytesSent), l...)
+		ch <- prometheus.MustNewConstMetric(descRecv, prometheus.CounterValue, float64(p.BytesRecv), l...)
+		ch <- prometheus.MustNewConstMetric(descEntSent, prometheus.CounterValue, float64(p.EntriesSent), l...)
+		ch <- prometheus.MustNewConstMetric(descEntRecv, prometheus.CounterValue, float64(p.EntriesRecv), l...)
+		contact := 0.0
+		if !p.LastContact.IsZero() {
+			contact = float64(p.LastContact.Unix())
+		}
+		ch <- prometheus.MustNewConstMetric(descContact, prometheus.GaugeValue, contact, l...)
+		alive := 0.0
+		if p.Alive {
+			alive = 1
+		}
+		ch <- prometheus.MustNewConstMetric(descAlive, prometheus.GaugeValue, alive, l...)
+	}
+	for _, reason := range []string{"signature", "chain", "sequence", "seal", "malformed", "oversized", "unenrolled", "unknown_peer", "scope", "overload", "invalid", "storage"} {
+		ch <- prometheus.MustNewConstMetric(descRejected, prometheus.CounterValue, float64(c.r.Rejected()[reason]), reason)
+	}
+}

@@ -1,0 +1,472 @@
+package replicate
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+
+	"gridbox/appliance"
+	"gridbox/appliance/bolt"
+)
+
+// The protocol, per pair of nodes and direction (docs/replication.md):
+//
+//	sender → receiver  offer: sender's heads of the feeds it would send
+//	receiver → sender  want:  receiver's heads of those it accepts
+//	sender → receiver  batch: entries after the receiver's heads, bounded
+//	receiver → sender  want:  again, after storing (ack and next request)
+//
+// One batch is in flight per peer (stop and wait): a slow link slows the
+// sender instead of filling the receiver's queue.
+
+// syncLoop offers heads to peers when entries are committed, when members
+// change and every SyncInterval; it rejoins the parent when it is gone.
+func (r *Replicator) syncLoop(ctx context.Context) {
+	defer r.wg.Done()
+	t := time.NewTicker(r.cfg.SyncInterval)
+	defer t.Stop()
+	go r.rejoin()
+	lastJoin := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-r.kick:
+			// Gather the commits of a burst into one offer.
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		if time.Since(lastJoin) > rejoinEvery {
+			go r.rejoin()
+			lastJoin = time.Now()
+		}
+		r.offerAll()
+	}
+}
+
+// rejoinEvery is how often a node without a live parent tries to reach it:
+// a link that comes back is used within about this long.
+const rejoinEvery = time.Second
+
+// rejoin joins the parent's cluster when no parent is alive. It runs on its
+// own goroutine (a dial over a dead link can take memberlist's TCPTimeout),
+// one at a time.
+func (r *Replicator) rejoin() {
+	if r.cfg.Node.Parent == "" || !r.joining.CompareAndSwap(false, true) {
+		return
+	}
+	defer r.joining.Store(false)
+	r.mu.Lock()
+	for _, p := range r.peers {
+		if p.alive && r.relationOf(p) == relParent {
+			r.mu.Unlock()
+			return
+		}
+	}
+	r.mu.Unlock()
+	if _, err := r.ml.Join([]string{r.cfg.Node.Parent}); err != nil {
+		r.log.Debug("parent unreachable", "parent", r.cfg.Node.Parent, "err", err)
+	}
+}
+
+// offerAll sends an offer to each peer that has something to receive and
+// no batch in flight.
+func (r *Replicator) offerAll() {
+	hs, err := r.store.Heads()
+	if err != nil {
+		r.log.Error("read heads", "err", err)
+		return
+	}
+	mine := map[appliance.FeedID]uint64{}
+	for _, h := range hs {
+		mine[h.Feed] = h.Seq
+	}
+	type out struct {
+		node *memberlist.Node
+		msg  []byte
+	}
+	var outs []out
+	now := time.Now()
+	r.mu.Lock()
+	for _, p := range r.peers {
+		if !p.alive || now.Before(p.inflightUntil) {
+			continue
+		}
+		rel := r.relationOf(p)
+		if rel == relNone {
+			continue
+		}
+		if !p.verified {
+			if now.After(p.challengeUntil) {
+				p.challenge = make([]byte, 32)
+				rand.Read(p.challenge)
+				p.challengeUntil = now.Add(max(2*r.cfg.SyncInterval, time.Second))
+				outs = append(outs, out{p.node, encodeControl(msgChallenge, control{From: r.name, Key: r.self.String(), Nonce: p.challenge})})
+			}
+			continue
+		}
+		feeds := r.sendFeeds(p.meta, rel)
+		if len(feeds) == 0 {
+			continue
+		}
+		offer := heads{}
+		ahead := false
+		for _, f := range feeds {
+			offer[f.String()] = mine[f]
+			if p.theirs == nil || p.theirs[f.String()] < mine[f] {
+				ahead = true
+			}
+		}
+		// Offer when there is news, and now and then anyway: the peer may
+		// have been restored from an older backup.
+		if !ahead && now.Sub(p.lastOffer) < 20*r.cfg.SyncInterval {
+			continue
+		}
+		p.lastOffer = now
+		// An offer is tiny: if no answer comes (e.g. refused before this node
+		// was enrolled), offer again soon.
+		p.inflightUntil = now.Add(min(r.cfg.AckTimeout, max(2*r.cfg.SyncInterval, time.Second)))
+		outs = append(outs, out{p.node, encodeControl(msgOffer, control{From: r.name, Key: r.self.String(), Heads: offer})})
+	}
+	r.mu.Unlock()
+	for _, o := range outs {
+		r.send(o.node, o.msg)
+	}
+}
+
+func (r *Replicator) send(n *memberlist.Node, msg []byte) bool {
+	if err := r.ml.SendReliable(n, msg); err != nil {
+		r.log.Debug("send failed", "peer", n.Name, "err", err)
+		r.mu.Lock()
+		if p := r.peers[n.Name]; p != nil {
+			p.inflightUntil = time.Time{}
+		}
+		r.mu.Unlock()
+		return false
+	}
+	r.mu.Lock()
+	if p := r.peers[n.Name]; p != nil {
+		p.bytesSent += uint64(len(msg))
+	}
+	r.mu.Unlock()
+	return true
+}
+
+// receive queues a message for the inbox loop; when the queue is full the
+// message is dropped and the sender retries after its ack timeout.
+func (r *Replicator) receive(b []byte) {
+	// Bound the bytes waiting too, not only the count: a box may have 1 GB.
+	if r.queued.Add(int64(len(b))) > maxQueuedBytes {
+		r.queued.Add(-int64(len(b)))
+		r.reject("overload", 1)
+		return
+	}
+	select {
+	case r.inbox <- b:
+	default:
+		r.queued.Add(-int64(len(b)))
+		r.reject("overload", 1)
+	}
+}
+
+// maxQueuedBytes bounds the received messages waiting to be handled.
+const maxQueuedBytes = 48 << 20
+
+func (r *Replicator) inboxLoop(ctx context.Context) {
+	defer r.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case b := <-r.inbox:
+			r.handle(b)
+			r.queued.Add(-int64(len(b)))
+		}
+	}
+}
+
+// handle dispatches one message. It never panics on bad input.
+func (r *Replicator) handle(b []byte) {
+	defer func() {
+		if v := recover(); v != nil {
+			r.log.Error("message handler failed; message dropped", "panic", v)
+			r.reject("malformed", 1)
+		}
+	}()
+	switch b[0] {
+	case msgChallenge:
+		c, err := decodeControl(b[1:])
+		if err != nil || len(c.Nonce) != 32 {
+			r.reject("malformed", 1)
+			return
+		}
+		r.answerChallenge(c)
+	case msgProof:
+		c, err := decodeControl(b[1:])
+		if err != nil {
+			r.reject("malformed", 1)
+			return
+		}
+		r.checkProof(c)
+	case msgOffer, msgWant:
+		c, err := decodeControl(b[1:])
+		if err != nil {
+			r.reject(reasonOf(err), 1)
+			return
+		}
+		p, rel, reason := r.sender(c.From, c.Key, len(b))
+		if reason != "" {
+			r.reject(reason, 1)
+			return
+		}
+		if b[0] == msgOffer {
+			r.handleOffer(p, rel, c.Heads)
+		} else {
+			r.handleWant(p, rel, c.Heads)
+		}
+	case msgBatch:
+		h, entries, err := decodeBatch(b[1:])
+		if err != nil {
+			r.log.Warn("batch refused", "err", err)
+			n := 1 // the header's count is not to be trusted when too big
+			if h.Count > 0 && h.Count <= maxBatchEntries {
+				n = h.Count
+			}
+			r.reject(reasonOf(err), n)
+			return
+		}
+		p, rel, reason := r.sender(h.From, h.Key, len(b))
+		if reason != "" {
+			r.reject(reason, len(entries))
+			return
+		}
+		r.handleBatch(p, rel, entries)
+	default:
+		r.reject("malformed", 1)
+	}
+}
+
+// sender finds the member a message claims to come from and checks that
+// its metadata carries the same key, that it proved that key, and that it
+// is the parent or an enrolled child. It returns why not, for /metrics.
+func (r *Replicator) sender(name, key string, size int) (peerRef, relation, string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.peers[name]
+	if p == nil || p.meta.KeyH != key {
+		return peerRef{}, relNone, "unknown_peer"
+	}
+	rel := r.relationOf(p)
+	if rel == relNone {
+		if !p.warned {
+			p.warned = true // once per member: it will keep trying
+			r.log.Warn("refused a node that is neither parent nor enrolled child", "member", name, "fingerprint", p.meta.Key.Fingerprint())
+		}
+		return peerRef{}, relNone, "unenrolled"
+	}
+	if !p.verified {
+		// Data flows only between peers that proved their keys.
+		return peerRef{}, relNone, "unknown_peer"
+	}
+	p.lastContact = time.Now()
+	p.bytesRecv += uint64(size)
+	return peerRef{p, p.node, p.meta}, rel, ""
+}
+
+// peerRef is a peer with a copy of what memberlist may change meanwhile.
+type peerRef struct {
+	*peer
+	node *memberlist.Node
+	meta NodeMeta
+}
+
+// memberClaim is what a challenged node signs: the nonce and both names,
+// so that an answer cannot be replayed to another node or for another name.
+func memberClaim(nonce []byte, challenger, answerer string) []byte {
+	return append(append([]byte(nil), nonce...), "\x00"+challenger+"\x00"+answerer...)
+}
+
+// answerChallenge signs a nonce for the member that sent it.
+func (r *Replicator) answerChallenge(c control) {
+	r.mu.Lock()
+	p := r.peers[c.From]
+	var node *memberlist.Node
+	if p != nil {
+		node = p.node
+	}
+	r.mu.Unlock()
+	if node == nil {
+		return
+	}
+	sig := r.store.Signer().ProveMember(memberClaim(c.Nonce, c.From, r.name))
+	r.send(node, encodeControl(msgProof, control{From: r.name, Key: r.self.String(), Sig: sig}))
+}
+
+// checkProof marks a peer verified when it signed our nonce with its key.
+func (r *Replicator) checkProof(c control) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.peers[c.From]
+	if p == nil || p.challenge == nil || p.meta.KeyH != c.Key {
+		r.rejected["unknown_peer"]++
+		return
+	}
+	if !appliance.VerifyMember(p.meta.Key, memberClaim(p.challenge, r.name, p.name), c.Sig) {
+		r.rejected["unknown_peer"]++
+		r.log.Warn("member failed to prove its node key", "member", p.name, "fingerprint", p.meta.Key.Fingerprint())
+		return
+	}
+	p.verified, p.challenge = true, nil
+	p.lastContact = time.Now()
+	r.poke()
+}
+
+// handleOffer answers with what this node holds of the offered feeds it accepts.
+func (r *Replicator) handleOffer(p peerRef, rel relation, offer heads) {
+	want := heads{}
+	r.mu.Lock()
+	p.offered = heads{}
+	for fh, seq := range offer {
+		f, err := appliance.ParseFeedID(fh)
+		if err != nil || !r.acceptsOffer(p.meta, rel, f) || len(p.offered) >= maxDownFeeds {
+			continue
+		}
+		p.offered[fh] = seq
+	}
+	r.mu.Unlock()
+	hs, err := r.store.Heads()
+	if err != nil {
+		r.log.Error("read heads", "err", err)
+		return
+	}
+	r.mu.Lock()
+	for fh := range p.offered {
+		want[fh] = 0
+	}
+	r.mu.Unlock()
+	for _, h := range hs {
+		if _, ok := want[h.Feed.String()]; ok {
+			want[h.Feed.String()] = h.Seq
+		}
+	}
+	r.send(p.node, encodeControl(msgWant, control{From: r.name, Key: r.self.String(), Heads: want}))
+}
+
+// handleWant sends the next batch, or ends the exchange when the peer has
+// everything.
+func (r *Replicator) handleWant(p peerRef, rel relation, want heads) {
+	r.mu.Lock()
+	p.theirs = want
+	limit := p.batchBytes
+	r.mu.Unlock()
+	var batch []*appliance.Entry
+	size := 0
+	strip := r.stripSealed(rel)
+	for _, f := range r.sendFeeds(p.meta, rel) {
+		seq, ok := want[f.String()]
+		if !ok {
+			continue // the peer does not take this feed
+		}
+		for size < limit {
+			es, err := r.store.Entries(f, seq+1, 512)
+			if err != nil {
+				r.log.Error("read entries", "err", err)
+				return
+			}
+			if len(es) == 0 {
+				break
+			}
+			for _, e := range es {
+				if size >= limit {
+					break
+				}
+				if strip && e.Sealed != nil {
+					e = e.Redacted()
+				}
+				batch = append(batch, e)
+				size += len(e.Body) + len(e.Sealed) + 200
+				seq = e.Seq
+			}
+		}
+	}
+	if len(batch) == 0 {
+		r.mu.Lock()
+		p.inflightUntil = time.Time{}
+		r.mu.Unlock()
+		return
+	}
+	msg, _, err := encodeBatch(r.name, r.self, batch)
+	if err != nil {
+		r.log.Error("encode batch", "err", err)
+		return
+	}
+	r.mu.Lock()
+	p.inflightUntil = time.Now().Add(r.cfg.AckTimeout)
+	r.mu.Unlock()
+	// Send from its own goroutine: a slow link must not hold up the inbox.
+	go func() {
+		start := time.Now()
+		if !r.send(p.node, msg) {
+			return
+		}
+		d := time.Since(start)
+		r.mu.Lock()
+		p.entriesSent += uint64(len(batch))
+		switch {
+		case d > 10*time.Second && p.batchBytes > 64<<10:
+			p.batchBytes /= 2
+		case d < time.Second && p.batchBytes < r.cfg.MaxBatchBytes:
+			p.batchBytes *= 2
+		}
+		r.mu.Unlock()
+	}()
+}
+
+// handleBatch checks scope, stores the entries and acknowledges.
+func (r *Replicator) handleBatch(p peerRef, rel relation, entries []*appliance.Entry) {
+	if !r.checkScope(p.meta, rel, entries) {
+		r.log.Warn("batch refused: feed out of scope", "peer", p.name)
+		r.reject("scope", len(entries))
+		return
+	}
+	n, err := r.store.IngestBatch(entries)
+	if err != nil {
+		r.log.Warn("batch refused", "peer", p.name, "err", err)
+		r.reject(reasonOf(err), len(entries))
+		return // no ack: the sender retries after its timeout
+	}
+	r.mu.Lock()
+	p.entriesRecv += uint64(n)
+	offered := p.offered
+	r.mu.Unlock()
+	r.handleOffer(p, rel, offered)
+}
+
+// reasonOf names a refusal for /metrics.
+func reasonOf(err error) string {
+	var ie *bolt.IngestError
+	switch {
+	case errors.Is(err, errOversized):
+		return "oversized"
+	case errors.Is(err, errMalformed), errors.Is(err, appliance.ErrMalformed):
+		return "malformed"
+	case errors.Is(err, appliance.ErrBadSignature):
+		return "signature"
+	case errors.Is(err, appliance.ErrBrokenChain):
+		return "chain"
+	case errors.Is(err, appliance.ErrBadSequence):
+		return "sequence"
+	case errors.Is(err, appliance.ErrBadSeal):
+		return "seal"
+	case errors.As(err, &ie):
+		return "invalid"
+	}
+	return "storage"
+}

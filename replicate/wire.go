@@ -1,0 +1,163 @@
+package replicate
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/klauspost/compress/zstd"
+
+	"gridbox/appliance"
+)
+
+// Message types: the first byte of every user message.
+const (
+	msgOffer     byte = 'O' // sender's heads of the feeds it would send
+	msgWant      byte = 'W' // receiver's heads of those feeds: an ack and a request
+	msgBatch     byte = 'B' // a run of entries, zstd-compressed
+	msgChallenge byte = 'C' // a nonce the peer must sign with its node key
+	msgProof     byte = 'P' // the signature
+)
+
+// Limits on what a node accepts from the wire.
+const (
+	maxControlBytes = 256 << 10 // offer and want messages
+	maxBatchWire    = 16 << 20  // memberlist itself refuses more than 20 MiB
+	maxBatchRaw     = 32 << 20  // decompressed
+	maxBatchEntries = 100_000
+)
+
+// heads maps feed ids (hex) to the highest sequence held or offered.
+type heads map[string]uint64
+
+// control is an offer or a want.
+type control struct {
+	From  string `json:"f"` // memberlist name of the sender
+	Key   string `json:"k"` // sender's node key, checked against its metadata
+	Heads heads  `json:"h,omitempty"`
+	Nonce []byte `json:"c,omitempty"` // challenge
+	Sig   []byte `json:"s,omitempty"` // proof
+}
+
+func encodeControl(t byte, c control) []byte {
+	b, _ := json.Marshal(c)
+	return append([]byte{t}, b...)
+}
+
+func decodeControl(b []byte) (control, error) {
+	var c control
+	if len(b) > maxControlBytes {
+		return c, errOversized
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		return c, fmt.Errorf("%w: %v", errMalformed, err)
+	}
+	return c, nil
+}
+
+// batchHeader precedes the compressed entries.
+type batchHeader struct {
+	From  string `json:"f"`
+	Key   string `json:"k"`
+	Count int    `json:"n"`
+	Raw   int    `json:"raw"` // bytes before compression
+}
+
+var (
+	errMalformed = errors.New("malformed message")
+	errOversized = errors.New("oversized message")
+)
+
+var (
+	zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
+	zdec, _ = zstd.NewReader(nil, zstd.WithDecoderMaxMemory(maxBatchRaw), zstd.WithDecoderConcurrency(1))
+)
+
+// encodeBatch frames entries (uvarint length + binary entry each) and
+// compresses them with zstd. An entry that follows the one before it in the
+// batch travels without its previous-entry hash: the receiver recomputes it
+// (32 incompressible bytes less per entry). A wrong guess only breaks the
+// chain, which the receiver checks anyway.
+func encodeBatch(from string, key appliance.FeedID, entries []*appliance.Entry) ([]byte, int, error) {
+	var raw []byte
+	for i, e := range entries {
+		if i > 0 && follows(e, entries[i-1]) {
+			c := *e
+			c.Prev = appliance.Hash{}
+			e = &c
+		}
+		b, err := e.MarshalBinary()
+		if err != nil {
+			return nil, 0, err
+		}
+		raw = binary.AppendUvarint(raw, uint64(len(b)))
+		raw = append(raw, b...)
+	}
+	hdr, _ := json.Marshal(batchHeader{From: from, Key: key.String(), Count: len(entries), Raw: len(raw)})
+	out := []byte{msgBatch}
+	out = binary.AppendUvarint(out, uint64(len(hdr)))
+	out = append(out, hdr...)
+	out = zenc.EncodeAll(raw, out)
+	return out, len(raw), nil
+}
+
+// decodeBatch reverses encodeBatch within the limits above.
+func decodeBatch(b []byte) (batchHeader, []*appliance.Entry, error) {
+	var h batchHeader
+	if len(b) > maxBatchWire {
+		return h, nil, errOversized
+	}
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > maxControlBytes || uint64(len(b)-k) < n {
+		return h, nil, errMalformed
+	}
+	if err := json.Unmarshal(b[k:k+int(n)], &h); err != nil {
+		return h, nil, errMalformed
+	}
+	if h.Count <= 0 || h.Count > maxBatchEntries || h.Raw <= 0 || h.Raw > maxBatchRaw {
+		return h, nil, errOversized
+	}
+	raw, err := zdec.DecodeAll(b[k+int(n):], make([]byte, 0, h.Raw))
+	if err != nil {
+		if len(raw) > maxBatchRaw {
+			return h, nil, errOversized
+		}
+		return h, nil, fmt.Errorf("%w: %v", errMalformed, err)
+	}
+	if len(raw) != h.Raw {
+		return h, nil, errMalformed
+	}
+	r := bytes.NewReader(raw)
+	entries := make([]*appliance.Entry, 0, h.Count)
+	for r.Len() > 0 {
+		if len(entries) == h.Count {
+			return h, nil, errMalformed
+		}
+		sz, err := binary.ReadUvarint(r)
+		if err != nil || sz > appliance.MaxEntrySize || sz > uint64(r.Len()) {
+			return h, nil, errMalformed
+		}
+		buf := make([]byte, sz)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return h, nil, errMalformed
+		}
+		e := new(appliance.Entry)
+		if err := e.UnmarshalBinary(buf); err != nil {
+			return h, nil, errMalformed
+		}
+		if n := len(entries); n > 0 && e.Prev.IsZero() && follows(e, entries[n-1]) {
+			e.Prev = entries[n-1].Hash()
+		}
+		entries = append(entries, e)
+	}
+	if len(entries) != h.Count {
+		return h, nil, errMalformed
+	}
+	return h, entries, nil
+}
+
+// follows reports whether e is the entry after prev in the same feed.
+func follows(e, prev *appliance.Entry) bool { return e.Feed == prev.Feed && e.Seq == prev.Seq+1 }

@@ -1,0 +1,109 @@
+package ui_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"gridbox/appliance"
+	"gridbox/appliance/bolt"
+	"gridbox/ui"
+)
+
+// MustOpenTown makes a town node with a known admin password and its server.
+func MustOpenTown(tb testing.TB) (*ui.Server, *bolt.Store) {
+	tb.Helper()
+	dir := tb.TempDir()
+	node := appliance.Node{Role: appliance.NodeTown, Code: "410184104000", Name: "龙湖镇"}
+	if _, err := bolt.InitDataDir(context.Background(), dir, node, bolt.InitOptions{AdminPassword: "town-admin-2026"}); err != nil {
+		tb.Fatal(err)
+	}
+	s, cfg, err := bolt.OpenDataDir(dir, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	srv, err := ui.NewServer(cfg, s, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return srv, s
+}
+
+func TestReplicationPage(t *testing.T) {
+	srv, s := MustOpenTown(t)
+	token, err := s.CreateAPIToken("u-admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	do := func(method, path string, form url.Values) (int, string) {
+		t.Helper()
+		var body io.Reader
+		if form != nil {
+			body = strings.NewReader(form.Encode())
+		}
+		req := httptest.NewRequest(method, path, body)
+		req.Header.Set("Authorization", "Bearer "+token)
+		if form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		resp, err := srv.App().Test(req, 5000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	villageKey := strings.Repeat("ab", 32)
+
+	t.Run("Enrol", func(t *testing.T) {
+		code, _ := do("POST", "/staff/replication/enrol", url.Values{"key": {villageKey}, "code": {"410184104201"}, "name": {"杏花村"}})
+		if code != 303 {
+			t.Fatalf("status %d, want 303", code)
+		}
+	})
+	t.Run("ErrBadKey", func(t *testing.T) {
+		code, page := do("POST", "/staff/replication/enrol", url.Values{"key": {"12"}, "code": {"410184104202"}})
+		if code != 400 || !strings.Contains(page, "下级节点公钥应为64位十六进制数") || !strings.Contains(page, `aria-invalid="true"`) {
+			t.Fatalf("status %d; page lacks the message or the marked field", code)
+		}
+	})
+	t.Run("Page", func(t *testing.T) {
+		f, _ := appliance.ParseFeedID(villageKey)
+		ui.SetReplication(srv, func() []ui.ReplicationPeer {
+			return []ui.ReplicationPeer{{Role: "village", Code: "410184104201", Name: "杏花村", Key: f, Relation: "child", Alive: true,
+				LastContact: time.Now(), Behind: 7, BytesRecv: 3 << 20, EntriesRecv: 1234}}
+		}, func() map[string]uint64 { return map[string]uint64{"signature": 2} })
+		code, page := do("GET", "/staff/replication", nil)
+		if code != 200 {
+			t.Fatalf("status %d", code)
+		}
+		for _, want := range []string{s.Feed().Fingerprint(), "data:image/png;base64,", "杏花村", "在线", "7 条", "1234 条 / 3.0 MB", f.Fingerprint(), "签名错误"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("page lacks %q", want)
+			}
+		}
+	})
+	t.Run("API", func(t *testing.T) {
+		code, body := do("GET", "/api/v1/replication", nil)
+		var got struct {
+			Key   string `json:"key"`
+			Peers []struct {
+				Code     string `json:"code"`
+				Enrolled bool   `json:"enrolled"`
+				Behind   uint64 `json:"behind"`
+			} `json:"peers"`
+		}
+		if err := json.Unmarshal([]byte(body), &got); err != nil || code != 200 {
+			t.Fatalf("status %d, %v", code, err)
+		}
+		if got.Key != s.Feed().String() || len(got.Peers) != 1 || !got.Peers[0].Enrolled || got.Peers[0].Behind != 7 {
+			t.Fatalf("got %+v", got)
+		}
+	})
+}
