@@ -75,6 +75,8 @@ type CasesConfig struct {
 // ArchiveConfig configures the household archive.
 type ArchiveConfig struct {
 	KeyPersonCategories []string `toml:"key_person_categories"`
+	VisitDailyTarget    int      `toml:"visit_daily_target"`  // visits per worker per working day; 0: 3
+	VisitCoverageDays   int      `toml:"visit_coverage_days"` // every household visited within this many days; 0: 30
 }
 
 // CalendarConfig is the official calendar for working days.
