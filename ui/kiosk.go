@@ -149,16 +149,16 @@ func (s *Server) showNotices(c *fiber.Ctx) error {
 }
 
 func (s *Server) showNotice(c *fiber.Ctx) error {
-	n, err := s.Store.Notice(c.Params("id"))
-	if err != nil {
-		return err
-	}
-	visible := false
+	// The kiosk shows this node's notices and its town's: the first grid
+	// holding the id wins (ids are per issuing grid).
 	for _, g := range s.noticeGrids() {
-		visible = visible || n.Grid == g
+		n, err := s.Store.Notice(g, c.Params("id"))
+		if appliance.ErrorCode(err) == appliance.ENOTFOUND {
+			continue
+		} else if err != nil {
+			return err
+		}
+		return s.render(c, "kiosk_notice", fiber.Map{"Title": n.Title, "Notice": n})
 	}
-	if !visible {
-		return appliance.Errorf(appliance.ENOTFOUND, "公告不存在或已撤回")
-	}
-	return s.render(c, "kiosk_notice", fiber.Map{"Title": n.Title, "Notice": n})
+	return appliance.Errorf(appliance.ENOTFOUND, "公告不存在或已撤回")
 }

@@ -18,11 +18,11 @@ func TestKioskPages(t *testing.T) {
 	srv := uitest.MustStart(t, uitest.Options{})
 	ctx := t.Context()
 	today := time.Now().In(srv.Config.Location()).Format("2006-01-02")
-	leader := appliance.StaffMember{ID: "s1", Name: "王建国", Phone: "13812345678", Duty: appliance.DutyGridLeader, Grid: appliance.GroupCode(srv.Config.Node.Code, 1)}
+	leader := appliance.StaffMember{ID: srv.Config.Node.Code + "-s1", Name: "王建国", Phone: "13812345678", Duty: appliance.DutyGridLeader, Grid: appliance.GroupCode(srv.Config.Node.Code, 1)}
 	if err := srv.Store.SetStaff(ctx, "", leader); err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.Store.SetDuty(ctx, "", appliance.DutyShift{Grid: srv.Config.Node.Code, Date: today, Shift: "全天", StaffID: "s1", Name: "王建国", Phone: "13812345678"}); err != nil {
+	if err := srv.Store.SetDuty(ctx, "", appliance.DutyShift{Grid: srv.Config.Node.Code, Date: today, Shift: "全天", StaffID: srv.Config.Node.Code + "-s1", Name: "王建国", Phone: "13812345678"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := srv.Store.SetNotice(ctx, "", appliance.Notice{Grid: srv.Config.Node.Code, ID: "n1", Title: "停水通知", Body: "明天上午八点到十二点停水。", Published: today}); err != nil {

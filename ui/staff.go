@@ -248,7 +248,7 @@ func (s *Server) submitNotice(c *fiber.Ctx) error {
 		n.ID = fmt.Sprintf("n%d", s.Store.Clock().Next())
 	}
 	if n.Withdrawn {
-		old, err := s.Store.Notice(n.ID)
+		old, err := s.Store.Notice(n.Grid, n.ID)
 		if err != nil {
 			return err
 		}

@@ -199,26 +199,48 @@ func (cs *Cases) RegisterMany(ctx context.Context, author string, ins []CaseInta
 	return out, nil
 }
 
-// ActMany checks and appends steps on distinct cases in one transaction.
+// ActMany checks and appends steps on distinct cases: one transaction per
+// feed they go to (on a town node, one per village: see write).
 func (cs *Cases) ActMany(ctx context.Context, author string, levels []string, steps []appliance.CaseStep) error {
 	seen := map[string]bool{}
-	_, err := cs.Store.Write(ctx, func(tx *Tx) ([]appliance.Draft, error) {
-		clear(seen)
-		var drafts []appliance.Draft
-		for _, st := range steps {
-			if seen[st.Case] {
-				return nil, fmt.Errorf("act many: case %s twice", st.Case)
-			}
-			seen[st.Case] = true
-			d, _, err := cs.prepare(tx, author, levels, st)
-			if err != nil {
-				return nil, fmt.Errorf("%s %s: %w", st.Action, st.Case, err)
-			}
-			drafts = append(drafts, d)
+	for _, st := range steps {
+		if seen[st.Case] {
+			return fmt.Errorf("act many: case %s twice", st.Case)
 		}
-		return drafts, nil
-	})
-	return err
+		seen[st.Case] = true
+	}
+	var order []string
+	byChild := map[string][]appliance.CaseStep{}
+	for _, st := range steps {
+		child, err := cs.childOfCase(st.Case)
+		if err != nil {
+			return err
+		}
+		if _, ok := byChild[child]; !ok {
+			order = append(order, child)
+		}
+		byChild[child] = append(byChild[child], st)
+	}
+	for _, child := range order {
+		err := cs.write(ctx, child, func(tx *Tx) ([]appliance.Draft, error) {
+			var drafts []appliance.Draft
+			for _, st := range byChild[child] {
+				d, _, err := cs.prepare(tx, author, levels, st)
+				if err == nil {
+					err = cs.sameChild(tx, d, child)
+				}
+				if err != nil {
+					return nil, fmt.Errorf("%s %s: %w", st.Action, st.Case, err)
+				}
+				drafts = append(drafts, d)
+			}
+			return drafts, nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Act checks a step against the case's state and appends it. levels are the
@@ -227,9 +249,16 @@ func (cs *Cases) ActMany(ctx context.Context, author string, levels []string, st
 // Day and the deadline at the level the case moves to are filled in.
 func (cs *Cases) Act(ctx context.Context, author string, levels []string, step appliance.CaseStep) (*appliance.Case, error) {
 	var id string
-	_, err := cs.Store.Write(ctx, func(tx *Tx) ([]appliance.Draft, error) {
+	child, err := cs.childOfCase(step.Case)
+	if err != nil {
+		return nil, err
+	}
+	err = cs.write(ctx, child, func(tx *Tx) ([]appliance.Draft, error) {
 		d, _, err := cs.prepare(tx, author, levels, step)
 		if err != nil {
+			return nil, err
+		}
+		if err := cs.sameChild(tx, d, child); err != nil {
 			return nil, err
 		}
 		id = d.Body.(appliance.CaseStep).Case
@@ -239,6 +268,78 @@ func (cs *Cases) Act(ctx context.Context, author string, levels []string, step a
 		return nil, err
 	}
 	return cs.Case(id) // as folded, with the entry's time and place
+}
+
+// ChildFor is the division code of the child node whose downward feed
+// carries this node's steps on case c, "" for this node's own feed:
+//   - on a town node, a case of one of its villages: that village (the
+//     village box folds the town's dispatch, deadlines, meetings, result and
+//     feedback and shows them on its kiosk's progress page);
+//   - on a city node, a case of a village or town: that town;
+//   - otherwise (a village node; a case registered at this node): "".
+func (cs *Cases) ChildFor(c *appliance.Case) string {
+	node := cs.Config.Node
+	if c == nil || c.Village == "" || c.Village == node.Code {
+		return ""
+	}
+	switch node.Role {
+	case appliance.NodeTown:
+		if appliance.ValidateDivisionCode(c.Village, appliance.NodeVillage) == nil {
+			return c.Village
+		}
+	case appliance.NodeCity:
+		if appliance.ValidateDivisionCode(c.Village, appliance.NodeVillage) == nil {
+			return c.Village[:9] + "000"
+		}
+		if appliance.ValidateDivisionCode(c.Village, appliance.NodeTown) == nil {
+			return c.Village
+		}
+	}
+	return ""
+}
+
+// childOfCase is ChildFor of the stored case id ("" if there is none: the
+// command check then says so).
+func (cs *Cases) childOfCase(id string) (string, error) {
+	code, err := appliance.NormalizeReceiptCode(id)
+	if err != nil {
+		return "", nil
+	}
+	var child string
+	err = cs.Store.Read(func(tx *Tx) error {
+		c, err := tx.Case(code)
+		if err == nil {
+			child = cs.ChildFor(c)
+		}
+		return nil
+	})
+	return child, err
+}
+
+// sameChild checks, inside the write, that the case of d still goes to the
+// feed chosen before the transaction (a case's village never changes, so
+// this fails only for a case that arrived in between).
+func (cs *Cases) sameChild(tx *Tx, d appliance.Draft, child string) error {
+	c, err := tx.Case(d.Body.(appliance.CaseStep).Case)
+	if err != nil {
+		return err
+	}
+	if cs.ChildFor(c) != child {
+		return appliance.Errorf(appliance.ECONFLICT, "问题所属村已变化，请重试")
+	}
+	return nil
+}
+
+// write appends with the command check in fn to this node's own feed
+// (child "") or to its downward feed for child (Store.WriteDown).
+func (cs *Cases) write(ctx context.Context, child string, fn func(tx *Tx) ([]appliance.Draft, error)) error {
+	var err error
+	if child == "" {
+		_, err = cs.Store.Write(ctx, fn)
+	} else {
+		_, err = cs.Store.WriteDown(ctx, child, fn)
+	}
+	return err
 }
 
 func (cs *Cases) prepare(tx *Tx, author string, levels []string, step appliance.CaseStep) (appliance.Draft, *appliance.Case, error) {
@@ -524,27 +625,53 @@ func (cs *Cases) EscalateOverdue(ctx context.Context, now time.Time) (int, error
 	if err != nil || len(ids) == 0 {
 		return 0, err
 	}
-	n := 0
-	_, err = cs.Store.Write(ctx, func(tx *Tx) ([]appliance.Draft, error) {
-		n = 0
-		var drafts []appliance.Draft
+	byChild := map[string][]string{}
+	var order []string
+	err = cs.Store.Read(func(tx *Tx) error {
 		for _, id := range ids {
 			c, err := tx.Case(id)
 			if err != nil {
-				continue
+				return err
 			}
-			step := appliance.CaseStep{Case: id, Action: appliance.CaseEscalate,
-				Text: fmt.Sprintf("超过%s办理期限（%s）未办结，系统自动上报", appliance.CaseLevelLabels[c.Level], c.Due)}
-			d, _, err := cs.prepare(tx, "", appliance.LevelsOf(cs.Config.Node.Role), step)
-			if err != nil {
-				continue // moved on meanwhile
+			child := cs.ChildFor(c)
+			if _, ok := byChild[child]; !ok {
+				order = append(order, child)
 			}
-			drafts = append(drafts, d)
-			n++
+			byChild[child] = append(byChild[child], id)
 		}
-		return drafts, nil
+		return nil
 	})
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, child := range order {
+		n := 0
+		err := cs.write(ctx, child, func(tx *Tx) ([]appliance.Draft, error) {
+			n = 0
+			var drafts []appliance.Draft
+			for _, id := range byChild[child] {
+				c, err := tx.Case(id)
+				if err != nil || cs.ChildFor(c) != child {
+					continue
+				}
+				step := appliance.CaseStep{Case: id, Action: appliance.CaseEscalate,
+					Text: fmt.Sprintf("超过%s办理期限（%s）未办结，系统自动上报", appliance.CaseLevelLabels[c.Level], c.Due)}
+				d, _, err := cs.prepare(tx, "", appliance.LevelsOf(cs.Config.Node.Role), step)
+				if err != nil {
+					continue // moved on meanwhile
+				}
+				drafts = append(drafts, d)
+				n++
+			}
+			return drafts, nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+	}
+	return total, nil
 }
 
 // Photo returns a stored photo by its content address.

@@ -70,10 +70,7 @@ func refoldCase(tx *Tx, id string, reporter bool) error {
 		}
 		role, ok := roles[e.Feed]
 		if !ok {
-			var n appliance.Node
-			if ok, _ := tx.LWWJSON(bucketNodes, e.Feed.String(), &n); ok {
-				role = n.Role
-			}
+			role = feedRole(tx, e.Feed)
 			roles[e.Feed] = role
 		}
 		m := appliance.StepMeta{At: e.Time.Time(), NodeRole: role, Feed: e.Feed.String(), Seq: e.Seq, Author: e.Author}
@@ -129,6 +126,43 @@ func refoldCase(tx *Tx, id string, reporter bool) error {
 		}
 	}
 	return tx.PutJSON(bucketCases, id, c)
+}
+
+// feedRole is the role of the node that writes feed: from its node.init
+// entry when this node holds it (a node's own feed), else from the first
+// entry of a downward feed (node.down: a feed for a village is a town's, a
+// feed for a town is a city's) or an upward feed (node.up: a town's),
+// checked against the proof it carries. A village never holds its town's
+// own feed, only the town's downward feed for it, so the town's steps fold
+// there with the town's role. "" when unknown: the feed's steps are void.
+func feedRole(tx *Tx, feed appliance.FeedID) string {
+	var n appliance.Node
+	if ok, _ := tx.LWWJSON(bucketNodes, feed.String(), &n); ok {
+		return n.Role
+	}
+	first, err := tx.Entry(feed, 1)
+	if err != nil || first == nil || (first.Kind != appliance.KindNodeDown && first.Kind != appliance.KindNodeUp) {
+		return ""
+	}
+	var d appliance.DownFeed
+	if first.DecodeBody(&d) != nil || d.Validate() != nil {
+		return ""
+	}
+	parent, err := appliance.ParseFeedID(d.Parent)
+	if err != nil || !appliance.VerifyDown(parent, d.Child, feed, d) {
+		return ""
+	}
+	switch {
+	case first.Kind == appliance.KindNodeUp && d.Child == appliance.UpClaim:
+		return appliance.NodeTown
+	case first.Kind != appliance.KindNodeDown:
+		return ""
+	case appliance.ValidateDivisionCode(d.Child, appliance.NodeVillage) == nil:
+		return appliance.NodeTown
+	case appliance.ValidateDivisionCode(d.Child, appliance.NodeTown) == nil:
+		return appliance.NodeCity
+	}
+	return ""
 }
 
 // putReporter keeps the sealed part of the register entry that took effect,

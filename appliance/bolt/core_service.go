@@ -114,7 +114,13 @@ func (s *Store) FindGrids(f appliance.GridFilter) ([]appliance.Grid, error) {
 	return out, err
 }
 
-// SetStaff creates or changes a person on the grid.
+// SetStaff creates or changes a person on the grid. Staff ids are one
+// namespace at the town and the city (v_staff is keyed by id and every
+// village's feed folds there), so a node creates staff only with ids
+// starting with its own division code and "-" (e.g.
+// "410184104201-s07"); changing a person already held keeps working
+// whatever the id. A store without a node record (bare test stores) is
+// not checked.
 func (s *Store) SetStaff(ctx context.Context, author string, m appliance.StaffMember) error {
 	m.Phone = appliance.NormalizePhone(m.Phone)
 	if err := m.Validate(); err != nil {
@@ -125,6 +131,17 @@ func (s *Store) SetStaff(ctx context.Context, author string, m appliance.StaffMe
 			return nil, err
 		} else if !ok {
 			return nil, appliance.FieldError("grid", "所在网格不存在")
+		}
+		var node appliance.Node
+		if ok, err := tx.LWWJSON(bucketNodes, s.Feed().String(), &node); err != nil {
+			return nil, err
+		} else if ok && node.Code != "" && !strings.HasPrefix(m.ID, node.Code+"-") {
+			var old appliance.StaffMember
+			if had, err := tx.LWWJSON(bucketStaff, m.ID, &old); err != nil {
+				return nil, err
+			} else if !had {
+				return nil, appliance.FieldError("id", "人员编号应以本节点行政区划代码加“-”开头，如 %s-s01", node.Code)
+			}
 		}
 		return []appliance.Draft{{Author: author, Kind: appliance.KindStaffSet, Version: 1, Body: m}}, nil
 	})
@@ -217,18 +234,27 @@ func (s *Store) SetNotice(ctx context.Context, author string, n appliance.Notice
 func (s *Store) FindNotices(grids ...string) ([]appliance.Notice, error) {
 	var out []appliance.Notice
 	err := s.Read(func(tx *Tx) error {
-		return tx.EachLWW(bucketNotices, "", func(_ string, v []byte) error {
-			var n appliance.Notice
-			if err := json.Unmarshal(v, &n); err != nil {
-				return err
+		seen := map[string]bool{}
+		for _, g := range grids {
+			if seen[g] {
+				continue
 			}
-			for _, g := range grids {
+			seen[g] = true
+			err := tx.EachLWW(bucketNotices, g+"/", func(_ string, v []byte) error {
+				var n appliance.Notice
+				if err := json.Unmarshal(v, &n); err != nil {
+					return err
+				}
 				if n.Grid == g && !n.Withdrawn {
 					out = append(out, n)
 				}
+				return nil
+			})
+			if err != nil {
+				return err
 			}
-			return nil
-		})
+		}
+		return nil
 	})
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Pinned != out[j].Pinned {
@@ -242,11 +268,13 @@ func (s *Store) FindNotices(grids ...string) ([]appliance.Notice, error) {
 	return out, err
 }
 
-// Notice returns one notice.
-func (s *Store) Notice(id string) (appliance.Notice, error) {
+// Notice returns one notice of the grid that issued it: notice ids are
+// chosen per grid, so two villages' "n-demo-1" are two notices at their
+// town.
+func (s *Store) Notice(grid, id string) (appliance.Notice, error) {
 	var n appliance.Notice
 	err := s.Read(func(tx *Tx) error {
-		ok, err := tx.LWWJSON(bucketNotices, id, &n)
+		ok, err := tx.LWWJSON(bucketNotices, grid+"/"+id, &n)
 		if err == nil && (!ok || n.Withdrawn) {
 			err = appliance.Errorf(appliance.ENOTFOUND, "公告不存在或已撤回")
 		}

@@ -17,7 +17,7 @@ const (
 	bucketUsers     = "v_users"      // feed hex "/" user id → User (LWW)
 	bucketUsernames = "v_usernames"  // feed hex "/" username → user id
 	bucketDuty      = "v_duty"       // grid "/" date "/" shift "/" staff → DutyShift (LWW)
-	bucketNotices   = "v_notices"    // id → Notice (LWW)
+	bucketNotices   = "v_notices"    // grid "/" id → Notice (LWW): ids are per issuing grid
 	bucketCounts    = "v_counts"     // name → counter
 )
 
@@ -78,7 +78,7 @@ func (coreView) Apply(tx *Tx, e *appliance.Entry) error {
 		if !decodeOK(e, &n) {
 			return nil
 		}
-		_, err := tx.PutLWW(bucketNotices, n.ID, e, e.Body)
+		_, err := tx.PutLWW(bucketNotices, n.Grid+"/"+n.ID, e, e.Body)
 		return err
 	}
 	return nil

@@ -149,7 +149,8 @@ func TestFold_Deterministic(t *testing.T) {
 	}
 
 	t.Run("LastWriterWins", func(t *testing.T) {
-		// Each notice holds the body of its latest entry by (HLC, feed, seq).
+		// Each notice (grid "/" id) holds the body of its latest entry by
+		// (HLC, feed, seq).
 		latest := map[string]*appliance.Entry{}
 		for _, f := range feeds {
 			for _, e := range f {
@@ -157,8 +158,8 @@ func TestFold_Deterministic(t *testing.T) {
 				if e.Kind != appliance.KindNoticeSet || e.DecodeBody(&n) != nil || n.Validate() != nil {
 					continue
 				}
-				if l := latest[n.ID]; l == nil || l.Before(e) {
-					latest[n.ID] = e
+				if k := n.Grid + "/" + n.ID; latest[k] == nil || latest[k].Before(e) {
+					latest[k] = e
 				}
 			}
 		}

@@ -75,7 +75,7 @@ func TestStore_Append(t *testing.T) {
 		}
 	})
 	t.Run("Views", func(t *testing.T) {
-		n, err := s.Notice("n1")
+		n, err := s.Notice("410184104201", "n1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,7 +140,7 @@ func TestStore_Reopen(t *testing.T) {
 	if got, err := s.Entries(s.Feed(), 1, 10); err != nil || !reflect.DeepEqual(got, es) {
 		t.Fatalf("Entries after reopen=%v, %v", got, err)
 	}
-	if n, err := s.Notice("n3"); err != nil || n.Title != "通知第3号" {
+	if n, err := s.Notice("410184104201", "n3"); err != nil || n.Title != "通知第3号" {
 		t.Fatalf("Notice after reopen=%+v, %v", n, err)
 	}
 	more, err := s.Append(ctx, noticeDraft("n4", 4))
@@ -178,7 +178,7 @@ func TestStore_Write(t *testing.T) {
 		if after, _ := s.Heads(); !reflect.DeepEqual(after, before) {
 			t.Fatalf("Heads=%+v, want unchanged %+v", after, before)
 		}
-		if _, err := s.Notice("n2"); appliance.ErrorCode(err) != appliance.ENOTFOUND {
+		if _, err := s.Notice("410184104201", "n2"); appliance.ErrorCode(err) != appliance.ENOTFOUND {
 			t.Fatalf("Notice(n2)=%v, want not found", err)
 		}
 		s.Read(func(tx *bolt.Tx) error {
@@ -268,7 +268,7 @@ func TestStore_Ingest(t *testing.T) {
 			}
 		}
 		// Folded: the other node's notices are visible.
-		if n, err := s.Notice("r1"); err != nil || n.Title != "通知第4号" {
+		if n, err := s.Notice("410184104201", "r1"); err != nil || n.Title != "通知第4号" {
 			t.Fatalf("Notice(r1)=%+v, %v", n, err)
 		}
 		counts, _ := s.KindCounts()

@@ -159,7 +159,7 @@ func TestStore_Verify(t *testing.T) {
 			v[len(v)-3] ^= 1
 			return b.Put(append([]byte(nil), k...), v)
 		}},
-		{"ViewKeyDeleted", "v_notices", func(b *bbolt.Bucket) error { return b.Delete([]byte("n1")) }},
+		{"ViewKeyDeleted", "v_notices", func(b *bbolt.Bucket) error { return b.Delete([]byte("410184104201/n1")) }},
 		{"ViewKeyAdded", "v_grid_tree", func(b *bbolt.Bucket) error { return b.Put([]byte("/410184104999"), []byte{}) }},
 		{"ViewCounterChanged", "v_counts", func(b *bbolt.Bucket) error {
 			return b.Put([]byte("entries/"+appliance.KindNoticeSet), binary.BigEndian.AppendUint64(nil, 4))

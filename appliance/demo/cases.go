@@ -328,7 +328,18 @@ func runRound(ctx context.Context, v *Village, cs, tcs *bolt.Cases, round []case
 	if err := tcs.ActMany(ctx, round[0].author, round[0].levels, steps); err != nil {
 		return err
 	}
-	return copyFeeds(tcs.Store, v.Store)
+	// Back down: the town's steps are on its downward feed for this
+	// village, the only feed of the town's the village receives.
+	down, err := tcs.Store.DownFeed(v.Code)
+	if err != nil {
+		return err
+	}
+	es, err := tcs.Store.Entries(down, 1, 1<<30)
+	if err != nil {
+		return err
+	}
+	_, err = v.Store.Ingest(es)
+	return err
 }
 
 // copyFeeds gives to every entry from holds that to lacks.

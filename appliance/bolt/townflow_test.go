@@ -1,0 +1,155 @@
+package bolt_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"gridbox/appliance"
+	"gridbox/appliance/bolt"
+)
+
+const village2Code = "410184104202"
+
+// copyFeed gives to the whole of one feed from holds (what replication
+// does for one feed).
+func copyFeed(tb testing.TB, from, to *testNode, feed appliance.FeedID) {
+	tb.Helper()
+	es, err := from.Store.Entries(feed, 1, 1<<30)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := to.Store.Ingest(es); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func downFeed(tb testing.TB, n *testNode, child string) appliance.FeedID {
+	tb.Helper()
+	f, err := n.Store.DownFeed(child)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return f
+}
+
+func hasFeed(tb testing.TB, n *testNode, feed appliance.FeedID) bool {
+	tb.Helper()
+	heads, err := n.Store.Heads()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, h := range heads {
+		if h.Feed == feed {
+			return true
+		}
+	}
+	return false
+}
+
+func caseKinds(tb testing.TB, n *testNode, feed appliance.FeedID) []string {
+	tb.Helper()
+	es, err := n.Store.Entries(feed, 1, 1<<30)
+	if err != nil {
+		if appliance.ErrorCode(err) == appliance.ENOTFOUND {
+			return nil
+		}
+		tb.Fatal(err)
+	}
+	var out []string
+	for _, e := range es {
+		if appliance.CaseActionOf(e.Kind) != "" {
+			out = append(out, e.Kind)
+		}
+	}
+	return out
+}
+
+// A kiosk report goes up to the town, the town dispatches and resolves it
+// on its downward feed for that village, and the village — which receives
+// only that feed of the town's — shows the result on the progress page of
+// the receipt; the sibling village never sees it.
+func TestTownStepsGoDown(t *testing.T) {
+	ctx := context.Background()
+	clk := &simClock{t: day(2, 9)}
+	v1 := mustNode(t, appliance.NodeVillage, villageCode, "杏花村", clk, true)
+	v2 := mustNode(t, appliance.NodeVillage, village2Code, "桃园村", clk, true)
+	tw := mustNode(t, appliance.NodeTown, townCode, "龙湖镇", clk, true)
+
+	r, err := v1.Cases.RegisterCase(ctx, "", bolt.CaseIntake{Category: "public_affairs", Source: appliance.SourceKiosk, Description: "村口桥面塌陷", Name: "王秀英", Phone: "13812345678"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	act(t, v1, villageLevels, appliance.CaseStep{Case: r.Code, Action: appliance.CaseEscalate, Text: "需乡镇交通办处理"})
+	report(t, v2, "public_affairs", appliance.SourceKiosk, "")
+
+	// Up: each village's own feed reaches the town.
+	copyFeed(t, v1, tw, v1.Store.Feed())
+	copyFeed(t, v2, tw, v2.Store.Feed())
+	c, err := tw.Cases.Case(r.Code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Level != appliance.CaseLevelTown || c.Village != villageCode {
+		t.Fatalf("at the town: level %s village %s", c.Level, c.Village)
+	}
+	if got := tw.Cases.ChildFor(c); got != villageCode {
+		t.Fatalf("ChildFor = %q", got)
+	}
+
+	// The town's steps.
+	clk.t = day(3, 10)
+	act(t, tw, townLevels, appliance.CaseStep{Case: r.Code, Action: appliance.CaseDispatch, Departments: []string{"交通办"}, Due: "2026-12-20"})
+	act(t, tw, townLevels, appliance.CaseStep{Case: r.Code, Action: appliance.CaseNote, Text: "已现场查看"})
+	clk.t = day(9, 15)
+	if c = act(t, tw, townLevels, appliance.CaseStep{Case: r.Code, Action: appliance.CaseResolve, Text: "桥面已修复"}); c.Status != appliance.StatusResolved {
+		t.Fatalf("at the town after resolve: %s", c.Status)
+	}
+	if k := caseKinds(t, tw, tw.Store.Feed()); len(k) != 0 {
+		t.Fatalf("town's own feed holds case steps on a village's case: %v", k)
+	}
+	d1 := downFeed(t, tw, villageCode)
+	if k := caseKinds(t, tw, d1); strings.Join(k, " ") != "case.dispatch case.note case.resolve" {
+		t.Fatalf("town's downward feed for the village: %v", k)
+	}
+
+	// Down: each village receives its own downward feed only.
+	copyFeed(t, tw, v1, d1)
+	if d2 := downFeed(t, tw, village2Code); hasFeed(t, tw, d2) {
+		copyFeed(t, tw, v2, d2)
+	}
+	got, err := v1.Cases.Track(r.Code, r.PIN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := got.Progress("公共事务")
+	if p.Status != appliance.StatusResolved || p.Result != "桥面已修复" || p.Level != appliance.CaseLevelVillage {
+		t.Fatalf("village's progress page: %+v", p)
+	}
+	var labels []string
+	for _, s := range p.Steps {
+		labels = append(labels, s.Label)
+	}
+	if all := strings.Join(labels, "|"); !strings.Contains(all, "交办交通办") || !strings.Contains(all, "乡镇办结") {
+		t.Fatalf("progress steps: %s", all)
+	}
+	// Resolved by the town, the case is back with the village for feedback,
+	// which the village writes on its own feed.
+	act(t, v1, villageLevels, appliance.CaseStep{Case: r.Code, Action: appliance.CaseFeedback, How: "电话", Text: "桥面已修复，欢迎监督"})
+	copyFeed(t, v1, tw, v1.Store.Feed())
+	if c, _ := tw.Cases.Case(r.Code); c.Status != appliance.StatusFedBack {
+		t.Fatalf("town after the village's feedback: %s", c.Status)
+	}
+
+	if _, err := v2.Cases.Case(r.Code); appliance.ErrorCode(err) != appliance.ENOTFOUND {
+		t.Fatalf("the other village has the case: %v", err)
+	}
+	if hasFeed(t, v2, d1) || hasFeed(t, v2, v1.Store.Feed()) {
+		t.Fatal("the other village holds the first village's feeds")
+	}
+	for _, n := range []*testNode{v1, v2, tw} {
+		if _, err := n.Store.Verify(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
