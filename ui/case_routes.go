@@ -155,6 +155,7 @@ func caseDashboardCounters(s *Server, usr *appliance.User) ([]Counter, error) {
 func (u *caseUI) startAutoEscalation() {
 	ctx, cancel := context.WithCancel(context.Background())
 	u.s.app.Hooks().OnListen(func(fiber.ListenData) error {
+		go u.cases.RunRelay(ctx) // a town: cases at the city up, the city's steps down
 		go func() {
 			t := time.NewTimer(time.Minute)
 			defer t.Stop()

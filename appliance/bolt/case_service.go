@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"sort"
 	"strings"
 	"time"
@@ -266,6 +267,9 @@ func (cs *Cases) Act(ctx context.Context, author string, levels []string, step a
 	})
 	if err != nil {
 		return nil, err
+	}
+	if err := cs.Relay(ctx, id); err != nil { // a town's step on a case at the city
+		slog.Error("case relay", "case", id, "err", err) // RunRelay tries again
 	}
 	return cs.Case(id) // as folded, with the entry's time and place
 }

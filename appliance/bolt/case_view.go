@@ -17,6 +17,7 @@ const (
 	bucketCaseDue       = "v_case_due"       // "L" level "|" due "|" id → "" for open cases with a deadline
 	bucketCaseOrder     = "v_case_order"     // reported HLC (8 bytes) + id → level "|" status
 	bucketCaseRegister  = "v_case_register"  // village "|" day → stamp + RegisterClose (earliest close wins)
+	bucketCaseCity      = "v_case_city"      // id → "" for cases that reached the city (relayed by towns)
 )
 
 // bucketCasePhotos holds photos by content address. It is not a view (no
@@ -28,7 +29,7 @@ type caseView struct{}
 func (caseView) Name() string { return "cases" }
 
 func (caseView) Buckets() []string {
-	return []string{bucketCases, bucketCaseReporters, bucketCaseStats, bucketCaseDue, bucketCaseOrder, bucketCaseRegister}
+	return []string{bucketCases, bucketCaseReporters, bucketCaseStats, bucketCaseDue, bucketCaseOrder, bucketCaseRegister, bucketCaseCity}
 }
 
 func init() { RegisterView(caseView{}) }
@@ -36,6 +37,16 @@ func init() { RegisterView(caseView{}) }
 func (caseView) Apply(tx *Tx, e *appliance.Entry) error {
 	if e.Kind == appliance.KindRegisterClose {
 		return applyRegisterClose(tx, e)
+	}
+	if e.Kind == appliance.KindCaseRelay {
+		var r appliance.CaseRelay
+		if !decodeOK(e, &r) {
+			return nil
+		}
+		if err := tx.AddObjectEntry("case/"+r.Step.Case, e); err != nil {
+			return err
+		}
+		return refoldCase(tx, r.Step.Case, false)
 	}
 	action := appliance.CaseActionOf(e.Kind)
 	if action == "" {
@@ -61,19 +72,44 @@ func refoldCase(tx *Tx, id string, reporter bool) error {
 	if err != nil {
 		return err
 	}
+	type ref struct {
+		feed string
+		seq  uint64
+	}
+	held := map[ref]bool{} // originals held: their relays are skipped
+	for _, e := range entries {
+		if e.Kind != appliance.KindCaseRelay {
+			held[ref{e.Feed.String(), e.Seq}] = true
+		}
+	}
 	roles := map[appliance.FeedID]string{}
+	derived := map[appliance.FeedID]bool{}
 	var c *appliance.Case
 	for _, e := range entries {
-		var st appliance.CaseStep
-		if json.Unmarshal(e.Body, &st) != nil {
-			continue
-		}
 		role, ok := roles[e.Feed]
 		if !ok {
-			role = feedRole(tx, e.Feed)
+			role, derived[e.Feed] = feedRoleOf(tx, e.Feed)
 			roles[e.Feed] = role
 		}
-		m := appliance.StepMeta{At: e.Time.Time(), NodeRole: role, Feed: e.Feed.String(), Seq: e.Seq, Author: e.Author}
+		var st appliance.CaseStep
+		var m appliance.StepMeta
+		if e.Kind == appliance.KindCaseRelay {
+			var r appliance.CaseRelay
+			if json.Unmarshal(e.Body, &r) != nil || r.Validate() != nil || !derived[e.Feed] || role == "" {
+				continue // relays count only from a parent's downward or upward feed
+			}
+			if held[ref{r.Feed, r.Seq}] {
+				continue
+			}
+			held[ref{r.Feed, r.Seq}] = true
+			st = r.Step
+			m = appliance.StepMeta{At: r.At, NodeRole: r.Role, Feed: r.Feed, Seq: r.Seq, Author: r.Author}
+		} else {
+			if json.Unmarshal(e.Body, &st) != nil {
+				continue
+			}
+			m = appliance.StepMeta{At: e.Time.Time(), NodeRole: role, Feed: e.Feed.String(), Seq: e.Seq, Author: e.Author}
+		}
 		n, err := appliance.NextCase(c, st, m)
 		if err != nil {
 			if c != nil {
@@ -106,6 +142,14 @@ func refoldCase(tx *Tx, id string, reporter bool) error {
 			return err
 		}
 	}
+	if c != nil && c.TopLevel == appliance.CaseLevelCity {
+		err = tx.Bucket(bucketCaseCity).Put([]byte(id), nil)
+	} else {
+		err = tx.Bucket(bucketCaseCity).Delete([]byte(id))
+	}
+	if err != nil {
+		return err
+	}
 	if c == nil {
 		if err := tx.Bucket(bucketCaseReporters).Delete([]byte(id)); err != nil {
 			return err
@@ -128,41 +172,46 @@ func refoldCase(tx *Tx, id string, reporter bool) error {
 	return tx.PutJSON(bucketCases, id, c)
 }
 
-// feedRole is the role of the node that writes feed: from its node.init
+// feedRoleOf is the role of the node that writes feed: from its node.init
 // entry when this node holds it (a node's own feed), else from the first
 // entry of a downward feed (node.down: a feed for a village is a town's, a
 // feed for a town is a city's) or an upward feed (node.up: a town's),
 // checked against the proof it carries. A village never holds its town's
 // own feed, only the town's downward feed for it, so the town's steps fold
 // there with the town's role. "" when unknown: the feed's steps are void.
-func feedRole(tx *Tx, feed appliance.FeedID) string {
+//
+// derived reports a downward or upward feed (which alone may carry relays:
+// appliance.KindCaseRelay). Which of them a node holds is decided by
+// replication's admission: a village takes only its parent's downward feed
+// for it, a city only its towns' upward feeds.
+func feedRoleOf(tx *Tx, feed appliance.FeedID) (role string, derived bool) {
 	var n appliance.Node
 	if ok, _ := tx.LWWJSON(bucketNodes, feed.String(), &n); ok {
-		return n.Role
+		return n.Role, false
 	}
 	first, err := tx.Entry(feed, 1)
 	if err != nil || first == nil || (first.Kind != appliance.KindNodeDown && first.Kind != appliance.KindNodeUp) {
-		return ""
+		return "", false
 	}
 	var d appliance.DownFeed
 	if first.DecodeBody(&d) != nil || d.Validate() != nil {
-		return ""
+		return "", false
 	}
 	parent, err := appliance.ParseFeedID(d.Parent)
 	if err != nil || !appliance.VerifyDown(parent, d.Child, feed, d) {
-		return ""
+		return "", false
 	}
 	switch {
 	case first.Kind == appliance.KindNodeUp && d.Child == appliance.UpClaim:
-		return appliance.NodeTown
+		return appliance.NodeTown, true
 	case first.Kind != appliance.KindNodeDown:
-		return ""
+		return "", false
 	case appliance.ValidateDivisionCode(d.Child, appliance.NodeVillage) == nil:
-		return appliance.NodeTown
+		return appliance.NodeTown, true
 	case appliance.ValidateDivisionCode(d.Child, appliance.NodeTown) == nil:
-		return appliance.NodeCity
+		return appliance.NodeCity, true
 	}
-	return ""
+	return "", false
 }
 
 // putReporter keeps the sealed part of the register entry that took effect,
@@ -175,7 +224,9 @@ func putReporter(tx *Tx, c *appliance.Case) error {
 		return nil
 	}
 	e, err := tx.Entry(feed, reg.Seq)
-	if err != nil {
+	if appliance.ErrorCode(err) == appliance.ENOTFOUND {
+		return b.Delete([]byte(c.ID)) // registered elsewhere, relayed here
+	} else if err != nil {
 		return err
 	}
 	var r appliance.CaseReporter

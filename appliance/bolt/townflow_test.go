@@ -153,3 +153,110 @@ func TestTownStepsGoDown(t *testing.T) {
 		}
 	}
 }
+
+const cityCode = "410100000000"
+
+// A case escalated to the city: the town relays its public part and steps
+// on its upward feed (all the city receives from it), the city decides on
+// its downward feed for the town, and the town relays the city's steps to
+// the village, whose kiosk then shows the city's result.
+func TestCityEscalationRelayed(t *testing.T) {
+	ctx := context.Background()
+	clk := &simClock{t: day(2, 9)}
+	v1 := mustNode(t, appliance.NodeVillage, villageCode, "杏花村", clk, true)
+	tw := mustNode(t, appliance.NodeTown, townCode, "龙湖镇", clk, true)
+	city := mustNode(t, appliance.NodeCity, cityCode, "郑州市", clk, true)
+
+	r, err := v1.Cases.RegisterCase(ctx, "", bolt.CaseIntake{Category: "public_affairs", Source: appliance.SourceKiosk, Description: "河道被上游排污", Name: "王秀英", Phone: "13812345678", Household: "h-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	act(t, v1, villageLevels, appliance.CaseStep{Case: r.Code, Action: appliance.CaseEscalate, Text: "需乡镇处理"})
+	copyFeed(t, v1, tw, v1.Store.Feed())
+	clk.t = day(3, 9)
+	act(t, tw, townLevels, appliance.CaseStep{Case: r.Code, Action: appliance.CaseEscalate, Text: "跨县污染，报市平台"})
+
+	up, err := tw.Store.UpFeed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, err := tw.Store.Entries(up, 1, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != 4 { // node.up, register, village escalate, town escalate
+		t.Fatalf("upward feed holds %d entries", len(es))
+	}
+	for _, e := range es {
+		if e.Sealed != nil || strings.Contains(string(e.Body), "h-1") || strings.Contains(string(e.Body), "13812345678") {
+			t.Fatalf("upward feed carries personal data: %s %s", e.Kind, e.Body)
+		}
+	}
+	// Relaying again writes nothing new.
+	if err := tw.Cases.RelayAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if es2, _ := tw.Store.Entries(up, 1, 1<<30); len(es2) != len(es) {
+		t.Fatalf("second relay wrote %d more", len(es2)-len(es))
+	}
+	// The city holds only the upward feed.
+	copyFeed(t, tw, city, up)
+	c, err := city.Cases.Case(r.Code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Level != appliance.CaseLevelCity || c.Status != appliance.StatusPending || c.Description != "河道被上游排污" || c.Household != "" {
+		t.Fatalf("at the city: %+v", c)
+	}
+	if _, err := city.Cases.Reporter(r.Code); err == nil {
+		t.Fatal("the city has the reporter")
+	}
+	if got, _, err := city.Cases.FindCases(bolt.CaseFilter{}); err != nil || len(got) != 1 {
+		t.Fatalf("city case list: %d, %v", len(got), err)
+	}
+
+	clk.t = day(8, 9)
+	cityLevels := []string{appliance.CaseLevelCity}
+	act(t, city, cityLevels, appliance.CaseStep{Case: r.Code, Action: appliance.CaseDispatch, Departments: []string{"市生态环境局"}, Due: "2026-12-30"})
+	act(t, city, cityLevels, appliance.CaseStep{Case: r.Code, Action: appliance.CaseResolve, Text: "上游企业已停产整改"})
+	cityDown := downFeed(t, city, townCode)
+	if k := caseKinds(t, city, cityDown); strings.Join(k, " ") != "case.dispatch case.resolve" {
+		t.Fatalf("city's downward feed for the town: %v", k)
+	}
+	copyFeed(t, city, tw, cityDown)
+	if c, _ := tw.Cases.Case(r.Code); c.Status != appliance.StatusResolved || c.ResolvedLevel != appliance.CaseLevelCity {
+		t.Fatalf("at the town after the city's steps: %s %s", c.Status, c.ResolvedLevel)
+	}
+	if err := tw.Cases.RelayAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	copyFeed(t, tw, v1, downFeed(t, tw, villageCode))
+	got, err := v1.Cases.Track(r.Code, r.PIN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := got.Progress("公共事务"); p.Status != appliance.StatusResolved || p.Result != "上游企业已停产整改" {
+		t.Fatalf("village's progress page: %+v", p)
+	}
+	// The village's feedback goes up; the town relays it to the city.
+	act(t, v1, villageLevels, appliance.CaseStep{Case: r.Code, Action: appliance.CaseFeedback, How: "电话", Text: "已告知"})
+	copyFeed(t, v1, tw, v1.Store.Feed())
+	if err := tw.Cases.RelayAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	copyFeed(t, tw, city, up)
+	if c, _ := city.Cases.Case(r.Code); c.Status != appliance.StatusFedBack {
+		t.Fatalf("city after the village's feedback: %s", c.Status)
+	}
+	for _, n := range []*testNode{v1, tw, city} {
+		if _, err := n.Store.Verify(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Views agree on the shared case.
+	a, _ := v1.Cases.Case(r.Code)
+	b, _ := city.Cases.Case(r.Code)
+	if a.Status != b.Status || a.Level != b.Level || a.Result != b.Result {
+		t.Fatalf("village %s/%s/%s, city %s/%s/%s", a.Status, a.Level, a.Result, b.Status, b.Level, b.Result)
+	}
+}

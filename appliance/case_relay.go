@@ -1,0 +1,44 @@
+package appliance
+
+import "time"
+
+// KindCaseRelay carries a copy of a case step that was signed on another
+// feed, for a node that does not receive that feed:
+//   - a town's upward feed relays to its city the steps of a case escalated
+//     to the city (register, escalations, town steps: the public part, no
+//     sealed part, no household or person ids);
+//   - a town's downward feed for a village relays to the village the
+//     city's steps on the village's case (they reach the town on the
+//     city's downward feed for the town, which the village never receives).
+//
+// The fold applies a relayed step as if it were the original (its time,
+// feed, seq and author, the role of the node that wrote it) unless the
+// node holds the original, and only from a parent's downward or upward
+// feed, whose writer the receiving node trusts already.
+const KindCaseRelay = "case.relay"
+
+// CaseRelay is the body of a KindCaseRelay entry.
+type CaseRelay struct {
+	Step   CaseStep  `json:"step"`
+	Feed   string    `json:"feed"` // the original entry's feed (hex)
+	Seq    uint64    `json:"seq"`
+	At     time.Time `json:"at"`   // the original entry's HLC time
+	Role   string    `json:"role"` // role of the node whose feed holds the original
+	Author string    `json:"author,omitempty"`
+}
+
+// Validate checks the shape of a relay.
+func (r *CaseRelay) Validate() error {
+	if _, err := ParseFeedID(r.Feed); err != nil || r.Seq == 0 {
+		return FieldError("feed", "转发记录的原记录格式错误")
+	}
+	switch r.Role {
+	case NodeVillage, NodeTown, NodeCity:
+	default:
+		return FieldError("role", "转发记录的节点类型错误")
+	}
+	if CaseActionOf(CaseKind(r.Step.Action)) == "" || r.Step.Case == "" {
+		return FieldError("step", "转发记录的问题步骤格式错误")
+	}
+	return nil
+}
