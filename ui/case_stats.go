@@ -46,10 +46,13 @@ func (u *caseUI) showCaseStats(c *fiber.Ctx) error {
 	data["ChartStatus"] = barChart(st.ByStatus)
 	data["ChartLevel"] = barChart(st.ByLevel)
 	data["ChartSource"] = barChart(st.BySource)
-	if len(st.ByTown) > 1 {
+	// A town (or city) node shows its villages (towns) even when only one
+	// has sent anything yet; a village shows them only if it holds others.
+	role := u.s.Config.Node.Role
+	if len(st.ByTown) > 1 || (role == appliance.NodeCity && len(st.ByTown) > 0) {
 		data["ChartTown"] = barChart(st.ByTown)
 	}
-	if len(st.ByVillage) > 1 {
+	if len(st.ByVillage) > 1 || (role != appliance.NodeVillage && len(st.ByVillage) > 0) {
 		data["ChartVillage"] = barChart(st.ByVillage)
 	}
 	if len(st.ByGroup) > 0 {

@@ -215,6 +215,10 @@ func TestCityEscalationRelayed(t *testing.T) {
 		t.Fatalf("city case list: %d, %v", len(got), err)
 	}
 
+	st, err := city.Cases.Stats(bolt.CaseStatsFilter{}, clk.t)
+	if err != nil || st.Total != 1 || st.ToCity != 1 || len(st.ByTown) != 1 || st.ByTown[0].N != 1 || len(st.ByVillage) != 1 {
+		t.Fatalf("city statistics: %+v, %v", st, err)
+	}
 	clk.t = day(8, 9)
 	cityLevels := []string{appliance.CaseLevelCity}
 	act(t, city, cityLevels, appliance.CaseStep{Case: r.Code, Action: appliance.CaseDispatch, Departments: []string{"市生态环境局"}, Due: "2026-12-30"})
