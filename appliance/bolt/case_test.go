@@ -328,7 +328,7 @@ func caseBuckets(tb testing.TB, s *bolt.Store) string {
 	tb.Helper()
 	var b strings.Builder
 	err := s.DB().View(func(tx *bbolt.Tx) error {
-		for _, name := range []string{"v_cases", "v_case_stats", "v_case_due", "v_case_order", "v_case_register", "v_case_reporters"} {
+		for _, name := range []string{"v_cases", "v_case_stats", "v_case_due", "v_case_order", "v_case_register", "v_case_reporters", "v_case_city"} {
 			fmt.Fprintf(&b, "[%s]\n", name)
 			tx.Bucket([]byte(name)).ForEach(func(k, v []byte) error {
 				fmt.Fprintf(&b, "%q=%q\n", k, v)

@@ -2,6 +2,8 @@ package bolt_test
 
 import (
 	"context"
+	"math/rand/v2"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -257,10 +259,65 @@ func TestCityEscalationRelayed(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Each node's case views equal a fold of the feeds it holds ingested in
+	// shuffled interleavings (relays included).
+	for _, n := range []*testNode{v1, tw, city} {
+		foldShuffled(t, n)
+	}
 	// Views agree on the shared case.
 	a, _ := v1.Cases.Case(r.Code)
 	b, _ := city.Cases.Case(r.Code)
 	if a.Status != b.Status || a.Level != b.Level || a.Result != b.Result {
 		t.Fatalf("village %s/%s/%s, city %s/%s/%s", a.Status, a.Level, a.Result, b.Status, b.Level, b.Result)
+	}
+}
+
+// foldShuffled ingests every feed n holds into fresh stores in shuffled
+// interleavings (each feed in its own order, as sync delivers them) and
+// compares the case views with n's.
+func foldShuffled(t *testing.T, n *testNode) {
+	t.Helper()
+	heads, err := n.Store.Heads()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var feeds [][]*appliance.Entry
+	for _, h := range heads {
+		es, err := n.Store.Entries(h.Feed, 1, 1<<30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		feeds = append(feeds, es)
+	}
+	want := caseBuckets(t, n.Store)
+	for round := 0; round < 5; round++ {
+		r := rand.New(rand.NewPCG(uint64(round), 11))
+		s, err := bolt.Open(filepath.Join(t.TempDir(), "x.db"), nil, &bolt.Options{NoSync: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pos := make([]int, len(feeds))
+		for {
+			var open []int
+			for i := range feeds {
+				if pos[i] < len(feeds[i]) {
+					open = append(open, i)
+				}
+			}
+			if len(open) == 0 {
+				break
+			}
+			i := open[r.IntN(len(open))]
+			end := min(pos[i]+1+r.IntN(3), len(feeds[i]))
+			if _, err := s.Ingest(feeds[i][pos[i]:end]); err != nil {
+				t.Fatal(err)
+			}
+			pos[i] = end
+		}
+		got := caseBuckets(t, s)
+		s.Close()
+		if got != want {
+			t.Fatalf("round %d: case views differ from the node's", round)
+		}
 	}
 }
