@@ -42,3 +42,28 @@ func (r *CaseRelay) Validate() error {
 	}
 	return nil
 }
+
+// KindTownStats is a town's case statistics for its city, written on the
+// town's upward feed (no personal data: counts and place names). The city
+// keeps the latest per town.
+const KindTownStats = "stats.town"
+
+// TownStats is the body of a KindTownStats entry: the statistics of every
+// case the town holds (all its villages'), period "all", as of Day.
+type TownStats struct {
+	Town  string    `json:"town"`
+	Name  string    `json:"name"`
+	Day   string    `json:"day"`
+	Stats CaseStats `json:"stats"`
+}
+
+// Validate checks the shape of a TownStats body.
+func (s *TownStats) Validate() error {
+	if err := ValidateDivisionCode(s.Town, NodeTown); err != nil {
+		return err
+	}
+	if _, err := time.Parse("2006-01-02", s.Day); err != nil {
+		return FieldError("day", "日期格式应为 年-月-日")
+	}
+	return nil
+}

@@ -74,6 +74,7 @@ func (u *caseUI) routes(a *fiber.App) {
 	api.Post("/cases", s.require(appliance.PermRegisterCase), u.apiRegisterCase)
 	api.Get("/cases/due", s.require(appliance.PermViewDashboard), u.apiDue)
 	api.Get("/cases/stats", s.require(appliance.PermViewDashboard), u.apiStats)
+	api.Get("/cases/town-reports", s.require(appliance.PermViewDashboard), u.apiTownReports)
 	api.Get("/cases/register", s.require(appliance.PermViewDashboard), u.apiRegister)
 	api.Post("/cases/register/close", s.require(appliance.PermEscalateCase), u.apiRegisterClose)
 	api.Get("/cases/:id", s.require(appliance.PermViewDashboard), u.apiCase)

@@ -58,6 +58,13 @@ func (u *caseUI) showCaseStats(c *fiber.Ctx) error {
 	if len(st.ByGroup) > 0 {
 		data["ChartGroup"] = barChart(st.ByGroup)
 	}
+	if role == appliance.NodeCity {
+		reps, err := u.cases.TownReports()
+		if err != nil {
+			return err
+		}
+		data["TownReports"] = reps
+	}
 	return u.s.render(c, "case_stats", data)
 }
 

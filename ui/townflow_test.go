@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"gridbox/appliance"
 	"gridbox/appliance/bolt"
@@ -107,6 +108,53 @@ func TestTownResultOnVillageTrackHTTP(t *testing.T) {
 	}
 	if _, err := ts.Verify(ctx); err != nil {
 		t.Fatal(err)
+	}
+
+	// The town's statistics go up; the city's statistics page and API show them.
+	tcs, err := bolt.NewCases(ts, tcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wrote, err := tcs.SendStatsUp(ctx, time.Now()); err != nil || !wrote {
+		t.Fatalf("stats up: %v %v", wrote, err)
+	}
+	cdir := t.TempDir()
+	cnode := appliance.Node{Role: appliance.NodeCity, Code: "410100000000", Name: "郑州市"}
+	if _, err := bolt.InitDataDir(ctx, cdir, cnode, bolt.InitOptions{AdminPassword: "admin-pass-1"}); err != nil {
+		t.Fatal(err)
+	}
+	cs, ccfg, err := bolt.OpenDataDir(cdir, &bolt.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	up, err := ts.UpFeed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ues, err := ts.Entries(up, 1, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.Ingest(ues); err != nil {
+		t.Fatal(err)
+	}
+	cs.SetArgon2(bolt.Argon2Params{Time: 1, Memory: 64, Threads: 1})
+	cop := appliance.User{ID: "u-city", Username: "city", Name: "市平台操作员", Role: appliance.RoleCityOperator, Grid: cnode.Code}
+	if err := cs.CreateUser(ctx, "u-admin", cop, "password-123", false); err != nil {
+		t.Fatal(err)
+	}
+	ctok, err := cs.CreateAPIToken(cop.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cbase, _ := serve(t, ccfg, cs)
+	var reps struct{ Items []appliance.TownStats }
+	if code := newBrowser(t, cbase).api("GET", "/api/v1/cases/town-reports", ctok, nil, &reps); code != 200 || len(reps.Items) != 1 || reps.Items[0].Stats.Total != 1 || reps.Items[0].Name != "龙湖镇" {
+		t.Fatalf("city town reports: %d %+v", code, reps.Items)
+	}
+	if code, body := bearerGet(t, cbase, ctok, "/staff/cases/stats"); code != 200 || !strings.Contains(body, `id="town-reports"`) || !strings.Contains(body, "龙湖镇") {
+		t.Fatalf("city stats page: %d", code)
 	}
 }
 

@@ -150,7 +150,8 @@ func (cs *Cases) RelayAll(ctx context.Context) error {
 // RunRelay keeps relaying on a town node until ctx ends: a second after
 // commits that carry case entries (a village's note on a case at the city,
 // the city's decisions arriving on its downward feed), and every ten
-// minutes anyway.
+// minutes anyway; at most hourly it also sends the town's statistics up
+// (SendStatsUp).
 func (cs *Cases) RunRelay(ctx context.Context) {
 	if cs.Config.Node.Role != appliance.NodeTown {
 		return
@@ -169,6 +170,7 @@ func (cs *Cases) RunRelay(ctx context.Context) {
 	})
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
+	var statsSent time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -184,5 +186,84 @@ func (cs *Cases) RunRelay(ctx context.Context) {
 		if err := cs.RelayAll(ctx); err != nil && ctx.Err() == nil {
 			slog.Error("case relay", "err", err)
 		}
+		if time.Since(statsSent) >= time.Hour {
+			if _, err := cs.SendStatsUp(ctx, cs.Now()); err != nil && ctx.Err() == nil {
+				slog.Error("town statistics up", "err", err)
+			} else {
+				statsSent = time.Now()
+			}
+		}
 	}
+}
+
+// bucketTownStats keeps, on a city (and on the town itself), the latest
+// statistics each town sent up: town code → TownStats (LWW).
+const bucketTownStats = "v_town_stats"
+
+type townStatsView struct{}
+
+func (townStatsView) Name() string      { return "town_stats" }
+func (townStatsView) Buckets() []string { return []string{bucketTownStats} }
+
+func init() { RegisterView(townStatsView{}) }
+
+func (townStatsView) Apply(tx *Tx, e *appliance.Entry) error {
+	if e.Kind != appliance.KindTownStats {
+		return nil
+	}
+	var s appliance.TownStats
+	if !decodeOK(e, &s) {
+		return nil
+	}
+	_, err := tx.PutLWW(bucketTownStats, s.Town, e, e.Body)
+	return err
+}
+
+// SendStatsUp writes, on a town node, the statistics of all the cases it
+// holds (period all) on its upward feed for the city, unless they equal
+// the last ones sent. It reports whether it wrote.
+func (cs *Cases) SendStatsUp(ctx context.Context, now time.Time) (bool, error) {
+	node := cs.Config.Node
+	if node.Role != appliance.NodeTown {
+		return false, nil
+	}
+	st, err := cs.Stats(CaseStatsFilter{Period: "all"}, now)
+	if err != nil {
+		return false, err
+	}
+	body := appliance.TownStats{Town: node.Code, Name: node.Name, Day: now.In(cs.Loc).Format("2006-01-02"), Stats: st}
+	same := func(a, b appliance.CaseStats) bool {
+		a.From, a.To, b.From, b.To = "", "", "", ""
+		ja, _ := json.Marshal(a)
+		jb, _ := json.Marshal(b)
+		return string(ja) == string(jb)
+	}
+	wrote := false
+	_, err = cs.Store.WriteUp(ctx, func(tx *Tx) ([]appliance.Draft, error) {
+		var old appliance.TownStats
+		if ok, err := tx.LWWJSON(bucketTownStats, node.Code, &old); err != nil {
+			return nil, err
+		} else if ok && same(old.Stats, st) {
+			return nil, nil
+		}
+		wrote = true
+		return []appliance.Draft{{Kind: appliance.KindTownStats, Version: 1, Body: body}}, nil
+	})
+	return wrote, err
+}
+
+// TownReports returns the latest statistics each town sent up, by code.
+func (cs *Cases) TownReports() ([]appliance.TownStats, error) {
+	var out []appliance.TownStats
+	err := cs.Store.Read(func(tx *Tx) error {
+		return tx.EachLWW(bucketTownStats, "", func(_ string, v []byte) error {
+			var s appliance.TownStats
+			if err := json.Unmarshal(v, &s); err != nil {
+				return err
+			}
+			out = append(out, s)
+			return nil
+		})
+	})
+	return out, err
 }

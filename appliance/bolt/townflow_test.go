@@ -254,6 +254,18 @@ func TestCityEscalationRelayed(t *testing.T) {
 	if c, _ := city.Cases.Case(r.Code); c.Status != appliance.StatusFedBack {
 		t.Fatalf("city after the village's feedback: %s", c.Status)
 	}
+	// The town's statistics go up too, once until they change.
+	if wrote, err := tw.Cases.SendStatsUp(ctx, clk.t); err != nil || !wrote {
+		t.Fatalf("stats up: %v %v", wrote, err)
+	}
+	if wrote, err := tw.Cases.SendStatsUp(ctx, clk.t); err != nil || wrote {
+		t.Fatalf("unchanged stats sent again: %v %v", wrote, err)
+	}
+	copyFeed(t, tw, city, up)
+	reps, err := city.Cases.TownReports()
+	if err != nil || len(reps) != 1 || reps[0].Town != townCode || reps[0].Stats.Total != 1 || len(reps[0].Stats.ByVillage) != 1 {
+		t.Fatalf("town reports at the city: %+v, %v", reps, err)
+	}
 	for _, n := range []*testNode{v1, tw, city} {
 		if _, err := n.Store.Verify(ctx); err != nil {
 			t.Fatal(err)
