@@ -2,11 +2,14 @@ package main_test
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,6 +28,7 @@ type demoFacts struct {
 	first                appliance.Household // first household of group
 	head                 string              // its head's name
 	caseCode, category   string              // an open case of first
+	categoryKey          string
 	households           int                 // open households of the village
 	private              []string            // every member name, ID number and phone of the village
 	tokens               *appliance.TokenSigner
@@ -91,7 +95,7 @@ func demoPrintFacts(t *testing.T, data string) demoFacts {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.caseCode, f.category = r.Code, cat.Name
+	f.caseCode, f.category, f.categoryKey = r.Code, cat.Name, cat.Key
 	return f
 }
 
@@ -255,4 +259,85 @@ func TestPrintDocumentsFromDemo(t *testing.T) {
 	want("register", text, "月台账", f.caseCode, f.category)
 	text, _ = pdf("manual", url.Values{"kind": {"manual"}, "staff": {f.leader.ID}})
 	want("manual", text, "网格员工作手册", f.leader.Name, f.groupName, f.head, "入户走访")
+}
+
+// TestPrintReceiptButtons: with a printer, the kiosk's receipt page prints
+// that receipt without a login through a short-lived permit; a forged or
+// altered permit prints nothing; the staff case page offers the button.
+func TestPrintReceiptButtons(t *testing.T) {
+	requireTool(t, "lpstat")
+	if out, _ := exec.Command("lpstat", "-r").Output(); !strings.Contains(string(out), "scheduler is running") {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("cupsd is not running (CI=true: .ci/install-deps starts it)")
+		}
+		t.Skip("cupsd is not running (with CI=true this fails)")
+	}
+	if err := exec.Command("lpstat", "-p", "PDF").Run(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no CUPS queue PDF (CI=true: .ci/cups-setup makes it)")
+		}
+		t.Skip("no CUPS queue PDF (with CI=true this fails)")
+	}
+	data := filepath.Join(t.TempDir(), "demo")
+	if out, code := gridbox(t, "demo", "--data", data); code != 0 {
+		t.Fatal(out)
+	}
+	f := demoPrintFacts(t, data)
+	conf := filepath.Join(data, "gridbox.toml")
+	b, _ := os.ReadFile(conf)
+	os.WriteFile(conf, []byte(strings.Replace(string(b), "[print]\n  printer = \"\"", "[print]\n  printer = \"PDF\"", 1)), 0o640)
+	n := startNode(t, data, freePort(t))
+
+	// The kiosk: no login.
+	jar, _ := cookiejar.New(nil)
+	k := &session{t: t, base: n.url, c: &http.Client{Jar: jar, Timeout: 60 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	k.get("/report")
+	resp, err := k.c.PostForm(n.url+"/report/"+f.categoryKey, url.Values{"_csrf": {k.csrf()}, "description": {"路灯不亮了"}, "group": {f.group}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(body)
+	m := regexp.MustCompile(`name="token" value="([A-Z2-7]+)"`).FindStringSubmatch(page)
+	if resp.StatusCode != 200 || !strings.Contains(page, "打印回执") || m == nil {
+		t.Fatalf("receipt page without a print button: %d %s", resp.StatusCode, page)
+	}
+	code := regexp.MustCompile(`id="receipt-code">([^<]+)<`).FindStringSubmatch(page)[1]
+	printReceipt := func(token string) (int, string) {
+		resp, err := k.c.PostForm(n.url+"/report/receipt/print", url.Values{"_csrf": {k.csrf()}, "token": {token}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if st, page := printReceipt(m[1]); st != 200 || !strings.Contains(page, "回执正在打印") {
+		t.Fatalf("kiosk print: %d %s", st, page)
+	}
+	// Neither a receipt's QR token nor a forged permit for another case prints.
+	for _, bad := range []string{f.tokens.Sign(bolt.TokenCase, f.caseCode), f.tokens.Sign(bolt.TokenHousehold, f.first.ID), m[1][:len(m[1])-2] + "AA", "ABC"} {
+		if st, _ := printReceipt(bad); st != http.StatusForbidden {
+			t.Errorf("print with %s: %d", bad, st)
+		}
+	}
+	// An expired permit (signed here with the node's secret) is refused.
+	old := f.tokens.Sign('P', f.caseCode+"."+strconv.FormatInt(time.Now().Add(-time.Minute).Unix(), 36))
+	if st, page := printReceipt(old); st != http.StatusForbidden || !strings.Contains(page, "已过期") {
+		t.Errorf("expired permit: %d", st)
+	}
+
+	// Staff: the case page prints the receipt through the print page.
+	s := login(t, n.url, "lead", "demo1234")
+	if _, page := s.get("/staff/cases/" + code); !strings.Contains(page, "打印回执") {
+		t.Fatal("case page without a print button")
+	}
+	if resp := s.post("/staff/print", url.Values{"kind": {"receipt"}, "case": {code}, "paper": {"a5"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("staff print receipt: %d", resp.StatusCode)
+	}
+	if _, page := s.get("/staff/print"); strings.Count(page, "问题受理回执</td>") < 2 {
+		t.Fatalf("receipt jobs not listed: %s", page)
+	}
 }
