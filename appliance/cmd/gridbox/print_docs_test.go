@@ -259,6 +259,18 @@ func TestPrintDocumentsFromDemo(t *testing.T) {
 	want("register", text, "月台账", f.caseCode, f.category)
 	text, _ = pdf("manual", url.Values{"kind": {"manual"}, "staff": {f.leader.ID}})
 	want("manual", text, "网格员工作手册", f.leader.Name, f.groupName, f.head, "入户走访")
+
+	// Each document has its own permission: the administrator may print,
+	// but not the work manual (households' phones) nor the diary.
+	a := login(t, n.url, "admin", "demo1234")
+	if _, page := a.get("/staff/print"); strings.Contains(page, "网格员工作手册") || !strings.Contains(page, "服务明白卡") {
+		t.Error("admin's print page lists the work manual, or not the cards")
+	}
+	for _, kind := range []string{"manual", "diary"} {
+		if resp, _ := a.get("/staff/print/pdf?kind=" + kind + "&staff=" + f.leader.ID); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("admin %s: %d", kind, resp.StatusCode)
+		}
+	}
 }
 
 // TestPrintReceiptButtons: with a printer, the kiosk's receipt page prints
