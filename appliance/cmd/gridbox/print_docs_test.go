@@ -173,6 +173,9 @@ func TestPrintDocumentsFromDemo(t *testing.T) {
 			t.Fatalf("print page lacks %s: %d", title, resp.StatusCode)
 		}
 	}
+	if !strings.Contains(page, `<option value="`+f.leader.ID+`">`+f.leader.Name) {
+		t.Errorf("print page does not offer grid leader %s for the diary and manual", f.leader.Name)
+	}
 	pdf := func(name string, q url.Values) (string, string) {
 		t.Helper()
 		start := time.Now()
