@@ -3,6 +3,7 @@ package ui
 import (
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -21,6 +22,36 @@ const tokenReceiptPrint = 'P'
 
 // receiptPrintFor is how long a receipt page can print its receipt.
 const receiptPrintFor = 10 * time.Minute
+
+// receiptPrintMax is how many copies one permit prints (a jam, a spare).
+const receiptPrintMax = 3
+
+// receiptPrints counts the copies printed per permit until it expires.
+var receiptPrints = struct {
+	sync.Mutex
+	n     map[string]int
+	until map[string]int64
+}{n: map[string]int{}, until: map[string]int64{}}
+
+// takeReceiptPrint counts one copy for permit, false when it has printed
+// receiptPrintMax; it forgets expired permits.
+func takeReceiptPrint(permit string, until int64) bool {
+	receiptPrints.Lock()
+	defer receiptPrints.Unlock()
+	now := time.Now().Unix()
+	for k, u := range receiptPrints.until {
+		if u < now {
+			delete(receiptPrints.until, k)
+			delete(receiptPrints.n, k)
+		}
+	}
+	if receiptPrints.n[permit] >= receiptPrintMax {
+		return false
+	}
+	receiptPrints.n[permit]++
+	receiptPrints.until[permit] = until
+	return true
+}
 
 func init() {
 	registerRoutes(func(s *Server) {
@@ -63,6 +94,9 @@ func (s *Server) submitReceiptPrint(c *fiber.Ctx) error {
 	}
 	if time.Now().Unix() > exp {
 		return bad("回执页面已过期，不能再打印；请用手机拍下回执，或到值班室补打")
+	}
+	if !takeReceiptPrint(id, exp) {
+		return bad("这张回执已经打印过了；如需再打，请到值班室")
 	}
 	paper := "roll"
 	if c.FormValue("paper") == "a5" {

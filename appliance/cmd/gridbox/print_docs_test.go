@@ -332,6 +332,15 @@ func TestPrintReceiptButtons(t *testing.T) {
 	if st, page := printReceipt(m[1]); st != 200 || !strings.Contains(page, "回执正在打印") {
 		t.Fatalf("kiosk print: %d %s", st, page)
 	}
+	// A permit prints a few copies (a jam, a spare), not a stack.
+	for i := 2; i <= 3; i++ {
+		if st, _ := printReceipt(m[1]); st != 200 {
+			t.Fatalf("copy %d: %d", i, st)
+		}
+	}
+	if st, page := printReceipt(m[1]); st != http.StatusForbidden || !strings.Contains(page, "已经打印过") {
+		t.Errorf("fourth copy: %d", st)
+	}
 	// Neither a receipt's QR token nor a forged permit for another case prints.
 	for _, bad := range []string{f.tokens.Sign(bolt.TokenCase, f.caseCode), f.tokens.Sign(bolt.TokenHousehold, f.first.ID), m[1][:len(m[1])-2] + "AA", "ABC"} {
 		if st, _ := printReceipt(bad); st != http.StatusForbidden {
