@@ -329,8 +329,13 @@ func TestPrintReceiptButtons(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
+	printed := time.Now()
 	if st, page := printReceipt(m[1]); st != 200 || !strings.Contains(page, "回执正在打印") {
 		t.Fatalf("kiosk print: %d %s", st, page)
+	}
+	// cups-pdf wrote it: its QR code is the receipt's token.
+	if !printedQR(t, printed, f.tokens.Sign(bolt.TokenCase, code)) {
+		t.Error("the printed receipt's QR code was not found in cups-pdf's output")
 	}
 	// A permit prints a few copies (a jam, a spare), not a stack.
 	for i := 2; i <= 3; i++ {
@@ -364,4 +369,41 @@ func TestPrintReceiptButtons(t *testing.T) {
 	if _, page := s.get("/staff/print"); strings.Count(page, "问题受理回执</td>") < 2 {
 		t.Fatalf("receipt jobs not listed: %s", page)
 	}
+}
+
+// printedQR looks for a cups-pdf output written since from whose first page
+// holds the QR code want (other tests may print at the same time).
+func printedQR(t *testing.T, from time.Time, want string) bool {
+	t.Helper()
+	requireTool(t, "pdftoppm")
+	requireTool(t, "zbarimg")
+	dir := filepath.Join("/var/spool/cups-pdf", os.Getenv("USER"))
+	if os.Getenv("USER") == "" {
+		dir = "/var/spool/cups-pdf/root"
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	seen := map[string]bool{}
+	for time.Now().Before(deadline) {
+		files, _ := filepath.Glob(filepath.Join(dir, "*-job_*.pdf"))
+		for _, f := range files {
+			st, err := os.Stat(f)
+			if err != nil || seen[f] || st.ModTime().Before(from.Add(-time.Second)) || time.Since(st.ModTime()) < 300*time.Millisecond {
+				continue
+			}
+			seen[f] = true
+			prefix := filepath.Join(t.TempDir(), "p")
+			if exec.Command("pdftoppm", "-r", "150", "-png", "-f", "1", "-l", "1", f, prefix).Run() != nil {
+				continue
+			}
+			pngs, _ := filepath.Glob(prefix + "*.png")
+			for _, png := range pngs {
+				out, _ := exec.Command("zbarimg", "-q", "--raw", png).Output()
+				if strings.Contains(string(out), want) {
+					return true
+				}
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return false
 }
