@@ -33,6 +33,10 @@ type Visit struct {
 	Seen      string `json:"seen"`                // what was seen and heard (民情)
 	Problems  string `json:"problems,omitempty"`
 	FollowUp  string `json:"follow_up,omitempty"` // what was done or will be
+	// Category, when set, registers the finding (Problems) as a case of
+	// that category in the same step; Case is then its receipt code.
+	Category string `json:"category,omitempty"`
+	Case     string `json:"case,omitempty"`
 }
 
 func (v *Visit) Validate() error {
@@ -71,6 +75,9 @@ func (v *Visit) Validate() error {
 	}
 	if err := requireText("seen", "走访情况", v.Seen, 1000); err != nil {
 		return err
+	}
+	if v.Category != "" && strings.TrimSpace(v.Problems) == "" {
+		return FieldError("problems", "要登记为问题，请填写发现的问题")
 	}
 	if err := optionalText("problems", "发现问题", v.Problems, 1000); err != nil {
 		return err

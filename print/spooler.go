@@ -338,7 +338,13 @@ func (s *Spooler) queueState(ctx context.Context) queueState {
 			st.rejectReason = indentedLine(a)
 		}
 	}
-	for which, set := range map[string]map[string]bool{"not-completed": st.pending, "completed": st.completed} {
+	// Pending first, then completed: a job that finishes between the two
+	// calls is then seen as completed, not lost.
+	for _, q := range []struct {
+		which string
+		set   map[string]bool
+	}{{"not-completed", st.pending}, {"completed", st.completed}} {
+		which, set := q.which, q.set
 		out, errOut, err := run(ctx, "lpstat", "-W", which, "-o", s.queue)
 		if err != nil {
 			return queueState{err: msgFailed + strings.TrimSpace(errOut)}

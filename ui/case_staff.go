@@ -143,7 +143,8 @@ func (u *caseUI) renderCase(c *fiber.Ctx, formErr error, action string) error {
 	data := fiber.Map{"Title": "问题 " + cc.ID, "Case": cc, "Events": events, "Actions": actions, "L": u.caseLabels(),
 		"Departments": u.s.Config.Cases.Departments, "FeedbackWays": appliance.FeedbackWays,
 		"Ratings": []string{appliance.RatingSatisfied, appliance.RatingBasic, appliance.RatingUnsatisfied},
-		"Lower":   lowerLevels(cc.Level), "Next": appliance.NextCaseLevel(cc.Level), "Open": action, "Today": u.s.today()}
+		"Lower":   lowerLevels(cc.Level), "Next": appliance.NextCaseLevel(cc.Level), "Open": action, "Today": u.s.today(),
+		"PrintReceipt": u.s.canPrintReceipt(c)} // ui/print_receipt.go
 	if usr.Can(appliance.PermRevealPersonal) || usr.Can(appliance.PermRegisterCase) {
 		if r, err := u.cases.Reporter(cc.ID); err == nil {
 			data["Reporter"] = r

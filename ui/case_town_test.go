@@ -75,7 +75,9 @@ func TestCaseTownHTTP(t *testing.T) {
 		}
 	}
 	// Feedback is the village's work now; the town may only add notes.
-	var e struct{ Error struct{ Code, Message string } }
+	var e struct {
+		Error struct{ Code, Message string }
+	}
 	if code := b.api("POST", "/api/v1/cases/"+r.Code+"/feedback", tok, map[string]any{"how": "电话"}, &e); code != 403 {
 		t.Fatalf("town feedback: %d %+v", code, e)
 	}

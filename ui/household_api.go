@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"gridbox/appliance"
+	"gridbox/appliance/bolt"
 )
 
 func init() {
@@ -396,7 +397,11 @@ func (s *Server) apiRecordVisit(c *fiber.Ctx) error {
 		v.Date, v.Time = s.today(), s.now().Format("15:04")
 	}
 	v.ID = ""
-	got, err := s.Store.RecordVisit(c.UserContext(), actor(c), v)
+	cs, err := bolt.NewCases(s.Store, s.Config)
+	if err != nil {
+		return err
+	}
+	got, err := cs.RecordVisit(c.UserContext(), actor(c), v)
 	if err != nil {
 		return err
 	}

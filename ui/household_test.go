@@ -280,6 +280,26 @@ func TestHouseholdPages(t *testing.T) {
 		if r := leader.get("/staff/households/" + p1.Household.ID); !strings.Contains(r.body, "老人身体好，已交医保") {
 			t.Fatal("visit not on the household page")
 		}
+		// A finding registered as a case in the same step.
+		before, _ := s.Store.Stats()
+		if r := leader.post("/staff/visits", url.Values{"worker": {me.ID}, "kind": {"visit"}, "household": {p1.Household.ID},
+			"date": {time.Now().Format("2006-01-02")}, "time": {"10:00"}, "seen": {"屋后"}, "category": {"public_affairs"}}); r.status != http.StatusBadRequest || !strings.Contains(r.body, "请填写发现的问题") {
+			t.Fatalf("case without a finding: %d", r.status)
+		}
+		if after, _ := s.Store.Stats(); after.Entries != before.Entries {
+			t.Fatal("a refused visit wrote entries")
+		}
+		r = leader.post("/staff/visits", url.Values{"worker": {me.ID}, "kind": {"visit"}, "household": {p1.Household.ID},
+			"date": {time.Now().Format("2006-01-02")}, "time": {"10:00"}, "seen": {"屋后"}, "problems": {"屋后水渠塌了一段"}, "category": {"public_affairs"}})
+		if r.status != http.StatusSeeOther || !strings.HasPrefix(r.location, "/staff/cases/") {
+			t.Fatalf("visit with a case: %d %s", r.status, r.location)
+		}
+		if after, _ := s.Store.Stats(); after.Entries != before.Entries+2 {
+			t.Fatalf("visit with a case wrote %d entries, want 2 in one step", after.Entries-before.Entries)
+		}
+		if cp := leader.get(r.location); cp.status != 200 || !strings.Contains(cp.body, "屋后水渠塌了一段") || !strings.Contains(cp.body, "走访巡查") {
+			t.Fatalf("case page of the visit's finding: %d", cp.status)
+		}
 		if r := leader.post("/staff/visits", url.Values{"worker": {me.ID}, "kind": {"patrol"}, "date": {"2026-11-01"}, "time": {"9"}, "seen": {"x"}}); r.status != http.StatusBadRequest || !strings.Contains(r.body, "巡查地点") {
 			t.Fatalf("patrol without place: %d", r.status)
 		}

@@ -104,7 +104,8 @@ func (u *caseUI) renderReceipt(c *fiber.Ctx, r bolt.Receipt, staff bool) error {
 	if err != nil {
 		return err
 	}
-	return u.s.render(c, "kiosk_report_receipt", fiber.Map{"Title": "问题回执", "Receipt": r, "QR": qr, "StaffDesk": staff})
+	return u.s.render(c, "kiosk_report_receipt", fiber.Map{"Title": "问题回执", "Receipt": r, "QR": qr, "StaffDesk": staff,
+		"PrintToken": u.s.receiptPrintToken(c, r.Code)}) // ui/print_receipt.go
 }
 
 // readPhotos reads up to MaxCasePhotos uploaded files of a multipart form.

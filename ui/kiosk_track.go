@@ -55,6 +55,10 @@ func (u *caseUI) submitRate(c *fiber.Ctx) error {
 // field: a receipt token (or a URL holding one). Holding the receipt is
 // enough to see progress; rating still needs the PIN.
 func (u *caseUI) submitScan(c *fiber.Ctx) error {
+	switch token := scannedToken(c.Query("token")); {
+	case u.isHouseholdToken(token): // a service card (明白卡): ui/kiosk_household.go
+		return u.showHouseholdScan(c, token)
+	}
 	cc, err := u.cases.ByToken(u.tokens, scannedToken(c.Query("token")))
 	if err != nil {
 		if appliance.ErrorCode(err) == appliance.EINTERNAL {

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"gridbox/appliance"
+	"gridbox/appliance/bolt"
 )
 
 func init() {
@@ -148,7 +149,8 @@ func (s *Server) renderVisitForm(c *fiber.Ctx, v appliance.Visit, formErr error)
 	if err != nil {
 		return err
 	}
-	data := fiber.Map{"Title": "记录走访巡查", "Form": v, "Workers": workers, "Households": hhs, "Heads": heads, "Groups": groups}
+	data := fiber.Map{"Title": "记录走访巡查", "Form": v, "Workers": workers, "Households": hhs, "Heads": heads, "Groups": groups,
+		"Categories": s.Config.Cases.Categories}
 	if formErr != nil {
 		c.Status(statusOf[appliance.ErrorCode(formErr)])
 		data["Error"] = appliance.ErrorMessage(formErr)
@@ -161,10 +163,14 @@ func (s *Server) submitVisit(c *fiber.Ctx) error {
 	u := currentUser(c)
 	v := appliance.Visit{Worker: c.FormValue("worker"), Kind: c.FormValue("kind"), Household: c.FormValue("household"),
 		Place: strings.TrimSpace(c.FormValue("place")), Date: c.FormValue("date"), Time: c.FormValue("time"), Group: c.FormValue("group"),
-		Seen: strings.TrimSpace(c.FormValue("seen")), Problems: strings.TrimSpace(c.FormValue("problems")), FollowUp: strings.TrimSpace(c.FormValue("follow_up"))}
+		Seen: strings.TrimSpace(c.FormValue("seen")), Problems: strings.TrimSpace(c.FormValue("problems")), FollowUp: strings.TrimSpace(c.FormValue("follow_up")),
+		Category: c.FormValue("category")}
 	err := s.checkVisit(c, u, &v)
 	if err == nil {
-		_, err = s.Store.RecordVisit(c.UserContext(), actor(c), v)
+		var cs *bolt.Cases
+		if cs, err = bolt.NewCases(s.Store, s.Config); err == nil {
+			v, err = cs.RecordVisit(c.UserContext(), actor(c), v)
+		}
 	}
 	if err != nil {
 		if appliance.ErrorCode(err) == appliance.EINTERNAL {
@@ -174,6 +180,9 @@ func (s *Server) submitVisit(c *fiber.Ctx) error {
 	}
 	if v.Household != "" && c.FormValue("back") == "household" {
 		return c.Redirect("/staff/households/"+v.Household, fiber.StatusSeeOther)
+	}
+	if v.Case != "" {
+		return c.Redirect("/staff/cases/"+v.Case, fiber.StatusSeeOther)
 	}
 	return c.Redirect("/staff/visits?saved=1", fiber.StatusSeeOther)
 }

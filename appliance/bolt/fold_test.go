@@ -257,10 +257,14 @@ func TestReindex(t *testing.T) {
 		// rebuild, and Verify found v_counts off.
 		s := bigLedger(t, filepath.Join(t.TempDir(), "gridbox.db"), 20_005)
 		stop := make(chan struct{})
+		started := make(chan struct{})
 		done := make(chan error)
 		go func() {
 			rng := rand.New(rand.NewSource(5))
 			for i := 0; ; i++ {
+				if i == 2 {
+					close(started)
+				}
 				select {
 				case <-stop:
 					if i < 2 {
@@ -277,7 +281,11 @@ func TestReindex(t *testing.T) {
 				}
 			}
 		}()
-		time.Sleep(5 * time.Millisecond) // let appends start
+		select { // let appends start; waiting on them, not on the clock
+		case <-started:
+		case err := <-done:
+			t.Fatal(err)
+		}
 		err := s.Reindex(ctx)
 		close(stop)
 		if err != nil {

@@ -31,8 +31,15 @@ func (e *IngestError) Unwrap() error { return e.Err }
 // and so on back to what is already held. Entries already held are skipped;
 // the whole batch is refused if anything fails, and nothing is stored.
 func (s *Store) IngestBatch(entries []*appliance.Entry) (int, error) {
+	return s.ingest(entries, false)
+}
+
+// ingest stores and folds entries of other feeds in one transaction, checking
+// each one's sequence, chain and sealed part, and either every signature or
+// only the last new one of each feed (which covers the chain before it).
+func (s *Store) ingest(entries []*appliance.Entry, everySig bool) (int, error) {
 	var added []*appliance.Entry
-	err := s.db.Update(func(btx *bbolt.Tx) error {
+	err := s.foldUpdate(func(btx *bbolt.Tx) error {
 		added = added[:0]
 		tx := &Tx{tx: btx, store: s}
 		prevs := map[appliance.FeedID]*appliance.Entry{}
@@ -47,7 +54,16 @@ func (s *Store) IngestBatch(entries []*appliance.Entry) (int, error) {
 				prevs[e.Feed] = prev
 			}
 			if prev != nil && e.Seq <= prev.Seq {
-				continue // already held
+				// Already held, unless the feed's owner signed two different
+				// entries with one number: that is refused, never replaced.
+				held, err := tx.Entry(e.Feed, e.Seq)
+				if err != nil {
+					return &IngestError{e.Ref(), err}
+				}
+				if held.Hash() != e.Hash() {
+					return &IngestError{e.Ref(), appliance.ErrFork}
+				}
+				continue
 			}
 			if err := e.VerifyLink(prev); err != nil {
 				return &IngestError{e.Ref(), err}
@@ -58,6 +74,11 @@ func (s *Store) IngestBatch(entries []*appliance.Entry) (int, error) {
 			if e.Sealed != nil && sha256.Sum256(e.Sealed) != e.SealHash {
 				return &IngestError{e.Ref(), appliance.ErrBadSeal}
 			}
+			if everySig {
+				if err := e.VerifySignature(); err != nil {
+					return &IngestError{e.Ref(), err}
+				}
+			}
 			if err := tx.putEntry(e); err != nil {
 				return err
 			}
@@ -65,9 +86,11 @@ func (s *Store) IngestBatch(entries []*appliance.Entry) (int, error) {
 			last[e.Feed] = e
 			added = append(added, e)
 		}
-		for _, e := range last {
-			if err := e.VerifySignature(); err != nil {
-				return &IngestError{e.Ref(), err}
+		if !everySig {
+			for _, e := range last {
+				if err := e.VerifySignature(); err != nil {
+					return &IngestError{e.Ref(), err}
+				}
 			}
 		}
 		return nil

@@ -389,54 +389,7 @@ func (s *Store) Entries(feed appliance.FeedID, from uint64, limit int) ([]*appli
 // the same transaction. Entries already held are skipped (idempotent). The
 // whole batch is refused if any entry fails; the error names it.
 func (s *Store) Ingest(entries []*appliance.Entry) (int, error) {
-	var added []*appliance.Entry
-	err := s.foldUpdate(func(btx *bbolt.Tx) error {
-		added = added[:0]
-		tx := &Tx{tx: btx, store: s}
-		prevs := map[appliance.FeedID]*appliance.Entry{}
-		for _, e := range entries {
-			prev, ok := prevs[e.Feed]
-			if !ok {
-				var err error
-				if prev, err = tx.lastEntry(e.Feed); err != nil {
-					return err
-				}
-			}
-			if prev != nil && e.Seq <= prev.Seq {
-				// Already held, unless the feed's owner signed two different
-				// entries with one number: that is refused, never replaced.
-				held, err := tx.Entry(e.Feed, e.Seq)
-				if err != nil {
-					return fmt.Errorf("entry %s/%d: %w", e.Feed.Short(), e.Seq, err)
-				}
-				if held.Hash() != e.Hash() {
-					return fmt.Errorf("entry %s/%d: %w", e.Feed.Short(), e.Seq, appliance.ErrFork)
-				}
-				continue
-			}
-			if err := e.VerifyLink(prev); err != nil {
-				return fmt.Errorf("entry %s/%d: %w", e.Feed.Short(), e.Seq, err)
-			}
-			if err := e.VerifySignature(); err != nil {
-				return fmt.Errorf("entry %s/%d: %w", e.Feed.Short(), e.Seq, err)
-			}
-			if err := tx.putEntry(e); err != nil {
-				return err
-			}
-			prevs[e.Feed] = e
-			added = append(added, e)
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	for _, e := range added {
-		s.clock.Observe(e.Time)
-	}
-	s.ingested.Add(uint64(len(added)))
-	s.notify(added)
-	return len(added), nil
+	return s.ingest(entries, true)
 }
 
 // Stats are counters for /metrics.

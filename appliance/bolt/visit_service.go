@@ -11,14 +11,18 @@ import (
 	"gridbox/appliance"
 )
 
-// VisitFinding lets the case feature turn a visit's finding into a case in
-// the same step: it returns the drafts to append with the visit. Nil until
-// that feature sets it.
-var VisitFinding func(tx *Tx, v appliance.Visit) ([]appliance.Draft, error)
-
-// RecordVisit appends a visit or patrol; with a finding and the case
-// feature present, the case is created in the same transaction.
+// RecordVisit appends a visit or patrol. A finding to register as a case
+// goes through Cases.RecordVisit, which creates both in one step.
 func (s *Store) RecordVisit(ctx context.Context, author string, v appliance.Visit) (appliance.Visit, error) {
+	if v.Category != "" {
+		return v, appliance.FieldError("category", "登记为问题需要问题办理功能")
+	}
+	return s.recordVisit(ctx, author, v, nil)
+}
+
+// recordVisit appends a visit and, when finding is given, the drafts it
+// returns for the visit (a case) in the same transaction.
+func (s *Store) recordVisit(ctx context.Context, author string, v appliance.Visit, finding func(tx *Tx, v *appliance.Visit) ([]appliance.Draft, error)) (appliance.Visit, error) {
 	if v.ID == "" {
 		v.ID = s.NewRecordID("v")
 	}
@@ -36,15 +40,14 @@ func (s *Store) RecordVisit(ctx context.Context, author string, v appliance.Visi
 			}
 			v.Group = h.Group
 		}
-		drafts := []appliance.Draft{{Author: author, Kind: appliance.KindVisitAdd, Version: 1, Body: v}}
-		if VisitFinding != nil && strings.TrimSpace(v.Problems) != "" {
-			more, err := VisitFinding(tx, v)
-			if err != nil {
+		var more []appliance.Draft
+		if finding != nil {
+			var err error
+			if more, err = finding(tx, &v); err != nil {
 				return nil, err
 			}
-			drafts = append(drafts, more...)
 		}
-		return drafts, nil
+		return append([]appliance.Draft{{Author: author, Kind: appliance.KindVisitAdd, Version: 1, Body: v}}, more...), nil
 	})
 	return v, err
 }

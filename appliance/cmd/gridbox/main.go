@@ -72,7 +72,7 @@ func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "usage: gridbox COMMAND [flags]   (gridbox COMMAND --help for its flags)")
 	fmt.Fprintln(w, "\ncommands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
 }
 

@@ -1,0 +1,409 @@
+package main_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"gridbox/appliance"
+	"gridbox/appliance/bolt"
+)
+
+// demoFacts is what the print tests need to know of the demo village, read
+// from its store before the node starts.
+type demoFacts struct {
+	village, villageName string
+	group, groupName     string
+	leader               appliance.StaffMember
+	first                appliance.Household // first household of group
+	head                 string              // its head's name
+	caseCode, category   string              // an open case of first
+	categoryKey          string
+	households           int                 // open households of the village
+	private              []string            // every member name, ID number and phone of the village
+	tokens               *appliance.TokenSigner
+}
+
+func demoPrintFacts(t *testing.T, data string) demoFacts {
+	t.Helper()
+	s, cfg, err := bolt.OpenDataDir(data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	f := demoFacts{village: cfg.Node.Code, villageName: cfg.Node.Name}
+	if f.tokens, err = appliance.NewTokenSigner(s.Secret()); err != nil {
+		t.Fatal(err)
+	}
+	groups, err := s.FindGrids(appliance.GridFilter{Parent: &f.village})
+	if err != nil || len(groups) == 0 {
+		t.Fatal(err, len(groups))
+	}
+	f.group, f.groupName = groups[0].Code, groups[0].Name
+	leaders, err := s.FindStaff(appliance.StaffFilter{Grid: &f.group, Duty: ptr(appliance.DutyGridLeader)})
+	if err != nil || len(leaders) == 0 {
+		t.Fatal(err, len(leaders))
+	}
+	f.leader = leaders[0]
+	all, err := s.Households(appliance.ScopePrefix(f.village), 0, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range all {
+		if h.Closed != "" {
+			continue
+		}
+		f.households++
+		_, ms, err := s.Household(h.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Group == f.group && f.first.ID == "" {
+			f.first = h
+			for _, m := range ms {
+				if m.ID == h.Head {
+					f.head = m.Name
+				}
+			}
+		}
+		for _, m := range ms {
+			f.private = append(f.private, m.Name, m.Phone, m.IDNumber())
+		}
+		f.private = append(f.private, h.Phone)
+	}
+	if f.first.ID == "" || f.head == "" {
+		t.Fatal("no household in the first group")
+	}
+	// A case reported for that household, as a grid worker would.
+	cs, err := bolt.NewCases(s, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := cfg.Cases.Categories[0]
+	r, err := cs.RegisterCase(context.Background(), "", bolt.CaseIntake{Category: cat.Key, Description: "院墙裂缝需要查看",
+		Source: appliance.SourcePatrol, Group: f.group, Household: f.first.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.caseCode, f.category, f.categoryKey = r.Code, cat.Name, cat.Key
+	return f
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// pdfText writes pdf to a file and reads its text back with pdftotext.
+func pdfText(t *testing.T, name, pdf string) (string, string) {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), name+".pdf")
+	if err := os.WriteFile(f, []byte(pdf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdftotext", f, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext %s: %v", name, err)
+	}
+	return string(out), f
+}
+
+// pdfQR renders the first page at 150 dpi and decodes its QR codes.
+func pdfQR(t *testing.T, file string) []string {
+	t.Helper()
+	prefix := filepath.Join(t.TempDir(), "page")
+	if out, err := exec.Command("pdftoppm", "-r", "150", "-png", "-f", "1", "-l", "1", file, prefix).CombinedOutput(); err != nil {
+		t.Fatalf("pdftoppm: %v %s", err, out)
+	}
+	pngs, _ := filepath.Glob(prefix + "*.png")
+	if len(pngs) != 1 {
+		t.Fatalf("pdftoppm made %v", pngs)
+	}
+	out, err := exec.Command("zbarimg", "-q", "--raw", pngs[0]).Output()
+	if err != nil {
+		t.Fatalf("zbarimg %s: %v", file, err)
+	}
+	return strings.Fields(string(out))
+}
+
+func kioskGet(t *testing.T, base, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(base + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := resp.Body.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	return resp.StatusCode, b.String()
+}
+
+// TestPrintDocumentsFromDemo makes every document the node prints from its
+// own data, reads them back, decodes the QR codes of a card and a receipt and
+// scans them at the kiosk.
+func TestPrintDocumentsFromDemo(t *testing.T) {
+	for _, tool := range []string{"pdftotext", "pdftoppm", "pdfinfo", "zbarimg"} {
+		requireTool(t, tool)
+	}
+	data := filepath.Join(t.TempDir(), "demo")
+	if out, code := gridbox(t, "demo", "--data", data); code != 0 {
+		t.Fatal(out)
+	}
+	f := demoPrintFacts(t, data)
+	n := startNode(t, data, freePort(t))
+	s := login(t, n.url, "lead", "demo1234")
+
+	resp, page := s.get("/staff/print")
+	for _, title := range []string{"服务明白卡", "致村民的一封信（每户一份）", "问题受理回执", "民情日记", "网格化管理台账", "网格员工作手册"} {
+		if resp.StatusCode != 200 || !strings.Contains(page, title) {
+			t.Fatalf("print page lacks %s: %d", title, resp.StatusCode)
+		}
+	}
+	if !strings.Contains(page, `<option value="`+f.leader.ID+`">`+f.leader.Name) {
+		t.Errorf("print page does not offer grid leader %s for the diary and manual", f.leader.Name)
+	}
+	pdf := func(name string, q url.Values) (string, string) {
+		t.Helper()
+		start := time.Now()
+		resp, body := s.get("/staff/print/pdf?" + q.Encode())
+		if resp.StatusCode != 200 || !strings.HasPrefix(body, "%PDF-") {
+			t.Fatalf("%s: %d %.300s", name, resp.StatusCode, body)
+		}
+		t.Logf("%s: %d bytes in %v", name, len(body), time.Since(start))
+		return pdfText(t, name, body)
+	}
+	want := func(name, text string, words ...string) {
+		t.Helper()
+		for _, w := range words {
+			if !strings.Contains(text, w) {
+				t.Errorf("%s lacks %q:\n%.2000s", name, w, text)
+			}
+		}
+	}
+
+	// Cards of the whole village, 8 per A4: one PDF in a few seconds.
+	start := time.Now()
+	text, file := pdf("cards-village", url.Values{"kind": {"card"}, "paper": {"a4"}})
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("%d cards took %v", f.households, d)
+	}
+	want("cards", text, "网格服务明白卡", f.leader.Name, f.leader.Phone, f.groupName)
+	info, _ := exec.Command("pdfinfo", file).Output()
+	if !strings.Contains(string(info), "Pages:") || !strings.Contains(strings.Join(strings.Fields(string(info)), " "), "Pages: "+strconv.Itoa((f.households+7)/8)) {
+		t.Errorf("%d households on 8-up sheets: %s", f.households, info)
+	}
+
+	// One group's cards, single: the first card's QR code is that household's token.
+	_, file = pdf("cards-group", url.Values{"kind": {"card"}, "grid": {f.group}, "paper": {"single"}})
+	codes := pdfQR(t, file)
+	if len(codes) != 1 || codes[0] != f.tokens.Sign(bolt.TokenHousehold, f.first.ID) {
+		t.Fatalf("card QR %v", codes)
+	}
+	if k, id, err := f.tokens.Verify(codes[0]); err != nil || k != bolt.TokenHousehold || id != f.first.ID {
+		t.Fatalf("card token: %c %s %v", k, id, err)
+	}
+	// Scanned at the kiosk (no login): the household's open case and its
+	// grid leader's phone, nothing personal.
+	st, view := kioskGet(t, n.url, "/scan?token="+codes[0])
+	want("household view", view, "我家的服务信息", f.groupName, f.leader.Phone, f.category, "正在办理")
+	if st != 200 {
+		t.Fatalf("scan card: %d", st)
+	}
+	for _, p := range f.private {
+		if len([]rune(p)) >= 2 && p != f.leader.Phone && p != f.leader.Name && strings.Contains(view, p) {
+			t.Errorf("household view shows personal data %q", p)
+		}
+	}
+	for _, p := range []string{f.head, "院墙裂缝", f.first.ID, f.first.Address} {
+		if p != "" && strings.Contains(view, p) {
+			t.Errorf("household view shows %q", p)
+		}
+	}
+
+	// Open letter of the group: each copy addressed to its household.
+	text, _ = pdf("letter", url.Values{"kind": {"letter"}, "grid": {f.group}})
+	want("letter", text, f.head+"户", f.leader.Name, f.leader.Phone, f.villageName)
+
+	// Receipt on the roll: its QR code opens the case's progress.
+	text, file = pdf("receipt", url.Values{"kind": {"receipt"}, "case": {f.caseCode}, "paper": {"roll"}})
+	want("receipt", text, "问题受理回执", f.caseCode, f.category)
+	codes = pdfQR(t, file)
+	if len(codes) != 1 {
+		t.Fatalf("receipt QR %v", codes)
+	}
+	st, view = kioskGet(t, n.url, "/scan?token="+codes[0])
+	want("receipt scan", view, f.caseCode)
+	if st != 200 {
+		t.Fatalf("scan receipt: %d", st)
+	}
+	text, _ = pdf("receipt-a5", url.Values{"kind": {"receipt"}, "case": {f.caseCode}, "paper": {"a5"}})
+	want("receipt a5", text, f.caseCode)
+
+	// Visit diary of the grid leader for the last month, register of this
+	// month, work manual.
+	today := time.Now().Format("2006-01-02")
+	text, _ = pdf("diary", url.Values{"kind": {"diary"}, "staff": {f.leader.ID}, "from": {time.Now().AddDate(0, -1, 0).Format("2006-01-02")}, "to": {today}})
+	want("diary", text, "民情日记", f.leader.Name, "走访")
+	text, _ = pdf("register", url.Values{"kind": {"register"}, "span": {"month"}, "from": {today}})
+	want("register", text, "月台账", f.caseCode, f.category)
+	text, _ = pdf("manual", url.Values{"kind": {"manual"}, "staff": {f.leader.ID}})
+	want("manual", text, "网格员工作手册", f.leader.Name, f.groupName, f.head, "入户走访")
+
+	// Each document has its own permission: the administrator may print,
+	// but not the work manual (households' phones) nor the diary.
+	a := login(t, n.url, "admin", "demo1234")
+	if _, page := a.get("/staff/print"); strings.Contains(page, "网格员工作手册") || !strings.Contains(page, "服务明白卡") {
+		t.Error("admin's print page lists the work manual, or not the cards")
+	}
+	for _, kind := range []string{"manual", "diary"} {
+		if resp, _ := a.get("/staff/print/pdf?kind=" + kind + "&staff=" + f.leader.ID); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("admin %s: %d", kind, resp.StatusCode)
+		}
+	}
+}
+
+// TestPrintReceiptButtons: with a printer, the kiosk's receipt page prints
+// that receipt without a login through a short-lived permit; a forged or
+// altered permit prints nothing; the staff case page offers the button.
+func TestPrintReceiptButtons(t *testing.T) {
+	requireTool(t, "lpstat")
+	if out, _ := exec.Command("lpstat", "-r").Output(); !strings.Contains(string(out), "scheduler is running") {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("cupsd is not running (CI=true: .ci/install-deps starts it)")
+		}
+		t.Skip("cupsd is not running (with CI=true this fails)")
+	}
+	if err := exec.Command("lpstat", "-p", "PDF").Run(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no CUPS queue PDF (CI=true: .ci/cups-setup makes it)")
+		}
+		t.Skip("no CUPS queue PDF (with CI=true this fails)")
+	}
+	data := filepath.Join(t.TempDir(), "demo")
+	if out, code := gridbox(t, "demo", "--data", data); code != 0 {
+		t.Fatal(out)
+	}
+	f := demoPrintFacts(t, data)
+	conf := filepath.Join(data, "gridbox.toml")
+	b, _ := os.ReadFile(conf)
+	os.WriteFile(conf, []byte(strings.Replace(string(b), "[print]\n  printer = \"\"", "[print]\n  printer = \"PDF\"", 1)), 0o640)
+	n := startNode(t, data, freePort(t))
+
+	// The kiosk: no login.
+	jar, _ := cookiejar.New(nil)
+	k := &session{t: t, base: n.url, c: &http.Client{Jar: jar, Timeout: 60 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	k.get("/report")
+	resp, err := k.c.PostForm(n.url+"/report/"+f.categoryKey, url.Values{"_csrf": {k.csrf()}, "description": {"路灯不亮了"}, "group": {f.group}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(body)
+	m := regexp.MustCompile(`name="token" value="([A-Z2-7]+)"`).FindStringSubmatch(page)
+	if resp.StatusCode != 200 || !strings.Contains(page, "打印回执") || m == nil {
+		t.Fatalf("receipt page without a print button: %d %s", resp.StatusCode, page)
+	}
+	code := regexp.MustCompile(`id="receipt-code">([^<]+)<`).FindStringSubmatch(page)[1]
+	printReceipt := func(token string) (int, string) {
+		resp, err := k.c.PostForm(n.url+"/report/receipt/print", url.Values{"_csrf": {k.csrf()}, "token": {token}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	printed := time.Now()
+	if st, page := printReceipt(m[1]); st != 200 || !strings.Contains(page, "回执正在打印") {
+		t.Fatalf("kiosk print: %d %s", st, page)
+	}
+	// cups-pdf wrote it: its QR code is the receipt's token.
+	if !printedQR(t, printed, f.tokens.Sign(bolt.TokenCase, code)) {
+		t.Error("the printed receipt's QR code was not found in cups-pdf's output")
+	}
+	// A permit prints a few copies (a jam, a spare), not a stack.
+	for i := 2; i <= 3; i++ {
+		if st, _ := printReceipt(m[1]); st != 200 {
+			t.Fatalf("copy %d: %d", i, st)
+		}
+	}
+	if st, page := printReceipt(m[1]); st != http.StatusForbidden || !strings.Contains(page, "已经打印过") {
+		t.Errorf("fourth copy: %d", st)
+	}
+	// Neither a receipt's QR token nor a forged permit for another case prints.
+	for _, bad := range []string{f.tokens.Sign(bolt.TokenCase, f.caseCode), f.tokens.Sign(bolt.TokenHousehold, f.first.ID), m[1][:len(m[1])-2] + "AA", "ABC"} {
+		if st, _ := printReceipt(bad); st != http.StatusForbidden {
+			t.Errorf("print with %s: %d", bad, st)
+		}
+	}
+	// An expired permit (signed here with the node's secret) is refused.
+	old := f.tokens.Sign('P', f.caseCode+"."+strconv.FormatInt(time.Now().Add(-time.Minute).Unix(), 36))
+	if st, page := printReceipt(old); st != http.StatusForbidden || !strings.Contains(page, "已过期") {
+		t.Errorf("expired permit: %d", st)
+	}
+
+	// Staff: the case page prints the receipt through the print page.
+	s := login(t, n.url, "lead", "demo1234")
+	if _, page := s.get("/staff/cases/" + code); !strings.Contains(page, "打印回执") {
+		t.Fatal("case page without a print button")
+	}
+	if resp := s.post("/staff/print", url.Values{"kind": {"receipt"}, "case": {code}, "paper": {"a5"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("staff print receipt: %d", resp.StatusCode)
+	}
+	if _, page := s.get("/staff/print"); strings.Count(page, "问题受理回执</td>") < 2 {
+		t.Fatalf("receipt jobs not listed: %s", page)
+	}
+}
+
+// printedQR looks for a cups-pdf output written since from whose first page
+// holds the QR code want (other tests may print at the same time).
+func printedQR(t *testing.T, from time.Time, want string) bool {
+	t.Helper()
+	requireTool(t, "pdftoppm")
+	requireTool(t, "zbarimg")
+	dir := filepath.Join("/var/spool/cups-pdf", os.Getenv("USER"))
+	if os.Getenv("USER") == "" {
+		dir = "/var/spool/cups-pdf/root"
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	seen := map[string]bool{}
+	for time.Now().Before(deadline) {
+		files, _ := filepath.Glob(filepath.Join(dir, "*-job_*.pdf"))
+		for _, f := range files {
+			st, err := os.Stat(f)
+			if err != nil || seen[f] || st.ModTime().Before(from.Add(-time.Second)) || time.Since(st.ModTime()) < 300*time.Millisecond {
+				continue
+			}
+			seen[f] = true
+			prefix := filepath.Join(t.TempDir(), "p")
+			if exec.Command("pdftoppm", "-r", "150", "-png", "-f", "1", "-l", "1", f, prefix).Run() != nil {
+				continue
+			}
+			pngs, _ := filepath.Glob(prefix + "*.png")
+			for _, png := range pngs {
+				out, _ := exec.Command("zbarimg", "-q", "--raw", png).Output()
+				if strings.Contains(string(out), want) {
+					return true
+				}
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return false
+}
