@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"log/slog"
+	"sync"
 
 	"gridbox/appliance"
 )
@@ -193,25 +194,41 @@ func feedRoleOf(tx *Tx, feed appliance.FeedID) (role string, derived bool) {
 	if err != nil || first == nil || (first.Kind != appliance.KindNodeDown && first.Kind != appliance.KindNodeUp) {
 		return "", false
 	}
+	h := first.Hash()
+	key := string(feed[:]) + string(h[:])
+	if r, ok := derivedRoles.Load(key); ok {
+		return r.(string), r.(string) != ""
+	}
+	role = derivedRole(feed, first)
+	derivedRoles.Store(key, role)
+	return role, role != ""
+}
+
+// derivedRoles caches derivedRole by feed and first entry's hash: the
+// answer depends on nothing else, and checking the proof costs a signature
+// verification per refold otherwise.
+var derivedRoles sync.Map
+
+func derivedRole(feed appliance.FeedID, first *appliance.Entry) string {
 	var d appliance.DownFeed
 	if first.DecodeBody(&d) != nil || d.Validate() != nil {
-		return "", false
+		return ""
 	}
 	parent, err := appliance.ParseFeedID(d.Parent)
 	if err != nil || !appliance.VerifyDown(parent, d.Child, feed, d) {
-		return "", false
+		return ""
 	}
 	switch {
 	case first.Kind == appliance.KindNodeUp && d.Child == appliance.UpClaim:
-		return appliance.NodeTown, true
+		return appliance.NodeTown
 	case first.Kind != appliance.KindNodeDown:
-		return "", false
+		return ""
 	case appliance.ValidateDivisionCode(d.Child, appliance.NodeVillage) == nil:
-		return appliance.NodeTown, true
+		return appliance.NodeTown
 	case appliance.ValidateDivisionCode(d.Child, appliance.NodeTown) == nil:
-		return appliance.NodeCity, true
+		return appliance.NodeCity
 	}
-	return "", false
+	return ""
 }
 
 // putReporter keeps the sealed part of the register entry that took effect,
