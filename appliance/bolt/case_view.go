@@ -99,6 +99,12 @@ func refoldCase(tx *Tx, id string, reporter bool) error {
 			if json.Unmarshal(e.Body, &r) != nil || r.Validate() != nil || !derived[e.Feed] || role == "" {
 				continue // relays count only from a parent's downward or upward feed
 			}
+			if r.Role == appliance.NodeCity && role != appliance.NodeTown {
+				continue // the city's steps are relayed by a town, down to a village
+			}
+			if r.Role == appliance.NodeCity && upFeed(tx, e.Feed) {
+				continue // a town cannot speak for the city on its upward feed
+			}
 			if held[ref{r.Feed, r.Seq}] {
 				continue
 			}
@@ -202,6 +208,12 @@ func feedRoleOf(tx *Tx, feed appliance.FeedID) (role string, derived bool) {
 	role = derivedRole(feed, first)
 	derivedRoles.Store(key, role)
 	return role, role != ""
+}
+
+// upFeed reports whether feed starts with node.up (a town's upward feed).
+func upFeed(tx *Tx, feed appliance.FeedID) bool {
+	first, err := tx.Entry(feed, 1)
+	return err == nil && first.Kind == appliance.KindNodeUp
 }
 
 // derivedRoles caches derivedRole by feed and first entry's hash: the

@@ -201,6 +201,18 @@ func TestCityEscalationRelayed(t *testing.T) {
 	if es2, _ := tw.Store.Entries(up, 1, 1<<30); len(es2) != len(es) {
 		t.Fatalf("second relay wrote %d more", len(es2)-len(es))
 	}
+	// A town cannot speak for the city: a relay claiming a city step on its
+	// upward feed changes nothing anywhere.
+	forged := appliance.CaseRelay{Step: appliance.CaseStep{Case: r.Code, Action: appliance.CaseResolve, By: appliance.CaseLevelCity, Day: "2026-11-03", Text: "伪造的市级办结"},
+		Feed: city.Store.Feed().String(), Seq: 99, At: clk.t, Role: appliance.NodeCity}
+	if _, err := tw.Store.WriteUp(ctx, func(*bolt.Tx) ([]appliance.Draft, error) {
+		return []appliance.Draft{{Kind: appliance.KindCaseRelay, Version: 1, Body: forged}}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := tw.Cases.Case(r.Code); c.Status != appliance.StatusPending {
+		t.Fatalf("forged city step took effect at the town: %s", c.Status)
+	}
 	// The city holds only the upward feed.
 	copyFeed(t, tw, city, up)
 	c, err := city.Cases.Case(r.Code)
@@ -208,7 +220,7 @@ func TestCityEscalationRelayed(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Level != appliance.CaseLevelCity || c.Status != appliance.StatusPending || c.Description != "河道被上游排污" || c.Household != "" {
-		t.Fatalf("at the city: %+v", c)
+		t.Fatalf("at the city (a forged city step must not count): %+v", c)
 	}
 	if _, err := city.Cases.Reporter(r.Code); err == nil {
 		t.Fatal("the city has the reporter")
