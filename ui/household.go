@@ -218,9 +218,13 @@ func (s *Server) householdPage(c *fiber.Ctx, id string, revealed *appliance.Pers
 			title = m.Name + "户"
 		}
 	}
-	return s.render(c, "household_show", fiber.Map{"Title": title, "H": h, "Members": ms, "History": hist, "Visits": visits,
+	data := fiber.Map{"Title": title, "H": h, "Members": ms, "History": hist, "Visits": visits,
 		"GroupName": g.Name, "CanEdit": u.Can(appliance.PermEditArchive), "CanReveal": u.Can(appliance.PermRevealPersonal),
-		"CanVisit": u.Can(appliance.PermRecordVisit), "Revealed": revealed, "Today": s.now()})
+		"CanVisit": u.Can(appliance.PermRecordVisit), "Revealed": revealed, "Today": s.now()}
+	if err := s.householdAppointments(c, id, data); err != nil {
+		return err
+	}
+	return s.render(c, "household_show", data)
 }
 
 func (s *Server) showHousehold(c *fiber.Ctx) error { return s.householdPage(c, c.Params("id"), nil) }

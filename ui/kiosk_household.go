@@ -16,6 +16,10 @@ type householdCase struct {
 	Due      string
 }
 
+// householdAppt is an upcoming appointment as the kiosk shows it: the
+// service and its time, not the staff's note.
+type householdAppt struct{ Service, Kind, Date, Time string }
+
 // showHouseholdScan is the public-safe view of a household whose service
 // card (明白卡) was scanned at the kiosk: its group, its open cases and its
 // grid leader's work phone. The token has already been checked to be of the
@@ -37,7 +41,15 @@ func (u *caseUI) showHouseholdScan(c *fiber.Ctx, token string) error {
 	for _, cc := range cases {
 		rows = append(rows, householdCase{Category: u.categoryName(cc.Category), Status: appliance.CaseStatusLabels[cc.Status], Reported: cc.ReportedDay, Due: cc.Due})
 	}
-	data := fiber.Map{"Title": "我家的服务信息", "Cases": rows, "DutyPhone": u.s.Config.DutyPhone}
+	appts, err := u.s.Store.HouseholdAppointments(h.ID, u.s.today(), true)
+	if err != nil {
+		return err
+	}
+	var booked []householdAppt
+	for _, a := range appts {
+		booked = append(booked, householdAppt{Service: a.Service, Kind: a.Kind, Date: a.Date, Time: a.Time})
+	}
+	data := fiber.Map{"Title": "我家的服务信息", "Cases": rows, "Appointments": booked, "DutyPhone": u.s.Config.DutyPhone}
 	if g, err := u.s.Store.Grid(h.Group); err == nil {
 		data["Group"] = g.Name
 	}
