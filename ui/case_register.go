@@ -26,7 +26,7 @@ func (u *caseUI) showRegister(c *fiber.Ctx) error {
 		if appliance.ErrorCode(err) == appliance.EINTERNAL {
 			return err
 		}
-		formError(c, data, err)
+		setFormError(c, data, err)
 		return u.s.render(c, "case_register", data)
 	}
 	data["Days"] = days
@@ -43,7 +43,7 @@ func (u *caseUI) submitRegisterClose(c *fiber.Ctx) error {
 		}
 		days, _ := u.cases.RegisterRows(u.s.Config.Node.Code, day, day)
 		data := fiber.Map{"Title": "问题台账", "Days": days, "Period": "day", "Date": day, "CanClose": true}
-		formError(c, data, err)
+		setFormError(c, data, err)
 		return u.s.render(c, "case_register", data)
 	}
 	return c.Redirect("/staff/cases/register?date="+day+"&closed=1", fiber.StatusSeeOther)

@@ -198,10 +198,3 @@ func (u *caseUI) categoryName(key string) string {
 	}
 	return key
 }
-
-// formError fills a page's data with the message of a user error.
-func formError(c *fiber.Ctx, data fiber.Map, err error) {
-	c.Status(statusOf[appliance.ErrorCode(err)])
-	data["Error"] = appliance.ErrorMessage(err)
-	data["Field"] = appliance.ErrorField(err)
-}

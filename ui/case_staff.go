@@ -61,9 +61,7 @@ func (u *caseUI) renderCaseNew(c *fiber.Ctx, formErr error, in bolt.CaseIntake) 
 	data := fiber.Map{"Title": "登记问题", "Form": in, "Groups": groups, "Categories": u.s.Config.Cases.Categories,
 		"Sources": []string{appliance.SourceWalkIn, appliance.SourcePhone, appliance.SourceBox, appliance.SourcePatrol},
 		"L":       u.caseLabels(), "Patrol": in.Source == appliance.SourcePatrol, "MaxPhotos": appliance.MaxCasePhotos}
-	if formErr != nil {
-		formError(c, data, formErr)
-	}
+	setFormError(c, data, formErr)
 	return u.s.render(c, "case_new", data)
 }
 
@@ -155,9 +153,7 @@ func (u *caseUI) renderCase(c *fiber.Ctx, formErr error, action string) error {
 			data["GroupName"] = g.Name
 		}
 	}
-	if formErr != nil {
-		formError(c, data, formErr)
-	}
+	setFormError(c, data, formErr)
 	return u.s.render(c, "case_detail", data)
 }
 

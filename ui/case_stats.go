@@ -24,7 +24,7 @@ func (u *caseUI) showCaseStats(c *fiber.Ctx) error {
 		if appliance.ErrorCode(err) == appliance.EINTERNAL {
 			return err
 		}
-		formError(c, data, err)
+		setFormError(c, data, err)
 		return u.s.render(c, "case_stats", data)
 	}
 	// The places to narrow to: the towns, villages and groups this node holds.

@@ -292,11 +292,7 @@ func (s *Server) formData(c *fiber.Ctx, title string, formErr error) (fiber.Map,
 	data := fiber.Map{"Title": title, "Groups": groups, "Relations": appliance.Relations, "HousingKinds": appliance.HousingKinds,
 		"Safety": appliance.SafetyRatings, "Residences": appliance.ResidenceLabels, "Health": appliance.HealthLabels,
 		"KeyCats": s.Config.Archive.KeyPersonCategories, "LeftLabels": appliance.LeftLabels}
-	if formErr != nil {
-		c.Status(statusOf[appliance.ErrorCode(formErr)])
-		data["Error"] = appliance.ErrorMessage(formErr)
-		data["Field"] = appliance.ErrorField(formErr)
-	}
+	setFormError(c, data, formErr)
 	return data, nil
 }
 

@@ -54,9 +54,7 @@ func (u *caseUI) renderReportForm(c *fiber.Ctx, formErr error, in bolt.CaseIntak
 		return err
 	}
 	data := fiber.Map{"Title": "反映问题：" + cat.Name, "Category": categoryButton{cat, caseIcon(cat.Icon)}, "Form": in, "Groups": groups}
-	if formErr != nil {
-		formError(c, data, formErr)
-	}
+	setFormError(c, data, formErr)
 	return u.s.render(c, "kiosk_report_form", data)
 }
 

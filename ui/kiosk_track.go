@@ -23,7 +23,7 @@ func (u *caseUI) submitTrack(c *fiber.Ctx) error {
 			return err
 		}
 		data := fiber.Map{"Title": "查询办理进度", "Code": code}
-		formError(c, data, err)
+		setFormError(c, data, err)
 		return u.s.render(c, "kiosk_track", data)
 	}
 	return u.renderProgress(c, cc, pin, "")

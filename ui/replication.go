@@ -143,11 +143,7 @@ func (s *Server) renderReplication(c *fiber.Ctx, formErr error, form appliance.E
 	}
 	data["Form"] = form
 	data["Admin"] = currentUser(c).Can(appliance.PermAdmin)
-	if formErr != nil {
-		c.Status(statusOf[appliance.ErrorCode(formErr)])
-		data["Error"] = appliance.ErrorMessage(formErr)
-		data["Field"] = appliance.ErrorField(formErr)
-	}
+	setFormError(c, data, formErr)
 	return s.render(c, "staff_replication", data)
 }
 

@@ -151,11 +151,7 @@ func (s *Server) renderVisitForm(c *fiber.Ctx, v appliance.Visit, formErr error)
 	}
 	data := fiber.Map{"Title": "记录走访巡查", "Form": v, "Workers": workers, "Households": hhs, "Heads": heads, "Groups": groups,
 		"Categories": s.Config.Cases.Categories}
-	if formErr != nil {
-		c.Status(statusOf[appliance.ErrorCode(formErr)])
-		data["Error"] = appliance.ErrorMessage(formErr)
-		data["Field"] = appliance.ErrorField(formErr)
-	}
+	setFormError(c, data, formErr)
 	return s.render(c, "visit_new", data)
 }
 

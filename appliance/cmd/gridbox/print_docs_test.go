@@ -29,8 +29,8 @@ type demoFacts struct {
 	head                 string              // its head's name
 	caseCode, category   string              // an open case of first
 	categoryKey          string
-	households           int                 // open households of the village
-	private              []string            // every member name, ID number and phone of the village
+	households           int      // open households of the village
+	private              []string // every member name, ID number and phone of the village
 	tokens               *appliance.TokenSigner
 }
 
