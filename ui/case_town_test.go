@@ -13,13 +13,10 @@ import (
 // village-level step is refused there.
 func TestCaseTownHTTP(t *testing.T) {
 	ctx := context.Background()
-	vdir, tdir := t.TempDir(), t.TempDir()
+	vdir := t.TempDir()
 	vnode := appliance.Node{Role: appliance.NodeVillage, Code: "410184104201", Name: "杏花村"}
-	tnode := appliance.Node{Role: appliance.NodeTown, Code: "410184104000", Name: "龙湖镇"}
-	for dir, n := range map[string]appliance.Node{vdir: vnode, tdir: tnode} {
-		if _, err := bolt.InitDataDir(ctx, dir, n, bolt.InitOptions{AdminPassword: "admin-pass-1"}); err != nil {
-			t.Fatal(err)
-		}
+	if _, err := bolt.InitDataDir(ctx, vdir, vnode, bolt.InitOptions{AdminPassword: "admin-pass-1"}); err != nil {
+		t.Fatal(err)
 	}
 	vs, vcfg, err := bolt.OpenDataDir(vdir, &bolt.Options{NoSync: true})
 	if err != nil {
@@ -39,24 +36,8 @@ func TestCaseTownHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ts, tcfg, err := bolt.OpenDataDir(tdir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ts.Close() })
-	if _, err := ts.Ingest(es); err != nil {
-		t.Fatal(err)
-	}
-	ts.SetArgon2(bolt.Argon2Params{Time: 1, Memory: 64, Threads: 1})
-	op := appliance.User{ID: "u-town", Username: "town", Name: "镇平台操作员", Role: appliance.RoleTownOperator, Grid: tnode.Code}
-	if err := ts.CreateUser(ctx, "u-admin", op, "password-123", false); err != nil {
-		t.Fatal(err)
-	}
-	tok, err := ts.CreateAPIToken(op.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, _ := serve(t, tcfg, ts)
+	town := serveTown(t, es)
+	base, tok := town.URL, town.Token
 	b := newBrowser(t, base)
 	var c appliance.Case
 	steps := []struct {
@@ -88,4 +69,44 @@ func TestCaseTownHTTP(t *testing.T) {
 	if code := b.api("GET", "/api/v1/cases/stats", tok, nil, &stats); code != 200 || stats.Stats.Total != 1 || stats.Stats.Meetings != 1 || stats.Stats.ByLevel[2].N != 1 {
 		t.Fatalf("town stats: %d %+v", code, stats.Stats)
 	}
+}
+
+var townNode = appliance.Node{Role: appliance.NodeTown, Code: "410184104000", Name: "龙湖镇"}
+
+// townServer is a served town node with a town operator's API token.
+type townServer struct {
+	Store  *bolt.Store
+	Config appliance.Config
+	URL    string
+	Token  string
+}
+
+// serveTown makes a town node that holds the given entries of its
+// villages, with a town operator, and serves it until the test ends.
+func serveTown(t *testing.T, entries []*appliance.Entry) townServer {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	if _, err := bolt.InitDataDir(ctx, dir, townNode, bolt.InitOptions{AdminPassword: "admin-pass-1"}); err != nil {
+		t.Fatal(err)
+	}
+	ts, cfg, err := bolt.OpenDataDir(dir, &bolt.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ts.Close() })
+	if _, err := ts.Ingest(entries); err != nil {
+		t.Fatal(err)
+	}
+	ts.SetArgon2(bolt.Argon2Params{Time: 1, Memory: 64, Threads: 1})
+	op := appliance.User{ID: "u-town", Username: "town", Name: "镇平台操作员", Role: appliance.RoleTownOperator, Grid: townNode.Code}
+	if err := ts.CreateUser(ctx, "u-admin", op, "password-123", false); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := ts.CreateAPIToken(op.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _ := serve(t, cfg, ts)
+	return townServer{Store: ts, Config: cfg, URL: base, Token: tok}
 }

@@ -34,33 +34,12 @@ func TestTownResultOnVillageTrackHTTP(t *testing.T) {
 	}
 
 	// The town node holds the village's feed.
-	tdir := t.TempDir()
-	tnode := appliance.Node{Role: appliance.NodeTown, Code: "410184104000", Name: "龙湖镇"}
-	if _, err := bolt.InitDataDir(ctx, tdir, tnode, bolt.InitOptions{AdminPassword: "admin-pass-1"}); err != nil {
-		t.Fatal(err)
-	}
-	ts, tcfg, err := bolt.OpenDataDir(tdir, &bolt.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ts.Close() })
 	es, err := v.Store.Entries(v.Store.Feed(), 1, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ts.Ingest(es); err != nil {
-		t.Fatal(err)
-	}
-	ts.SetArgon2(bolt.Argon2Params{Time: 1, Memory: 64, Threads: 1})
-	op := appliance.User{ID: "u-town", Username: "town", Name: "镇平台操作员", Role: appliance.RoleTownOperator, Grid: tnode.Code}
-	if err := ts.CreateUser(ctx, "u-admin", op, "password-123", false); err != nil {
-		t.Fatal(err)
-	}
-	tok, err := ts.CreateAPIToken(op.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, _ := serve(t, tcfg, ts)
+	town := serveTown(t, es)
+	ts, tcfg, base, tok := town.Store, town.Config, town.URL, town.Token
 	tb := newBrowser(t, base)
 
 	// The town's list shows the village's case at the town level.
