@@ -387,25 +387,7 @@ func TestCaseFoldOrderIndependent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pos := make([]int, len(feeds))
-		for {
-			var open []int
-			for i := range feeds {
-				if pos[i] < len(feeds[i]) {
-					open = append(open, i)
-				}
-			}
-			if len(open) == 0 {
-				break
-			}
-			i := open[r.IntN(len(open))]
-			n := 1 + r.IntN(5)
-			end := min(pos[i]+n, len(feeds[i]))
-			if _, err := s.Ingest(feeds[i][pos[i]:end]); err != nil {
-				t.Fatal(err)
-			}
-			pos[i] = end
-		}
+		ingestAll(t, s, interleave(r, feeds))
 		got := caseBuckets(t, s)
 		s.Close()
 		if round == 0 {

@@ -5,7 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"math/rand"
+	"math/rand/v2"
 	"path/filepath"
 	"testing"
 	"time"
@@ -20,12 +20,12 @@ import (
 // (now and then one with a body the fold must skip) that overwrites one of
 // a few keys, so feeds clash on them.
 func randomDraft(rng *rand.Rand) appliance.Draft {
-	pick := func(xs ...string) string { return xs[rng.Intn(len(xs))] }
+	pick := func(xs ...string) string { return xs[rng.IntN(len(xs))] }
 	d := appliance.Draft{Author: pick("u1", "u2"), Version: 1}
-	switch rng.Intn(9) {
+	switch rng.IntN(9) {
 	case 0, 1:
 		d.Kind = appliance.KindGridSet
-		if rng.Intn(2) == 0 {
+		if rng.IntN(2) == 0 {
 			// Villages whose parent changes: moves them in v_grid_tree.
 			d.Body = appliance.Grid{Code: pick("410184104201", "410184104202"), Level: 2, Name: pick("东村", "西村", "南村"), Parent: pick("", "410184104000")}
 		} else {
@@ -35,15 +35,15 @@ func randomDraft(rng *rand.Rand) appliance.Draft {
 	case 2, 3:
 		d.Kind = appliance.KindStaffSet
 		d.Body = appliance.StaffMember{ID: pick("s1", "s2", "s3"), Name: pick("张秀菊", "李建国"), Phone: pick("13800138000", "0371-62345678"),
-			Duty: pick(appliance.DutyGridLeader, appliance.DutyGridWorker), Grid: pick("410184104201", "410184104201-01", "410184104202"), Retired: rng.Intn(5) == 0}
+			Duty: pick(appliance.DutyGridLeader, appliance.DutyGridWorker), Grid: pick("410184104201", "410184104201-01", "410184104202"), Retired: rng.IntN(5) == 0}
 	case 4, 5:
 		d.Kind = appliance.KindNoticeSet
 		d.Body = appliance.Notice{Grid: pick("410184104201", "410184104000"), ID: pick("n1", "n2", "n3"), Title: pick("停水通知", "防火提示", "疫苗接种"),
-			Body: fmt.Sprintf("正文 %d", rng.Intn(1000)), Published: pick("2026-11-27", "2026-11-28"), Pinned: rng.Intn(3) == 0, Withdrawn: rng.Intn(6) == 0}
+			Body: fmt.Sprintf("正文 %d", rng.IntN(1000)), Published: pick("2026-11-27", "2026-11-28"), Pinned: rng.IntN(3) == 0, Withdrawn: rng.IntN(6) == 0}
 	case 6, 7:
 		d.Kind = appliance.KindDutySet
 		d.Body = appliance.DutyShift{Grid: "410184104201", Date: pick("2026-11-28", "2026-11-29"), Shift: pick(appliance.Shifts...), StaffID: pick("s1", "s2"),
-			Name: pick("张秀菊", "李建国"), Phone: "13800138000", Removed: rng.Intn(4) == 0}
+			Name: pick("张秀菊", "李建国"), Phone: "13800138000", Removed: rng.IntN(4) == 0}
 	default:
 		// Signed but unusable: the fold counts it and skips it.
 		d.Kind = pick(appliance.KindGridSet, appliance.KindNoticeSet, "case.note")
@@ -62,7 +62,7 @@ func randomFeeds(tb testing.TB, rng *rand.Rand, nFeeds, perFeed int) [][]*applia
 	for f := range feeds {
 		s := appliance.NewSigner(NewKey(tb))
 		var prev *appliance.Entry
-		t := base + appliance.HLC(rng.Intn(3))
+		t := base + appliance.HLC(rng.IntN(3))
 		for i := 0; i < perFeed; i++ {
 			e, err := s.Seal(randomDraft(rng), prev, t)
 			if err != nil {
@@ -70,7 +70,7 @@ func randomFeeds(tb testing.TB, rng *rand.Rand, nFeeds, perFeed int) [][]*applia
 			}
 			feeds[f] = append(feeds[f], e)
 			prev = e
-			t += appliance.HLC(1 + rng.Intn(2))
+			t += appliance.HLC(1 + rng.IntN(2))
 		}
 	}
 	return feeds
@@ -91,14 +91,14 @@ func interleave(rng *rand.Rand, feeds [][]*appliance.Entry) [][]*appliance.Entry
 		if len(open) == 0 {
 			break
 		}
-		f := open[rng.Intn(len(open))]
-		n := min(1+rng.Intn(4), len(feeds[f])-next[f])
+		f := open[rng.IntN(len(open))]
+		n := min(1+rng.IntN(4), len(feeds[f])-next[f])
 		all = append(all, feeds[f][next[f]:next[f]+n]...)
 		next[f] += n
 	}
 	var batches [][]*appliance.Entry
 	for len(all) > 0 {
-		n := min(1+rng.Intn(8), len(all))
+		n := min(1+rng.IntN(8), len(all))
 		batches = append(batches, all[:n])
 		all = all[n:]
 	}
@@ -115,7 +115,7 @@ func ingestAll(tb testing.TB, s *bolt.Store, batches [][]*appliance.Entry) {
 }
 
 func TestFold_Deterministic(t *testing.T) {
-	rng := rand.New(rand.NewSource(20261128))
+	rng := rand.New(rand.NewPCG(20261128, 0))
 	feeds := randomFeeds(t, rng, 4, 40)
 
 	// The generator must make clashes: equal times across feeds.
@@ -203,7 +203,7 @@ func bigLedger(tb testing.TB, path string, n int) *bolt.Store {
 	if err := s.SetGrid(ctx, "u1", appliance.Grid{Code: "410184104000", Level: 1, Name: "城关镇"}); err != nil {
 		tb.Fatal(err)
 	}
-	rng := rand.New(rand.NewSource(1))
+	rng := rand.New(rand.NewPCG(1, 0))
 	for done := 1; done < n; {
 		k := min(5000, n-done)
 		_, err := s.Write(ctx, func(*bolt.Tx) ([]appliance.Draft, error) {
@@ -227,7 +227,7 @@ func TestReindex(t *testing.T) {
 	t.Run("SameAsLiveFold", func(t *testing.T) {
 		// More entries than one reindex chunk (20,000), and other feeds.
 		s := bigLedger(t, filepath.Join(t.TempDir(), "gridbox.db"), 20_005)
-		rng := rand.New(rand.NewSource(2))
+		rng := rand.New(rand.NewPCG(2, 0))
 		for _, f := range randomFeeds(t, rng, 2, 30) {
 			if _, err := s.Ingest(f); err != nil {
 				t.Fatal(err)
@@ -260,7 +260,7 @@ func TestReindex(t *testing.T) {
 		started := make(chan struct{})
 		done := make(chan error)
 		go func() {
-			rng := rand.New(rand.NewSource(5))
+			rng := rand.New(rand.NewPCG(5, 0))
 			for i := 0; ; i++ {
 				if i == 2 {
 					close(started)
@@ -303,7 +303,7 @@ func TestReindex(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "gridbox.db")
 		key := NewKey(t)
 		s := MustOpenStoreAt(t, path, key, nil)
-		rng := rand.New(rand.NewSource(3))
+		rng := rand.New(rand.NewPCG(3, 0))
 		for i := 0; i < 20; i++ {
 			if _, err := s.Append(ctx, randomDraft(rng), randomDraft(rng)); err != nil {
 				t.Fatal(err)
@@ -346,7 +346,7 @@ func TestReindex(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "gridbox.db")
 		key := NewKey(t)
 		s := MustOpenStoreAt(t, path, key, nil)
-		rng := rand.New(rand.NewSource(4))
+		rng := rand.New(rand.NewPCG(4, 0))
 		if _, err := s.Append(ctx, randomDraft(rng), randomDraft(rng), randomDraft(rng)); err != nil {
 			t.Fatal(err)
 		}
