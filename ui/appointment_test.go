@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -73,14 +74,9 @@ func TestAppointments(t *testing.T) {
 func readAll(t *testing.T, resp *http.Response) string {
 	t.Helper()
 	defer resp.Body.Close()
-	var b strings.Builder
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := resp.Body.Read(buf)
-		b.Write(buf[:n])
-		if err != nil {
-			break
-		}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return b.String()
+	return string(b)
 }

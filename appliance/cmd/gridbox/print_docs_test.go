@@ -140,16 +140,11 @@ func kioskGet(t *testing.T, base, path string) (int, string) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var b strings.Builder
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := resp.Body.Read(buf)
-		b.Write(buf[:n])
-		if err != nil {
-			break
-		}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return resp.StatusCode, b.String()
+	return resp.StatusCode, string(b)
 }
 
 // TestPrintDocumentsFromDemo makes every document the node prints from its
@@ -280,27 +275,8 @@ func TestPrintDocumentsFromDemo(t *testing.T) {
 // that receipt without a login through a short-lived permit; a forged or
 // altered permit prints nothing; the staff case page offers the button.
 func TestPrintReceiptButtons(t *testing.T) {
-	requireTool(t, "lpstat")
-	if out, _ := exec.Command("lpstat", "-r").Output(); !strings.Contains(string(out), "scheduler is running") {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("cupsd is not running (CI=true: .ci/install-deps starts it)")
-		}
-		t.Skip("cupsd is not running (with CI=true this fails)")
-	}
-	if err := exec.Command("lpstat", "-p", "PDF").Run(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("no CUPS queue PDF (CI=true: .ci/cups-setup makes it)")
-		}
-		t.Skip("no CUPS queue PDF (with CI=true this fails)")
-	}
-	data := filepath.Join(t.TempDir(), "demo")
-	if out, code := gridbox(t, "demo", "--data", data); code != 0 {
-		t.Fatal(out)
-	}
+	data := demoWithPrinter(t)
 	f := demoPrintFacts(t, data)
-	conf := filepath.Join(data, "gridbox.toml")
-	b, _ := os.ReadFile(conf)
-	os.WriteFile(conf, []byte(strings.Replace(string(b), "[print]\n  printer = \"\"", "[print]\n  printer = \"PDF\"", 1)), 0o640)
 	n := startNode(t, data, freePort(t))
 
 	// The kiosk: no login.

@@ -76,14 +76,12 @@ func (s *session) post(path string, form url.Values) *http.Response {
 	return resp
 }
 
-// TestPrintNoticeBoard makes the notice board of the demo village as a PDF
-// (read back with pdftotext) and prints it on a real cups-pdf queue; with the
-// queue disabled the print page says the printer is offline and the job waits.
-func TestPrintNoticeBoard(t *testing.T) {
-	requireTool(t, "pdftotext")
+// demoWithPrinter makes the demo village with the cups-pdf queue PDF as its
+// printer. A missing CUPS fails under CI=true and skips otherwise.
+func demoWithPrinter(t *testing.T) string {
+	t.Helper()
 	requireTool(t, "lp")
 	requireTool(t, "lpstat")
-	requireTool(t, "cupsenable")
 	if out, _ := exec.Command("lpstat", "-r").Output(); !strings.Contains(string(out), "scheduler is running") {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("cupsd is not running (CI=true: .ci/install-deps starts it)")
@@ -101,8 +99,27 @@ func TestPrintNoticeBoard(t *testing.T) {
 		t.Fatal(out)
 	}
 	conf := filepath.Join(data, "gridbox.toml")
-	b, _ := os.ReadFile(conf)
-	os.WriteFile(conf, []byte(strings.Replace(string(b), "[print]\n  printer = \"\"", "[print]\n  printer = \"PDF\"", 1)), 0o640)
+	b, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	with := strings.Replace(string(b), "[print]\n  printer = \"\"", "[print]\n  printer = \"PDF\"", 1)
+	if with == string(b) {
+		t.Fatal("no empty [print] printer setting in the demo's configuration")
+	}
+	if err := os.WriteFile(conf, []byte(with), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// TestPrintNoticeBoard makes the notice board of the demo village as a PDF
+// (read back with pdftotext) and prints it on a real cups-pdf queue; with the
+// queue disabled the print page says the printer is offline and the job waits.
+func TestPrintNoticeBoard(t *testing.T) {
+	requireTool(t, "pdftotext")
+	requireTool(t, "cupsenable")
+	data := demoWithPrinter(t)
 	n := startNode(t, data, freePort(t))
 	s := login(t, n.url, "lead", "demo1234")
 
