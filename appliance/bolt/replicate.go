@@ -136,7 +136,7 @@ func (s *Store) WriteDown(ctx context.Context, child string, fn func(tx *Tx) ([]
 	if err != nil {
 		return nil, err
 	}
-	return s.writeDerived(ctx, sg, appliance.Draft{Kind: appliance.KindNodeDown, Version: 1, Body: s.signer.ProveDown(child, sg.Feed)}, fn)
+	return s.writeFeed(ctx, sg, &appliance.Draft{Kind: appliance.KindNodeDown, Version: 1, Body: s.signer.ProveDown(child, sg.Feed)}, fn)
 }
 
 // UpFeed returns the id of this node's upward feed (appliance.KindNodeUp).
@@ -162,48 +162,7 @@ func (s *Store) WriteUp(ctx context.Context, fn func(tx *Tx) ([]appliance.Draft,
 	if err != nil {
 		return nil, err
 	}
-	return s.writeDerived(ctx, sg, appliance.Draft{Kind: appliance.KindNodeUp, Version: 1, Body: s.signer.ProveDown(appliance.UpClaim, sg.Feed)}, fn)
-}
-
-// writeDerived appends to a feed of a derived key, starting it with first.
-func (s *Store) writeDerived(ctx context.Context, sg *appliance.Signer, first appliance.Draft, fn func(tx *Tx) ([]appliance.Draft, error)) ([]*appliance.Entry, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	var out []*appliance.Entry
-	err := s.db.Update(func(btx *bbolt.Tx) error {
-		out = out[:0]
-		tx := &Tx{tx: btx, store: s}
-		drafts, err := fn(tx)
-		if err != nil {
-			return err
-		}
-		prev, err := tx.lastEntry(sg.Feed)
-		if err != nil {
-			return err
-		}
-		if prev == nil {
-			drafts = append([]appliance.Draft{first}, drafts...)
-		}
-		for _, d := range drafts {
-			e, err := sg.Seal(d, prev, s.clock.Next())
-			if err != nil {
-				return err
-			}
-			if err := tx.putEntry(e); err != nil {
-				return err
-			}
-			out = append(out, e)
-			prev = e
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	s.appends.Add(uint64(len(out)))
-	s.notify(out)
-	return out, nil
+	return s.writeFeed(ctx, sg, &appliance.Draft{Kind: appliance.KindNodeUp, Version: 1, Body: s.signer.ProveDown(appliance.UpClaim, sg.Feed)}, fn)
 }
 
 // DownFeedOf returns the node.down or node.up claim at the start of feed,

@@ -225,6 +225,13 @@ func (s *Store) Write(ctx context.Context, fn func(tx *Tx) ([]appliance.Draft, e
 	if s.signer == nil {
 		return nil, errors.New("write: store opened without node key")
 	}
+	return s.writeFeed(ctx, s.signer, nil, fn)
+}
+
+// writeFeed is Write for the feed of signer sg: this node's own feed, or a
+// feed of a key derived from the node key (replicate.go), which starts with
+// the entry first.
+func (s *Store) writeFeed(ctx context.Context, sg *appliance.Signer, first *appliance.Draft, fn func(tx *Tx) ([]appliance.Draft, error)) ([]*appliance.Entry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -236,12 +243,23 @@ func (s *Store) Write(ctx context.Context, fn func(tx *Tx) ([]appliance.Draft, e
 		if err != nil {
 			return err
 		}
+		prev, err := tx.lastEntry(sg.Feed)
+		if err != nil {
+			return err
+		}
+		if prev == nil && first != nil {
+			drafts = append([]appliance.Draft{*first}, drafts...)
+		}
 		for _, d := range drafts {
-			e, err := tx.appendDraft(d)
+			e, err := sg.Seal(d, prev, s.clock.Next())
 			if err != nil {
 				return err
 			}
+			if err := tx.putEntry(e); err != nil {
+				return err
+			}
 			out = append(out, e)
+			prev = e
 		}
 		return nil
 	})
@@ -275,22 +293,6 @@ func (s *Store) Read(fn func(tx *Tx) error) error {
 // state such as sessions and credentials.
 func (s *Store) Update(fn func(tx *Tx) error) error {
 	return s.db.Update(func(btx *bbolt.Tx) error { return fn(&Tx{tx: btx, store: s}) })
-}
-
-func (tx *Tx) appendDraft(d appliance.Draft) (*appliance.Entry, error) {
-	s := tx.store
-	prev, err := tx.lastEntry(s.signer.Feed)
-	if err != nil {
-		return nil, err
-	}
-	e, err := s.signer.Seal(d, prev, s.clock.Next())
-	if err != nil {
-		return nil, err
-	}
-	if err := tx.putEntry(e); err != nil {
-		return nil, err
-	}
-	return e, nil
 }
 
 // putEntry stores a verified entry, moves the head and folds the views.
