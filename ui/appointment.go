@@ -73,8 +73,7 @@ func (s *Server) householdAppointments(c *fiber.Ctx, household string, data fibe
 	if err != nil {
 		return err
 	}
-	code := s.Config.Node.Code
-	staff, err := s.Store.FindStaff(appliance.StaffFilter{Grid: &code})
+	staff, err := s.nodeStaff()
 	if err != nil {
 		return err
 	}

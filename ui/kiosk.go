@@ -82,7 +82,7 @@ func (s *Server) gridTable() ([]gridRow, error) {
 	if err != nil {
 		return nil, err
 	}
-	staff, err := s.Store.FindStaff(appliance.StaffFilter{Grid: &code})
+	staff, err := s.nodeStaff()
 	if err != nil {
 		return nil, err
 	}
@@ -135,6 +135,11 @@ func (s *Server) showDuty(c *fiber.Ctx) error {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// nodeStaff returns the people of this node's grid and the grids below it.
+func (s *Server) nodeStaff() ([]appliance.StaffMember, error) {
+	return s.Store.FindStaff(appliance.StaffFilter{Grid: ptr(s.Config.Node.Code)})
+}
 
 func (s *Server) showServices(c *fiber.Ctx) error {
 	return s.render(c, "kiosk_services", fiber.Map{"Title": "服务事项", "Services": s.Config.Services, "DutyRoom": s.Config.DutyRoom})

@@ -64,8 +64,7 @@ func (s *Server) renderPrint(c *fiber.Ctx, formErr error, req appliance.PrintReq
 	if err != nil {
 		return err
 	}
-	code := s.Config.Node.Code
-	staff, err := s.Store.FindStaff(appliance.StaffFilter{Grid: &code})
+	staff, err := s.nodeStaff()
 	if err != nil {
 		return err
 	}

@@ -184,8 +184,7 @@ func (s *Server) renderDutyEdit(c *fiber.Ctx, formErr error, form appliance.Duty
 	if err != nil {
 		return err
 	}
-	code := s.Config.Node.Code
-	staff, err := s.Store.FindStaff(appliance.StaffFilter{Grid: &code})
+	staff, err := s.nodeStaff()
 	if err != nil {
 		return err
 	}
