@@ -26,10 +26,7 @@ func init() {
 		NavItem{Href: "/staff/cases/stats", Label: "问题统计", Perm: appliance.PermViewDashboard},
 	)
 	registerRoutes(func(s *Server) {
-		cs, err := bolt.NewCases(s.Store, s.Config)
-		if err != nil {
-			panic("cases: " + err.Error()) // the configuration was validated at load
-		}
+		cs := s.cases
 		tokens, err := appliance.NewTokenSigner(s.Store.Secret())
 		if err != nil {
 			panic("cases: " + err.Error())
@@ -122,11 +119,7 @@ func actionPerm(action, from string) appliance.Permission {
 // caseDashboardCounters adds open, near and overdue cases of this node's
 // levels to the dashboard.
 func caseDashboardCounters(s *Server, usr *appliance.User) ([]Counter, error) {
-	cs, err := bolt.NewCases(s.Store, s.Config)
-	if err != nil {
-		return nil, err
-	}
-	due, err := cs.DueCases(appliance.LevelsOf(s.Config.Node.Role), time.Now())
+	due, err := s.cases.DueCases(appliance.LevelsOf(s.Config.Node.Role), time.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +131,7 @@ func caseDashboardCounters(s *Server, usr *appliance.User) ([]Counter, error) {
 			near++
 		}
 	}
-	st, err := cs.Stats(bolt.CaseStatsFilter{}, time.Now())
+	st, err := s.cases.Stats(bolt.CaseStatsFilter{}, time.Now())
 	if err != nil {
 		return nil, err
 	}

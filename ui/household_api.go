@@ -4,7 +4,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"gridbox/appliance"
-	"gridbox/appliance/bolt"
 )
 
 func init() {
@@ -397,11 +396,7 @@ func (s *Server) apiRecordVisit(c *fiber.Ctx) error {
 		v.Date, v.Time = s.today(), s.now().Format("15:04")
 	}
 	v.ID = ""
-	cs, err := bolt.NewCases(s.Store, s.Config)
-	if err != nil {
-		return err
-	}
-	got, err := cs.RecordVisit(c.UserContext(), actor(c), v)
+	got, err := s.cases.RecordVisit(c.UserContext(), actor(c), v)
 	if err != nil {
 		return err
 	}

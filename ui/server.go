@@ -30,6 +30,7 @@ type Server struct {
 	// each failure in a row. Tests shorten it.
 	LoginDelay time.Duration
 
+	cases    *bolt.Cases // the case service, built once from the configuration
 	app      *fiber.App
 	pages    *pages
 	registry *prometheus.Registry
@@ -48,6 +49,9 @@ func NewServer(cfg appliance.Config, store *bolt.Store, log *slog.Logger) (*Serv
 	}
 	s := &Server{Store: store, Config: cfg, Log: log, LoginDelay: 500 * time.Millisecond, loc: cfg.Location()}
 	var err error
+	if s.cases, err = bolt.NewCases(store, cfg); err != nil {
+		return nil, err
+	}
 	if s.pages, err = loadPages(s.funcs()); err != nil {
 		return nil, err
 	}

@@ -8,7 +8,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"gridbox/appliance"
-	"gridbox/appliance/bolt"
 )
 
 func init() {
@@ -163,10 +162,7 @@ func (s *Server) submitVisit(c *fiber.Ctx) error {
 		Category: c.FormValue("category")}
 	err := s.checkVisit(c, u, &v)
 	if err == nil {
-		var cs *bolt.Cases
-		if cs, err = bolt.NewCases(s.Store, s.Config); err == nil {
-			v, err = cs.RecordVisit(c.UserContext(), actor(c), v)
-		}
+		v, err = s.cases.RecordVisit(c.UserContext(), actor(c), v)
 	}
 	if err != nil {
 		if appliance.ErrorCode(err) == appliance.EINTERNAL {
