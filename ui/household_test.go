@@ -355,7 +355,7 @@ func TestHouseholdPages(t *testing.T) {
 		hid := p1.Household.ID
 		_, ms, _ := s.Store.Household(hid)
 		if len(ms) < 2 {
-			t.Skip("single-member household")
+			t.Fatalf("the demo household %s has %d members; this test needs two", hid, len(ms))
 		}
 		r := leader.post("/staff/households/"+hid+"/event", url.Values{"kind": {"leave"}, "member": {ms[0].ID}, "left": {"died"}, "left_date": {"2026-11-20"}})
 		if r.status != http.StatusBadRequest || !strings.Contains(r.body, "新户主") {
