@@ -63,8 +63,16 @@ type Entry struct {
 	Body     []byte // JSON of the public part
 	SealHash Hash   // sha256(Sealed) or zero when there is no sealed part
 	Sealed   []byte // 16-byte salt + JSON; nil if absent or redacted
-	Sig      []byte // ed25519 over Hash()
+	// Sig is ed25519 over Hash(). The writing node signs every entry; a
+	// node that received the feed holds only the signatures that ended
+	// the batches it took (nil elsewhere): a signed entry covers every
+	// entry before it through the hash chain, so the rest need not travel
+	// (docs/replication.md, "Signatures on the wire").
+	Sig []byte
 }
+
+// Signed reports whether the entry carries its signature.
+func (e *Entry) Signed() bool { return len(e.Sig) == ed25519.SignatureSize }
 
 // Ref names an entry.
 type Ref struct {
@@ -105,13 +113,19 @@ func (e *Entry) Redacted() *Entry {
 	return &c
 }
 
-// MarshalBinary encodes the entry for storage and transfer.
+// MarshalBinary encodes the entry for storage and transfer. An entry
+// without its signature (Sig nil: covered by a later one) is written with
+// 64 zero bytes in its place, which no ed25519 signature is.
 func (e *Entry) MarshalBinary() ([]byte, error) {
-	if len(e.Sig) != ed25519.SignatureSize {
-		return nil, errors.New("marshal entry: unsigned")
-	}
 	b := e.signingBytes()
-	b = append(b, e.Sig...)
+	switch len(e.Sig) {
+	case ed25519.SignatureSize:
+		b = append(b, e.Sig...)
+	case 0:
+		b = append(b, noSig[:]...)
+	default:
+		return nil, fmt.Errorf("marshal entry: signature of %d bytes", len(e.Sig))
+	}
 	b = binary.AppendUvarint(b, uint64(len(e.Sealed)))
 	b = append(b, e.Sealed...)
 	if len(b) > MaxEntrySize {
@@ -120,6 +134,9 @@ func (e *Entry) MarshalBinary() ([]byte, error) {
 	}
 	return b, nil
 }
+
+// noSig stands for an absent signature in the binary encoding.
+var noSig [ed25519.SignatureSize]byte
 
 // ErrMalformed is returned for bytes that are not an entry.
 var ErrMalformed = errors.New("malformed entry")
@@ -170,6 +187,9 @@ func (e *Entry) UnmarshalBinary(data []byte) error {
 	readFull(e.SealHash[:])
 	e.Sig = make([]byte, ed25519.SignatureSize)
 	readFull(e.Sig)
+	if [ed25519.SignatureSize]byte(e.Sig) == noSig {
+		e.Sig = nil
+	}
 	e.Sealed = readBytes()
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrMalformed, err)
@@ -197,10 +217,11 @@ func (e *Entry) VerifySignature() error {
 	if !ed25519.Verify(ed25519.PublicKey(e.Feed[:]), h[:], e.Sig) {
 		return ErrBadSignature
 	}
-	return e.verifySeal()
+	return e.VerifySeal()
 }
 
-func (e *Entry) verifySeal() error {
+// VerifySeal checks the sealed part, when present, against its hash.
+func (e *Entry) VerifySeal() error {
 	if e.Sealed != nil && sha256.Sum256(e.Sealed) != e.SealHash {
 		return ErrBadSeal
 	}

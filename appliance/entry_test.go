@@ -85,11 +85,30 @@ func TestEntry_MarshalBinary(t *testing.T) {
 			t.Fatalf("DecodeSealed(redacted)=%v %v", ok, err)
 		}
 	})
-	t.Run("ErrUnsigned", func(t *testing.T) {
+	t.Run("Unsigned", func(t *testing.T) {
+		// An entry covered by a later signature is stored without its own.
 		e := *es[0]
 		e.Sig = nil
+		b, err := e.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got appliance.Entry
+		if err := got.UnmarshalBinary(b); err != nil {
+			t.Fatal(err)
+		}
+		if got.Sig != nil || got.Signed() || got.Hash() != es[0].Hash() {
+			t.Fatalf("round trip: sig %x, hash %s, want no signature and hash %s", got.Sig, got.Hash(), es[0].Hash())
+		}
+		if !errors.Is(got.VerifySignature(), appliance.ErrBadSignature) {
+			t.Fatal("an entry without signature verified")
+		}
+	})
+	t.Run("ErrShortSignature", func(t *testing.T) {
+		e := *es[0]
+		e.Sig = e.Sig[:63]
 		if _, err := e.MarshalBinary(); err == nil {
-			t.Fatal("expected error for unsigned entry")
+			t.Fatal("expected error for a 63-byte signature")
 		}
 	})
 	t.Run("ErrTooLarge", func(t *testing.T) {

@@ -27,24 +27,12 @@ func (r *Replicator) EncodeBatch(entries []*appliance.Entry) []byte {
 	return b
 }
 
-// BatchSize is the wire size of entries as one batch at a zstd level;
-// with lastSigOnly, as if only each batch's last signature travelled.
-func BatchSize(entries []*appliance.Entry, level zstd.EncoderLevel, lastSigOnly bool) int {
+// BatchSize is the wire size of entries as one batch at a zstd level.
+func BatchSize(entries []*appliance.Entry, level zstd.EncoderLevel) int {
 	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(level), zstd.WithEncoderConcurrency(1))
 	old := zenc
 	zenc = enc
 	defer func() { zenc = old }()
-	if lastSigOnly {
-		c := make([]*appliance.Entry, len(entries))
-		for i, e := range entries {
-			x := *e
-			if i < len(entries)-1 {
-				x.Sig = make([]byte, 64)
-			}
-			c[i] = &x
-		}
-		entries = c
-	}
 	b, _, _ := encodeBatch("x", appliance.FeedID{}, entries)
 	return len(b)
 }

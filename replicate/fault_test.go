@@ -263,3 +263,54 @@ func TestRestoredFromOldBackup(t *testing.T) {
 	town.MustVerify()
 	village.MustVerify()
 }
+
+// TestRelaySparseSignatures: a town holds a village's feed with signatures
+// only where the village's batches ended; relaying it back to the village
+// (restored from a backup made before any of it) in smaller batches than
+// it came in still ends every batch at a signed entry.
+func TestRelaySparseSignatures(t *testing.T) {
+	town := MustOpenNode(t, appliance.NodeTown, townCode, "").Start()
+	village := MustOpenNode(t, appliance.NodeVillage, villageCode, town.R.Addr())
+	town.Enrol(village)
+	feed := village.Store.Feed()
+	db := filepath.Join(village.Dir, bolt.DBFile)
+	village.Store.Close()
+	old, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	village.open()
+	village.Start()
+	for range 3 {
+		village.Write(400)
+		waitCaughtUp(t, town, village, 10*time.Second)
+	}
+	es, err := town.Store.Entries(feed, 1, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed := 0
+	for _, e := range es {
+		if e.Signed() {
+			signed++
+		}
+	}
+	if signed < 2 || signed > len(es)/10 || !es[len(es)-1].Signed() {
+		t.Fatalf("town holds %d signatures for %d entries (last signed: %v): want a few, at batch ends", signed, len(es), es[len(es)-1].Signed())
+	}
+	t.Logf("town holds %d signatures for %d entries of the village", signed, len(es))
+
+	village.Close()
+	if err := os.WriteFile(db, old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	village.open()
+	town.Stop()
+	town.MaxBatchBytes = 8 << 10 // a few dozen entries' worth
+	town.Start()
+	village.Start()
+	waitFor(t, 20*time.Second, "the village's own entries back from the town", func() bool { return village.Head(feed) == uint64(len(es)) })
+	sameFeed(t, town, village, feed)
+	town.MustVerify()
+	village.MustVerify()
+}

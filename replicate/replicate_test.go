@@ -29,7 +29,8 @@ type testNode struct {
 	keys  [][]byte
 	Bind  string // memberlist address; kept across restarts
 
-	SealedUp string // replicate.Config.SealedUp
+	SealedUp      string // replicate.Config.SealedUp
+	MaxBatchBytes int    // replicate.Config.MaxBatchBytes
 }
 
 var seq atomic.Int64
@@ -68,7 +69,7 @@ func (tn *testNode) open() {
 func (tn *testNode) Start() *testNode {
 	tn.t.Helper()
 	r, err := replicate.New(replicate.Config{
-		Store: tn.Store, Node: tn.Node, Bind: tn.Bind, Keys: tn.keys, Fast: true, SealedUp: tn.SealedUp,
+		Store: tn.Store, Node: tn.Node, Bind: tn.Bind, Keys: tn.keys, Fast: true, SealedUp: tn.SealedUp, MaxBatchBytes: tn.MaxBatchBytes,
 		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
@@ -172,11 +173,20 @@ func sameFeed(tb testing.TB, a, b *testNode, feed appliance.FeedID) {
 		tb.Fatalf("%s holds %d entries of %s, %s holds %d", a.Node.Code, len(ea), feed.Short(), b.Node.Code, len(eb))
 	}
 	for i := range ea {
-		x, _ := ea[i].MarshalBinary()
-		y, _ := eb[i].MarshalBinary()
-		if !bytes.Equal(x, y) {
+		// A receiver holds the signatures that ended its batches only.
+		x, y := *ea[i], *eb[i]
+		if x.Signed() && y.Signed() && !bytes.Equal(x.Sig, y.Sig) {
+			tb.Fatalf("entry %d of %s: signatures differ", i+1, feed.Short())
+		}
+		x.Sig, y.Sig = nil, nil
+		bx, _ := x.MarshalBinary()
+		by, _ := y.MarshalBinary()
+		if !bytes.Equal(bx, by) {
 			tb.Fatalf("entry %d of %s differs", i+1, feed.Short())
 		}
+	}
+	if n := len(ea); n > 0 && (!ea[n-1].Signed() || !eb[n-1].Signed()) {
+		tb.Fatalf("last entry of %s unsigned", feed.Short())
 	}
 }
 

@@ -374,7 +374,10 @@ func (r *Replicator) handleWant(p peerRef, rel relation, want heads) {
 		if !ok {
 			continue // the peer does not take this feed
 		}
-		for size < limit {
+		// Past the limit only to reach a signed entry: a relayed feed
+		// holds signatures only where its batches ended (encodeBatch).
+		runEnd := func() bool { return len(batch) > 0 && batch[len(batch)-1].Feed == f && !batch[len(batch)-1].Signed() }
+		for size < limit || runEnd() {
 			es, err := r.store.Entries(f, seq+1, 512)
 			if err != nil {
 				r.log.Error("read entries", "err", err)
@@ -384,7 +387,7 @@ func (r *Replicator) handleWant(p peerRef, rel relation, want heads) {
 				break
 			}
 			for _, e := range es {
-				if size >= limit {
+				if size >= limit && !runEnd() {
 					break
 				}
 				if strip && e.Sealed != nil {
@@ -394,6 +397,11 @@ func (r *Replicator) handleWant(p peerRef, rel relation, want heads) {
 				size += len(e.Body) + len(e.Sealed) + 200
 				seq = e.Seq
 			}
+		}
+		// A head is always signed; should a store break that, send the run
+		// up to its last signature.
+		for runEnd() {
+			batch = batch[:len(batch)-1]
 		}
 	}
 	if len(batch) == 0 {

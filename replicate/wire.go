@@ -2,6 +2,7 @@ package replicate
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -72,24 +73,39 @@ var (
 )
 
 var (
-	zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
+	zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithEncoderConcurrency(1))
 	zdec, _ = zstd.NewReader(nil, zstd.WithDecoderMaxMemory(maxBatchRaw), zstd.WithDecoderConcurrency(1))
 )
 
 // encodeBatch frames entries (uvarint length + binary entry each) and
-// compresses them with zstd. An entry that follows the one before it in the
-// batch travels without its previous-entry hash: the receiver recomputes it
-// (32 incompressible bytes less per entry). A wrong guess only breaks the
-// chain, which the receiver checks anyway.
+// compresses them with zstd. Only what the receiver cannot recompute
+// travels in full. An entry that follows the one before it in the batch
+// (same feed, next sequence) goes with a zero feed id, sequence and
+// previous-entry hash, and its time as the difference from the one before;
+// an entry followed by the next of its feed goes without its signature
+// (the later signature covers it through the chain); an entry with its
+// sealed part goes without the part's hash. The signatures and hashes are
+// 32 or 64 incompressible bytes each, twice the size of a compressed case.
+// A wrong guess only breaks the chain or the last signature, which the
+// receiver checks anyway. The last entry of each feed in the batch must be
+// signed.
 func encodeBatch(from string, key appliance.FeedID, entries []*appliance.Entry) ([]byte, int, error) {
 	var raw []byte
 	for i, e := range entries {
+		c := *e
 		if i > 0 && follows(e, entries[i-1]) {
-			c := *e
-			c.Prev = appliance.Hash{}
-			e = &c
+			c.Feed, c.Seq, c.Prev = appliance.FeedID{}, 0, appliance.Hash{}
+			c.Time = e.Time - entries[i-1].Time // wraps; decodeBatch adds it back
 		}
-		b, err := e.MarshalBinary()
+		if i+1 < len(entries) && follows(entries[i+1], e) {
+			c.Sig = nil
+		} else if !e.Signed() {
+			return nil, 0, fmt.Errorf("encode batch: entry %s/%d ends its feed's run but is unsigned", e.Feed.Short(), e.Seq)
+		}
+		if c.Sealed != nil {
+			c.SealHash = appliance.Hash{}
+		}
+		b, err := c.MarshalBinary()
 		if err != nil {
 			return nil, 0, err
 		}
@@ -148,8 +164,17 @@ func decodeBatch(b []byte) (batchHeader, []*appliance.Entry, error) {
 		if err := e.UnmarshalBinary(buf); err != nil {
 			return h, nil, errMalformed
 		}
-		if n := len(entries); n > 0 && e.Prev.IsZero() && follows(e, entries[n-1]) {
-			e.Prev = entries[n-1].Hash()
+		if e.Sealed != nil && e.SealHash.IsZero() {
+			e.SealHash = sha256.Sum256(e.Sealed)
+		}
+		if e.Feed == (appliance.FeedID{}) {
+			// Follows the entry before it (no feed's key is all zeros).
+			n := len(entries)
+			if n == 0 || e.Seq != 0 || !e.Prev.IsZero() {
+				return h, nil, errMalformed
+			}
+			p := entries[n-1]
+			e.Feed, e.Seq, e.Prev, e.Time = p.Feed, p.Seq+1, p.Hash(), p.Time+e.Time
 		}
 		entries = append(entries, e)
 	}

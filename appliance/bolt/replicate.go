@@ -28,8 +28,10 @@ func (e *IngestError) Unwrap() error { return e.Err }
 // delivers them: every entry's sequence, hash chain and sealed part are
 // checked, but only the signature of the last new entry of each feed, since
 // that signature covers its hash, which covers the previous entry's hash,
-// and so on back to what is already held. Entries already held are skipped;
-// the whole batch is refused if anything fails, and nothing is stored.
+// and so on back to what is already held. Only that signature is stored:
+// the others (batches carry none) were not checked. Entries already held
+// are skipped; the whole batch is refused if anything fails, and nothing
+// is stored.
 func (s *Store) IngestBatch(entries []*appliance.Entry) (int, error) {
 	return s.ingest(entries, false)
 }
@@ -44,7 +46,11 @@ func (s *Store) ingest(entries []*appliance.Entry, everySig bool) (int, error) {
 		tx := &Tx{tx: btx, store: s}
 		prevs := map[appliance.FeedID]*appliance.Entry{}
 		last := map[appliance.FeedID]*appliance.Entry{}
-		for _, e := range entries {
+		lastAt := map[appliance.FeedID]int{}
+		for i, e := range entries {
+			lastAt[e.Feed] = i
+		}
+		for i, e := range entries {
 			prev, ok := prevs[e.Feed]
 			if !ok {
 				var err error
@@ -68,9 +74,6 @@ func (s *Store) ingest(entries []*appliance.Entry, everySig bool) (int, error) {
 			if err := e.VerifyLink(prev); err != nil {
 				return &IngestError{e.Ref(), err}
 			}
-			if len(e.Sig) != 64 {
-				return &IngestError{e.Ref(), appliance.ErrBadSignature}
-			}
 			if e.Sealed != nil && sha256.Sum256(e.Sealed) != e.SealHash {
 				return &IngestError{e.Ref(), appliance.ErrBadSeal}
 			}
@@ -78,6 +81,12 @@ func (s *Store) ingest(entries []*appliance.Entry, everySig bool) (int, error) {
 				if err := e.VerifySignature(); err != nil {
 					return &IngestError{e.Ref(), err}
 				}
+			} else if i != lastAt[e.Feed] && e.Sig != nil {
+				// Covered by the feed's last entry in the batch; a
+				// signature not checked is not kept.
+				c := *e
+				c.Sig = nil
+				e = &c
 			}
 			if err := tx.putEntry(e); err != nil {
 				return err

@@ -165,6 +165,11 @@ func (s *Store) Verify(ctx context.Context) (VerifyReport, error) {
 					return &VerifyError{Feed: feed, Seq: chunk[i].Seq, Err: err}
 				}
 				if linkErr != nil {
+					// An entry without a signature of its own shows a
+					// change only through the next one's link: name it.
+					if prev != nil && !prev.Signed() && errors.Is(linkErr, appliance.ErrBrokenChain) {
+						return &VerifyError{Feed: feed, Seq: prev.Seq, Err: fmt.Errorf("%w: the entry after it holds another hash", linkErr)}
+					}
 					return &VerifyError{Feed: feed, Seq: chunk[len(chunk)-1].Seq, Err: linkErr}
 				}
 				err := scratch.db.Update(func(stx *bbolt.Tx) error {
@@ -180,6 +185,11 @@ func (s *Store) Verify(ctx context.Context) (VerifyReport, error) {
 					return err
 				}
 				rep.Entries += uint64(len(chunk))
+			}
+			if prev != nil && !prev.Signed() {
+				// Entries without a signature are covered by a later one
+				// of the feed; the last has nothing after it.
+				return &VerifyError{Feed: feed, Seq: prev.Seq, Err: fmt.Errorf("%w: the feed's last entry is unsigned", appliance.ErrBadSignature)}
 			}
 			h := decodeHead(heads.Get(feed[:]))
 			if prev == nil || h.Seq != prev.Seq || h.Hash != prev.Hash() {
@@ -207,7 +217,9 @@ func (s *Store) Verify(ctx context.Context) (VerifyReport, error) {
 }
 
 // verifySignatures checks the entries' signatures on every core and returns
-// the index of the first bad one.
+// the index of the first bad one. Entries without a signature are skipped:
+// the chain ties them to the next signed entry (Verify checks that the
+// last entry of each feed is signed).
 func verifySignatures(es []*appliance.Entry) (int, error) {
 	workers := runtime.GOMAXPROCS(0)
 	errs := make([]error, len(es))
@@ -217,7 +229,11 @@ func verifySignatures(es []*appliance.Entry) (int, error) {
 		go func(w int) {
 			defer wg.Done()
 			for i := w; i < len(es); i += workers {
-				errs[i] = es[i].VerifySignature()
+				if es[i].Signed() {
+					errs[i] = es[i].VerifySignature()
+				} else {
+					errs[i] = es[i].VerifySeal()
+				}
 			}
 		}(w)
 	}

@@ -187,3 +187,97 @@ func TestStore_Verify(t *testing.T) {
 		})
 	}
 }
+
+// relayedLedgerFile is ledgerFile as a receiving node holds it: the entries
+// came in one batch, so only the last one kept its signature.
+func relayedLedgerFile(tb testing.TB) (string, []*appliance.Entry) {
+	tb.Helper()
+	_, es := ledgerFile(tb)
+	path := filepath.Join(tb.TempDir(), "gridbox.db")
+	s, err := bolt.Open(path, NewKey(tb), nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.IngestBatch(es); err != nil {
+		tb.Fatal(err)
+	}
+	held, err := s.Entries(es[0].Feed, 1, 100)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for i, e := range held {
+		if e.Signed() != (i == len(held)-1) {
+			tb.Fatalf("entry %d signed: %v; want only the last signed", e.Seq, e.Signed())
+		}
+	}
+	return path, es
+}
+
+func TestStore_VerifyRelayed(t *testing.T) {
+	ctx := context.Background()
+	entryAt := func(tx *bbolt.Tx, feed appliance.FeedID, seq uint64) ([]byte, func([]byte) error) {
+		fb := tx.Bucket([]byte("feeds")).Bucket(feed[:])
+		k := binary.BigEndian.AppendUint64(nil, seq)
+		return append([]byte(nil), fb.Get(k)...), func(d []byte) error { return fb.Put(k, d) }
+	}
+
+	t.Run("OK", func(t *testing.T) {
+		path, _ := relayedLedgerFile(t)
+		if _, err := MustOpenStoreAt(t, path, nil, nil).Verify(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("ErrUnsignedAltered", func(t *testing.T) {
+		// No signature of its own: the next entry's link names it.
+		path, es := relayedLedgerFile(t)
+		tamperFile(t, path, func(tx *bbolt.Tx) error {
+			data, put := entryAt(tx, es[0].Feed, 2)
+			data[bytes.Index(data, es[1].Body)+3] ^= 0x20
+			return put(data)
+		})
+		_, err := openStore(t, path, nil, nil, false).Verify(ctx)
+		var ve *bolt.VerifyError
+		if !errors.As(err, &ve) || ve.Seq != 2 || !errors.Is(err, appliance.ErrBrokenChain) {
+			t.Fatalf("Verify=%v, want a broken chain at entry 2", err)
+		}
+	})
+	t.Run("ErrLastUnsigned", func(t *testing.T) {
+		// The signature that covers the rest, removed.
+		path, es := relayedLedgerFile(t)
+		last := es[len(es)-1]
+		tamperFile(t, path, func(tx *bbolt.Tx) error {
+			data, put := entryAt(tx, last.Feed, last.Seq)
+			i := bytes.Index(data, last.Sig)
+			copy(data[i:], make([]byte, 64))
+			return put(data)
+		})
+		_, err := openStore(t, path, nil, nil, false).Verify(ctx)
+		var ve *bolt.VerifyError
+		if !errors.As(err, &ve) || ve.Seq != last.Seq || !errors.Is(err, appliance.ErrBadSignature) {
+			t.Fatalf("Verify=%v, want an unsigned last entry %d", err, last.Seq)
+		}
+	})
+}
+
+func TestStore_IngestBatchKeepsCheckedSignaturesOnly(t *testing.T) {
+	// A forged signature in the middle of a batch is not checked, so it
+	// must not be stored: Verify would then fail on a genuine feed.
+	_, es := ledgerFile(t)
+	forged := make([]*appliance.Entry, len(es))
+	for i, e := range es {
+		c := *e
+		c.Sig = append([]byte(nil), e.Sig...)
+		if i == 1 {
+			c.Sig[3] ^= 1
+		}
+		forged[i] = &c
+	}
+	s := MustOpenStore(t)
+	if _, err := s.IngestBatch(forged); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Verify(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
