@@ -5,14 +5,18 @@
 package replicate
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -121,6 +125,7 @@ type Replicator struct {
 	name  string
 	meta  []byte
 	ml    *memberlist.Memberlist
+	keys  *memberlist.Keyring
 
 	mu        sync.Mutex
 	peers     map[string]*peer
@@ -233,7 +238,7 @@ func (r *Replicator) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("replicate keyring: %w", err)
 	}
-	mc.Keyring = kr
+	mc.Keyring, r.keys = kr, kr
 	mc.GossipVerifyIncoming, mc.GossipVerifyOutgoing = true, true
 	mc.EnableCompression = false // batches are zstd already
 	mc.TCPTimeout = 60 * time.Second
@@ -512,4 +517,63 @@ func (r *Replicator) reject(reason string, n int) {
 	r.mu.Lock()
 	r.rejected[reason] += uint64(n)
 	r.mu.Unlock()
+}
+
+// SetKeys replaces the cluster keyring of the running node: keys[0]
+// encrypts from now on, every key given decrypts, others are dropped. A
+// cluster rotates by giving every node OLD,NEW, then NEW,OLD, then NEW
+// (docs/replication.md, "Rotating the cluster key"); no restart is needed.
+func (r *Replicator) SetKeys(keys [][]byte) error {
+	if len(keys) == 0 {
+		return errors.New("replicate: no cluster key: traffic must be encrypted")
+	}
+	for i, k := range keys {
+		if err := memberlist.ValidateKey(k); err != nil {
+			return fmt.Errorf("replicate key %d: %w", i+1, err)
+		}
+	}
+	if r.keys == nil {
+		return errors.New("replicate: not started")
+	}
+	for _, k := range keys {
+		if err := r.keys.AddKey(k); err != nil {
+			return err
+		}
+	}
+	if err := r.keys.UseKey(keys[0]); err != nil {
+		return err
+	}
+	var drop [][]byte // collected first: RemoveKey reuses the ring's array
+	for _, old := range r.keys.GetKeys() {
+		if !slices.ContainsFunc(keys, func(k []byte) bool { return bytes.Equal(k, old) }) {
+			drop = append(drop, bytes.Clone(old))
+		}
+	}
+	for _, old := range drop {
+		if err := r.keys.RemoveKey(old); err != nil {
+			return err
+		}
+	}
+	r.log.Info("cluster keyring changed", "keys", KeyFingerprints(keys))
+	return nil
+}
+
+// Keys returns the fingerprints of the keyring in use, the encrypting key
+// first.
+func (r *Replicator) Keys() []string {
+	if r.keys == nil {
+		return KeyFingerprints(r.cfg.Keys)
+	}
+	return KeyFingerprints(r.keys.GetKeys())
+}
+
+// KeyFingerprints names cluster keys without revealing them: the first 4
+// bytes of each key's SHA-256, in hex, so that operators can compare nodes.
+func KeyFingerprints(keys [][]byte) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		h := sha256.Sum256(k)
+		out[i] = hex.EncodeToString(h[:4])
+	}
+	return out
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -26,8 +28,9 @@ type boltTx = bbolt.Tx
 const adminSocket = "gridbox.sock"
 
 // serveAdminSocket answers maintenance requests from local commands.
-func serveAdminSocket(ctx context.Context, data string, s *bolt.Store) (func(), error) {
-	path := filepath.Join(data, adminSocket)
+func serveAdminSocket(ctx context.Context, m *Main) (func(), error) {
+	s := m.Store
+	path := filepath.Join(m.Data, adminSocket)
 	os.Remove(path) // left by a killed process
 	ln, err := net.Listen("unix", path)
 	if err != nil {
@@ -46,7 +49,7 @@ func serveAdminSocket(ctx context.Context, data string, s *bolt.Store) (func(), 
 		}
 	})
 	for path, h := range adminHandlers {
-		mux.HandleFunc(path, h(s))
+		mux.HandleFunc(path, h(m))
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
@@ -54,7 +57,27 @@ func serveAdminSocket(ctx context.Context, data string, s *bolt.Store) (func(), 
 }
 
 // adminHandlers are further admin socket requests, added by commands' files.
-var adminHandlers = map[string]func(*bolt.Store) http.HandlerFunc{}
+var adminHandlers = map[string]func(*Main) http.HandlerFunc{}
+
+// postAdmin sends a JSON request to the serving node's admin socket; a
+// refusal comes back as the error's text.
+func postAdmin(data, path string, req any) error {
+	sock := filepath.Join(data, adminSocket)
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+	}}}
+	body, _ := json.Marshal(req)
+	resp, err := c.Post("http://gridbox"+path, "application/json", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		return errors.New(string(bytes.TrimSpace(msg)))
+	}
+	return nil
+}
 
 // backupSource is where a backup's database copy comes from: the serving
 // process, or the file itself when no process serves it.

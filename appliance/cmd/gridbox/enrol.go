@@ -1,17 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"gridbox/appliance"
 	"gridbox/appliance/bolt"
@@ -44,7 +40,7 @@ func runEnrol(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("enrol: %s", appliance.ErrorMessage(err))
 		}
-	} else if serr := enrolViaSocket(*data, en); serr != nil {
+	} else if serr := postAdmin(*data, "/enrol", en); serr != nil {
 		// The node is serving (or the file is unusable): the socket answers.
 		return fmt.Errorf("enrol: %v (opening the data file directly: %v)", serr, err)
 	}
@@ -65,7 +61,8 @@ func childRoleOf(role string) string {
 }
 
 func init() {
-	adminHandlers["/enrol"] = func(s *bolt.Store) http.HandlerFunc {
+	adminHandlers["/enrol"] = func(m *Main) http.HandlerFunc {
+		s := m.Store
 		return func(w http.ResponseWriter, r *http.Request) {
 			var en appliance.Enrolment
 			if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&en); err != nil {
@@ -79,22 +76,4 @@ func init() {
 			w.WriteHeader(http.StatusNoContent)
 		}
 	}
-}
-
-func enrolViaSocket(data string, en appliance.Enrolment) error {
-	path := filepath.Join(data, adminSocket)
-	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		return (&net.Dialer{}).DialContext(ctx, "unix", path)
-	}}}
-	body, _ := json.Marshal(en)
-	resp, err := c.Post("http://gridbox/enrol", "application/json", bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-		return errors.New(string(bytes.TrimSpace(msg)))
-	}
-	return nil
 }

@@ -5,12 +5,16 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"gridbox/appliance"
 	"gridbox/appliance/bolt"
@@ -150,10 +154,62 @@ func runReplication(ctx context.Context, args []string, stdout io.Writer) error 
 		if err := os.Rename(tmp, path); err != nil {
 			return err
 		}
-		fmt.Fprintln(stdout, "replication settings saved; restart the node to apply them")
+		restart := false
+		fs.Visit(func(f *flag.Flag) { restart = restart || (f.Name != "keys" && f.Name != "data") })
+		if keysSet(fs) {
+			// A serving node takes a new keyring at once: rotating the
+			// cluster key is three steps on every node (docs/replication.md).
+			if err := postAdmin(*data, "/keys", cfg.Replicate.Keys); err == nil {
+				fmt.Fprintln(stdout, "cluster keys saved and in use by the running node")
+			} else if isNotServing(err) {
+				fmt.Fprintln(stdout, "cluster keys saved; the node uses them when it starts")
+			} else {
+				return fmt.Errorf("cluster keys saved, but the running node refused them: %v", err)
+			}
+		}
+		if restart {
+			fmt.Fprintln(stdout, "replication settings saved; restart the node to apply them")
+		}
 	}
 	fmt.Fprintf(stdout, "node key:    %s\nfingerprint: %s\n", feed, feed.Fingerprint())
-	fmt.Fprintf(stdout, "role %s, code %s, parent %q, bind %q, %d cluster key(s)\n",
-		cfg.Node.Role, cfg.Node.Code, cfg.Node.Parent, cfg.Replicate.Bind, len(cfg.Replicate.Keys))
+	ring, _ := replicate.ParseKeys(cfg.Replicate.Keys)
+	fmt.Fprintf(stdout, "role %s, code %s, parent %q, bind %q, cluster keys (fingerprints, the first encrypts): %s\n",
+		cfg.Node.Role, cfg.Node.Code, cfg.Node.Parent, cfg.Replicate.Bind, strings.Join(replicate.KeyFingerprints(ring), " "))
 	return nil
+}
+
+func keysSet(fs *flag.FlagSet) (set bool) {
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == "keys" })
+	return set
+}
+
+// isNotServing tells that no process listens on the admin socket.
+func isNotServing(err error) bool {
+	return errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED)
+}
+
+func init() {
+	adminHandlers["/keys"] = func(m *Main) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			var in []string
+			if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&in); err != nil {
+				http.Error(w, "bad request", http.StatusBadRequest)
+				return
+			}
+			keys, err := replicate.ParseKeys(in)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			if m.Replicator == nil {
+				http.Error(w, "replication is off on this node (replicate.bind is empty); the keys apply when it starts", http.StatusConflict)
+				return
+			}
+			if err := m.Replicator.SetKeys(keys); err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			w.WriteHeader(http.StatusNoContent)
+		}
+	}
 }

@@ -67,16 +67,17 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", m.Config.HTTP.Listen, err)
 	}
 	m.Addr = ln.Addr()
-	closeSock, err := serveAdminSocket(ctx, m.Data, s)
+	if err := m.startReplication(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	// After replication: its handlers reach m.Replicator.
+	closeSock, err := serveAdminSocket(ctx, m)
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	m.closers = append(m.closers, closeSock)
-	if err := m.startReplication(ctx); err != nil {
-		ln.Close()
-		return err
-	}
 	sctx, cancel := context.WithCancel(ctx)
 	m.cancel = cancel
 	m.done = make(chan error, 1)
