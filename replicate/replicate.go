@@ -114,6 +114,7 @@ type peer struct {
 	challengeUntil time.Time
 	batchBytes     int
 	lastOffer      time.Time
+	next           *batch // the batch after the one in flight, built ahead
 }
 
 // Replicator runs replication for one node.

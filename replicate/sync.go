@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"maps"
 	"time"
 
 	"github.com/hashicorp/memberlist"
@@ -360,59 +361,28 @@ func (r *Replicator) handleOffer(p peerRef, rel relation, offer heads) {
 }
 
 // handleWant sends the next batch, or ends the exchange when the peer has
-// everything.
+// everything. While the peer stores a batch, the one after it is read and
+// compressed (on the guess that the peer will take this one), so that the
+// two overlap; a want that does not match the guess rebuilds the batch.
 func (r *Replicator) handleWant(p peerRef, rel relation, want heads) {
 	r.mu.Lock()
 	p.theirs = want
 	limit := p.batchBytes
+	next := p.next
+	p.next = nil
 	r.mu.Unlock()
-	var batch []*appliance.Entry
-	size := 0
-	strip := r.stripSealed(rel)
-	for _, f := range r.sendFeeds(p.meta, rel) {
-		seq, ok := want[f.String()]
-		if !ok {
-			continue // the peer does not take this feed
-		}
-		// Past the limit only to reach a signed entry: a relayed feed
-		// holds signatures only where its batches ended (encodeBatch).
-		runEnd := func() bool { return len(batch) > 0 && batch[len(batch)-1].Feed == f && !batch[len(batch)-1].Signed() }
-		for size < limit || runEnd() {
-			es, err := r.store.Entries(f, seq+1, 512)
-			if err != nil {
-				r.log.Error("read entries", "err", err)
-				return
-			}
-			if len(es) == 0 {
-				break
-			}
-			for _, e := range es {
-				if size >= limit && !runEnd() {
-					break
-				}
-				if strip && e.Sealed != nil {
-					e = e.Redacted()
-				}
-				batch = append(batch, e)
-				size += len(e.Body) + len(e.Sealed) + 200
-				seq = e.Seq
-			}
-		}
-		// A head is always signed; should a store break that, send the run
-		// up to its last signature.
-		for runEnd() {
-			batch = batch[:len(batch)-1]
+	b := next
+	if b == nil || !maps.Equal(b.want, want) {
+		var err error
+		if b, err = r.buildBatch(p, rel, want, limit); err != nil {
+			r.log.Error("build batch", "err", err)
+			return
 		}
 	}
-	if len(batch) == 0 {
+	if b.count == 0 {
 		r.mu.Lock()
 		p.inflightUntil = time.Time{}
 		r.mu.Unlock()
-		return
-	}
-	msg, _, err := encodeBatch(r.name, r.self, batch)
-	if err != nil {
-		r.log.Error("encode batch", "err", err)
 		return
 	}
 	r.mu.Lock()
@@ -421,20 +391,91 @@ func (r *Replicator) handleWant(p peerRef, rel relation, want heads) {
 	// Send from its own goroutine: a slow link must not hold up the inbox.
 	go func() {
 		start := time.Now()
-		if !r.send(p.node, msg) {
+		if !r.send(p.node, b.msg) {
 			return
 		}
 		d := time.Since(start)
 		r.mu.Lock()
-		p.entriesSent += uint64(len(batch))
+		p.entriesSent += uint64(b.count)
 		switch {
 		case d > 10*time.Second && p.batchBytes > 64<<10:
 			p.batchBytes /= 2
 		case d < time.Second && p.batchBytes < r.cfg.MaxBatchBytes:
 			p.batchBytes *= 2
 		}
+		limit := p.batchBytes
+		r.mu.Unlock()
+		nb, err := r.buildBatch(p, rel, b.after, limit)
+		if err != nil || nb.count == 0 {
+			return
+		}
+		r.mu.Lock()
+		if p.theirs == nil || maps.Equal(p.theirs, want) { // not answered yet
+			p.next = nb
+		}
 		r.mu.Unlock()
 	}()
+}
+
+// batch is an encoded batch for a peer: what it was built for (the peer's
+// heads), the heads after it, and the message.
+type batch struct {
+	want, after heads
+	count       int
+	msg         []byte
+}
+
+// buildBatch reads and encodes the entries after want of the feeds the
+// peer takes, up to about limit bytes.
+func (r *Replicator) buildBatch(p peerRef, rel relation, want heads, limit int) (*batch, error) {
+	var es []*appliance.Entry
+	size := 0
+	strip := r.stripSealed(rel)
+	after := maps.Clone(want)
+	for _, f := range r.sendFeeds(p.meta, rel) {
+		seq, ok := want[f.String()]
+		if !ok {
+			continue // the peer does not take this feed
+		}
+		// Past the limit only to reach a signed entry: a relayed feed
+		// holds signatures only where its batches ended (encodeBatch).
+		runEnd := func() bool { return len(es) > 0 && es[len(es)-1].Feed == f && !es[len(es)-1].Signed() }
+		for size < limit || runEnd() {
+			got, err := r.store.Entries(f, seq+1, 512)
+			if err != nil {
+				return nil, err
+			}
+			if len(got) == 0 {
+				break
+			}
+			for _, e := range got {
+				if size >= limit && !runEnd() {
+					break
+				}
+				if strip && e.Sealed != nil {
+					e = e.Redacted()
+				}
+				es = append(es, e)
+				size += len(e.Body) + len(e.Sealed) + 200
+				seq = e.Seq
+			}
+		}
+		// A head is always signed; should a store break that, send the run
+		// up to its last signature.
+		for runEnd() {
+			es = es[:len(es)-1]
+		}
+		if len(es) > 0 && es[len(es)-1].Feed == f {
+			after[f.String()] = es[len(es)-1].Seq
+		}
+	}
+	b := &batch{want: want, after: after, count: len(es)}
+	if len(es) == 0 {
+		return b, nil
+	}
+	var err error
+	b.msg, _, err = encodeBatch(r.name, r.self, es)
+	return b, err
 }
 
 // handleBatch checks scope, stores the entries and acknowledges.
