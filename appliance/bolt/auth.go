@@ -254,6 +254,12 @@ func (s *Store) Authenticate(ctx context.Context, username, password string, pol
 		if _, err := tx.GetJSON(string(bucketLogins), username, &cur); err != nil {
 			return err
 		}
+		if cur.LockedUntil > now.Unix() {
+			// Locked by a failure that raced this attempt: the lock wins,
+			// even over the right password.
+			st, ok = cur, false
+			return nil
+		}
 		if ok {
 			return tx.Bucket(string(bucketLogins)).Delete([]byte(username))
 		}
