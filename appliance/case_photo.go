@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"hash"
 	"image"
 	"image/color"
@@ -11,6 +13,7 @@ import (
 	"image/jpeg"
 	_ "image/png" // PNG uploads
 	"net/http"
+	"strings"
 
 	"golang.org/x/image/draw"
 )
@@ -74,4 +77,55 @@ func PreparePhoto(data []byte) ([]byte, string, error) {
 	}
 	sum := sha256.Sum256(out.Bytes())
 	return out.Bytes(), hex.EncodeToString(sum[:]), nil
+}
+
+// PhotoRefs returns the content addresses of the photos an entry refers
+// to: those of a case step, or of the step a case relay carries. A node
+// that holds the entry fetches them from the peer it came from
+// (docs/replication.md, "Photos").
+func PhotoRefs(e *Entry) []string {
+	var step CaseStep
+	switch {
+	case e.Kind == KindCaseRelay:
+		var r CaseRelay
+		if json.Unmarshal(e.Body, &r) != nil {
+			return nil
+		}
+		step = r.Step
+	case CaseActionOf(e.Kind) != "":
+		if json.Unmarshal(e.Body, &step) != nil {
+			return nil
+		}
+	default:
+		return nil
+	}
+	var out []string
+	for _, s := range step.Photos {
+		if IsPhotoSum(s) && len(out) < MaxCasePhotos {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// IsPhotoSum reports whether s has the form of a photo's content address.
+func IsPhotoSum(s string) bool {
+	if len(s) != 2*sha256.Size {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil && strings.ToLower(s) == s
+}
+
+// CheckPhoto checks photo bytes that came from another node against their
+// content address and the form PreparePhoto gives them.
+func CheckPhoto(sum string, data []byte) error {
+	h := sha256.Sum256(data)
+	if hex.EncodeToString(h[:]) != sum {
+		return errors.New("photo does not match its content address")
+	}
+	if len(data) > MaxPhotoBytes || http.DetectContentType(data) != "image/jpeg" {
+		return errors.New("photo is not a stored JPEG")
+	}
+	return nil
 }

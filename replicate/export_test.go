@@ -46,3 +46,8 @@ func (r *Replicator) ClaimKey(k appliance.FeedID) {
 	}
 	r.meta = meta
 }
+
+// EncodePhotoWant asks for one photo, naming the entry feed/seq.
+func (r *Replicator) EncodePhotoWant(sum string, feed appliance.FeedID, seq uint64) []byte {
+	return encodeControl(msgPhotoWant, control{From: r.name, Key: r.self.String(), Photos: []photoRef{{Sum: sum, Feed: feed.String(), Seq: seq}}})
+}

@@ -115,6 +115,8 @@ type peer struct {
 	batchBytes     int
 	lastOffer      time.Time
 	next           *batch // the batch after the one in flight, built ahead
+	photoUntil     time.Time
+	photoAsked     map[string]bool // photos asked for and not yet answered
 }
 
 // Replicator runs replication for one node.
@@ -132,6 +134,9 @@ type Replicator struct {
 	peers     map[string]*peer
 	parentKey appliance.FeedID
 	rejected  map[string]uint64 // reason → entries (or messages) refused
+
+	photoMissing map[string]time.Time // photo → when to ask again (the peer lacked it)
+	photosRecv   uint64
 
 	joining atomic.Bool
 	queued  atomic.Int64 // bytes in inbox
@@ -177,7 +182,7 @@ func New(cfg Config) (*Replicator, error) {
 	}
 	r := &Replicator{
 		cfg: cfg, log: cfg.Log.With("part", "replicate"), store: cfg.Store, self: cfg.Store.Feed(),
-		peers: map[string]*peer{}, rejected: map[string]uint64{},
+		peers: map[string]*peer{}, rejected: map[string]uint64{}, photoMissing: map[string]time.Time{},
 		inbox: make(chan []byte, 64), kick: make(chan struct{}, 1),
 		parentKey: cfg.ParentKey,
 	}

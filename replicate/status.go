@@ -85,12 +85,14 @@ var (
 	descContact  = prometheus.NewDesc("gridbox_replicate_peer_last_contact_seconds", "Unix time of the last accepted message from the peer.", []string{"peer", "code", "relation"}, nil)
 	descAlive    = prometheus.NewDesc("gridbox_replicate_peer_alive", "1 if memberlist sees the peer alive.", []string{"peer", "code", "relation"}, nil)
 	descRejected = prometheus.NewDesc("gridbox_replicate_rejected_total", "Entries or messages refused, by reason.", []string{"reason"}, nil)
+	descPhotos   = prometheus.NewDesc("gridbox_replicate_photos_received_total", "Photos of cases fetched from peers.", nil, nil)
+	descPhotosW  = prometheus.NewDesc("gridbox_replicate_photos_wanted", "Photos referred to by entries held, not yet fetched.", nil, nil)
 )
 
 type collector struct{ r *Replicator }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descLag, descSent, descRecv, descEntSent, descEntRecv, descContact, descAlive, descRejected} {
+	for _, d := range []*prometheus.Desc{descLag, descSent, descRecv, descEntSent, descEntRecv, descContact, descAlive, descRejected, descPhotos, descPhotosW} {
 		ch <- d
 	}
 }
@@ -117,4 +119,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	for _, reason := range []string{"signature", "chain", "sequence", "seal", "malformed", "oversized", "unenrolled", "unknown_peer", "scope", "overload", "invalid", "storage"} {
 		ch <- prometheus.MustNewConstMetric(descRejected, prometheus.CounterValue, float64(c.r.Rejected()[reason]), reason)
 	}
+	c.r.mu.Lock()
+	got := c.r.photosRecv
+	c.r.mu.Unlock()
+	ch <- prometheus.MustNewConstMetric(descPhotos, prometheus.CounterValue, float64(got))
+	ch <- prometheus.MustNewConstMetric(descPhotosW, prometheus.GaugeValue, float64(c.r.store.CountWantedPhotos()))
 }

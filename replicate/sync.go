@@ -49,6 +49,7 @@ func (r *Replicator) syncLoop(ctx context.Context) {
 			lastJoin = time.Now()
 		}
 		r.offerAll()
+		r.askPhotos()
 	}
 }
 
@@ -232,6 +233,30 @@ func (r *Replicator) handle(b []byte) {
 		} else {
 			r.handleWant(p, rel, c.Heads)
 		}
+	case msgPhotoWant:
+		c, err := decodeControl(b[1:])
+		if err != nil {
+			r.reject(reasonOf(err), 1)
+			return
+		}
+		p, rel, reason := r.sender(c.From, c.Key, len(b))
+		if reason != "" {
+			r.reject(reason, 1)
+			return
+		}
+		r.handlePhotoWant(p, rel, c.Photos)
+	case msgPhoto:
+		h, data, err := decodePhoto(b[1:])
+		if err != nil {
+			r.reject(reasonOf(err), 1)
+			return
+		}
+		p, _, reason := r.sender(h.From, h.Key, len(b))
+		if reason != "" {
+			r.reject(reason, 1)
+			return
+		}
+		r.handlePhoto(p, h, data)
 	case msgBatch:
 		h, entries, err := decodeBatch(b[1:])
 		if err != nil {

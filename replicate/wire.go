@@ -41,6 +41,8 @@ type control struct {
 	Heads heads  `json:"h,omitempty"`
 	Nonce []byte `json:"c,omitempty"` // challenge
 	Sig   []byte `json:"s,omitempty"` // proof
+
+	Photos []photoRef `json:"p,omitempty"` // photos asked for
 }
 
 func encodeControl(t byte, c control) []byte {

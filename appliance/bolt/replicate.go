@@ -91,6 +91,9 @@ func (s *Store) ingest(entries []*appliance.Entry, everySig bool) (int, error) {
 			if err := tx.putEntry(e); err != nil {
 				return err
 			}
+			if err := tx.wantPhotos(e); err != nil {
+				return err
+			}
 			prevs[e.Feed] = e
 			last[e.Feed] = e
 			added = append(added, e)

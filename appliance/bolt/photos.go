@@ -1,0 +1,133 @@
+package bolt
+
+import (
+	"encoding/binary"
+
+	"go.etcd.io/bbolt"
+
+	"gridbox/appliance"
+)
+
+// Photos travel beside the ledger: an entry carries only their content
+// addresses (appliance.PhotoRefs). A node that takes in such an entry
+// without holding the photo notes it here, with the entry that refers to it,
+// and replication fetches it from the peer that sent the entry. Node-local:
+// neither view nor ledger.
+var bucketPhotosWanted = []byte("photos_wanted") // sum → feed (32) + seq (8)
+
+// PhotoRef is a photo this node lacks and the entry that refers to it.
+type PhotoRef struct {
+	Sum  string
+	Feed appliance.FeedID
+	Seq  uint64
+}
+
+// wantPhotos notes the photos e refers to that this node does not hold.
+func (tx *Tx) wantPhotos(e *appliance.Entry) error {
+	refs := appliance.PhotoRefs(e)
+	if len(refs) == 0 {
+		return nil
+	}
+	held := tx.tx.Bucket(bucketCasePhotos)
+	for _, sum := range refs {
+		if held != nil && held.Get([]byte(sum)) != nil {
+			continue
+		}
+		b, err := tx.tx.CreateBucketIfNotExists(bucketPhotosWanted)
+		if err != nil {
+			return err
+		}
+		if b.Get([]byte(sum)) != nil {
+			continue
+		}
+		v := binary.BigEndian.AppendUint64(append([]byte(nil), e.Feed[:]...), e.Seq)
+		if err := b.Put([]byte(sum), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WantedPhotos returns up to limit photos this node lacks, for which
+// accept is true.
+func (s *Store) WantedPhotos(limit int, accept func(PhotoRef) bool) ([]PhotoRef, error) {
+	var out []PhotoRef
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketPhotosWanted)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			if len(out) >= limit || len(v) != 40 {
+				return nil
+			}
+			r := PhotoRef{Sum: string(k), Seq: binary.BigEndian.Uint64(v[32:])}
+			copy(r.Feed[:], v[:32])
+			if accept(r) {
+				out = append(out, r)
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+// CountWantedPhotos returns how many photos this node still lacks.
+func (s *Store) CountWantedPhotos() int {
+	n := 0
+	s.db.View(func(tx *bbolt.Tx) error {
+		if b := tx.Bucket(bucketPhotosWanted); b != nil {
+			n = b.Stats().KeyN
+		}
+		return nil
+	})
+	return n
+}
+
+// PutPhoto stores a photo fetched from another node, if this node wants it
+// and the bytes match their content address. It reports whether it stored.
+func (s *Store) PutPhoto(sum string, data []byte) (bool, error) {
+	if err := appliance.CheckPhoto(sum, data); err != nil {
+		return false, err
+	}
+	stored := false
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		w := tx.Bucket(bucketPhotosWanted)
+		if w == nil || w.Get([]byte(sum)) == nil {
+			return nil // not asked for: refused
+		}
+		b, err := tx.CreateBucketIfNotExists(bucketCasePhotos)
+		if err != nil {
+			return err
+		}
+		if err := b.Put([]byte(sum), data); err != nil {
+			return err
+		}
+		stored = true
+		return w.Delete([]byte(sum))
+	})
+	return stored, err
+}
+
+// PhotoFor returns a photo this node holds, if the entry feed/seq refers to
+// it: a peer may fetch only photos of entries it is sent.
+func (s *Store) PhotoFor(ref PhotoRef) ([]byte, bool, error) {
+	var out []byte
+	err := s.db.View(func(btx *bbolt.Tx) error {
+		tx := &Tx{tx: btx, store: s}
+		e, err := tx.Entry(ref.Feed, ref.Seq)
+		if err != nil {
+			return nil // not held: not found
+		}
+		for _, sum := range appliance.PhotoRefs(e) {
+			if sum == ref.Sum {
+				if b := btx.Bucket(bucketCasePhotos); b != nil {
+					out = append(out, b.Get([]byte(sum))...)
+				}
+				break
+			}
+		}
+		return nil
+	})
+	return out, len(out) > 0, err
+}

@@ -1,0 +1,113 @@
+package replicate_test
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/color"
+	"image/png"
+	"testing"
+	"time"
+
+	"gridbox/appliance"
+	"gridbox/appliance/bolt"
+)
+
+// testPhoto is a small PNG, different for each seed.
+func testPhoto(t *testing.T, seed uint8) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 40, 30))
+	for x := range 40 {
+		for y := range 30 {
+			img.Set(x, y, color.RGBA{seed, uint8(x * 6), uint8(y * 8), 255})
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestPhotosFollowCases: the photos of a village's report reach the town
+// that receives the case, and the city when the case goes on to it; a
+// sibling village cannot fetch them, and a photo nobody asked for is not
+// stored.
+func TestPhotosFollowCases(t *testing.T) {
+	ctx := context.Background()
+	city := MustOpenNode(t, appliance.NodeCity, cityCode, "").Start()
+	town := MustOpenNode(t, appliance.NodeTown, townCode, city.R.Addr()).Start()
+	v1 := MustOpenNode(t, appliance.NodeVillage, villageCode, town.R.Addr())
+	v2 := MustOpenNode(t, appliance.NodeVillage, villageCode2, town.R.Addr())
+	city.Enrol(town)
+	town.Enrol(v1)
+	town.Enrol(v2)
+	vc, tc, cc := v1.cases(t), town.cases(t), city.cases(t)
+	relayCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go tc.RunRelay(relayCtx)
+
+	r, err := vc.RegisterCase(ctx, "", bolt.CaseIntake{Category: "illegal_construction", Source: appliance.SourcePatrol, Description: "河道旁违章搭建彩钢棚",
+		Photos: [][]byte{testPhoto(t, 1), testPhoto(t, 2)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := vc.Case(r.Code)
+	if err != nil || len(c.Photos) != 2 {
+		t.Fatalf("case at the village: %v, %d photos", err, len(c.Photos))
+	}
+	if _, err := vc.Act(ctx, "u-admin", []string{appliance.CaseLevelGroup, appliance.CaseLevelVillage}, appliance.CaseStep{Case: r.Code, Action: appliance.CaseEscalate, Text: "报乡镇"}); err != nil {
+		t.Fatal(err)
+	}
+	v1.Start()
+	v2.Start()
+	same := func(cs *bolt.Cases) bool {
+		for _, sum := range c.Photos {
+			want, _ := vc.Photo(sum)
+			got, err := cs.Photo(sum)
+			if err != nil || !bytes.Equal(got, want) {
+				return false
+			}
+		}
+		return true
+	}
+	waitFor(t, 10*time.Second, "the photos at the town", func() bool { return same(tc) })
+	if n := town.Store.CountWantedPhotos(); n != 0 {
+		t.Fatalf("town still wants %d photos", n)
+	}
+
+	if _, err := tc.Act(ctx, "u-admin", []string{appliance.CaseLevelTown}, appliance.CaseStep{Case: r.Code, Action: appliance.CaseEscalate, Text: "报市平台"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 15*time.Second, "the photos at the city", func() bool { return same(cc) })
+
+	// The sibling village asks the town for them, naming the first
+	// village's entry: it is not sent that feed, so it gets nothing.
+	if _, err := v2.Store.PutPhoto(c.Photos[0], mustPhoto(t, vc, c.Photos[0])); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v2.cases(t).Photo(c.Photos[0]); err == nil {
+		t.Fatal("a village stored a photo it never asked for")
+	}
+	before := town.R.Rejected()["scope"]
+	if err := v2.R.SendRaw(town.R.Name(), v2.R.EncodePhotoWant(c.Photos[0], v1.Store.Feed(), 2)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the sibling's request refused", func() bool { return town.R.Rejected()["scope"] > before })
+	time.Sleep(300 * time.Millisecond) // an answer, were one sent, would be here by now
+	if _, err := v2.cases(t).Photo(c.Photos[0]); err == nil {
+		t.Fatal("the sibling village got another village's photo")
+	}
+	for _, n := range []*testNode{city, town, v1, v2} {
+		n.MustVerify()
+	}
+}
+
+func mustPhoto(t *testing.T, cs *bolt.Cases, sum string) []byte {
+	t.Helper()
+	b, err := cs.Photo(sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
