@@ -333,3 +333,118 @@ func foldShuffledCore(t *testing.T, n *testNode) {
 		}
 	}
 }
+
+// A town reports per period: cases in two weeks give each week its own
+// figures at the city, the month, quarter and year both; a week that has
+// ended gets its final figures during the next one and then stays as
+// sent; a body whose period does not match its days is ignored.
+func TestTownPeriodStats(t *testing.T) {
+	ctx := context.Background()
+	clk := &simClock{t: day(3, 9)} // Tuesday of the week of 2 November
+	v1 := mustNode(t, appliance.NodeVillage, villageCode, "杏花村", clk, true)
+	tw := mustNode(t, appliance.NodeTown, townCode, "龙湖镇", clk, true)
+	city := mustNode(t, appliance.NodeCity, cityCode, "郑州市", clk, true)
+	up, err := tw.Store.UpFeed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w1a := report(t, v1, "public_affairs", appliance.SourceKiosk, "")
+	w1b := report(t, v1, "public_affairs", appliance.SourcePhone, "")
+	act(t, v1, villageLevels, appliance.CaseStep{Case: w1a, Action: appliance.CaseResolve, Text: "已修好"})
+	clk.t = day(11, 9) // the week of 9 November
+	w2a := report(t, v1, "public_affairs", appliance.SourceKiosk, "")
+	report(t, v1, "work_safety", appliance.SourceKiosk, "")
+	report(t, v1, "work_safety", appliance.SourceKiosk, "")
+	copyFeed(t, v1, tw, v1.Store.Feed())
+	send := func() bool {
+		t.Helper()
+		wrote, err := tw.Cases.SendStatsUp(ctx, clk.t)
+		if err != nil {
+			t.Fatal(err)
+		}
+		copyFeed(t, tw, city, up)
+		return wrote
+	}
+	if !send() {
+		t.Fatal("nothing sent")
+	}
+	if send() {
+		t.Fatal("unchanged statistics sent again")
+	}
+	total := func(period, date string) (int64, int64) {
+		t.Helper()
+		reps, err := city.Cases.TownPeriodReports(period, date)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(reps) != 1 || reps[0].Town != townCode || reps[0].Name != "龙湖镇" {
+			t.Fatalf("%s %s: %+v", period, date, reps)
+		}
+		return reps[0].Stats.Total, reps[0].Stats.Resolved
+	}
+	for _, tt := range []struct {
+		period, date    string
+		total, resolved int64
+	}{
+		{"week", "2026-11-05", 2, 1}, // the week before, sent as it ended
+		{"week", "2026-11-09", 3, 0},
+		{"month", "2026-11-30", 5, 1},
+		{"quarter", "2026-10-01", 5, 1},
+		{"year", "2026-01-01", 5, 1},
+		{"all", "", 5, 1},
+	} {
+		if n, r := total(tt.period, tt.date); n != tt.total || r != tt.resolved {
+			t.Errorf("%s of %s: %d cases, %d resolved; want %d, %d", tt.period, tt.date, n, r, tt.total, tt.resolved)
+		}
+	}
+	if starts, err := city.Cases.TownReportStarts("week"); err != nil || strings.Join(starts, " ") != "2026-11-09 2026-11-02" {
+		t.Fatalf("weeks held: %v %v", starts, err)
+	}
+
+	// The next week: a case of the week of 9 November resolved now is in
+	// that week's final figures; the week of 2 November is no longer sent
+	// (the town's own figures for it change, the city's stay as sent).
+	clk.t = day(17, 9)
+	act(t, v1, villageLevels, appliance.CaseStep{Case: w2a, Action: appliance.CaseResolve, Text: "已处理"})
+	act(t, v1, villageLevels, appliance.CaseStep{Case: w1b, Action: appliance.CaseResolve, Text: "已答复"})
+	copyFeed(t, v1, tw, v1.Store.Feed())
+	if !send() {
+		t.Fatal("nothing sent after the rollover")
+	}
+	if n, r := total("week", "2026-11-10"); n != 3 || r != 1 {
+		t.Errorf("final figures of the week of 9 November: %d, %d", n, r)
+	}
+	if n, _ := total("week", "2026-11-17"); n != 0 {
+		t.Errorf("the new week: %d cases", n)
+	}
+	if n, r := total("week", "2026-11-02"); n != 2 || r != 1 {
+		t.Errorf("the week of 2 November changed: %d, %d", n, r)
+	}
+	if n, r := total("month", "2026-11-02"); n != 5 || r != 3 {
+		t.Errorf("the month: %d, %d", n, r)
+	}
+	if _, err := city.Cases.TownPeriodReports("fortnight", "2026-11-17"); appliance.ErrorField(err) != "period" {
+		t.Errorf("unknown period: %v", err)
+	}
+
+	// A body whose days are not a period is ignored by the fold.
+	st, err := tw.Cases.Stats(bolt.CaseStatsFilter{Period: "week", Date: "2026-11-17"}, clk.t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.From, st.Total = "2026-11-18", 99
+	if _, err := tw.Store.WriteUp(ctx, func(*bolt.Tx) ([]appliance.Draft, error) {
+		return []appliance.Draft{{Kind: appliance.KindTownPeriodStats, Version: 1, Body: appliance.TownStats{Town: townCode, Name: "龙湖镇", Day: "2026-11-17", Stats: st}}}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	copyFeed(t, tw, city, up)
+	if starts, _ := city.Cases.TownReportStarts("week"); slices.Contains(starts, "2026-11-18") {
+		t.Fatal("a week starting on a Wednesday was kept")
+	}
+	for _, n := range []*testNode{v1, tw, city} {
+		if _, err := n.Store.Verify(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
