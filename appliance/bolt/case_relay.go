@@ -246,7 +246,9 @@ func periodKey(period, from, town string) string { return period + "|" + from + 
 // (KindTownPeriodStats: a period that just ended gets its final figures
 // once more), each unless it equals what was last sent, all in one
 // transaction. Period snapshots leave out overdue and near counts, which
-// are about the moment, not the period. It reports whether it wrote.
+// are about the moment, not the period, and the breakdown by group (a
+// town has 150 of them, in every period's snapshot). It reports whether it
+// wrote.
 func (cs *Cases) SendStatsUp(ctx context.Context, now time.Time) (bool, error) {
 	node := cs.Config.Node
 	if node.Role != appliance.NodeTown {
@@ -273,7 +275,9 @@ func (cs *Cases) SendStatsUp(ctx context.Context, now time.Time) (bool, error) {
 			if err != nil {
 				return false, err
 			}
-			st.Overdue, st.Near = 0, 0
+			// Not about the period (overdue, near), or too fine for a
+			// city's comparison and repeated in every period (groups).
+			st.Overdue, st.Near, st.ByGroup = 0, 0, nil
 			snaps = append(snaps, snapshot{appliance.KindTownPeriodStats, bucketTownPeriodStats, periodKey(p, st.From, node.Code),
 				appliance.TownStats{Town: node.Code, Name: node.Name, Day: day, Stats: st}})
 		}
