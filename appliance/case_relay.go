@@ -49,7 +49,8 @@ func (r *CaseRelay) Validate() error {
 const KindTownStats = "stats.town"
 
 // TownStats is the body of a KindTownStats entry: the statistics of every
-// case the town holds (all its villages'), period "all", as of Day.
+// case the town holds (all its villages'), period "all", as of Day; and of
+// a KindTownPeriodStats entry, for one period.
 type TownStats struct {
 	Town  string    `json:"town"`
 	Name  string    `json:"name"`
@@ -64,6 +65,33 @@ func (s *TownStats) Validate() error {
 	}
 	if _, err := time.Parse("2006-01-02", s.Day); err != nil {
 		return FieldError("day", "日期格式应为 年-月-日")
+	}
+	return nil
+}
+
+// KindTownPeriodStats is a town's case statistics of one period (a week,
+// month, quarter or year, by the day cases were reported) for its city,
+// on the town's upward feed like KindTownStats. Its body is a TownStats
+// whose Stats.Period and Stats.From name the period; the city keeps the
+// latest per town and period, so past periods stay viewable. Period "all"
+// stays KindTownStats (cities that predate this kind keep showing it).
+const KindTownPeriodStats = "stats.town.period"
+
+// ReportPeriods are the periods a town reports to its city, besides "all".
+var ReportPeriods = []string{"week", "month", "quarter", "year"}
+
+// ValidatePeriod checks a KindTownPeriodStats body: a TownStats whose
+// Stats cover exactly one period of ReportPeriods.
+func (s *TownStats) ValidatePeriod() error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	if !contains(ReportPeriods, s.Stats.Period) {
+		return FieldError("period", "统计周期应为 week、month、quarter 或 year")
+	}
+	from, to, err := RegisterSpan(s.Stats.Period, s.Stats.From)
+	if err != nil || from != s.Stats.From || to != s.Stats.To {
+		return FieldError("from", "统计期起止日期与周期不符")
 	}
 	return nil
 }

@@ -240,6 +240,42 @@ func sortCounts(cs []CaseCount) {
 	}
 }
 
+// Counted is the base of the rates: cases minus merged and invalid ones.
+func (st *CaseStats) Counted() int64 {
+	n := st.Total
+	for _, c := range st.ByStatus {
+		if c.Key == StatusMerged || c.Key == StatusInvalid {
+			n -= c.N
+		}
+	}
+	return n
+}
+
+// OnTimeRate is the share of counted cases resolved within their
+// deadline (resolved − resolved late) ÷ counted; 0 without cases.
+func (st *CaseStats) OnTimeRate() float64 {
+	if n := st.Counted(); n > 0 {
+		return float64(st.Resolved-st.ResolvedLate) / float64(n)
+	}
+	return 0
+}
+
+// SatisfiedRate is the share of rated cases rated satisfied or basically
+// satisfied; 0 without ratings.
+func (st *CaseStats) SatisfiedRate() float64 {
+	var ok, all int64
+	for _, r := range st.ByRating {
+		all += r.N
+		if r.Key != RatingUnsatisfied {
+			ok += r.N
+		}
+	}
+	if all == 0 {
+		return 0
+	}
+	return float64(ok) / float64(all)
+}
+
 // Sentence is the summary villages report in, e.g. "共收集问题354件：非法生产
 // 14件、…；已办结280件；上报市平台3件；分步解决或多部门办理74件。"
 func (st *CaseStats) Sentence() string {
@@ -304,7 +340,7 @@ func (r *RegisterClose) Validate() error {
 }
 
 // RegisterSpan returns the first and last day of the day, week (Monday to
-// Sunday) or month holding date.
+// Sunday), month, quarter or year holding date.
 func RegisterSpan(kind, date string) (string, string, error) {
 	t, err := time.Parse("2006-01-02", date)
 	if err != nil {
@@ -319,8 +355,11 @@ func RegisterSpan(kind, date string) (string, string, error) {
 	case "month":
 		first := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
 		return first.Format("2006-01-02"), first.AddDate(0, 1, -1).Format("2006-01-02"), nil
+	case "quarter":
+		first := time.Date(t.Year(), (t.Month()-1)/3*3+1, 1, 0, 0, 0, 0, time.UTC)
+		return first.Format("2006-01-02"), first.AddDate(0, 3, -1).Format("2006-01-02"), nil
 	case "year":
 		return fmt.Sprintf("%d-01-01", t.Year()), fmt.Sprintf("%d-12-31", t.Year()), nil
 	}
-	return "", "", FieldError("period", "统计周期应为 day、week、month 或 year")
+	return "", "", FieldError("period", "统计周期应为 day、week、month、quarter 或 year")
 }

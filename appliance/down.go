@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/hkdf"
 	"crypto/sha256"
+	"encoding/json"
 )
 
 // KindNodeDown is the first entry of a downward feed: a feed a parent
@@ -87,4 +88,38 @@ func (s *Signer) ProveMember(challenge []byte) []byte {
 // VerifyMember checks a ProveMember signature by key.
 func VerifyMember(key FeedID, challenge, sig []byte) bool {
 	return ed25519.Verify(ed25519.PublicKey(key[:]), append([]byte(memberProofPrefix), challenge...), sig)
+}
+
+// KindDownCopy is a copy of a record of the parent's own feed (a town's
+// notice or duty shift) on its downward feed for one child, which does not
+// receive the parent's own feed. The fold takes it as the original record,
+// just below the original's place in last-writer-wins order: a node holding
+// both (the town itself) keeps the original, in any order of arrival. It
+// counts only from a downward feed, only for an entry of that feed's
+// parent, and never for the child's own grid.
+const KindDownCopy = "down.copy"
+
+// DownCopy is the body of a KindDownCopy entry.
+type DownCopy struct {
+	Kind string          `json:"kind"` // the original's kind: KindNoticeSet or KindDutySet
+	Feed string          `json:"feed"` // the original's feed (hex): the parent's own
+	Seq  uint64          `json:"seq"`
+	Time HLC             `json:"time"` // the original's HLC time
+	Body json.RawMessage `json:"body"` // the record as the child is to see it
+}
+
+// Validate checks the shape of a copy; its body is checked by the view.
+func (c *DownCopy) Validate() error {
+	switch c.Kind {
+	case KindNoticeSet, KindDutySet:
+	default:
+		return FieldError("kind", "下发副本的记录类型错误")
+	}
+	if _, err := ParseFeedID(c.Feed); err != nil || c.Seq == 0 || c.Time == 0 {
+		return FieldError("feed", "下发副本的原记录格式错误")
+	}
+	if len(c.Body) == 0 {
+		return FieldError("body", "下发副本没有内容")
+	}
+	return nil
 }

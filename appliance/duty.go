@@ -51,7 +51,20 @@ type Notice struct {
 	Published string `json:"published"` // YYYY-MM-DD
 	Pinned    bool   `json:"pinned,omitempty"`
 	Withdrawn bool   `json:"withdrawn,omitempty"`
+	// To limits a town's notice to some of its villages (their codes);
+	// empty: all the villages enrolled at the town. A village's own
+	// notices leave it empty.
+	To []string `json:"to,omitempty"`
+	// From names the issuing node on the copy a town sends down to a
+	// village (e.g. 龙湖镇), so the kiosk can say who published it.
+	From string `json:"from,omitempty"`
 }
+
+// MaxNoticeTo bounds a notice's list of villages (a town has a few dozen).
+const MaxNoticeTo = 200
+
+// SentTo reports whether a town's notice is meant for village.
+func (n *Notice) SentTo(village string) bool { return len(n.To) == 0 || contains(n.To, village) }
 
 func (n *Notice) Validate() error {
 	if !idRE.MatchString(n.ID) {
@@ -66,5 +79,13 @@ func (n *Notice) Validate() error {
 	if _, err := time.Parse("2006-01-02", n.Published); err != nil {
 		return FieldError("published", "发布日期格式应为 年-月-日")
 	}
-	return nil
+	if len(n.To) > MaxNoticeTo {
+		return FieldError("to", "发送范围最多 %d 个村", MaxNoticeTo)
+	}
+	for _, v := range n.To {
+		if ValidateDivisionCode(v, NodeVillage) != nil || TownOf(v) != n.Grid {
+			return FieldError("to", "发送范围只能是本镇的村")
+		}
+	}
+	return optionalText("from", "发布单位", n.From, 40)
 }

@@ -155,6 +155,7 @@ func (s *Server) apiSetDuty(c *fiber.Ctx) error {
 	if err := s.Store.SetDuty(c.UserContext(), actor(c), d); err != nil {
 		return err
 	}
+	s.copyDown(c.UserContext())
 	return c.Status(fiber.StatusCreated).JSON(d)
 }
 
@@ -170,9 +171,16 @@ func (s *Server) apiSetNotice(c *fiber.Ctx) error {
 	if n.Published == "" {
 		n.Published = s.today()
 	}
+	n.From = ""
+	if s.Config.Node.Role == appliance.NodeTown {
+		if err := s.checkNoticeTo("", n.To); err != nil {
+			return err
+		}
+	}
 	if err := s.Store.SetNotice(c.UserContext(), actor(c), n); err != nil {
 		return err
 	}
+	s.copyDown(c.UserContext())
 	return c.Status(fiber.StatusCreated).JSON(n)
 }
 

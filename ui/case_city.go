@@ -6,10 +6,12 @@ import (
 	"gridbox/appliance"
 )
 
-// apiTownReports lists the latest statistics each town sent up (a city
-// node; on a town, its own last report).
+// apiTownReports lists the statistics each town sent up (a city node; on
+// a town, its own reports): ?period=all (default: the latest all-time
+// report of each) or week, month, quarter, year with ?date= a day in the
+// period (today by default).
 func (u *caseUI) apiTownReports(c *fiber.Ctx) error {
-	reps, err := u.cases.TownReports()
+	reps, err := u.cases.TownPeriodReports(c.Query("period", "all"), c.Query("date", u.s.today()))
 	if err != nil {
 		return err
 	}

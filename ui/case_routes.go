@@ -57,6 +57,7 @@ func (u *caseUI) routes(a *fiber.App) {
 	a.Post("/staff/cases/register/close", s.require(appliance.PermEscalateCase), u.submitRegisterClose)
 	a.Get("/staff/cases/register.xlsx", s.require(appliance.PermViewDashboard), u.exportRegister)
 	a.Get("/staff/cases/stats", s.require(appliance.PermViewDashboard), u.showCaseStats)
+	a.Get("/staff/cases/towns", s.require(appliance.PermViewDashboard), u.showTownRanking)
 	a.Get("/staff/cases/photos/:sum", s.require(appliance.PermViewDashboard), u.servePhoto)
 	a.Get("/staff/cases/:id", s.require(appliance.PermViewDashboard), u.showCase)
 	a.Post("/staff/cases/:id/:action", s.require(appliance.PermViewDashboard), u.submitCaseAction)

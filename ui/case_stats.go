@@ -63,7 +63,7 @@ func (u *caseUI) showCaseStats(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		data["TownReports"] = reps
+		data["TownReports"], data["City"] = reps, true
 	}
 	return u.s.render(c, "case_stats", data)
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -26,6 +27,10 @@ func (s *Server) showKioskHome(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	townDuty, err := s.townDuty(today, today)
+	if err != nil {
+		return err
+	}
 	notices, err := s.Store.FindNotices(s.noticeGrids()...)
 	if err != nil {
 		return err
@@ -34,23 +39,43 @@ func (s *Server) showKioskHome(c *fiber.Ctx) error {
 		notices = notices[:3]
 	}
 	return s.render(c, "kiosk_home", fiber.Map{
-		"Title":   s.Config.Node.Name + "便民服务",
-		"Entries": kioskEntries,
-		"Duty":    duty,
-		"Notices": notices,
-		"Idle":    c.Query("idle") == "1",
+		"Title":    s.Config.Node.Name + "便民服务",
+		"Entries":  kioskEntries,
+		"Duty":     duty,
+		"TownDuty": townDuty,
+		"Notices":  notices,
+		"Own":      s.Config.Node.Code,
+		"Idle":     c.Query("idle") == "1",
 	})
 }
 
+// townCode is the code of the town above a village node, "" on other nodes.
+func (s *Server) townCode() string {
+	if s.Config.Node.Role != appliance.NodeVillage {
+		return ""
+	}
+	return appliance.TownOf(s.Config.Node.Code)
+}
+
 // noticeGrids are the grids whose notices this node shows: its own and the
-// town above a village.
+// town above a village (whose notices for the village arrive as copies on
+// the town's downward feed).
 func (s *Server) noticeGrids() []string {
-	code := s.Config.Node.Code
-	grids := []string{code}
-	if s.Config.Node.Role == appliance.NodeVillage {
-		grids = append(grids, code[:9]+"000")
+	grids := []string{s.Config.Node.Code}
+	if t := s.townCode(); t != "" {
+		grids = append(grids, t)
 	}
 	return grids
+}
+
+// townDuty returns, on a village node, its town's duty shifts from one day
+// to another (they arrive on the town's downward feed); nil elsewhere.
+func (s *Server) townDuty(from, to string) ([]appliance.DutyShift, error) {
+	t := s.townCode()
+	if t == "" {
+		return nil, nil
+	}
+	return s.Store.FindDuty(t, from, to)
 }
 
 // weekDays returns the dates Monday..Sunday of the week holding t.
@@ -99,6 +124,24 @@ func (s *Server) gridTable() ([]gridRow, error) {
 	return rows, nil
 }
 
+// rosterWeek puts shifts on the days of a week (only days with shifts
+// when sparse is set).
+func rosterWeek(days []string, today string, shifts []appliance.DutyShift, sparse bool) []dayDuty {
+	var week []dayDuty
+	for _, d := range days {
+		dd := dayDuty{Date: d, Today: d == today}
+		for _, sh := range shifts {
+			if sh.Date == d {
+				dd.Shifts = append(dd.Shifts, sh)
+			}
+		}
+		if !sparse || len(dd.Shifts) > 0 {
+			week = append(week, dd)
+		}
+	}
+	return week
+}
+
 func (s *Server) showDuty(c *fiber.Ctx) error {
 	now := s.now()
 	days := weekDays(now)
@@ -106,15 +149,10 @@ func (s *Server) showDuty(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var week []dayDuty
-	for _, d := range days {
-		dd := dayDuty{Date: d, Today: d == now.Format("2006-01-02")}
-		for _, sh := range shifts {
-			if sh.Date == d {
-				dd.Shifts = append(dd.Shifts, sh)
-			}
-		}
-		week = append(week, dd)
+	week := rosterWeek(days, now.Format("2006-01-02"), shifts, false)
+	townShifts, err := s.townDuty(days[0], days[6])
+	if err != nil {
+		return err
 	}
 	rows, err := s.gridTable()
 	if err != nil {
@@ -131,7 +169,8 @@ func (s *Server) showDuty(c *fiber.Ctx) error {
 			leads = append(leads, m)
 		}
 	}
-	return s.render(c, "kiosk_duty", fiber.Map{"Title": "值班信息", "Week": week, "Grids": rows, "Leads": leads, "DutyRoom": s.Config.DutyRoom})
+	return s.render(c, "kiosk_duty", fiber.Map{"Title": "值班信息", "Week": week, "Grids": rows, "Leads": leads, "DutyRoom": s.Config.DutyRoom,
+		"TownWeek": rosterWeek(days, now.Format("2006-01-02"), townShifts, true)})
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -150,20 +189,25 @@ func (s *Server) showNotices(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "kiosk_notices", fiber.Map{"Title": "通知公告", "Notices": notices})
+	return s.render(c, "kiosk_notices", fiber.Map{"Title": "通知公告", "Notices": notices, "Own": s.Config.Node.Code})
 }
 
 func (s *Server) showNotice(c *fiber.Ctx) error {
-	// The kiosk shows this node's notices and its town's: the first grid
-	// holding the id wins (ids are per issuing grid).
-	for _, g := range s.noticeGrids() {
+	// The kiosk shows this node's notices and its town's. Ids are per
+	// issuing grid: links to the town's carry ?grid=; without it the
+	// first grid holding the id wins.
+	grids := s.noticeGrids()
+	if g := c.Query("grid"); g != "" && slices.Contains(grids, g) {
+		grids = []string{g}
+	}
+	for _, g := range grids {
 		n, err := s.Store.Notice(g, c.Params("id"))
 		if appliance.ErrorCode(err) == appliance.ENOTFOUND {
 			continue
 		} else if err != nil {
 			return err
 		}
-		return s.render(c, "kiosk_notice", fiber.Map{"Title": n.Title, "Notice": n})
+		return s.render(c, "kiosk_notice", fiber.Map{"Title": n.Title, "Notice": n, "Own": s.Config.Node.Code})
 	}
 	return appliance.Errorf(appliance.ENOTFOUND, "公告不存在或已撤回")
 }

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"sort"
 	"strings"
 
@@ -96,6 +95,10 @@ func (s *Server) showDashboard(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	townDuty, err := s.townDuty(today, today)
+	if err != nil {
+		return err
+	}
 	counters := []Counter{
 		{Label: "三级网格", Value: int64(groups)},
 		{Label: "网格工作人员", Value: int64(staffCount)},
@@ -110,7 +113,7 @@ func (s *Server) showDashboard(c *fiber.Ctx) error {
 		counters = append(counters, more...)
 	}
 	return s.render(c, "staff_dashboard", fiber.Map{
-		"Title": "工作台", "Tree": root, "Counters": counters, "Duty": duty,
+		"Title": "工作台", "Tree": root, "Counters": counters, "Duty": duty, "TownDuty": townDuty,
 		"Changed": c.Query("changed") == "1",
 	})
 }
@@ -189,7 +192,10 @@ func (s *Server) renderDutyEdit(c *fiber.Ctx, formErr error, form appliance.Duty
 		return err
 	}
 	data := fiber.Map{"Title": "值班安排", "Shifts": shifts, "Staff": staff, "ShiftKinds": appliance.Shifts, "Form": form,
-		"CanEdit": currentUser(c).Can(appliance.PermManageDuty)}
+		"CanEdit": currentUser(c).Can(appliance.PermManageDuty), "Town": s.Config.Node.Role == appliance.NodeTown}
+	if data["TownShifts"], err = s.townDuty(from, to); err != nil {
+		return err
+	}
 	setFormError(c, data, formErr)
 	return s.render(c, "staff_duty", data)
 }
@@ -216,51 +222,8 @@ func (s *Server) submitDuty(c *fiber.Ctx) error {
 		}
 		return s.renderDutyEdit(c, err, d)
 	}
+	s.copyDown(c.UserContext())
 	return c.Redirect("/staff/duty", fiber.StatusSeeOther)
-}
-
-func (s *Server) showNoticeEdit(c *fiber.Ctx) error {
-	return s.renderNoticeEdit(c, nil, appliance.Notice{Published: s.today()})
-}
-
-func (s *Server) renderNoticeEdit(c *fiber.Ctx, formErr error, form appliance.Notice) error {
-	notices, err := s.Store.FindNotices(s.Config.Node.Code)
-	if err != nil {
-		return err
-	}
-	data := fiber.Map{"Title": "通知公告管理", "Notices": notices, "Form": form}
-	setFormError(c, data, formErr)
-	return s.render(c, "staff_notices", data)
-}
-
-func (s *Server) submitNotice(c *fiber.Ctx) error {
-	n := appliance.Notice{
-		Grid:      s.Config.Node.Code,
-		ID:        strings.TrimSpace(c.FormValue("id")),
-		Title:     strings.TrimSpace(c.FormValue("title")),
-		Body:      strings.TrimSpace(c.FormValue("body")),
-		Published: strings.TrimSpace(c.FormValue("published")),
-		Pinned:    c.FormValue("pinned") == "1",
-		Withdrawn: c.FormValue("withdraw") == "1",
-	}
-	if n.ID == "" {
-		n.ID = fmt.Sprintf("n%d", s.Store.Clock().Next())
-	}
-	if n.Withdrawn {
-		old, err := s.Store.Notice(n.Grid, n.ID)
-		if err != nil {
-			return err
-		}
-		old.Withdrawn = true
-		n = old
-	}
-	if err := s.Store.SetNotice(c.UserContext(), actor(c), n); err != nil {
-		if appliance.ErrorCode(err) == appliance.EINTERNAL {
-			return err
-		}
-		return s.renderNoticeEdit(c, err, n)
-	}
-	return c.Redirect("/staff/notices", fiber.StatusSeeOther)
 }
 
 // submitUserAction resets a password (a new one-time password, shown once),

@@ -1,9 +1,12 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"gridbox/appliance"
@@ -196,42 +199,89 @@ func (cs *Cases) RunRelay(ctx context.Context) {
 	}
 }
 
-// bucketTownStats keeps, on a city (and on the town itself), the latest
-// statistics each town sent up: town code → TownStats (LWW).
-const bucketTownStats = "v_town_stats"
+// View buckets of the statistics towns send up: on a city (and on the town
+// itself) the latest each town sent, all time and per period.
+const (
+	bucketTownStats       = "v_town_stats"        // town code → TownStats, period all (LWW)
+	bucketTownPeriodStats = "v_town_period_stats" // period "|" first day "|" town → TownStats (LWW)
+)
 
 type townStatsView struct{}
 
 func (townStatsView) Name() string      { return "town_stats" }
-func (townStatsView) Buckets() []string { return []string{bucketTownStats} }
+func (townStatsView) Buckets() []string { return []string{bucketTownStats, bucketTownPeriodStats} }
 
 func init() { RegisterView(townStatsView{}) }
 
+// periodStats decodes a KindTownPeriodStats body and checks its period.
+type periodStats struct{ appliance.TownStats }
+
+func (p *periodStats) Validate() error { return p.ValidatePeriod() }
+
 func (townStatsView) Apply(tx *Tx, e *appliance.Entry) error {
-	if e.Kind != appliance.KindTownStats {
-		return nil
+	switch e.Kind {
+	case appliance.KindTownStats:
+		var s appliance.TownStats
+		if !decodeOK(e, &s) {
+			return nil
+		}
+		_, err := tx.PutLWW(bucketTownStats, s.Town, e, e.Body)
+		return err
+	case appliance.KindTownPeriodStats:
+		var s periodStats
+		if !decodeOK(e, &s) {
+			return nil
+		}
+		_, err := tx.PutLWW(bucketTownPeriodStats, periodKey(s.Stats.Period, s.Stats.From, s.Town), e, e.Body)
+		return err
 	}
-	var s appliance.TownStats
-	if !decodeOK(e, &s) {
-		return nil
-	}
-	_, err := tx.PutLWW(bucketTownStats, s.Town, e, e.Body)
-	return err
+	return nil
 }
 
-// SendStatsUp writes, on a town node, the statistics of all the cases it
-// holds (period all) on its upward feed for the city, unless they equal
-// the last ones sent. It reports whether it wrote.
+func periodKey(period, from, town string) string { return period + "|" + from + "|" + town }
+
+// SendStatsUp writes, on a town node, the statistics of the cases it holds
+// on its upward feed for the city: all time (KindTownStats) and, per
+// period of appliance.ReportPeriods, the current one and the one before
+// (KindTownPeriodStats: a period that just ended gets its final figures
+// once more), each unless it equals what was last sent, all in one
+// transaction. Period snapshots leave out overdue and near counts, which
+// are about the moment, not the period, and the breakdown by group (a
+// town has 150 of them, in every period's snapshot). It reports whether it
+// wrote.
 func (cs *Cases) SendStatsUp(ctx context.Context, now time.Time) (bool, error) {
 	node := cs.Config.Node
 	if node.Role != appliance.NodeTown {
 		return false, nil
 	}
+	day := now.In(cs.Loc).Format("2006-01-02")
+	type snapshot struct {
+		kind, bucket, key string
+		body              appliance.TownStats
+	}
 	st, err := cs.Stats(CaseStatsFilter{Period: "all"}, now)
 	if err != nil {
 		return false, err
 	}
-	body := appliance.TownStats{Town: node.Code, Name: node.Name, Day: now.In(cs.Loc).Format("2006-01-02"), Stats: st}
+	snaps := []snapshot{{appliance.KindTownStats, bucketTownStats, node.Code, appliance.TownStats{Town: node.Code, Name: node.Name, Day: day, Stats: st}}}
+	for _, p := range appliance.ReportPeriods {
+		first, _, err := appliance.RegisterSpan(p, day)
+		if err != nil {
+			return false, err
+		}
+		t, _ := time.Parse("2006-01-02", first)
+		for _, date := range []string{t.AddDate(0, 0, -1).Format("2006-01-02"), day} {
+			st, err := cs.Stats(CaseStatsFilter{Period: p, Date: date}, now)
+			if err != nil {
+				return false, err
+			}
+			// Not about the period (overdue, near), or too fine for a
+			// city's comparison and repeated in every period (groups).
+			st.Overdue, st.Near, st.ByGroup = 0, 0, nil
+			snaps = append(snaps, snapshot{appliance.KindTownPeriodStats, bucketTownPeriodStats, periodKey(p, st.From, node.Code),
+				appliance.TownStats{Town: node.Code, Name: node.Name, Day: day, Stats: st}})
+		}
+	}
 	same := func(a, b appliance.CaseStats) bool {
 		a.From, a.To, b.From, b.To = "", "", "", ""
 		ja, _ := json.Marshal(a)
@@ -240,23 +290,49 @@ func (cs *Cases) SendStatsUp(ctx context.Context, now time.Time) (bool, error) {
 	}
 	wrote := false
 	_, err = cs.Store.WriteUp(ctx, func(tx *Tx) ([]appliance.Draft, error) {
-		var old appliance.TownStats
-		if ok, err := tx.LWWJSON(bucketTownStats, node.Code, &old); err != nil {
-			return nil, err
-		} else if ok && same(old.Stats, st) {
-			return nil, nil
+		wrote = false
+		var drafts []appliance.Draft
+		for _, s := range snaps {
+			var old appliance.TownStats
+			if ok, err := tx.LWWJSON(s.bucket, s.key, &old); err != nil {
+				return nil, err
+			} else if ok && same(old.Stats, s.body.Stats) {
+				continue
+			}
+			drafts = append(drafts, appliance.Draft{Kind: s.kind, Version: 1, Body: s.body})
 		}
-		wrote = true
-		return []appliance.Draft{{Kind: appliance.KindTownStats, Version: 1, Body: body}}, nil
+		wrote = len(drafts) > 0
+		return drafts, nil
 	})
 	return wrote, err
 }
 
 // TownReports returns the latest statistics each town sent up, by code.
 func (cs *Cases) TownReports() ([]appliance.TownStats, error) {
+	return cs.townReports(bucketTownStats, "")
+}
+
+// TownPeriodReports returns the statistics each town sent up for one
+// period: period is one of appliance.ReportPeriods (or "all": TownReports)
+// and date any day in it. By town code.
+func (cs *Cases) TownPeriodReports(period, date string) ([]appliance.TownStats, error) {
+	if period == "all" {
+		return cs.TownReports()
+	}
+	if !slices.Contains(appliance.ReportPeriods, period) {
+		return nil, appliance.FieldError("period", "统计周期应为 本周、本月、本季度、本年 或 全部")
+	}
+	from, _, err := appliance.RegisterSpan(period, date)
+	if err != nil {
+		return nil, err
+	}
+	return cs.townReports(bucketTownPeriodStats, periodKey(period, from, ""))
+}
+
+func (cs *Cases) townReports(bucket, prefix string) ([]appliance.TownStats, error) {
 	var out []appliance.TownStats
 	err := cs.Store.Read(func(tx *Tx) error {
-		return tx.EachLWW(bucketTownStats, "", func(_ string, v []byte) error {
+		return tx.EachLWW(bucket, prefix, func(_ string, v []byte) error {
 			var s appliance.TownStats
 			if err := json.Unmarshal(v, &s); err != nil {
 				return err
@@ -265,5 +341,24 @@ func (cs *Cases) TownReports() ([]appliance.TownStats, error) {
 			return nil
 		})
 	})
+	return out, err
+}
+
+// TownReportStarts returns the first days of the periods of a kind (week,
+// month, quarter, year) any town has sent statistics for, newest first.
+func (cs *Cases) TownReportStarts(period string) ([]string, error) {
+	var out []string
+	p := []byte(period + "|")
+	err := cs.Store.Read(func(tx *Tx) error {
+		c := tx.Bucket(bucketTownPeriodStats).Cursor()
+		for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+			from, _, _ := strings.Cut(string(k[len(p):]), "|")
+			if len(out) == 0 || out[len(out)-1] != from {
+				out = append(out, from)
+			}
+		}
+		return nil
+	})
+	slices.Reverse(out)
 	return out, err
 }

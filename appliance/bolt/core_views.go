@@ -19,6 +19,9 @@ const (
 	bucketDuty      = "v_duty"       // grid "/" date "/" shift "/" staff → DutyShift (LWW)
 	bucketNotices   = "v_notices"    // grid "/" id → Notice (LWW): ids are per issuing grid
 	bucketCounts    = "v_counts"     // name → counter
+	// downward feed hex "/" kind "/" record key → DownCopy (LWW): what
+	// each downward feed carries of its parent's records (down_copy.go)
+	bucketDownCopies = "v_down_copies"
 )
 
 type coreView struct{}
@@ -26,7 +29,7 @@ type coreView struct{}
 func (coreView) Name() string { return "core" }
 
 func (coreView) Buckets() []string {
-	return []string{bucketNodes, bucketGrids, bucketGridTree, bucketStaff, bucketStaffGrid, bucketUsers, bucketUsernames, bucketDuty, bucketNotices, bucketCounts}
+	return []string{bucketNodes, bucketGrids, bucketGridTree, bucketStaff, bucketStaffGrid, bucketUsers, bucketUsernames, bucketDuty, bucketNotices, bucketCounts, bucketDownCopies}
 }
 
 func (coreView) Apply(tx *Tx, e *appliance.Entry) error {
@@ -80,6 +83,8 @@ func (coreView) Apply(tx *Tx, e *appliance.Entry) error {
 		}
 		_, err := tx.PutLWW(bucketNotices, n.Grid+"/"+n.ID, e, e.Body)
 		return err
+	case appliance.KindDownCopy:
+		return applyDownCopy(tx, e)
 	}
 	return nil
 }
