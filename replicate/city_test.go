@@ -67,6 +67,20 @@ func TestRelayToCity(t *testing.T) {
 		sameFeed(t, city, town, down)
 	})
 	sameFeed(t, city, town, up)
+	t.Run("ErrStatsOfAnotherTown", func(t *testing.T) {
+		// Last: the town's upward feed stays stuck behind the forgery.
+		before := city.R.Rejected()["scope"]
+		_, err := town.Store.WriteUp(context.Background(), func(*bolt.Tx) ([]appliance.Draft, error) {
+			return []appliance.Draft{{Kind: appliance.KindTownStats, Version: 1, Body: appliance.TownStats{Town: "410184105000", Name: "别的镇", Day: "2026-11-28"}}}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 5*time.Second, "statistics under another town's code refused", func() bool { return city.R.Rejected()["scope"] > before })
+		if city.Head(up) == town.Head(up) {
+			t.Fatal("the city took statistics under another town's code")
+		}
+	})
 	for _, n := range []*testNode{city, town, village} {
 		n.MustVerify()
 	}

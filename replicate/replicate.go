@@ -504,8 +504,21 @@ func (r *Replicator) checkScope(meta NodeMeta, rel relation, entries []*applianc
 			return false
 		}
 		proven[e.Feed] = true
+		if rel == relChild && !ownStats(e, meta.Code) {
+			return false
+		}
 	}
 	return true
+}
+
+// ownStats is false for statistics a child sends under another node's
+// division code: a town reports its own cases only.
+func ownStats(e *appliance.Entry, code string) bool {
+	if e.Kind != appliance.KindTownStats && e.Kind != appliance.KindTownPeriodStats {
+		return true
+	}
+	var st appliance.TownStats
+	return e.DecodeBody(&st) == nil && st.Town == code
 }
 
 // proven reports whether e's feed is owner's derived feed for claim: by
