@@ -30,18 +30,20 @@ type ReplicationPeer struct {
 	EntriesRecv      uint64
 }
 
-type replicationSource struct {
-	peers    func() []ReplicationPeer
-	rejected func() map[string]uint64
+// ReplicationSource is what the page shows of the running replicator.
+type ReplicationSource struct {
+	Peers    func() []ReplicationPeer
+	Rejected func() map[string]uint64
+	Keys     func() []string // cluster key fingerprints, the encrypting key first
 }
 
 // Kept beside the Server rather than in it, so that this feature lives in
 // its own file.
-var replicationOf sync.Map // *Server → replicationSource
+var replicationOf sync.Map // *Server → ReplicationSource
 
 // SetReplication connects the replication page to a running replicator.
-func SetReplication(s *Server, peers func() []ReplicationPeer, rejected func() map[string]uint64) {
-	replicationOf.Store(s, replicationSource{peers, rejected})
+func SetReplication(s *Server, src ReplicationSource) {
+	replicationOf.Store(s, src)
 }
 
 func init() {
@@ -80,8 +82,11 @@ func (s *Server) replicationData() (fiber.Map, error) {
 	var peers []ReplicationPeer
 	var rejected map[string]uint64
 	if v, ok := replicationOf.Load(s); ok {
-		src := v.(replicationSource)
-		peers, rejected = src.peers(), src.rejected()
+		src := v.(ReplicationSource)
+		peers, rejected = src.Peers(), src.Rejected()
+		if src.Keys != nil {
+			data["Keys"] = src.Keys()
+		}
 		data["Running"] = true
 	}
 	ens, err := s.Store.Enrolments()

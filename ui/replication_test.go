@@ -75,15 +75,19 @@ func TestReplicationPage(t *testing.T) {
 	})
 	t.Run("Page", func(t *testing.T) {
 		f, _ := appliance.ParseFeedID(villageKey)
-		ui.SetReplication(srv, func() []ui.ReplicationPeer {
-			return []ui.ReplicationPeer{{Role: "village", Code: "410184104201", Name: "杏花村", Key: f, Relation: "child", Alive: true,
-				LastContact: time.Now(), Behind: 7, BytesRecv: 3 << 20, EntriesRecv: 1234}}
-		}, func() map[string]uint64 { return map[string]uint64{"signature": 2} })
+		ui.SetReplication(srv, ui.ReplicationSource{
+			Peers: func() []ui.ReplicationPeer {
+				return []ui.ReplicationPeer{{Role: "village", Code: "410184104201", Name: "杏花村", Key: f, Relation: "child", Alive: true,
+					LastContact: time.Now(), Behind: 7, BytesRecv: 3 << 20, EntriesRecv: 1234}}
+			},
+			Rejected: func() map[string]uint64 { return map[string]uint64{"signature": 2} },
+			Keys:     func() []string { return []string{"a1b2c3d4", "e5f6a7b8"} },
+		})
 		code, page := do("GET", "/staff/replication", nil)
 		if code != 200 {
 			t.Fatalf("status %d", code)
 		}
-		for _, want := range []string{s.Feed().Fingerprint(), "data:image/png;base64,", "杏花村", "在线", "7 条", "1234 条 / 3.0 MB", f.Fingerprint(), "签名错误"} {
+		for _, want := range []string{s.Feed().Fingerprint(), "data:image/png;base64,", "杏花村", "在线", "7 条", "1234 条 / 3.0 MB", f.Fingerprint(), "签名错误", "<code>a1b2c3d4</code>（加密）", "<code>e5f6a7b8</code>"} {
 			if !strings.Contains(page, want) {
 				t.Errorf("page lacks %q", want)
 			}

@@ -52,17 +52,21 @@ func (m *Main) startReplication(ctx context.Context) error {
 	m.Replicator = r
 	m.closers = append(m.closers, func() { r.Close() })
 	m.Server.Registry().MustRegister(r.Collector())
-	ui.SetReplication(m.Server, func() []ui.ReplicationPeer {
-		var out []ui.ReplicationPeer
-		for _, p := range r.Status() {
-			out = append(out, ui.ReplicationPeer{
-				Role: p.Role, Code: p.Code, Name: p.NodeName, Key: p.Key, HTTP: p.HTTP, Relation: p.Relation,
-				Alive: p.Alive, LastContact: p.LastContact, Behind: p.Behind,
-				BytesSent: p.BytesSent, BytesRecv: p.BytesRecv, EntriesSent: p.EntriesSent, EntriesRecv: p.EntriesRecv,
-			})
-		}
-		return out
-	}, r.Rejected)
+	ui.SetReplication(m.Server, ui.ReplicationSource{
+		Peers: func() []ui.ReplicationPeer {
+			var out []ui.ReplicationPeer
+			for _, p := range r.Status() {
+				out = append(out, ui.ReplicationPeer{
+					Role: p.Role, Code: p.Code, Name: p.NodeName, Key: p.Key, HTTP: p.HTTP, Relation: p.Relation,
+					Alive: p.Alive, LastContact: p.LastContact, Behind: p.Behind,
+					BytesSent: p.BytesSent, BytesRecv: p.BytesRecv, EntriesSent: p.EntriesSent, EntriesRecv: p.EntriesRecv,
+				})
+			}
+			return out
+		},
+		Rejected: r.Rejected,
+		Keys:     r.Keys,
+	})
 	return nil
 }
 
