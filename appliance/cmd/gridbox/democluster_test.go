@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -29,43 +30,7 @@ import (
 // the town holds is the same case at the town and at its village, and that
 // every node verifies.
 func TestDemoCluster(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "cluster")
-	httpBase, gossipBase := freePortRun(t, 3, false), freePortRun(t, 3, true)
-	cmd := exec.Command("sh", filepath.Join("..", "..", "..", "replicate", "demo-cluster.sh"))
-	cmd.Env = append(cmd.Environ(), "BIN="+binPath, "DIR="+dir, "VILLAGES=2",
-		fmt.Sprintf("HTTP=%d", httpBase), fmt.Sprintf("GOSSIP=%d", gossipBase))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // the script and its nodes, to end together
-	out := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			syscall.Kill(cmd.Process.Pid, syscall.SIGTERM) // its trap stops the nodes
-			select {
-			case <-done:
-			case <-time.After(15 * time.Second):
-				t.Error("the demo cluster did not stop on SIGTERM")
-				syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // the script's group, nodes included
-				<-done
-			}
-		})
-	}
-	t.Cleanup(stop)
-	deadline := time.After(120 * time.Second)
-	for !strings.Contains(out.String(), "Ctrl-C stops the cluster.") {
-		select {
-		case <-done:
-			t.Fatalf("demo-cluster.sh exited:\n%s", out)
-		case <-deadline:
-			t.Fatalf("demo-cluster.sh not ready:\n%s", out)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+	dir, httpBase, out, stop := startDemoCluster(t)
 	text := out.String()
 	town := fmt.Sprintf("http://127.0.0.1:%d", httpBase)
 	if !regexp.MustCompile(`accounts: admin town dept inspector`).MatchString(text) || !strings.Contains(text, "demo1234") {
@@ -204,6 +169,66 @@ func pageText(html string) string {
 	return strings.Join(strings.Fields(regexp.MustCompile(`(?s)<head>.*</head>|<[^>]*>`).ReplaceAllString(html, " ")), " ")
 }
 
+// startDemoCluster runs the script with two villages on free ports until it
+// is ready; stop ends it. A port taken between the choice and the start
+// costs a new cluster (its ports are in its configuration), at most twice.
+func startDemoCluster(t *testing.T) (dir string, httpBase int, out *lockedBuffer, stop func()) {
+attempts:
+	for attempt := 1; ; attempt++ {
+		dir = filepath.Join(t.TempDir(), "cluster")
+		httpBase = freePortRun(t, 3, false)
+		gossipBase := freePortRun(t, 3, true)
+		for gossipBase > httpBase-3 && gossipBase < httpBase+3 {
+			gossipBase = freePortRun(t, 3, true)
+		}
+		cmd := exec.Command("sh", filepath.Join("..", "..", "..", "replicate", "demo-cluster.sh"))
+		cmd.Env = append(cmd.Environ(), "BIN="+binPath, "DIR="+dir, "VILLAGES=2",
+			fmt.Sprintf("HTTP=%d", httpBase), fmt.Sprintf("GOSSIP=%d", gossipBase))
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // the script and its nodes, to end together
+		out = &lockedBuffer{}
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		var once sync.Once
+		stop = func() {
+			once.Do(func() {
+				syscall.Kill(cmd.Process.Pid, syscall.SIGTERM) // its trap stops the nodes
+				select {
+				case <-done:
+				case <-time.After(15 * time.Second):
+					t.Error("the demo cluster did not stop on SIGTERM")
+					syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // the script's group, nodes included
+					<-done
+				}
+			})
+		}
+		t.Cleanup(stop)
+		deadline := time.After(120 * time.Second)
+		for !strings.Contains(out.String(), "Ctrl-C stops the cluster.") {
+			select {
+			case <-done:
+				logs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+				for _, l := range logs {
+					b, _ := os.ReadFile(l)
+					t.Logf("%s:\n%s", filepath.Base(l), b)
+				}
+				if strings.Contains(out.String(), "did not start") && attempt < 3 {
+					t.Logf("attempt %d: a port was taken; again on others", attempt)
+					continue attempts
+				}
+				t.Fatalf("demo-cluster.sh exited:\n%s", out)
+			case <-deadline:
+				t.Fatalf("demo-cluster.sh not ready:\n%s", out)
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+		return dir, httpBase, out, stop
+	}
+}
+
 func head(t *testing.T, s *bolt.Store, f appliance.FeedID) uint64 {
 	t.Helper()
 	heads, err := s.Heads()
@@ -242,7 +267,7 @@ func postJSON(t *testing.T, c *http.Client, url, csrf string, body any) (int, st
 func freePortRun(t *testing.T, n int, udp bool) int {
 	t.Helper()
 	for attempt := 0; attempt < 100; attempt++ {
-		base := 20000 + rand.IntN(40000)
+		base := 10000 + rand.IntN(22000) // below Linux's ephemeral ports (32768-)
 		var closers []io.Closer
 		free := true
 		for p := base; p < base+n && free; p++ {
