@@ -80,8 +80,9 @@ Watch a case go up and its result come back:
      villages escalated that wait at the town (乡镇, 待受理), e.g. the ones above.
   2. Open one and 交办部门 (dispatch) it to a department; then 办结 with a result
      (as town, or log in as dept for its department's work).
-  3. Open that case's progress link above: the village's kiosk (办理进度) shows the
-     dispatch and the town's result within seconds. The village's staff pages
+  3. Open that case's progress link above (or the village's /track page with its
+     code and PIN): the village's kiosk (办理进度) shows the dispatch and the
+     town's result within seconds. The village's staff pages
      (log in as lead) show it too, ready for 反馈 to the reporter.
 Replication: http://127.0.0.1:$HTTP/staff/replication (admin); metrics at /metrics.
 Ctrl-C stops the cluster.
