@@ -3,7 +3,6 @@ package demo
 import (
 	"context"
 	"fmt"
-	"os"
 	"sort"
 	"time"
 
@@ -15,8 +14,10 @@ import (
 // Most are solved by the group's grid leader, some by the village, a few go
 // to the town (with a joint meeting for one), one to the city, one is
 // reopened after an unsatisfied follow-up, some merged or invalid, and the
-// latest are still open. The village closes its register every evening. Town steps are written by a temporary town node
-// whose feed the village then holds, as replication would bring it down.
+// latest are still open; one, reported two days before the end, waits at the
+// town since yesterday. The village closes its register every evening. The
+// town's steps are written as town.go says; the village holds them on the
+// town's downward feed, as replication would bring them down.
 
 func init() { Register(Step{Name: "cases", Run: demoCases}) }
 
@@ -57,27 +58,11 @@ func demoCases(ctx context.Context, v *Village) error {
 		return err
 	}
 	cs.Now, cs.Rand = v.Now, v.Rand2()
-	townDir, err := os.MkdirTemp("", "gridbox-demo-town-")
+	tcs, done, err := v.town.cases(v)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(townDir)
-	clock := &appliance.Clock{Now: v.Now}
-	townNode := appliance.Node{Role: appliance.NodeTown, Code: v.Code[:9] + "000", Name: "龙湖镇"}
-	if _, err := bolt.InitDataDir(ctx, townDir, townNode, bolt.InitOptions{AdminPassword: Password, Clock: clock}); err != nil {
-		return err
-	}
-	ts, tcfg, err := bolt.OpenDataDir(townDir, &bolt.Options{NoSync: true, Clock: clock})
-	if err != nil {
-		return err
-	}
-	defer ts.Close()
-	ts.Signer().Rand = v.Rand2()
-	tcs, err := bolt.NewCases(ts, tcfg)
-	if err != nil {
-		return err
-	}
-	tcs.Now = v.Now
+	defer done()
 
 	G, Vl, T := []string{appliance.CaseLevelGroup}, []string{appliance.CaseLevelGroup, appliance.CaseLevelVillage}, []string{appliance.CaseLevelTown}
 	leader, lead, duty := v.Users[appliance.RoleGridLeader].ID, v.Users[appliance.RoleVillageLead].ID, v.Users[appliance.RoleDutyStaff].ID
@@ -115,6 +100,9 @@ func demoCases(ctx context.Context, v *Village) error {
 				in.Name, in.Phone = v.Name(v.Rand.IntN(2) == 0), v.Mobile()
 			}
 			kind := special[n]
+			if kind == "" && d == days-3 && k == 0 {
+				kind = "waiting" // at the town since yesterday (the demo ends today)
+			}
 			if kind == "" {
 				switch r := v.Rand.IntN(100); {
 				case r < 55:
@@ -255,28 +243,31 @@ func planCase(v *Village, n int, kind string, base time.Time, leader, lead strin
 		add(2+d, false, lead, Vl, S(appliance.CaseResolve, "村两委研究后已解决"))
 		add(3+d, false, lead, Vl, feedback("上门"))
 		add(4+d, false, lead, Vl, rating())
-	case "town", "meeting", "city":
+	case "town", "meeting", "city", "waiting":
 		add(0, false, leader, G, S(appliance.CaseEscalate, "需要上级处理"))
 		add(1, false, lead, Vl, S(appliance.CaseEscalate, "超出村级职权，报乡镇"))
+		if kind == "waiting" {
+			return out
+		}
 		disp := S(appliance.CaseDispatch, "请限期办理")
 		disp.Departments = []string{"镇自然资源所"}
 		if kind == "meeting" {
 			disp.Departments = []string{"镇安监站", "派出所", "市场监管所"}
 		}
 		if kind == "city" {
-			add(2, true, "u-admin", T, S(appliance.CaseEscalate, "涉及跨县，报市平台"))
+			add(2, true, "u-town", T, S(appliance.CaseEscalate, "涉及跨县，报市平台"))
 			return out
 		}
-		add(2, true, "u-admin", T, disp)
+		add(2, true, "u-town", T, disp)
 		if kind == "meeting" {
 			m := S(appliance.CaseMeeting, "三部门联合执法，分步整改：停产、拆除设备、复查")
 			m.Attendees = []string{"镇安监站", "派出所", "市场监管所", "村党支部书记"}
-			add(4, true, "u-admin", T, m)
-			add(5, true, "u-admin", T, S(appliance.CaseMilestone, "第一步：已责令停产"))
-			add(9, true, "u-admin", T, S(appliance.CaseMilestone, "第二步：生产设备已拆除"))
+			add(4, true, "u-town", T, m)
+			add(5, true, "u-town", T, S(appliance.CaseMilestone, "第一步：已责令停产"))
+			add(9, true, "u-town", T, S(appliance.CaseMilestone, "第二步：生产设备已拆除"))
 			return out
 		}
-		add(5+d, true, "u-admin", T, S(appliance.CaseResolve, "部门已依法处理"))
+		add(5+d, true, "u-dept", T, S(appliance.CaseResolve, "部门已依法处理"))
 		add(6+d, false, lead, Vl, feedback("电话"))
 		add(7+d, false, lead, Vl, rating())
 	case "merge":
@@ -369,4 +360,30 @@ func copyFeeds(from, to *bolt.Store) error {
 		}
 	}
 	return nil
+}
+
+// waitingAtTown lists the cases waiting at the town, with their receipts.
+func (v *Village) waitingAtTown() ([]Receipt, error) {
+	cs, err := bolt.NewCases(v.Store, v.Config)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := appliance.NewTokenSigner(v.Store.Secret())
+	if err != nil {
+		return nil, err
+	}
+	level, status := appliance.CaseLevelTown, appliance.StatusPending
+	cases, _, err := cs.FindCases(bolt.CaseFilter{Level: &level, Status: &status, Limit: 1000})
+	if err != nil {
+		return nil, err
+	}
+	var out []Receipt
+	for _, c := range cases {
+		r, err := cs.Reporter(c.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Receipt{Code: c.ID, PIN: r.PIN, Token: signer.Sign(bolt.TokenCase, c.ID)})
+	}
+	return out, nil
 }

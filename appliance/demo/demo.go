@@ -29,6 +29,12 @@ type Options struct {
 	Now   time.Time // the demo ends at this time; zero: now
 	Force bool
 	Seed  uint64 // zero: Seed
+	// TownDir is the data folder of a town node (GenerateTown) for the
+	// village's escalated cases: the town's steps are signed with that
+	// town's key, and the village's feed and the town's downward feed for
+	// it go into the town, so both nodes show the same cases (make
+	// demo-cluster). Empty: a throwaway town key.
+	TownDir string
 }
 
 // Village is the demo being built; feature files add their data to it.
@@ -47,7 +53,18 @@ type Village struct {
 
 	Entries uint64 // ledger entries written
 
+	// Waiting are the cases waiting at the town (escalated, not yet
+	// dispatched), with what their reporters hold.
+	Waiting []Receipt
+
 	clock time.Time // the simulated wall clock
+	town  *town     // the town the cases go up to
+}
+
+// Receipt is what a case's reporter holds: the receipt code, its PIN and
+// the token of its QR code (the kiosk shows progress at /scan?token=).
+type Receipt struct {
+	Code, PIN, Token string
 }
 
 // At moves the simulated clock to t (never backwards) for the next writes.
@@ -90,6 +107,12 @@ func Generate(ctx context.Context, dir string, opts Options) (*Village, []bolt.D
 	if opts.Seed == 0 {
 		opts.Seed = Seed
 	}
+	// A town given is checked before anything is written.
+	tw, err := openTown(opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer tw.close()
 	cfg := appliance.DefaultConfig()
 	loc := cfg.Location()
 	end := opts.Now
@@ -106,13 +129,14 @@ func Generate(ctx context.Context, dir string, opts Options) (*Village, []bolt.D
 		Loc:   loc,
 		Code:  opts.Code,
 		Users: map[appliance.Role]appliance.User{},
+		town:  tw,
 	}
 	v.clock = v.Start
 	cfg.DutyPhone = "0371-6258" + fmt.Sprintf("%04d", v.Rand.IntN(10000))
 	cfg.DutyRoom = opts.Name + "村委会一楼值班室"
 	clock := &appliance.Clock{Now: v.Now}
 	node := appliance.Node{Role: appliance.NodeVillage, Code: opts.Code, Name: opts.Name}
-	_, err := bolt.InitDataDir(ctx, dir, node, bolt.InitOptions{Force: opts.Force, AdminPassword: Password, Config: &cfg, Clock: clock})
+	_, err = bolt.InitDataDir(ctx, dir, node, bolt.InitOptions{Force: opts.Force, AdminPassword: Password, Config: &cfg, Clock: clock})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -133,10 +157,16 @@ func Generate(ctx context.Context, dir string, opts Options) (*Village, []bolt.D
 			return nil, nil, fmt.Errorf("demo %s: %w", st.Name, err)
 		}
 	}
+	if v.Waiting, err = v.waitingAtTown(); err != nil {
+		return nil, nil, err
+	}
 	if err := s.SetDemoAccounts(accounts); err != nil {
 		return nil, nil, err
 	}
 	if err := s.DB().Sync(); err != nil {
+		return nil, nil, err
+	}
+	if err := tw.join(s); err != nil {
 		return nil, nil, err
 	}
 	st, err := s.Stats()
