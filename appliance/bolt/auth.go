@@ -176,6 +176,18 @@ func (tx *Tx) AuthorName(feed appliance.FeedID, id string) string {
 	if ok, _ := tx.LWWJSON(bucketUsers, feed.String()+"/"+id, &u); ok {
 		return u.Name
 	}
+	// A downward or upward feed is written by the users of the node that
+	// owns it (a town's steps on its villages' cases).
+	if e, err := tx.Entry(feed, 1); err == nil && (e.Kind == appliance.KindNodeDown || e.Kind == appliance.KindNodeUp) {
+		var d appliance.DownFeed
+		if e.DecodeBody(&d) == nil {
+			if owner, err := appliance.ParseFeedID(d.Parent); err == nil && owner != feed {
+				if ok, _ := tx.LWWJSON(bucketUsers, owner.String()+"/"+id, &u); ok {
+					return u.Name
+				}
+			}
+		}
+	}
 	return id
 }
 

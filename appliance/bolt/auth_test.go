@@ -280,3 +280,29 @@ func TestStore_Session(t *testing.T) {
 		}
 	})
 }
+
+func TestAuthorNameOnDerivedFeeds(t *testing.T) {
+	// A town's steps on a village's case are on its downward feed; their
+	// author is a user of the town's own feed.
+	s := MustOpenStore(t)
+	u := mustCreateUser(t, s, "u-town", "town", false)
+	es, err := s.WriteDown(context.Background(), "410184104201", func(*bolt.Tx) ([]appliance.Draft, error) {
+		return []appliance.Draft{{Author: u.ID, Kind: "bench.note", Version: 1, Body: map[string]string{"text": "已派单"}}}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := es[len(es)-1]
+	if last.Feed == s.Feed() {
+		t.Fatal("written on the node's own feed")
+	}
+	s.Read(func(tx *bolt.Tx) error {
+		if got := tx.AuthorName(last.Feed, u.ID); got != u.Name {
+			t.Errorf("author on the downward feed: %q, want %q", got, u.Name)
+		}
+		if got := tx.AuthorName(last.Feed, "u-nobody"); got != "u-nobody" {
+			t.Errorf("unknown author: %q", got)
+		}
+		return nil
+	})
+}
