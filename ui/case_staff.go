@@ -45,6 +45,22 @@ func (u *caseUI) showCaseList(c *fiber.Ctx) error {
 		return err
 	}
 	data["Cases"], data["Next"] = cases, next
+	if u.s.Config.Node.Role != appliance.NodeVillage {
+		// A town's list mixes its villages' cases: say whose each is.
+		ens, err := u.s.Store.Enrolments()
+		if err != nil {
+			return err
+		}
+		names := map[string]string{}
+		var villages []appliance.Enrolment
+		for _, en := range ens {
+			if en.Role == appliance.NodeVillage {
+				names[en.Code] = en.Name
+				villages = append(villages, en)
+			}
+		}
+		data["VillageNames"], data["Villages"] = names, villages
+	}
 	return u.s.render(c, "case_list", data)
 }
 

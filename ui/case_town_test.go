@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"gridbox/appliance"
@@ -64,6 +65,17 @@ func TestCaseTownHTTP(t *testing.T) {
 	}
 	if code := b.api("POST", "/api/v1/cases/"+r.Code+"/note", tok, map[string]any{"text": "请村里及时反馈"}, &c); code != 200 {
 		t.Fatalf("town note: %d", code)
+	}
+	// The town's list names each case's village and filters by it.
+	if err := town.Store.Enrol(ctx, "u-admin", appliance.Enrolment{Key: vs.Feed().String(), Code: vnode.Code, Name: vnode.Name, Role: appliance.NodeVillage}); err != nil {
+		t.Fatal(err)
+	}
+	code, page := bearerGet(t, base, tok, "/staff/cases?village="+vnode.Code)
+	if code != 200 || !strings.Contains(page, "<th>村</th>") || !strings.Contains(page, "<td>杏花村</td>") || !strings.Contains(page, `<option value="410184104201" selected>杏花村</option>`) || !strings.Contains(page, r.Code) {
+		t.Fatalf("town case list: %d", code)
+	}
+	if code, page := bearerGet(t, base, tok, "/staff/cases?village=410184104202"); code != 200 || strings.Contains(page, r.Code) {
+		t.Fatalf("town case list of another village: %d, shows the case", code)
 	}
 	var stats struct{ Stats appliance.CaseStats }
 	if code := b.api("GET", "/api/v1/cases/stats", tok, nil, &stats); code != 200 || stats.Stats.Total != 1 || stats.Stats.Meetings != 1 || stats.Stats.ByLevel[2].N != 1 {
