@@ -46,17 +46,8 @@ func encodePhoto(h photoHeader, data []byte) []byte {
 
 func decodePhoto(b []byte) (photoHeader, []byte, error) {
 	var h photoHeader
-	if len(b) > maxBatchWire {
-		return h, nil, errOversized
-	}
-	n, k := binary.Uvarint(b)
-	if k <= 0 || n > maxControlBytes || uint64(len(b)-k) < n {
-		return h, nil, errMalformed
-	}
-	if err := json.Unmarshal(b[k:k+int(n)], &h); err != nil {
-		return h, nil, errMalformed
-	}
-	return h, b[k+int(n):], nil
+	data, err := splitHeader(b, &h)
+	return h, data, err
 }
 
 // sourceOf reports whether feed comes to this node from the peer: the

@@ -217,7 +217,7 @@ func (r *Replicator) handle(b []byte) {
 			return
 		}
 		r.checkProof(c)
-	case msgOffer, msgWant:
+	case msgOffer, msgWant, msgPhotoWant:
 		c, err := decodeControl(b[1:])
 		if err != nil {
 			r.reject(reasonOf(err), 1)
@@ -228,23 +228,14 @@ func (r *Replicator) handle(b []byte) {
 			r.reject(reason, 1)
 			return
 		}
-		if b[0] == msgOffer {
+		switch b[0] {
+		case msgOffer:
 			r.handleOffer(p, rel, c.Heads)
-		} else {
+		case msgWant:
 			r.handleWant(p, rel, c.Heads)
+		default:
+			r.handlePhotoWant(p, rel, c.Photos)
 		}
-	case msgPhotoWant:
-		c, err := decodeControl(b[1:])
-		if err != nil {
-			r.reject(reasonOf(err), 1)
-			return
-		}
-		p, rel, reason := r.sender(c.From, c.Key, len(b))
-		if reason != "" {
-			r.reject(reason, 1)
-			return
-		}
-		r.handlePhotoWant(p, rel, c.Photos)
 	case msgPhoto:
 		h, data, err := decodePhoto(b[1:])
 		if err != nil {

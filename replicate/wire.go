@@ -125,20 +125,14 @@ func encodeBatch(from string, key appliance.FeedID, entries []*appliance.Entry) 
 // decodeBatch reverses encodeBatch within the limits above.
 func decodeBatch(b []byte) (batchHeader, []*appliance.Entry, error) {
 	var h batchHeader
-	if len(b) > maxBatchWire {
-		return h, nil, errOversized
-	}
-	n, k := binary.Uvarint(b)
-	if k <= 0 || n > maxControlBytes || uint64(len(b)-k) < n {
-		return h, nil, errMalformed
-	}
-	if err := json.Unmarshal(b[k:k+int(n)], &h); err != nil {
-		return h, nil, errMalformed
+	body, err := splitHeader(b, &h)
+	if err != nil {
+		return h, nil, err
 	}
 	if h.Count <= 0 || h.Count > maxBatchEntries || h.Raw <= 0 || h.Raw > maxBatchRaw {
 		return h, nil, errOversized
 	}
-	raw, err := zdec.DecodeAll(b[k+int(n):], make([]byte, 0, h.Raw))
+	raw, err := zdec.DecodeAll(body, make([]byte, 0, h.Raw))
 	if err != nil {
 		if len(raw) > maxBatchRaw {
 			return h, nil, errOversized
@@ -184,6 +178,22 @@ func decodeBatch(b []byte) (batchHeader, []*appliance.Entry, error) {
 		return h, nil, errMalformed
 	}
 	return h, entries, nil
+}
+
+// splitHeader decodes the JSON header (uvarint length first) at the start
+// of a batch or photo message into h and returns what follows it.
+func splitHeader(b []byte, h any) ([]byte, error) {
+	if len(b) > maxBatchWire {
+		return nil, errOversized
+	}
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > maxControlBytes || uint64(len(b)-k) < n {
+		return nil, errMalformed
+	}
+	if err := json.Unmarshal(b[k:k+int(n)], h); err != nil {
+		return nil, errMalformed
+	}
+	return b[k+int(n):], nil
 }
 
 // follows reports whether e is the entry after prev in the same feed.

@@ -159,18 +159,7 @@ func (cs *Cases) RunRelay(ctx context.Context) {
 	if cs.Config.Node.Role != appliance.NodeTown {
 		return
 	}
-	kick := make(chan struct{}, 1)
-	cs.Store.OnCommit(func(es []*appliance.Entry) {
-		for _, e := range es {
-			if appliance.CaseActionOf(e.Kind) != "" {
-				select {
-				case kick <- struct{}{}:
-				default:
-				}
-				return
-			}
-		}
-	})
+	kick := cs.Store.Kicks(func(e *appliance.Entry) bool { return appliance.CaseActionOf(e.Kind) != "" })
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	var statsSent time.Time

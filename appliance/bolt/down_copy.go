@@ -245,20 +245,12 @@ func (s *Store) RunCopyDown(ctx context.Context, now func() time.Time) {
 		return
 	}
 	own := s.Feed()
-	kick := make(chan struct{}, 1)
-	s.OnCommit(func(es []*appliance.Entry) {
-		for _, e := range es {
-			switch e.Kind {
-			case appliance.KindNoticeSet, appliance.KindDutySet, appliance.KindNodeEnrol:
-				if e.Feed == own {
-					select {
-					case kick <- struct{}{}:
-					default:
-					}
-					return
-				}
-			}
+	kick := s.Kicks(func(e *appliance.Entry) bool {
+		switch e.Kind {
+		case appliance.KindNoticeSet, appliance.KindDutySet, appliance.KindNodeEnrol:
+			return e.Feed == own
 		}
+		return false
 	})
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()

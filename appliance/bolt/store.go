@@ -177,6 +177,25 @@ func (s *Store) OnCommit(fn func([]*appliance.Entry)) {
 	s.listeners = append(s.listeners, fn)
 }
 
+// Kicks returns a channel that receives (without blocking the commit, at
+// most one waiting) after each commit with an entry that match accepts:
+// the wake-up of loops that act on new entries.
+func (s *Store) Kicks(match func(*appliance.Entry) bool) <-chan struct{} {
+	kick := make(chan struct{}, 1)
+	s.OnCommit(func(es []*appliance.Entry) {
+		for _, e := range es {
+			if match(e) {
+				select {
+				case kick <- struct{}{}:
+				default:
+				}
+				return
+			}
+		}
+	})
+	return kick
+}
+
 func (s *Store) notify(entries []*appliance.Entry) {
 	if len(entries) == 0 {
 		return
