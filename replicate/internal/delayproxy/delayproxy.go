@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"strconv"
 	"sync"
@@ -40,6 +41,10 @@ type Config struct {
 	// here the proxy accepts at once. Without it a message on a fresh
 	// connection arrives a round trip too early.
 	Handshake bool
+
+	// Log, if set, gets one line per connection when it ends: bytes each
+	// way, and when the first and the last arrived, from the accept.
+	Log *slog.Logger
 }
 
 // Proxy relays one address to a target with a delay. Close stops it.
@@ -201,11 +206,29 @@ func (p *Proxy) relay(c net.Conn) {
 		notBefore = start.Add(2 * p.cfg.Delay)
 	}
 	abort := func() { c.Close(); t.Close() }
+	var fwd, back flow
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); p.pipe(c, t, notBefore, abort) }()
-	go func() { defer wg.Done(); p.pipe(t, c, time.Time{}, abort) }()
+	go func() { defer wg.Done(); fwd = p.pipe(c, t, notBefore, abort) }()
+	go func() { defer wg.Done(); back = p.pipe(t, c, time.Time{}, abort) }()
 	wg.Wait()
+	if p.cfg.Log != nil {
+		since := func(t time.Time) time.Duration {
+			if t.IsZero() {
+				return 0
+			}
+			return t.Sub(start).Round(time.Millisecond)
+		}
+		p.cfg.Log.Info("connection", "from", c.RemoteAddr().String(), "at", start.Format("15:04:05.000"),
+			"fwd_bytes", fwd.n, "fwd_first", since(fwd.first), "fwd_end", since(fwd.end),
+			"back_bytes", back.n, "back_first", since(back.first), "back_end", since(back.end))
+	}
+}
+
+// flow is what one direction of a connection carried, and when it was read.
+type flow struct {
+	n          int64
+	first, end time.Time
 }
 
 // chunk is bytes read at one time; eof marks the end of the stream.
@@ -219,7 +242,7 @@ type chunk struct {
 // (and not before notBefore+Delay). Reading goes on while earlier chunks
 // wait, so the delay adds latency without limiting throughput. A clean end
 // of src becomes a half-close of dst; an error ends both connections.
-func (p *Proxy) pipe(src, dst net.Conn, notBefore time.Time, abort func()) {
+func (p *Proxy) pipe(src, dst net.Conn, notBefore time.Time, abort func()) (f flow) {
 	q := make(chan chunk, 256)
 	go func() {
 		defer close(q)
@@ -227,6 +250,13 @@ func (p *Proxy) pipe(src, dst net.Conn, notBefore time.Time, abort func()) {
 		for {
 			n, err := src.Read(buf)
 			now := time.Now()
+			if n > 0 && f.n == 0 {
+				f.first = now
+			}
+			f.n += int64(n)
+			if err != nil {
+				f.end = now
+			}
 			if now.Before(notBefore) {
 				now = notBefore
 			}
@@ -259,6 +289,7 @@ func (p *Proxy) pipe(src, dst net.Conn, notBefore time.Time, abort func()) {
 			abort()
 		}
 	}
+	return f
 }
 
 // datagram is one UDP packet waiting for its time.

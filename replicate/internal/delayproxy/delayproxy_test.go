@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -339,3 +341,41 @@ func TestUDP(t *testing.T) {
 		}
 	}
 }
+
+func TestLog(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(writerFunc(func(b []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(b)
+	}), nil))
+	target := mustListen(t, func(c net.Conn) { io.ReadAll(c); c.Write([]byte("hello")) })
+	p, err := delayproxy.Start(delayproxy.Config{Listen: "127.0.0.1:0", Target: target, Delay: 10 * time.Millisecond, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	c := dial(t, p)
+	c.Write([]byte("hi"))
+	c.CloseWrite()
+	if b, err := io.ReadAll(c); err != nil || string(b) != "hello" {
+		t.Fatalf("read %q, %v", b, err)
+	}
+	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		mu.Lock()
+		s := buf.String()
+		mu.Unlock()
+		if strings.Contains(s, "fwd_bytes=2 ") && strings.Contains(s, "back_bytes=5 ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("log %q, want one connection with 2 bytes forward and 5 back", s)
+		}
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
