@@ -5,16 +5,17 @@
 // TCP connections are relayed both ways, each chunk held for Delay, in
 // order, without blocking the reads behind it (the proxy adds latency, not
 // a window limit); an end of stream is passed on as a half-close, also
-// delayed. UDP datagrams are sent on to the target from one socket after
-// Delay; nothing comes back through the proxy. That suits memberlist,
-// which answers a ping at the address the ping names (the sender's
-// advertised address, i.e. the sender's own proxy), not at the datagram's
-// source.
+// delayed; with Handshake a new connection's first bytes also wait the
+// round trip its handshake would have cost. UDP datagrams are sent on to
+// the target from one socket after Delay; nothing comes back through the
+// proxy. That suits memberlist, which answers a ping at the address the
+// ping names (the sender's advertised address, i.e. the sender's own
+// proxy), not at the datagram's source.
 //
 // Loss and rate limits belong to the link in front of the proxy (tbf and
 // nftables in the benchmark); the proxy's own leg to the target is local.
-// So TCP sees the delay only above the transport: it repairs loss on its
-// short leg to the proxy faster than it would over a real long link.
+// TCP's own round trip is therefore short, between the sender and the
+// proxy: it repairs loss faster than it would over a real long link.
 package delayproxy
 
 import (
