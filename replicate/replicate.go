@@ -115,6 +115,8 @@ type peer struct {
 	batchBytes     int
 	lastOffer      time.Time
 	next           *batch // the batch after the one in flight, built ahead
+	sentFor        heads // the want the batch in flight answers, until sentUntil
+	sentUntil      time.Time
 	photoUntil     time.Time
 	photoAsked     map[string]bool // photos asked for and not yet answered
 }
@@ -136,6 +138,7 @@ type Replicator struct {
 	rejected  map[string]uint64 // reason → entries (or messages) refused
 
 	photoMissing map[string]time.Time // photo → when to ask again (the peer lacked it)
+	early        map[string]*earlyMessages
 	photosRecv   uint64
 
 	joining atomic.Bool
@@ -182,7 +185,7 @@ func New(cfg Config) (*Replicator, error) {
 	}
 	r := &Replicator{
 		cfg: cfg, log: cfg.Log.With("part", "replicate"), store: cfg.Store, self: cfg.Store.Feed(),
-		peers: map[string]*peer{}, rejected: map[string]uint64{}, photoMissing: map[string]time.Time{},
+		peers: map[string]*peer{}, rejected: map[string]uint64{}, photoMissing: map[string]time.Time{}, early: map[string]*earlyMessages{},
 		inbox: make(chan []byte, 64), kick: make(chan struct{}, 1),
 		parentKey: cfg.ParentKey,
 	}
@@ -330,9 +333,13 @@ func (r *Replicator) memberEvent(n *memberlist.Node, alive bool) {
 	if !alive || p.meta.KeyH != meta.KeyH || (p.node != nil && p.node.Address() != n.Address()) {
 		// Gone or changed: whoever comes back proves its key again.
 		p.inflightUntil, p.verified, p.challenge = time.Time{}, false, nil
+		p.sentFor, p.next = nil, nil
 	}
 	p.node, p.meta, p.alive = n, meta, alive
 	r.mu.Unlock()
+	if alive {
+		r.replayEarly(n.Name) // a challenge that came before the join
+	}
 	r.poke()
 }
 
@@ -533,6 +540,9 @@ func (r *Replicator) proven(e *appliance.Entry, kind string, owner appliance.Fee
 
 // reject counts refused entries (or messages) by reason.
 func (r *Replicator) reject(reason string, n int) {
+	if reason == reasonUnproven {
+		reason = "unknown_peer"
+	}
 	r.mu.Lock()
 	r.rejected[reason] += uint64(n)
 	r.mu.Unlock()

@@ -1,6 +1,7 @@
 package replicate
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -148,7 +149,7 @@ func (r *Replicator) send(n *memberlist.Node, msg []byte) bool {
 		r.log.Debug("send failed", "peer", n.Name, "err", err)
 		r.mu.Lock()
 		if p := r.peers[n.Name]; p != nil {
-			p.inflightUntil = time.Time{}
+			p.inflightUntil, p.sentFor = time.Time{}, nil
 		}
 		r.mu.Unlock()
 		return false
@@ -224,7 +225,10 @@ func (r *Replicator) handle(b []byte) {
 			return
 		}
 		p, rel, reason := r.sender(c.From, c.Key, len(b))
-		if reason != "" {
+		if reason == reasonUnproven {
+			r.keepEarly(c.From, b)
+			return
+		} else if reason != "" {
 			r.reject(reason, 1)
 			return
 		}
@@ -277,7 +281,10 @@ func (r *Replicator) sender(name, key string, size int) (peerRef, relation, stri
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	p := r.peers[name]
-	if p == nil || p.meta.KeyH != key {
+	if p == nil {
+		return peerRef{}, relNone, reasonUnproven // its join may not have reached us yet
+	}
+	if p.meta.KeyH != key {
 		return peerRef{}, relNone, "unknown_peer"
 	}
 	rel := r.relationOf(p)
@@ -290,7 +297,7 @@ func (r *Replicator) sender(name, key string, size int) (peerRef, relation, stri
 	}
 	if !p.verified {
 		// Data flows only between peers that proved their keys.
-		return peerRef{}, relNone, "unknown_peer"
+		return peerRef{}, relNone, reasonUnproven
 	}
 	p.lastContact = time.Now()
 	p.bytesRecv += uint64(size)
@@ -317,9 +324,13 @@ func (r *Replicator) answerChallenge(c control) {
 	var node *memberlist.Node
 	if p != nil {
 		node = p.node
+		// A challenge means the peer (re)started its side of the link: a
+		// batch in flight to it is lost, and its wants are new.
+		p.inflightUntil, p.sentFor, p.sentUntil, p.next = time.Time{}, nil, time.Time{}, nil
 	}
 	r.mu.Unlock()
 	if node == nil {
+		r.keepEarly(c.From, encodeControl(msgChallenge, c))
 		return
 	}
 	sig := r.store.Signer().ProveMember(memberClaim(c.Nonce, c.From, r.name))
@@ -329,20 +340,31 @@ func (r *Replicator) answerChallenge(c control) {
 // checkProof marks a peer verified when it signed our nonce with its key.
 func (r *Replicator) checkProof(c control) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	p := r.peers[c.From]
 	if p == nil || p.challenge == nil || p.meta.KeyH != c.Key {
 		r.rejected["unknown_peer"]++
+		r.mu.Unlock()
 		return
 	}
 	if !appliance.VerifyMember(p.meta.Key, memberClaim(p.challenge, r.name, p.name), c.Sig) {
 		r.rejected["unknown_peer"]++
+		r.mu.Unlock()
 		r.log.Warn("member failed to prove its node key", "member", p.name, "fingerprint", p.meta.Key.Fingerprint())
 		return
 	}
 	p.verified, p.challenge = true, nil
 	p.lastContact = time.Now()
+	askChild := r.relationOf(p) == relChild && p.meta.Role == appliance.NodeVillage
+	ref := peerRef{p, p.node, p.meta}
+	r.mu.Unlock()
 	r.poke()
+	// What the peer sent before it proved its key; and a village's own
+	// feed asked for at once rather than after its offer (over a slow link
+	// every message is a new TCP connection: 1.5 round trips).
+	r.replayEarly(p.name)
+	if askChild {
+		r.handleOffer(ref, relChild, heads{p.meta.Key.String(): 0})
+	}
 }
 
 // handleOffer answers with what this node holds of the offered feeds it accepts.
@@ -382,6 +404,12 @@ func (r *Replicator) handleOffer(p peerRef, rel relation, offer heads) {
 // two overlap; a want that does not match the guess rebuilds the batch.
 func (r *Replicator) handleWant(p peerRef, rel relation, want heads) {
 	r.mu.Lock()
+	if p.sentFor != nil && maps.Equal(p.sentFor, want) && time.Now().Before(p.sentUntil) {
+		// The same want again (the answer to an offer that crossed the
+		// batch, e.g. after the parent asked first): the batch is on its way.
+		r.mu.Unlock()
+		return
+	}
 	p.theirs = want
 	limit := p.batchBytes
 	next := p.next
@@ -403,6 +431,7 @@ func (r *Replicator) handleWant(p peerRef, rel relation, want heads) {
 	}
 	r.mu.Lock()
 	p.inflightUntil = time.Now().Add(r.cfg.AckTimeout)
+	p.sentFor, p.sentUntil = want, p.inflightUntil
 	r.mu.Unlock()
 	// Send from its own goroutine: a slow link must not hold up the inbox.
 	go func() {
@@ -534,4 +563,69 @@ func reasonOf(err error) string {
 		return "invalid"
 	}
 	return "storage"
+}
+
+// reasonUnproven marks a message from a member that has not proved its key
+// yet, or whose join has not reached this node: kept (keepEarly) rather
+// than refused, since over a slow link the messages of a new link cross.
+const reasonUnproven = "unproven"
+
+// earlyMessages are the latest control messages of each type from one
+// member, kept until it joins and proves its key.
+type earlyMessages struct {
+	at   time.Time
+	msgs map[byte][]byte
+}
+
+const (
+	maxEarlyMembers = 64
+	earlyFor        = 30 * time.Second
+)
+
+// keepEarly keeps b until its sender joins (a challenge) or proves its key
+// (offer, want, photo request); older ones of the same type are dropped.
+func (r *Replicator) keepEarly(name string, b []byte) {
+	now := time.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for n, e := range r.early {
+		if now.Sub(e.at) > earlyFor {
+			delete(r.early, n)
+		}
+	}
+	e := r.early[name]
+	if e == nil {
+		if len(r.early) >= maxEarlyMembers {
+			r.rejected["unknown_peer"]++
+			return
+		}
+		e = &earlyMessages{msgs: map[byte][]byte{}}
+		r.early[name] = e
+	}
+	e.at = now
+	e.msgs[b[0]] = bytes.Clone(b)
+}
+
+// replayEarly handles again what a member sent too early: challenges once
+// it is known, the rest once it has proved its key.
+func (r *Replicator) replayEarly(name string) {
+	r.mu.Lock()
+	e := r.early[name]
+	p := r.peers[name]
+	var out [][]byte
+	if e != nil && p != nil && time.Since(e.at) <= earlyFor {
+		for t, b := range e.msgs {
+			if t == msgChallenge || p.verified {
+				out = append(out, b)
+				delete(e.msgs, t)
+			}
+		}
+		if len(e.msgs) == 0 {
+			delete(r.early, name)
+		}
+	}
+	r.mu.Unlock()
+	for _, b := range out {
+		r.receive(b)
+	}
 }
