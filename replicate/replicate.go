@@ -115,7 +115,7 @@ type peer struct {
 	batchBytes     int
 	lastOffer      time.Time
 	next           *batch // the batch after the one in flight, built ahead
-	sentFor        heads // the want the batch in flight answers, until sentUntil
+	sentFor        heads  // the want the batch in flight answers, until sentUntil
 	sentUntil      time.Time
 	photoUntil     time.Time
 	photoAsked     map[string]bool // photos asked for and not yet answered
