@@ -325,10 +325,15 @@ func TestCaseScenario(t *testing.T) {
 
 // caseBuckets dumps the case view buckets.
 func caseBuckets(tb testing.TB, s *bolt.Store) string {
+	return dumpBuckets(tb, s, "v_cases", "v_case_stats", "v_case_due", "v_case_order", "v_case_register", "v_case_reporters", "v_case_city")
+}
+
+// dumpBuckets returns the keys and values of the named buckets as text.
+func dumpBuckets(tb testing.TB, s *bolt.Store, names ...string) string {
 	tb.Helper()
 	var b strings.Builder
 	err := s.DB().View(func(tx *bbolt.Tx) error {
-		for _, name := range []string{"v_cases", "v_case_stats", "v_case_due", "v_case_order", "v_case_register", "v_case_reporters", "v_case_city"} {
+		for _, name := range names {
 			fmt.Fprintf(&b, "[%s]\n", name)
 			tx.Bucket([]byte(name)).ForEach(func(k, v []byte) error {
 				fmt.Fprintf(&b, "%q=%q\n", k, v)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -69,22 +68,7 @@ func titles(tb testing.TB, n *testNode) []string {
 
 // coreBuckets dumps the views a copy touches.
 func coreBuckets(tb testing.TB, s *bolt.Store) string {
-	tb.Helper()
-	var b strings.Builder
-	err := s.DB().View(func(tx *bbolt.Tx) error {
-		for _, name := range []string{"v_notices", "v_duty", "v_down_copies"} {
-			fmt.Fprintf(&b, "[%s]\n", name)
-			tx.Bucket([]byte(name)).ForEach(func(k, v []byte) error {
-				fmt.Fprintf(&b, "%q=%q\n", k, v)
-				return nil
-			})
-		}
-		return nil
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b.String()
+	return dumpBuckets(tb, s, "v_notices", "v_duty", "v_down_copies")
 }
 
 // A town's notices go down to the villages they are meant for, as copies
@@ -197,7 +181,7 @@ func TestTownNoticesCopiedDown(t *testing.T) {
 		if _, err := n.Store.Verify(ctx); err != nil {
 			t.Fatal(err)
 		}
-		foldShuffledCore(t, n)
+		foldShuffled(t, n, coreBuckets)
 	}
 }
 
@@ -276,7 +260,7 @@ func TestTownDutyCopiedDown(t *testing.T) {
 		if _, err := n.Store.Verify(ctx); err != nil {
 			t.Fatal(err)
 		}
-		foldShuffledCore(t, n)
+		foldShuffled(t, n, coreBuckets)
 	}
 }
 
@@ -303,36 +287,6 @@ func bucketDump(tb testing.TB, s *bolt.Store, name string) string {
 	return b.String()
 }
 
-// foldShuffledCore is foldShuffled for the views copies touch.
-func foldShuffledCore(t *testing.T, n *testNode) {
-	t.Helper()
-	heads, err := n.Store.Heads()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var feeds [][]*appliance.Entry
-	for _, h := range heads {
-		es, err := n.Store.Entries(h.Feed, 1, 1<<30)
-		if err != nil {
-			t.Fatal(err)
-		}
-		feeds = append(feeds, es)
-	}
-	want := coreBuckets(t, n.Store)
-	for round := 0; round < 5; round++ {
-		r := rand.New(rand.NewPCG(uint64(round), 13))
-		s, err := bolt.Open(filepath.Join(t.TempDir(), "x.db"), nil, &bolt.Options{NoSync: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ingestAll(t, s, interleave(r, feeds))
-		got := coreBuckets(t, s)
-		s.Close()
-		if got != want {
-			t.Fatalf("round %d: notice and duty views differ from the node's", round)
-		}
-	}
-}
 
 // A town reports per period: cases in two weeks give each week its own
 // figures at the city, the month, quarter and year both; a week that has

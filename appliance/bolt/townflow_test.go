@@ -286,7 +286,7 @@ func TestCityEscalationRelayed(t *testing.T) {
 	// Each node's case views equal a fold of the feeds it holds ingested in
 	// shuffled interleavings (relays included).
 	for _, n := range []*testNode{v1, tw, city} {
-		foldShuffled(t, n)
+		foldShuffled(t, n, caseBuckets)
 	}
 	// Views agree on the shared case.
 	a, _ := v1.Cases.Case(r.Code)
@@ -298,8 +298,8 @@ func TestCityEscalationRelayed(t *testing.T) {
 
 // foldShuffled ingests every feed n holds into fresh stores in shuffled
 // interleavings (each feed in its own order, as sync delivers them) and
-// compares the case views with n's.
-func foldShuffled(t *testing.T, n *testNode) {
+// compares the views that views dumps (caseBuckets, coreBuckets) with n's.
+func foldShuffled(t *testing.T, n *testNode, views func(testing.TB, *bolt.Store) string) {
 	t.Helper()
 	heads, err := n.Store.Heads()
 	if err != nil {
@@ -313,7 +313,7 @@ func foldShuffled(t *testing.T, n *testNode) {
 		}
 		feeds = append(feeds, es)
 	}
-	want := caseBuckets(t, n.Store)
+	want := views(t, n.Store)
 	for round := 0; round < 5; round++ {
 		r := rand.New(rand.NewPCG(uint64(round), 11))
 		s, err := bolt.Open(filepath.Join(t.TempDir(), "x.db"), nil, &bolt.Options{NoSync: true})
@@ -321,10 +321,10 @@ func foldShuffled(t *testing.T, n *testNode) {
 			t.Fatal(err)
 		}
 		ingestAll(t, s, interleave(r, feeds))
-		got := caseBuckets(t, s)
+		got := views(t, s)
 		s.Close()
 		if got != want {
-			t.Fatalf("round %d: case views differ from the node's", round)
+			t.Fatalf("round %d: views differ from the node's", round)
 		}
 	}
 }
