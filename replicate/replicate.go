@@ -139,6 +139,7 @@ type Replicator struct {
 
 	photoMissing map[string]time.Time // photo → when to ask again (the peer lacked it)
 	early        map[string]*earlyMessages
+	earlyBytes   int
 	photosRecv   uint64
 
 	joining atomic.Bool

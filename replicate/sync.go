@@ -112,6 +112,16 @@ func (r *Replicator) offerAll() {
 				rand.Read(p.challenge)
 				p.challengeUntil = now.Add(max(2*r.cfg.SyncInterval, time.Second))
 				outs = append(outs, out{p.node, encodeControl(msgChallenge, control{From: r.name, Key: r.self.String(), Nonce: p.challenge})})
+				if rel == relChild && p.meta.Role == appliance.NodeVillage {
+					// Its feed asked for along with the challenge (it holds
+					// no data: our head of the village's own feed). The
+					// village keeps it until our proof checks, and sends at
+					// once: over a slow link every message costs 1.5 round
+					// trips. Its batch is taken only once its proof checks.
+					f := p.meta.Key.String()
+					p.offered = heads{f: 0}
+					outs = append(outs, out{p.node, encodeControl(msgWant, control{From: r.name, Key: r.self.String(), Heads: heads{f: mine[p.meta.Key]}})})
+				}
 			}
 			continue
 		}
@@ -264,7 +274,9 @@ func (r *Replicator) handle(b []byte) {
 			return
 		}
 		p, rel, reason := r.sender(h.From, h.Key, len(b))
-		if reason != "" {
+		if reason == reasonUnproven && r.keepEarly(h.From, b) {
+			return // a batch can overtake its sender's proof on a lossy link
+		} else if reason != "" {
 			r.reject(reason, len(entries))
 			return
 		}
@@ -579,31 +591,50 @@ type earlyMessages struct {
 
 const (
 	maxEarlyMembers = 64
+	maxEarlyBytes   = 16 << 20 // a few batches
 	earlyFor        = 30 * time.Second
 )
 
 // keepEarly keeps b until its sender joins (a challenge) or proves its key
-// (offer, want, photo request); older ones of the same type are dropped.
-func (r *Replicator) keepEarly(name string, b []byte) {
+// (offer, want, photo request, batch); an older one of the same type is
+// dropped. It reports false when b is not kept (too many members or bytes
+// waiting): the sender repeats it after its timeout.
+func (r *Replicator) keepEarly(name string, b []byte) bool {
 	now := time.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for n, e := range r.early {
 		if now.Sub(e.at) > earlyFor {
-			delete(r.early, n)
+			r.dropEarly(n)
 		}
 	}
 	e := r.early[name]
 	if e == nil {
 		if len(r.early) >= maxEarlyMembers {
 			r.rejected["unknown_peer"]++
-			return
+			return false
 		}
 		e = &earlyMessages{msgs: map[byte][]byte{}}
 		r.early[name] = e
 	}
+	if r.earlyBytes-len(e.msgs[b[0]])+len(b) > maxEarlyBytes {
+		r.rejected["unknown_peer"]++
+		return false
+	}
+	r.earlyBytes += len(b) - len(e.msgs[b[0]])
 	e.at = now
 	e.msgs[b[0]] = bytes.Clone(b)
+	return true
+}
+
+// dropEarly forgets what a member sent early. r.mu held.
+func (r *Replicator) dropEarly(name string) {
+	if e := r.early[name]; e != nil {
+		for _, b := range e.msgs {
+			r.earlyBytes -= len(b)
+		}
+		delete(r.early, name)
+	}
 }
 
 // replayEarly handles again what a member sent too early: challenges once
@@ -617,6 +648,7 @@ func (r *Replicator) replayEarly(name string) {
 		for t, b := range e.msgs {
 			if t == msgChallenge || p.verified {
 				out = append(out, b)
+				r.earlyBytes -= len(b)
 				delete(e.msgs, t)
 			}
 		}
