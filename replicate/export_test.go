@@ -51,3 +51,23 @@ func (r *Replicator) ClaimKey(k appliance.FeedID) {
 func (r *Replicator) EncodePhotoWant(sum string, feed appliance.FeedID, seq uint64) []byte {
 	return encodeControl(msgPhotoWant, control{From: r.name, Key: r.self.String(), Photos: []photoRef{{Sum: sum, Feed: feed.String(), Seq: seq}}})
 }
+
+// Challenges returns how many challenges r has sent.
+func (r *Replicator) Challenges() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.challenges
+}
+
+// UnaskedProof is the proof r would send unasked to the member named to,
+// but claiming the address addr.
+func (r *Replicator) UnaskedProof(to, addr string) []byte {
+	for _, n := range r.ml.Members() {
+		if n.Name == to {
+			m, _ := DecodeMeta(n.Meta)
+			sig := r.store.Signer().ProveMember(unaskedClaim(m.Nonce, to, r.name, addr))
+			return encodeControl(msgProof, control{From: r.name, Key: r.self.String(), Sig: sig, Nonce: m.Nonce})
+		}
+	}
+	panic("no such member " + to)
+}

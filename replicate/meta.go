@@ -19,6 +19,9 @@ type NodeMeta struct {
 	Key  appliance.FeedID `json:"-"`
 	KeyH string           `json:"k"`
 	HTTP string           `json:"h,omitempty"` // host:port of the node's web pages
+	// Nonce is new at every start: a peer signs it, with both names and its
+	// own address, to prove its key without being challenged first.
+	Nonce []byte `json:"o,omitempty"`
 }
 
 // Encode returns the metadata, refusing what memberlist would not carry.

@@ -7,6 +7,7 @@ package replicate
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -115,6 +116,7 @@ type peer struct {
 	batchBytes     int
 	lastOffer      time.Time
 	next           *batch // the batch after the one in flight, built ahead
+	provedFor      string // the peer's meta nonce this node signed unasked
 	sentFor        heads  // the want the batch in flight answers, until sentUntil
 	sentUntil      time.Time
 	photoUntil     time.Time
@@ -129,6 +131,7 @@ type Replicator struct {
 	self  appliance.FeedID
 	name  string
 	meta  []byte
+	nonce []byte // in meta: what peers sign unasked (NodeMeta.Nonce)
 	ml    *memberlist.Memberlist
 	keys  *memberlist.Keyring
 
@@ -140,6 +143,7 @@ type Replicator struct {
 	photoMissing map[string]time.Time // photo → when to ask again (the peer lacked it)
 	early        map[string]*earlyMessages
 	earlyBytes   int
+	challenges   int // sent; a new link needs none when both prove unasked
 	photosRecv   uint64
 
 	joining atomic.Bool
@@ -201,7 +205,11 @@ func New(cfg Config) (*Replicator, error) {
 			r.parentKey = k
 		}
 	}
-	meta, err := NodeMeta{Role: cfg.Node.Role, Code: cfg.Node.Code, Name: cfg.Node.Name, Key: r.self, HTTP: cfg.HTTPAddr}.Encode()
+	r.nonce = make([]byte, 16)
+	if _, err := rand.Read(r.nonce); err != nil {
+		return nil, err
+	}
+	meta, err := NodeMeta{Role: cfg.Node.Role, Code: cfg.Node.Code, Name: cfg.Node.Name, Key: r.self, HTTP: cfg.HTTPAddr, Nonce: r.nonce}.Encode()
 	if err != nil {
 		return nil, err
 	}
@@ -331,10 +339,15 @@ func (r *Replicator) memberEvent(n *memberlist.Node, alive bool) {
 		p = &peer{name: n.Name, batchBytes: r.cfg.MaxBatchBytes}
 		r.peers[n.Name] = p
 	}
-	if !alive || p.meta.KeyH != meta.KeyH || (p.node != nil && p.node.Address() != n.Address()) {
-		// Gone or changed: whoever comes back proves its key again.
+	if !alive || p.meta.KeyH != meta.KeyH || (p.node != nil && p.node.Address() != n.Address()) || !bytes.Equal(p.meta.Nonce, meta.Nonce) {
+		// Gone, changed or restarted: whoever comes back proves its key
+		// again; it proves it unasked, so challenge it only if that fails.
 		p.inflightUntil, p.verified, p.challenge = time.Time{}, false, nil
 		p.sentFor, p.next = nil, nil
+		p.challengeUntil = time.Time{}
+		if len(meta.Nonce) > 0 {
+			p.challengeUntil = time.Now().Add(unaskedProofWait)
+		}
 	}
 	p.node, p.meta, p.alive = n, meta, alive
 	r.mu.Unlock()

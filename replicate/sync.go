@@ -106,11 +106,18 @@ func (r *Replicator) offerAll() {
 		if rel == relNone {
 			continue
 		}
+		if len(p.meta.Nonce) > 0 && p.provedFor != string(p.meta.Nonce) && p.node != nil {
+			// Prove our key unasked: one message less on a new link.
+			p.provedFor = string(p.meta.Nonce)
+			sig := r.store.Signer().ProveMember(unaskedClaim(p.meta.Nonce, p.name, r.name, r.ml.LocalNode().Address()))
+			outs = append(outs, out{p.node, encodeControl(msgProof, control{From: r.name, Key: r.self.String(), Sig: sig, Nonce: p.meta.Nonce})})
+		}
 		if !p.verified {
 			if now.After(p.challengeUntil) {
 				p.challenge = make([]byte, 32)
 				rand.Read(p.challenge)
 				p.challengeUntil = now.Add(max(2*r.cfg.SyncInterval, time.Second))
+				r.challenges++
 				outs = append(outs, out{p.node, encodeControl(msgChallenge, control{From: r.name, Key: r.self.String(), Nonce: p.challenge})})
 				if rel == relChild && p.meta.Role == appliance.NodeVillage {
 					// Its feed asked for along with the challenge (it holds
@@ -329,6 +336,19 @@ func memberClaim(nonce []byte, challenger, answerer string) []byte {
 	return append(append([]byte(nil), nonce...), "\x00"+challenger+"\x00"+answerer...)
 }
 
+// unaskedClaim is what a node signs to prove its key to a member that has
+// not challenged it: that member's nonce from its metadata (new at each
+// start), both names, and the prover's address as the cluster knows it —
+// so that a proof replayed by a node that took over the name at another
+// address fails.
+func unaskedClaim(nonce []byte, verifier, prover, proverAddr string) []byte {
+	return append(memberClaim(nonce, verifier, prover), "\x00unasked\x00"+proverAddr...)
+}
+
+// unaskedProofWait is how long a new member is given to prove its key
+// unasked before it is challenged.
+const unaskedProofWait = 2 * time.Second
+
 // answerChallenge signs a nonce for the member that sent it.
 func (r *Replicator) answerChallenge(c control) {
 	r.mu.Lock()
@@ -353,12 +373,24 @@ func (r *Replicator) answerChallenge(c control) {
 func (r *Replicator) checkProof(c control) {
 	r.mu.Lock()
 	p := r.peers[c.From]
-	if p == nil || p.challenge == nil || p.meta.KeyH != c.Key {
+	if p == nil {
+		r.mu.Unlock()
+		r.keepEarly(c.From, encodeControl(msgProof, c)) // before its join
+		return
+	}
+	var claim []byte
+	switch {
+	case c.Nonce != nil && bytes.Equal(c.Nonce, r.nonce) && p.node != nil:
+		claim = unaskedClaim(r.nonce, r.name, p.name, p.node.Address())
+	case c.Nonce == nil && p.challenge != nil:
+		claim = memberClaim(p.challenge, r.name, p.name)
+	}
+	if claim == nil || p.meta.KeyH != c.Key {
 		r.rejected["unknown_peer"]++
 		r.mu.Unlock()
 		return
 	}
-	if !appliance.VerifyMember(p.meta.Key, memberClaim(p.challenge, r.name, p.name), c.Sig) {
+	if !appliance.VerifyMember(p.meta.Key, claim, c.Sig) {
 		r.rejected["unknown_peer"]++
 		r.mu.Unlock()
 		r.log.Warn("member failed to prove its node key", "member", p.name, "fingerprint", p.meta.Key.Fingerprint())
@@ -646,7 +678,7 @@ func (r *Replicator) replayEarly(name string) {
 	var out [][]byte
 	if e != nil && p != nil && time.Since(e.at) <= earlyFor {
 		for t, b := range e.msgs {
-			if t == msgChallenge || p.verified {
+			if t == msgChallenge || t == msgProof || p.verified {
 				out = append(out, b)
 				r.earlyBytes -= len(b)
 				delete(e.msgs, t)
