@@ -20,7 +20,7 @@ import (
 
 // The slow-link benchmark (docs/performance.md), as root:
 //
-//	GRIDBOX_SLOWLINK=1 go test ./replicate -run TestSlowLink -v -timeout 10m
+//	GRIDBOX_SLOWLINK=1 go test ./replicate -run TestSlowLink -v -timeout 15m   # GRIDBOX_SLOWLINK_N=2000 for fewer entries
 //
 // The village runs in a network namespace joined to the town by a veth
 // pair shaped to 256 kbit/s each way (tbf) with 5% of packets dropped each
@@ -144,7 +144,7 @@ func TestSlowLink(t *testing.T) {
 	if os.Getenv("GRIDBOX_SLOWLINK") == "" || os.Getuid() != 0 {
 		t.Skip("set GRIDBOX_SLOWLINK=1 and run as root for the slow-link benchmark")
 	}
-	n := 2000
+	n := 50000 // the documents of the main benchmark
 	if s := os.Getenv("GRIDBOX_SLOWLINK_N"); s != "" {
 		fmt.Sscan(s, &n)
 	}
