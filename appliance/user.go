@@ -67,7 +67,7 @@ var rolePerms = map[Role][]Permission{
 	RoleDutyStaff:    {PermViewDashboard, PermRegisterCase, PermPrint},
 	RoleGridLeader:   {PermViewDashboard, PermRegisterCase, PermHandleCase, PermEditArchive, PermViewArchive, PermRecordVisit, PermPrint},
 	RoleVillageLead:  {PermViewDashboard, PermRegisterCase, PermHandleCase, PermEscalateCase, PermEditArchive, PermViewArchive, PermRevealPersonal, PermRecordVisit, PermManageDuty, PermManageNotices, PermManageUsers, PermManageGrid, PermPrint},
-	RoleTownOperator: {PermViewDashboard, PermHandleCase, PermEscalateCase, PermDispatchCase, PermViewArchive, PermManageNotices, PermPrint},
+	RoleTownOperator: {PermViewDashboard, PermHandleCase, PermEscalateCase, PermDispatchCase, PermViewArchive, PermManageDuty, PermManageNotices, PermPrint},
 	RoleDepartment:   {PermViewDashboard, PermHandleCase},
 	RoleCityOperator: {PermViewDashboard, PermHandleCase, PermDispatchCase},
 	RoleInspector:    {PermViewDashboard, PermAssess},
