@@ -172,7 +172,7 @@ func pageText(html string) string {
 // startDemoCluster runs the script with two villages on free ports until it
 // is ready; stop ends it. A port taken between the choice and the start
 // costs a new cluster (its ports are in its configuration), at most twice.
-func startDemoCluster(t *testing.T) (dir string, httpBase int, out *lockedBuffer, stop func()) {
+func startDemoCluster(t *testing.T) (dir string, httpBase int, out *syncBuffer, stop func()) {
 attempts:
 	for attempt := 1; ; attempt++ {
 		dir = filepath.Join(t.TempDir(), "cluster")
@@ -185,7 +185,7 @@ attempts:
 		cmd.Env = append(cmd.Environ(), "BIN="+binPath, "DIR="+dir, "VILLAGES=2",
 			fmt.Sprintf("HTTP=%d", httpBase), fmt.Sprintf("GOSSIP=%d", gossipBase))
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // the script and its nodes, to end together
-		out = &lockedBuffer{}
+		out = &syncBuffer{}
 		cmd.Stdout, cmd.Stderr = out, out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -298,20 +298,3 @@ func freePortRun(t *testing.T, n int, udp bool) int {
 	return 0
 }
 
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
