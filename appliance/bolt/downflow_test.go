@@ -287,7 +287,6 @@ func bucketDump(tb testing.TB, s *bolt.Store, name string) string {
 	return b.String()
 }
 
-
 // A town reports per period: cases in two weeks give each week its own
 // figures at the city, the month, quarter and year both; a week that has
 // ended gets its final figures during the next one and then stays as

@@ -297,4 +297,3 @@ func freePortRun(t *testing.T, n int, udp bool) int {
 	t.Fatal("no run of free ports")
 	return 0
 }
-
