@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"encoding/binary"
 
 	"go.etcd.io/bbolt"
@@ -49,27 +50,54 @@ func (tx *Tx) wantPhotos(e *appliance.Entry) error {
 }
 
 // WantedPhotos returns up to limit photos this node lacks, for which
-// accept is true.
+// accept is true. accept runs outside any transaction, a page of refs at a
+// time: it may read the store, and a read transaction opened inside another
+// deadlocks with a writer that waits to grow the file's mapping.
 func (s *Store) WantedPhotos(limit int, accept func(PhotoRef) bool) ([]PhotoRef, error) {
 	var out []PhotoRef
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucketPhotosWanted)
-		if b == nil {
-			return nil
-		}
-		return b.ForEach(func(k, v []byte) error {
-			if len(out) >= limit || len(v) != 40 {
+	var after []byte // the last key read
+	for len(out) < limit {
+		var page []PhotoRef
+		err := s.db.View(func(tx *bbolt.Tx) error {
+			b := tx.Bucket(bucketPhotosWanted)
+			if b == nil {
 				return nil
 			}
-			r := PhotoRef{Sum: string(k), Seq: binary.BigEndian.Uint64(v[32:])}
-			copy(r.Feed[:], v[:32])
-			if accept(r) {
-				out = append(out, r)
+			c := b.Cursor()
+			k, v := c.First()
+			if after != nil {
+				if k, v = c.Seek(after); k != nil && bytes.Equal(k, after) {
+					k, v = c.Next()
+				}
+			}
+			for n := 0; k != nil && n < 64; k, v = c.Next() {
+				n++
+				after = append(after[:0], k...)
+				if len(v) != 40 {
+					continue
+				}
+				r := PhotoRef{Sum: string(k), Seq: binary.BigEndian.Uint64(v[32:])}
+				copy(r.Feed[:], v[:32])
+				page = append(page, r)
+			}
+			if k == nil {
+				after = nil // the end: stop after this page
 			}
 			return nil
 		})
-	})
-	return out, err
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range page {
+			if len(out) < limit && accept(r) {
+				out = append(out, r)
+			}
+		}
+		if after == nil {
+			break
+		}
+	}
+	return out, nil
 }
 
 // CountWantedPhotos returns how many photos this node still lacks.
