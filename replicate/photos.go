@@ -169,21 +169,14 @@ func (r *Replicator) handlePhoto(p peerRef, h photoHeader, data []byte) {
 		return
 	}
 	if h.Missing {
-		now := time.Now()
-		r.mu.Lock()
-		for sum, until := range r.photoMissing {
-			if now.After(until) {
-				delete(r.photoMissing, sum)
-			}
-		}
-		r.photoMissing[h.Sum] = now.Add(photoRetry)
-		r.mu.Unlock()
+		r.photoLater(h.Sum)
 		return
 	}
 	stored, err := r.store.PutPhoto(h.Sum, data)
 	if err != nil {
 		r.log.Warn("photo refused", "peer", p.name, "err", err)
 		r.reject("invalid", 1)
+		r.photoLater(h.Sum)
 		return
 	}
 	if stored {
@@ -192,4 +185,17 @@ func (r *Replicator) handlePhoto(p peerRef, h photoHeader, data []byte) {
 		r.mu.Unlock()
 	}
 	r.poke()
+}
+
+// photoLater puts off asking for a photo the peer lacks or sent wrong.
+func (r *Replicator) photoLater(sum string) {
+	now := time.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for s, until := range r.photoMissing {
+		if now.After(until) {
+			delete(r.photoMissing, s)
+		}
+	}
+	r.photoMissing[sum] = now.Add(photoRetry)
 }
