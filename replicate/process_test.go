@@ -24,31 +24,39 @@ import (
 
 // End-to-end tests with real gridbox processes on loopback.
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
+// buildOnce builds a command once per test run.
+type buildOnce struct {
+	pkg, name string
+	once      sync.Once
+	bin       string
+	err       error
+}
+
+func (b *buildOnce) path(t testing.TB) string {
+	t.Helper()
+	b.once.Do(func() {
+		dir, err := os.MkdirTemp("", "gridbox-"+b.name+"-")
+		if err != nil {
+			b.err = err
+			return
+		}
+		b.bin = filepath.Join(dir, b.name)
+		if out, err := exec.Command("go", "build", "-o", b.bin, b.pkg).CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go build %s: %v\n%s", b.pkg, err, out)
+		}
+	})
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	return b.bin
+}
+
+var gridboxBuild = &buildOnce{pkg: "gridbox/appliance/cmd/gridbox", name: "gridbox"}
 
 // gridboxBin builds the real binary once per test run.
 func gridboxBin(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "gridbox-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "gridbox")
-		out, err := exec.Command("go", "build", "-o", binPath, "gridbox/appliance/cmd/gridbox").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
+	return gridboxBuild.path(t)
 }
 
 func run(t testing.TB, args ...string) string {

@@ -44,32 +44,13 @@ func sh(t *testing.T, cmd string) {
 	}
 }
 
-var (
-	proxyOnce sync.Once
-	proxyPath string
-	proxyErr  error
-)
-
 // delayproxyBin builds the delaying proxy once per test run.
 func delayproxyBin(t testing.TB) string {
 	t.Helper()
-	proxyOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "gridbox-delayproxy-")
-		if err != nil {
-			proxyErr = err
-			return
-		}
-		proxyPath = filepath.Join(dir, "delayproxy")
-		out, err := exec.Command("go", "build", "-o", proxyPath, "gridbox/replicate/internal/delayproxy/cmd/delayproxy").CombinedOutput()
-		if err != nil {
-			proxyErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if proxyErr != nil {
-		t.Fatal(proxyErr)
-	}
-	return proxyPath
+	return delayproxyBuild.path(t)
 }
+
+var delayproxyBuild = &buildOnce{pkg: "gridbox/replicate/internal/delayproxy/cmd/delayproxy", name: "delayproxy"}
 
 // startTool runs the delayproxy command (behind wrap, e.g. ip netns exec)
 // until it prints that it is ready; stop ends it, as cleanup does.
