@@ -20,6 +20,23 @@ func (tn *testNode) cases(t *testing.T) *bolt.Cases {
 	return cs
 }
 
+// caseCluster is a city, a town and two villages, enrolled, the villages
+// not started; the town relays cases to the city as its web server does.
+func caseCluster(t *testing.T) (city, town, v1, v2 *testNode) {
+	t.Helper()
+	city = MustOpenNode(t, appliance.NodeCity, cityCode, "").Start()
+	town = MustOpenNode(t, appliance.NodeTown, townCode, city.R.Addr()).Start()
+	v1 = MustOpenNode(t, appliance.NodeVillage, villageCode, town.R.Addr())
+	v2 = MustOpenNode(t, appliance.NodeVillage, villageCode2, town.R.Addr())
+	city.Enrol(town)
+	town.Enrol(v1)
+	town.Enrol(v2)
+	ctx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	go town.cases(t).RunRelay(ctx)
+	return city, town, v1, v2
+}
+
 // The case workflow across real memberlist nodes: a kiosk report at a
 // village, escalated to the town, dispatched and resolved there, comes back
 // to the village's progress page; a second case goes on to the city and
@@ -27,19 +44,10 @@ func (tn *testNode) cases(t *testing.T) *bolt.Cases {
 // of it, the city only the town's upward feed, and every node verifies.
 func TestCaseFlowAcrossNodes(t *testing.T) {
 	ctx := context.Background()
-	city := MustOpenNode(t, appliance.NodeCity, cityCode, "").Start()
-	town := MustOpenNode(t, appliance.NodeTown, townCode, city.R.Addr()).Start()
-	v1 := MustOpenNode(t, appliance.NodeVillage, villageCode, town.R.Addr())
-	v2 := MustOpenNode(t, appliance.NodeVillage, villageCode2, town.R.Addr())
-	city.Enrol(town)
-	town.Enrol(v1)
-	town.Enrol(v2)
+	city, town, v1, v2 := caseCluster(t)
 	v1.Start()
 	v2.Start()
 	vc, tc, cc := v1.cases(t), town.cases(t), city.cases(t)
-	relayCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	go tc.RunRelay(relayCtx) // as the town's web server does
 
 	village := []string{appliance.CaseLevelGroup, appliance.CaseLevelVillage}
 	r1, err := vc.RegisterCase(ctx, "", bolt.CaseIntake{Category: "public_affairs", Source: appliance.SourceKiosk, Description: "村口路灯坏了", Name: "王秀英", Phone: "13812345678"})

@@ -35,17 +35,8 @@ func testPhoto(t *testing.T, seed uint8) []byte {
 // stored.
 func TestPhotosFollowCases(t *testing.T) {
 	ctx := context.Background()
-	city := MustOpenNode(t, appliance.NodeCity, cityCode, "").Start()
-	town := MustOpenNode(t, appliance.NodeTown, townCode, city.R.Addr()).Start()
-	v1 := MustOpenNode(t, appliance.NodeVillage, villageCode, town.R.Addr())
-	v2 := MustOpenNode(t, appliance.NodeVillage, villageCode2, town.R.Addr())
-	city.Enrol(town)
-	town.Enrol(v1)
-	town.Enrol(v2)
+	city, town, v1, v2 := caseCluster(t)
 	vc, tc, cc := v1.cases(t), town.cases(t), city.cases(t)
-	relayCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	go tc.RunRelay(relayCtx)
 
 	r, err := vc.RegisterCase(ctx, "", bolt.CaseIntake{Category: "illegal_construction", Source: appliance.SourcePatrol, Description: "河道旁违章搭建彩钢棚",
 		Photos: [][]byte{testPhoto(t, 1), testPhoto(t, 2)}})
