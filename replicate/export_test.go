@@ -65,7 +65,7 @@ func (r *Replicator) UnaskedProof(to, addr string) []byte {
 	for _, n := range r.ml.Members() {
 		if n.Name == to {
 			m, _ := DecodeMeta(n.Meta)
-			sig := r.store.Signer().ProveMember(unaskedClaim(m.Nonce, to, r.name, addr))
+			sig := r.store.Signer().ProveMember(unaskedClaim(m.Nonce, to, r.name, addr, r.nonce))
 			return encodeControl(msgProof, control{From: r.name, Key: r.self.String(), Sig: sig, Nonce: m.Nonce})
 		}
 	}

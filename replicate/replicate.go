@@ -143,7 +143,8 @@ type Replicator struct {
 	photoMissing map[string]time.Time // photo → when to ask again (the peer lacked it)
 	early        map[string]*earlyMessages
 	earlyBytes   int
-	challenges   int // sent; a new link needs none when both prove unasked
+	challenges   int               // sent; a new link needs none when both prove unasked
+	unaskedUsed  map[string]string // member → the nonce of its unasked proof taken
 	photosRecv   uint64
 
 	joining atomic.Bool
@@ -190,7 +191,7 @@ func New(cfg Config) (*Replicator, error) {
 	}
 	r := &Replicator{
 		cfg: cfg, log: cfg.Log.With("part", "replicate"), store: cfg.Store, self: cfg.Store.Feed(),
-		peers: map[string]*peer{}, rejected: map[string]uint64{}, photoMissing: map[string]time.Time{}, early: map[string]*earlyMessages{},
+		peers: map[string]*peer{}, rejected: map[string]uint64{}, photoMissing: map[string]time.Time{}, early: map[string]*earlyMessages{}, unaskedUsed: map[string]string{},
 		inbox: make(chan []byte, 64), kick: make(chan struct{}, 1),
 		parentKey: cfg.ParentKey,
 	}

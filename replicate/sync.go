@@ -109,7 +109,7 @@ func (r *Replicator) offerAll() {
 		if len(p.meta.Nonce) > 0 && p.provedFor != string(p.meta.Nonce) && p.node != nil {
 			// Prove our key unasked: one message less on a new link.
 			p.provedFor = string(p.meta.Nonce)
-			sig := r.store.Signer().ProveMember(unaskedClaim(p.meta.Nonce, p.name, r.name, r.ml.LocalNode().Address()))
+			sig := r.store.Signer().ProveMember(unaskedClaim(p.meta.Nonce, p.name, r.name, r.ml.LocalNode().Address(), r.nonce))
 			outs = append(outs, out{p.node, encodeControl(msgProof, control{From: r.name, Key: r.self.String(), Sig: sig, Nonce: p.meta.Nonce})})
 		}
 		if !p.verified {
@@ -338,11 +338,14 @@ func memberClaim(nonce []byte, challenger, answerer string) []byte {
 
 // unaskedClaim is what a node signs to prove its key to a member that has
 // not challenged it: that member's nonce from its metadata (new at each
-// start), both names, and the prover's address as the cluster knows it —
-// so that a proof replayed by a node that took over the name at another
-// address fails.
-func unaskedClaim(nonce []byte, verifier, prover, proverAddr string) []byte {
-	return append(memberClaim(nonce, verifier, prover), "\x00unasked\x00"+proverAddr...)
+// start), both names, and the prover's own address and nonce as the
+// cluster knows them. A verifier takes one such proof per prover nonce, so
+// a proof replayed by a node that took over the name (at another address,
+// or at the same one while the prover is down) fails: its signature names
+// the old nonce, which was used.
+func unaskedClaim(nonce []byte, verifier, prover, proverAddr string, proverNonce []byte) []byte {
+	c := append(memberClaim(nonce, verifier, prover), "\x00unasked\x00"+proverAddr+"\x00"...)
+	return append(c, proverNonce...)
 }
 
 // unaskedProofWait is how long a new member is given to prove its key
@@ -380,8 +383,8 @@ func (r *Replicator) checkProof(c control) {
 	}
 	var claim []byte
 	switch {
-	case c.Nonce != nil && bytes.Equal(c.Nonce, r.nonce) && p.node != nil:
-		claim = unaskedClaim(r.nonce, r.name, p.name, p.node.Address())
+	case c.Nonce != nil && bytes.Equal(c.Nonce, r.nonce) && p.node != nil && len(p.meta.Nonce) > 0 && r.unaskedUsed[p.name] != string(p.meta.Nonce):
+		claim = unaskedClaim(r.nonce, r.name, p.name, p.node.Address(), p.meta.Nonce)
 	case c.Nonce == nil && p.challenge != nil:
 		claim = memberClaim(p.challenge, r.name, p.name)
 	}
@@ -395,6 +398,9 @@ func (r *Replicator) checkProof(c control) {
 		r.mu.Unlock()
 		r.log.Warn("member failed to prove its node key", "member", p.name, "fingerprint", p.meta.Key.Fingerprint())
 		return
+	}
+	if c.Nonce != nil {
+		r.unaskedUsed[p.name] = string(p.meta.Nonce) // this proof once only
 	}
 	p.verified, p.challenge = true, nil
 	p.lastContact = time.Now()
