@@ -59,7 +59,16 @@ func (u *caseUI) showCaseList(c *fiber.Ctx) error {
 				villages = append(villages, en)
 			}
 		}
-		data["VillageNames"], data["Villages"] = names, villages
+		for _, c := range cases {
+			// Not enrolled here (a city's view): the village's own grid
+			// record, if its feed is held, names it.
+			if _, ok := names[c.Village]; !ok && c.Village != "" {
+				if g, err := u.s.Store.Grid(c.Village); err == nil {
+					names[c.Village] = g.Name
+				}
+			}
+		}
+		data["VillageNames"], data["Villages"], data["ShowVillage"] = names, villages, true
 	}
 	return u.s.render(c, "case_list", data)
 }
