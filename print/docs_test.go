@@ -31,6 +31,7 @@ func TestNotice(t *testing.T) {
 				Village:   "刘沟村",
 				Services:  services,
 				Roster:    roster31(),
+				TownDuty:  []print.DutyDay{{Date: day(2026, 12, 1), Staff: []print.DutyStaff{{"钱守信", "13900003333"}}}, {Date: day(2026, 12, 2)}},
 				Grid:      grid,
 				DutyPhone: "0371-64551234",
 				Token:     "kiosk-report-LG01",
@@ -40,7 +41,7 @@ func TestNotice(t *testing.T) {
 			pdf := mustRender(t, n)
 			text := pdfText(t, pdf, 0, 0)
 			wantText(t, text, "刘沟村便民服务公开栏", "一、服务事项及办理流程", "低保申请", "村民代表评议并公示7天",
-				"二、2026年12月值班表", "12月1日", "12月31日", "星期四", "赵丽娟 15937104455",
+				"二、2026年12月值班表", "12月1日", "12月31日", "星期四", "赵丽娟 15937104455", "乡镇值班", "钱守信 13900003333",
 				"三、网格划分及网格长", "第三村民小组（西岭）", "四、如何反映问题", "值班电话：0371-64551234")
 			pages := pageCount(t, pdf)
 			// The roster continues on a new page with its header repeated.

@@ -41,6 +41,7 @@ type Notice struct {
 	Title       string    `json:"title,omitempty"` // default: Village + "便民服务公开栏"
 	Services    []Service `json:"services,omitempty"`
 	Roster      Roster    `json:"roster,omitempty"`
+	TownDuty    []DutyDay `json:"town_duty,omitempty"` // the town's duty on the roster's days, as sent down to the village
 	Grid        []GridRow `json:"grid,omitempty"`
 	DutyPhone   string    `json:"duty_phone,omitempty"`
 	ReportSteps []string  `json:"report_steps,omitempty"` // how to report a problem; a default is printed when empty
@@ -91,6 +92,12 @@ func (n *Notice) draw(d *doc) error {
 	d.heading("二、"+or(n.Roster.Title, "值班表"), 13, left)
 	d.gap(1)
 	rosterTable(d, n.Roster.Days)
+	if hasStaff(n.TownDuty) {
+		d.gap(2)
+		d.heading("乡镇值班", 11, left)
+		d.gap(1)
+		rosterTable(d, n.TownDuty)
+	}
 	d.gap(5)
 
 	d.heading("三、网格划分及网格长", 13, left)
@@ -128,6 +135,16 @@ func (n *Notice) draw(d *doc) error {
 		d.y = y + qr
 	}
 	return nil
+}
+
+// hasStaff reports whether anyone is on duty on any of the days.
+func hasStaff(days []DutyDay) bool {
+	for _, d := range days {
+		if len(d.Staff) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // rosterTable prints a roster; more than ten days go in two halves side by

@@ -34,19 +34,33 @@ func init() {
 			default:
 				return nil, appliance.FieldError("span", "请选择按周或按月")
 			}
-			shifts, err := s.store.FindDuty(s.cfg.Node.Code, days[0].Format("2006-01-02"), days[len(days)-1].Format("2006-01-02"))
-			if err != nil {
-				return nil, err
+			dutyDays := func(grid string) ([]DutyDay, error) {
+				shifts, err := s.store.FindDuty(grid, days[0].Format("2006-01-02"), days[len(days)-1].Format("2006-01-02"))
+				if err != nil {
+					return nil, err
+				}
+				var out []DutyDay
+				for _, d := range days {
+					day := DutyDay{Date: d}
+					for _, sh := range shifts {
+						if sh.Date == d.Format("2006-01-02") {
+							day.Staff = append(day.Staff, DutyStaff{Name: sh.Name, Phone: sh.Phone})
+						}
+					}
+					out = append(out, day)
+				}
+				return out, nil
 			}
 			roster := Roster{Title: title}
-			for _, d := range days {
-				day := DutyDay{Date: d}
-				for _, sh := range shifts {
-					if sh.Date == d.Format("2006-01-02") {
-						day.Staff = append(day.Staff, DutyStaff{Name: sh.Name, Phone: sh.Phone})
-					}
+			if roster.Days, err = dutyDays(s.cfg.Node.Code); err != nil {
+				return nil, err
+			}
+			var townDuty []DutyDay
+			if s.cfg.Node.Role == appliance.NodeVillage {
+				// The town's roster, as its downward feed brought it.
+				if townDuty, err = dutyDays(appliance.TownOf(s.cfg.Node.Code)); err != nil {
+					return nil, err
 				}
-				roster.Days = append(roster.Days, day)
 			}
 			grid, err := s.gridRows()
 			if err != nil {
@@ -59,6 +73,7 @@ func init() {
 				Village:   s.cfg.Node.Name,
 				Services:  s.services(),
 				Roster:    roster,
+				TownDuty:  townDuty,
 				Grid:      grid,
 				DutyPhone: s.cfg.DutyPhone,
 				Updated:   time.Now().In(s.loc),
