@@ -71,3 +71,18 @@ func (r *Replicator) UnaskedProof(to, addr string) []byte {
 	}
 	panic("no such member " + to)
 }
+
+// HoldSends starts n sends that wait until release is closed, counted as
+// photo sends to the member named to, and reports how many started.
+func (r *Replicator) HoldSends(to string, n int, release <-chan struct{}) int {
+	r.mu.Lock()
+	p := r.peers[to]
+	r.mu.Unlock()
+	started := 0
+	for range n {
+		if r.goSend(&p.photoSends, func() { <-release }) {
+			started++
+		}
+	}
+	return started
+}

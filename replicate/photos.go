@@ -146,13 +146,13 @@ func (r *Replicator) handlePhotoWant(p peerRef, rel relation, refs []photoRef) {
 		h.Missing = !ok
 		msgs = append(msgs, encodePhoto(h, data))
 	}
-	go func() {
+	r.goSend(&p.photoSends, func() {
 		for _, m := range msgs {
 			if !r.send(p.node, m) {
 				return
 			}
 		}
-	}()
+	})
 }
 
 // handlePhoto stores a photo this node asked the peer for.

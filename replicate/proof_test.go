@@ -31,3 +31,24 @@ func TestUnaskedProof(t *testing.T) {
 	village.Write(5)
 	waitCaughtUp(t, town, village, 5*time.Second)
 }
+
+// TestSendsBounded: a peer is served at most two sends of a kind at a time,
+// whatever it asks for; the rest are refused as overload.
+func TestSendsBounded(t *testing.T) {
+	town, village := syncedPair(t, 5)
+	release := make(chan struct{})
+	before := town.R.Rejected()["overload"]
+	if got := town.R.HoldSends(village.R.Name(), 5, release); got != 2 {
+		t.Fatalf("%d sends started, want 2", got)
+	}
+	if got := town.R.Rejected()["overload"] - before; got != 3 {
+		t.Fatalf("%d refused as overload, want 3", got)
+	}
+	close(release)
+	// Once they have ended, the peer is served again.
+	waitFor(t, 5*time.Second, "the held sends ended", func() bool {
+		r := make(chan struct{})
+		close(r)
+		return town.R.HoldSends(village.R.Name(), 1, r) == 1
+	})
+}

@@ -119,6 +119,8 @@ type peer struct {
 	provedFor      string // the peer's meta nonce this node signed unasked
 	sentFor        heads  // the want the batch in flight answers, until sentUntil
 	sentUntil      time.Time
+	batchSends     int // sending goroutines running for this peer (goSend)
+	photoSends     int
 	photoUntil     time.Time
 	photoAsked     map[string]bool // photos asked for and not yet answered
 }

@@ -484,7 +484,7 @@ func (r *Replicator) handleWant(p peerRef, rel relation, want heads) {
 	p.sentFor, p.sentUntil = want, p.inflightUntil
 	r.mu.Unlock()
 	// Send from its own goroutine: a slow link must not hold up the inbox.
-	go func() {
+	sent := r.goSend(&p.batchSends, func() {
 		start := time.Now()
 		if !r.send(p.node, b.msg) {
 			return
@@ -509,7 +509,41 @@ func (r *Replicator) handleWant(p peerRef, rel relation, want heads) {
 			p.next = nb
 		}
 		r.mu.Unlock()
+	})
+	if !sent {
+		r.mu.Lock()
+		p.inflightUntil, p.sentFor = time.Time{}, nil
+		r.mu.Unlock()
+	}
+}
+
+// maxSendsPerPeer bounds the sending goroutines for one peer. A peer asks
+// for one batch (or one set of photos) at a time; the second allows for an
+// answer that comes before the last send has returned.
+const maxSendsPerPeer = 2
+
+// goSend runs send on its own goroutine unless maxSendsPerPeer of its kind
+// (running counts them, a field of the peer) already run: a peer that asks
+// for more is not served beyond that, and counted as overload (a genuine
+// one asks again after its timeout).
+func (r *Replicator) goSend(running *int, send func()) bool {
+	r.mu.Lock()
+	if *running >= maxSendsPerPeer {
+		r.rejected["overload"]++
+		r.mu.Unlock()
+		return false
+	}
+	*running++
+	r.mu.Unlock()
+	go func() {
+		defer func() {
+			r.mu.Lock()
+			*running--
+			r.mu.Unlock()
+		}()
+		send()
 	}()
+	return true
 }
 
 // batch is an encoded batch for a peer: what it was built for (the peer's
