@@ -113,9 +113,10 @@ func runReplication(ctx context.Context, args []string, stdout io.Writer) error 
 	if err != nil {
 		return err
 	}
-	changed := false
+	// keysSet: a serving node takes them at once; restart: the others.
+	var keysSet, restart bool
 	fs.Visit(func(f *flag.Flag) {
-		changed = true
+		restart = restart || (f.Name != "keys" && f.Name != "data")
 		switch f.Name {
 		case "bind":
 			cfg.Replicate.Bind = *bind
@@ -124,18 +125,16 @@ func runReplication(ctx context.Context, args []string, stdout io.Writer) error 
 		case "parent":
 			cfg.Node.Parent = *parent
 		case "keys":
-			cfg.Replicate.Keys = strings.Split(*keys, ",")
+			cfg.Replicate.Keys, keysSet = strings.Split(*keys, ","), true
 		case "parent-key":
 			cfg.Replicate.ParentKey = strings.ToLower(*parentKey)
 		case "fast":
 			cfg.Replicate.Fast = *fast
 		case "sealed-up":
 			cfg.Replicate.SealedUp = *sealedUp
-		case "data":
-			changed = changed && false
 		}
 	})
-	if changed {
+	if keysSet || restart {
 		if _, err := replicate.ParseKeys(cfg.Replicate.Keys); err != nil {
 			return err
 		}
@@ -158,9 +157,7 @@ func runReplication(ctx context.Context, args []string, stdout io.Writer) error 
 		if err := os.Rename(tmp, path); err != nil {
 			return err
 		}
-		restart := false
-		fs.Visit(func(f *flag.Flag) { restart = restart || (f.Name != "keys" && f.Name != "data") })
-		if keysSet(fs) {
+		if keysSet {
 			// A serving node takes a new keyring at once: rotating the
 			// cluster key is three steps on every node (docs/replication.md).
 			if err := postAdmin(*data, "/keys", cfg.Replicate.Keys); err == nil {
@@ -180,11 +177,6 @@ func runReplication(ctx context.Context, args []string, stdout io.Writer) error 
 	fmt.Fprintf(stdout, "role %s, code %s, parent %q, bind %q, cluster keys (fingerprints, the first encrypts): %s\n",
 		cfg.Node.Role, cfg.Node.Code, cfg.Node.Parent, cfg.Replicate.Bind, strings.Join(replicate.KeyFingerprints(ring), " "))
 	return nil
-}
-
-func keysSet(fs *flag.FlagSet) (set bool) {
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == "keys" })
-	return set
 }
 
 // isNotServing tells that no process listens on the admin socket.
