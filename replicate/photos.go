@@ -63,7 +63,7 @@ func (r *Replicator) sourceOf(meta NodeMeta, feed appliance.FeedID) bool {
 // askPhotos asks each verified peer for photos this node lacks of the
 // feeds that peer sends, unless a request to it is still open.
 func (r *Replicator) askPhotos() {
-	if r.store.CountWantedPhotos() == 0 {
+	if !r.store.WantsPhotos() {
 		return
 	}
 	type ask struct {

@@ -63,7 +63,7 @@ func TestPhotosFollowCases(t *testing.T) {
 		return true
 	}
 	waitFor(t, 10*time.Second, "the photos at the town", func() bool { return same(tc) })
-	if n := town.Store.CountWantedPhotos(); n != 0 {
+	if n := town.Store.CountWantedPhotos(); n != 0 || town.Store.WantsPhotos() {
 		t.Fatalf("town still wants %d photos", n)
 	}
 

@@ -100,7 +100,22 @@ func (s *Store) WantedPhotos(limit int, accept func(PhotoRef) bool) ([]PhotoRef,
 	return out, nil
 }
 
-// CountWantedPhotos returns how many photos this node still lacks.
+// WantsPhotos reports whether this node lacks any photo, without counting
+// (the sync loop asks every round).
+func (s *Store) WantsPhotos() bool {
+	wants := false
+	s.db.View(func(tx *bbolt.Tx) error {
+		if b := tx.Bucket(bucketPhotosWanted); b != nil {
+			k, _ := b.Cursor().First()
+			wants = k != nil
+		}
+		return nil
+	})
+	return wants
+}
+
+// CountWantedPhotos returns how many photos this node still lacks (it
+// walks the list: for /metrics, not the sync loop).
 func (s *Store) CountWantedPhotos() int {
 	n := 0
 	s.db.View(func(tx *bbolt.Tx) error {

@@ -51,7 +51,7 @@ func TestWantedPhotosAcceptReadsStore(t *testing.T) {
 	if _, err := s.IngestBatch(es); err != nil {
 		t.Fatal(err)
 	}
-	if n := s.CountWantedPhotos(); n != 1 {
+	if n := s.CountWantedPhotos(); n != 1 || !s.WantsPhotos() {
 		t.Fatalf("photos wanted: %d, want 1", n)
 	}
 	fi, err := os.Stat(path)
