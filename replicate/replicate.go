@@ -125,6 +125,12 @@ type peer struct {
 	photoAsked     map[string]bool // photos asked for and not yet answered
 }
 
+// forgetSent drops what this node expects of the batch it sent the peer:
+// the send failed, or the peer restarted and lost it. r.mu held.
+func (p *peer) forgetSent() {
+	p.inflightUntil, p.sentFor, p.sentUntil, p.next = time.Time{}, nil, time.Time{}, nil
+}
+
 // Replicator runs replication for one node.
 type Replicator struct {
 	cfg   Config
@@ -345,8 +351,8 @@ func (r *Replicator) memberEvent(n *memberlist.Node, alive bool) {
 	if !alive || p.meta.KeyH != meta.KeyH || (p.node != nil && p.node.Address() != n.Address()) || !bytes.Equal(p.meta.Nonce, meta.Nonce) {
 		// Gone, changed or restarted: whoever comes back proves its key
 		// again; it proves it unasked, so challenge it only if that fails.
-		p.inflightUntil, p.verified, p.challenge = time.Time{}, false, nil
-		p.sentFor, p.next = nil, nil
+		p.verified, p.challenge = false, nil
+		p.forgetSent()
 		p.challengeUntil = time.Time{}
 		if len(meta.Nonce) > 0 {
 			p.challengeUntil = time.Now().Add(unaskedProofWait)

@@ -166,7 +166,7 @@ func (r *Replicator) send(n *memberlist.Node, msg []byte) bool {
 		r.log.Debug("send failed", "peer", n.Name, "err", err)
 		r.mu.Lock()
 		if p := r.peers[n.Name]; p != nil {
-			p.inflightUntil, p.sentFor = time.Time{}, nil
+			p.forgetSent()
 		}
 		r.mu.Unlock()
 		return false
@@ -361,7 +361,7 @@ func (r *Replicator) answerChallenge(c control) {
 		node = p.node
 		// A challenge means the peer (re)started its side of the link: a
 		// batch in flight to it is lost, and its wants are new.
-		p.inflightUntil, p.sentFor, p.sentUntil, p.next = time.Time{}, nil, time.Time{}, nil
+		p.forgetSent()
 	}
 	r.mu.Unlock()
 	if node == nil {
@@ -512,7 +512,7 @@ func (r *Replicator) handleWant(p peerRef, rel relation, want heads) {
 	})
 	if !sent {
 		r.mu.Lock()
-		p.inflightUntil, p.sentFor = time.Time{}, nil
+		p.forgetSent()
 		r.mu.Unlock()
 	}
 }
