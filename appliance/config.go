@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 	_ "time/tzdata" // boxes may have no zoneinfo
 
@@ -19,6 +21,7 @@ const ConfigFile = "gridbox.toml"
 type Config struct {
 	Node      Node            `toml:"node"`
 	HTTP      HTTPConfig      `toml:"http"`
+	Limits    LimitsConfig    `toml:"limits"`
 	TimeZone  string          `toml:"time_zone"`
 	DutyPhone string          `toml:"duty_phone"` // 值班电话 shown on the kiosk and cards
 	DutyRoom  string          `toml:"duty_room"`  // where the duty room is
@@ -38,6 +41,51 @@ type HTTPConfig struct {
 	KioskAddrs  []string `toml:"kiosk_addrs"`  // clients that are the kiosk screen
 	LockAfter   int      `toml:"lock_after"`   // failed logins before the account locks
 	LockFor     Duration `toml:"lock_for"`
+}
+
+// LimitsConfig bounds what people without a login may do, per device and
+// in all, so that no one on the village LAN can flood the box. The kiosk
+// screen (http.kiosk_addrs) has its own allowance, so a flood from the LAN
+// never locks out the villagers standing at it.
+type LimitsConfig struct {
+	ReportsPerClient Rate `toml:"reports_per_client"` // case reports and callback requests from one LAN device
+	ReportsAll       Rate `toml:"reports_all"`        // … from all LAN devices together
+	ReportsScreen    Rate `toml:"reports_screen"`     // … from the kiosk screen
+	PostsPerClient   Rate `toml:"posts_per_client"`   // any other submission without a login (lookups, logins), per device
+}
+
+// Rate is "N/period", e.g. "5/10m": N at once, then N per period.
+type Rate struct {
+	N   int
+	Per time.Duration
+}
+
+func (r *Rate) UnmarshalText(b []byte) error {
+	n, per, ok := strings.Cut(string(b), "/")
+	if !ok {
+		return fmt.Errorf("rate %q: want N/period, e.g. 5/10m", b)
+	}
+	v, err := strconv.Atoi(strings.TrimSpace(n))
+	if err != nil || v < 0 {
+		return fmt.Errorf("rate %q: want N/period, e.g. 5/10m", b)
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(per))
+	if err != nil || d <= 0 {
+		return fmt.Errorf("rate %q: want N/period, e.g. 5/10m", b)
+	}
+	r.N, r.Per = v, d
+	return nil
+}
+
+func (r Rate) MarshalText() ([]byte, error) {
+	per := r.Per.String()
+	switch {
+	case r.Per%time.Hour == 0:
+		per = strconv.Itoa(int(r.Per/time.Hour)) + "h"
+	case r.Per%time.Minute == 0:
+		per = strconv.Itoa(int(r.Per/time.Minute)) + "m"
+	}
+	return []byte(strconv.Itoa(r.N) + "/" + per), nil
 }
 
 // ServiceItem is one service the village offers (服务事项).
@@ -124,6 +172,12 @@ func DefaultConfig() Config {
 			KioskAddrs:  []string{"127.0.0.1", "::1"},
 			LockAfter:   5,
 			LockFor:     Duration{15 * time.Minute},
+		},
+		Limits: LimitsConfig{
+			ReportsPerClient: Rate{5, 10 * time.Minute},
+			ReportsAll:       Rate{60, time.Hour},
+			ReportsScreen:    Rate{30, 10 * time.Minute},
+			PostsPerClient:   Rate{60, time.Minute},
 		},
 		TimeZone: "Asia/Shanghai",
 		DutyRoom: "村委会一楼值班室",

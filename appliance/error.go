@@ -16,6 +16,10 @@ const (
 	ENOTFOUND     = "not_found"
 	EUNAUTHORIZED = "unauthorized"
 	ELOCKED       = "locked"
+	ETOOMANY      = "too_many_requests" // a rate limit: try again later
+	ETOOLARGE     = "too_large"         // a request body over its route's limit
+	EBUSY         = "busy"              // the box is short of memory or storage for now
+	ESTORAGE      = "storage_full"      // the disk is full: writes fail until it is freed
 )
 
 // Error is an error the user can act on: its Message is Chinese text for

@@ -105,16 +105,7 @@ func (s *Server) require(perm appliance.Permission) fiber.Handler {
 // isKiosk reports whether the request comes from the kiosk screen: the box's
 // own browser (a configured address) or a device marked with ?kiosk=1.
 func (s *Server) isKiosk(c *fiber.Ctx) bool {
-	if c.Cookies(cookieKiosk) == "1" {
-		return true
-	}
-	ip := c.IP()
-	for _, a := range s.Config.HTTP.KioskAddrs {
-		if a == ip {
-			return true
-		}
-	}
-	return false
+	return c.Cookies(cookieKiosk) == "1" || s.isKioskScreen(c)
 }
 
 func (s *Server) setCookie(c *fiber.Ctx, name, value string, maxAge time.Duration, httpOnly bool) {

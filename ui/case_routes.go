@@ -43,7 +43,7 @@ func (u *caseUI) routes(a *fiber.App) {
 	// Kiosk: public.
 	a.Get("/report", u.showReportStart)
 	a.Get("/report/:category", u.showReportForm)
-	a.Post("/report/:category", u.submitReport)
+	a.Post("/report/:category", s.limitReports, u.submitReport)
 	a.Get("/track", u.showTrack)
 	a.Post("/track", u.submitTrack)
 	a.Post("/track/rate", u.submitRate)
@@ -64,7 +64,7 @@ func (u *caseUI) routes(a *fiber.App) {
 
 	// API.
 	api := a.Group("/api/v1")
-	api.Post("/kiosk/cases", u.apiKioskReport)
+	api.Post("/kiosk/cases", s.limitReports, u.apiKioskReport)
 	api.Post("/track", u.apiTrack)
 	api.Get("/track/scan", u.apiScan)
 	api.Post("/track/rate", u.apiRate)

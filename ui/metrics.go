@@ -15,6 +15,7 @@ import (
 
 type httpMetrics struct {
 	duration *prometheus.HistogramVec
+	limited  *prometheus.CounterVec // requests refused by a rate limit, by limit
 }
 
 func newHTTPMetrics(reg *prometheus.Registry, store *bolt.Store) *httpMetrics {
@@ -24,6 +25,10 @@ func newHTTPMetrics(reg *prometheus.Registry, store *bolt.Store) *httpMetrics {
 			Help:    "Time to answer HTTP requests, by route.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"method", "route", "status"}),
+		limited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gridbox_http_rate_limited_total",
+			Help: "Requests without a login refused by a rate limit, by limit.",
+		}, []string{"limit"}),
 	}
 	stat := func(f func(bolt.Stats) float64) func() float64 {
 		return func() float64 {
@@ -36,6 +41,7 @@ func newHTTPMetrics(reg *prometheus.Registry, store *bolt.Store) *httpMetrics {
 	}
 	reg.MustRegister(
 		m.duration,
+		m.limited,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gridbox_ledger_entries", Help: "Entries held in the ledger, all feeds."}, stat(func(s bolt.Stats) float64 { return float64(s.Entries) })),

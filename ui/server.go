@@ -12,6 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/semaphore"
 
 	"gridbox/appliance"
 	"gridbox/appliance/bolt"
@@ -37,6 +38,10 @@ type Server struct {
 	metrics  *httpMetrics
 	routes   []func(*Server)
 	loc      *time.Location
+
+	bodyRules []bodyRule          // routes that take larger bodies (limits.go)
+	bodies    *semaphore.Weighted // memory for large bodies being read
+	limits    *rateLimits         // anonymous submissions (ratelimit.go)
 }
 
 // Route adds a set of routes; features call it before Handler is used.
@@ -47,7 +52,8 @@ func NewServer(cfg appliance.Config, store *bolt.Store, log *slog.Logger) (*Serv
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{Store: store, Config: cfg, Log: log, LoginDelay: 500 * time.Millisecond, loc: cfg.Location()}
+	s := &Server{Store: store, Config: cfg, Log: log, LoginDelay: 500 * time.Millisecond, loc: cfg.Location(),
+		bodies: newBodyBudget(), limits: newRateLimits(cfg.Limits)}
 	var err error
 	if s.cases, err = bolt.NewCases(store, cfg); err != nil {
 		return nil, err
@@ -60,14 +66,19 @@ func NewServer(cfg appliance.Config, store *bolt.Store, log *slog.Logger) (*Serv
 	s.app = fiber.New(fiber.Config{
 		Immutable:             true, // strings from requests outlive handlers
 		DisableStartupMessage: true,
-		BodyLimit:             64 << 20, // photos; each part is checked again
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          60 * time.Second,
-		IdleTimeout:           120 * time.Second,
-		ErrorHandler:          s.handleFiberError,
-		AppName:               "gridbox",
+		// Bodies are streamed and read by limitBody as far as their route
+		// allows; BodyLimit only bounds what fasthttp reads ahead.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		BodyLimit:                    bodyBudget,
+		ReadTimeout:                  30 * time.Second,
+		WriteTimeout:                 60 * time.Second,
+		IdleTimeout:                  120 * time.Second,
+		ErrorHandler:                 s.handleFiberError,
+		AppName:                      "gridbox",
 	})
-	s.app.Use(s.observe, s.securityHeaders, s.loadSession, s.checkCSRF)
+	s.app.Use(s.observe, s.securityHeaders, s.loadSession, s.limitBody, s.limitAnonymous, s.checkCSRF)
+	s.allowUploads()
 	s.routesCore()
 	for _, r := range extraRoutes {
 		r(s)
@@ -143,6 +154,10 @@ var statusOf = map[string]int{
 	appliance.ENOTFOUND:     fiber.StatusNotFound,
 	appliance.EUNAUTHORIZED: fiber.StatusUnauthorized,
 	appliance.ELOCKED:       fiber.StatusTooManyRequests,
+	appliance.ETOOMANY:      fiber.StatusTooManyRequests,
+	appliance.ETOOLARGE:     fiber.StatusRequestEntityTooLarge,
+	appliance.EBUSY:         fiber.StatusServiceUnavailable,
+	appliance.ESTORAGE:      fiber.StatusInsufficientStorage,
 }
 
 func (s *Server) handleFiberError(c *fiber.Ctx, err error) error {

@@ -157,6 +157,16 @@ func (s *Server) Client(tb testing.TB) *Client {
 	}}
 }
 
+// ClientFrom returns a new client whose connections come from the loopback
+// address ip (e.g. 127.0.0.2): another device on the village LAN, as far as
+// the server can tell, since it trusts no forwarding header.
+func (s *Server) ClientFrom(tb testing.TB, ip string) *Client {
+	c := s.Client(tb)
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 10 * time.Second}
+	c.HTTP.Transport = &http.Transport{DialContext: d.DialContext}
+	return c
+}
+
 // Get fetches path and returns the status and body.
 func (c *Client) Get(path string) (int, string) {
 	c.tb.Helper()
