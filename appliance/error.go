@@ -20,6 +20,7 @@ const (
 	ETOOLARGE     = "too_large"         // a request body over its route's limit
 	EBUSY         = "busy"              // the box is short of memory or storage for now
 	ESTORAGE      = "storage_full"      // the disk is full: writes fail until it is freed
+	EUNSUPPORTED  = "unsupported_media" // a body in another format than the route takes
 )
 
 // Error is an error the user can act on: its Message is Chinese text for

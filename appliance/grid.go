@@ -162,11 +162,24 @@ func optionalText(field, label, s string, max int) error {
 		return FieldError(field, "%s不能超过%d个字（现有%d个）", label, max, n)
 	}
 	for _, r := range s {
-		if r < 0x20 && r != '\n' && r != '\r' && r != '\t' {
+		if r < 0x20 && r != '\n' && r != '\r' && r != '\t' || r == 0x7f {
 			return FieldError(field, "%s含有控制字符", label)
+		}
+		if isBidiControl(r) {
+			return FieldError(field, "%s含有改变文字方向的隐藏字符，请重新输入", label)
 		}
 	}
 	return nil
+}
+
+// isBidiControl reports the invisible characters that reorder text on
+// screen (U+202E shows "gnp.exe" as "exe.png"): never in names or notes.
+func isBidiControl(r rune) bool {
+	switch {
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
+		return true
+	}
+	return false
 }
 
 // GridFilter selects grids.

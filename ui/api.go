@@ -1,9 +1,15 @@
 package ui
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -19,13 +25,9 @@ type page[T any] struct {
 // paginate cuts a sorted list by ?limit=&after= (after is the key of the
 // last item of the previous page).
 func paginate[T any](c *fiber.Ctx, items []T, key func(T) string) (page[T], error) {
-	limit := 100
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			return page[T]{}, appliance.FieldError("limit", "limit 应为 1 到 1000 之间的整数")
-		}
-		limit = n
+	limit, err := queryLimit(c, 100)
+	if err != nil {
+		return page[T]{}, err
 	}
 	start := 0
 	if after := c.Query("after"); after != "" {
@@ -49,14 +51,81 @@ func paginate[T any](c *fiber.Ctx, items []T, key func(T) string) (page[T], erro
 	return p, nil
 }
 
-// bindJSON decodes a JSON request body strictly.
+// queryLimit is ?limit= of every list: 1 to 1000, def when absent; anything
+// else is refused, never ignored.
+func queryLimit(c *fiber.Ctx, def int) (int, error) {
+	v := c.Query("limit")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 1000 {
+		return 0, appliance.FieldError("limit", "limit 应为 1 到 1000 之间的整数")
+	}
+	return n, nil
+}
+
+// bindJSON decodes a JSON request body strictly: the one decoder of the
+// API. It refuses another Content-Type, invalid UTF-8 (which encoding/json
+// would silently replace), unknown fields and anything after the value,
+// and names the field at fault.
 func bindJSON(c *fiber.Ctx, v any) error {
-	dec := json.NewDecoder(strings.NewReader(string(c.Body())))
+	if mt, _, err := mime.ParseMediaType(string(c.Request().Header.ContentType())); err != nil || mt != fiber.MIMEApplicationJSON {
+		return appliance.Errorf(appliance.EUNSUPPORTED, "请求内容须为 JSON（Content-Type: application/json）")
+	}
+	body := c.Body()
+	if !utf8.Valid(body) {
+		return appliance.Errorf(appliance.EINVALID, "请求内容含有无效的 UTF-8 字符")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return appliance.Errorf(appliance.EINVALID, "请求内容不是有效的 JSON：%v", err)
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return appliance.Errorf(appliance.EINVALID, "请求内容在 JSON 之后还有多余的内容")
 	}
 	return nil
+}
+
+// jsonError turns a decoding error into one that says which field.
+func jsonError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		if typeErr.Field == "" {
+			return appliance.Errorf(appliance.EINVALID, "请求内容应为 JSON 对象")
+		}
+		return appliance.FieldError(typeErr.Field, "字段 %s 的类型不对（应为%s）", typeErr.Field, jsonTypeName(typeErr.Type.Kind()))
+	case errors.As(err, &syntaxErr):
+		return appliance.Errorf(appliance.EINVALID, "请求内容不是有效的 JSON（第%d个字节附近）", syntaxErr.Offset)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return appliance.Errorf(appliance.EINVALID, "请求内容为空或不完整")
+	}
+	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		f = strings.Trim(f, `"`)
+		return appliance.FieldError(f, "未知字段 %s", f)
+	}
+	return appliance.Errorf(appliance.EINVALID, "请求内容不是有效的 JSON")
+}
+
+func jsonTypeName(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "字符串"
+	case reflect.Bool:
+		return "true 或 false"
+	case reflect.Slice, reflect.Array:
+		return "数组"
+	case reflect.Map, reflect.Struct:
+		return "对象"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "整数"
+	case reflect.Float32, reflect.Float64:
+		return "数字"
+	}
+	return k.String()
 }
 
 func (s *Server) apiNode(c *fiber.Ctx) error {

@@ -264,6 +264,7 @@ func TestAPIToken(t *testing.T) {
 	before, _ := srv.Store.Stats()
 	req, _ = http.NewRequest(http.MethodPost, srv.URL+"/api/v1/notices", strings.NewReader(`{"title":"","body":"x"}`))
 	req.Header.Set("Authorization", "Bearer "+tok.Token)
+	req.Header.Set("Content-Type", "application/json")
 	resp, err = http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -89,9 +89,9 @@ func (u *caseUI) apiRate(c *fiber.Ctx) error {
 
 func (u *caseUI) apiCases(c *fiber.Ctx) error {
 	f := caseFilterOf(c)
-	f.Limit = c.QueryInt("limit", 100)
-	if f.Limit < 1 || f.Limit > 1000 {
-		return appliance.FieldError("limit", "limit 应为 1 到 1000 之间的整数")
+	var err error
+	if f.Limit, err = queryLimit(c, 100); err != nil {
+		return err
 	}
 	cases, next, err := u.cases.FindCases(f)
 	if err != nil {

@@ -277,9 +277,9 @@ type hitJSON struct {
 func (s *Server) apiSearch(c *fiber.Ctx) error {
 	f := personFilterOf(c, currentUser(c))
 	f.On = s.now()
-	f.Limit = c.QueryInt("limit", 50)
-	if f.Limit < 1 || f.Limit > 1000 {
-		return appliance.FieldError("limit", "limit 应为 1 到 1000 之间的整数")
+	var err error
+	if f.Limit, err = queryLimit(c, 50); err != nil {
+		return err
 	}
 	hits, more, err := s.Store.FindPeople(f)
 	if err != nil {

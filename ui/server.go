@@ -158,6 +158,7 @@ var statusOf = map[string]int{
 	appliance.ETOOLARGE:     fiber.StatusRequestEntityTooLarge,
 	appliance.EBUSY:         fiber.StatusServiceUnavailable,
 	appliance.ESTORAGE:      fiber.StatusInsufficientStorage,
+	appliance.EUNSUPPORTED:  fiber.StatusUnsupportedMediaType,
 }
 
 func (s *Server) handleFiberError(c *fiber.Ctx, err error) error {
