@@ -2,6 +2,7 @@ package appliance
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -14,8 +15,10 @@ import (
 	_ "image/png" // PNG uploads
 	"net/http"
 	"strings"
+	"time"
 
 	"golang.org/x/image/draw"
+	"golang.org/x/sync/semaphore"
 )
 
 // Photos of cases: JPEG or PNG up to MaxPhotoBytes; stored downscaled to
@@ -24,8 +27,39 @@ import (
 const (
 	MaxPhotoBytes  = 10 << 20
 	MaxPhotoSide   = 1600
-	maxPhotoPixels = 80_000_000 // a decompression bomb is refused before decoding
+	maxPhotoPixels = 50_000_000 // a 50-megapixel phone camera; more is refused before decoding
 )
+
+// Decoding is bounded by memory, not only by pixels: a 0.6 MB 16-bit PNG of
+// 8900×8900 needs 630 MB once decoded. Each decode reserves what its image
+// needs (from the header) out of photoDecodeBudget and waits for it; an
+// image that alone needs more is refused.
+const photoDecodeBudget = 192 << 20
+
+var photoDecoding = semaphore.NewWeighted(photoDecodeBudget)
+
+// decodeBytes is what decoding an image of cfg holds in memory at most:
+// its pixels in the decoder's model plus the downscaled copy.
+func decodeBytes(cfg image.Config) int64 {
+	per := int64(4)
+	switch cfg.ColorModel {
+	case color.RGBA64Model, color.NRGBA64Model:
+		per = 8
+	case color.Gray16Model:
+		per = 2
+	case color.GrayModel, color.AlphaModel:
+		per = 1
+	case color.YCbCrModel:
+		per = 3 // 4:4:4 at most
+	case color.CMYKModel:
+		per = 4
+	default:
+		if _, ok := cfg.ColorModel.(color.Palette); ok {
+			per = 1
+		}
+	}
+	return int64(cfg.Width)*int64(cfg.Height)*per + MaxPhotoSide*MaxPhotoSide*4
+}
 
 func newSHA() hash.Hash { return sha256.New() }
 
@@ -47,9 +81,16 @@ func PreparePhoto(data []byte) ([]byte, string, error) {
 	if err != nil {
 		return nil, "", FieldError("photos", "照片文件已损坏，无法读取")
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > maxPhotoPixels {
-		return nil, "", FieldError("photos", "照片尺寸太大")
+	need := decodeBytes(cfg)
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > maxPhotoPixels || need > photoDecodeBudget {
+		return nil, "", FieldError("photos", "照片尺寸太大（%d×%d），请用手机相机的普通画质重新拍摄", cfg.Width, cfg.Height)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := photoDecoding.Acquire(ctx, need); err != nil {
+		return nil, "", Errorf(EBUSY, "系统正忙，请稍后再上传照片")
+	}
+	defer photoDecoding.Release(need)
 	src, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, "", FieldError("photos", "照片文件已损坏，无法读取")
