@@ -39,8 +39,12 @@ type HTTPConfig struct {
 	KioskIdle   Duration `toml:"kiosk_idle"`   // a staff session on the kiosk ends after this
 	SessionIdle Duration `toml:"session_idle"` // other staff sessions
 	KioskAddrs  []string `toml:"kiosk_addrs"`  // clients that are the kiosk screen
-	LockAfter   int      `toml:"lock_after"`   // failed logins before the account locks
+	LockAfter   int      `toml:"lock_after"`   // failed logins in a row before the account locks
 	LockFor     Duration `toml:"lock_for"`
+	// LockAfterAddr: failed logins from one address before it locks; 0: 4 × lock_after.
+	LockAfterAddr int `toml:"lock_after_addr"`
+	// TokenTTL is how long a new API token lives; 0: 90 days.
+	TokenTTL Duration `toml:"token_ttl"`
 }
 
 // LimitsConfig bounds what people without a login may do, per device and

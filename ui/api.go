@@ -252,12 +252,3 @@ func (s *Server) apiSetNotice(c *fiber.Ctx) error {
 	s.copyDown(c.UserContext())
 	return c.Status(fiber.StatusCreated).JSON(n)
 }
-
-// apiCreateToken makes a new API token for the logged-in user; it is shown once.
-func (s *Server) apiCreateToken(c *fiber.Ctx) error {
-	token, err := s.Store.CreateAPIToken(currentUser(c).ID)
-	if err != nil {
-		return err
-	}
-	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"token": token})
-}

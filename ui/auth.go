@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
@@ -19,7 +21,11 @@ const (
 	cookieSession = "gb_session"
 	cookieCSRF    = "gb_csrf"
 	cookieKiosk   = "gb_kiosk"
+	cookieDevice  = "gb_device" // a browser's device token: logins from it are known to the account
 )
+
+// deviceCookieAge is how long a browser stays known to an account.
+const deviceCookieAge = 365 * 24 * time.Hour
 
 // loadSession puts the logged-in user (session cookie, or an API token for
 // scripts) into the request's locals.
@@ -92,14 +98,30 @@ func (s *Server) require(perm appliance.Permission) fiber.Handler {
 		if perm != "" && !u.Can(perm) {
 			return appliance.Errorf(appliance.EFORBIDDEN, "您的账号（%s）没有此项权限", u.Role.Label())
 		}
-		// Someone with a one-time password must choose a new one first.
-		if sess := currentSession(c); sess != nil && !isAPI(c) && c.Path() != "/password" {
-			if must, _ := s.Store.MustChangePassword(u.ID); must {
+		// Someone with a one-time password must choose a new one before
+		// anything else, through the API too.
+		if !mayUseBeforeChange(c) {
+			if must, err := s.Store.MustChangePassword(u.ID); err != nil {
+				return err
+			} else if must {
+				if isAPI(c) {
+					return appliance.FieldError("password", "请先修改初始密码（POST /api/v1/password），之后才能使用其他功能")
+				}
 				return c.Redirect("/password?first=1", fiber.StatusSeeOther)
 			}
 		}
 		return c.Next()
 	}
+}
+
+// mayUseBeforeChange are the routes open to an account that still has its
+// one-time password: changing it, and saying who one is.
+func mayUseBeforeChange(c *fiber.Ctx) bool {
+	switch c.Path() {
+	case "/password", "/logout", "/api/v1/password", "/api/v1/me":
+		return true
+	}
+	return false
 }
 
 // isKiosk reports whether the request comes from the kiosk screen: the box's
@@ -124,16 +146,21 @@ func (s *Server) clearCookie(c *fiber.Ctx, name string) {
 	c.Cookie(&fiber.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, Expires: time.Unix(1, 0), HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode})
 }
 
-// CSRF: every state-changing request must carry, in the form field _csrf or
-// the X-CSRF-Token header, the value of the gb_csrf cookie (SameSite=Strict,
-// so other sites can neither read nor send it). Requests with an API token
-// carry no ambient credentials and are exempt.
+// CSRF: every state-changing request carries, in the form field _csrf or
+// the X-CSRF-Token header, the request's CSRF token. With a session it is
+// the session's own token, kept on the server, so a cookie planted by
+// someone else is worth nothing. Without one it is the gb_csrf cookie
+// (SameSite=Strict, HttpOnly), which must carry the box's signature: a
+// value an attacker makes up is refused. Requests with an API token carry
+// no ambient credentials and are exempt.
 func (s *Server) checkCSRF(c *fiber.Ctx) error {
-	token := c.Cookies(cookieCSRF)
-	if token == "" || len(token) < 20 {
-		b := make([]byte, 24)
-		rand.Read(b)
-		token = base64.RawURLEncoding.EncodeToString(b)
+	var token string
+	if sess := currentSession(c); sess != nil && sess.CSRF != "" {
+		token = sess.CSRF
+	} else if t := c.Cookies(cookieCSRF); s.validAnonCSRF(t) {
+		token = t
+	} else {
+		token = s.newAnonCSRF()
 		s.setCookie(c, cookieCSRF, token, 0, true)
 	}
 	c.Locals("csrf", token)
@@ -148,15 +175,53 @@ func (s *Server) checkCSRF(c *fiber.Ctx) error {
 	if sent == "" {
 		sent = c.FormValue("_csrf")
 	}
-	if c.Cookies(cookieCSRF) == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(c.Cookies(cookieCSRF))) != 1 {
+	if sent == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
+		if isAPI(c) {
+			return appliance.Errorf(appliance.EFORBIDDEN, "缺少或错误的 CSRF 令牌：用 Cookie 登录的请求须在 X-CSRF-Token 请求头中带上它；脚本请改用 API 令牌（Authorization: Bearer …）")
+		}
 		return appliance.Errorf(appliance.EFORBIDDEN, "页面已过期，请返回后刷新页面再提交")
 	}
 	return c.Next()
 }
 
+// newAnonCSRF makes a signed token for a browser without a session:
+// a random nonce and its HMAC under the node's secret.
+func (s *Server) newAnonCSRF() string {
+	b := make([]byte, 18)
+	rand.Read(b)
+	nonce := base64.RawURLEncoding.EncodeToString(b)
+	return nonce + "." + s.csrfMAC(nonce)
+}
+
+func (s *Server) validAnonCSRF(t string) bool {
+	nonce, mac, ok := strings.Cut(t, ".")
+	return ok && len(nonce) == 24 && subtle.ConstantTimeCompare([]byte(mac), []byte(s.csrfMAC(nonce))) == 1
+}
+
+func (s *Server) csrfMAC(nonce string) string {
+	h := hmac.New(sha256.New, s.secret)
+	h.Write([]byte("csrf|" + nonce))
+	return base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:18])
+}
+
 func csrfToken(c *fiber.Ctx) string {
 	t, _ := c.Locals("csrf").(string)
 	return t
+}
+
+// loginPolicy is the configured lockout.
+func (s *Server) loginPolicy() bolt.LoginPolicy {
+	return bolt.LoginPolicy{LockAfter: s.Config.HTTP.LockAfter, LockAfterAddr: s.Config.HTTP.LockAfterAddr, LockFor: s.Config.HTTP.LockFor.Duration, Delay: s.LoginDelay}
+}
+
+// loginAttempt describes a login from this request; device is the
+// browser's device token (made now if it has none).
+func (s *Server) loginAttempt(c *fiber.Ctx, username, password string) bolt.LoginAttempt {
+	dev := c.Cookies(cookieDevice)
+	if len(dev) < 40 {
+		dev = bolt.NewDeviceToken()
+	}
+	return bolt.LoginAttempt{Username: username, Password: password, Addr: c.IP(), Device: dev, Screen: s.isKioskScreen(c)}
 }
 
 func (s *Server) showLogin(c *fiber.Ctx) error {
@@ -178,8 +243,8 @@ func (s *Server) submitLogin(c *fiber.Ctx) error {
 	} else if password == "" {
 		return fail(appliance.FieldError("password", "请填写密码"))
 	}
-	policy := bolt.LoginPolicy{LockAfter: s.Config.HTTP.LockAfter, LockFor: s.Config.HTTP.LockFor.Duration, Delay: s.LoginDelay}
-	u, mustChange, err := s.Store.Authenticate(c.UserContext(), username, password, policy)
+	attempt := s.loginAttempt(c, username, password)
+	u, mustChange, err := s.Store.Authenticate(c.UserContext(), attempt, s.loginPolicy())
 	if err != nil {
 		if appliance.ErrorCode(err) == appliance.EINTERNAL {
 			return err
@@ -195,6 +260,8 @@ func (s *Server) submitLogin(c *fiber.Ctx) error {
 		return err
 	}
 	s.setCookie(c, cookieSession, sess.Token, 0, true)
+	s.setCookie(c, cookieCSRF, sess.CSRF, 0, true)
+	s.setCookie(c, cookieDevice, attempt.Device, deviceCookieAge, true)
 	s.Log.Info("login", "user", u.ID, "kiosk", sess.Kiosk)
 	if mustChange {
 		return c.Redirect("/password?first=1", fiber.StatusSeeOther)
@@ -215,6 +282,7 @@ func (s *Server) submitLogout(c *fiber.Ctx) error {
 		s.Store.DeleteSession(token)
 	}
 	s.clearCookie(c, cookieSession)
+	s.setCookie(c, cookieCSRF, s.newAnonCSRF(), 0, true) // the session's token ends with it
 	return c.Redirect("/", fiber.StatusSeeOther)
 }
 
@@ -235,21 +303,44 @@ func (s *Server) submitPassword(c *fiber.Ctx) error {
 	u := currentUser(c)
 	old, pw, pw2 := c.FormValue("old_password"), c.FormValue("password"), c.FormValue("password2")
 	fail := func(err error) error {
-		c.Status(fiber.StatusBadRequest)
+		c.Status(statusOf[appliance.ErrorCode(err)])
 		return s.render(c, "password", fiber.Map{"Title": "修改密码", "Error": appliance.ErrorMessage(err), "Field": appliance.ErrorField(err)})
-	}
-	policy := bolt.LoginPolicy{LockAfter: s.Config.HTTP.LockAfter, LockFor: s.Config.HTTP.LockFor.Duration, Delay: s.LoginDelay}
-	if _, _, err := s.Store.Authenticate(c.UserContext(), u.Username, old, policy); err != nil {
-		return fail(appliance.FieldError("old_password", "原密码不正确"))
 	}
 	if pw != pw2 {
 		return fail(appliance.FieldError("password2", "两次输入的新密码不一致"))
 	}
-	if pw == old {
-		return fail(appliance.FieldError("password", "新密码不能与原密码相同"))
-	}
-	if err := s.Store.SetPassword(u.ID, pw, false); err != nil {
+	if err := s.changePassword(c, u, old, pw); err != nil {
+		if appliance.ErrorCode(err) == appliance.EINTERNAL {
+			return err
+		}
 		return fail(err)
 	}
 	return c.Redirect("/staff?changed=1", fiber.StatusSeeOther)
+}
+
+// changePassword checks the old password like a login (counted, locked)
+// and the new one against the policy, then sets it: every other session
+// and every API token of the user ends.
+func (s *Server) changePassword(c *fiber.Ctx, u *appliance.User, old, pw string) error {
+	if _, _, err := s.Store.Authenticate(c.UserContext(), s.loginAttempt(c, u.Username, old), s.loginPolicy()); err != nil {
+		if appliance.ErrorCode(err) != appliance.EUNAUTHORIZED {
+			return err
+		}
+		return appliance.FieldError("old_password", "原密码不正确")
+	}
+	if pw == old {
+		return appliance.FieldError("password", "新密码不能与原密码相同")
+	}
+	if err := appliance.CheckPasswordStrength(pw, u.Username, u.Name, s.Config.Node.Name); err != nil {
+		return err
+	}
+	keep := ""
+	if sess := currentSession(c); sess != nil {
+		keep = sess.Token
+	}
+	if err := s.Store.SetPassword(u.ID, pw, false, keep); err != nil {
+		return err
+	}
+	s.Log.Info("password changed", "user", u.ID)
+	return nil
 }

@@ -45,19 +45,34 @@ func TestLogin(t *testing.T) {
 	})
 
 	t.Run("Lockout", func(t *testing.T) {
-		c := srv.Client(t)
+		// The inspector logged in once from their own computer (a LAN address).
+		own := srv.ClientFrom(t, "127.0.0.8")
+		own.Login("inspector")
+		own.Post("/logout", nil)
+		// Someone else on the LAN guesses until the account locks.
+		c := srv.ClientFrom(t, "127.0.0.7")
 		for i := 0; i < srv.Config.HTTP.LockAfter; i++ {
 			c.Post("/login", url.Values{"username": {"inspector"}, "password": {"wrong-pass1"}})
 		}
-		// Now even the right password is refused while locked.
+		// Now even the right password is refused from an unknown browser…
 		status, _, body := c.Post("/login", url.Values{"username": {"inspector"}, "password": {uitest.Password}})
 		if status != http.StatusTooManyRequests || !strings.Contains(body, "锁定") {
 			t.Fatalf("got %d %s", status, uitest.Text(body))
 		}
+		if status, _, _ := srv.ClientFrom(t, "127.0.0.9").Post("/login", url.Values{"username": {"inspector"}, "password": {uitest.Password}}); status != http.StatusTooManyRequests {
+			t.Fatalf("right password from another unknown browser while locked: %d", status)
+		}
+		// …but the owner's own browser and the kiosk screen still get in.
+		own.Login("inspector")
+		srv.Client(t).Login("inspector")
+		// The admin can unlock at once.
+		for i := 0; i < srv.Config.HTTP.LockAfter; i++ {
+			c.Post("/login", url.Values{"username": {"inspector"}, "password": {"wrong-pass1"}})
+		}
 		if err := srv.Store.UnlockLogin("inspector"); err != nil {
 			t.Fatal(err)
 		}
-		c.Login("inspector")
+		srv.ClientFrom(t, "127.0.0.9").Login("inspector")
 	})
 
 	t.Run("CookieFlags", func(t *testing.T) {
@@ -147,8 +162,14 @@ func TestFirstLoginMustChangePassword(t *testing.T) {
 	if !strings.Contains(body, "两次输入的新密码不一致") {
 		t.Fatalf("mismatch: %s", uitest.Text(body))
 	}
-	if status, loc, _ := c.Post("/password", url.Values{"old_password": {"onetime123"}, "password": {"newpass123"}, "password2": {"newpass123"}}); status != http.StatusSeeOther || loc != "/staff?changed=1" {
-		t.Fatalf("change: %d %s", status, loc)
+	for _, weak := range []string{"password1", "woaini1314", "newbie2026", "12345678a"} {
+		_, _, body = c.Post("/password", url.Values{"old_password": {"onetime123"}, "password": {weak}, "password2": {weak}})
+		if !strings.Contains(body, "容易被猜到") && !strings.Contains(body, "太常见") {
+			t.Fatalf("weak password %q: %s", weak, uitest.Text(body))
+		}
+	}
+	if status, loc, body := c.Post("/password", url.Values{"old_password": {"onetime123"}, "password": {"xh-duty-7731"}, "password2": {"xh-duty-7731"}}); status != http.StatusSeeOther || loc != "/staff?changed=1" {
+		t.Fatalf("change: %d %s %s", status, loc, uitest.Text(body))
 	}
 	if status, _ := c.Get("/staff"); status != http.StatusOK {
 		t.Fatalf("dashboard after change: %d", status)

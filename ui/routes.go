@@ -53,4 +53,9 @@ func (s *Server) routesCore() {
 	api.Post("/duty", s.require(appliance.PermManageDuty), s.apiSetDuty)
 	api.Post("/notices", s.require(appliance.PermManageNotices), s.apiSetNotice)
 	api.Post("/token", s.require(""), s.apiCreateToken)
+	api.Get("/tokens", s.require(""), s.apiTokens)
+	api.Delete("/tokens/:id", s.require(""), s.apiRevokeToken)
+	api.Post("/password", s.require(""), s.apiChangePassword)
+	a.Get("/staff/account", s.require(""), s.showAccount)
+	a.Post("/staff/account/tokens", s.require(""), s.submitAccountToken)
 }

@@ -42,6 +42,7 @@ type Server struct {
 	bodyRules []bodyRule          // routes that take larger bodies (limits.go)
 	bodies    *semaphore.Weighted // memory for large bodies being read
 	limits    *rateLimits         // anonymous submissions (ratelimit.go)
+	secret    []byte              // the node's local secret: signs anonymous CSRF tokens
 }
 
 // Route adds a set of routes; features call it before Handler is used.
@@ -53,7 +54,7 @@ func NewServer(cfg appliance.Config, store *bolt.Store, log *slog.Logger) (*Serv
 		log = slog.Default()
 	}
 	s := &Server{Store: store, Config: cfg, Log: log, LoginDelay: 500 * time.Millisecond, loc: cfg.Location(),
-		bodies: newBodyBudget(), limits: newRateLimits(cfg.Limits)}
+		bodies: newBodyBudget(), limits: newRateLimits(cfg.Limits), secret: store.Secret()}
 	var err error
 	if s.cases, err = bolt.NewCases(store, cfg); err != nil {
 		return nil, err

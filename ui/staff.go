@@ -240,11 +240,10 @@ func (s *Server) submitUserAction(c *fiber.Ctx) error {
 	switch c.FormValue("action") {
 	case "reset":
 		pw := bolt.RandomPassword()
-		if err := s.Store.SetPassword(u.ID, pw, true); err != nil {
+		if err := s.Store.SetPassword(u.ID, pw, true, ""); err != nil {
 			return err
 		}
-		s.Store.UnlockLogin(u.Username)
-		c.Locals("newPassword", pw)
+		c.Locals("newPassword", pw) // SetPassword also lifted the lock and ended sessions and tokens
 		return s.renderUsers(c, nil, u)
 	case "disable", "enable":
 		if u.ID == me.ID {
@@ -258,6 +257,11 @@ func (s *Server) submitUserAction(c *fiber.Ctx) error {
 		if err := s.Store.UnlockLogin(u.Username); err != nil {
 			return err
 		}
+	case "revoke_tokens":
+		if err := s.Store.RevokeAPITokens(u.ID); err != nil {
+			return err
+		}
+		s.Log.Info("api tokens revoked", "user", u.ID, "by", me.ID)
 	default:
 		return appliance.FieldError("action", "未知操作")
 	}

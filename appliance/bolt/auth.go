@@ -137,7 +137,7 @@ func (s *Store) UpdateUser(ctx context.Context, author string, u appliance.User)
 			return nil, appliance.FieldError("username", "用户名 %s 已被使用", u.Username)
 		}
 		if u.Disabled {
-			if err := tx.deleteSessionsOf(u.ID); err != nil {
+			if err := tx.deleteSessionsOf(u.ID, ""); err != nil {
 				return nil, err
 			}
 		}
@@ -206,120 +206,6 @@ func (s *Store) Users() ([]appliance.User, error) {
 	})
 	sort.Slice(out, func(i, j int) bool { return out[i].Username < out[j].Username })
 	return out, err
-}
-
-// ErrLocked is returned while an account is locked after failed logins.
-var ErrLocked = appliance.Errorf(appliance.ELOCKED, "登录失败次数过多，账号已暂时锁定，请稍后再试或联系管理员")
-
-var errBadLogin = appliance.Errorf(appliance.EUNAUTHORIZED, "用户名或密码错误")
-
-type loginState struct {
-	Fails       int   `json:"fails"`
-	LockedUntil int64 `json:"locked_until,omitempty"`
-}
-
-// LoginPolicy is how failed logins are slowed down and locked.
-type LoginPolicy struct {
-	LockAfter int
-	LockFor   time.Duration
-	Delay     time.Duration // first delay after a failure; doubles each time
-}
-
-// Authenticate checks a username and password. Failures are slowed down
-// (a growing delay) and lock the username after policy.LockAfter in a row.
-// It returns the user and whether a new password must be chosen.
-func (s *Store) Authenticate(ctx context.Context, username, password string, policy LoginPolicy) (appliance.User, bool, error) {
-	username = strings.ToLower(strings.TrimSpace(username))
-	now := time.Now()
-	var st loginState
-	var u appliance.User
-	var cred credential
-	var known bool
-	err := s.Read(func(tx *Tx) error {
-		if _, err := tx.GetJSON(string(bucketLogins), username, &st); err != nil {
-			return err
-		}
-		id := tx.Bucket(bucketUsernames).Get([]byte(s.Feed().String() + "/" + username))
-		if id == nil {
-			return nil
-		}
-		var err error
-		if u, err = tx.User(string(id)); err != nil {
-			return err
-		}
-		known, err = tx.GetJSON(string(bucketCredentials), u.ID, &cred)
-		return err
-	})
-	if err != nil {
-		return u, false, err
-	}
-	if st.LockedUntil > now.Unix() {
-		return appliance.User{}, false, ErrLocked
-	}
-	ok := known && !u.Disabled && checkPassword(cred.Hash, password)
-	if !known {
-		// Spend the same time as a real check so usernames cannot be probed.
-		checkPassword(dummyHash, password)
-	}
-	err = s.Update(func(tx *Tx) error {
-		var cur loginState
-		if _, err := tx.GetJSON(string(bucketLogins), username, &cur); err != nil {
-			return err
-		}
-		if cur.LockedUntil > now.Unix() {
-			// Locked by a failure that raced this attempt: the lock wins,
-			// even over the right password.
-			st, ok = cur, false
-			return nil
-		}
-		if ok {
-			return tx.Bucket(string(bucketLogins)).Delete([]byte(username))
-		}
-		cur.Fails++
-		if policy.LockAfter > 0 && cur.Fails >= policy.LockAfter {
-			cur.LockedUntil = now.Add(policy.LockFor).Unix()
-			cur.Fails = 0
-		}
-		st = cur
-		return tx.PutJSON(string(bucketLogins), username, cur)
-	})
-	if err != nil {
-		return appliance.User{}, false, err
-	}
-	if !ok {
-		if st.LockedUntil > now.Unix() {
-			return appliance.User{}, false, ErrLocked
-		}
-		if d := policy.Delay << min(st.Fails-1, 4); d > 0 {
-			select {
-			case <-time.After(d):
-			case <-ctx.Done():
-			}
-		}
-		return appliance.User{}, false, errBadLogin
-	}
-	return u, cred.MustChange, nil
-}
-
-var dummyHash = hashPassword(Argon2Params{Time: 1, Memory: 8 * 1024, Threads: 1}, "dummy-password-1")
-
-// UnlockLogin clears the failed-login state of a username (admin action).
-func (s *Store) UnlockLogin(username string) error {
-	return s.Update(func(tx *Tx) error { return tx.Bucket(string(bucketLogins)).Delete([]byte(username)) })
-}
-
-// SetPassword sets a user's password; mustChange forces a change at next login.
-func (s *Store) SetPassword(userID, password string, mustChange bool) error {
-	if err := appliance.ValidatePassword(password); err != nil {
-		return err
-	}
-	hash := hashPassword(s.argonParams(), password)
-	return s.Update(func(tx *Tx) error {
-		if _, err := tx.User(userID); err != nil {
-			return err
-		}
-		return tx.PutJSON(string(bucketCredentials), userID, credential{Hash: hash, MustChange: mustChange, Changed: time.Now().Unix()})
-	})
 }
 
 // MustChangePassword reports whether the user still has a one-time password.
@@ -404,12 +290,13 @@ func (s *Store) DeleteSession(token string) error {
 	return s.Update(func(tx *Tx) error { return tx.Bucket(string(bucketSessions)).Delete([]byte(sessionKey(token))) })
 }
 
-func (tx *Tx) deleteSessionsOf(userID string) error {
+// deleteSessionsOf ends every session of the user but the one stored under keep.
+func (tx *Tx) deleteSessionsOf(userID, keep string) error {
 	b := tx.Bucket(string(bucketSessions))
 	var dead [][]byte
 	b.ForEach(func(k, v []byte) error {
 		var sess appliance.Session
-		if json.Unmarshal(v, &sess) == nil && sess.UserID == userID {
+		if json.Unmarshal(v, &sess) == nil && sess.UserID == userID && string(k) != keep {
 			dead = append(dead, append([]byte(nil), k...))
 		}
 		return nil
@@ -420,49 +307,4 @@ func (tx *Tx) deleteSessionsOf(userID string) error {
 		}
 	}
 	return nil
-}
-
-// CreateAPIToken makes a new API token for scripts acting as the user; only
-// its hash is kept. It replaces the user's previous token.
-func (s *Store) CreateAPIToken(userID string) (string, error) {
-	token := "gbt_" + randomToken()
-	err := s.Update(func(tx *Tx) error {
-		if _, err := tx.User(userID); err != nil {
-			return err
-		}
-		b := tx.Bucket(string(bucketLocal))
-		prefix := []byte("apitoken/")
-		c := b.Cursor()
-		var dead [][]byte
-		for k, v := c.Seek(prefix); k != nil && strings.HasPrefix(string(k), string(prefix)); k, v = c.Next() {
-			if string(v) == userID {
-				dead = append(dead, append([]byte(nil), k...))
-			}
-		}
-		for _, k := range dead {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		return b.Put([]byte("apitoken/"+sessionKey(token)), []byte(userID))
-	})
-	return token, err
-}
-
-// APITokenUser returns the user an API token belongs to.
-func (s *Store) APITokenUser(token string) (appliance.User, error) {
-	var u appliance.User
-	err := s.Read(func(tx *Tx) error {
-		id := tx.Bucket(string(bucketLocal)).Get([]byte("apitoken/" + sessionKey(token)))
-		if id == nil {
-			return appliance.Errorf(appliance.EUNAUTHORIZED, "API 令牌无效")
-		}
-		var err error
-		u, err = tx.User(string(id))
-		return err
-	})
-	if err == nil && u.Disabled {
-		err = appliance.Errorf(appliance.EUNAUTHORIZED, "账号已停用")
-	}
-	return u, err
 }

@@ -31,7 +31,7 @@ func TestStore_Authenticate(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		s := MustOpenStore(t)
 		want := mustCreateUser(t, s, "u1", "zhangxj", true)
-		u, mustChange, err := s.Authenticate(ctx, " ZhangXJ ", testPassword, policy)
+		u, mustChange, err := s.Authenticate(ctx, bolt.LoginAttempt{Username: " ZhangXJ ", Password: testPassword, Addr: "10.0.0.9"}, policy)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,7 +70,7 @@ func TestStore_Authenticate(t *testing.T) {
 			{"EmptyPassword", "zhangxj", ""},
 			{"UnknownUser", "nobody", testPassword},
 		} {
-			if _, _, err := s.Authenticate(ctx, tt.username, tt.password, policy); appliance.ErrorCode(err) != appliance.EUNAUTHORIZED {
+			if _, _, err := s.Authenticate(ctx, bolt.LoginAttempt{Username: tt.username, Password: tt.password, Addr: "10.0.0.9"}, policy); appliance.ErrorCode(err) != appliance.EUNAUTHORIZED {
 				t.Fatalf("%s: Authenticate=%v, want %s", tt.name, err, appliance.EUNAUTHORIZED)
 			}
 		}
@@ -79,32 +79,32 @@ func TestStore_Authenticate(t *testing.T) {
 		s := MustOpenStore(t)
 		mustCreateUser(t, s, "u1", "zhangxj", false)
 		for i := 1; i <= 3; i++ {
-			_, _, err := s.Authenticate(ctx, "zhangxj", "wrong-pass-1", policy)
+			_, _, err := s.Authenticate(ctx, bolt.LoginAttempt{Username: "zhangxj", Password: "wrong-pass-1", Addr: "10.0.0.9"}, policy)
 			if want := i == 3; errors.Is(err, bolt.ErrLocked) != want {
 				t.Fatalf("failure %d: Authenticate=%v, locked want %v", i, err, want)
 			}
 		}
 		// Locked even with the right password.
-		if _, _, err := s.Authenticate(ctx, "zhangxj", testPassword, policy); appliance.ErrorCode(err) != appliance.ELOCKED {
+		if _, _, err := s.Authenticate(ctx, bolt.LoginAttempt{Username: "zhangxj", Password: testPassword, Addr: "10.0.0.9"}, policy); appliance.ErrorCode(err) != appliance.ELOCKED {
 			t.Fatalf("Authenticate(right password, locked)=%v, want %s", err, appliance.ELOCKED)
 		}
 		// The lock ends when its time has passed.
 		if err := s.Update(func(tx *bolt.Tx) error {
-			return tx.PutJSON("logins", "zhangxj", map[string]int64{"locked_until": time.Now().Add(-time.Second).Unix()})
+			return tx.PutJSON("logins", "user/zhangxj", map[string]int64{"locked_until": time.Now().Add(-time.Second).Unix()})
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := s.Authenticate(ctx, "zhangxj", testPassword, policy); err != nil {
+		if _, _, err := s.Authenticate(ctx, bolt.LoginAttempt{Username: "zhangxj", Password: testPassword, Addr: "10.0.0.9"}, policy); err != nil {
 			t.Fatalf("Authenticate after the lock ended=%v", err)
 		}
 		// An admin can unlock at once.
 		for i := 0; i < 3; i++ {
-			s.Authenticate(ctx, "zhangxj", "wrong-pass-1", policy)
+			s.Authenticate(ctx, bolt.LoginAttempt{Username: "zhangxj", Password: "wrong-pass-1", Addr: "10.0.0.9"}, policy)
 		}
 		if err := s.UnlockLogin("zhangxj"); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := s.Authenticate(ctx, "zhangxj", testPassword, policy); err != nil {
+		if _, _, err := s.Authenticate(ctx, bolt.LoginAttempt{Username: "zhangxj", Password: testPassword, Addr: "10.0.0.9"}, policy); err != nil {
 			t.Fatalf("Authenticate after UnlockLogin=%v", err)
 		}
 	})
@@ -112,9 +112,9 @@ func TestStore_Authenticate(t *testing.T) {
 		s := MustOpenStore(t)
 		mustCreateUser(t, s, "u1", "zhangxj", false)
 		for _, pw := range []string{"wrong-pass-1", "wrong-pass-1", testPassword, "wrong-pass-1", "wrong-pass-1"} {
-			s.Authenticate(ctx, "zhangxj", pw, policy)
+			s.Authenticate(ctx, bolt.LoginAttempt{Username: "zhangxj", Password: pw, Addr: "10.0.0.9"}, policy)
 		}
-		if _, _, err := s.Authenticate(ctx, "zhangxj", testPassword, policy); err != nil {
+		if _, _, err := s.Authenticate(ctx, bolt.LoginAttempt{Username: "zhangxj", Password: testPassword, Addr: "10.0.0.9"}, policy); err != nil {
 			t.Fatalf("Authenticate=%v; failures before a success must not count", err)
 		}
 	})
@@ -123,7 +123,7 @@ func TestStore_Authenticate(t *testing.T) {
 		s := MustOpenStore(t)
 		var err error
 		for i := 0; i < 3; i++ {
-			_, _, err = s.Authenticate(ctx, "nobody", testPassword, policy)
+			_, _, err = s.Authenticate(ctx, bolt.LoginAttempt{Username: "nobody", Password: testPassword, Addr: "10.0.0.9"}, policy)
 		}
 		if !errors.Is(err, bolt.ErrLocked) {
 			t.Fatalf("Authenticate(unknown, 3rd)=%v, want ErrLocked", err)
@@ -135,7 +135,7 @@ func TestStore_Authenticate(t *testing.T) {
 		p := bolt.LoginPolicy{Delay: 30 * time.Millisecond}
 		for i, want := range []time.Duration{30 * time.Millisecond, 60 * time.Millisecond} {
 			start := time.Now()
-			s.Authenticate(ctx, "zhangxj", "wrong-pass-1", p)
+			s.Authenticate(ctx, bolt.LoginAttempt{Username: "zhangxj", Password: "wrong-pass-1", Addr: "10.0.0.9"}, p)
 			if got := time.Since(start); got < want {
 				t.Fatalf("failure %d took %v, want at least %v", i+1, got, want)
 			}
@@ -152,7 +152,7 @@ func TestStore_Authenticate(t *testing.T) {
 		if err := s.UpdateUser(ctx, "admin", u); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := s.Authenticate(ctx, "zhangxj", testPassword, policy); appliance.ErrorCode(err) != appliance.EUNAUTHORIZED {
+		if _, _, err := s.Authenticate(ctx, bolt.LoginAttempt{Username: "zhangxj", Password: testPassword, Addr: "10.0.0.9"}, policy); appliance.ErrorCode(err) != appliance.EUNAUTHORIZED {
 			t.Fatalf("Authenticate(disabled)=%v, want %s", err, appliance.EUNAUTHORIZED)
 		}
 		if _, err := s.Session(sess.Token, time.Hour, time.Hour); !errors.Is(err, bolt.ErrNoSession) {
@@ -162,16 +162,16 @@ func TestStore_Authenticate(t *testing.T) {
 	t.Run("SetPassword", func(t *testing.T) {
 		s := MustOpenStore(t)
 		mustCreateUser(t, s, "u1", "zhangxj", true)
-		if err := s.SetPassword("u1", "xinmima2027", false); err != nil {
+		if err := s.SetPassword("u1", "xinmima2027", false, ""); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := s.Authenticate(ctx, "zhangxj", testPassword, policy); err == nil {
+		if _, _, err := s.Authenticate(ctx, bolt.LoginAttempt{Username: "zhangxj", Password: testPassword, Addr: "10.0.0.9"}, policy); err == nil {
 			t.Fatal("old password still works")
 		}
-		if _, mustChange, err := s.Authenticate(ctx, "zhangxj", "xinmima2027", policy); err != nil || mustChange {
+		if _, mustChange, err := s.Authenticate(ctx, bolt.LoginAttempt{Username: "zhangxj", Password: "xinmima2027", Addr: "10.0.0.9"}, policy); err != nil || mustChange {
 			t.Fatalf("Authenticate(new password)=%v, mustChange %v", err, mustChange)
 		}
-		if err := s.SetPassword("nobody", "xinmima2027", false); appliance.ErrorCode(err) != appliance.ENOTFOUND {
+		if err := s.SetPassword("nobody", "xinmima2027", false, ""); appliance.ErrorCode(err) != appliance.ENOTFOUND {
 			t.Fatalf("SetPassword(unknown)=%v, want %s", err, appliance.ENOTFOUND)
 		}
 	})

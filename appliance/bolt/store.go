@@ -53,6 +53,10 @@ type Store struct {
 	ingested atomic.Uint64 // entries received from other feeds
 
 	argon Argon2Params
+	dummy struct {
+		once sync.Once
+		hash string
+	}
 
 	// folding is held shared by Write and Ingest and exclusively by
 	// Reindex: an entry folded live while a rebuild has not yet reached it

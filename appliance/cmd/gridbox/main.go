@@ -27,6 +27,8 @@ var commands = []struct {
 	{"demo", "create a demo village box with realistic fictional data", runDemo},
 	{"replication", "show the node key; configure replication (bind, parent, cluster keys)", runReplication},
 	{"enrol", "admit a child node by its key (on the parent)", runEnrol},
+	{"passwd", "give an account (e.g. admin) a new one-time password; ends its sessions and tokens", runPasswd},
+	{"unlock", "lift login locks (one account, or all)", runUnlock},
 	{"verify", "check every feed and refold the views; non-zero on the first problem", runVerify},
 	{"reindex", "rebuild the views from the feeds", runReindex},
 	{"backup", "write a consistent copy of the node while it runs", runBackup},
