@@ -219,7 +219,7 @@ func (s *Server) householdPage(c *fiber.Ctx, id string, revealed *appliance.Pers
 		}
 	}
 	data := fiber.Map{"Title": title, "H": h, "Members": ms, "History": hist, "Visits": visits,
-		"GroupName": g.Name, "CanEdit": u.Can(appliance.PermEditArchive), "CanReveal": u.Can(appliance.PermRevealPersonal),
+		"GroupName": g.Name, "CanEdit": u.Can(appliance.PermEditArchive), "CanReveal": u.Can(appliance.PermRevealPersonal), "RevealPurposes": appliance.RevealPurposes,
 		"CanVisit": u.Can(appliance.PermRecordVisit), "Revealed": revealed, "Today": s.now()}
 	if err := s.householdAppointments(c, id, data); err != nil {
 		return err

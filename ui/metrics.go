@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"gridbox/appliance"
 	"gridbox/appliance/bolt"
 )
 
@@ -59,6 +60,26 @@ func (m *httpMetrics) observe(method, route string, status int, d time.Duration)
 
 func (s *Server) metricsHandler() fiber.Handler {
 	return adaptor.HTTPHandler(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+}
+
+// localOrStaff lets through requests from the box itself (a local
+// Prometheus, the admin's shell) and logged-in staff (an API token serves a
+// scraper elsewhere); /metrics tells a stranger nothing.
+func (s *Server) localOrStaff(c *fiber.Ctx) error {
+	if currentUser(c) != nil {
+		return c.Next()
+	}
+	if isLocal(c) {
+		return c.Next()
+	}
+	return appliance.Errorf(appliance.EUNAUTHORIZED, "请先登录")
+}
+
+// isLocal reports a request from the box itself: 127.0.0.1 or ::1 (other
+// loopback addresses stand for LAN devices in tests).
+func isLocal(c *fiber.Ctx) bool {
+	ip := c.IP()
+	return ip == "127.0.0.1" || ip == "::1"
 }
 
 func (s *Server) healthz(c *fiber.Ctx) error {

@@ -7,7 +7,7 @@ import "gridbox/appliance"
 func (s *Server) routesCore() {
 	a := s.app
 	a.Get("/healthz", s.healthz)
-	a.Get("/metrics", s.metricsHandler())
+	a.Get("/metrics", s.localOrStaff, s.metricsHandler())
 	a.Get("/static/:name", s.serveStatic)
 
 	// Kiosk: public, no login.

@@ -705,6 +705,9 @@ func containsStr(list []string, s string) bool {
 // The caller checks the permission.
 func (s *Store) RevealPersonal(ctx context.Context, author, pid, purpose string) (appliance.Person, error) {
 	var p appliance.Person
+	if err := appliance.ValidatePurpose(purpose); err != nil {
+		return p, err
+	}
 	_, err := s.Write(ctx, func(tx *Tx) ([]appliance.Draft, error) {
 		var ok bool
 		var err error
