@@ -52,6 +52,7 @@ const (
 	PermManageNotices  Permission = "manage_notices"
 	PermRegisterCase   Permission = "register_case"
 	PermHandleCase     Permission = "handle_case"
+	PermNoteCase       Permission = "note_case" // add a note to a case: everyone who works cases, not inspectors or admins
 	PermEscalateCase   Permission = "escalate_case"
 	PermDispatchCase   Permission = "dispatch_case"
 	PermEditArchive    Permission = "edit_archive"
@@ -64,12 +65,12 @@ const (
 )
 
 var rolePerms = map[Role][]Permission{
-	RoleDutyStaff:    {PermViewDashboard, PermRegisterCase, PermPrint},
-	RoleGridLeader:   {PermViewDashboard, PermRegisterCase, PermHandleCase, PermEditArchive, PermViewArchive, PermRecordVisit, PermPrint},
-	RoleVillageLead:  {PermViewDashboard, PermRegisterCase, PermHandleCase, PermEscalateCase, PermEditArchive, PermViewArchive, PermRevealPersonal, PermRecordVisit, PermManageDuty, PermManageNotices, PermManageUsers, PermManageGrid, PermPrint},
-	RoleTownOperator: {PermViewDashboard, PermHandleCase, PermEscalateCase, PermDispatchCase, PermViewArchive, PermManageDuty, PermManageNotices, PermPrint},
-	RoleDepartment:   {PermViewDashboard, PermHandleCase},
-	RoleCityOperator: {PermViewDashboard, PermHandleCase, PermDispatchCase},
+	RoleDutyStaff:    {PermViewDashboard, PermRegisterCase, PermNoteCase, PermPrint},
+	RoleGridLeader:   {PermViewDashboard, PermRegisterCase, PermHandleCase, PermNoteCase, PermEditArchive, PermViewArchive, PermRecordVisit, PermPrint},
+	RoleVillageLead:  {PermViewDashboard, PermRegisterCase, PermHandleCase, PermNoteCase, PermEscalateCase, PermEditArchive, PermViewArchive, PermRevealPersonal, PermRecordVisit, PermManageDuty, PermManageNotices, PermManageUsers, PermManageGrid, PermPrint},
+	RoleTownOperator: {PermViewDashboard, PermHandleCase, PermNoteCase, PermEscalateCase, PermDispatchCase, PermViewArchive, PermManageDuty, PermManageNotices, PermPrint},
+	RoleDepartment:   {PermViewDashboard, PermHandleCase, PermNoteCase},
+	RoleCityOperator: {PermViewDashboard, PermHandleCase, PermNoteCase, PermDispatchCase},
 	RoleInspector:    {PermViewDashboard, PermAssess},
 	RoleAdmin:        {PermViewDashboard, PermManageUsers, PermManageGrid, PermManageDuty, PermManageNotices, PermAdmin, PermPrint},
 }

@@ -18,8 +18,15 @@ func TestAppointments(t *testing.T) {
 	s := startHHServer(t)
 	p := somePerson(t, s.Store, s.Demo.Groups[0].Code)
 	hid := p.Household.ID
-	duty := s.login(t, "duty")
+	duty := s.login(t, "leader") // the grid leader of the household's group
 	tomorrow := time.Now().In(s.Demo.Loc).AddDate(0, 0, 1).Format("2006-01-02")
+	// Appointments are part of the archive: duty staff have no archive rights.
+	if r := s.login(t, "duty").post("/staff/households/"+hid+"/appointments", url.Values{"service": {"残疾人证办理"}, "kind": {"上门服务"}, "date": {tomorrow}}); r.status != http.StatusForbidden {
+		t.Fatalf("duty staff booking: %d, want 403", r.status)
+	}
+	if r := s.login(t, "duty").api("GET", "/api/v1/households/"+hid+"/appointments", nil); r.status != http.StatusForbidden {
+		t.Fatalf("duty staff reading appointments: %d, want 403", r.status)
+	}
 
 	before, _ := s.Store.Stats()
 	r := duty.post("/staff/households/"+hid+"/appointments", url.Values{"service": {"残疾人证办理"}, "kind": {"上门服务"}, "date": {"2026-02-30"}})

@@ -89,6 +89,7 @@ func (u *caseUI) apiRate(c *fiber.Ctx) error {
 
 func (u *caseUI) apiCases(c *fiber.Ctx) error {
 	f := caseFilterOf(c)
+	scopeCases(c, &f)
 	var err error
 	if f.Limit, err = queryLimit(c, 100); err != nil {
 		return err
@@ -104,7 +105,7 @@ func (u *caseUI) apiCases(c *fiber.Ctx) error {
 }
 
 func (u *caseUI) apiCase(c *fiber.Ctx) error {
-	cc, err := u.cases.Case(c.Params("id"))
+	cc, err := u.caseFor(c, c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -120,7 +121,7 @@ func (u *caseUI) apiCaseAction(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	cc, err := u.cases.Case(c.Params("id"))
+	cc, err := u.caseFor(c, c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -137,7 +138,7 @@ func (u *caseUI) apiDue(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if due == nil {
+	if due = scopeDue(c, due); due == nil {
 		due = []bolt.DueCase{}
 	}
 	return c.JSON(page[bolt.DueCase]{Items: due})

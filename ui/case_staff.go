@@ -35,11 +35,12 @@ func (u *caseUI) showCaseList(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		data["Due"], data["DueMode"] = due, true
+		data["Due"], data["DueMode"] = scopeDue(c, due), true
 		return u.s.render(c, "case_list", data)
 	}
 	f := caseFilterOf(c)
 	f.Limit = 50
+	scopeCases(c, &f)
 	cases, next, err := u.cases.FindCases(f)
 	if err != nil {
 		return err
@@ -136,7 +137,7 @@ func (u *caseUI) showCase(c *fiber.Ctx) error {
 }
 
 func (u *caseUI) renderCase(c *fiber.Ctx, formErr error, action string) error {
-	cc, err := u.cases.Case(c.Params("id"))
+	cc, err := u.caseFor(c, c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -160,7 +161,7 @@ func (u *caseUI) renderCase(c *fiber.Ctx, formErr error, action string) error {
 				actions = append(actions, a)
 			}
 		}
-	} else if usr.Can(appliance.PermViewDashboard) && len(appliance.LevelsOf(u.s.Config.Node.Role)) > 0 && (usr.Can(appliance.PermRegisterCase)) {
+	} else if usr.Can(appliance.PermNoteCase) && len(appliance.LevelsOf(u.s.Config.Node.Role)) > 0 {
 		actions = []string{appliance.CaseNote}
 	}
 	data := fiber.Map{"Title": "问题 " + cc.ID, "Case": cc, "Events": events, "Actions": actions, "L": u.caseLabels(),
@@ -248,7 +249,7 @@ func (u *caseUI) act(c *fiber.Ctx, st appliance.CaseStep) (*appliance.Case, erro
 	if appliance.CaseActionOf("case."+st.Action) == "" || st.Action == appliance.CaseRegister {
 		return nil, appliance.Errorf(appliance.ENOTFOUND, "没有这个办理步骤")
 	}
-	cc, err := u.cases.Case(st.Case)
+	cc, err := u.caseFor(c, st.Case)
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +265,7 @@ func (u *caseUI) act(c *fiber.Ctx, st appliance.CaseStep) (*appliance.Case, erro
 
 func (u *caseUI) submitCaseAction(c *fiber.Ctx) error {
 	id, action := c.Params("id"), c.Params("action")
-	cc, err := u.cases.Case(id)
+	cc, err := u.caseFor(c, id)
 	if err != nil {
 		return err
 	}

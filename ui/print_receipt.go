@@ -75,7 +75,7 @@ func (s *Server) receiptPrintToken(c *fiber.Ctx, code string) string {
 
 func (s *Server) submitReceiptPrint(c *fiber.Ctx) error {
 	bad := func(msg string) error {
-		c.Status(fiber.StatusForbidden)
+		c.Status(fiber.StatusBadRequest) // a missing, used or stale permit: no one's role is at stake
 		return s.render(c, "kiosk_receipt_print", fiber.Map{"Title": "打印回执", "Error": msg})
 	}
 	p, err := s.printing()

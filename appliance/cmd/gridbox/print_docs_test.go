@@ -319,18 +319,18 @@ func TestPrintReceiptButtons(t *testing.T) {
 			t.Fatalf("copy %d: %d", i, st)
 		}
 	}
-	if st, page := printReceipt(m[1]); st != http.StatusForbidden || !strings.Contains(page, "已经打印过") {
+	if st, page := printReceipt(m[1]); st != http.StatusBadRequest || !strings.Contains(page, "已经打印过") {
 		t.Errorf("fourth copy: %d", st)
 	}
 	// Neither a receipt's QR token nor a forged permit for another case prints.
 	for _, bad := range []string{f.tokens.Sign(bolt.TokenCase, f.caseCode), f.tokens.Sign(bolt.TokenHousehold, f.first.ID), m[1][:len(m[1])-2] + "AA", "ABC"} {
-		if st, _ := printReceipt(bad); st != http.StatusForbidden {
+		if st, _ := printReceipt(bad); st != http.StatusBadRequest {
 			t.Errorf("print with %s: %d", bad, st)
 		}
 	}
 	// An expired permit (signed here with the node's secret) is refused.
 	old := f.tokens.Sign('P', f.caseCode+"."+strconv.FormatInt(time.Now().Add(-time.Minute).Unix(), 36))
-	if st, page := printReceipt(old); st != http.StatusForbidden || !strings.Contains(page, "已过期") {
+	if st, page := printReceipt(old); st != http.StatusBadRequest || !strings.Contains(page, "已过期") {
 		t.Errorf("expired permit: %d", st)
 	}
 
