@@ -289,8 +289,14 @@ func TestCaseKioskHTTP(t *testing.T) {
 	}
 	var rd bolt.RegisterDay
 	today := time.Now().In(time.FixedZone("CST", 8*3600)).Format("2006-01-02")
-	if st := b.api("POST", "/api/v1/cases/register/close", srv.Tokens[appliance.RoleVillageLead], map[string]string{"day": today}, &rd); st != 201 || rd.Closed == nil || rd.Total.Reported != 2 {
-		t.Fatalf("close: %d %+v", st, rd)
+	// Today is not over: closing it now would be wrong by tonight.
+	var refusal struct{ Error struct{ Field, Message string } }
+	if st := b.api("POST", "/api/v1/cases/register/close", srv.Tokens[appliance.RoleVillageLead], map[string]string{"day": today}, &refusal); st != 400 || refusal.Error.Field != "day" {
+		t.Fatalf("closing today: %d %+v", st, refusal)
+	}
+	yesterday := time.Now().In(time.FixedZone("CST", 8*3600)).AddDate(0, 0, -1).Format("2006-01-02")
+	if st := b.api("POST", "/api/v1/cases/register/close", srv.Tokens[appliance.RoleVillageLead], map[string]string{"day": yesterday}, &rd); st != 201 || rd.Closed == nil || rd.Day != yesterday {
+		t.Fatalf("close yesterday: %d %+v", st, rd)
 	}
 }
 

@@ -156,6 +156,7 @@ func (cs *Cases) RegisterMany(ctx context.Context, author string, ins []CaseInta
 		drafts := make([]appliance.Draft, 0, len(its))
 		for i := range its {
 			it := &its[i]
+			it.step.Day = tx.openRegisterDay(village, it.step.Day)
 			if g := it.step.Group; g != "" {
 				if grid, ok, err := tx.Grid(g); err != nil {
 					return nil, err
@@ -373,7 +374,7 @@ func (cs *Cases) prepare(tx *Tx, author string, levels []string, step appliance.
 	} else if step.Action != appliance.CaseNote {
 		return appliance.Draft{}, nil, appliance.Errorf(appliance.EFORBIDDEN, "该问题目前由%s办理，您只能添加备注", appliance.CaseLevelLabels[c.Level])
 	}
-	step.Day = now.Format("2006-01-02")
+	step.Day = tx.openRegisterDay(c.Village, now.Format("2006-01-02"))
 	switch step.Action {
 	case appliance.CaseEscalate:
 		step.To = appliance.NextCaseLevel(c.Level)

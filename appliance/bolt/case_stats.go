@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -240,7 +241,9 @@ func beUint64(b []byte) uint64 {
 
 // CloseRegister closes a day of this village's register: it writes the
 // day's rows and their hash, so a later change to that day shows as a
-// mismatch. A day can be closed once, and not before it has begun.
+// mismatch. A day can be closed once, and only after it has ended: a day
+// closed at 20:00 would change with a kiosk report at 21:00 and make
+// `gridbox verify` cry tamper over normal use.
 func (cs *Cases) CloseRegister(ctx context.Context, author, day string) (RegisterDay, error) {
 	village := cs.Config.Node.Code
 	if cs.Config.Node.Role != appliance.NodeVillage {
@@ -249,8 +252,8 @@ func (cs *Cases) CloseRegister(ctx context.Context, author, day string) (Registe
 	if _, err := time.Parse("2006-01-02", day); err != nil {
 		return RegisterDay{}, appliance.FieldError("day", "日期格式应为 年-月-日")
 	}
-	if day > cs.now().Format("2006-01-02") {
-		return RegisterDay{}, appliance.FieldError("day", "不能为将来的日期关账")
+	if today := cs.now().Format("2006-01-02"); day >= today {
+		return RegisterDay{}, appliance.FieldError("day", "%s 还没有结束（当天还可能有新的问题），要到第二天才能关账", day)
 	}
 	groups, err := cs.Store.FindGrids(appliance.GridFilter{Parent: &village})
 	if err != nil {
@@ -276,6 +279,33 @@ func (cs *Cases) CloseRegister(ctx context.Context, author, day string) (Registe
 		return RegisterDay{}, err
 	}
 	return days[0], nil
+}
+
+// openRegisterDay is the register day of a step written now on day today:
+// today, or, if the clock has gone back behind a closed day (a box without
+// a real-time clock, booted before the network set it), the day after the
+// village's last closed day, so that nothing lands in a closed day.
+func (tx *Tx) openRegisterDay(village, today string) string {
+	p := []byte(village + "|")
+	c := tx.Bucket(bucketCaseRegister).Cursor()
+	k, _ := c.Seek(append(append([]byte(nil), p...), 0xff))
+	if k == nil {
+		k, _ = c.Last()
+	} else {
+		k, _ = c.Prev()
+	}
+	if k == nil || !bytes.HasPrefix(k, p) {
+		return today
+	}
+	last := string(k[len(p):])
+	if today > last {
+		return today
+	}
+	d, err := time.Parse("2006-01-02", last)
+	if err != nil {
+		return today
+	}
+	return d.AddDate(0, 0, 1).Format("2006-01-02")
 }
 
 // VerifyRegisters checks every closed day of the register against the

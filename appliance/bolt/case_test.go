@@ -3,6 +3,7 @@ package bolt_test
 import (
 	"bytes"
 	"context"
+	cryptorand "crypto/rand"
 	"fmt"
 	"image"
 	"image/color"
@@ -482,15 +483,37 @@ func TestCaseRegisterClose(t *testing.T) {
 	if n, err := sc.village.Store.VerifyRegisters(); n != 1 || err != nil {
 		t.Fatalf("verify registers = %d, %v", n, err)
 	}
-	// A step of that day arriving after the close shows as a mismatch.
+	// With the clock gone back into the closed day (a box without a
+	// real-time clock), a new report goes to the next open day.
 	sc.clock.t = day(16, 18)
-	report(t, sc.village, "livelihood", appliance.SourcePhone, villageCode+"-02")
+	r, err := sc.village.Cases.RegisterCase(context.Background(), "u-test", bolt.CaseIntake{Category: "livelihood", Source: appliance.SourcePhone, Group: villageCode + "-02", Description: "来电反映"})
+	if err != nil || r.Day != "2026-11-17" {
+		t.Fatalf("report with the clock in a closed day: day %q, %v; want 2026-11-17", r.Day, err)
+	}
+	if n, err := sc.village.Store.VerifyRegisters(); n != 1 || err != nil {
+		t.Fatalf("verify registers after normal use = %d, %v", n, err)
+	}
+	// A day not yet over cannot be closed.
+	sc.clock.t = day(20, 20)
+	if _, err := sc.village.Cases.CloseRegister(context.Background(), "u-test", "2026-11-20"); appliance.ErrorField(err) != "day" {
+		t.Fatalf("closing today: %v, want refused", err)
+	}
+	if _, err := sc.village.Cases.CloseRegister(context.Background(), "u-test", "2026-11-19"); err != nil {
+		t.Fatalf("closing yesterday: %v", err)
+	}
+	// A backdated step (written around the case service, as a forger with
+	// the node key would) changes the closed day: verify names it.
+	step := appliance.CaseStep{Case: appliance.NewReceiptCode(cryptorand.Reader), Action: appliance.CaseRegister, By: appliance.CaseLevelGroup, Day: "2026-11-16",
+		Category: "livelihood", Source: appliance.SourcePhone, Village: villageCode, Group: villageCode + "-02", Text: "补录一条十六日的来电"}
+	if _, err := sc.village.Store.Append(context.Background(), appliance.Draft{Author: "u-test", Kind: appliance.CaseKind(appliance.CaseRegister), Version: 1, Body: step}); err != nil {
+		t.Fatal(err)
+	}
 	days, err := sc.village.Cases.RegisterRows(villageCode, "2026-11-16", "2026-11-16")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !days[0].Mismatch {
-		t.Fatal("a changed closed day shows no mismatch")
+		t.Fatalf("a changed closed day shows no mismatch: %+v", days[0])
 	}
 	if _, err := sc.village.Store.VerifyRegisters(); err == nil || !strings.Contains(err.Error(), "2026-11-16") {
 		t.Fatalf("verify registers err=%v, want the changed day named", err)

@@ -135,6 +135,14 @@ func demoCases(ctx context.Context, v *Village) error {
 	ei := 0
 	for d := range intakes {
 		dayEnd := v.Start.AddDate(0, 0, d+1)
+		// The village lead closes yesterday's register first thing in the
+		// morning: a day is closed only once it has ended.
+		if at := v.Start.AddDate(0, 0, d).Add(8 * time.Hour); d > 0 && at.Before(v.End) {
+			v.At(at)
+			if _, err := cs.CloseRegister(ctx, lead, v.Start.AddDate(0, 0, d-1).Format("2006-01-02")); err != nil {
+				return err
+			}
+		}
 		if at := v.Start.AddDate(0, 0, d).Add(9 * time.Hour); at.Before(v.End) {
 			v.At(at)
 			byAuthor := map[string][]int{}
@@ -173,13 +181,6 @@ func demoCases(ctx context.Context, v *Village) error {
 				ei++
 			}
 			if err := runRound(ctx, v, cs, tcs, round, codes); err != nil {
-				return err
-			}
-		}
-		// The village lead closes the day's register in the evening.
-		if at := v.Start.AddDate(0, 0, d).Add(20 * time.Hour); at.Before(v.End) {
-			v.At(at)
-			if _, err := cs.CloseRegister(ctx, lead, at.Format("2006-01-02")); err != nil {
 				return err
 			}
 		}

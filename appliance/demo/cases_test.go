@@ -65,3 +65,34 @@ func TestDemoCases(t *testing.T) {
 		}
 	}
 }
+
+// A demo built in the evening, then used as a village uses it (a kiosk
+// report, the server's own escalation of overdue cases), still verifies:
+// closing a day that had not ended made `gridbox verify` cry tamper.
+func TestDemoVerifiesAfterNormalUse(t *testing.T) {
+	evening := time.Date(2026, 11, 28, 13, 30, 0, 0, time.UTC) // 21:30 in Beijing
+	dir := t.TempDir()
+	if _, _, err := demo.Generate(context.Background(), dir, demo.Options{Now: evening}); err != nil {
+		t.Fatal(err)
+	}
+	s, cfg, err := bolt.OpenDataDir(dir, &bolt.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cs, _ := bolt.NewCases(s, cfg)
+	later := evening.Add(20 * time.Minute)
+	cs.Now = func() time.Time { return later }
+	if _, err := cs.RegisterCase(context.Background(), "", bolt.CaseIntake{Category: "livelihood", Source: "kiosk", Description: "晚上路灯不亮，走路看不见"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.EscalateOverdue(context.Background(), later); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Verify(context.Background()); err != nil {
+		t.Fatalf("verify after normal use: %v", err)
+	}
+	if n, err := s.VerifyRegisters(); err != nil || n < 20 {
+		t.Fatalf("verify registers after normal use: %d days, %v", n, err)
+	}
+}
