@@ -290,7 +290,9 @@ func TestCaseKioskHTTP(t *testing.T) {
 	var rd bolt.RegisterDay
 	today := time.Now().In(time.FixedZone("CST", 8*3600)).Format("2006-01-02")
 	// Today is not over: closing it now would be wrong by tonight.
-	var refusal struct{ Error struct{ Field, Message string } }
+	var refusal struct {
+		Error struct{ Field, Message string }
+	}
 	if st := b.api("POST", "/api/v1/cases/register/close", srv.Tokens[appliance.RoleVillageLead], map[string]string{"day": today}, &refusal); st != 400 || refusal.Error.Field != "day" {
 		t.Fatalf("closing today: %d %+v", st, refusal)
 	}
