@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strconv"
 	"time"
 
@@ -50,6 +51,16 @@ func newHTTPMetrics(reg *prometheus.Registry, store *bolt.Store) *httpMetrics {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "gridbox_ledger_appends_total", Help: "Entries appended by this process."}, stat(func(s bolt.Stats) float64 { return float64(s.Appends) })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "gridbox_ledger_ingested_total", Help: "Entries received from other nodes by this process."}, stat(func(s bolt.Stats) float64 { return float64(s.Ingested) })),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gridbox_db_file_bytes", Help: "Size of the bbolt file."}, stat(func(s bolt.Stats) float64 { return float64(s.FileSize) })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gridbox_storage_full", Help: "1 while writes fail because the disk is full."}, func() float64 {
+			if store.StorageFull() {
+				return 1
+			}
+			return 0
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gridbox_disk_free_bytes", Help: "Bytes free on the data folder's file system."}, func() float64 {
+			free, _ := store.DiskFree()
+			return float64(free)
+		}),
 	)
 	return m
 }
@@ -82,10 +93,24 @@ func isLocal(c *fiber.Ctx) bool {
 	return ip == "127.0.0.1" || ip == "::1"
 }
 
+// lowDisk is the free space under which the box says it is unwell: a
+// day's work of a village is far less, but the file grows in steps.
+const lowDisk = 16 << 20
+
+// healthz answers "ok", or 503 with what is wrong: the store unreadable,
+// or the disk full (writes are failing) or nearly so.
 func (s *Server) healthz(c *fiber.Ctx) error {
 	if _, err := s.Store.Stats(); err != nil {
 		c.Status(fiber.StatusServiceUnavailable)
 		return c.SendString("store: unavailable\n")
+	}
+	if s.Store.StorageFull() {
+		c.Status(fiber.StatusServiceUnavailable)
+		return c.SendString("degraded: storage full, writes are failing\n")
+	}
+	if free, err := s.Store.DiskFree(); err == nil && free < lowDisk {
+		c.Status(fiber.StatusServiceUnavailable)
+		return c.SendString(fmt.Sprintf("degraded: storage nearly full, %d bytes free\n", free))
 	}
 	return c.SendString("ok\n")
 }

@@ -134,7 +134,7 @@ func (s *Store) PutPhoto(sum string, data []byte) (bool, error) {
 		return false, err
 	}
 	stored := false
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(func(tx *bbolt.Tx) error {
 		w := tx.Bucket(bucketPhotosWanted)
 		if w == nil || w.Get([]byte(sum)) == nil {
 			return nil // not asked for: refused

@@ -50,6 +50,7 @@ type Store struct {
 	clock  *appliance.Clock
 
 	appends  atomic.Uint64 // entries appended by this process
+	noSpace  atomic.Int64  // unix time of the last write that found the disk full; 0 after a write succeeds
 	ingested atomic.Uint64 // entries received from other feeds
 
 	argon Argon2Params
@@ -299,7 +300,7 @@ func (s *Store) writeFeed(ctx context.Context, sg *appliance.Signer, first *appl
 func (s *Store) foldUpdate(fn func(*bbolt.Tx) error) error {
 	s.folding.RLock()
 	defer s.folding.RUnlock()
-	return s.db.Update(fn)
+	return s.update(fn)
 }
 
 // Append appends drafts that need no check against the views.
@@ -315,7 +316,7 @@ func (s *Store) Read(fn func(tx *Tx) error) error {
 // Update runs fn in a write transaction that appends nothing: for node-local
 // state such as sessions and credentials.
 func (s *Store) Update(fn func(tx *Tx) error) error {
-	return s.db.Update(func(btx *bbolt.Tx) error { return fn(&Tx{tx: btx, store: s}) })
+	return s.update(func(btx *bbolt.Tx) error { return fn(&Tx{tx: btx, store: s}) })
 }
 
 // putEntry stores a verified entry, moves the head and folds the views.
