@@ -108,7 +108,9 @@ func TestDiskFull(t *testing.T) {
 		}
 		acked++
 	}
-	var e struct{ Error struct{ Code, Message string } }
+	var e struct {
+		Error struct{ Code, Message string }
+	}
 	json.Unmarshal([]byte(body), &e)
 	if status != http.StatusInsufficientStorage || e.Error.Code != "storage_full" || !strings.Contains(e.Error.Message, "存储空间已满") {
 		t.Fatalf("after %d notices: %d %s; want 507 storage_full\n%s", acked, status, body, tail(n.out.String(), 1500))
