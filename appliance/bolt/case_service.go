@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -702,7 +703,9 @@ type pinState struct {
 
 // Track returns a case for its receipt code and PIN. Wrong PINs are
 // counted per code; after pin_tries the code locks for pin_lock, so four
-// digits cannot be guessed by trying.
+// digits cannot be guessed by trying. A right PIN only reads: a lookup
+// costs no write (and no fsync) unless a wrong PIN is to be counted or
+// cleared.
 func (cs *Cases) Track(code, pin string) (*appliance.Case, error) {
 	code, err := appliance.NormalizeReceiptCode(code)
 	if err != nil {
@@ -712,49 +715,87 @@ func (cs *Cases) Track(code, pin string) (*appliance.Case, error) {
 	if len(pin) != 4 {
 		return nil, appliance.FieldError("pin", "请输入回执上的4位查询密码")
 	}
-	wrong := appliance.FieldError("pin", "回执编号或查询密码不正确，请核对回执")
+	now := cs.Now()
 	var c *appliance.Case
 	var out error
-	now := cs.Now()
+	var clear bool
+	err = cs.Store.Read(func(tx *Tx) error {
+		var right bool
+		var st pinState
+		c, right, st, out, err = cs.checkPIN(tx, code, pin, now)
+		clear = right && st.Fails > 0
+		if !right && out == nil {
+			c = nil // counted below, in a write
+		}
+		return err
+	})
+	if err != nil || out != nil || c != nil && !clear {
+		return c, firstErr(err, out)
+	}
+	// A wrong PIN to count, or a right one after wrong ones to forget:
+	// check again inside the write, so racing guesses all count.
 	err = cs.Store.Update(func(tx *Tx) error {
-		cc, err := tx.Case(code)
-		if err != nil {
-			out = wrong
-			return nil
+		var right bool
+		var st pinState
+		c, right, st, out, err = cs.checkPIN(tx, code, pin, now)
+		if err != nil || out != nil {
+			return err
 		}
 		key := []byte("casepin/" + code)
-		local := tx.Bucket("local")
-		var st pinState
-		if v := local.Get(key); v != nil {
-			json.Unmarshal(v, &st)
+		if right {
+			return tx.Bucket("local").Delete(key)
 		}
-		if now.Before(st.Until) {
-			out = appliance.Errorf(appliance.ELOCKED, "该回执查询密码输错次数过多，已暂停查询，请%d分钟后再试，或到值班室查询", int(st.Until.Sub(now).Minutes())+1)
-			return nil
+		c = nil
+		st.Fails++
+		if st.Fails >= max(1, cs.Config.Cases.PINTries) {
+			st.Fails, st.Until = 0, now.Add(cs.Config.Cases.PINLock.Duration)
 		}
-		var r appliance.CaseReporter
-		if ok, err := tx.GetJSON(bucketCaseReporters, code, &r); err != nil {
-			return err
-		} else if !ok {
-			out = appliance.Errorf(appliance.ENOTFOUND, "本机无法核对该回执的查询密码，请到受理问题的村值班室查询")
-			return nil
-		}
-		if r.PIN != pin {
-			st.Fails++
-			if st.Fails >= max(1, cs.Config.Cases.PINTries) {
-				st.Fails, st.Until = 0, now.Add(cs.Config.Cases.PINLock.Duration)
-			}
-			data, _ := json.Marshal(st)
-			out = wrong
-			return local.Put(key, data)
-		}
-		c = cc
-		return local.Delete(key)
+		data, _ := json.Marshal(st)
+		out = errWrongPIN
+		return tx.Bucket("local").Put(key, data)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return c, out
+}
+
+var errWrongPIN = appliance.FieldError("pin", "回执编号或查询密码不正确，请核对回执")
+
+// checkPIN reads what Track decides on: the case, whether pin is its PIN,
+// the code's wrong-PIN record, and a refusal (unknown code, locked, no
+// reporter here) if there is one.
+func (cs *Cases) checkPIN(tx *Tx, code, pin string, now time.Time) (*appliance.Case, bool, pinState, error, error) {
+	var st pinState
+	cc, err := tx.Case(code)
+	if err != nil {
+		return nil, false, st, errWrongPIN, nil
+	}
+	if v := tx.Bucket("local").Get([]byte("casepin/" + code)); v != nil {
+		json.Unmarshal(v, &st)
+	}
+	if now.Before(st.Until) {
+		return nil, false, st, appliance.Errorf(appliance.ELOCKED, "该回执查询密码输错次数过多，已暂停查询，请%d分钟后再试，或到值班室查询", int(st.Until.Sub(now).Minutes())+1), nil
+	}
+	var r appliance.CaseReporter
+	if ok, err := tx.GetJSON(bucketCaseReporters, code, &r); err != nil {
+		return nil, false, st, nil, err
+	} else if !ok {
+		return nil, false, st, appliance.Errorf(appliance.ENOTFOUND, "本机无法核对该回执的查询密码，请到受理问题的村值班室查询"), nil
+	}
+	if subtle.ConstantTimeCompare([]byte(r.PIN), []byte(pin)) != 1 {
+		return cc, false, st, nil, nil
+	}
+	return cc, true, st, nil, nil
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
 }
 
 // Rate records the reporter's rating from the kiosk as the follow-up.

@@ -447,8 +447,18 @@ func TestCaseTrackLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A right PIN only reads: no transaction is committed.
+	txid := func() int {
+		var id int
+		v.Store.DB().View(func(tx *bbolt.Tx) error { id = tx.ID(); return nil })
+		return id
+	}
+	before := txid()
 	if c, err := v.Cases.Track(strings.ToLower(r.Code), r.PIN); err != nil || c.ID != r.Code {
 		t.Fatalf("track = %v, %v", c, err)
+	}
+	if after := txid(); after != before {
+		t.Fatalf("a lookup with the right PIN committed %d write(s)", after-before)
 	}
 	bad := "0000"
 	if r.PIN == bad {
@@ -458,6 +468,9 @@ func TestCaseTrackLock(t *testing.T) {
 		if _, err := v.Cases.Track(r.Code, bad); appliance.ErrorCode(err) != appliance.EINVALID {
 			t.Fatalf("try %d: err=%v", i, err)
 		}
+	}
+	if txid() != before+5 {
+		t.Fatalf("5 wrong PINs committed %d writes, want 5 (each counted)", txid()-before)
 	}
 	if _, err := v.Cases.Track(r.Code, r.PIN); appliance.ErrorCode(err) != appliance.ELOCKED {
 		t.Fatalf("after 5 wrong PINs err=%v, want locked", err)
