@@ -2,6 +2,7 @@
 GO      ?= go
 DATA    ?= data/demo
 LISTEN  ?= :8080
+TLS_LISTEN ?= :8443
 export GOFLAGS ?= -buildvcs=false
 
 .PHONY: build run test test-deps bench vet images clean demo-cluster
@@ -11,7 +12,7 @@ build:
 
 run: build
 	@test -e $(DATA)/gridbox.db || { rm -rf $(DATA).new && ./bin/gridbox demo --data $(DATA).new && mv $(DATA).new $(DATA); }
-	./bin/gridbox serve --data $(DATA) --listen $(LISTEN)
+	./bin/gridbox serve --data $(DATA) --listen $(LISTEN) --tls-listen $(TLS_LISTEN)
 
 # test-deps installs missing test tools (as root, with apt-get) and starts CUPS.
 test: build test-deps

@@ -35,7 +35,11 @@ type Config struct {
 
 // HTTPConfig configures the web server.
 type HTTPConfig struct {
-	Listen      string   `toml:"listen"`
+	Listen string `toml:"listen"`
+	// TLSListen is where staff pages are served over HTTPS with the box's
+	// own certificate; "" turns HTTPS off (then staff may log in over
+	// plain HTTP from the LAN: not advised).
+	TLSListen   string   `toml:"tls_listen"`
 	KioskIdle   Duration `toml:"kiosk_idle"`   // a staff session on the kiosk ends after this
 	SessionIdle Duration `toml:"session_idle"` // other staff sessions
 	KioskAddrs  []string `toml:"kiosk_addrs"`  // clients that are the kiosk screen
@@ -171,6 +175,7 @@ func DefaultConfig() Config {
 	return Config{
 		HTTP: HTTPConfig{
 			Listen:      ":8080",
+			TLSListen:   ":8443",
 			KioskIdle:   Duration{3 * time.Minute},
 			SessionIdle: Duration{8 * time.Hour},
 			KioskAddrs:  []string{"127.0.0.1", "::1"},

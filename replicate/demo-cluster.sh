@@ -9,6 +9,7 @@ BIN=${BIN:-bin/gridbox}
 DIR=${DIR:-data/cluster}
 HTTP=${HTTP:-8090}     # town at 8090, villages at 8091…
 GOSSIP=${GOSSIP:-7946} # town at 7946, villages at 7947…
+TLS=${TLS:-8490}       # staff pages over HTTPS: town at 8490, villages at 8491…
 VILLAGES=${VILLAGES:-3} # 1 to 3
 NAMES="杏花村 桃园村 柳树村"
 TOWN="$DIR/town"
@@ -42,11 +43,11 @@ fi
 
 pids=""
 trap 'kill $pids 2>/dev/null; wait' INT TERM EXIT
-$BIN serve --data "$TOWN" --listen 127.0.0.1:$HTTP >"$DIR/town.log" 2>&1 & pids="$pids $!"
+$BIN serve --data "$TOWN" --listen 127.0.0.1:$HTTP --tls-listen 127.0.0.1:$TLS >"$DIR/town.log" 2>&1 & pids="$pids $!"
 n=0
 for VD in "$DIR"/village[1-9]; do
 	n=$((n + 1))
-	$BIN serve --data "$VD" --listen 127.0.0.1:$((HTTP + n)) >"$DIR/village$n.log" 2>&1 & pids="$pids $!"
+	$BIN serve --data "$VD" --listen 127.0.0.1:$((HTTP + n)) --tls-listen 127.0.0.1:$((TLS + n)) >"$DIR/village$n.log" 2>&1 & pids="$pids $!"
 done
 sleep 1
 for p in $pids; do

@@ -96,7 +96,7 @@ var serveRE = regexp.MustCompile(`is serving at (http://\S+/)`)
 // Serve starts `gridbox serve` and waits until it answers.
 func (n *procNode) Serve() {
 	n.t.Helper()
-	args := append(append([]string(nil), n.Wrap...), gridboxBin(n.t), "serve", "--data", n.Data, "--listen", "127.0.0.1:0")
+	args := append(append([]string(nil), n.Wrap...), gridboxBin(n.t), "serve", "--data", n.Data, "--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0")
 	cmd := exec.Command(args[0], args[1:]...)
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = io.Discard

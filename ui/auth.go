@@ -138,7 +138,7 @@ func (s *Server) setCookie(c *fiber.Ctx, name, value string, maxAge time.Duratio
 		MaxAge:   int(maxAge.Seconds()),
 		HTTPOnly: httpOnly,
 		SameSite: fiber.CookieSameSiteStrictMode,
-		Secure:   c.Protocol() == "https",
+		Secure:   isTLS(c),
 	})
 }
 

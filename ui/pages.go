@@ -164,7 +164,22 @@ func (s *Server) funcs() template.FuncMap {
 			}
 			return [...]string{"周日", "周一", "周二", "周三", "周四", "周五", "周六"}[t.Weekday()]
 		},
-		"add":      func(a, b int) int { return a + b },
+		"add": func(a, b int) int { return a + b },
+		"mb": func(n any) string {
+			var f float64
+			switch v := n.(type) {
+			case int64:
+				f = float64(v)
+			case uint64:
+				f = float64(v)
+			case int:
+				f = float64(v)
+			}
+			if f >= 1<<30 {
+				return fmt.Sprintf("%.1f GB", f/(1<<30))
+			}
+			return fmt.Sprintf("%.1f MB", f/(1<<20))
+		},
 		"groupnum": appliance.GroupNumber,
 		"lines":    func(s string) []string { return strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") },
 	}

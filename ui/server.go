@@ -43,6 +43,8 @@ type Server struct {
 	bodies    *semaphore.Weighted // memory for large bodies being read
 	limits    *rateLimits         // anonymous submissions (ratelimit.go)
 	secret    []byte              // the node's local secret: signs anonymous CSRF tokens
+
+	tlsPort, tlsFingerprint string // HTTPS for staff (tls.go); "" when off
 }
 
 // Route adds a set of routes; features call it before Handler is used.
@@ -78,7 +80,7 @@ func NewServer(cfg appliance.Config, store *bolt.Store, log *slog.Logger) (*Serv
 		ErrorHandler:                 s.handleFiberError,
 		AppName:                      "gridbox",
 	})
-	s.app.Use(s.observe, s.securityHeaders, s.loadSession, s.limitBody, s.limitAnonymous, s.checkCSRF)
+	s.app.Use(s.observe, s.securityHeaders, s.requireTLS, s.loadSession, s.limitBody, s.limitAnonymous, s.checkCSRF)
 	s.allowUploads()
 	s.routesCore()
 	for _, r := range extraRoutes {

@@ -30,6 +30,9 @@ type InitResult struct {
 	AdminUsername string
 	AdminPassword string
 	OneTime       bool
+	// TLSFingerprint is the SHA-256 of the box's HTTPS certificate, for
+	// the staff to compare when their browser first warns about it.
+	TLSFingerprint string
 }
 
 // InitDataDir creates a node: the folder, its key pair, its configuration,
@@ -47,7 +50,7 @@ func InitDataDir(ctx context.Context, dir string, node appliance.Node, opts Init
 	if err := cfg.Validate(); err != nil {
 		return res, err
 	}
-	files := []string{DBFile, KeyFile, appliance.ConfigFile}
+	files := []string{DBFile, KeyFile, appliance.ConfigFile, appliance.TLSCertFile, appliance.TLSKeyFile}
 	for _, f := range files {
 		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
 			if !opts.Force {
@@ -72,6 +75,11 @@ func InitDataDir(ctx context.Context, dir string, node appliance.Node, opts Init
 	if err := appliance.WriteConfig(filepath.Join(dir, appliance.ConfigFile), cfg); err != nil {
 		return res, err
 	}
+	cert, err := appliance.EnsureTLSCert(dir, node.Name)
+	if err != nil {
+		return res, err
+	}
+	res.TLSFingerprint = appliance.CertFingerprint(cert)
 	s, err := Open(filepath.Join(dir, DBFile), key, &Options{Clock: opts.Clock})
 	if err != nil {
 		return res, err

@@ -23,7 +23,7 @@ func BenchmarkStartToServing(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		addr := freePortB(b)
-		cmd := exec.Command(binPath, "serve", "--data", data, "--listen", addr)
+		cmd := exec.Command(binPath, "serve", "--data", data, "--listen", addr, "--tls-listen", "127.0.0.1:0")
 		start := time.Now()
 		if err := cmd.Start(); err != nil {
 			b.Fatal(err)

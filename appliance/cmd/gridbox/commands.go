@@ -35,6 +35,7 @@ func runInit(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "created %s node %s (%s) in %s\n", node.Role, node.Name, node.Code, *data)
 	fmt.Fprintf(stdout, "node key: %s\n", res.Feed)
 	fmt.Fprintf(stdout, "admin account: %s  one-time password: %s  (shown once; change it at first login)\n", res.AdminUsername, res.AdminPassword)
+	fmt.Fprintf(stdout, "HTTPS certificate fingerprint (SHA-256): %s\n", res.TLSFingerprint)
 	return nil
 }
 

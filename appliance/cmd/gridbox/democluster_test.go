@@ -181,9 +181,13 @@ attempts:
 		for gossipBase > httpBase-3 && gossipBase < httpBase+3 {
 			gossipBase = freePortRun(t, 3, true)
 		}
+		tlsBase := freePortRun(t, 3, false)
+		for tlsBase > httpBase-3 && tlsBase < httpBase+3 {
+			tlsBase = freePortRun(t, 3, false)
+		}
 		cmd := exec.Command("sh", filepath.Join("..", "..", "..", "replicate", "demo-cluster.sh"))
 		cmd.Env = append(cmd.Environ(), "BIN="+binPath, "DIR="+dir, "VILLAGES=2",
-			fmt.Sprintf("HTTP=%d", httpBase), fmt.Sprintf("GOSSIP=%d", gossipBase))
+			fmt.Sprintf("HTTP=%d", httpBase), fmt.Sprintf("GOSSIP=%d", gossipBase), fmt.Sprintf("TLS=%d", tlsBase))
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // the script and its nodes, to end together
 		out = &syncBuffer{}
 		cmd.Stdout, cmd.Stderr = out, out

@@ -210,8 +210,14 @@ func startNode(t *testing.T, data, addr string) *node {
 // command (e.g. prlimit --fsize=N --), if given.
 func startNodeWith(t *testing.T, data, addr string, wrapper ...string) *node {
 	t.Helper()
+	return startServe(t, data, addr, wrapper, "--tls-listen", "127.0.0.1:0")
+}
+
+// startServe runs gridbox serve with extra flags, through wrapper if given.
+func startServe(t *testing.T, data, addr string, wrapper []string, extra ...string) *node {
+	t.Helper()
 	n := &node{url: "http://" + addr, out: &syncBuffer{}, data: data}
-	args := append(append([]string(nil), wrapper...), binPath, "serve", "--data", data, "--listen", addr)
+	args := append(append(append([]string(nil), wrapper...), binPath, "serve", "--data", data, "--listen", addr), extra...)
 	n.cmd = exec.Command(args[0], args[1:]...)
 	n.cmd.Stdout, n.cmd.Stderr = n.out, n.out
 	if err := n.cmd.Start(); err != nil {

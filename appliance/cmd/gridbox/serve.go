@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -21,15 +22,17 @@ import (
 
 // Main is a running node; end-to-end tests start the real program with it.
 type Main struct {
-	Data   string
-	Listen string // overrides the configuration when set
-	Log    *slog.Logger
-	Out    io.Writer // where start-up lines for people go
+	Data      string
+	Listen    string // overrides the configuration when set
+	TLSListen string // overrides http.tls_listen when set ("off" turns HTTPS off)
+	Log       *slog.Logger
+	Out       io.Writer // where start-up lines for people go
 
-	Config appliance.Config
-	Store  *bolt.Store
-	Server *ui.Server
-	Addr   net.Addr // where HTTP listens, once Run returned
+	Config  appliance.Config
+	Store   *bolt.Store
+	Server  *ui.Server
+	Addr    net.Addr // where HTTP listens, once Run returned
+	TLSAddr net.Addr // where HTTPS listens; nil when it is off
 
 	Replicator *replicate.Replicator // nil unless replicate.bind is set
 
@@ -56,6 +59,13 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Listen != "" {
 		m.Config.HTTP.Listen = m.Listen
 	}
+	switch m.TLSListen {
+	case "":
+	case "off":
+		m.Config.HTTP.TLSListen = ""
+	default:
+		m.Config.HTTP.TLSListen = m.TLSListen
+	}
 	if m.Server, err = ui.NewServer(m.Config, s, m.Log); err != nil {
 		return err
 	}
@@ -67,8 +77,28 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", m.Config.HTTP.Listen, err)
 	}
 	m.Addr = ln.Addr()
+	var tlsLn net.Listener
+	if addr := m.Config.HTTP.TLSListen; addr != "" {
+		cert, err := appliance.EnsureTLSCert(m.Data, m.Config.Node.Name)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		raw, err := net.Listen("tcp", addr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on %s (https): %w", addr, err)
+		}
+		m.TLSAddr = raw.Addr()
+		tlsLn = tls.NewListener(raw, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		_, port, _ := net.SplitHostPort(m.TLSAddr.String())
+		m.Server.SetTLS(port, appliance.CertFingerprint(cert))
+	}
 	if err := m.startReplication(ctx); err != nil {
 		ln.Close()
+		if tlsLn != nil {
+			tlsLn.Close()
+		}
 		return err
 	}
 	// After replication: its handlers reach m.Replicator.
@@ -82,6 +112,9 @@ func (m *Main) Run(ctx context.Context) error {
 	m.cancel = cancel
 	m.done = make(chan error, 1)
 	go func() { m.done <- m.Server.Serve(sctx, ln) }()
+	if tlsLn != nil {
+		go m.Server.ServeListener(tlsLn) // stops with the server
+	}
 	m.Log.Info("serving", "role", m.Config.Node.Role, "code", m.Config.Node.Code, "addr", m.Addr.String(), "startup_ms", time.Since(start).Milliseconds())
 	return nil
 }
@@ -102,6 +135,15 @@ func (m *Main) Close() error {
 	return err
 }
 
+// TLSURL returns the HTTPS address of the staff pages.
+func (m *Main) TLSURL() string {
+	addr := m.TLSAddr.String()
+	if host, port, err := net.SplitHostPort(addr); err == nil && (host == "::" || host == "0.0.0.0" || host == "") {
+		addr = "localhost:" + port
+	}
+	return "https://" + addr + "/"
+}
+
 // URL returns the address people open in a browser.
 func (m *Main) URL() string {
 	addr := m.Addr.String()
@@ -112,18 +154,22 @@ func (m *Main) URL() string {
 }
 
 func runServe(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := newFlags("serve", "--data DIR [--listen ADDR]")
+	fs := newFlags("serve", "--data DIR [--listen ADDR] [--tls-listen ADDR|off]")
 	data := fs.String("data", "", "data folder of the node")
 	listen := fs.String("listen", "", "HTTP address, e.g. :8080 (default from the configuration)")
+	tlsListen := fs.String("tls-listen", "", "HTTPS address for staff pages, e.g. :8443, or off (default from the configuration)")
 	if err := parse(fs, args, "data"); err != nil {
 		return err
 	}
-	m := &Main{Data: *data, Listen: *listen, Out: stdout}
+	m := &Main{Data: *data, Listen: *listen, TLSListen: *tlsListen, Out: stdout}
 	if err := m.Run(ctx); err != nil {
 		m.Close()
 		return err
 	}
 	fmt.Fprintf(stdout, "gridbox %s %s (%s) is serving at %s\n", m.Config.Node.Role, m.Config.Node.Name, m.Config.Node.Code, m.URL())
+	if m.TLSAddr != nil {
+		fmt.Fprintf(stdout, "staff pages over HTTPS at %s (certificate fingerprint on the system page)\n", m.TLSURL())
+	}
 	if accounts, err := m.Store.DemoAccounts(); err == nil && len(accounts) > 0 {
 		fmt.Fprintln(stdout, "demo accounts (demo data only):")
 		for _, a := range accounts {
