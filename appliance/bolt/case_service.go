@@ -152,7 +152,9 @@ func (cs *Cases) RegisterMany(ctx context.Context, author string, ins []CaseInta
 		}
 	}
 	village := cs.Config.Node.Code
-	_, err := cs.Store.Write(ctx, func(tx *Tx) ([]appliance.Draft, error) {
+	// Reports come in crowds (the kiosk, a patrol's photos): they share
+	// commits. The function may run more than once; only its last run counts.
+	_, err := cs.Store.WriteGrouped(ctx, func(tx *Tx) ([]appliance.Draft, error) {
 		taken := map[string]bool{}
 		drafts := make([]appliance.Draft, 0, len(its))
 		for i := range its {

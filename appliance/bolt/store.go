@@ -66,6 +66,8 @@ type Store struct {
 
 	mu        sync.Mutex
 	listeners []func([]*appliance.Entry)
+
+	group grouper // concurrent writes sharing a commit (group.go)
 }
 
 // Options tune Open.
@@ -261,37 +263,44 @@ func (s *Store) writeFeed(ctx context.Context, sg *appliance.Signer, first *appl
 	}
 	var out []*appliance.Entry
 	err := s.foldUpdate(func(btx *bbolt.Tx) error {
-		out = out[:0]
 		tx := &Tx{tx: btx, store: s}
 		drafts, err := fn(tx)
 		if err != nil {
 			return err
 		}
-		prev, err := tx.lastEntry(sg.Feed)
-		if err != nil {
-			return err
-		}
-		if prev == nil && first != nil {
-			drafts = append([]appliance.Draft{*first}, drafts...)
-		}
-		for _, d := range drafts {
-			e, err := sg.Seal(d, prev, s.clock.Next())
-			if err != nil {
-				return err
-			}
-			if err := tx.putEntry(e); err != nil {
-				return err
-			}
-			out = append(out, e)
-			prev = e
-		}
-		return nil
+		out, err = tx.appendDrafts(sg, first, drafts)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.appends.Add(uint64(len(out)))
 	s.notify(out)
+	return out, nil
+}
+
+// appendDrafts seals drafts onto sg's feed (first, if the feed is new) and
+// stores and folds them.
+func (tx *Tx) appendDrafts(sg *appliance.Signer, first *appliance.Draft, drafts []appliance.Draft) ([]*appliance.Entry, error) {
+	prev, err := tx.lastEntry(sg.Feed)
+	if err != nil {
+		return nil, err
+	}
+	if prev == nil && first != nil {
+		drafts = append([]appliance.Draft{*first}, drafts...)
+	}
+	out := make([]*appliance.Entry, 0, len(drafts))
+	for _, d := range drafts {
+		e, err := sg.Seal(d, prev, tx.store.clock.Next())
+		if err != nil {
+			return nil, err
+		}
+		if err := tx.putEntry(e); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+		prev = e
+	}
 	return out, nil
 }
 

@@ -60,7 +60,7 @@ var oneTimeRE = regexp.MustCompile(`one-time password (\S+)`)
 func TestPasswdAndUnlock(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "node")
 	mustToken(t, data) // admin password admin1234
-	n := startNode(t, data, freePort(t))
+	n := startServe(t, data, freePort(t), nil, "--tls-listen", "off") // the LAN logins here go over HTTP
 	attacker := newLANBrowser(t, n.url, "127.0.0.2")
 	lockAdmin := func() {
 		t.Helper()
