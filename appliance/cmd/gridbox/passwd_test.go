@@ -59,7 +59,7 @@ var oneTimeRE = regexp.MustCompile(`one-time password (\S+)`)
 // passwd`, while the node serves and while it does not.
 func TestPasswdAndUnlock(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "node")
-	mustToken(t, data) // admin password admin1234
+	mustToken(t, data)                                                // admin password admin1234
 	n := startServe(t, data, freePort(t), nil, "--tls-listen", "off") // the LAN logins here go over HTTP
 	attacker := newLANBrowser(t, n.url, "127.0.0.2")
 	lockAdmin := func() {
