@@ -60,6 +60,10 @@ type LimitsConfig struct {
 	ReportsAll       Rate `toml:"reports_all"`        // … from all LAN devices together
 	ReportsScreen    Rate `toml:"reports_screen"`     // … from the kiosk screen
 	PostsPerClient   Rate `toml:"posts_per_client"`   // any other submission without a login (lookups, logins), per device
+	// MemoryMiB is the memory the node tries to stay within (Go's soft
+	// memory limit: the collector works harder near it); 0: no limit.
+	// The GOMEMLIMIT environment variable overrides it.
+	MemoryMiB int `toml:"memory_mib"`
 }
 
 // Rate is "N/period", e.g. "5/10m": N at once, then N per period.
@@ -187,6 +191,7 @@ func DefaultConfig() Config {
 			ReportsAll:       Rate{60, time.Hour},
 			ReportsScreen:    Rate{30, 10 * time.Minute},
 			PostsPerClient:   Rate{60, time.Minute},
+			MemoryMiB:        96,
 		},
 		TimeZone: "Asia/Shanghai",
 		DutyRoom: "村委会一楼值班室",

@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -157,9 +158,22 @@ func (s *Store) Authenticate(ctx context.Context, a LoginAttempt, policy LoginPo
 		}
 		return appliance.User{}, false, errBadLogin
 	}
+	// A hash made with other costs (an older default) is made again with
+	// today's, now that the password is at hand.
+	var rehash string
+	if _, real := s.DummyHashCost(); hashCost(cred.Hash) != real {
+		rehash = hashPassword(s.argonParams(), a.Password)
+	}
 	// Success: the account and the device start afresh; the address gets
 	// back the attempt it was charged.
 	err = s.Update(func(tx *Tx) error {
+		if rehash != "" {
+			cur := cred
+			cur.Hash = rehash
+			if err := tx.PutJSON(string(bucketCredentials), u.ID, cur); err != nil {
+				return err
+			}
+		}
 		b := tx.Bucket(string(bucketLogins))
 		if err := b.Delete([]byte(loginUserKey(username))); err != nil {
 			return err
@@ -217,15 +231,18 @@ func (s *Store) dummyHash() string {
 }
 
 // DummyHashCost returns the cost parameters of the hash checked for unknown
-// usernames and of a real one (for tests).
+// usernames and those a new hash gets.
 func (s *Store) DummyHashCost() (dummy, real string) {
-	params := func(h string) string {
-		if parts := strings.Split(h, "$"); len(parts) == 6 {
-			return parts[3]
-		}
-		return ""
+	p := s.argonParams()
+	return hashCost(s.dummyHash()), fmt.Sprintf("m=%d,t=%d,p=%d", p.Memory, p.Time, p.Threads)
+}
+
+// hashCost is the cost part of an encoded hash ("m=…,t=…,p=…").
+func hashCost(h string) string {
+	if parts := strings.Split(h, "$"); len(parts) == 6 {
+		return parts[3]
 	}
-	return params(s.dummyHash()), params(hashPassword(s.argonParams(), "x"))
+	return ""
 }
 
 // UnlockLogin lifts the lock of one account (admin action, or `gridbox

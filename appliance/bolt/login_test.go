@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	gosync "sync"
+	"strings"
 	"testing"
 	"time"
 
@@ -222,4 +223,30 @@ func TestAPITokens(t *testing.T) {
 func sha256Key(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// TestRehashOnLogin: a hash made with older costs is made again with
+// today's at the next right login.
+func TestRehashOnLogin(t *testing.T) {
+	s := MustOpenStore(t)
+	s.SetArgon2(bolt.Argon2Params{Time: 1, Memory: 64 * 1024, Threads: 2}) // the old default
+	u := mustCreateUser(t, s, "u1", "zhangxj", false)
+	s.SetArgon2(bolt.Argon2Params{Time: 2, Memory: 16 * 1024, Threads: 1})
+	stored := func() string {
+		var cred struct{ Hash string }
+		s.Read(func(tx *bolt.Tx) error { _, err := tx.GetJSON("credentials", u.ID, &cred); return err })
+		return cred.Hash
+	}
+	if !strings.Contains(stored(), "m=65536,t=1,p=2") {
+		t.Fatalf("stored %s", stored())
+	}
+	if _, _, err := s.Authenticate(context.Background(), bolt.LoginAttempt{Username: "zhangxj", Password: testPassword, Addr: "10.0.0.1"}, bolt.LoginPolicy{LockAfter: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stored(), "m=16384,t=2,p=1") {
+		t.Fatalf("after login the hash is %s, want today's costs", stored())
+	}
+	if _, _, err := s.Authenticate(context.Background(), bolt.LoginAttempt{Username: "zhangxj", Password: testPassword, Addr: "10.0.0.1"}, bolt.LoginPolicy{LockAfter: 5}); err != nil {
+		t.Fatalf("login with the new hash: %v", err)
+	}
 }

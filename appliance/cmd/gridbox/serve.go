@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -56,6 +57,11 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Store, m.Config = s, cfg
 	m.closers = append(m.closers, func() { s.Close() })
+	if n := cfg.Limits.MemoryMiB; n > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		// A 1 GB box shares its memory with the kiosk browser and CUPS:
+		// collect garbage (password hashes, uploads) before growing.
+		debug.SetMemoryLimit(int64(n) << 20)
+	}
 	if m.Listen != "" {
 		m.Config.HTTP.Listen = m.Listen
 	}
