@@ -5,8 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	gosync "sync"
 	"strings"
+	gosync "sync"
 	"testing"
 	"time"
 
