@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime/multipart"
 	"strings"
+	"sync"
 
 	"github.com/gofiber/fiber/v2"
 	qrcode "github.com/skip2/go-qrcode"
@@ -79,6 +80,20 @@ func (u *caseUI) submitReport(c *fiber.Ctx) error {
 	return u.renderReceipt(c, r, false)
 }
 
+// pngBuffers keeps the PNG encoder's buffers (its zlib writer is ~1 MB)
+// from one receipt to the next: under a crowd at the kiosk they were two
+// thirds of all the memory the server allocated.
+var pngBuffers = &pngPool{}
+
+type pngPool struct{ p sync.Pool }
+
+func (pp *pngPool) Get() *png.EncoderBuffer {
+	b, _ := pp.p.Get().(*png.EncoderBuffer)
+	return b
+}
+
+func (pp *pngPool) Put(b *png.EncoderBuffer) { pp.p.Put(b) }
+
 // receiptQR is the receipt's QR code as a PNG data URI; it carries only an
 // opaque signed token, which the kiosk's scanner turns into /scan?token=….
 func (u *caseUI) receiptQR(code string) (template.URL, string, error) {
@@ -90,7 +105,7 @@ func (u *caseUI) receiptQR(code string) (template.URL, string, error) {
 	// 5 px a module and the fastest compression: the receipt is on the
 	// kiosk's critical path; CSS scales it up sharp.
 	var buf bytes.Buffer
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	enc := png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: pngBuffers}
 	if err := enc.Encode(&buf, q.Image(-5)); err != nil {
 		return "", "", err
 	}

@@ -63,11 +63,13 @@ func (l *latencies) pct(p float64) time.Duration {
 
 func (l *latencies) n() int { l.mu.Lock(); defer l.mu.Unlock(); return len(l.d) }
 
-// rssSampler records a process's peak resident memory.
+// rssSampler records a process's peak resident memory, and its peak
+// anonymous part (without the bbolt file's pages mapped in memory, which
+// the kernel can drop at will).
 type rssSampler struct {
-	peak atomic.Int64
-	stop chan struct{}
-	done chan struct{}
+	peak, anon atomic.Int64
+	stop       chan struct{}
+	done       chan struct{}
 }
 
 func sampleRSS(pid int) *rssSampler {
@@ -78,10 +80,15 @@ func sampleRSS(pid int) *rssSampler {
 		defer t.Stop()
 		for {
 			if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
-				if m := regexp.MustCompile(`VmRSS:\s+(\d+) kB`).FindSubmatch(b); m != nil {
-					kb, _ := strconv.ParseInt(string(m[1]), 10, 64)
-					if kb*1024 > r.peak.Load() {
-						r.peak.Store(kb * 1024)
+				for _, f := range []struct {
+					re   *regexp.Regexp
+					peak *atomic.Int64
+				}{{vmRSSRE, &r.peak}, {rssAnon, &r.anon}} {
+					if m := f.re.FindSubmatch(b); m != nil {
+						kb, _ := strconv.ParseInt(string(m[1]), 10, 64)
+						if kb*1024 > f.peak.Load() {
+							f.peak.Store(kb * 1024)
+						}
 					}
 				}
 			}
@@ -95,7 +102,17 @@ func sampleRSS(pid int) *rssSampler {
 	return r
 }
 
-func (r *rssSampler) Stop() int64 { close(r.stop); <-r.done; return r.peak.Load() }
+var (
+	vmRSSRE = regexp.MustCompile(`VmRSS:\s+(\d+) kB`)
+	rssAnon = regexp.MustCompile(`RssAnon:\s+(\d+) kB`)
+)
+
+// Stop ends the sampling and returns the peaks: all resident, anonymous.
+func (r *rssSampler) Stop() (int64, int64) {
+	close(r.stop)
+	<-r.done
+	return r.peak.Load(), r.anon.Load()
+}
 
 // lanClient is a browser on the LAN at ip.
 func lanClient(ip string) *http.Client {
@@ -142,7 +159,7 @@ func setupCluster(t *testing.T, raise bool) (town, village string, gossipTown, g
 			t.Fatal(err)
 		}
 		lots := appliance.Rate{N: 1000000, Per: time.Minute}
-		cfg.Limits = appliance.LimitsConfig{ReportsPerClient: lots, ReportsAll: lots, ReportsScreen: lots, PostsPerClient: lots}
+		cfg.Limits.ReportsPerClient, cfg.Limits.ReportsAll, cfg.Limits.ReportsScreen, cfg.Limits.PostsPerClient = lots, lots, lots, lots
 		os.Remove(path)
 		if err := appliance.WriteConfig(path, cfg); err != nil {
 			t.Fatal(err)
@@ -159,7 +176,25 @@ func TestLoad(t *testing.T) {
 	townDir, villageDir, _, _ := setupCluster(t, true)
 	tn := startNodeWith(t, townDir, freePort(t))
 	tlsAddr := freePort(t)
+	pprofAddr := ""
+	if os.Getenv("GRIDBOX_LOAD_DEBUG") != "" {
+		pprofAddr = freePort(t)
+		os.Setenv("GRIDBOX_PPROF", pprofAddr)
+	}
 	vn := startServe(t, villageDir, freePort(t), nil, "--tls-listen", tlsAddr)
+	os.Unsetenv("GRIDBOX_PPROF")
+	if pprofAddr != "" {
+		go func() {
+			time.Sleep(time.Duration(seconds) * time.Second / 2)
+			for _, p := range []string{"heap", "goroutine", "allocs"} {
+				if resp, err := http.Get("http://" + pprofAddr + "/debug/pprof/" + p); err == nil {
+					b, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					os.WriteFile(filepath.Join(os.TempDir(), "gridbox-load-"+p+".pprof"), b, 0o644)
+				}
+			}
+		}()
+	}
 	staffURL := "https://" + tlsAddr // staff on the LAN work over HTTPS
 	rss := sampleRSS(vn.cmd.Process.Pid)
 
@@ -295,7 +330,7 @@ func TestLoad(t *testing.T) {
 		}(i, user)
 	}
 	wg.Wait()
-	peak := rss.Stop()
+	peak, anon := rss.Stop()
 	// The town, syncing throughout, ends with every report: wait for the
 	// village to see its parent caught up, then compare the files.
 	page, _ := get(lead, "/login", nil)
@@ -316,6 +351,9 @@ func TestLoad(t *testing.T) {
 		n.cmd.Process.Kill()
 		n.cmd.Wait()
 	}
+	if os.Getenv("GRIDBOX_LOAD_DEBUG") != "" {
+		t.Logf("village output:\n%s", tail(vn.out.String(), 6000))
+	}
 	vh, th := headOf(t, villageDir), headOf(t, townDir, villageDir)
 	caught := fmt.Sprintf("village head %d, the town holds %d, %v after the load", vh, th, caughtUp.Round(100*time.Millisecond))
 	if th != vh {
@@ -326,7 +364,7 @@ func TestLoad(t *testing.T) {
 	t.Logf("progress lookup: n=%d p50 %v p99 %v", track.n(), track.pct(.5), track.pct(.99))
 	t.Logf("kiosk home: n=%d p50 %v p99 %v", home.n(), home.pct(.5), home.pct(.99))
 	t.Logf("staff pages: n=%d p50 %v p99 %v", staff.n(), staff.pct(.5), staff.pct(.99))
-	t.Logf("errors: %d %v; peak RSS %.1f MiB; sync: %s", errs.Load(), firstErr.Load(), float64(peak)/(1<<20), caught)
+	t.Logf("errors: %d %v; peak RSS %.1f MiB (anonymous %.1f MiB, the rest the data file's mapped pages); sync: %s", errs.Load(), firstErr.Load(), float64(peak)/(1<<20), float64(anon)/(1<<20), caught)
 	if errs.Load() > 0 {
 		t.Errorf("%d errors, the first: %v", errs.Load(), firstErr.Load())
 	}

@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -121,6 +123,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if tlsLn != nil {
 		go m.Server.ServeListener(tlsLn) // stops with the server
 	}
+	if addr := os.Getenv("GRIDBOX_PPROF"); addr != "" {
+		// Profiling for whoever measures the box (docs/performance.md);
+		// never set on a box in a village.
+		go http.ListenAndServe(addr, pprofMux())
+	}
 	m.Log.Info("serving", "role", m.Config.Node.Role, "code", m.Config.Node.Code, "addr", m.Addr.String(), "startup_ms", time.Since(start).Milliseconds())
 	return nil
 }
@@ -139,6 +146,13 @@ func (m *Main) Close() error {
 		m.closers[i]()
 	}
 	return err
+}
+
+func pprofMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	return mux
 }
 
 // TLSURL returns the HTTPS address of the staff pages.
