@@ -24,6 +24,7 @@ type Error struct {
 	Code    string
 	Message string
 	Field   string
+	Reason  string // a stable machine-readable reason within Code (bad_check_digit…), where one is given
 }
 
 func (e *Error) Error() string {
@@ -71,6 +72,15 @@ func ErrorField(err error) string {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Field
+	}
+	return ""
+}
+
+// ErrorReason returns the reason of an *Error in err's chain ("" if none).
+func ErrorReason(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
 	}
 	return ""
 }

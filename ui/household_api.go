@@ -22,9 +22,6 @@ func init() {
 		api.Post("/members/:pid/reveal", s.require(appliance.PermRevealPersonal), s.apiReveal)
 		api.Get("/search", view, s.apiSearch)
 		api.Get("/duplicates", view, s.apiDuplicates)
-		api.Post("/import/dry-run", edit, s.apiImport(false))
-		api.Post("/import/commit", edit, s.apiImport(true))
-		api.Get("/export.xlsx", view, s.exportHouseholds)
 		api.Get("/stats/groups", view, s.apiGroupStats)
 		api.Get("/visits", rec, s.apiVisits)
 		api.Post("/visits", rec, s.apiRecordVisit)
@@ -311,34 +308,6 @@ func (s *Server) apiDuplicates(c *fiber.Ctx) error {
 		out = append(out, dupJSON{d.Key, d.Reason, d.Decided, maskAll(d.People)})
 	}
 	return c.JSON(page[dupJSON]{Items: out})
-}
-
-// apiImport takes a multipart upload (field "file") and answers the plan;
-// with commit, the accepted rows are written in one step.
-func (s *Server) apiImport(commit bool) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		u := currentUser(c)
-		name, data, err := readUpload(c)
-		if err != nil {
-			return err
-		}
-		sheet, err := s.importSheet(u, name, data)
-		if err != nil {
-			return err
-		}
-		if commit {
-			plan, err := s.Store.CommitImport(c.UserContext(), actor(c), sheet, scopeOf(u))
-			if err != nil {
-				return err
-			}
-			return c.JSON(plan)
-		}
-		plan, err := s.Store.DryRunImport(sheet, scopeOf(u))
-		if err != nil {
-			return err
-		}
-		return c.JSON(plan)
-	}
 }
 
 func (s *Server) apiGroupStats(c *fiber.Ctx) error {

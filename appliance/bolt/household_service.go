@@ -33,6 +33,7 @@ func (tx *Tx) Person(id string) (appliance.Person, bool, error) {
 	if err != nil || !ok {
 		return p, ok, err
 	}
+	p.RelationCode, _ = appliance.RelationCode(p.Relation) // entries before the codes carry none
 	var slot sensSlot
 	if _, err := tx.LWWJSON(bucketPSens, id, &slot); err != nil {
 		return p, false, err
@@ -323,7 +324,7 @@ func (s *Store) CreateHousehold(ctx context.Context, author string, h appliance.
 		if members[i].Sensitive == nil {
 			members[i].Sensitive = &appliance.Sensitive{}
 		}
-		if members[i].Relation == appliance.RelationHead {
+		if appliance.IsHead(members[i].Relation) {
 			if h.Head != "" {
 				return "", appliance.FieldError("relation", "一户只能有一位户主")
 			}
@@ -363,7 +364,7 @@ func (s *Store) UpdateHousehold(ctx context.Context, author string, h appliance.
 
 // SaveMember adds a member to a household (ID empty) or changes one.
 func (s *Store) SaveMember(ctx context.Context, author string, p appliance.Person) (string, error) {
-	if p.Relation == appliance.RelationHead && p.ID == "" {
+	if appliance.IsHead(p.Relation) && p.ID == "" {
 		return "", appliance.FieldError("relation", "户主已有，新成员请选其他关系；更换户主请用“变更户主”")
 	}
 	_, err := s.ChangeArchive(ctx, author, func(tx *Tx) (appliance.ArchiveChange, error) {
@@ -386,7 +387,7 @@ func (s *Store) SaveMember(ctx context.Context, author string, p appliance.Perso
 				p.Sensitive = old.Sensitive
 			}
 			h, _, _ := tx.Household(old.Household)
-			if (old.ID == h.Head) != (p.Relation == appliance.RelationHead) {
+			if (old.ID == h.Head) != (appliance.IsHead(p.Relation)) {
 				return appliance.ArchiveChange{}, appliance.FieldError("relation", "更换户主请用“变更户主”")
 			}
 		}
@@ -526,7 +527,7 @@ func movePeople(tx *Tx, from string, pids []string, dest appliance.Household, ne
 		}
 		moving[pid] = true
 		p.Household = dest.ID
-		if p.Relation == appliance.RelationHead && dest.Head != "" {
+		if appliance.IsHead(p.Relation) && dest.Head != "" {
 			p.Relation = "其他"
 		}
 		ch.Members = append(ch.Members, p)
@@ -595,7 +596,7 @@ func (s *Store) SplitHousehold(ctx context.Context, author, hid string, pids []s
 		for i := range ch.Members {
 			if ch.Members[i].ID == newHead {
 				ch.Members[i].Relation = appliance.RelationHead
-			} else if ch.Members[i].Relation == appliance.RelationHead {
+			} else if appliance.IsHead(ch.Members[i].Relation) {
 				ch.Members[i].Relation = "其他"
 			}
 		}
@@ -671,7 +672,7 @@ func (s *Store) RecordBirth(ctx context.Context, author, hid string, child appli
 		if child.Sensitive == nil {
 			child.Sensitive = &appliance.Sensitive{}
 		}
-		if child.Relation == "" || child.Relation == appliance.RelationHead {
+		if child.Relation == "" || appliance.IsHead(child.Relation) {
 			return appliance.ArchiveChange{}, appliance.FieldError("relation", "请选择新生儿与户主关系")
 		}
 		ch := appliance.ArchiveChange{Event: appliance.EventBirth, Members: []appliance.Person{child}}

@@ -23,7 +23,8 @@ const (
 	bucketPTags      = "v_ptag"        // tag "/" group "/" person id → ""
 	bucketDupIndex   = "v_dupidx"      // duplicate key "\x00" person id → household id
 	bucketDups       = "v_dups"        // duplicate key → person ids (JSON), when two or more
-	bucketDupDecided = "v_dup_decided" // duplicate key → DupDecision (LWW)
+	bucketDupDecided = "v_dup_decided" // duplicate key → dupState (LWW)
+	bucketImportMap  = "v_import_map"  // normalised header → field (LWW), the remembered column mapping
 	bucketArchCounts = "v_arch_counts" // "g/" group "/" figure → counter
 	bucketVisits     = "v_visits"      // worker "/" date " " time "/" visit id → Visit
 	bucketVisitHH    = "v_visit_hh"    // household id "/" date " " time "/" visit id → worker
@@ -56,7 +57,7 @@ func (archiveView) Name() string { return "archive" }
 
 func (archiveView) Buckets() []string {
 	return []string{bucketHouseholds, bucketHHGroup, bucketPeople, bucketPSens, bucketHHMembers, bucketPDerived, bucketPSearch,
-		bucketPTags, bucketDupIndex, bucketDups, bucketDupDecided, bucketArchCounts,
+		bucketPTags, bucketDupIndex, bucketDups, bucketDupDecided, bucketImportMap, bucketArchCounts,
 		bucketVisits, bucketVisitHH, bucketVisitDays, bucketVisitGroup}
 }
 
@@ -81,8 +82,27 @@ func (archiveView) Apply(tx *Tx, e *appliance.Entry) error {
 		return err
 	case appliance.KindVisitAdd:
 		return applyVisit(tx, e)
+	case appliance.KindImportMapping:
+		var m appliance.ImportMapping
+		if json.Unmarshal(e.Body, &m) != nil || m.Validate() != nil {
+			return nil
+		}
+		for _, h := range sortedKeys(boolKeys(m.Columns)) {
+			data, _ := json.Marshal(m.Columns[h])
+			if _, err := tx.PutLWW(bucketImportMap, h, e, data); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+func boolKeys(m map[string]string) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k := range m {
+		out[k] = true
+	}
+	return out
 }
 
 func applyArchiveChange(tx *Tx, e *appliance.Entry) error {
