@@ -615,3 +615,6 @@ func (h Household) Masked() Household {
 	h.Phone = MaskPhone(h.Phone)
 	return h
 }
+
+// ValidateNote checks a required short note (a reason, a decision's why).
+func ValidateNote(field, label, s string) error { return requireText(field, label, s, 200) }

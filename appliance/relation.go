@@ -186,11 +186,11 @@ func codeOf(rel string) string {
 }
 
 // RelationsToNewHead recomputes the relations of members (each given by
-// its relation to the old head) to newHead, one of them or the old head's
-// successor. oldHead is the former head when still among the people whose
-// relation is needed (zero ID otherwise). A relation the rules cannot be
-// sure of comes back as "": the clerk must say it. The members considered
-// are those given: for a split, the ones moving; for a new head, everyone.
+// its relation to the old head) to newHead, one of them. oldHead is the
+// former head; it gets a relation only when it is among members. A
+// relation the rules cannot be sure of comes back as "": the clerk must
+// say it. The members considered are those given: for a split, the ones
+// moving; for a new head, everyone who stays.
 func RelationsToNewHead(oldHead Kin, members []Kin, newHead string) map[string]string {
 	out := map[string]string{}
 	var n Kin
@@ -229,16 +229,70 @@ func RelationsToNewHead(oldHead Kin, members []Kin, newHead string) map[string]s
 		}
 	}
 	uniqueLine := sameSexChildren == 1 && oppositeInLaws <= 1
-	if oldHead.ID != "" {
-		out[oldHead.ID] = inverseRelation(a, n, oldHead)
-	}
 	for _, y := range members {
-		if y.ID == n.ID || y.ID == oldHead.ID {
-			continue
+		switch {
+		case y.ID == n.ID:
+		case y.ID == oldHead.ID:
+			out[y.ID] = inverseRelation(a, n, oldHead)
+		default:
+			out[y.ID] = composeRelation(a, n, oldHead, y, uniqueLine, children)
 		}
-		out[y.ID] = composeRelation(a, n, oldHead, y, uniqueLine, children)
 	}
 	return out
+}
+
+// RelationQuestion is one member whose new relation the clerk confirms.
+type RelationQuestion struct {
+	Person    string `json:"person"`
+	Name      string `json:"name"`
+	Was       string `json:"was"`       // relation before the event
+	Suggested string `json:"suggested"` // what the rules give; "" where they cannot tell
+}
+
+// RelationsNeeded is the answer to an event whose relations the rules
+// cannot all settle: the questions, asked in the same step.
+type RelationsNeeded struct {
+	Questions []RelationQuestion
+	err       *Error
+}
+
+func (e *RelationsNeeded) Error() string { return e.err.Error() }
+func (e *RelationsNeeded) Unwrap() error { return e.err }
+
+// SettleRelations combines the rules' relations with the clerk's answers
+// (person id → relation). Every answer must be a GB/T 4761 relation other
+// than the head's. When a relation stays unknown it returns a
+// *RelationsNeeded listing every member concerned, with suggestions.
+func SettleRelations(computed map[string]string, answers map[string]string, people []Kin, names map[string]string) (map[string]string, error) {
+	out := map[string]string{}
+	var open []string
+	for _, k := range people {
+		rel, ok := computed[k.ID]
+		if !ok {
+			continue
+		}
+		if a := strings.TrimSpace(answers[k.ID]); a != "" && rel != RelationHead {
+			if _, known := RelationCode(a); !known || IsHead(a) {
+				return nil, FieldError("relations", "%s的关系“%s”不是可选的家庭关系", names[k.ID], a)
+			}
+			rel = a
+		}
+		if rel == "" {
+			open = append(open, names[k.ID])
+		}
+		out[k.ID] = rel
+	}
+	if len(open) == 0 {
+		return out, nil
+	}
+	var qs []RelationQuestion
+	for _, k := range people {
+		if rel, ok := computed[k.ID]; ok && rel != RelationHead {
+			qs = append(qs, RelationQuestion{Person: k.ID, Name: names[k.ID], Was: k.Relation, Suggested: rel})
+		}
+	}
+	return nil, &RelationsNeeded{Questions: qs, err: &Error{Code: EINVALID, Field: "relations", Reason: "relations_needed",
+		Message: "请确认与新户主的关系：" + strings.Join(open, "、") + " 的关系无法自动推算，请选择"}}
 }
 
 // inverseRelation is what the old head h is of n, where n is of kind a to h.

@@ -78,8 +78,18 @@ func (archiveView) Apply(tx *Tx, e *appliance.Entry) error {
 		if json.Unmarshal(e.Body, &d) != nil || d.Key == "" {
 			return nil
 		}
-		_, err := tx.PutLWW(bucketDupDecided, d.Key, e, e.Body)
-		return err
+		data, _ := json.Marshal(dupState{DupDecision: d, Author: e.Author, Feed: e.Feed.String(), Time: e.Time})
+		if _, err := tx.PutLWW(bucketDupDecided, d.Key, e, data); err != nil {
+			return err
+		}
+		for _, hid := range d.Households {
+			if appliance.ValidID(hid) {
+				if err := tx.AddObjectEntry(archiveObjPrefix+hid, e); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	case appliance.KindVisitAdd:
 		return applyVisit(tx, e)
 	case appliance.KindImportMapping:
@@ -360,7 +370,17 @@ func (tx *Tx) aloneIn(p appliance.Person) (bool, error) {
 // and members of closed households are kept as records only.
 func derivePerson(p appliance.Person, h appliance.Household, alone bool) derived {
 	var d derived
-	if !p.Active() || h.ID == "" || h.Closed != "" {
+	if !p.Active() || h.ID == "" {
+		return d
+	}
+	if h.Closed != "" {
+		// Only the duplicate index: an ID number stays unique across open
+		// and closed households (a member may arrive from another node
+		// after the household closed there).
+		if s := p.Sensitive; s != nil && s.IDNumber != "" {
+			d.Dups = append(d.Dups, "id:"+s.IDNumber)
+			d.Keys = append(d.Keys, [3]string{bucketDupIndex, "id:" + s.IDNumber + "\x00" + p.ID, p.Household})
+		}
 		return d
 	}
 	g := h.Group
