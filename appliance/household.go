@@ -168,8 +168,8 @@ type Person struct {
 	Household       string        `json:"household"`
 	Name            string        `json:"name"` // kept exactly, rare characters included
 	Gender          string        `json:"gender"`
-	Birth           string        `json:"birth"`    // YYYY-MM-DD
-	Relation        string        `json:"relation"` // to the head, as written (长子, 妻…)
+	Birth           string        `json:"birth"`                   // YYYY-MM-DD
+	Relation        string        `json:"relation"`                // to the head, as written (长子, 妻…)
 	RelationCode    string        `json:"relation_code,omitempty"` // GB/T 4761 code of Relation
 	NoID            bool          `json:"no_id,omitempty"`         // 无证: has no citizen ID number (yet), marked so on purpose
 	Phone           string        `json:"phone,omitempty"`
