@@ -349,6 +349,21 @@ func (tx *Tx) planImport(s *Store, sheet *appliance.ImportSheet, scope string) (
 				held = "本户户主与档案不一致，本户暂缓"
 			}
 		}
+		usable := 0
+		for _, i := range hh.rows {
+			if !rows[i].Refused() {
+				usable++
+			}
+		}
+		if held != "" && usable == 0 {
+			// Nobody waits: the household's only rows are refused.
+			for _, i := range hh.rows {
+				status[i] = OutcomeRefused
+			}
+			item.Action, item.Why = "refused", "本户各行都未能导入"
+			plan.Households = append(plan.Households, item)
+			continue
+		}
 		if held != "" {
 			item.Action, item.Why = "held", held
 			for _, i := range hh.rows {
