@@ -151,22 +151,41 @@ func findHeader(rows [][]Cell) (int, bool, bool) {
 	if best < 0 {
 		return 0, false, false
 	}
-	// A second header row: headers in it, and no data (ID numbers) yet.
-	two := false
-	if best+1 < len(rows) {
-		known, data := 0, false
-		for _, c := range rows[best+1] {
-			t := strings.TrimSpace(c.Text)
-			if c.Kind == CellText && fieldOfHeader(t) != "" {
-				known++
-			}
-			if len(t) >= 15 || c.Kind == CellNumber && len(t) > 4 {
-				data = true
+	// A header over two rows: a group label merged over its columns
+	// (外出务工情况 over 是否外出 / 外出地点). Merged cells repeat the upper
+	// row's text below, so the row chosen may be the lower one.
+	if best > 0 && headerCells(rows[best-1]) >= 2 && !rowHasData(rows[best-1]) {
+		return best - 1, true, true
+	}
+	two := best+1 < len(rows) && headerCells(rows[best+1]) >= 1 && !rowHasData(rows[best+1]) && !rowLooksLikePerson(rows[best+1])
+	return best, two, true
+}
+
+// headerCells counts the cells of a row that read as headers.
+func headerCells(row []Cell) int {
+	n := 0
+	for _, c := range row {
+		if c.Kind == CellText && fieldOfHeader(c.Text) != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// rowHasData reports whether a row holds data: an ID number or a long number.
+func rowHasData(row []Cell) bool {
+	for _, c := range row {
+		digits := 0
+		for _, r := range c.Text {
+			if r >= '0' && r <= '9' {
+				digits++
 			}
 		}
-		two = known >= 1 && !data && !rowLooksLikePerson(rows[best+1])
+		if digits >= 15 || c.Kind == CellNumber && digits > 4 {
+			return true
+		}
 	}
-	return best, two, true
+	return false
 }
 
 // rowLooksLikePerson guards the two-row header guess: a row with a
@@ -307,7 +326,7 @@ func firstText(row []Cell) string {
 }
 
 var summaryWords = []string{"合计", "总计", "小计", "共计", "总户数", "总人数", "汇总"}
-var notesWords = []string{"说明", "注：", "注:", "备注：", "备注:", "填表", "制表", "审核", "负责人", "签字", "签名", "盖章", "填报", "统计人", "联系人", "日期：", "日期:"}
+var notesWords = []string{"说明：", "说明:", "填表说明", "注：", "注:", "备注：", "备注:", "填表人", "制表", "审核", "负责人：", "签字", "签名", "盖章", "填报", "统计人", "联系人：", "日期：", "日期:"}
 
 func (p *rowParser) cell(row []Cell, f string) Cell {
 	if j, ok := p.col[f]; ok && j < len(row) {
@@ -340,6 +359,12 @@ func (p *rowParser) row(i int, out *ImportSheet) {
 	if first == "" {
 		return
 	}
+	distinct := map[string]bool{}
+	for _, c := range row {
+		if v := strings.TrimSpace(c.Text); v != "" {
+			distinct[v] = true
+		}
+	}
 	skip := func(code, msg string) {
 		out.Skipped = append(out.Skipped, SkippedRow{Sheet: p.t.Name, Row: rowNo, Code: code, Message: msg, Text: first})
 	}
@@ -347,18 +372,23 @@ func (p *rowParser) row(i int, out *ImportSheet) {
 		skip("header_row", "重复的表头行")
 		return
 	}
-	if id == "" || !strings.ContainsAny(id, "0123456789") {
+	if len(distinct) == 1 && nonEmpty >= 2 {
+		// One text merged across the row: a title or a note.
+		skip("notes_row", "说明行，不是人员")
+		return
+	}
+	if !strings.ContainsAny(id, "0123456789") {
 		for _, c := range row {
 			v := NormalizeHeader(c.Text)
 			for _, w := range summaryWords {
-				if strings.HasPrefix(v, w) && (name == "" || strings.HasPrefix(NormalizeHeader(name), w)) {
+				if strings.HasPrefix(v, w) || strings.HasSuffix(v, w) && utf8.RuneCountInString(v) <= 8 {
 					skip("summary_row", "合计行，不是人员")
 					return
 				}
 			}
 		}
 		for _, w := range notesWords {
-			if strings.HasPrefix(first, w) && (name == "" || strings.HasPrefix(name, first)) {
+			if strings.Contains(first, w) {
 				skip("notes_row", "说明或签字行，不是人员")
 				return
 			}
@@ -469,6 +499,9 @@ func (p *rowParser) row(i int, out *ImportSheet) {
 		issue(LevelError, "bad_name", "name", "姓名“%s”中有数字，请核对", r.Person.Name)
 	case utf8.RuneCountInString(r.Person.Name) > 30:
 		issue(LevelError, "bad_name", "name", "姓名超过30个字，请核对")
+	case strings.ContainsAny(r.Person.Name, "?？\uFFFD"):
+		// GBK has no 𠇔: Excel writes "?" in its CSV and the character is gone.
+		issue(LevelError, "lost_character", "name", "姓名“%s”中有问号，可能是另存为 CSV 时丢了生僻字：请补上该字，或直接导入 .xlsx 文件", r.Person.Name)
 	}
 
 	// ID number, respecting the cell's type.
@@ -546,7 +579,9 @@ func (p *rowParser) row(i int, out *ImportSheet) {
 				v = strconv.FormatFloat(f, 'f', 0, 64)
 			}
 		}
-		parts := strings.FieldsFunc(v, func(r rune) bool { return strings.ContainsRune(",，、;；/ \n", r) })
+		// One number with spaces in it, or several numbers.
+		parts := append([]string{v}, strings.FieldsFunc(v, func(r rune) bool { return strings.ContainsRune(",，、;；/\n", r) })...)
+		parts = append(parts, strings.Fields(v)...)
 		good := ""
 		for _, x := range parts {
 			if n := NormalizePhone(x); good == "" && ValidatePhone("phone", n, false) == nil {
@@ -557,7 +592,7 @@ func (p *rowParser) row(i int, out *ImportSheet) {
 		if good == "" {
 			issue(LevelWarning, "bad_phone", "phone", "联系电话“%s”不是有效的手机或座机号码，已作为其他信息保留，请核对", v)
 		}
-		if good == "" || len(parts) > 1 {
+		if good == "" || NormalizePhone(v) != good {
 			keep("phone", v)
 		}
 	}
