@@ -35,9 +35,9 @@ type row struct {
 type sheet struct {
 	name    string
 	nameCol int // the column of the person's name
-	rows   []row
-	merges [][2]string
-	styles map[string]string // cell range "A4:A9" → number format code
+	rows    []row
+	merges  [][2]string
+	styles  map[string]string // cell range "A4:A9" → number format code
 }
 
 type corpus struct {
