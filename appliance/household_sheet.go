@@ -118,11 +118,11 @@ func ParseImportSheet(filename string, data []byte, opt ImportOptions) (*ImportS
 			return nil, Errorf(EINVALID, "一次最多导入%d行，请分开导入", maxImportRows)
 		}
 	}
-	read := false
+	found := false
 	for _, s := range out.Sheets {
-		read = read || s.Read
+		found = found || s.HeaderRow > 0
 	}
-	if !read {
+	if !found {
 		return nil, Errorf(EINVALID, "没有找到表头：表中须有“姓名”列，以及“身份证号”“与户主关系”“户号”或“户主姓名”中的一列（表头可在标题行下面）")
 	}
 	return out, nil
@@ -241,7 +241,7 @@ func parseTable(t Table, opt ImportOptions, out *ImportSheet) SheetReport {
 		}
 	}
 	if _, ok := col["name"]; !ok {
-		rep.Read, rep.Why = false, "没有“姓名”列：请在列对应中指定哪一列是姓名"
+		rep.Read, rep.Why = false, "没有“姓名”列：请在下面的列对应中指定哪一列是姓名"
 		return rep
 	}
 	_, hasRel := col["relation"]
@@ -249,7 +249,7 @@ func parseTable(t Table, opt ImportOptions, out *ImportSheet) SheetReport {
 	_, hasHeadName := col["head_name"]
 	_, hasHID := col["household_id"]
 	if !hasRel && !hasNo && !hasHeadName && !hasHID {
-		rep.Read, rep.Why = false, "没有“与户主关系”“户号”或“户主姓名”列，无法分户：请在列对应中指定"
+		rep.Read, rep.Why = false, "没有“与户主关系”“户号”或“户主姓名”列，无法分户：请在下面的列对应中指定"
 		return rep
 	}
 	resolve := groupResolver(opt.Groups)
@@ -551,6 +551,10 @@ func (p *rowParser) row(i int, out *ImportSheet) {
 	}
 	bc := p.cell(row, "birth_date")
 	birth, prec, bOK := parseSheetDate(bc, p.t.Date1904)
+	if j, ok := p.col["birth_date"]; ok && bOK && bc.Kind == CellNumber && j < len(r.Cells) && prec == 'd' {
+		// A date cell goes back to the clerk as the date it shows, not 20643.
+		r.Cells[j] = birth.Format("2006-01-02")
+	}
 	if bc.Text != "" && !bOK {
 		issue(LevelError, "bad_birth_date", "birth_date", "出生日期“%s”无法识别或不存在：请写成 1987-03-14 或 1987年3月14日", bc.Text)
 	}

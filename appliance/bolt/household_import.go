@@ -287,8 +287,10 @@ func (tx *Tx) planImport(s *Store, sheet *appliance.ImportSheet, scope string) (
 		for _, i := range hh.rows {
 			label[i] = item.Label
 		}
-		// Which stored household is this? By 档案户编号, the head's or a
-		// member's ID number, or the group's 户号.
+		// Which stored household is this? By 档案户编号, the group's 户号,
+		// or the head's or a member's ID number. The 户号 comes before the
+		// people: someone registered in another household is then named
+		// as such, not carried along.
 		var h appliance.Household
 		existing := false
 		find := func(hid string) error {
@@ -305,17 +307,6 @@ func (tx *Tx) planImport(s *Store, sheet *appliance.ImportSheet, scope string) (
 		if err := find(first.HouseID); err != nil {
 			return plan, err
 		}
-		for _, i := range append(append([]int{}, heads...), hh.rows...) {
-			if n := rows[i].Person.IDNumber(); n != "" && !rows[i].Refused() {
-				if p, ok, err := tx.PersonByIDNumber(n); err != nil {
-					return plan, err
-				} else if ok {
-					if err := find(p.Household); err != nil {
-						return plan, err
-					}
-				}
-			}
-		}
 		if !existing && first.SheetNo != "" && item.Group != "" {
 			m, ok := sheetNos[item.Group]
 			if !ok {
@@ -327,6 +318,17 @@ func (tx *Tx) planImport(s *Store, sheet *appliance.ImportSheet, scope string) (
 			}
 			if err := find(m[first.SheetNo]); err != nil {
 				return plan, err
+			}
+		}
+		for _, i := range append(append([]int{}, heads...), hh.rows...) {
+			if n := rows[i].Person.IDNumber(); n != "" && !rows[i].Refused() {
+				if p, ok, err := tx.PersonByIDNumber(n); err != nil {
+					return plan, err
+				} else if ok {
+					if err := find(p.Household); err != nil {
+						return plan, err
+					}
+				}
 			}
 		}
 		// A household goes in with exactly one good head row, or, when it
