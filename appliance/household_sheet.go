@@ -455,6 +455,9 @@ func (p *rowParser) row(i int, out *ImportSheet) {
 	}
 	if !p.hasRel && r.IsHead {
 		r.Person.Relation = RelationHead
+	} else if !p.hasRel {
+		r.Person.Relation = "其他"
+		issue(LevelWarning, "missing_relation", "relation", "表中没有“与户主关系”，已记为“其他”：请在户页面补上与户主的关系")
 	}
 	// Household fields: carried down into the rows of the same household.
 	vals := map[string]string{}
@@ -732,9 +735,6 @@ func (p *rowParser) row(i int, out *ImportSheet) {
 	if !r.Refused() {
 		check := r.Person
 		check.ID, check.Household = "x", "x"
-		if check.Relation == "" {
-			check.Relation = "其他"
-		}
 		if err := check.Validate(); err != nil {
 			code := ErrorReason(err)
 			if code == "" {
