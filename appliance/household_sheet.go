@@ -104,14 +104,15 @@ type ImportOptions struct {
 // meaning, title, totals and notes rows set aside, merged or blank
 // household cells carried down, each row checked for its own faults.
 func ParseImportSheet(filename string, data []byte, opt ImportOptions) (*ImportSheet, error) {
-	tables, err := ReadWorkbook(filename, data)
+	tables, done, err := readWorkbook(filename, data)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	out := &ImportSheet{}
 	rows := 0
-	for _, t := range tables {
-		rep := parseTable(t, opt, out)
+	for i := range tables {
+		rep := parseTable(&tables[i], opt, out)
 		out.Sheets = append(out.Sheets, rep)
 		rows += rep.Rows
 		if rows > maxImportRows {
@@ -181,7 +182,7 @@ func rowHasData(row []Cell) bool {
 				digits++
 			}
 		}
-		if digits >= 15 || c.Kind == CellNumber && digits > 4 {
+		if digits >= 15 || (c.Kind == CellNumber || c.Kind == cellMaybeNumber) && digits > 4 {
 			return true
 		}
 	}
@@ -204,7 +205,7 @@ func rowLooksLikePerson(row []Cell) bool {
 // saved as CSV or .xls, or a clerk's "same as above").
 var householdFields = []string{"sheet_no", "head_name", "address", "house_no", "household_id"}
 
-func parseTable(t Table, opt ImportOptions, out *ImportSheet) SheetReport {
+func parseTable(t *Table, opt ImportOptions, out *ImportSheet) SheetReport {
 	rep := SheetReport{Name: t.Name}
 	hdr, two, ok := findHeader(t.Rows)
 	if !ok {
@@ -293,12 +294,13 @@ func parseTable(t Table, opt ImportOptions, out *ImportSheet) SheetReport {
 var groupInTitleRE = regexp.MustCompile(`第?[一二三四五六七八九十0-9０-９]+(村民小组|村民组|小组|组)`)
 
 type rowParser struct {
-	t       Table
+	t       *Table
 	rep     *SheetReport
 	col     map[string]int
 	resolve func(string) string
 	hasRel  bool
 	carry   map[string]string
+	i       int    // the row being read
 	group   string // carried group text
 	// the last head row seen: its key, group and name
 	headKey, headGroup, headName string
@@ -331,6 +333,14 @@ var notesWords = []string{"说明：", "说明:", "填表说明", "注：", "注
 func (p *rowParser) cell(row []Cell, f string) Cell {
 	if j, ok := p.col[f]; ok && j < len(row) {
 		c := row[j]
+		if c.Kind == cellMaybeNumber {
+			switch f {
+			case "id_number", "birth_date", "residence_since", "phone":
+				c = p.t.Cell(p.i, j) // how it was stored matters here
+			default:
+				c.Kind = CellText
+			}
+		}
 		c.Text = strings.TrimSpace(c.Text)
 		return c
 	}
@@ -338,6 +348,7 @@ func (p *rowParser) cell(row []Cell, f string) Cell {
 }
 
 func (p *rowParser) row(i int, out *ImportSheet) {
+	p.i = i
 	row := p.t.Rows[i]
 	rowNo := i + 1
 	name := p.cell(row, "name").Text

@@ -42,6 +42,29 @@ type Table struct {
 	Rows [][]Cell
 	// Date1904 is set for workbooks counting dates from 1904 (old Mac Excel).
 	Date1904 bool
+	// kindOf tells, for a number-looking cell, how it was stored; asked
+	// only for the columns where it matters (ID numbers, dates, phones).
+	kindOf func(row, col int) CellKind
+}
+
+// cellMaybeNumber marks a number-looking .xlsx cell whose stored type is
+// asked lazily (Table.kindOf).
+const cellMaybeNumber CellKind = 255
+
+// Cell returns a cell with its stored kind settled.
+func (t *Table) Cell(row, col int) Cell {
+	if row >= len(t.Rows) || col >= len(t.Rows[row]) || col < 0 {
+		return Cell{}
+	}
+	c := t.Rows[row][col]
+	if c.Kind == cellMaybeNumber {
+		c.Kind = CellText
+		if t.kindOf != nil {
+			c.Kind = t.kindOf(row, col)
+		}
+		t.Rows[row][col] = c
+	}
+	return c
 }
 
 // Sheet-reading limits: a village has a few thousand people; anything far
@@ -58,26 +81,50 @@ const msgSaveAsXLSX = "请用Excel或WPS另存为.xlsx后再导入"
 // cells of .xlsx files are filled from their top-left cell; .xls and CSV
 // files carry no merges (the importer carries blanks forward instead).
 func ReadWorkbook(filename string, data []byte) ([]Table, error) {
+	tables, done, err := readWorkbook(filename, data)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	for i := range tables {
+		for r := range tables[i].Rows {
+			for c := range tables[i].Rows[r] {
+				tables[i].Cell(r, c)
+			}
+		}
+	}
+	return tables, nil
+}
+
+// readWorkbook is ReadWorkbook with the stored kinds of number-looking
+// .xlsx cells left to ask; done releases the workbook.
+func readWorkbook(filename string, data []byte) ([]Table, func(), error) {
+	none := func() {}
 	switch strings.ToLower(path.Ext(filename)) {
 	case ".xlsx", ".xlsm":
 		return readXLSX(data)
 	case ".xls", ".et":
-		return readXLS(data)
+		if bytes.HasPrefix(data, []byte("PK\x03\x04")) {
+			return readXLSX(data) // an .xlsx renamed .xls
+		}
+		t, err := readXLS(data)
+		return t, none, err
 	case ".csv", ".txt":
 		t, err := readCSV(data)
 		if err != nil {
-			return nil, err
+			return nil, none, err
 		}
 		t.Name = strings.TrimSuffix(path.Base(filename), path.Ext(filename))
-		return []Table{t}, nil
+		return []Table{t}, none, nil
 	}
 	if bytes.HasPrefix(data, []byte("PK\x03\x04")) {
 		return readXLSX(data)
 	}
-	return nil, Errorf(EINVALID, "只能导入 .xlsx、.xls 或 .csv 文件；其他格式%s", msgSaveAsXLSX)
+	return nil, none, Errorf(EINVALID, "只能导入 .xlsx、.xls 或 .csv 文件；其他格式%s", msgSaveAsXLSX)
 }
 
-func readXLSX(data []byte) (out []Table, err error) {
+func readXLSX(data []byte) (out []Table, done func(), err error) {
+	done = func() {}
 	defer func() {
 		// A damaged file must not take the server down.
 		if r := recover(); r != nil {
@@ -86,9 +133,14 @@ func readXLSX(data []byte) (out []Table, err error) {
 	}()
 	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: 200 << 20, UnzipXMLSizeLimit: 100 << 20})
 	if err != nil {
-		return nil, Errorf(EINVALID, "无法读取该 Excel 文件，请确认是 .xlsx 格式；%s", msgSaveAsXLSX)
+		return nil, done, Errorf(EINVALID, "无法读取该 Excel 文件，请确认是 .xlsx 格式；%s", msgSaveAsXLSX)
 	}
-	defer f.Close()
+	done = func() { f.Close() }
+	defer func() {
+		if err != nil {
+			f.Close()
+		}
+	}()
 	date1904 := false
 	if wp, err := f.GetWorkbookProps(); err == nil && wp.Date1904 != nil {
 		date1904 = *wp.Date1904
@@ -99,9 +151,22 @@ func readXLSX(data []byte) (out []Table, err error) {
 			continue // chart sheets and the like
 		}
 		if len(raw) > maxImportRows+100 {
-			return nil, Errorf(EINVALID, "工作表“%s”超过%d行，请分开导入", name, maxImportRows)
+			return nil, done, Errorf(EINVALID, "工作表“%s”超过%d行，请分开导入", name, maxImportRows)
 		}
-		t := Table{Name: name, Date1904: date1904, Rows: make([][]Cell, len(raw))}
+		sheet := name
+		t := Table{Name: name, Date1904: date1904, Rows: make([][]Cell, len(raw)), kindOf: func(r, c int) (kind CellKind) {
+			defer func() {
+				if recover() != nil {
+					kind = CellText
+				}
+			}()
+			axis, _ := excelize.CoordinatesToCellName(c+1, r+1)
+			switch ct, _ := f.GetCellType(sheet, axis); ct {
+			case excelize.CellTypeUnset, excelize.CellTypeNumber:
+				return CellNumber
+			}
+			return CellText
+		}}
 		for i, r := range raw {
 			if len(r) > maxImportColumns {
 				r = r[:maxImportColumns]
@@ -114,12 +179,7 @@ func readXLSX(data []byte) (out []Table, err error) {
 				}
 				row[j].Kind = CellText
 				if looksNumeric(v) {
-					// Only a number-looking value needs its stored type.
-					axis, _ := excelize.CoordinatesToCellName(j+1, i+1)
-					switch ct, _ := f.GetCellType(name, axis); ct {
-					case excelize.CellTypeUnset, excelize.CellTypeNumber:
-						row[j].Kind = CellNumber
-					}
+					row[j].Kind = cellMaybeNumber // only a number-looking value may have been a number
 				}
 			}
 			t.Rows[i] = row
@@ -146,7 +206,7 @@ func readXLSX(data []byte) (out []Table, err error) {
 		}
 		out = append(out, t)
 	}
-	return out, nil
+	return out, done, nil
 }
 
 // looksNumeric reports whether a raw cell value could be a stored number.
@@ -164,9 +224,6 @@ func readXLS(data []byte) (out []Table, err error) {
 		}
 	}()
 	if !bytes.HasPrefix(data, []byte{0xD0, 0xCF, 0x11, 0xE0}) {
-		if bytes.HasPrefix(data, []byte("PK\x03\x04")) {
-			return readXLSX(data) // an .xlsx renamed .xls
-		}
 		return nil, Errorf(EINVALID, "该文件不是 Excel 97–2003 (.xls) 表格，%s", msgSaveAsXLSX)
 	}
 	wb, err := xlsr.OpenReader(bytes.NewReader(data))
