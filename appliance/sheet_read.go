@@ -293,6 +293,9 @@ func shortErr(err error) string {
 // comma, semicolon or tab separated.
 func readCSV(data []byte) (Table, error) {
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	if bytes.IndexByte(data, 0) >= 0 {
+		return Table{}, Errorf(EINVALID, "该文件不是 CSV 文本（可能是改了扩展名的 Excel 文件），%s", msgSaveAsXLSX)
+	}
 	if !utf8.Valid(data) {
 		dec, err := simplifiedchinese.GB18030.NewDecoder().Bytes(data)
 		if err != nil || !utf8.Valid(dec) {

@@ -697,3 +697,37 @@ func relationsOf(ms []appliance.Person) string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// TestArchive_ClosedHouseholdKeepsIDs: a closed household takes no member
+// here; a member that reaches it from another node (added there before the
+// close arrived) still holds its ID number, which cannot be registered again.
+func TestArchive_ClosedHouseholdKeepsIDs(t *testing.T) {
+	ctx := context.Background()
+	a, b := hhOpen(t), hhOpen(t)
+	hhGrid(t, a, 1)
+	g1 := appliance.GroupCode(hhVillage, 1)
+	hid, err := a.CreateHousehold(ctx, "u-a", appliance.Household{Group: g1}, []appliance.Person{hhPerson("独老", "户主", ymd(1930, 1, 1), true, 1)})
+	must(t, err)
+	if _, err := b.Ingest(allEntries(t, a, a.Feed())); err != nil {
+		t.Fatal(err)
+	}
+	must(t, a.MemberLeaves(ctx, "u-a", hid, mustMembers(t, a, hid)[0].ID, appliance.LeftDied, "2026-11-01", "", "", nil))
+	late := hhPerson("后来", "子", ymd(1960, 2, 2), true, 2)
+	_, err = a.SaveMember(ctx, "u-a", appliance.Person{Name: late.Name, Relation: "子", Household: hid, Residence: appliance.ResidenceHere, Sensitive: late.Sensitive})
+	if appliance.ErrorCode(err) != appliance.ECONFLICT || appliance.ErrorReason(err) != "household_closed" {
+		t.Fatalf("member into a closed household: %v", err)
+	}
+	// On b the household is still open: the member is added there.
+	_, err = b.SaveMember(ctx, "u-b", appliance.Person{Name: late.Name, Relation: "子", Household: hid, Residence: appliance.ResidenceHere, Sensitive: late.Sensitive})
+	must(t, err)
+	if _, err := a.Ingest(allEntries(t, b, b.Feed())); err != nil {
+		t.Fatal(err)
+	}
+	if h, _, _ := a.Household(hid); h.Closed == "" {
+		t.Fatal("household reopened")
+	}
+	_, err = a.CreateHousehold(ctx, "u-a", appliance.Household{Group: g1}, []appliance.Person{hhPerson("后来", "户主", ymd(1960, 2, 2), true, 2)})
+	if appliance.ErrorCode(err) != appliance.ECONFLICT || appliance.ErrorField(err) != "id_number" {
+		t.Fatalf("an ID held in a closed household registered again: %v", err)
+	}
+}
