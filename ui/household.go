@@ -253,6 +253,7 @@ func householdForm(c *fiber.Ctx) appliance.Household {
 	}
 	return appliance.Household{
 		Group: c.FormValue("group"), Address: strings.TrimSpace(c.FormValue("address")), HouseNo: strings.TrimSpace(c.FormValue("house_no")),
+		SheetNo:     strings.TrimSpace(c.FormValue("sheet_no")),
 		HousingKind: c.FormValue("housing_kind"), FloorArea: num("floor_area"), Safety: c.FormValue("safety"),
 		Phone: c.FormValue("hh_phone"), Lat: num("lat"), Lng: num("lng"), Note: strings.TrimSpace(c.FormValue("hh_note")),
 	}
@@ -267,6 +268,7 @@ func memberForm(c *fiber.Ctx) appliance.Person {
 		Phone: c.FormValue("phone"), Employment: strings.TrimSpace(c.FormValue("employment")), Residence: c.FormValue("residence"),
 		ResidenceWhere: strings.TrimSpace(c.FormValue("residence_where")), ResidenceSince: c.FormValue("residence_since"),
 		Dibao: c.FormValue("dibao") == "1", Insured: c.FormValue("insured") == "1", InsuranceScheme: strings.TrimSpace(c.FormValue("insurance_scheme")),
+		NoID: c.FormValue("no_id") == "1",
 		Sensitive: &appliance.Sensitive{
 			IDNumber: c.FormValue("id_number"), DibaoSince: c.FormValue("dibao_since"), DibaoCategory: strings.TrimSpace(c.FormValue("dibao_category")),
 			DibaoAmount: amount, Health: c.FormValue("health"), DisabilityGrade: strings.TrimSpace(c.FormValue("disability_grade")),

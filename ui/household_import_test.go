@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -95,6 +97,41 @@ func TestImportMappingRemembered(t *testing.T) {
 	if status != 200 || ans.Sheets[0].Columns[2].Source != appliance.SourceRemembered || ans.Totals.NewPeople != 1 {
 		t.Fatalf("second sheet: %d %s", status, body)
 	}
+	t.Run("OnThePage", func(t *testing.T) {
+		page := s.Client(t)
+		page.Login("villagelead")
+		data3 := xlsxOf(t, []any{"姓名", "身份证", "成员身份", "小组"}, []any{"祝一", cid(1966, 6, 6, 6, true), "户主", "3"})
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		w.WriteField("_csrf", page.CSRF())
+		fw, _ := w.CreateFormFile("file", "c.xlsx")
+		fw.Write(data3)
+		w.Close()
+		req, _ := http.NewRequest("POST", s.URL+"/staff/households/import", &buf)
+		req.Header.Set("Content-Type", w.FormDataContentType())
+		resp, err := page.HTTP.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		html := string(b)
+		if resp.StatusCode != 200 || !strings.Contains(html, "无法分户") || !strings.Contains(html, `name="col.Sheet1!C"`) {
+			t.Fatalf("page dry run: %d %s", resp.StatusCode, uitest.Text(html))
+		}
+		i := strings.Index(html, `name="token" value="`)
+		token := html[i+20 : i+52]
+		// The clerk picks 与户主关系 for column C and previews again; the
+		// other selects are sent as they were shown.
+		status, _, html := page.Post("/staff/households/import", url.Values{"token": {token}, "action": {"remap"},
+			"col.Sheet1!A": {"name"}, "col.Sheet1!B": {"id_number"}, "col.Sheet1!C": {"relation"}, "col.Sheet1!D": {"group"}})
+		if status != 200 || !strings.Contains(html, `<td data-total="new_people">1</td>`) || !strings.Contains(html, "本次选择") {
+			t.Fatalf("page remap: %d %s", status, uitest.Text(html))
+		}
+		if strings.Count(html, "本次选择") != 1 {
+			t.Fatalf("columns shown as they were counted as chosen: %s", uitest.Text(html))
+		}
+	})
 	t.Run("SetByAPI", func(t *testing.T) {
 		st, body := apiJSON(t, c, s.URL, "PUT", "/api/v1/import/mapping", map[string]any{"columns": map[string]string{"户 内 人员": "name"}})
 		if st != 200 || !strings.Contains(body, `"户内人员":"name"`) {

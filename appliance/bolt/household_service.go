@@ -393,6 +393,11 @@ func (s *Store) SaveMember(ctx context.Context, author string, p appliance.Perso
 			p.Household, p.Left, p.LeftDate, p.LeftNote, p.Births = old.Household, old.Left, old.LeftDate, old.LeftNote, old.Births
 			if p.Sensitive == nil {
 				p.Sensitive = old.Sensitive
+			} else if old.Sensitive != nil && p.Sensitive.Sheet == nil {
+				// Forms have no place for what an imported sheet said: keep it.
+				sens := *p.Sensitive
+				sens.Sheet = old.Sensitive.Sheet
+				p.Sensitive = &sens
 			}
 			h, _, _ := tx.Household(old.Household)
 			if (old.ID == h.Head) != (appliance.IsHead(p.Relation)) {
