@@ -2,16 +2,19 @@ package appliance
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/csv"
 	"fmt"
 	"io"
 	"math"
 	"path"
+	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 
-	xlsr "github.com/shakinm/xlsReader/xls"
+	"github.com/extrame/xls"
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
@@ -226,58 +229,236 @@ func readXLS(data []byte) (out []Table, err error) {
 	if !bytes.HasPrefix(data, []byte{0xD0, 0xCF, 0x11, 0xE0}) {
 		return nil, Errorf(EINVALID, "该文件不是 Excel 97–2003 (.xls) 表格，%s", msgSaveAsXLSX)
 	}
-	wb, err := xlsr.OpenReader(bytes.NewReader(data))
-	if err != nil {
-		return nil, Errorf(EINVALID, "无法读取该 .xls 文件（%s），%s", shortErr(err), msgSaveAsXLSX)
+	if err := checkCompoundFile(data); err != nil {
+		return nil, err
 	}
-	for i := 0; i < wb.GetNumberSheets(); i++ {
-		s, err := wb.GetSheet(i)
-		if err != nil {
+	wb, err := xls.OpenReader(bytes.NewReader(data), "utf-8")
+	if err != nil || wb == nil {
+		return nil, Errorf(EINVALID, "无法读取该 .xls 文件，%s", msgSaveAsXLSX)
+	}
+	for i := 0; i < wb.NumSheets(); i++ {
+		s := wb.GetSheet(i)
+		if s == nil {
 			return nil, Errorf(EINVALID, "无法读取该 .xls 文件的第%d个工作表，%s", i+1, msgSaveAsXLSX)
 		}
-		n := s.GetNumberRows()
-		if n > maxImportRows+100 {
-			return nil, Errorf(EINVALID, "工作表“%s”超过%d行，请分开导入", s.GetName(), maxImportRows)
+		if int(s.MaxRow) > maxImportRows+100 {
+			return nil, Errorf(EINVALID, "工作表“%s”超过%d行，请分开导入", s.Name, maxImportRows)
 		}
-		t := Table{Name: s.GetName(), Rows: make([][]Cell, n)}
-		for r := 0; r < n; r++ {
-			row, err := s.GetRow(r)
+		t := Table{Name: s.Name}
+		for r := 0; r <= int(s.MaxRow); r++ {
+			cells, err := xlsRow(s, r)
 			if err != nil {
-				continue
+				return nil, err
 			}
-			cols := row.GetCols()
-			if len(cols) > maxImportColumns {
-				cols = cols[:maxImportColumns]
-			}
-			cells := make([]Cell, len(cols))
-			for j, c := range cols {
-				if c == nil {
-					continue
-				}
-				v := c.GetString()
-				kind := CellText
-				switch strings.TrimPrefix(c.GetType(), "*record.") {
-				case "Blank", "FakeBlank", "MulBlank":
-					kind, v = CellEmpty, ""
-				case "Number", "Rk", "MulRk":
-					kind = CellNumber
-					v = strconv.FormatFloat(c.GetFloat64(), 'G', -1, 64)
-					if f := c.GetFloat64(); f == math.Trunc(f) && math.Abs(f) < 1e15 {
-						v = strconv.FormatFloat(f, 'f', -1, 64)
-					}
-				case "BoolErr":
-					kind = CellBool
-				}
-				if v == "" {
-					kind = CellEmpty
-				}
-				cells[j] = Cell{Text: v, Kind: kind}
-			}
-			t.Rows[r] = cells
+			t.Rows = append(t.Rows, cells)
 		}
 		out = append(out, t)
 	}
 	return out, nil
+}
+
+// xlsRow reads one row of an .xls sheet. The reader formats numbers its own
+// way (a number with a custom format becomes a date, a formula the word
+// "FormulaCol"), so each cell's record is looked at for its kind and raw
+// value; the reader has no other way to tell them.
+func xlsRow(s *xls.WorkSheet, r int) ([]Cell, error) {
+	row := func() (row *xls.Row) {
+		defer func() {
+			if recover() != nil {
+				row = nil // a row with no cells: the reader has no record of it
+			}
+		}()
+		return s.Row(r)
+	}()
+	if row == nil {
+		return nil, nil
+	}
+	cols := reflect.ValueOf(row).Elem().FieldByName("cols")
+	if !cols.IsValid() || cols.Kind() != reflect.Map {
+		return nil, Errorf(EINVALID, "无法读取该 .xls 文件，%s", msgSaveAsXLSX)
+	}
+	var cells []Cell
+	set := func(c int, cell Cell) {
+		if c < 0 || c >= maxImportColumns {
+			return
+		}
+		for len(cells) <= c {
+			cells = append(cells, Cell{})
+		}
+		if strings.TrimSpace(cell.Text) == "" {
+			cell = Cell{}
+		}
+		cells[c] = cell
+	}
+	number := func(f float64) Cell {
+		return Cell{Text: strconv.FormatFloat(f, 'f', -1, 64), Kind: CellNumber}
+	}
+	iter := cols.MapRange()
+	for iter.Next() {
+		first := int(iter.Key().Uint())
+		h := iter.Value().Elem() // *xls.SomeCol
+		if h.Kind() != reflect.Pointer || h.IsNil() {
+			continue
+		}
+		v := h.Elem()
+		switch h.Type().String() {
+		case "*xls.NumberCol":
+			set(first, number(v.FieldByName("Float").Float()))
+		case "*xls.RkCol":
+			set(first, number(rkValue(uint32(v.FieldByName("Xfrk").FieldByName("Rk").Uint()))))
+		case "*xls.MulrkCol":
+			rks := v.FieldByName("Xfrks")
+			for k := 0; k < rks.Len(); k++ {
+				set(first+k, number(rkValue(uint32(rks.Index(k).FieldByName("Rk").Uint()))))
+			}
+		case "*xls.FormulaCol":
+			res := v.FieldByName("Header").FieldByName("Result")
+			var b [8]byte
+			for k := range b {
+				b[k] = byte(res.Index(k).Uint())
+			}
+			if b[6] == 0xFF && b[7] == 0xFF {
+				if b[0] == 3 || b[0] == 2 {
+					continue // an empty string or an error
+				}
+				// A text result is not kept by the reader: rather than lose it, refuse.
+				return nil, Errorf(EINVALID, "表中第%d行有公式算出的文字，.xls 文件读不出；%s", r+1, msgSaveAsXLSX)
+			}
+			set(first, number(math.Float64frombits(binary.LittleEndian.Uint64(b[:]))))
+		case "*xls.LabelsstCol", "*xls.labelCol":
+			set(first, Cell{Text: row.Col(first), Kind: CellText})
+		}
+	}
+	return cells, nil
+}
+
+// checkCompoundFile checks the container of an .xls file (MS-CFB) before
+// the reader sees it: the reader follows sector chains without bounds (a
+// loop in a damaged file never ends) and stops the whole program on a
+// sector number past its table. Only what a real Excel 97–2003 file has
+// passes: 512-byte sectors, chains that end, and a Workbook stream in
+// ordinary sectors.
+func checkCompoundFile(data []byte) error {
+	bad := Errorf(EINVALID, "该 .xls 文件已损坏或不是 Excel 97–2003 格式，%s", msgSaveAsXLSX)
+	if len(data) < 1024 || len(data)%512 != 0 && len(data) < 4096 {
+		return bad
+	}
+	u16 := func(o int) uint32 { return uint32(binary.LittleEndian.Uint16(data[o:])) }
+	u32 := func(o int) uint32 { return binary.LittleEndian.Uint32(data[o:]) }
+	const endOfChain, freeSect = 0xFFFFFFFE, 0xFFFFFFFF
+	if u16(0x1C) != 0xFFFE || u16(0x1E) != 9 || u16(0x20) != 6 {
+		return bad // byte order, 512-byte sectors, 64-byte mini sectors
+	}
+	sectors := uint32((len(data) - 512 + 511) / 512)
+	sector := func(id uint32) []byte {
+		start := 512 + int(id)*512
+		end := min(start+512, len(data))
+		return data[start:end]
+	}
+	nFAT, firstDir, cutoff := u32(0x2C), u32(0x30), u32(0x38)
+	firstDIFAT, nDIFAT := u32(0x44), u32(0x48)
+	if nFAT == 0 || nFAT > sectors || nDIFAT > sectors || cutoff != 4096 {
+		return bad
+	}
+	var fatSectors []uint32
+	for i := uint32(0); i < min(nFAT, 109); i++ {
+		fatSectors = append(fatSectors, u32(0x4C+4*int(i)))
+	}
+	// The reader walks the DIFAT chain to its end and reads every entry.
+	seen := map[uint32]bool{}
+	for id, n := firstDIFAT, uint32(0); id != endOfChain; n++ {
+		if id >= sectors || seen[id] || n >= nDIFAT {
+			return bad
+		}
+		seen[id] = true
+		sec := sector(id)
+		if len(sec) < 512 {
+			return bad
+		}
+		for k := 0; k < 127; k++ {
+			if v := binary.LittleEndian.Uint32(sec[4*k:]); v != freeSect {
+				fatSectors = append(fatSectors, v)
+			}
+		}
+		id = binary.LittleEndian.Uint32(sec[508:])
+	}
+	var fat []uint32
+	for _, id := range fatSectors {
+		if id >= sectors {
+			return bad
+		}
+		sec := sector(id)
+		for k := 0; k+4 <= len(sec); k += 4 {
+			fat = append(fat, binary.LittleEndian.Uint32(sec[k:]))
+		}
+	}
+	// chain checks that a chain ends, stays in the file and the table, and
+	// holds at least size bytes.
+	chain := func(start, size uint32) bool {
+		seen := map[uint32]bool{}
+		n := uint32(0)
+		for id := start; id != endOfChain; id = fat[id] {
+			if id >= sectors || int(id) >= len(fat) || seen[id] {
+				return false
+			}
+			seen[id] = true
+			n++
+		}
+		return uint64(n)*512 >= uint64(size)
+	}
+	if !chain(firstDir, 0) {
+		return bad
+	}
+	var dir []byte
+	for id := firstDir; id != endOfChain; id = fat[id] {
+		dir = append(dir, sector(id)...)
+	}
+	book := false
+	for o := 0; o+128 <= len(dir); o += 128 {
+		e := dir[o : o+128]
+		typ := e[66]
+		if typ == 0 {
+			break
+		}
+		nameLen := int(binary.LittleEndian.Uint16(e[64:]))
+		if nameLen < 2 || nameLen > 64 {
+			return bad
+		}
+		name := string(utf16.Decode(func() []uint16 {
+			u := make([]uint16, nameLen/2-1)
+			for k := range u {
+				u[k] = binary.LittleEndian.Uint16(e[2*k:])
+			}
+			return u
+		}()))
+		start, size := binary.LittleEndian.Uint32(e[116:]), binary.LittleEndian.Uint32(e[120:])
+		if typ == 2 && (name == "Workbook" || name == "Book") {
+			// In ordinary sectors: the reader's small-stream table is not trusted.
+			if size < cutoff || !chain(start, size) {
+				return bad
+			}
+			book = true
+		}
+	}
+	if !book {
+		return bad
+	}
+	return nil
+}
+
+// rkValue decodes an RK number: an integer or the top of a double, maybe
+// multiplied by 100.
+func rkValue(rk uint32) float64 {
+	var f float64
+	if rk&2 != 0 {
+		f = float64(int32(rk) >> 2)
+	} else {
+		f = math.Float64frombits(uint64(rk&^3) << 32)
+	}
+	if rk&1 != 0 {
+		f /= 100
+	}
+	return f
 }
 
 func shortErr(err error) string {
