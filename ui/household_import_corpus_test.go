@@ -95,18 +95,38 @@ type importAnswer struct {
 // endpoint as multipart, and decodes the answer.
 func uploadImport(tb testing.TB, c *uitest.Client, base, path, name string, data []byte, fields map[string]string) (int, importAnswer, string) {
 	tb.Helper()
+	status, body := postMultipart(tb, c, base+path, name, data, fields)
+	var ans importAnswer
+	if status == 200 {
+		if err := json.Unmarshal([]byte(body), &ans); err != nil {
+			tb.Fatalf("%s: %v: %s", path, err, body)
+		}
+	}
+	return status, ans, body
+}
+
+// postMultipart posts form fields and, unless data is nil, a file.
+func postMultipart(tb testing.TB, c *uitest.Client, url, name string, data []byte, fields map[string]string) (int, string) {
+	tb.Helper()
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
 	for k, v := range fields {
 		w.WriteField(k, v)
 	}
+	w.WriteField("_csrf", c.CSRF())
 	if data != nil {
 		fw, _ := w.CreateFormFile("file", name)
 		fw.Write(data)
 	}
 	w.Close()
-	req, _ := http.NewRequest("POST", base+path, &buf)
+	req, _ := http.NewRequest("POST", url, &buf)
 	req.Header.Set("Content-Type", w.FormDataContentType())
+	return send(tb, c, req)
+}
+
+// send does a request with the session's CSRF token.
+func send(tb testing.TB, c *uitest.Client, req *http.Request) (int, string) {
+	tb.Helper()
 	req.Header.Set("X-CSRF-Token", c.CSRF())
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
@@ -114,13 +134,7 @@ func uploadImport(tb testing.TB, c *uitest.Client, base, path, name string, data
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	var ans importAnswer
-	if resp.StatusCode == 200 {
-		if err := json.Unmarshal(body, &ans); err != nil {
-			tb.Fatalf("%s: %v: %s", path, err, body)
-		}
-	}
-	return resp.StatusCode, ans, string(body)
+	return resp.StatusCode, string(body)
 }
 
 func totalsOf(t bolt.ImportTotals) map[string]int {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
@@ -29,14 +28,7 @@ func apiJSON(tb testing.TB, c *uitest.Client, base, method, path string, body an
 	}
 	req, _ := http.NewRequest(method, base+path, r)
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-CSRF-Token", c.CSRF())
-	resp, err := c.HTTP.Do(req)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return send(tb, c, req)
 }
 
 func cid(y, m, d, seq int, male bool) string {
@@ -101,23 +93,9 @@ func TestImportMappingRemembered(t *testing.T) {
 		page := s.Client(t)
 		page.Login("villagelead")
 		data3 := xlsxOf(t, []any{"姓名", "身份证", "成员身份", "小组"}, []any{"祝一", cid(1966, 6, 6, 6, true), "户主", "3"})
-		var buf bytes.Buffer
-		w := multipart.NewWriter(&buf)
-		w.WriteField("_csrf", page.CSRF())
-		fw, _ := w.CreateFormFile("file", "c.xlsx")
-		fw.Write(data3)
-		w.Close()
-		req, _ := http.NewRequest("POST", s.URL+"/staff/households/import", &buf)
-		req.Header.Set("Content-Type", w.FormDataContentType())
-		resp, err := page.HTTP.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		html := string(b)
-		if resp.StatusCode != 200 || !strings.Contains(html, "无法分户") || !strings.Contains(html, `name="col.Sheet1!C"`) {
-			t.Fatalf("page dry run: %d %s", resp.StatusCode, uitest.Text(html))
+		st, html := postMultipart(t, page, s.URL+"/staff/households/import", "c.xlsx", data3, nil)
+		if st != 200 || !strings.Contains(html, "无法分户") || !strings.Contains(html, `name="col.Sheet1!C"`) {
+			t.Fatalf("page dry run: %d %s", st, uitest.Text(html))
 		}
 		i := strings.Index(html, `name="token" value="`)
 		token := html[i+20 : i+52]
