@@ -48,6 +48,9 @@ type ImportRow struct {
 	HeadRow   int // the row of the head this row follows, 0 for a head or a 户号 key
 	Person    Person
 	Issues    []ImportIssue
+	// Said holds the fields whose cells were not empty: on a re-import an
+	// empty cell keeps what is stored.
+	Said      map[string]bool
 	groupText string
 }
 
@@ -409,7 +412,12 @@ func (p *rowParser) row(i int, out *ImportSheet) {
 			return
 		}
 	}
-	r := ImportRow{Sheet: p.t.Name, Row: rowNo}
+	r := ImportRow{Sheet: p.t.Name, Row: rowNo, Said: map[string]bool{}}
+	for f, j := range p.col {
+		if j < len(row) && strings.TrimSpace(row[j].Text) != "" {
+			r.Said[f] = true
+		}
+	}
 	width := len(p.rep.Headers)
 	r.Cells = make([]string, width)
 	for j := 0; j < width && j < len(row); j++ {

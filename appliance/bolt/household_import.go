@@ -398,9 +398,6 @@ func (tx *Tx) planImport(s *Store, sheet *appliance.ImportSheet, scope string) (
 		} else {
 			setIf(&nh.SheetNo, first.SheetNo)
 		}
-		if existing && nh.Closed != "" {
-			nh.Closed = ""
-		}
 		for _, i := range hh.rows {
 			r := &rows[i]
 			if r.Refused() {
@@ -440,7 +437,7 @@ func (tx *Tx) planImport(s *Store, sheet *appliance.ImportSheet, scope string) (
 				continue
 			}
 			if old != nil {
-				merged := mergeImported(*old, p)
+				merged := mergeImported(*old, p, r.Said)
 				if old.ID == h.Head {
 					merged.Relation, merged.RelationCode = old.Relation, old.RelationCode
 					if appliance.IsHead(p.Relation) {
@@ -617,10 +614,13 @@ func (tx *Tx) sheetNos(group string) (map[string]string, error) {
 }
 
 // mergeImported lays the sheet's values over a stored record: cells the
-// sheet leaves empty keep what is stored.
-func mergeImported(old, p appliance.Person) appliance.Person {
+// sheet leaves empty (said has no such field) keep what is stored.
+func mergeImported(old, p appliance.Person, said map[string]bool) appliance.Person {
 	m := old
-	m.Name, m.Relation, m.RelationCode = p.Name, p.Relation, p.RelationCode
+	m.Name = p.Name
+	if said["relation"] || p.Relation != "其他" {
+		m.Relation, m.RelationCode = p.Relation, p.RelationCode
+	}
 	setIf(&m.Gender, p.Gender)
 	setIf(&m.Birth, p.Birth)
 	setIf(&m.Phone, p.Phone)
@@ -628,11 +628,15 @@ func mergeImported(old, p appliance.Person) appliance.Person {
 	setIf(&m.InsuranceScheme, p.InsuranceScheme)
 	setIf(&m.ResidenceSince, p.ResidenceSince)
 	m.NoID = p.NoID && old.IDNumber() == ""
-	m.Residence = p.Residence
-	if p.ResidenceWhere != "" || p.Residence != appliance.ResidenceAway {
-		m.ResidenceWhere = p.ResidenceWhere
+	if said["residence"] || said["residence_where"] {
+		m.Residence, m.ResidenceWhere = p.Residence, p.ResidenceWhere
 	}
-	m.Dibao, m.Insured = p.Dibao, p.Insured || old.Insured
+	if said["dibao"] {
+		m.Dibao = p.Dibao
+	}
+	if said["insurance"] {
+		m.Insured = p.Insured
+	}
 	if p.Sensitive != nil {
 		s := appliance.Sensitive{}
 		if old.Sensitive != nil {

@@ -665,7 +665,7 @@ func movePeople(tx *Tx, from string, pids []string, dest appliance.Household, ne
 		}
 		ch.Households = append(ch.Households, src)
 	}
-	if event != appliance.EventSplit && event != appliance.EventMerge {
+	if event != appliance.EventSplit {
 		// The destination's members and the newcomers: one spouse at most.
 		cur, err := tx.activeOthers(dest.ID, "")
 		if err != nil {
@@ -898,10 +898,14 @@ func (s *Store) HouseholdHistory(hid string) ([]HistoryItem, error) {
 					continue
 				}
 				it.Label = "疑似重复：" + appliance.DupLabels[d.Decision]
+				// Names of this household's records only: the other record
+				// may lie in a group the reader does not see.
 				var names []string
 				for _, pid := range d.People {
-					if p, ok, _ := tx.Person(pid); ok {
-						names = append(names, p.Name+"（"+groupLabel(tx, householdGroup(tx, p.Household))+"）")
+					if p, ok, _ := tx.Person(pid); ok && p.Household == hid {
+						names = append(names, p.Name)
+					} else if ok {
+						names = append(names, "另一户（"+groupLabel(tx, householdGroup(tx, p.Household))+"）")
 					}
 				}
 				it.Detail = strings.Join(names, "、")
