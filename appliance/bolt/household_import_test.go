@@ -229,7 +229,7 @@ func TestImport_ReImportListsChanges(t *testing.T) {
 	hhGrid(t, s, 1)
 	a := appliance.MakeCitizenID("410184", ymd(1970, 1, 1), 51, true)
 	b := appliance.MakeCitizenID("410184", ymd(1972, 2, 2), 52, false)
-	first := [][]any{{"8", "一组", "", "吴一", a, "男", "", "户主", "13900000001"}, {"", "", "", "郑二", b, "女", "", "妻", ""}}
+	first := [][]any{{"8", "一组", "", "吴一", a, "男", "", "户主", "13900000001"}, {"", "", "", "郑二", b, "女", "", "妻", "", "是"}}
 	_, err := s.CommitImport(ctx, "u", parseSheet(t, s, "a.xlsx", fixtureXLSX(t, first, [][2]string{{"A3", "A4"}})), hhVillage)
 	must(t, err)
 	second := [][]any{{"8", "一组", "", "吴一", a, "男", "", "户主", "13900000002"}, {"", "", "", "郑二", b, "女", "", "妻", "", "", "是", "上海"},
@@ -245,6 +245,7 @@ func TestImport_ReImportListsChanges(t *testing.T) {
 			changes = append(changes, fmt.Sprintf("%s %s:%s→%s", r.Name, c.Label, c.Old, c.New))
 		}
 	}
+	// 郑二's empty 是否低保 cell keeps her stored 是.
 	if want := "吴一 联系电话:139****0001→139****0002|郑二 居住状态:在家居住→外出务工|郑二 外出务工地点:→上海"; strings.Join(changes, "|") != want {
 		t.Fatalf("changes:\n got %s\nwant %s", strings.Join(changes, "|"), want)
 	}
