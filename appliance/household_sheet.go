@@ -37,17 +37,17 @@ type ImportRow struct {
 	Cells []string // the row as written, one per column of the header
 	// Household: Key groups rows into households (group and 户号, or the
 	// head row a member follows); the others are the household's fields.
-	Key       string
-	Group     string // group code, "" when refused
-	SheetNo   string
-	HeadName  string
-	Address   string
-	HouseNo   string
-	HouseID   string // 档案户编号 of an exported sheet
-	IsHead    bool
-	HeadRow   int // the row of the head this row follows, 0 for a head or a 户号 key
-	Person    Person
-	Issues    []ImportIssue
+	Key      string
+	Group    string // group code, "" when refused
+	SheetNo  string
+	HeadName string
+	Address  string
+	HouseNo  string
+	HouseID  string // 档案户编号 of an exported sheet
+	IsHead   bool
+	HeadRow  int // the row of the head this row follows, 0 for a head or a 户号 key
+	Person   Person
+	Issues   []ImportIssue
 	// Said holds the fields whose cells were not empty: on a re-import an
 	// empty cell keeps what is stored.
 	Said      map[string]bool
