@@ -49,7 +49,7 @@ var (
 
 const (
 	pendingImportTTL = 30 * time.Minute
-	maxPending       = 20 // sheets held at once; the oldest goes first
+	maxPendingBytes  = 48 << 20 // sheets held at once, in all; the oldest go first
 )
 
 func keepImport(p *pendingImport) string {
@@ -58,15 +58,21 @@ func keepImport(p *pendingImport) string {
 	token := hex.EncodeToString(b)
 	pendingMu.Lock()
 	defer pendingMu.Unlock()
-	oldest := ""
-	for k, q := range pendingImports {
-		if time.Since(q.added) > pendingImportTTL {
-			delete(pendingImports, k)
-		} else if oldest == "" || q.added.Before(pendingImports[oldest].added) {
-			oldest = k
+	for {
+		oldest, total := "", len(p.data)
+		for k, q := range pendingImports {
+			if time.Since(q.added) > pendingImportTTL {
+				delete(pendingImports, k)
+				continue
+			}
+			total += len(q.data)
+			if oldest == "" || q.added.Before(pendingImports[oldest].added) {
+				oldest = k
+			}
 		}
-	}
-	if len(pendingImports) >= maxPending && oldest != "" {
+		if total <= maxPendingBytes || oldest == "" {
+			break
+		}
 		delete(pendingImports, oldest)
 	}
 	p.added = time.Now()

@@ -388,3 +388,42 @@ func TestDuplicateReviewScopedAPI(t *testing.T) {
 		t.Fatalf("reversal: %d %s", st, body)
 	}
 }
+
+// The event page asks in the same step: the form comes back with what was
+// posted kept and a relation to choose for each member concerned.
+func TestHouseholdEventPageAsks(t *testing.T) {
+	s := uitest.MustStart(t, uitest.Options{})
+	c := s.Client(t)
+	c.Login("villagelead")
+	person := func(name, rel string, y, seq int, male bool) appliance.Person {
+		return appliance.Person{Name: name, Relation: rel, Residence: appliance.ResidenceHere, Sensitive: &appliance.Sensitive{IDNumber: cid(y, 4, 4, seq, male)}}
+	}
+	st, body := apiJSON(t, c, s.URL, "POST", "/api/v1/households", hhJSON{Household: appliance.Household{Group: appliance.GroupCode("410184104201", 2)},
+		Members: []appliance.Person{person("车父", "户主", 1950, 31, true), person("车大", "长子", 1975, 32, true), person("车二", "次子", 1978, 33, true), person("苗媳", "儿媳", 1977, 34, false)}})
+	if st != 201 {
+		t.Fatalf("create: %d %s", st, body)
+	}
+	var h hhJSON
+	json.Unmarshal([]byte(body), &h)
+	id := map[string]string{}
+	for _, m := range h.Members {
+		id[m.Name] = m.ID
+	}
+	path := "/staff/households/" + h.Household.ID + "/event"
+	status, _, html := c.Post(path, url.Values{"kind": {"new_head"}, "new_head": {id["车大"]}})
+	if status != 400 || !strings.Contains(html, `id="relations-form"`) || !strings.Contains(html, `name="rel.`+id["苗媳"]+`"`) ||
+		!strings.Contains(html, `<input type="hidden" name="new_head" value="`+id["车大"]+`">`) {
+		t.Fatalf("question page: %d %s", status, uitest.Text(html))
+	}
+	if !strings.Contains(html, `<option selected>弟</option>`) || !strings.Contains(uitest.Text(html), "苗媳（原为“儿媳”）") {
+		t.Fatalf("suggestions: %s", uitest.Text(html))
+	}
+	status, loc, _ := c.Post(path, url.Values{"kind": {"new_head"}, "new_head": {id["车大"]}, "rel." + id["苗媳"]: {"弟媳"}, "rel." + id["车父"]: {"父亲"}, "rel." + id["车二"]: {"弟"}})
+	if status != 303 || loc != "/staff/households/"+h.Household.ID {
+		t.Fatalf("answered: %d %s", status, loc)
+	}
+	_, ms, _ := s.Store.Household(h.Household.ID)
+	if got := relationsByName(ms); got != "车大:户主 车父:父亲 苗媳:弟媳 车二:弟" {
+		t.Fatalf("relations: %s", got)
+	}
+}
