@@ -412,7 +412,12 @@ func (tx *Tx) planImport(s *Store, sheet *appliance.ImportSheet, scope string) (
 				} else if ok {
 					if q.Household != h.ID {
 						oh, _, _ := tx.Household(q.Household)
-						refuse(i, "id_in_other_household", "id_number", "此人已登记在%s户（%s）：同一人转户请在系统中用“迁移”", headName(tx, oh), groupLabel(tx, oh.Group))
+						if appliance.InScope(scope, oh.Group) {
+							refuse(i, "id_in_other_household", "id_number", "此人已登记在%s户（%s）：同一人转户请在系统中用“迁移”", headName(tx, oh), groupLabel(tx, oh.Group))
+						} else {
+							// Whose household it is lies outside the importer's grids.
+							refuse(i, "id_in_other_household", "id_number", "此人已登记在您负责网格以外的户中：请与村里核实后再办理")
+						}
 						status[i] = OutcomeRefused
 						continue
 					}
