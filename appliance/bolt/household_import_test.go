@@ -345,3 +345,23 @@ func mustJSON(tb testing.TB, v any) string {
 	must(tb, err)
 	return string(b)
 }
+
+// A grid leader's import names no household outside their grids.
+func TestImport_OtherGridsStayUnnamed(t *testing.T) {
+	ctx := context.Background()
+	s := hhOpen(t)
+	hhGrid(t, s, 2)
+	p := hhPerson("欧阳守", "户主", ymd(1966, 6, 6), true, 71)
+	_, err := s.CreateHousehold(ctx, "u", appliance.Household{Group: appliance.GroupCode(hhVillage, 2)}, []appliance.Person{p})
+	must(t, err)
+	sheet := parseSheet(t, s, "a.xlsx", fixtureXLSX(t, [][]any{
+		{"1", "一组", "", "欧阳新", appliance.MakeCitizenID("410184", ymd(1990, 1, 1), 72, true), "男", "", "户主"},
+		{"", "", "", "欧阳守", p.Sensitive.IDNumber, "男", "", "父亲"},
+	}, nil))
+	plan, err := s.DryRunImport(sheet, appliance.GroupCode(hhVillage, 1))
+	must(t, err)
+	r := plan.Rows[1]
+	if r.Status != bolt.OutcomeRefused || r.Issues[0].Code != "id_in_other_household" || strings.Contains(r.Issues[0].Message, "欧阳") || strings.Contains(r.Issues[0].Message, "第2") {
+		t.Fatalf("row: %+v", r)
+	}
+}
