@@ -85,10 +85,13 @@ func ParseCitizenID(s string) (CitizenID, error) {
 func ParseCitizenIDAt(s string, now time.Time) (CitizenID, error) {
 	n := normalizeCitizenID(s)
 	if n == "" {
-		return CitizenID{}, FieldError("id_number", "请填写身份证号")
+		return CitizenID{}, idError("missing_id", "请填写身份证号")
 	}
 	if l := len([]rune(n)); l != 18 {
-		return CitizenID{}, FieldError("id_number", "身份证号应为18位，现为%d位", l)
+		if l == 15 && strings.Trim(n, "0123456789") == "" {
+			return CitizenID{}, idError("old_15_digit_id", "这是旧的15位身份证号（2013年起停用）")
+		}
+		return CitizenID{}, idError("bad_id_length", "身份证号应为18位，现为%d位", l)
 	}
 	for i := 0; i < 18; i++ {
 		c := n[i]
@@ -96,32 +99,33 @@ func ParseCitizenIDAt(s string, now time.Time) (CitizenID, error) {
 			continue
 		}
 		if i == 17 {
-			return CitizenID{}, FieldError("id_number", "身份证号最后一位应为数字或X")
+			return CitizenID{}, idError("bad_id_chars", "身份证号最后一位应为数字或X")
 		}
-		return CitizenID{}, FieldError("id_number", "身份证号前17位应全为数字")
+		return CitizenID{}, idError("bad_id_chars", "身份证号前17位应全为数字")
 	}
 	if !provinceCodes[n[:2]] {
-		return CitizenID{}, FieldError("id_number", "身份证号前两位不是有效的省级行政区划代码")
+		return CitizenID{}, idError("bad_id_region", "身份证号前两位不是有效的省级行政区划代码")
 	}
 	y, m, d := atoi(n[6:10]), atoi(n[10:12]), atoi(n[12:14])
 	birth := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
 	if birth.Year() != y || int(birth.Month()) != m || birth.Day() != d {
-		return CitizenID{}, FieldError("id_number", "身份证号中的出生日期无效")
+		return CitizenID{}, idError("bad_id_birth", "身份证号中的出生日期无效")
 	}
 	if birth.Before(minBirth) {
-		return CitizenID{}, FieldError("id_number", "身份证号中的出生日期无效（早于1890年）")
+		return CitizenID{}, idError("bad_id_birth", "身份证号中的出生日期无效（早于1890年）")
 	}
 	if now.Before(clockFloor) {
 		now = clockFloor
 	}
 	ty, tm, td := now.In(chinaTime).Date()
 	if birth.After(time.Date(ty, tm, td, 0, 0, 0, 0, time.UTC)) {
-		return CitizenID{}, FieldError("id_number", "身份证号中的出生日期无效（晚于今天）")
+		return CitizenID{}, idError("bad_id_birth", "身份证号中的出生日期无效（晚于今天）")
 	}
 	if want := citizenIDCheckDigit(n[:17]); n[17] != want {
-		// Ask for a check of every digit: a wrong digit anywhere shows up here,
-		// and "fixing" the last one would make a valid but wrong number.
-		return CitizenID{}, FieldError("id_number", "身份证号校验位错误，应为 %c（请逐位核对前17位）", want)
+		// Ask for a check of every digit: a wrong digit anywhere shows up
+		// here, and "fixing" the last one would make a valid but wrong
+		// number; so the expected digit is not shown.
+		return CitizenID{}, idError("bad_check_digit", "身份证号校验位不符，有数字录错：请对照本人身份证逐位核对（不要只改最后一位）")
 	}
 	return CitizenID{
 		Number:   n,
@@ -161,7 +165,7 @@ func CheckCitizenID(id, gender string, birth time.Time) error {
 	case "":
 	case "男", "女":
 		if strings.TrimSpace(gender) != c.Gender() {
-			return FieldError("gender", "性别与身份证号不符：身份证号显示为%s", c.Gender())
+			return &Error{Code: EINVALID, Field: "gender", Reason: "gender_mismatch", Message: fmt.Sprintf("性别与身份证号不符：身份证号显示为%s", c.Gender())}
 		}
 	default:
 		return FieldError("gender", "性别应为“男”或“女”")
@@ -169,7 +173,7 @@ func CheckCitizenID(id, gender string, birth time.Time) error {
 	if !birth.IsZero() {
 		y, m, d := birth.Date()
 		if y != c.Birth.Year() || m != c.Birth.Month() || d != c.Birth.Day() {
-			return FieldError("birth_date", "出生日期与身份证号不符：身份证号中为%s", c.Birth.Format("2006年1月2日"))
+			return &Error{Code: EINVALID, Field: "birth_date", Reason: "birth_mismatch", Message: fmt.Sprintf("出生日期与身份证号不符：身份证号中为%s", c.Birth.Format("2006年1月2日"))}
 		}
 	}
 	return nil
@@ -201,4 +205,21 @@ func MakeCitizenID(prefix6 string, birth time.Time, seq3 int, male bool) string 
 	}
 	first17 := fmt.Sprintf("%s%04d%02d%02d%03d", prefix6, birth.Year(), int(birth.Month()), birth.Day(), seq3)
 	return first17 + string(citizenIDCheckDigit(first17))
+}
+
+func idError(reason, format string, args ...any) *Error {
+	return &Error{Code: EINVALID, Field: "id_number", Reason: reason, Message: fmt.Sprintf(format, args...)}
+}
+
+// UpgradeCitizenID15 turns a first-generation 15-digit number into the
+// 18-digit one the usual rule gives (19 inserted before the year, a check
+// digit appended). It is a suggestion to check against the person's card:
+// numbers were sometimes re-issued, so it is never stored unchecked.
+func UpgradeCitizenID15(s string) (string, bool) {
+	n := normalizeCitizenID(s)
+	if len(n) != 15 || strings.Trim(n, "0123456789") != "" {
+		return "", false
+	}
+	first17 := n[:6] + "19" + n[6:]
+	return first17 + string(citizenIDCheckDigit(first17)), true
 }

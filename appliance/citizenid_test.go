@@ -56,8 +56,9 @@ func TestParseCitizenID(t *testing.T) {
 		{"ErrDate", "410184202602301236", "身份证号中的出生日期无效"},
 		{"ErrFuture", "410184202612311235", "身份证号中的出生日期无效（晚于今天）"},
 		{"ErrBefore1890", "440524188001010014", "身份证号中的出生日期无效（早于1890年）"},
-		{"ErrBadChecksum", "410184199003071234", "身份证号校验位错误，应为 5（请逐位核对前17位）"},
-		{"ErrBadChecksumX", "110105194912310021", "身份证号校验位错误，应为 X（请逐位核对前17位）"},
+		// The expected digit is not shown: it would invite a made-up number.
+		{"ErrBadChecksum", "410184199003071234", "身份证号校验位不符，有数字录错"},
+		{"ErrBadChecksumX", "110105194912310021", "身份证号校验位不符，有数字录错"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := appliance.ParseCitizenIDAt(tc.in, testNow)
@@ -245,5 +246,33 @@ func BenchmarkParseCitizenID(b *testing.B) {
 		if _, err := appliance.ParseCitizenIDAt("410184199003071235", testNow); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestCitizenIDReasons(t *testing.T) {
+	for _, tc := range []struct{ in, reason string }{
+		{"", "missing_id"},
+		{"410184870314123", "old_15_digit_id"},
+		{"4101841990030712355", "bad_id_length"},
+		{"41018419900307A235", "bad_id_chars"},
+		{"990184199003071238", "bad_id_region"},
+		{"410184202602301236", "bad_id_birth"},
+		{"410184199003071234", "bad_check_digit"},
+	} {
+		_, err := appliance.ParseCitizenIDAt(tc.in, testNow)
+		if got := appliance.ErrorReason(err); got != tc.reason {
+			t.Errorf("%q: reason %q, want %q", tc.in, got, tc.reason)
+		}
+	}
+	// The first-generation rule: 19 before the year and a check digit.
+	up, ok := appliance.UpgradeCitizenID15("410184870314123")
+	if !ok || up != "410184198703141236" {
+		t.Fatalf("upgrade = %q %v", up, ok)
+	}
+	if _, err := appliance.ParseCitizenIDAt(up, testNow); err != nil {
+		t.Fatalf("upgraded number invalid: %v", err)
+	}
+	if _, ok := appliance.UpgradeCitizenID15("41018487031412X"); ok {
+		t.Fatal("a 15-character number with a letter upgraded")
 	}
 }

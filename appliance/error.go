@@ -29,6 +29,7 @@ type Error struct {
 	Code    string
 	Message string
 	Field   string
+	Reason  string // a stable machine-readable reason within Code (bad_check_digit…), where one is given
 }
 
 func (e *Error) Error() string {
@@ -76,6 +77,15 @@ func ErrorField(err error) string {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Field
+	}
+	return ""
+}
+
+// ErrorReason returns the reason of an *Error in err's chain ("" if none).
+func ErrorReason(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
 	}
 	return ""
 }

@@ -19,6 +19,8 @@ const (
 	KindArchiveReveal = "archive.reveal"
 	// KindArchiveDup records a reviewer's decision on a possible duplicate.
 	KindArchiveDup = "archive.dup"
+	// KindImportMapping remembers how a clerk mapped sheet columns.
+	KindImportMapping = "archive.import_mapping"
 )
 
 // Archive events: what one archive.change entry did.
@@ -78,12 +80,6 @@ const (
 // HealthLabels are the Chinese names of health states.
 var HealthLabels = map[string]string{HealthGood: "健康", HealthChronic: "慢性病", HealthSerious: "大病", HealthDisabled: "残疾"}
 
-// Relations to the head of household, as the household register writes them.
-var Relations = []string{"户主", "配偶", "子", "女", "儿媳", "女婿", "孙子", "孙女", "外孙子", "外孙女", "父亲", "母亲", "公公", "婆婆", "岳父", "岳母", "兄弟", "姐妹", "祖父", "祖母", "其他"}
-
-// RelationHead is the relation of the head of household.
-const RelationHead = "户主"
-
 // HousingKinds are kinds of house.
 var HousingKinds = []string{"砖混", "砖木", "土木", "框架楼房", "窑洞", "其他"}
 
@@ -94,8 +90,9 @@ var SafetyRatings = []string{"A", "B", "C", "D"}
 type Household struct {
 	ID          string  `json:"id"`
 	Group       string  `json:"group"`              // level-3 grid code
-	Address     string  `json:"address"`            // 住址
+	Address     string  `json:"address,omitempty"`  // 住址; in a village the group often is the address
 	HouseNo     string  `json:"house_no,omitempty"` // 门牌号
+	SheetNo     string  `json:"sheet_no,omitempty"` // 户号 as the village's own ledger numbers it
 	Lat         float64 `json:"lat,omitempty"`
 	Lng         float64 `json:"lng,omitempty"`
 	HousingKind string  `json:"housing_kind,omitempty"`
@@ -122,7 +119,10 @@ func (h *Household) Validate() error {
 	if n := GroupNumber(h.Group); n < 1 || len(h.Group) != 15 {
 		return FieldError("group", "请选择所在村民组（网格）")
 	}
-	if err := requireText("address", "住址", h.Address, 80); err != nil {
+	if err := optionalText("address", "住址", h.Address, 80); err != nil {
+		return err
+	}
+	if err := optionalText("sheet_no", "户号", h.SheetNo, 30); err != nil {
 		return err
 	}
 	if err := optionalText("house_no", "门牌号", h.HouseNo, 20); err != nil {
@@ -168,8 +168,10 @@ type Person struct {
 	Household       string        `json:"household"`
 	Name            string        `json:"name"` // kept exactly, rare characters included
 	Gender          string        `json:"gender"`
-	Birth           string        `json:"birth"` // YYYY-MM-DD
-	Relation        string        `json:"relation"`
+	Birth           string        `json:"birth"`                   // YYYY-MM-DD
+	Relation        string        `json:"relation"`                // to the head, as written (长子, 妻…)
+	RelationCode    string        `json:"relation_code,omitempty"` // GB/T 4761 code of Relation
+	NoID            bool          `json:"no_id,omitempty"`         // 无证: has no citizen ID number (yet), marked so on purpose
 	Phone           string        `json:"phone,omitempty"`
 	Employment      string        `json:"employment,omitempty"` // 务农、务工、个体、学生、无…
 	Residence       string        `json:"residence"`
@@ -196,6 +198,9 @@ type Sensitive struct {
 	DisabilityGrade string   `json:"disability_grade,omitempty"` // 一级–四级
 	KeyCategories   []string `json:"key_categories,omitempty"`
 	Note            string   `json:"note,omitempty"`
+	// Sheet keeps, by column header, what an imported sheet said that has
+	// no field here or that the box could not read (健康状况 “一般”, 民族…).
+	Sheet map[string]string `json:"sheet,omitempty"`
 }
 
 // Active reports whether the person is still a member of their household.
@@ -279,21 +284,29 @@ func (p *Person) Validate() error {
 		return FieldError("name", "姓名中不能有数字")
 	}
 	if s := p.Sensitive; s != nil && s.IDNumber != "" {
+		if p.NoID {
+			return FieldError("id_number", "已标记“无证”的成员不能同时填写身份证号")
+		}
 		if _, err := ParseCitizenID(s.IDNumber); err != nil {
 			return err
 		}
 	}
-	if p.Gender != "男" && p.Gender != "女" {
+	// Gender and birth date come from the ID number; someone without one
+	// (无证, marked on purpose) may have them unknown.
+	if p.Gender != "男" && p.Gender != "女" && !(p.NoID && p.Gender == "") {
 		return FieldError("gender", "性别应为“男”或“女”")
 	}
-	if err := validDate("birth_date", "出生日期", p.Birth, true); err != nil {
+	if err := validDate("birth_date", "出生日期", p.Birth, !p.NoID); err != nil {
 		return err
 	}
-	if b := p.BirthDate(); b.Before(minBirth) || b.After(time.Now().AddDate(0, 0, 1)) && b.After(clockFloor) {
+	if b := p.BirthDate(); p.Birth != "" && (b.Before(minBirth) || b.After(time.Now().AddDate(0, 0, 1)) && b.After(clockFloor)) {
 		return FieldError("birth_date", "出生日期无效")
 	}
-	if !contains(Relations, p.Relation) {
-		return FieldError("relation", "请选择与户主关系")
+	if err := requireText("relation", "与户主关系", p.Relation, 20); err != nil {
+		return err
+	}
+	if c, _ := RelationCode(p.Relation); p.RelationCode != "" && c != p.RelationCode {
+		return FieldError("relation", "与户主关系“%s”的代码应为%s", p.Relation, c)
 	}
 	if err := ValidatePhone("phone", p.Phone, false); err != nil {
 		return err
@@ -366,6 +379,17 @@ func (p *Person) Validate() error {
 		if err := optionalText("note", "备注", s.Note, 500); err != nil {
 			return err
 		}
+		if len(s.Sheet) > 60 {
+			return FieldError("sheet", "表格其他信息最多60项")
+		}
+		for k, v := range s.Sheet {
+			if err := requireText("sheet", "表格其他信息的列名", k, 40); err != nil {
+				return err
+			}
+			if err := optionalText("sheet", k, v, 200); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -375,6 +399,8 @@ func (p *Person) Validate() error {
 // The name is kept exactly, only surrounding spaces are dropped.
 func (p *Person) Normalize() {
 	p.Name = strings.TrimSpace(p.Name)
+	p.Relation = strings.TrimSpace(p.Relation)
+	p.RelationCode, _ = RelationCode(p.Relation)
 	p.Phone = NormalizePhone(p.Phone)
 	p.Gender = strings.TrimSpace(p.Gender)
 	p.Birth = normalizeDate(p.Birth)
@@ -440,16 +466,35 @@ type Reveal struct {
 // DupDecision is the body of an archive.dup entry.
 type DupDecision struct {
 	Key      string `json:"key"`      // the duplicate's key (id:…, nb:…)
-	Decision string `json:"decision"` // distinct | merged
+	Decision string `json:"decision"` // distinct | merged | reopened (an explicit reversal)
 	Note     string `json:"note,omitempty"`
+	// People and Households are the records the decision was made on; the
+	// decision shows in each household's history.
+	People     []string `json:"people,omitempty"`
+	Households []string `json:"households,omitempty"`
 }
+
+// Duplicate decisions.
+const (
+	DupDistinct = "distinct" // 确认不是同一人
+	DupMerged   = "merged"   // 已合并（多余的记录已误登注销）
+	DupReopened = "reopened" // 撤销此前的处理
+)
+
+// DupLabels are the Chinese names of duplicate decisions.
+var DupLabels = map[string]string{DupDistinct: "确认不是同一人", DupMerged: "已合并", DupReopened: "撤销处理，重新待审"}
 
 // Duplicate is a possible duplicate on the review list.
 type Duplicate struct {
 	Key     string   // id:<number> or nb:<name>|<birth>
 	Reason  string   // Chinese
-	People  []Person // the records involved
+	People  []Person // the records involved; those outside the reader's grids carry only their household's group
+	Hidden  int      // how many records lie outside the reader's grids
 	Decided string   // "" open, distinct, merged
+	// Who decided, when and why (the last decision).
+	DecidedBy   string
+	DecidedAt   HLC
+	DecidedNote string
 }
 
 // PersonFilter selects members for search; pointer or zero fields are "not given".
@@ -570,3 +615,6 @@ func (h Household) Masked() Household {
 	h.Phone = MaskPhone(h.Phone)
 	return h
 }
+
+// ValidateNote checks a required short note (a reason, a decision's why).
+func ValidateNote(field, label, s string) error { return requireText(field, label, s, 200) }

@@ -67,12 +67,18 @@ var (
 	landlineRE = regexp.MustCompile(`^0[1-9][0-9]{1,2}-?[2-9][0-9]{6,7}$`)
 )
 
+// Built once: a replacer builds its tables on first use (an import
+// normalises thousands of phones).
+var (
+	phoneSpaces = strings.NewReplacer(" ", "", "\u3000", "", "（", "(", "）", ")")
+	phoneParens = strings.NewReplacer("(", "", ")", "-")
+)
+
 // NormalizePhone removes spaces and a +86 prefix.
 func NormalizePhone(s string) string {
-	s = strings.NewReplacer(" ", "", "\u3000", "", "（", "(", "）", ")").Replace(strings.TrimSpace(s))
+	s = phoneSpaces.Replace(strings.TrimSpace(s))
 	s = strings.TrimPrefix(strings.TrimPrefix(s, "+86"), "0086")
-	s = strings.NewReplacer("(", "", ")", "-").Replace(s)
-	return s
+	return phoneParens.Replace(s)
 }
 
 // ValidatePhone checks a mobile number (11 digits, 1[3-9]…) or a landline

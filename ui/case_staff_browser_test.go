@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -44,7 +45,10 @@ func TestCaseStaffBrowser(t *testing.T) {
 	do(t, ctx, chromedp.Click(chromedp.CSS(`table.cases a`)), chromedp.WaitVisible(chromedp.CSS(`ol.timeline`)))
 	detail := text(t, ctx, "main")
 	uitest.Screenshot(t, ctx, "cases-8-detail")
-	do(t, ctx, chromedp.Navigate(base+"/staff/cases/register?period=week"), chromedp.WaitVisible(chromedp.CSS(`section.regday`)))
+	// Last week: every day of it has ended, and the lead closed each the
+	// next morning (this week's may still be open).
+	lastWeek := time.Now().In(time.FixedZone("CST", 8*3600)).AddDate(0, 0, -7).Format("2006-01-02")
+	do(t, ctx, chromedp.Navigate(base+"/staff/cases/register?period=week&date="+lastWeek), chromedp.WaitVisible(chromedp.CSS(`section.regday`)))
 	register := text(t, ctx, "main")
 	uitest.Screenshot(t, ctx, "cases-9-register")
 

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 
@@ -252,6 +253,7 @@ func householdForm(c *fiber.Ctx) appliance.Household {
 	}
 	return appliance.Household{
 		Group: c.FormValue("group"), Address: strings.TrimSpace(c.FormValue("address")), HouseNo: strings.TrimSpace(c.FormValue("house_no")),
+		SheetNo:     strings.TrimSpace(c.FormValue("sheet_no")),
 		HousingKind: c.FormValue("housing_kind"), FloorArea: num("floor_area"), Safety: c.FormValue("safety"),
 		Phone: c.FormValue("hh_phone"), Lat: num("lat"), Lng: num("lng"), Note: strings.TrimSpace(c.FormValue("hh_note")),
 	}
@@ -266,6 +268,7 @@ func memberForm(c *fiber.Ctx) appliance.Person {
 		Phone: c.FormValue("phone"), Employment: strings.TrimSpace(c.FormValue("employment")), Residence: c.FormValue("residence"),
 		ResidenceWhere: strings.TrimSpace(c.FormValue("residence_where")), ResidenceSince: c.FormValue("residence_since"),
 		Dibao: c.FormValue("dibao") == "1", Insured: c.FormValue("insured") == "1", InsuranceScheme: strings.TrimSpace(c.FormValue("insurance_scheme")),
+		NoID: c.FormValue("no_id") == "1",
 		Sensitive: &appliance.Sensitive{
 			IDNumber: c.FormValue("id_number"), DibaoSince: c.FormValue("dibao_since"), DibaoCategory: strings.TrimSpace(c.FormValue("dibao_category")),
 			DibaoAmount: amount, Health: c.FormValue("health"), DisabilityGrade: strings.TrimSpace(c.FormValue("disability_grade")),
@@ -502,7 +505,31 @@ func (s *Server) renderHouseholdEvent(c *fiber.Ctx, kind string, formErr error) 
 	}
 	data["H"], data["Members"], data["Kind"], data["Events"], data["Today"] = h, active, kind, householdEvents, s.today()
 	data["P"] = appliance.Person{Residence: appliance.ResidenceHere, Insured: true, Sensitive: &appliance.Sensitive{}}
+	var need *appliance.RelationsNeeded
+	if errors.As(formErr, &need) {
+		// Ask in the same step: the form again, with what was posted kept
+		// and a relation to choose for each member concerned.
+		type field struct{ Name, Value string }
+		var carry []field
+		c.Context().PostArgs().VisitAll(func(k, v []byte) {
+			if key := string(k); key != "_csrf" && !strings.HasPrefix(key, "rel.") {
+				carry = append(carry, field{key, string(v)})
+			}
+		})
+		data["Questions"], data["Carry"] = need.Questions, carry
+	}
 	return s.render(c, "household_event", data)
+}
+
+// relationAnswers reads rel.<person id> fields: the clerk's relations.
+func relationAnswers(c *fiber.Ctx) map[string]string {
+	out := map[string]string{}
+	c.Context().PostArgs().VisitAll(func(k, v []byte) {
+		if key := string(k); strings.HasPrefix(key, "rel.") && strings.TrimSpace(string(v)) != "" {
+			out[strings.TrimPrefix(key, "rel.")] = strings.TrimSpace(string(v))
+		}
+	})
+	return out
 }
 
 func (s *Server) submitHouseholdEvent(c *fiber.Ctx) error {
@@ -513,23 +540,24 @@ func (s *Server) submitHouseholdEvent(c *fiber.Ctx) error {
 	ctx, who := c.UserContext(), actor(c)
 	kind := c.FormValue("kind")
 	pids := formValues(c, "members")
+	answers := relationAnswers(c)
 	dest := h.ID
 	switch kind {
 	case "leave":
-		err = s.Store.MemberLeaves(ctx, who, h.ID, c.FormValue("member"), c.FormValue("left"), c.FormValue("left_date"), strings.TrimSpace(c.FormValue("left_note")), c.FormValue("new_head"))
+		err = s.Store.MemberLeaves(ctx, who, h.ID, c.FormValue("member"), c.FormValue("left"), c.FormValue("left_date"), strings.TrimSpace(c.FormValue("left_note")), c.FormValue("new_head"), answers)
 	case "new_head":
-		err = s.Store.ChangeHead(ctx, who, h.ID, c.FormValue("new_head"), c.FormValue("old_relation"))
+		err = s.Store.ChangeHead(ctx, who, h.ID, c.FormValue("new_head"), answers)
 	case "birth":
 		p := memberForm(c)
 		_, err = s.Store.RecordBirth(ctx, who, h.ID, p, c.FormValue("mother"))
 	case "split":
-		dest, err = s.Store.SplitHousehold(ctx, who, h.ID, pids, c.FormValue("split_head"), c.FormValue("address"), c.FormValue("new_head"))
+		dest, err = s.Store.SplitHousehold(ctx, who, h.ID, pids, c.FormValue("split_head"), c.FormValue("address"), c.FormValue("new_head"), answers)
 	case "merge":
 		other := s.resolveHousehold(c, c.FormValue("other"))
-		err = s.Store.MergeHouseholds(ctx, who, h.ID, other)
+		err = s.Store.MergeHouseholds(ctx, who, h.ID, other, answers)
 	case "move":
 		other := s.resolveHousehold(c, c.FormValue("other"))
-		err = s.Store.MoveMembers(ctx, who, h.ID, pids, other, c.FormValue("new_head"))
+		err = s.Store.MoveMembers(ctx, who, h.ID, pids, other, c.FormValue("new_head"), answers)
 	case "away":
 		err = s.Store.MoveHouseholdAway(ctx, who, h.ID, strings.TrimSpace(c.FormValue("to")), c.FormValue("left_date"))
 	default:
@@ -573,6 +601,10 @@ func formValues(c *fiber.Ctx, key string) []string {
 }
 
 func (s *Server) showDuplicates(c *fiber.Ctx) error {
+	return s.renderDuplicates(c, nil)
+}
+
+func (s *Server) renderDuplicates(c *fiber.Ctx, formErr error) error {
 	dups, err := s.Store.Duplicates(scopeOf(currentUser(c)))
 	if err != nil {
 		return err
@@ -582,24 +614,21 @@ func (s *Server) showDuplicates(c *fiber.Ctx) error {
 			dups[i].People[j] = dups[i].People[j].Masked()
 		}
 	}
-	return s.render(c, "household_duplicates", fiber.Map{"Title": "疑似重复人员", "Dups": dups, "CanEdit": currentUser(c).Can(appliance.PermEditArchive)})
+	data := fiber.Map{"Title": "疑似重复人员", "Dups": dups, "CanEdit": currentUser(c).Can(appliance.PermEditArchive), "Labels": appliance.DupLabels, "Loc": s.loc}
+	if formErr != nil {
+		c.Status(statusOf[appliance.ErrorCode(formErr)])
+		data["Error"] = appliance.ErrorMessage(formErr)
+	}
+	return s.render(c, "household_duplicates", data)
 }
 
 func (s *Server) submitDuplicate(c *fiber.Ctx) error {
 	d := appliance.DupDecision{Key: c.FormValue("key"), Decision: c.FormValue("decision"), Note: strings.TrimSpace(c.FormValue("note"))}
-	dups, err := s.Store.Duplicates(scopeOf(currentUser(c)))
-	if err != nil {
-		return err
-	}
-	found := false
-	for _, x := range dups {
-		found = found || x.Key == d.Key
-	}
-	if !found {
-		return appliance.Errorf(appliance.ENOTFOUND, "该重复记录不存在或已处理")
-	}
-	if err := s.Store.DecideDuplicate(c.UserContext(), actor(c), d); err != nil {
-		return err
+	if err := s.Store.DecideDuplicate(c.UserContext(), actor(c), scopeOf(currentUser(c)), d); err != nil {
+		if appliance.ErrorCode(err) == appliance.EINTERNAL {
+			return err
+		}
+		return s.renderDuplicates(c, err)
 	}
 	return c.Redirect("/staff/households/duplicates", fiber.StatusSeeOther)
 }

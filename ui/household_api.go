@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"errors"
+
 	"github.com/gofiber/fiber/v2"
 
 	"gridbox/appliance"
@@ -22,9 +24,7 @@ func init() {
 		api.Post("/members/:pid/reveal", s.require(appliance.PermRevealPersonal), s.apiReveal)
 		api.Get("/search", view, s.apiSearch)
 		api.Get("/duplicates", view, s.apiDuplicates)
-		api.Post("/import/dry-run", edit, s.apiImport(false))
-		api.Post("/import/commit", edit, s.apiImport(true))
-		api.Get("/export.xlsx", view, s.exportHouseholds)
+		api.Post("/duplicates", edit, s.apiDecideDuplicate)
 		api.Get("/stats/groups", view, s.apiGroupStats)
 		api.Get("/visits", rec, s.apiVisits)
 		api.Post("/visits", rec, s.apiRecordVisit)
@@ -143,12 +143,15 @@ type eventJSON struct {
 	Note        string            `json:"note,omitempty"`
 	NewHead     string            `json:"new_head,omitempty"`
 	SplitHead   string            `json:"split_head,omitempty"`
-	OldRelation string            `json:"old_relation,omitempty"`
+	OldRelation string            `json:"old_relation,omitempty"` // the former head's relation to the new head (also relations[id])
 	Other       string            `json:"other,omitempty"`
 	To          string            `json:"to,omitempty"`
 	Address     string            `json:"address,omitempty"`
 	Mother      string            `json:"mother,omitempty"`
 	Child       *appliance.Person `json:"child,omitempty"`
+	// Relations are the clerk's answers: person id → relation to the
+	// (new) head, for the members the rules cannot settle.
+	Relations map[string]string `json:"relations,omitempty"`
 }
 
 func (s *Server) apiHouseholdEvent(c *fiber.Ctx) error {
@@ -161,6 +164,13 @@ func (s *Server) apiHouseholdEvent(c *fiber.Ctx) error {
 		return err
 	}
 	ctx, who, dest := c.UserContext(), actor(c), h.ID
+	answers := map[string]string{}
+	for k, v := range ev.Relations {
+		answers[k] = v
+	}
+	if ev.OldRelation != "" && answers[h.Head] == "" {
+		answers[h.Head] = ev.OldRelation
+	}
 	inScope := func(id string) error {
 		if _, _, err := s.householdInScope(c, id); err != nil {
 			return appliance.FieldError("other", "该户不存在")
@@ -169,9 +179,9 @@ func (s *Server) apiHouseholdEvent(c *fiber.Ctx) error {
 	}
 	switch ev.Kind {
 	case "leave":
-		err = s.Store.MemberLeaves(ctx, who, h.ID, ev.Member, ev.Reason, ev.Date, ev.Note, ev.NewHead)
+		err = s.Store.MemberLeaves(ctx, who, h.ID, ev.Member, ev.Reason, ev.Date, ev.Note, ev.NewHead, answers)
 	case "new_head":
-		err = s.Store.ChangeHead(ctx, who, h.ID, ev.NewHead, ev.OldRelation)
+		err = s.Store.ChangeHead(ctx, who, h.ID, ev.NewHead, answers)
 	case "birth":
 		if ev.Child == nil {
 			return appliance.FieldError("child", "请填写新生儿信息")
@@ -179,19 +189,26 @@ func (s *Server) apiHouseholdEvent(c *fiber.Ctx) error {
 		dest = h.ID
 		_, err = s.Store.RecordBirth(ctx, who, h.ID, *ev.Child, ev.Mother)
 	case "split":
-		dest, err = s.Store.SplitHousehold(ctx, who, h.ID, ev.Members, ev.SplitHead, ev.Address, ev.NewHead)
+		dest, err = s.Store.SplitHousehold(ctx, who, h.ID, ev.Members, ev.SplitHead, ev.Address, ev.NewHead, answers)
 	case "merge":
 		if err = inScope(ev.Other); err == nil {
-			err = s.Store.MergeHouseholds(ctx, who, h.ID, ev.Other)
+			err = s.Store.MergeHouseholds(ctx, who, h.ID, ev.Other, answers)
 		}
 	case "move":
 		if err = inScope(ev.Other); err == nil {
-			err = s.Store.MoveMembers(ctx, who, h.ID, ev.Members, ev.Other, ev.NewHead)
+			err = s.Store.MoveMembers(ctx, who, h.ID, ev.Members, ev.Other, ev.NewHead, answers)
 		}
 	case "away":
 		err = s.Store.MoveHouseholdAway(ctx, who, h.ID, ev.To, ev.Date)
 	default:
 		err = appliance.FieldError("kind", "未知的变动类型")
+	}
+	var need *appliance.RelationsNeeded
+	if errors.As(err, &need) {
+		// The same step asks: the client posts again with relations.
+		return c.Status(statusOf[appliance.EINVALID]).JSON(fiber.Map{
+			"error":     fiber.Map{"code": appliance.EINVALID, "reason": "relations_needed", "field": "relations", "message": appliance.ErrorMessage(err)},
+			"questions": need.Questions})
 	}
 	if err != nil {
 		return err
@@ -301,44 +318,41 @@ func (s *Server) apiDuplicates(c *fiber.Ctx) error {
 		return err
 	}
 	type dupJSON struct {
-		Key     string             `json:"key"`
-		Reason  string             `json:"reason"`
-		Decided string             `json:"decided,omitempty"`
-		People  []appliance.Person `json:"people"`
+		Key         string             `json:"key"`
+		Reason      string             `json:"reason"`
+		Decided     string             `json:"decided,omitempty"`
+		DecidedBy   string             `json:"decided_by,omitempty"`
+		DecidedAt   string             `json:"decided_at,omitempty"`
+		DecidedNote string             `json:"decided_note,omitempty"`
+		Hidden      int                `json:"hidden,omitempty"`
+		People      []appliance.Person `json:"people"`
 	}
 	out := []dupJSON{}
 	for _, d := range dups {
-		out = append(out, dupJSON{d.Key, d.Reason, d.Decided, maskAll(d.People)})
+		j := dupJSON{Key: d.Key, Reason: d.Reason, Decided: d.Decided, DecidedBy: d.DecidedBy, DecidedNote: d.DecidedNote, Hidden: d.Hidden, People: maskAll(d.People)}
+		if d.Decided != "" {
+			j.DecidedAt = d.DecidedAt.Time().In(s.loc).Format("2006-01-02T15:04:05-07:00")
+		}
+		out = append(out, j)
 	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(page[dupJSON]{Items: out})
 }
 
-// apiImport takes a multipart upload (field "file") and answers the plan;
-// with commit, the accepted rows are written in one step.
-func (s *Server) apiImport(commit bool) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		u := currentUser(c)
-		name, data, err := readUpload(c)
-		if err != nil {
-			return err
-		}
-		sheet, err := s.importSheet(u, name, data)
-		if err != nil {
-			return err
-		}
-		if commit {
-			plan, err := s.Store.CommitImport(c.UserContext(), actor(c), sheet, scopeOf(u))
-			if err != nil {
-				return err
-			}
-			return c.JSON(plan)
-		}
-		plan, err := s.Store.DryRunImport(sheet, scopeOf(u))
-		if err != nil {
-			return err
-		}
-		return c.JSON(plan)
+// apiDecideDuplicate records a decision (distinct, merged) or its reversal
+// (reopened), with a note.
+func (s *Server) apiDecideDuplicate(c *fiber.Ctx) error {
+	var d appliance.DupDecision
+	if err := bindJSON(c, &d); err != nil {
+		return err
 	}
+	if d.People != nil || d.Households != nil {
+		return appliance.FieldError("people", "people 和 households 由系统填写")
+	}
+	if err := s.Store.DecideDuplicate(c.UserContext(), actor(c), scopeOf(currentUser(c)), d); err != nil {
+		return err
+	}
+	return s.apiDuplicates(c)
 }
 
 func (s *Server) apiGroupStats(c *fiber.Ctx) error {

@@ -322,17 +322,21 @@ func TestHouseholdPages(t *testing.T) {
 		var buf bytes.Buffer
 		f.Write(&buf)
 		r := leader.upload("/staff/households/import", "名册.xlsx", buf.Bytes())
-		if r.status != 200 || !strings.Contains(r.body, "预览（尚未保存）") || !strings.Contains(r.body, "组别“二组”不存在") {
+		if r.status != 200 || !strings.Contains(r.body, "预览（尚未保存）") || !strings.Contains(r.body, "组别“二组”不是本村的村民组") || !strings.Contains(r.body, `data-code="unknown_group"`) {
 			t.Fatalf("dry run page: %d %s", r.status, r.body)
 		}
 		i := strings.Index(r.body, `name="token" value="`)
 		token := r.body[i+20 : i+52]
-		r = leader.post("/staff/households/import", url.Values{"token": {token}})
-		if r.status != 200 || !strings.Contains(r.body, "导入完成：新建 1 户，新增 2 人") {
-			t.Fatalf("commit page: %d", r.status)
+		r = leader.post("/staff/households/import", url.Values{"token": {token}, "action": {"commit"}})
+		if r.status != 200 || !strings.Contains(r.body, "导入完成：共 1 户 2 人在档（新建 1 户，新增 2 人") {
+			t.Fatalf("commit page: %d %s", r.status, r.body)
 		}
-		if r := leader.post("/staff/households/import", url.Values{"token": {token}}); !strings.Contains(r.body, "预览已过期") {
-			t.Fatal("a token commits twice")
+		// Committing again changes nothing: re-import never duplicates.
+		if r := leader.post("/staff/households/import", url.Values{"token": {token}, "action": {"commit"}}); !strings.Contains(r.body, "新建 0 户，新增 0 人，更新 0 人，2 人无变化") {
+			t.Fatalf("second commit: %s", r.body)
+		}
+		if r := leader.post("/staff/households/import", url.Values{"token": {"0123456789abcdef0123456789abcdef"}, "action": {"commit"}}); !strings.Contains(r.body, "预览已过期") {
+			t.Fatal("an unknown token commits")
 		}
 		if got := leader.get("/staff/households?q=jby"); !strings.Contains(got.body, "贾宝玉") {
 			t.Fatal("imported person not found")
@@ -433,14 +437,14 @@ func TestHouseholdAPI(t *testing.T) {
 	f.Write(&buf)
 	before, _ := s.Store.KindCounts()
 	r = lead.upload("/api/v1/import/dry-run", "a.xlsx", buf.Bytes())
-	if r.status != 200 || !strings.Contains(r.body, `"new_households":1`) || !strings.Contains(r.body, `"row":3`) || !strings.Contains(r.body, "联系电话") {
+	if r.status != 200 || !strings.Contains(r.body, `"new_households":1`) || !strings.Contains(r.body, `"row":3`) || !strings.Contains(r.body, `"code":"bad_phone"`) {
 		t.Fatalf("dry run: %d %s", r.status, r.body)
 	}
 	if after, _ := s.Store.KindCounts(); after[appliance.KindArchiveChange] != before[appliance.KindArchiveChange] {
 		t.Fatal("dry run wrote")
 	}
 	r = lead.upload("/api/v1/import/commit", "a.xlsx", buf.Bytes())
-	if r.status != 200 || !strings.Contains(r.body, `"new_people":1`) {
+	if r.status != 200 || !strings.Contains(r.body, `"new_people":2`) || !strings.Contains(r.body, `"warnings":1`) {
 		t.Fatalf("commit: %d %s", r.status, r.body)
 	}
 	r = lead.get("/api/v1/export.xlsx")

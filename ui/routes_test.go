@@ -80,6 +80,7 @@ var routeRoles = map[string]string{
 	"GET /staff/replication":        "DGLTPCIA",
 	"GET /api/v1/replication":       "DGLTPCIA",
 	"POST /staff/replication/enrol": "A",
+	"GET /staff/system":             "DGLTPCIA",
 
 	// Cases: everyone reads (grid leaders their group's); the people who
 	// work cases write; inspectors and admins write no case steps.
@@ -105,53 +106,58 @@ var routeRoles = map[string]string{
 	"POST /api/v1/cases/register/close": "LT",
 
 	// The household archive: grid leaders and the lead; the town reads.
-	"GET /staff/households":                   "GLT",
-	"GET /staff/households/new":               "GL",
-	"POST /staff/households":                  "GL",
-	"GET /staff/households/import":            "GL",
-	"POST /staff/households/import":           "GL",
-	"GET /staff/households/export.xlsx":       "GLT",
-	"GET /staff/households/duplicates":        "GLT",
-	"POST /staff/households/duplicates":       "GL",
-	"GET /staff/population":                   "GLT",
-	"GET /staff/population/:group.svg":        "GLT",
-	"GET /staff/households/:id":               "GLT",
-	"GET /staff/households/:id/edit":          "GL",
-	"POST /staff/households/:id/edit":         "GL",
-	"GET /staff/households/:id/members/new":   "GL",
-	"POST /staff/households/:id/members/new":  "GL",
-	"GET /staff/households/:id/event":         "GL",
-	"POST /staff/households/:id/event":        "GL",
-	"GET /staff/members/:pid/edit":            "GL",
-	"POST /staff/members/:pid/edit":           "GL",
-	"POST /staff/members/:pid/reveal":         "L",
-	"POST /staff/households/:id/appointments": "GL",
-	"POST /staff/appointments/:id":            "GL",
-	"GET /api/v1/households":                  "GLT",
-	"POST /api/v1/households":                 "GL",
-	"GET /api/v1/households/:id":              "GLT",
-	"PUT /api/v1/households/:id":              "GL",
-	"GET /api/v1/households/:id/history":      "GLT",
-	"POST /api/v1/households/:id/events":      "GL",
-	"POST /api/v1/households/:id/members":     "GL",
-	"PUT /api/v1/members/:pid":                "GL",
-	"POST /api/v1/members/:pid/reveal":        "L",
-	"GET /api/v1/households/:id/appointments": "GLT",
-	"POST /api/v1/appointments":               "GL",
-	"GET /api/v1/search":                      "GLT",
-	"GET /api/v1/duplicates":                  "GLT",
-	"POST /api/v1/import/dry-run":             "GL",
-	"POST /api/v1/import/commit":              "GL",
-	"GET /api/v1/export.xlsx":                 "GLT",
-	"GET /api/v1/stats/groups":                "GLT",
-	"GET /staff/visits":                       "GL",
-	"POST /staff/visits":                      "GL",
-	"GET /staff/visits/new":                   "GL",
-	"GET /staff/visits/diary":                 "GL",
-	"GET /api/v1/visits":                      "GL",
-	"POST /api/v1/visits":                     "GL",
-	"GET /api/v1/visits/coverage":             "GL",
-	"GET /api/v1/visits/diary":                "GL",
+	"GET /staff/households":                            "GLT",
+	"GET /staff/households/new":                        "GL",
+	"POST /staff/households":                           "GL",
+	"GET /staff/households/import":                     "GL",
+	"POST /staff/households/import":                    "GL",
+	"GET /staff/households/export.xlsx":                "GLT",
+	"GET /staff/households/duplicates":                 "GLT",
+	"POST /staff/households/duplicates":                "GL",
+	"GET /staff/population":                            "GLT",
+	"GET /staff/population/:group.svg":                 "GLT",
+	"GET /staff/households/:id":                        "GLT",
+	"GET /staff/households/:id/edit":                   "GL",
+	"POST /staff/households/:id/edit":                  "GL",
+	"GET /staff/households/:id/members/new":            "GL",
+	"POST /staff/households/:id/members/new":           "GL",
+	"GET /staff/households/:id/event":                  "GL",
+	"POST /staff/households/:id/event":                 "GL",
+	"GET /staff/members/:pid/edit":                     "GL",
+	"POST /staff/members/:pid/edit":                    "GL",
+	"POST /staff/members/:pid/reveal":                  "L",
+	"POST /staff/households/:id/appointments":          "GL",
+	"POST /staff/appointments/:id":                     "GL",
+	"GET /api/v1/households":                           "GLT",
+	"POST /api/v1/households":                          "GL",
+	"GET /api/v1/households/:id":                       "GLT",
+	"PUT /api/v1/households/:id":                       "GL",
+	"GET /api/v1/households/:id/history":               "GLT",
+	"POST /api/v1/households/:id/events":               "GL",
+	"POST /api/v1/households/:id/members":              "GL",
+	"PUT /api/v1/members/:pid":                         "GL",
+	"POST /api/v1/members/:pid/reveal":                 "L",
+	"GET /api/v1/households/:id/appointments":          "GLT",
+	"POST /api/v1/appointments":                        "GL",
+	"GET /api/v1/search":                               "GLT",
+	"GET /api/v1/duplicates":                           "GLT",
+	"POST /api/v1/import/dry-run":                      "GL",
+	"POST /api/v1/import/commit":                       "GL",
+	"GET /api/v1/import/mapping":                       "GL",
+	"PUT /api/v1/import/mapping":                       "GL",
+	"GET /api/v1/import/:token/refused.xlsx":           "GL",
+	"GET /staff/households/import/:token/refused.xlsx": "GL",
+	"POST /api/v1/duplicates":                          "GL",
+	"GET /api/v1/export.xlsx":                          "GLT",
+	"GET /api/v1/stats/groups":                         "GLT",
+	"GET /staff/visits":                                "GL",
+	"POST /staff/visits":                               "GL",
+	"GET /staff/visits/new":                            "GL",
+	"GET /staff/visits/diary":                          "GL",
+	"GET /api/v1/visits":                               "GL",
+	"POST /api/v1/visits":                              "GL",
+	"GET /api/v1/visits/coverage":                      "GL",
+	"GET /api/v1/visits/diary":                         "GL",
 
 	// Printing.
 	"GET /staff/print":                  "DGLTA",
@@ -175,7 +181,7 @@ var roleLetters = map[byte]appliance.Role{
 // (a handler answering 404 has let the person past its role check).
 func samplePath(route string) string {
 	r := strings.NewReplacer(":category", "public_affairs", ":group.svg", "410184104201-09.svg", ":id.pdf", "nojob.pdf",
-		":sum", strings.Repeat("0", 64), ":name", "none.css", ":action", "note", ":pid", "nobody", ":id", "nothing")
+		":sum", strings.Repeat("0", 64), ":token", "notoken", ":name", "none.css", ":action", "note", ":pid", "nobody", ":id", "nothing")
 	return r.Replace(route)
 }
 
@@ -231,7 +237,7 @@ func TestRouteRoleTable(t *testing.T) {
 		spec := routeRoles[key]
 		for _, id := range ids {
 			allowed := spec == "public" || spec == "staff" && id.role != "" || id.role != "" && strings.ContainsFunc(spec, func(r rune) bool { return r < 128 && roleLetters[byte(r)] == id.role })
-			status, loc := send(t, srv.URL, id.c, method, samplePath(route))
+			status, loc := sendAs(t, srv.URL, id.c, method, samplePath(route))
 			refused := status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusSeeOther && strings.HasPrefix(loc, "/login")
 			if allowed == refused {
 				t.Errorf("%s as %s: status %d %s; want allowed=%v", key, id.name, status, loc, allowed)
@@ -240,9 +246,9 @@ func TestRouteRoleTable(t *testing.T) {
 	}
 }
 
-// send makes the request a browser or script would, with the client's
+// sendAs makes the request a browser or script would, with the client's
 // session and CSRF token and an empty body of the route's kind.
-func send(t *testing.T, base string, c *uitest.Client, method, path string) (int, string) {
+func sendAs(t *testing.T, base string, c *uitest.Client, method, path string) (int, string) {
 	t.Helper()
 	var req *http.Request
 	switch {

@@ -53,6 +53,26 @@ func groupsOf(tb testing.TB, s *bolt.Store) []appliance.Grid {
 	return gs
 }
 
+func parseSheet(tb testing.TB, s *bolt.Store, name string, data []byte) *appliance.ImportSheet {
+	tb.Helper()
+	sheet, err := appliance.ParseImportSheet(name, data, appliance.ImportOptions{Groups: groupsOf(tb, s)})
+	must(tb, err)
+	return sheet
+}
+
+// outcomes maps "row" → "status code,code…" for a plan.
+func outcomes(plan bolt.ImportPlan) map[int]string {
+	out := map[int]string{}
+	for _, r := range plan.Rows {
+		var codes []string
+		for _, is := range r.Issues {
+			codes = append(codes, is.Code)
+		}
+		out[r.Row] = strings.TrimSpace(r.Status + " " + strings.Join(codes, ","))
+	}
+	return out
+}
+
 func TestImport_Fixtures(t *testing.T) {
 	ctx := context.Background()
 	s := hhOpen(t)
@@ -67,43 +87,32 @@ func TestImport_Fixtures(t *testing.T) {
 		{"1", "一组", "杏花村一组8号", "曾国强", good1, "男", "1960-05-06", "户主", "13912345678", "是", "否", "", ""},
 		{"", "", "", "王秀兰", good2, "女", "1962/7/8", "妻子", "", "否", "否", "", "空巢老人"},
 		{"", "", "", "曾伟", good3, "男", "19880102", "长子", "", "否", "是", "郑州", ""},
-		// Household 2: rows with one error each.
+		// One fault each.
 		{"2", "2组", "二组1号", "单某", bad, "男", "", "户主", "", "否", "", "", ""},
-		{"3", "第二村民组", "二组2号", "陈某", id(1970, 2, 30-28, 14, true), "男", "1970-02-30", "户主", "", "", "", "", ""},
+		{"3", "第二村民组", "二组2号", "陈某", id(1970, 2, 2, 14, true), "男", "1970-02-30", "户主", "", "", "", "", ""},
 		{"4", "9组", "九组1号", "刘某", id(1971, 3, 3, 15, true), "男", "", "户主", "", "", "", "", ""},
 		{"5", "三组", "三组1号", "", id(1972, 3, 3, 16, true), "男", "", "户主", "", "", "", "", ""},
 		{"6", "三组", "三组2号", "周某", good1, "男", "", "户主", "", "", "", "", ""},
 		{"7", "三组", "三组3号", "李𠇔", id(1990, 9, 9, 17, false), "女", "1990-09-09", "户主", "13800000000", "", "", "", ""},
 	}
 	data := fixtureXLSX(t, rows, [][2]string{{"A3", "A5"}, {"B3", "B5"}, {"C3", "C5"}})
-	sheet, err := appliance.ParseImportSheet("花名册.xlsx", data, groupsOf(t, s))
-	must(t, err)
-	if sheet.Sheet != "花名册" || len(sheet.Ignored) != 2 {
-		t.Fatalf("sheet=%q ignored=%v", sheet.Sheet, sheet.Ignored)
-	}
+	sheet := parseSheet(t, s, "花名册.xlsx", data)
 	plan, err := s.DryRunImport(sheet, hhVillage)
 	must(t, err)
-	want := map[int]string{ // row → part of the reason
-		6:  "校验位",
-		7:  "出生日期",
-		8:  "组别“9组”不存在",
-		9:  "姓名为空",
-		10: "与第3行重复",
+	want := map[int]string{
+		3: "new", 4: "new", 5: "new",
+		6:  "refused bad_check_digit",
+		7:  "refused bad_birth_date",
+		8:  "refused unknown_group",
+		9:  "refused empty_name",
+		10: "refused duplicate_id",
+		11: "new",
 	}
-	got := map[int]string{}
-	for _, p := range plan.Problems {
-		got[p.Row] = p.Column + " " + p.Message
+	if got := outcomes(plan); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("outcomes:\n got %v\nwant %v", got, want)
 	}
-	for row, part := range want {
-		if !strings.Contains(got[row], part) {
-			t.Errorf("row %d: problem %q, want %q", row, got[row], part)
-		}
-	}
-	if len(got) != len(want) {
-		t.Errorf("problems: %v", got)
-	}
-	if plan.NewHouseholds != 2 || plan.NewPeople != 4 || plan.Accepted != 4 || plan.Total != 9 {
-		t.Fatalf("plan: %+v", plan)
+	if tt := plan.Totals; tt.NewHouseholds != 2 || tt.NewPeople != 4 || tt.RefusedRows != 5 || tt.Rows != 9 || tt.People != 4 {
+		t.Fatalf("totals: %+v", tt)
 	}
 	if kinds, _ := s.KindCounts(); kinds[appliance.KindArchiveChange] != 0 {
 		t.Fatal("dry run wrote entries")
@@ -113,12 +122,8 @@ func TestImport_Fixtures(t *testing.T) {
 	if kinds, _ := s.KindCounts(); kinds[appliance.KindArchiveChange] != 2 {
 		t.Fatalf("commit wrote %d changes", kinds[appliance.KindArchiveChange])
 	}
-	hits := hhFind(t, s, appliance.PersonFilter{Query: "zw"})
-	if len(hits) != 1 || hits[0] != "曾伟" {
+	if hits := hhFind(t, s, appliance.PersonFilter{Query: "zw"}); len(hits) != 1 || hits[0] != "曾伟" {
 		t.Fatalf("曾伟 by zw: %v", hits)
-	}
-	if got := hhFind(t, s, appliance.PersonFilter{Query: "zengguo"}); len(got) != 1 {
-		t.Fatalf("曾 read as zeng: %v", got)
 	}
 	if got := hhFind(t, s, appliance.PersonFilter{Away: true}); len(got) != 1 {
 		t.Fatalf("away: %v", got)
@@ -127,44 +132,123 @@ func TestImport_Fixtures(t *testing.T) {
 		t.Fatalf("key: %v", got)
 	}
 	hitsP, _, _ := s.FindPeople(appliance.PersonFilter{Query: "曾伟"})
-	if hitsP[0].Person.Relation != "子" || hitsP[0].Household.Address != "杏花村一组8号" {
-		t.Fatalf("merged cells and relation variants: %+v", hitsP[0])
+	if p := hitsP[0].Person; p.Relation != "长子" || p.RelationCode != "22" || hitsP[0].Household.Address != "杏花村一组8号" || hitsP[0].Household.SheetNo != "1" {
+		t.Fatalf("merged cells and relations as written: %+v %+v", p, hitsP[0].Household)
 	}
 
 	t.Run("SameSheetTwice", func(t *testing.T) {
 		plan, err := s.CommitImport(ctx, "u-lead", sheet, hhVillage)
 		must(t, err)
-		if plan.NewHouseholds != 0 || plan.NewPeople != 0 || plan.ChangedPeople != 0 || plan.Unchanged != 4 {
-			t.Fatalf("second import: %+v", plan)
+		if tt := plan.Totals; tt.NewHouseholds != 0 || tt.NewPeople != 0 || tt.UpdatedPeople != 0 || tt.UnchangedPeople != 4 || tt.People != 4 {
+			t.Fatalf("second import: %+v", tt)
 		}
 		if kinds, _ := s.KindCounts(); kinds[appliance.KindArchiveChange] != 2 {
 			t.Fatalf("second import wrote entries: %d", kinds[appliance.KindArchiveChange])
 		}
 	})
-	t.Run("ErrAllOrNothing", func(t *testing.T) {
-		// Two households of one sheet claim the same new ID number under
-		// different 户号: the sheet check refuses the second row.
-		n := id(1999, 9, 9, 21, true)
-		data := fixtureXLSX(t, [][]any{
-			{"8", "一组", "一组20号", "甲", n, "男", "", "户主"},
-			{"9", "一组", "一组21号", "乙", n, "男", "", "户主"},
-		}, nil)
-		sheet, err := appliance.ParseImportSheet("x.xlsx", data, groupsOf(t, s))
-		must(t, err)
-		if len(sheet.Problems) != 1 || sheet.Problems[0].Row != 4 {
-			t.Fatalf("problems: %+v", sheet.Problems)
-		}
-	})
 	t.Run("CSVGBK", func(t *testing.T) {
-		csv := "姓名,身份证号,与户主关系,组别,住址\n赵大," + id(1950, 1, 1, 31, true) + ",户主,1,一组30号\n赵二," + id(1980, 1, 1, 32, false) + ",女儿,1,\n"
+		csv := "姓名,身份证号,与户主关系,组别\n赵大," + id(1950, 1, 1, 31, true) + ",户主,1\n赵二," + id(1980, 1, 1, 32, false) + ",女儿,\n"
 		gbk, err := simplifiedGBK(csv)
 		must(t, err)
-		sheet, err := appliance.ParseImportSheet("a.csv", gbk, groupsOf(t, s))
-		must(t, err)
-		if len(sheet.Rows) != 2 || sheet.Rows[1].Key != sheet.Rows[0].Key || sheet.Rows[1].Person.Relation != "女" {
-			t.Fatalf("csv rows: %+v problems %+v", sheet.Rows, sheet.Problems)
+		sheet := parseSheet(t, s, "a.csv", gbk)
+		if len(sheet.Rows) != 2 || sheet.Rows[1].Key != sheet.Rows[0].Key || sheet.Rows[1].Person.Relation != "女儿" || sheet.Rows[1].Person.RelationCode != "30" || sheet.Rows[1].Refused() {
+			t.Fatalf("csv rows: %+v", sheet.Rows)
 		}
 	})
+}
+
+func TestImport_HeldHouseholdAndRefusedRows(t *testing.T) {
+	ctx := context.Background()
+	s := hhOpen(t)
+	hhGrid(t, s, 2)
+	id := func(y, m, d, seq int, male bool) string {
+		return appliance.MakeCitizenID("410184", ymd(y, m, d), seq, male)
+	}
+	head := id(1955, 4, 4, 41, true)
+	wife, son := id(1957, 5, 5, 42, false), id(1980, 6, 6, 43, true)
+	grand := id(2008, 8, 8, 44, false)
+	badHead := head[:10] + "1340" + head[14:] // a birth date that does not exist
+	rows := [][]any{
+		{"", "一组", "", "孙大", badHead, "男", "", "户主"},
+		{"", "", "", "钱二", wife, "女", "", "妻"},
+		{"", "", "", "孙三", son, "男", "", "长子"},
+		{"", "一组", "", "周四", id(1966, 6, 6, 45, true), "男", "", "户主"},
+		{"", "", "", "周小", grand, "女", "1999-01-01", "孙女"},
+	}
+	sheet := parseSheet(t, s, "x.xlsx", fixtureXLSX(t, rows, nil))
+	plan, err := s.CommitImport(ctx, "u", sheet, hhVillage)
+	must(t, err)
+	want := map[int]string{3: "refused bad_id_birth", 4: "held household_held", 5: "held household_held", 6: "new", 7: "refused birth_mismatch"}
+	if got := outcomes(plan); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("outcomes:\n got %v\nwant %v", got, want)
+	}
+	if tt := plan.Totals; tt.HeldHouseholds != 1 || tt.HeldRows != 2 || tt.RefusedRows != 2 || tt.People != 1 {
+		t.Fatalf("totals: %+v", tt)
+	}
+	// The download: refused and held rows with reasons, and 周四's head
+	// row so that 周小 finds her household again.
+	var buf bytes.Buffer
+	must(t, appliance.WriteRefusedXLSX(&buf, sheet.Sheets, plan.Refused()))
+	f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
+	must(t, err)
+	got, _ := f.GetRows(f.GetSheetList()[0])
+	if len(got) != 6 || got[0][len(got[0])-2] != appliance.RefusedColumn {
+		t.Fatalf("refused sheet: %q", got)
+	}
+	// The clerk fixes the two cells in Excel and imports the file again.
+	for i, r := range got {
+		if i > 0 && r[3] == "孙大" {
+			f.SetCellStr(f.GetSheetList()[0], fmt.Sprintf("E%d", i+1), head)
+		}
+		if i > 0 && r[3] == "周小" {
+			f.SetCellStr(f.GetSheetList()[0], fmt.Sprintf("G%d", i+1), "2008-08-08")
+		}
+	}
+	buf.Reset()
+	must(t, f.Write(&buf))
+	again := parseSheet(t, s, "未导入的行.xlsx", buf.Bytes())
+	plan, err = s.CommitImport(ctx, "u", again, hhVillage)
+	must(t, err)
+	if tt := plan.Totals; tt.NewHouseholds != 1 || tt.NewPeople != 4 || tt.UnchangedPeople != 1 || tt.RefusedRows != 0 || tt.HeldRows != 0 {
+		t.Fatalf("re-import totals: %+v %v", tt, outcomes(plan))
+	}
+	if got := hhFind(t, s, appliance.PersonFilter{Query: "周小"}); len(got) != 1 {
+		t.Fatalf("周小: %v", got)
+	}
+	hits, _, _ := s.FindPeople(appliance.PersonFilter{Query: "周小"})
+	_, ms, err := s.Household(hits[0].Household.ID)
+	must(t, err)
+	if len(ms) != 2 {
+		t.Fatalf("周小 joined %d members", len(ms))
+	}
+}
+
+func TestImport_ReImportListsChanges(t *testing.T) {
+	ctx := context.Background()
+	s := hhOpen(t)
+	hhGrid(t, s, 1)
+	a := appliance.MakeCitizenID("410184", ymd(1970, 1, 1), 51, true)
+	b := appliance.MakeCitizenID("410184", ymd(1972, 2, 2), 52, false)
+	first := [][]any{{"8", "一组", "", "吴一", a, "男", "", "户主", "13900000001"}, {"", "", "", "郑二", b, "女", "", "妻", "", "是"}}
+	_, err := s.CommitImport(ctx, "u", parseSheet(t, s, "a.xlsx", fixtureXLSX(t, first, [][2]string{{"A3", "A4"}})), hhVillage)
+	must(t, err)
+	second := [][]any{{"8", "一组", "", "吴一", a, "男", "", "户主", "13900000002"}, {"", "", "", "郑二", b, "女", "", "妻", "", "", "是", "上海"},
+		{"", "", "", "吴三", "无证", "男", "2020-03-03", "子"}}
+	plan, err := s.DryRunImport(parseSheet(t, s, "b.xlsx", fixtureXLSX(t, second, [][2]string{{"A3", "A5"}})), hhVillage)
+	must(t, err)
+	if tt := plan.Totals; tt.NewHouseholds != 0 || tt.UpdatedHouseholds != 1 || tt.UpdatedPeople != 2 || tt.NewPeople != 1 {
+		t.Fatalf("totals %+v %v", tt, outcomes(plan))
+	}
+	var changes []string
+	for _, r := range plan.Rows {
+		for _, c := range r.Changes {
+			changes = append(changes, fmt.Sprintf("%s %s:%s→%s", r.Name, c.Label, c.Old, c.New))
+		}
+	}
+	// 郑二's empty 是否低保 cell keeps her stored 是.
+	if want := "吴一 联系电话:139****0001→139****0002|郑二 居住状态:在家居住→外出务工|郑二 外出务工地点:→上海"; strings.Join(changes, "|") != want {
+		t.Fatalf("changes:\n got %s\nwant %s", strings.Join(changes, "|"), want)
+	}
 }
 
 func TestImport_ExportRoundTrip(t *testing.T) {
@@ -193,19 +277,17 @@ func TestImport_ExportRoundTrip(t *testing.T) {
 	must(t, appliance.WriteArchiveXLSX(&buf, rows, st, names))
 
 	t.Run("IntoTheSameArchive", func(t *testing.T) {
-		sheet, err := appliance.ParseImportSheet("export.xlsx", buf.Bytes(), gs)
-		must(t, err)
+		sheet := parseSheet(t, a, "export.xlsx", buf.Bytes())
 		plan, err := a.DryRunImport(sheet, hhVillage)
 		must(t, err)
-		if len(plan.Problems) != 0 || plan.Unchanged != 10 || plan.NewPeople != 0 || plan.ChangedPeople != 0 {
-			t.Fatalf("plan: %+v", plan)
+		if tt := plan.Totals; tt.RefusedRows != 0 || tt.UnchangedPeople != 10 || tt.NewPeople != 0 || tt.UpdatedPeople != 0 {
+			t.Fatalf("plan: %+v %v", tt, outcomes(plan))
 		}
 	})
 	t.Run("IntoAnEmptyArchive", func(t *testing.T) {
 		b := hhOpen(t)
 		hhGrid(t, b, 2)
-		sheet, err := appliance.ParseImportSheet("export.xlsx", buf.Bytes(), groupsOf(t, b))
-		must(t, err)
+		sheet := parseSheet(t, b, "export.xlsx", buf.Bytes())
 		if _, err := b.CommitImport(ctx, "u", sheet, hhVillage); err != nil {
 			t.Fatal(err)
 		}
@@ -262,4 +344,24 @@ func mustJSON(tb testing.TB, v any) string {
 	b, err := json.Marshal(v)
 	must(tb, err)
 	return string(b)
+}
+
+// A grid leader's import names no household outside their grids.
+func TestImport_OtherGridsStayUnnamed(t *testing.T) {
+	ctx := context.Background()
+	s := hhOpen(t)
+	hhGrid(t, s, 2)
+	p := hhPerson("欧阳守", "户主", ymd(1966, 6, 6), true, 71)
+	_, err := s.CreateHousehold(ctx, "u", appliance.Household{Group: appliance.GroupCode(hhVillage, 2)}, []appliance.Person{p})
+	must(t, err)
+	sheet := parseSheet(t, s, "a.xlsx", fixtureXLSX(t, [][]any{
+		{"1", "一组", "", "欧阳新", appliance.MakeCitizenID("410184", ymd(1990, 1, 1), 72, true), "男", "", "户主"},
+		{"", "", "", "欧阳守", p.Sensitive.IDNumber, "男", "", "父亲"},
+	}, nil))
+	plan, err := s.DryRunImport(sheet, appliance.GroupCode(hhVillage, 1))
+	must(t, err)
+	r := plan.Rows[1]
+	if r.Status != bolt.OutcomeRefused || r.Issues[0].Code != "id_in_other_household" || strings.Contains(r.Issues[0].Message, "欧阳") || strings.Contains(r.Issues[0].Message, "第2") {
+		t.Fatalf("row: %+v", r)
+	}
 }

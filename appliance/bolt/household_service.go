@@ -33,6 +33,7 @@ func (tx *Tx) Person(id string) (appliance.Person, bool, error) {
 	if err != nil || !ok {
 		return p, ok, err
 	}
+	p.RelationCode, _ = appliance.RelationCode(p.Relation) // entries before the codes carry none
 	var slot sensSlot
 	if _, err := tx.LWWJSON(bucketPSens, id, &slot); err != nil {
 		return p, false, err
@@ -170,12 +171,20 @@ func (tx *Tx) archiveDraft(author string, ch appliance.ArchiveChange, taken map[
 		if err := m.Validate(); err != nil {
 			return appliance.Draft{}, err
 		}
-		if _, ok := hh[m.Household]; !ok {
-			if _, ok, err := tx.Household(m.Household); err != nil {
+		home, ok := hh[m.Household]
+		if !ok {
+			var err error
+			if home, ok, err = tx.Household(m.Household); err != nil {
 				return appliance.Draft{}, err
 			} else if !ok {
 				return appliance.Draft{}, appliance.FieldError("household", "成员所属的户不存在")
 			}
+		}
+		// A closed household takes no member: they would count nowhere
+		// and be found by no search.
+		if home.Closed != "" && m.Active() {
+			return appliance.Draft{}, &appliance.Error{Code: appliance.ECONFLICT, Field: "household", Reason: "household_closed",
+				Message: fmt.Sprintf("该户已注销（%s），不能再有成员；请新建户或迁入其他户", home.Closed)}
 		}
 		changed[m.ID] = *m
 		if n := m.IDNumber(); n != "" && m.Active() {
@@ -323,7 +332,7 @@ func (s *Store) CreateHousehold(ctx context.Context, author string, h appliance.
 		if members[i].Sensitive == nil {
 			members[i].Sensitive = &appliance.Sensitive{}
 		}
-		if members[i].Relation == appliance.RelationHead {
+		if appliance.IsHead(members[i].Relation) {
 			if h.Head != "" {
 				return "", appliance.FieldError("relation", "一户只能有一位户主")
 			}
@@ -363,7 +372,7 @@ func (s *Store) UpdateHousehold(ctx context.Context, author string, h appliance.
 
 // SaveMember adds a member to a household (ID empty) or changes one.
 func (s *Store) SaveMember(ctx context.Context, author string, p appliance.Person) (string, error) {
-	if p.Relation == appliance.RelationHead && p.ID == "" {
+	if appliance.IsHead(p.Relation) && p.ID == "" {
 		return "", appliance.FieldError("relation", "户主已有，新成员请选其他关系；更换户主请用“变更户主”")
 	}
 	_, err := s.ChangeArchive(ctx, author, func(tx *Tx) (appliance.ArchiveChange, error) {
@@ -384,9 +393,14 @@ func (s *Store) SaveMember(ctx context.Context, author string, p appliance.Perso
 			p.Household, p.Left, p.LeftDate, p.LeftNote, p.Births = old.Household, old.Left, old.LeftDate, old.LeftNote, old.Births
 			if p.Sensitive == nil {
 				p.Sensitive = old.Sensitive
+			} else if old.Sensitive != nil && p.Sensitive.Sheet == nil {
+				// Forms have no place for what an imported sheet said: keep it.
+				sens := *p.Sensitive
+				sens.Sheet = old.Sensitive.Sheet
+				p.Sensitive = &sens
 			}
 			h, _, _ := tx.Household(old.Household)
-			if (old.ID == h.Head) != (p.Relation == appliance.RelationHead) {
+			if (old.ID == h.Head) != (appliance.IsHead(p.Relation)) {
 				return appliance.ArchiveChange{}, appliance.FieldError("relation", "更换户主请用“变更户主”")
 			}
 		}
@@ -397,8 +411,10 @@ func (s *Store) SaveMember(ctx context.Context, author string, p appliance.Perso
 
 // MemberLeaves records that a member left (died, moved out, married out,
 // entered in error). The record stays, marked, in the household's history.
-// When the head leaves and others remain, newHead names the new head.
-func (s *Store) MemberLeaves(ctx context.Context, author, hid, pid, reason, date, note, newHead string) error {
+// When the head leaves and others remain, newHead names the new head and
+// the others' relations are recomputed to them (answers settle those the
+// rules cannot).
+func (s *Store) MemberLeaves(ctx context.Context, author, hid, pid, reason, date, note, newHead string, answers map[string]string) error {
 	if _, ok := appliance.LeftLabels[reason]; !ok || reason == appliance.LeftMoved {
 		return appliance.FieldError("left", "请选择减少原因")
 	}
@@ -424,19 +440,72 @@ func (s *Store) MemberLeaves(ctx context.Context, author, hid, pid, reason, date
 				h.Closed = "成员已全部减少"
 				ch.Households = []appliance.Household{h}
 			} else {
-				nh, err := newHeadOf(rest, newHead)
+				if _, err := newHeadOf(rest, newHead); err != nil {
+					return ch, err
+				}
+				changed, err := rehead(p, rest, newHead, answers)
 				if err != nil {
 					return ch, err
 				}
-				nh.Relation = appliance.RelationHead
-				h.Head = nh.ID
+				h.Head = newHead
 				ch.Households = []appliance.Household{h}
-				ch.Members = append(ch.Members, nh)
+				ch.Members = append(ch.Members, changed...)
 			}
 		}
 		return ch, nil
 	})
 	return err
+}
+
+func kinOf(p appliance.Person) appliance.Kin {
+	return appliance.Kin{ID: p.ID, Relation: p.Relation, Gender: p.Gender, Birth: p.Birth}
+}
+
+// rehead recomputes the relations of people (members staying together,
+// the new head among them) from the old head to newHead, settles them
+// with the clerk's answers, and returns the records whose relation changed.
+func rehead(oldHead appliance.Person, people []appliance.Person, newHead string, answers map[string]string) ([]appliance.Person, error) {
+	kins := make([]appliance.Kin, len(people))
+	names := map[string]string{}
+	for i, p := range people {
+		kins[i], names[p.ID] = kinOf(p), p.Name
+	}
+	computed := appliance.RelationsToNewHead(kinOf(oldHead), kins, newHead)
+	return applyRelations(people, kins, computed, answers, names)
+}
+
+func applyRelations(people []appliance.Person, kins []appliance.Kin, computed, answers, names map[string]string) ([]appliance.Person, error) {
+	rel, err := settleRelations(people, kins, computed, answers, names)
+	if err != nil {
+		return nil, err
+	}
+	var out []appliance.Person
+	for _, p := range people {
+		if r, ok := rel[p.ID]; ok && r != p.Relation {
+			p.Relation = r
+			p.RelationCode, _ = appliance.RelationCode(r)
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// settleRelations settles computed relations with the answers and checks
+// that the people who end up together have one spouse at most.
+func settleRelations(people []appliance.Person, kins []appliance.Kin, computed, answers, names map[string]string) (map[string]string, error) {
+	rel, err := appliance.SettleRelations(computed, answers, kins, names)
+	if err != nil {
+		return nil, err
+	}
+	spouses := 0
+	for _, p := range people {
+		if r, ok := rel[p.ID]; ok && appliance.RelationFamily(r) == 1 {
+			if spouses++; spouses > 1 {
+				return nil, appliance.FieldError("relations", "一户只能有一位配偶，请重新选择关系")
+			}
+		}
+	}
+	return rel, nil
 }
 
 func (tx *Tx) activeOthers(hid, except string) ([]appliance.Person, error) {
@@ -462,12 +531,10 @@ func newHeadOf(rest []appliance.Person, id string) (appliance.Person, error) {
 	return appliance.Person{}, appliance.FieldError("new_head", "户主减少后须从本户现有成员中指定新户主")
 }
 
-// ChangeHead makes another member the head; the former head, if still a
-// member, takes oldHeadRelation (default 其他).
-func (s *Store) ChangeHead(ctx context.Context, author, hid, newHead, oldHeadRelation string) error {
-	if oldHeadRelation == "" {
-		oldHeadRelation = "其他"
-	}
+// ChangeHead makes another member the head (succession): every member's
+// relation is recomputed to the new head by the GB/T 4761 families, and
+// answers (person id → relation) settle those the rules cannot.
+func (s *Store) ChangeHead(ctx context.Context, author, hid, newHead string, answers map[string]string) error {
 	_, err := s.ChangeArchive(ctx, author, func(tx *Tx) (appliance.ArchiveChange, error) {
 		h, ok, err := tx.Household(hid)
 		if err != nil || !ok {
@@ -477,44 +544,53 @@ func (s *Store) ChangeHead(ctx context.Context, author, hid, newHead, oldHeadRel
 		if err != nil {
 			return appliance.ArchiveChange{}, err
 		}
-		nh, err := newHeadOf(rest, newHead)
+		if _, err := newHeadOf(rest, newHead); err != nil {
+			return appliance.ArchiveChange{}, err
+		}
+		old, _, _ := tx.Person(h.Head)
+		people := rest
+		if old.Active() && old.Household == hid {
+			people = append([]appliance.Person{old}, rest...)
+		}
+		changed, err := rehead(old, people, newHead, answers)
 		if err != nil {
 			return appliance.ArchiveChange{}, err
 		}
-		ch := appliance.ArchiveChange{Event: appliance.EventNewHead, Households: []appliance.Household{h}}
-		if old, ok, _ := tx.Person(h.Head); ok && old.Active() {
-			old.Relation = oldHeadRelation
-			ch.Members = append(ch.Members, old)
-		}
-		nh.Relation = appliance.RelationHead
-		ch.Households[0].Head = nh.ID
-		ch.Members = append(ch.Members, nh)
-		return ch, nil
+		h.Head = newHead
+		return appliance.ArchiveChange{Event: appliance.EventNewHead, Households: []appliance.Household{h}, Members: changed}, nil
 	})
 	return err
 }
 
 // MoveMembers moves members to another household here (in this or another
-// group); origin and destination are both recorded. A head who moves
-// leaves a new head behind (newHead) or a closed household.
-func (s *Store) MoveMembers(ctx context.Context, author, from string, pids []string, to, newHead string) error {
+// group); origin and destination are both recorded. Their relation to
+// the destination's head is the clerk's to say (answers); a head who
+// moves leaves a new head behind (newHead) or a closed household.
+func (s *Store) MoveMembers(ctx context.Context, author, from string, pids []string, to, newHead string, answers map[string]string) error {
 	_, err := s.ChangeArchive(ctx, author, func(tx *Tx) (appliance.ArchiveChange, error) {
 		dest, ok, err := tx.Household(to)
 		if err != nil {
 			return appliance.ArchiveChange{}, err
 		} else if !ok || dest.Closed != "" {
-			return appliance.ArchiveChange{}, appliance.FieldError("to", "迁入的户不存在")
+			return appliance.ArchiveChange{}, appliance.FieldError("to", "迁入的户不存在或已注销")
 		}
-		return movePeople(tx, from, pids, dest, newHead, appliance.EventMove)
+		return movePeople(tx, from, pids, dest, newHead, appliance.EventMove, answers)
 	})
 	return err
 }
 
 // movePeople builds the change moving pids, members of household from,
-// into dest (a household, maybe new).
-func movePeople(tx *Tx, from string, pids []string, dest appliance.Household, newHead, event string) (appliance.ArchiveChange, error) {
+// into dest (a household, maybe new). Relations follow the event: a split
+// recomputes them to the new household's head, a merge through the link
+// of the two heads (answers[the other head]), a move asks; the origin
+// household, when its head leaves, is re-headed the same way.
+func movePeople(tx *Tx, from string, pids []string, dest appliance.Household, newHead, event string, answers map[string]string) (appliance.ArchiveChange, error) {
 	ch := appliance.ArchiveChange{Event: event, To: dest.ID}
+	if len(pids) == 0 {
+		return ch, appliance.FieldError("members", "请选择要迁移的成员")
+	}
 	moving := map[string]bool{}
+	var movers []appliance.Person
 	for _, pid := range pids {
 		p, ok, err := tx.Person(pid)
 		if err != nil {
@@ -524,20 +600,44 @@ func movePeople(tx *Tx, from string, pids []string, dest appliance.Household, ne
 		} else if p.Household == dest.ID {
 			return ch, appliance.FieldError("to", "所选成员已在该户")
 		}
-		moving[pid] = true
-		p.Household = dest.ID
-		if p.Relation == appliance.RelationHead && dest.Head != "" {
-			p.Relation = "其他"
+		if !moving[pid] {
+			moving[pid] = true
+			movers = append(movers, p)
 		}
-		ch.Members = append(ch.Members, p)
-	}
-	if len(pids) == 0 {
-		return ch, appliance.FieldError("members", "请选择要迁移的成员")
 	}
 	ch.From = from
 	src, _, err := tx.Household(from)
 	if err != nil {
 		return ch, err
+	}
+	oldHead, _, _ := tx.Person(src.Head)
+	kins := make([]appliance.Kin, len(movers))
+	names := map[string]string{}
+	for i, p := range movers {
+		kins[i], names[p.ID] = kinOf(p), p.Name
+	}
+	var computed map[string]string
+	switch event {
+	case appliance.EventSplit:
+		computed = appliance.RelationsToNewHead(kinOf(oldHead), kins, dest.Head)
+	case appliance.EventMerge:
+		destHead, _, _ := tx.Person(dest.Head)
+		computed = appliance.RelationsUnder(kinOf(destHead), answers[oldHead.ID], kinOf(oldHead), kins)
+	default:
+		computed = map[string]string{}
+		for _, p := range movers {
+			computed[p.ID] = ""
+		}
+	}
+	rel, err := settleRelations(movers, kins, computed, answers, names)
+	if err != nil {
+		return ch, err
+	}
+	for _, p := range movers {
+		p.Household = dest.ID
+		p.Relation = rel[p.ID]
+		p.RelationCode, _ = appliance.RelationCode(p.Relation)
+		ch.Members = append(ch.Members, p)
 	}
 	if moving[src.Head] {
 		var rest []appliance.Person
@@ -553,31 +653,46 @@ func movePeople(tx *Tx, from string, pids []string, dest appliance.Household, ne
 		if len(rest) == 0 {
 			src.Closed = "成员已全部迁出"
 		} else {
-			nh, err := newHeadOf(rest, newHead)
+			if _, err := newHeadOf(rest, newHead); err != nil {
+				return ch, err
+			}
+			changed, err := rehead(oldHead, rest, newHead, answers)
 			if err != nil {
 				return ch, err
 			}
-			nh.Relation = appliance.RelationHead
-			src.Head = nh.ID
-			ch.Members = append(ch.Members, nh)
+			src.Head = newHead
+			ch.Members = append(ch.Members, changed...)
 		}
 		ch.Households = append(ch.Households, src)
 	}
-	if dest.Head == "" {
-		dest.Head = ch.Members[0].ID
-		ch.Members[0].Relation = appliance.RelationHead
+	if event != appliance.EventSplit {
+		// The destination's members and the newcomers: one spouse at most.
+		cur, err := tx.activeOthers(dest.ID, "")
+		if err != nil {
+			return ch, err
+		}
+		spouses := 0
+		for _, p := range append(cur, ch.Members...) {
+			if p.Household == dest.ID && appliance.RelationFamily(p.Relation) == 1 {
+				spouses++
+			}
+		}
+		if spouses > 1 {
+			return ch, appliance.FieldError("relations", "迁入后该户会有两位配偶，请重新选择关系")
+		}
 	}
 	ch.Households = append(ch.Households, dest)
 	return ch, nil
 }
 
 // SplitHousehold moves members into a new household (分户) at address, with
-// newHead (one of them) as its head; it returns the new household's id.
-func (s *Store) SplitHousehold(ctx context.Context, author, hid string, pids []string, newHead, address, remainingHead string) (string, error) {
+// newHead (one of them) as its head; their relations are recomputed to
+// that head. It returns the new household's id.
+func (s *Store) SplitHousehold(ctx context.Context, author, hid string, pids []string, newHead, address, remainingHead string, answers map[string]string) (string, error) {
 	var id string
 	_, err := s.ChangeArchive(ctx, author, func(tx *Tx) (appliance.ArchiveChange, error) {
 		src, ok, err := tx.Household(hid)
-		if err != nil || !ok {
+		if err != nil || !ok || src.Closed != "" {
 			return appliance.ArchiveChange{}, appliance.Errorf(appliance.ENOTFOUND, "该户不存在")
 		}
 		if !containsStr(pids, newHead) {
@@ -588,24 +703,15 @@ func (s *Store) SplitHousehold(ctx context.Context, author, hid string, pids []s
 		}
 		dest := appliance.Household{ID: s.NewRecordID("h"), Group: src.Group, Address: address, Head: newHead}
 		id = dest.ID
-		ch, err := movePeople(tx, hid, pids, dest, remainingHead, appliance.EventSplit)
-		if err != nil {
-			return ch, err
-		}
-		for i := range ch.Members {
-			if ch.Members[i].ID == newHead {
-				ch.Members[i].Relation = appliance.RelationHead
-			} else if ch.Members[i].Relation == appliance.RelationHead {
-				ch.Members[i].Relation = "其他"
-			}
-		}
-		return ch, nil
+		return movePeople(tx, hid, pids, dest, remainingHead, appliance.EventSplit, answers)
 	})
 	return id, err
 }
 
-// MergeHouseholds moves every member of from into into (合户) and closes from.
-func (s *Store) MergeHouseholds(ctx context.Context, author, into, from string) error {
+// MergeHouseholds moves every member of from into into (合户) and closes
+// from. answers[from's head] says what that head is of into's head; the
+// others' relations follow from it where the rules are clear.
+func (s *Store) MergeHouseholds(ctx context.Context, author, into, from string, answers map[string]string) error {
 	_, err := s.ChangeArchive(ctx, author, func(tx *Tx) (appliance.ArchiveChange, error) {
 		if into == from {
 			return appliance.ArchiveChange{}, appliance.FieldError("from", "不能与本户合并")
@@ -613,6 +719,9 @@ func (s *Store) MergeHouseholds(ctx context.Context, author, into, from string) 
 		dest, ok, err := tx.Household(into)
 		if err != nil || !ok || dest.Closed != "" {
 			return appliance.ArchiveChange{}, appliance.FieldError("into", "并入的户不存在")
+		}
+		if src, ok, err := tx.Household(from); err != nil || !ok || src.Closed != "" {
+			return appliance.ArchiveChange{}, appliance.FieldError("from", "要并入的户不存在或已注销")
 		}
 		ms, err := tx.activeOthers(from, "")
 		if err != nil {
@@ -622,7 +731,7 @@ func (s *Store) MergeHouseholds(ctx context.Context, author, into, from string) 
 		for _, m := range ms {
 			pids = append(pids, m.ID)
 		}
-		ch, err := movePeople(tx, from, pids, dest, "", appliance.EventMerge)
+		ch, err := movePeople(tx, from, pids, dest, "", appliance.EventMerge, answers)
 		if err != nil {
 			return ch, err
 		}
@@ -671,7 +780,7 @@ func (s *Store) RecordBirth(ctx context.Context, author, hid string, child appli
 		if child.Sensitive == nil {
 			child.Sensitive = &appliance.Sensitive{}
 		}
-		if child.Relation == "" || child.Relation == appliance.RelationHead {
+		if child.Relation == "" || appliance.IsHead(child.Relation) {
 			return appliance.ArchiveChange{}, appliance.FieldError("relation", "请选择新生儿与户主关系")
 		}
 		ch := appliance.ArchiveChange{Event: appliance.EventBirth, Members: []appliance.Person{child}}
@@ -785,6 +894,26 @@ func (s *Store) HouseholdHistory(hid string) ([]HistoryItem, error) {
 				}
 				if r.Purpose != "" {
 					it.Detail += "（" + r.Purpose + "）"
+				}
+			case appliance.KindArchiveDup:
+				var d appliance.DupDecision
+				if json.Unmarshal(e.Body, &d) != nil {
+					continue
+				}
+				it.Label = "疑似重复：" + appliance.DupLabels[d.Decision]
+				// Names of this household's records only: the other record
+				// may lie in a group the reader does not see.
+				var names []string
+				for _, pid := range d.People {
+					if p, ok, _ := tx.Person(pid); ok && p.Household == hid {
+						names = append(names, p.Name)
+					} else if ok {
+						names = append(names, "另一户（"+groupLabel(tx, householdGroup(tx, p.Household))+"）")
+					}
+				}
+				it.Detail = strings.Join(names, "、")
+				if d.Note != "" {
+					it.Detail += " 说明：" + d.Note
 				}
 			case appliance.KindVisitAdd:
 				var v appliance.Visit
@@ -1105,40 +1234,25 @@ func addBirthYear(gs *appliance.GroupStats, fig string, n int64, on time.Time) {
 	}
 }
 
-// Duplicates returns the review list: open ones first.
+// dupState is the last decision on a possible duplicate, with who and when.
+type dupState struct {
+	appliance.DupDecision
+	Author string        `json:"author"`
+	Feed   string        `json:"feed"`
+	Time   appliance.HLC `json:"time"`
+}
+
+// Duplicates returns the review list of the duplicates that touch scope,
+// open ones first. Records outside scope are not shown (their household's
+// group only), and Hidden counts them: a grid leader neither sees nor
+// decides another group's people.
 func (s *Store) Duplicates(scope string) ([]appliance.Duplicate, error) {
 	var out []appliance.Duplicate
 	err := s.Read(func(tx *Tx) error {
 		return tx.Bucket(bucketDups).ForEach(func(k, v []byte) error {
-			var pids []string
-			if json.Unmarshal(v, &pids) != nil {
-				return nil
-			}
-			d := appliance.Duplicate{Key: string(k)}
-			in := false
-			for _, pid := range pids {
-				p, ok, err := tx.Person(pid)
-				if err != nil {
-					return err
-				} else if !ok {
-					continue
-				}
-				if h, ok, _ := tx.Household(p.Household); ok && appliance.InScope(scope, h.Group) {
-					in = true
-				}
-				d.People = append(d.People, p)
-			}
-			if !in {
-				return nil
-			}
-			if strings.HasPrefix(d.Key, "id:") {
-				d.Reason = "同一身份证号登记了多条记录"
-			} else {
-				d.Reason = "姓名和出生日期相同，分属不同的户"
-			}
-			var dec appliance.DupDecision
-			if ok, _ := tx.LWWJSON(bucketDupDecided, d.Key, &dec); ok {
-				d.Decided = dec.Decision
+			d, in, err := tx.duplicate(string(k), v, scope)
+			if err != nil || !in {
+				return err
 			}
 			out = append(out, d)
 			return nil
@@ -1148,15 +1262,98 @@ func (s *Store) Duplicates(scope string) ([]appliance.Duplicate, error) {
 	return out, err
 }
 
-// DecideDuplicate records a reviewer's decision: distinct people, or merged
-// (the reviewer then marks the extra record as entered in error).
-func (s *Store) DecideDuplicate(ctx context.Context, author string, d appliance.DupDecision) error {
-	if d.Decision != "distinct" && d.Decision != "merged" {
-		return appliance.FieldError("decision", "请选择“确认不是同一人”或“已合并”")
+// duplicate reads one review item as seen from scope; in reports whether
+// any of its records lies in scope.
+func (tx *Tx) duplicate(key string, v []byte, scope string) (appliance.Duplicate, bool, error) {
+	d := appliance.Duplicate{Key: key}
+	var pids []string
+	if json.Unmarshal(v, &pids) != nil {
+		return d, false, nil
 	}
-	if d.Key == "" {
-		return appliance.FieldError("key", "缺少重复记录标识")
+	in := false
+	for _, pid := range pids {
+		p, ok, err := tx.Person(pid)
+		if err != nil {
+			return d, false, err
+		} else if !ok {
+			continue
+		}
+		h, _, _ := tx.Household(p.Household)
+		if !appliance.InScope(scope, h.Group) {
+			d.Hidden++
+			d.People = append(d.People, appliance.Person{ID: "", Household: "", Name: "（" + groupLabel(tx, h.Group) + "的记录，不在您负责的网格）"})
+			continue
+		}
+		in = true
+		d.People = append(d.People, p)
 	}
-	_, err := s.Append(ctx, appliance.Draft{Author: author, Kind: appliance.KindArchiveDup, Version: 1, Body: d})
+	if strings.HasPrefix(d.Key, "id:") {
+		d.Reason = "同一身份证号登记了多条记录"
+	} else {
+		d.Reason = "姓名和出生日期相同，分属不同的户"
+	}
+	var st dupState
+	if ok, _ := tx.LWWJSON(bucketDupDecided, d.Key, &st); ok && st.Decision != appliance.DupReopened {
+		d.Decided, d.DecidedNote, d.DecidedAt = st.Decision, st.Note, st.Time
+		d.DecidedBy = st.Author
+		if f, err := appliance.ParseFeedID(st.Feed); err == nil {
+			d.DecidedBy = tx.AuthorName(f, st.Author)
+		}
+	}
+	return d, in, nil
+}
+
+// DecideDuplicate records a reviewer's decision with a note: distinct
+// people, or merged (the extra record was marked entered in error). A
+// decided pair changes only by an explicit reversal (reopened). Every
+// record must lie in scope; the decision shows in each household's history.
+func (s *Store) DecideDuplicate(ctx context.Context, author, scope string, d appliance.DupDecision) error {
+	if _, ok := appliance.DupLabels[d.Decision]; !ok {
+		return appliance.FieldError("decision", "请选择“确认不是同一人”“已合并”或“撤销处理”")
+	}
+	d.Note = strings.TrimSpace(d.Note)
+	if err := appliance.ValidateNote("note", "处理说明", d.Note); err != nil {
+		return err
+	}
+	_, err := s.Write(ctx, func(tx *Tx) ([]appliance.Draft, error) {
+		v := tx.Bucket(bucketDups).Get([]byte(d.Key))
+		if d.Key == "" || v == nil {
+			return nil, appliance.Errorf(appliance.ENOTFOUND, "该重复记录不存在")
+		}
+		dup, in, err := tx.duplicate(d.Key, v, scope)
+		if err != nil {
+			return nil, err
+		}
+		if !in || dup.Hidden > 0 {
+			return nil, appliance.Errorf(appliance.EFORBIDDEN, "这组记录有不在您负责网格内的人员，请由村里统一处理")
+		}
+		switch {
+		case d.Decision == appliance.DupReopened && dup.Decided == "":
+			return nil, appliance.Errorf(appliance.ECONFLICT, "这组记录尚未处理，无需撤销")
+		case d.Decision != appliance.DupReopened && dup.Decided != "":
+			return nil, appliance.Errorf(appliance.ECONFLICT, "这组记录已处理为“%s”；如需更改，请先撤销处理", appliance.DupLabels[dup.Decided])
+		}
+		d.People, d.Households = nil, nil
+		var pids []string
+		json.Unmarshal(v, &pids)
+		seen := map[string]bool{}
+		for _, pid := range pids {
+			if p, ok, err := tx.Person(pid); err != nil {
+				return nil, err
+			} else if ok {
+				d.People = append(d.People, pid)
+				if !seen[p.Household] {
+					seen[p.Household] = true
+					d.Households = append(d.Households, p.Household)
+				}
+			}
+		}
+		return []appliance.Draft{{Author: author, Kind: appliance.KindArchiveDup, Version: 1, Body: d}}, nil
+	})
 	return err
+}
+
+func householdGroup(tx *Tx, hid string) string {
+	h, _, _ := tx.Household(hid)
+	return h.Group
 }

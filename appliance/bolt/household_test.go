@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	mrand "math/rand/v2"
 	"path/filepath"
@@ -199,25 +200,29 @@ func TestArchive_Events(t *testing.T) {
 	t.Run("ErrMemberOfAnotherHousehold", func(t *testing.T) {
 		other, err := s.CreateHousehold(ctx, "u", appliance.Household{Group: g2, Address: "二组9号"}, []appliance.Person{hhPerson("外人", "户主", ymd(1980, 1, 1), true, 9)})
 		must(t, err)
-		if err := s.MemberLeaves(ctx, "u", other, byName["陈淑芬"].ID, appliance.LeftDied, "2026-11-01", "", ""); appliance.ErrorField(err) != "member" {
+		if err := s.MemberLeaves(ctx, "u", other, byName["陈淑芬"].ID, appliance.LeftDied, "2026-11-01", "", "", nil); appliance.ErrorField(err) != "member" {
 			t.Fatalf("err=%v", err)
 		}
-		if err := s.MoveMembers(ctx, "u", other, []string{byName["陈淑芬"].ID}, other, ""); appliance.ErrorField(err) != "members" {
+		if err := s.MoveMembers(ctx, "u", other, []string{byName["陈淑芬"].ID}, other, "", nil); appliance.ErrorField(err) != "members" {
 			t.Fatalf("err=%v", err)
 		}
 		must(t, s.MoveHouseholdAway(ctx, "u", other, "外地", "2026-11-01"))
 	})
 	t.Run("ErrHeadLeavesWithoutNewHead", func(t *testing.T) {
-		err := s.MemberLeaves(ctx, "u", hid, byName["刘德厚"].ID, appliance.LeftDied, "2026-11-01", "", "")
+		err := s.MemberLeaves(ctx, "u", hid, byName["刘德厚"].ID, appliance.LeftDied, "2026-11-01", "", "", nil)
 		if appliance.ErrorField(err) != "new_head" {
 			t.Fatalf("err=%v", err)
 		}
 	})
 	t.Run("HeadDies", func(t *testing.T) {
-		must(t, s.MemberLeaves(ctx, "u", hid, byName["刘德厚"].ID, appliance.LeftDied, "2026-11-01", "", byName["刘建军"].ID))
+		must(t, s.MemberLeaves(ctx, "u", hid, byName["刘德厚"].ID, appliance.LeftDied, "2026-11-01", "", byName["刘建军"].ID, nil))
 		h, ms, _ := s.Household(hid)
 		if h.Head != byName["刘建军"].ID || ms[0].Relation != "户主" {
 			t.Fatalf("head=%s", h.Head)
+		}
+		// Succession by the son: his mother is 母亲, his wife 配偶.
+		if got := relationsOf(ms); got != "刘建军:户主 陈淑芬:母亲 孙丽:配偶 刘德厚:户主" {
+			t.Fatalf("relations after succession: %s", got)
 		}
 		if ms[len(ms)-1].Left != appliance.LeftDied {
 			t.Fatalf("the one who died is kept last: %+v", ms[len(ms)-1])
@@ -226,7 +231,7 @@ func TestArchive_Events(t *testing.T) {
 	var newID string
 	t.Run("Split", func(t *testing.T) {
 		var err error
-		newID, err = s.SplitHousehold(ctx, "u", hid, []string{byName["陈淑芬"].ID}, byName["陈淑芬"].ID, "一组6号", "")
+		newID, err = s.SplitHousehold(ctx, "u", hid, []string{byName["陈淑芬"].ID}, byName["陈淑芬"].ID, "一组6号", "", nil)
 		must(t, err)
 		h, ms, _ := s.Household(newID)
 		if h.Head != byName["陈淑芬"].ID || len(ms) != 1 || h.Address != "一组6号" {
@@ -249,7 +254,12 @@ func TestArchive_Events(t *testing.T) {
 		}
 	})
 	t.Run("Merge", func(t *testing.T) {
-		must(t, s.MergeHouseholds(ctx, "u", hid, newID))
+		err := s.MergeHouseholds(ctx, "u", hid, newID, nil)
+		var need *appliance.RelationsNeeded
+		if !errors.As(err, &need) || len(need.Questions) != 1 || need.Questions[0].Name != "陈淑芬" {
+			t.Fatalf("merge without the heads' link: %v", err)
+		}
+		must(t, s.MergeHouseholds(ctx, "u", hid, newID, map[string]string{byName["陈淑芬"].ID: "母亲"}))
 		h, _, _ := s.Household(newID)
 		if h.Closed == "" {
 			t.Fatal("merged household still open")
@@ -294,23 +304,89 @@ func TestArchive_Events(t *testing.T) {
 func TestArchive_DuplicateReview(t *testing.T) {
 	ctx := context.Background()
 	s := hhOpen(t)
-	hhGrid(t, s, 1)
-	g1 := appliance.GroupCode(hhVillage, 1)
+	hhGrid(t, s, 5)
+	g1, g5 := appliance.GroupCode(hhVillage, 1), appliance.GroupCode(hhVillage, 5)
 	a := appliance.Person{Name: "赵红", Gender: "女", Birth: "1990-01-01", Relation: "户主", Residence: appliance.ResidenceHere}
-	_, err := s.CreateHousehold(ctx, "u", appliance.Household{Group: g1, Address: "1号"}, []appliance.Person{a})
+	h1, err := s.CreateHousehold(ctx, "u", appliance.Household{Group: g1, Address: "1号"}, []appliance.Person{a})
 	must(t, err)
-	_, err = s.CreateHousehold(ctx, "u", appliance.Household{Group: g1, Address: "2号"}, []appliance.Person{a})
+	h2, err := s.CreateHousehold(ctx, "u", appliance.Household{Group: g1, Address: "2号"}, []appliance.Person{a})
 	must(t, err)
 	dups, err := s.Duplicates(hhVillage)
 	must(t, err)
 	if len(dups) != 1 || len(dups[0].People) != 2 || dups[0].Decided != "" {
 		t.Fatalf("dups=%+v", dups)
 	}
-	must(t, s.DecideDuplicate(ctx, "u-lead", appliance.DupDecision{Key: dups[0].Key, Decision: "distinct"}))
+	key := dups[0].Key
+	t.Run("ErrNoNote", func(t *testing.T) {
+		if err := s.DecideDuplicate(ctx, "u-lead", hhVillage, appliance.DupDecision{Key: key, Decision: "distinct"}); appliance.ErrorField(err) != "note" {
+			t.Fatalf("err=%v", err)
+		}
+	})
+	must(t, s.DecideDuplicate(ctx, "u-lead", hhVillage, appliance.DupDecision{Key: key, Decision: "distinct", Note: "已电话核实，是两个人"}))
 	dups, _ = s.Duplicates(hhVillage)
-	if dups[0].Decided != "distinct" {
-		t.Fatalf("decided=%q", dups[0].Decided)
+	if d := dups[0]; d.Decided != "distinct" || d.DecidedBy != "u-lead" || d.DecidedNote != "已电话核实，是两个人" || d.DecidedAt == 0 {
+		t.Fatalf("decided=%+v", d)
 	}
+	t.Run("ErrDecidedAgain", func(t *testing.T) {
+		// Posting the same form again does not flip it.
+		err := s.DecideDuplicate(ctx, "u-lead", hhVillage, appliance.DupDecision{Key: key, Decision: "merged", Note: "x"})
+		if appliance.ErrorCode(err) != appliance.ECONFLICT {
+			t.Fatalf("err=%v", err)
+		}
+	})
+	t.Run("InBothHistories", func(t *testing.T) {
+		for _, hid := range []string{h1, h2} {
+			hist, err := s.HouseholdHistory(hid)
+			must(t, err)
+			last := hist[len(hist)-1]
+			if last.Kind != appliance.KindArchiveDup || last.Author != "u-lead" || !strings.Contains(last.Detail, "已电话核实") || !strings.Contains(last.Label, "确认不是同一人") {
+				t.Fatalf("history of %s: %+v", hid, last)
+			}
+		}
+	})
+	t.Run("Reversal", func(t *testing.T) {
+		must(t, s.DecideDuplicate(ctx, "u-lead", hhVillage, appliance.DupDecision{Key: key, Decision: "reopened", Note: "户籍所来电，可能是同一人"}))
+		dups, _ := s.Duplicates(hhVillage)
+		if dups[0].Decided != "" {
+			t.Fatalf("after reversal: %+v", dups[0])
+		}
+		if err := s.DecideDuplicate(ctx, "u-lead", hhVillage, appliance.DupDecision{Key: key, Decision: "reopened", Note: "x"}); appliance.ErrorCode(err) != appliance.ECONFLICT {
+			t.Fatalf("reopening an open pair: %v", err)
+		}
+	})
+	t.Run("ScopedByGrid", func(t *testing.T) {
+		// The same name and birth in group 5: a group-1 leader sees that a
+		// record exists elsewhere, not whose, and cannot decide the pair.
+		b := appliance.Person{Name: "钱明", Gender: "男", Birth: "1980-02-02", Relation: "户主", Residence: appliance.ResidenceHere}
+		_, err := s.CreateHousehold(ctx, "u", appliance.Household{Group: g1, Address: "3号"}, []appliance.Person{b})
+		must(t, err)
+		_, err = s.CreateHousehold(ctx, "u", appliance.Household{Group: g5, Address: "五组1号", Phone: "13900000005"}, []appliance.Person{b})
+		must(t, err)
+		dups, err := s.Duplicates(g1)
+		must(t, err)
+		var d appliance.Duplicate
+		for _, x := range dups {
+			if strings.Contains(x.Key, "钱明") {
+				d = x
+			}
+		}
+		if d.Hidden != 1 || len(d.People) != 2 {
+			t.Fatalf("group-1 view: %+v", d)
+		}
+		for _, p := range d.People {
+			if p.Household != "" && p.Birth == "" || p.Household == "" && (p.Birth != "" || p.Sensitive != nil || !strings.Contains(p.Name, "第5村民组")) {
+				t.Fatalf("a group-5 person's details reached group 1: %+v", p)
+			}
+		}
+		err = s.DecideDuplicate(ctx, "u-leader", g1, appliance.DupDecision{Key: d.Key, Decision: "distinct", Note: "不是一个人"})
+		if appliance.ErrorCode(err) != appliance.EFORBIDDEN {
+			t.Fatalf("group-1 decided a group-5 pair: %v", err)
+		}
+		if dups, _ := s.Duplicates(appliance.GroupCode(hhVillage, 2)); len(dups) != 0 {
+			t.Fatalf("group 2 sees %+v", dups)
+		}
+		must(t, s.DecideDuplicate(ctx, "u-lead", hhVillage, appliance.DupDecision{Key: d.Key, Decision: "distinct", Note: "村里核实"}))
+	})
 }
 
 func TestArchive_Validation(t *testing.T) {
@@ -332,7 +408,7 @@ func TestArchive_Validation(t *testing.T) {
 		{"ErrPhone", "phone", "手机号码", func(_ *appliance.Household, p *appliance.Person) { p.Phone = "12345678901" }},
 		{"ErrName", "name", "姓名", func(_ *appliance.Household, p *appliance.Person) { p.Name = " " }},
 		{"ErrGroup", "group", "村民组", func(h *appliance.Household, _ *appliance.Person) { h.Group = appliance.GroupCode(hhVillage, 9) }},
-		{"ErrAddress", "address", "住址", func(h *appliance.Household, _ *appliance.Person) { h.Address = "" }},
+		{"ErrAddress", "address", "住址", func(h *appliance.Household, _ *appliance.Person) { h.Address = strings.Repeat("长", 81) }},
 		{"ErrAwayWhere", "residence_where", "外出地点", func(_ *appliance.Household, p *appliance.Person) { p.Residence = appliance.ResidenceAway }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -387,9 +463,9 @@ func TestArchive_FoldOrder(t *testing.T) {
 		})
 		_ = h
 	}
-	must(t, a.MemberLeaves(ctx, "u-a", hids[4], mustMembers(t, a, hids[4])[1].ID, appliance.LeftMarriedOut, "2026-11-02", "", ""))
-	must(t, b.MergeHouseholds(ctx, "u-b", hids[5], hids[4]))
-	_, err := b.SplitHousehold(ctx, "u-b", hids[0], []string{mustMembers(t, b, hids[0])[1].ID}, mustMembers(t, b, hids[0])[1].ID, "新1号", "")
+	must(t, a.MemberLeaves(ctx, "u-a", hids[4], mustMembers(t, a, hids[4])[1].ID, appliance.LeftMarriedOut, "2026-11-02", "", "", nil))
+	must(t, b.MergeHouseholds(ctx, "u-b", hids[5], hids[4], map[string]string{mustMembers(t, b, hids[4])[0].ID: "兄"}))
+	_, err := b.SplitHousehold(ctx, "u-b", hids[0], []string{mustMembers(t, b, hids[0])[1].ID}, mustMembers(t, b, hids[0])[1].ID, "新1号", "", nil)
 	must(t, err)
 	v := appliance.Visit{Worker: "s1", Name: "王组长", Group: g(1), Kind: appliance.VisitHome, Household: hids[1], Date: "2026-11-20", Time: "09:30", Seen: "老人身体好"}
 	_, err = b.RecordVisit(ctx, "u-b", v)
@@ -610,5 +686,48 @@ func TestArchive_SealedLeftBehind(t *testing.T) {
 	}
 	if hits := hhFind(t, village, appliance.PersonFilter{Query: p.Sensitive.IDNumber[14:]}); len(hits) != 1 {
 		t.Fatal("village lost the ID index")
+	}
+}
+
+// relationsOf lists "name:relation" of members, active first as Members orders them.
+func relationsOf(ms []appliance.Person) string {
+	var parts []string
+	for _, m := range ms {
+		parts = append(parts, m.Name+":"+m.Relation)
+	}
+	return strings.Join(parts, " ")
+}
+
+// TestArchive_ClosedHouseholdKeepsIDs: a closed household takes no member
+// here; a member that reaches it from another node (added there before the
+// close arrived) still holds its ID number, which cannot be registered again.
+func TestArchive_ClosedHouseholdKeepsIDs(t *testing.T) {
+	ctx := context.Background()
+	a, b := hhOpen(t), hhOpen(t)
+	hhGrid(t, a, 1)
+	g1 := appliance.GroupCode(hhVillage, 1)
+	hid, err := a.CreateHousehold(ctx, "u-a", appliance.Household{Group: g1}, []appliance.Person{hhPerson("独老", "户主", ymd(1930, 1, 1), true, 1)})
+	must(t, err)
+	if _, err := b.Ingest(allEntries(t, a, a.Feed())); err != nil {
+		t.Fatal(err)
+	}
+	must(t, a.MemberLeaves(ctx, "u-a", hid, mustMembers(t, a, hid)[0].ID, appliance.LeftDied, "2026-11-01", "", "", nil))
+	late := hhPerson("后来", "子", ymd(1960, 2, 2), true, 2)
+	_, err = a.SaveMember(ctx, "u-a", appliance.Person{Name: late.Name, Relation: "子", Household: hid, Residence: appliance.ResidenceHere, Sensitive: late.Sensitive})
+	if appliance.ErrorCode(err) != appliance.ECONFLICT || appliance.ErrorReason(err) != "household_closed" {
+		t.Fatalf("member into a closed household: %v", err)
+	}
+	// On b the household is still open: the member is added there.
+	_, err = b.SaveMember(ctx, "u-b", appliance.Person{Name: late.Name, Relation: "子", Household: hid, Residence: appliance.ResidenceHere, Sensitive: late.Sensitive})
+	must(t, err)
+	if _, err := a.Ingest(allEntries(t, b, b.Feed())); err != nil {
+		t.Fatal(err)
+	}
+	if h, _, _ := a.Household(hid); h.Closed == "" {
+		t.Fatal("household reopened")
+	}
+	_, err = a.CreateHousehold(ctx, "u-a", appliance.Household{Group: g1}, []appliance.Person{hhPerson("后来", "户主", ymd(1960, 2, 2), true, 2)})
+	if appliance.ErrorCode(err) != appliance.ECONFLICT || appliance.ErrorField(err) != "id_number" {
+		t.Fatalf("an ID held in a closed household registered again: %v", err)
 	}
 }

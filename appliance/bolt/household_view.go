@@ -23,7 +23,8 @@ const (
 	bucketPTags      = "v_ptag"        // tag "/" group "/" person id → ""
 	bucketDupIndex   = "v_dupidx"      // duplicate key "\x00" person id → household id
 	bucketDups       = "v_dups"        // duplicate key → person ids (JSON), when two or more
-	bucketDupDecided = "v_dup_decided" // duplicate key → DupDecision (LWW)
+	bucketDupDecided = "v_dup_decided" // duplicate key → dupState (LWW)
+	bucketImportMap  = "v_import_map"  // normalised header → field (LWW), the remembered column mapping
 	bucketArchCounts = "v_arch_counts" // "g/" group "/" figure → counter
 	bucketVisits     = "v_visits"      // worker "/" date " " time "/" visit id → Visit
 	bucketVisitHH    = "v_visit_hh"    // household id "/" date " " time "/" visit id → worker
@@ -56,7 +57,7 @@ func (archiveView) Name() string { return "archive" }
 
 func (archiveView) Buckets() []string {
 	return []string{bucketHouseholds, bucketHHGroup, bucketPeople, bucketPSens, bucketHHMembers, bucketPDerived, bucketPSearch,
-		bucketPTags, bucketDupIndex, bucketDups, bucketDupDecided, bucketArchCounts,
+		bucketPTags, bucketDupIndex, bucketDups, bucketDupDecided, bucketImportMap, bucketArchCounts,
 		bucketVisits, bucketVisitHH, bucketVisitDays, bucketVisitGroup}
 }
 
@@ -77,12 +78,41 @@ func (archiveView) Apply(tx *Tx, e *appliance.Entry) error {
 		if json.Unmarshal(e.Body, &d) != nil || d.Key == "" {
 			return nil
 		}
-		_, err := tx.PutLWW(bucketDupDecided, d.Key, e, e.Body)
-		return err
+		data, _ := json.Marshal(dupState{DupDecision: d, Author: e.Author, Feed: e.Feed.String(), Time: e.Time})
+		if _, err := tx.PutLWW(bucketDupDecided, d.Key, e, data); err != nil {
+			return err
+		}
+		for _, hid := range d.Households {
+			if appliance.ValidID(hid) {
+				if err := tx.AddObjectEntry(archiveObjPrefix+hid, e); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	case appliance.KindVisitAdd:
 		return applyVisit(tx, e)
+	case appliance.KindImportMapping:
+		var m appliance.ImportMapping
+		if json.Unmarshal(e.Body, &m) != nil || m.Validate() != nil {
+			return nil
+		}
+		for _, h := range sortedKeys(boolKeys(m.Columns)) {
+			data, _ := json.Marshal(m.Columns[h])
+			if _, err := tx.PutLWW(bucketImportMap, h, e, data); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+func boolKeys(m map[string]string) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k := range m {
+		out[k] = true
+	}
+	return out
 }
 
 func applyArchiveChange(tx *Tx, e *appliance.Entry) error {
@@ -340,7 +370,17 @@ func (tx *Tx) aloneIn(p appliance.Person) (bool, error) {
 // and members of closed households are kept as records only.
 func derivePerson(p appliance.Person, h appliance.Household, alone bool) derived {
 	var d derived
-	if !p.Active() || h.ID == "" || h.Closed != "" {
+	if !p.Active() || h.ID == "" {
+		return d
+	}
+	if h.Closed != "" {
+		// Only the duplicate index: an ID number stays unique across open
+		// and closed households (a member may arrive from another node
+		// after the household closed there).
+		if s := p.Sensitive; s != nil && s.IDNumber != "" {
+			d.Dups = append(d.Dups, "id:"+s.IDNumber)
+			d.Keys = append(d.Keys, [3]string{bucketDupIndex, "id:" + s.IDNumber + "\x00" + p.ID, p.Household})
+		}
 		return d
 	}
 	g := h.Group

@@ -1,0 +1,545 @@
+package appliance
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
+	"path"
+	"reflect"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/extrame/xls"
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
+)
+
+// CellKind is what a spreadsheet cell held, as the program that saved it
+// stored it: an ID number in a number cell has lost digits, whatever it
+// looks like now.
+type CellKind uint8
+
+const (
+	CellEmpty CellKind = iota
+	CellText
+	CellNumber
+	CellDate // an ISO date cell (t="d"); number cells with a date format are CellNumber
+	CellBool
+)
+
+// Cell is one cell: its text as stored (for numbers the plain value,
+// e.g. 4.10184198703141E+17 or 31850) and its kind.
+type Cell struct {
+	Text string
+	Kind CellKind
+}
+
+// Table is one sheet of a workbook (a CSV file is one table).
+type Table struct {
+	Name string
+	Rows [][]Cell
+	// Date1904 is set for workbooks counting dates from 1904 (old Mac Excel).
+	Date1904 bool
+	// kindOf tells, for a number-looking cell, how it was stored; asked
+	// only for the columns where it matters (ID numbers, dates, phones).
+	kindOf func(row, col int) CellKind
+}
+
+// cellMaybeNumber marks a number-looking .xlsx cell whose stored type is
+// asked lazily (Table.kindOf).
+const cellMaybeNumber CellKind = 255
+
+// Cell returns a cell with its stored kind settled.
+func (t *Table) Cell(row, col int) Cell {
+	if row >= len(t.Rows) || col >= len(t.Rows[row]) || col < 0 {
+		return Cell{}
+	}
+	c := t.Rows[row][col]
+	if c.Kind == cellMaybeNumber {
+		c.Kind = CellText
+		if t.kindOf != nil {
+			c.Kind = t.kindOf(row, col)
+		}
+		t.Rows[row][col] = c
+	}
+	return c
+}
+
+// Sheet-reading limits: a village has a few thousand people; anything far
+// beyond is not a household ledger, and bounding it bounds memory.
+const (
+	maxImportRows    = 50000
+	maxImportColumns = 200
+)
+
+// ErrXLSUnreadable is the refusal of an .xls file the reader cannot take.
+const msgSaveAsXLSX = "请用Excel或WPS另存为.xlsx后再导入"
+
+// ReadWorkbook reads the tables of an .xlsx, .xls or .csv file. Merged
+// cells of .xlsx files are filled from their top-left cell; .xls and CSV
+// files carry no merges (the importer carries blanks forward instead).
+func ReadWorkbook(filename string, data []byte) ([]Table, error) {
+	tables, done, err := readWorkbook(filename, data)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	for i := range tables {
+		for r := range tables[i].Rows {
+			for c := range tables[i].Rows[r] {
+				tables[i].Cell(r, c)
+			}
+		}
+	}
+	return tables, nil
+}
+
+// readWorkbook is ReadWorkbook with the stored kinds of number-looking
+// .xlsx cells left to ask; done releases the workbook.
+func readWorkbook(filename string, data []byte) ([]Table, func(), error) {
+	none := func() {}
+	switch strings.ToLower(path.Ext(filename)) {
+	case ".xlsx", ".xlsm":
+		return readXLSX(data)
+	case ".xls", ".et":
+		if bytes.HasPrefix(data, []byte("PK\x03\x04")) {
+			return readXLSX(data) // an .xlsx renamed .xls
+		}
+		t, err := readXLS(data)
+		return t, none, err
+	case ".csv", ".txt":
+		t, err := readCSV(data)
+		if err != nil {
+			return nil, none, err
+		}
+		t.Name = strings.TrimSuffix(path.Base(filename), path.Ext(filename))
+		return []Table{t}, none, nil
+	}
+	if bytes.HasPrefix(data, []byte("PK\x03\x04")) {
+		return readXLSX(data)
+	}
+	return nil, none, Errorf(EINVALID, "只能导入 .xlsx、.xls 或 .csv 文件；其他格式%s", msgSaveAsXLSX)
+}
+
+func readXLSX(data []byte) (out []Table, done func(), err error) {
+	done = func() {}
+	defer func() {
+		// A damaged file must not take the server down.
+		if r := recover(); r != nil {
+			out, err = nil, Errorf(EINVALID, "无法读取该 Excel 文件（文件可能已损坏），%s", msgSaveAsXLSX)
+		}
+	}()
+	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: 200 << 20, UnzipXMLSizeLimit: 100 << 20})
+	if err != nil {
+		return nil, done, Errorf(EINVALID, "无法读取该 Excel 文件，请确认是 .xlsx 格式；%s", msgSaveAsXLSX)
+	}
+	done = func() { f.Close() }
+	defer func() {
+		if err != nil {
+			f.Close()
+		}
+	}()
+	date1904 := false
+	if wp, err := f.GetWorkbookProps(); err == nil && wp.Date1904 != nil {
+		date1904 = *wp.Date1904
+	}
+	for _, name := range f.GetSheetList() {
+		raw, err := f.GetRows(name, excelize.Options{RawCellValue: true})
+		if err != nil {
+			continue // chart sheets and the like
+		}
+		if len(raw) > maxImportRows+100 {
+			return nil, done, Errorf(EINVALID, "工作表“%s”超过%d行，请分开导入", name, maxImportRows)
+		}
+		sheet := name
+		t := Table{Name: name, Date1904: date1904, Rows: make([][]Cell, len(raw)), kindOf: func(r, c int) (kind CellKind) {
+			defer func() {
+				if recover() != nil {
+					kind = CellText
+				}
+			}()
+			axis, _ := excelize.CoordinatesToCellName(c+1, r+1)
+			switch ct, _ := f.GetCellType(sheet, axis); ct {
+			case excelize.CellTypeUnset, excelize.CellTypeNumber:
+				return CellNumber
+			}
+			return CellText
+		}}
+		for i, r := range raw {
+			if len(r) > maxImportColumns {
+				r = r[:maxImportColumns]
+			}
+			row := make([]Cell, len(r))
+			for j, v := range r {
+				row[j] = Cell{Text: v}
+				if v == "" {
+					continue
+				}
+				row[j].Kind = CellText
+				if looksNumeric(v) {
+					row[j].Kind = cellMaybeNumber // only a number-looking value may have been a number
+				}
+			}
+			t.Rows[i] = row
+		}
+		merged, _ := f.GetMergeCells(name)
+		for _, m := range merged {
+			c1, r1, err1 := excelize.CellNameToCoordinates(m.GetStartAxis())
+			c2, r2, err2 := excelize.CellNameToCoordinates(m.GetEndAxis())
+			if err1 != nil || err2 != nil || r1 < 1 || c1 < 1 || r1 > len(t.Rows) || c2 > maxImportColumns {
+				continue
+			}
+			top := Cell{}
+			if c1-1 < len(t.Rows[r1-1]) {
+				top = t.Rows[r1-1][c1-1]
+			}
+			for r := r1; r <= r2 && r <= len(t.Rows); r++ {
+				for c := c1; c <= c2; c++ {
+					for len(t.Rows[r-1]) < c {
+						t.Rows[r-1] = append(t.Rows[r-1], Cell{})
+					}
+					t.Rows[r-1][c-1] = top
+				}
+			}
+		}
+		out = append(out, t)
+	}
+	return out, done, nil
+}
+
+// looksNumeric reports whether a raw cell value could be a stored number.
+func looksNumeric(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil
+}
+
+func readXLS(data []byte) (out []Table, err error) {
+	defer func() {
+		// The .xls reader is young; whatever it trips on becomes the
+		// clerk's instruction to save as .xlsx, never a crash.
+		if r := recover(); r != nil {
+			out, err = nil, Errorf(EINVALID, "无法读取该 .xls 文件，%s", msgSaveAsXLSX)
+		}
+	}()
+	if !bytes.HasPrefix(data, []byte{0xD0, 0xCF, 0x11, 0xE0}) {
+		return nil, Errorf(EINVALID, "该文件不是 Excel 97–2003 (.xls) 表格，%s", msgSaveAsXLSX)
+	}
+	if err := checkCompoundFile(data); err != nil {
+		return nil, err
+	}
+	wb, err := xls.OpenReader(bytes.NewReader(data), "utf-8")
+	if err != nil || wb == nil {
+		return nil, Errorf(EINVALID, "无法读取该 .xls 文件，%s", msgSaveAsXLSX)
+	}
+	for i := 0; i < wb.NumSheets(); i++ {
+		s := wb.GetSheet(i)
+		if s == nil {
+			return nil, Errorf(EINVALID, "无法读取该 .xls 文件的第%d个工作表，%s", i+1, msgSaveAsXLSX)
+		}
+		if int(s.MaxRow) > maxImportRows+100 {
+			return nil, Errorf(EINVALID, "工作表“%s”超过%d行，请分开导入", s.Name, maxImportRows)
+		}
+		t := Table{Name: s.Name}
+		for r := 0; r <= int(s.MaxRow); r++ {
+			cells, err := xlsRow(s, r)
+			if err != nil {
+				return nil, err
+			}
+			t.Rows = append(t.Rows, cells)
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// xlsRow reads one row of an .xls sheet. The reader formats numbers its own
+// way (a number with a custom format becomes a date, a formula the word
+// "FormulaCol"), so each cell's record is looked at for its kind and raw
+// value; the reader has no other way to tell them.
+func xlsRow(s *xls.WorkSheet, r int) ([]Cell, error) {
+	row := func() (row *xls.Row) {
+		defer func() {
+			if recover() != nil {
+				row = nil // a row with no cells: the reader has no record of it
+			}
+		}()
+		return s.Row(r)
+	}()
+	if row == nil {
+		return nil, nil
+	}
+	cols := reflect.ValueOf(row).Elem().FieldByName("cols")
+	if !cols.IsValid() || cols.Kind() != reflect.Map {
+		return nil, Errorf(EINVALID, "无法读取该 .xls 文件，%s", msgSaveAsXLSX)
+	}
+	var cells []Cell
+	set := func(c int, cell Cell) {
+		if c < 0 || c >= maxImportColumns {
+			return
+		}
+		for len(cells) <= c {
+			cells = append(cells, Cell{})
+		}
+		if strings.TrimSpace(cell.Text) == "" {
+			cell = Cell{}
+		}
+		cells[c] = cell
+	}
+	number := func(f float64) Cell {
+		return Cell{Text: strconv.FormatFloat(f, 'f', -1, 64), Kind: CellNumber}
+	}
+	iter := cols.MapRange()
+	for iter.Next() {
+		first := int(iter.Key().Uint())
+		h := iter.Value().Elem() // *xls.SomeCol
+		if h.Kind() != reflect.Pointer || h.IsNil() {
+			continue
+		}
+		v := h.Elem()
+		switch h.Type().String() {
+		case "*xls.NumberCol":
+			set(first, number(v.FieldByName("Float").Float()))
+		case "*xls.RkCol":
+			set(first, number(rkValue(uint32(v.FieldByName("Xfrk").FieldByName("Rk").Uint()))))
+		case "*xls.MulrkCol":
+			rks := v.FieldByName("Xfrks")
+			for k := 0; k < rks.Len(); k++ {
+				set(first+k, number(rkValue(uint32(rks.Index(k).FieldByName("Rk").Uint()))))
+			}
+		case "*xls.FormulaCol":
+			res := v.FieldByName("Header").FieldByName("Result")
+			var b [8]byte
+			for k := range b {
+				b[k] = byte(res.Index(k).Uint())
+			}
+			if b[6] == 0xFF && b[7] == 0xFF {
+				if b[0] == 3 || b[0] == 2 {
+					continue // an empty string or an error
+				}
+				// A text result is not kept by the reader: rather than lose it, refuse.
+				return nil, Errorf(EINVALID, "表中第%d行有公式算出的文字，.xls 文件读不出；%s", r+1, msgSaveAsXLSX)
+			}
+			set(first, number(math.Float64frombits(binary.LittleEndian.Uint64(b[:]))))
+		case "*xls.LabelsstCol", "*xls.labelCol":
+			set(first, Cell{Text: row.Col(first), Kind: CellText})
+		}
+	}
+	return cells, nil
+}
+
+// checkCompoundFile checks the container of an .xls file (MS-CFB) before
+// the reader sees it: the reader follows sector chains without bounds (a
+// loop in a damaged file never ends) and stops the whole program on a
+// sector number past its table. Only what a real Excel 97–2003 file has
+// passes: 512-byte sectors, chains that end, and a Workbook stream in
+// ordinary sectors.
+func checkCompoundFile(data []byte) error {
+	bad := Errorf(EINVALID, "该 .xls 文件已损坏或不是 Excel 97–2003 格式，%s", msgSaveAsXLSX)
+	if len(data) < 1024 || len(data)%512 != 0 && len(data) < 4096 {
+		return bad
+	}
+	u16 := func(o int) uint32 { return uint32(binary.LittleEndian.Uint16(data[o:])) }
+	u32 := func(o int) uint32 { return binary.LittleEndian.Uint32(data[o:]) }
+	const endOfChain, freeSect = 0xFFFFFFFE, 0xFFFFFFFF
+	if u16(0x1C) != 0xFFFE || u16(0x1E) != 9 || u16(0x20) != 6 {
+		return bad // byte order, 512-byte sectors, 64-byte mini sectors
+	}
+	sectors := uint32((len(data) - 512 + 511) / 512)
+	sector := func(id uint32) []byte {
+		start := 512 + int(id)*512
+		end := min(start+512, len(data))
+		return data[start:end]
+	}
+	nFAT, firstDir, cutoff := u32(0x2C), u32(0x30), u32(0x38)
+	firstDIFAT, nDIFAT := u32(0x44), u32(0x48)
+	if nFAT == 0 || nFAT > sectors || nDIFAT > sectors || cutoff != 4096 {
+		return bad
+	}
+	var fatSectors []uint32
+	for i := uint32(0); i < min(nFAT, 109); i++ {
+		fatSectors = append(fatSectors, u32(0x4C+4*int(i)))
+	}
+	// The reader walks the DIFAT chain to its end and reads every entry.
+	seen := map[uint32]bool{}
+	for id, n := firstDIFAT, uint32(0); id != endOfChain; n++ {
+		if id >= sectors || seen[id] || n >= nDIFAT {
+			return bad
+		}
+		seen[id] = true
+		sec := sector(id)
+		if len(sec) < 512 {
+			return bad
+		}
+		for k := 0; k < 127; k++ {
+			if v := binary.LittleEndian.Uint32(sec[4*k:]); v != freeSect {
+				fatSectors = append(fatSectors, v)
+			}
+		}
+		id = binary.LittleEndian.Uint32(sec[508:])
+	}
+	var fat []uint32
+	for _, id := range fatSectors {
+		if id >= sectors {
+			return bad
+		}
+		sec := sector(id)
+		for k := 0; k+4 <= len(sec); k += 4 {
+			fat = append(fat, binary.LittleEndian.Uint32(sec[k:]))
+		}
+	}
+	// chain checks that a chain ends, stays in the file and the table, and
+	// holds at least size bytes.
+	chain := func(start, size uint32) bool {
+		seen := map[uint32]bool{}
+		n := uint32(0)
+		for id := start; id != endOfChain; id = fat[id] {
+			if id >= sectors || int(id) >= len(fat) || seen[id] {
+				return false
+			}
+			seen[id] = true
+			n++
+		}
+		return uint64(n)*512 >= uint64(size)
+	}
+	if !chain(firstDir, 0) {
+		return bad
+	}
+	var dir []byte
+	for id := firstDir; id != endOfChain; id = fat[id] {
+		dir = append(dir, sector(id)...)
+	}
+	book := false
+	for o := 0; o+128 <= len(dir); o += 128 {
+		e := dir[o : o+128]
+		typ := e[66]
+		if typ == 0 {
+			break
+		}
+		nameLen := int(binary.LittleEndian.Uint16(e[64:]))
+		if nameLen < 2 || nameLen > 64 {
+			return bad
+		}
+		name := string(utf16.Decode(func() []uint16 {
+			u := make([]uint16, nameLen/2-1)
+			for k := range u {
+				u[k] = binary.LittleEndian.Uint16(e[2*k:])
+			}
+			return u
+		}()))
+		start, size := binary.LittleEndian.Uint32(e[116:]), binary.LittleEndian.Uint32(e[120:])
+		if typ == 2 && (name == "Workbook" || name == "Book") {
+			// In ordinary sectors: the reader's small-stream table is not trusted.
+			if size < cutoff || !chain(start, size) {
+				return bad
+			}
+			book = true
+		}
+	}
+	if !book {
+		return bad
+	}
+	return nil
+}
+
+// rkValue decodes an RK number: an integer or the top of a double, maybe
+// multiplied by 100.
+func rkValue(rk uint32) float64 {
+	var f float64
+	if rk&2 != 0 {
+		f = float64(int32(rk) >> 2)
+	} else {
+		f = math.Float64frombits(uint64(rk&^3) << 32)
+	}
+	if rk&1 != 0 {
+		f /= 100
+	}
+	return f
+}
+
+func shortErr(err error) string {
+	s := err.Error()
+	if len(s) > 60 {
+		s = s[:60]
+	}
+	return s
+}
+
+// readCSV reads a CSV file saved by Excel or WPS: UTF-8 with or without a
+// byte-order mark, or GBK/GB18030 as Excel on Chinese Windows saves it;
+// comma, semicolon or tab separated.
+func readCSV(data []byte) (Table, error) {
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	if bytes.IndexByte(data, 0) >= 0 {
+		return Table{}, Errorf(EINVALID, "该文件不是 CSV 文本（可能是改了扩展名的 Excel 文件），%s", msgSaveAsXLSX)
+	}
+	if !utf8.Valid(data) {
+		dec, err := simplifiedchinese.GB18030.NewDecoder().Bytes(data)
+		if err != nil || !utf8.Valid(dec) {
+			return Table{}, Errorf(EINVALID, "CSV 文件编码无法识别，请另存为 UTF-8 或 .xlsx")
+		}
+		data = dec
+	}
+	r := csv.NewReader(bytes.NewReader(data))
+	r.Comma = sniffComma(data)
+	r.FieldsPerRecord = -1
+	r.LazyQuotes = true
+	r.ReuseRecord = true
+	var t Table
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		} else if err != nil {
+			line, _ := r.FieldPos(0)
+			return Table{}, Errorf(EINVALID, "CSV 文件第%d行格式错误，请用Excel打开后另存为 .xlsx", line)
+		}
+		if len(t.Rows) >= maxImportRows+100 {
+			return Table{}, Errorf(EINVALID, "CSV 文件超过%d行，请分开导入", maxImportRows)
+		}
+		if len(rec) > maxImportColumns {
+			rec = rec[:maxImportColumns]
+		}
+		row := make([]Cell, len(rec))
+		for j, v := range rec {
+			// Excel writes ="0123" to keep leading zeros in CSV.
+			if strings.HasPrefix(v, `="`) && strings.HasSuffix(v, `"`) && len(v) >= 3 {
+				v = v[2 : len(v)-1]
+			}
+			if strings.TrimSpace(v) != "" {
+				row[j] = Cell{Text: strings.Clone(v), Kind: CellText}
+			}
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t, nil
+}
+
+// sniffComma picks the separator from the first lines: the one that
+// occurs most of comma, semicolon and tab.
+func sniffComma(data []byte) rune {
+	head := data
+	if len(head) > 4096 {
+		head = head[:4096]
+	}
+	best, n := ',', bytes.Count(head, []byte(","))
+	for _, c := range []rune{';', '\t'} {
+		if k := bytes.Count(head, []byte(string(c))); k > n {
+			best, n = c, k
+		}
+	}
+	return best
+}
+
+// columnLetter is the spreadsheet letter of a 0-based column index.
+func columnLetter(i int) string {
+	s, err := excelize.ColumnNumberToName(i + 1)
+	if err != nil {
+		return fmt.Sprint(i + 1)
+	}
+	return s
+}
