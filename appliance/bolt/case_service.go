@@ -707,9 +707,8 @@ func (cs *Cases) Track(code, pin string) (*appliance.Case, error) {
 	if err != nil {
 		return nil, err
 	}
-	pin = strings.TrimSpace(pin)
-	if len(pin) != 4 {
-		return nil, appliance.FieldError("pin", "请输入回执上的4位查询密码")
+	if pin, err = appliance.NormalizePIN(pin); err != nil {
+		return nil, err
 	}
 	wrong := appliance.FieldError("pin", "回执编号或查询密码不正确，请核对回执")
 	var c *appliance.Case
