@@ -81,7 +81,7 @@ func Marshal(args ...any) ([]byte, error) {
 			fmt.Fprintf(&b, "[]byte(%q)\n", v)
 		case byte:
 			fmt.Fprintf(&b, "byte(%q)\n", v)
-		case bool, int, int64, uint16, uint64:
+		case bool, int, int64, uint, uint16, uint64:
 			fmt.Fprintf(&b, "%T(%v)\n", v, v)
 		default:
 			return nil, fmt.Errorf("fuzzseed: %T not supported", a)
