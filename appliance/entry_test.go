@@ -379,6 +379,11 @@ func FuzzEntryUnmarshal(f *testing.F) {
 		}
 		fuzzseed.Add(f, fmt.Sprintf("notice-%d", i), data)
 		fuzzseed.Add(f, fmt.Sprintf("notice-%d-half", i), data[:len(data)/2])
+		// The author's length (2) spelled in two bytes, 0x82 0x00: the same
+		// number, not the same bytes.
+		const authorAt = 1 + 32 + 8 + 32 + 8 + 2
+		long := append(append(append([]byte(nil), data[:authorAt]...), data[authorAt]|0x80, 0), data[authorAt+1:]...)
+		fuzzseed.Add(f, fmt.Sprintf("notice-%d-long-varint", i), long)
 	}
 	for name, e := range storeEntries(f) {
 		data, err := e.MarshalBinary()
