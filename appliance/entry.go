@@ -213,6 +213,7 @@ var (
 	ErrBrokenChain  = errors.New("broken hash chain")
 	ErrBadSequence  = errors.New("sequence gap")
 	ErrFork         = errors.New("a different entry with the same sequence is already held")
+	ErrBadTime      = errors.New("time after the year 9999")
 )
 
 // VerifySignature checks the signature and, when present, the sealed part.
