@@ -139,7 +139,7 @@ var realTokenIDs = []struct {
 	{"case", 'C', "K7M4-9QPD"},
 	{"household", 'H', "h3fa2c1" + strconv.FormatUint(uint64(appliance.HLCFromTime(testNow)), 36)},
 	{"receipt-print", 'P', "K7M4-9QPD." + strconv.FormatInt(testNow.Unix(), 36)},
-	{"empty", 0, ""},
+	{"empty-id", 0, ""},
 	{"opaque", 255, "张三\x00\xff"},
 }
 
