@@ -222,24 +222,14 @@ func FuzzDecodeBatch(f *testing.F) {
 	ex.close()
 	ex.addSeeds(f, string(replicate.MsgBatch), 1, 8, func(_ byte, m []byte) []any { return []any{m} })
 	hdr := func(raw int) string { return fmt.Sprintf(`{"f":"%s","k":"%s","n":1,"raw":%d}`, name, feed, raw) }
+	// Bombs claiming the largest batch are in TestDecodeBatchBounded: at
+	// 32 MiB decoded each, they would slow the fuzzer to a crawl.
 	fuzzseed.Add(f, "zstd-bomb-3-frames-raw-1", batchWithHeader(hdr(1), zstdRLEFrames(3, 255)))
-	fuzzseed.Add(f, "zstd-bomb-2-frames-raw-max", batchWithHeader(hdr(replicate.MaxBatchRaw), zstdRLEFrames(2, 255)))
-	fuzzseed.Add(f, "zstd-bomb-1-frame-300-blocks", batchWithHeader(hdr(replicate.MaxBatchRaw), zstdRLEFrames(1, 300)))
-	fuzzseed.Add(f, "raw-max-no-body", batchWithHeader(hdr(replicate.MaxBatchRaw), nil))
 	fuzzseed.Add(f, "count-too-big", batchWithHeader(`{"f":"x","k":"y","n":1000000,"raw":10}`, nil))
 	fuzzseed.Add(f, "header-length-huge", []byte{0xff, 0xff, 0xff, 0xff, 0x0f, '{'})
 	fuzzseed.Add(f, "empty", []byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var h replicate.BatchHeader
-		var es []*appliance.Entry
-		var err error
-		got := allocated(func() { h, es, err = replicate.DecodeBatch(b) })
-		claimed := uint64(min(max(h.Raw, 0), replicate.MaxBatchRaw))
-		// The buffer for the claimed size, grown once when a block passes
-		// it; the entries decoded from it; a few times the message.
-		if limit := 3*claimed + 64*uint64(len(b)) + 4<<20; got > limit {
-			t.Fatalf("decoding %d bytes (header: raw %d) allocated %d MiB, more than %d MiB", len(b), h.Raw, got>>20, limit>>20)
-		}
+		h, es, err := decodeBatchBounded(t, b)
 		if err != nil {
 			if r := replicate.ReasonOf(err); r != "malformed" && r != "oversized" {
 				t.Fatalf("DecodeBatch: %v, counted as %q", err, r)
@@ -270,12 +260,44 @@ func FuzzDecodeBatch(f *testing.F) {
 	})
 }
 
+// decodeBatchBounded decodes b and checks what that allocated: the buffer
+// for the size before compression the header claims (at most 32 MiB),
+// grown once when a block passes it, the entries decoded from it, and a
+// few times the message.
+func decodeBatchBounded(t *testing.T, b []byte) (h replicate.BatchHeader, es []*appliance.Entry, err error) {
+	t.Helper()
+	got := allocated(func() { h, es, err = replicate.DecodeBatch(b) })
+	claimed := uint64(min(max(h.Raw, 0), replicate.MaxBatchRaw))
+	if limit := 3*claimed + 64*uint64(len(b)) + 4<<20; got > limit {
+		t.Fatalf("decoding %d bytes (header: raw %d) allocated %d MiB, more than %d MiB", len(b), h.Raw, got>>20, limit>>20)
+	}
+	return h, es, err
+}
+
+// TestDecodeBatchBounded: zstd frames of zero runs, a few KB that decode
+// to far more than the header claims, are refused after decoding at most
+// one block past the claimed size.
+func TestDecodeBatchBounded(t *testing.T) {
+	hdr := func(raw int) string { return fmt.Sprintf(`{"f":"x","k":"y","n":1,"raw":%d}`, raw) }
+	for name, b := range map[string][]byte{
+		"3-frames-raw-1":     batchWithHeader(hdr(1), zstdRLEFrames(3, 255)),                     // was 347 MiB
+		"2-frames-raw-max":   batchWithHeader(hdr(replicate.MaxBatchRaw), zstdRLEFrames(2, 255)), // was 262 MiB
+		"1-frame-300-blocks": batchWithHeader(hdr(replicate.MaxBatchRaw), zstdRLEFrames(1, 300)),
+		"raw-max-no-body":    batchWithHeader(hdr(replicate.MaxBatchRaw), nil),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, _, err := decodeBatchBounded(t, b); err == nil || replicate.ReasonOf(err) != "malformed" && replicate.ReasonOf(err) != "oversized" {
+				t.Fatalf("DecodeBatch: %v, want malformed or oversized", err)
+			}
+		})
+	}
+}
+
 // FuzzDecodeControl: offers, wants, challenges, proofs, photo requests,
 // photo headers and node metadata from anywhere are refused or decode to
 // values whose encoding decodes to the same again.
 func FuzzDecodeControl(f *testing.F) {
 	ex := realExchange(f)
-	defer ex.close()
 	controls := string([]byte{replicate.MsgOffer, replicate.MsgWant, replicate.MsgChallenge, replicate.MsgProof, replicate.MsgPhotoWant, replicate.MsgPhoto})
 	ex.addSeeds(f, controls, 1, 4, func(_ byte, m []byte) []any { return []any{m} })
 	for _, n := range []*testNode{ex.town, ex.village} {
@@ -285,6 +307,7 @@ func FuzzDecodeControl(f *testing.F) {
 		}
 		fuzzseed.Add(f, "meta-"+n.Node.Role, meta)
 	}
+	ex.close()
 	many := replicate.Control{From: "x", Key: "y", Heads: map[string]uint64{}}
 	for i := range 100 {
 		many.Heads[fmt.Sprintf("%064x", i)] = uint64(i)
