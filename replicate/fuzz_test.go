@@ -408,6 +408,9 @@ func FuzzIngestSigned(f *testing.F) {
 		}
 		h := e.Hash()
 		e.Sig = ed25519.Sign(villageKey, h[:])
+		if err := e.VerifySignature(); err != nil {
+			t.Fatalf("a signed entry does not verify: %v", err)
+		}
 		if data, err := e.MarshalBinary(); err != nil || len(data) > 1<<16 {
 			return // no bigger than real entries
 		}
@@ -418,6 +421,8 @@ func FuzzIngestSigned(f *testing.F) {
 			return n
 		}
 		before, panicked := refused(), ex.panics.n.Load()
+		r := ex.town.R.Rejected()
+		sigBefore := r["signature"] + r["seal"]
 		ex.town.R.NotifyMsg(ex.village.R.EncodeBatch([]*appliance.Entry{e}))
 		ex.waitIdle(t)
 		// On a loaded machine memberlist may take the village for dead a
@@ -432,6 +437,7 @@ func FuzzIngestSigned(f *testing.F) {
 		if ex.panics.n.Load() != panicked {
 			t.Fatalf("the handler panicked: %s", ex.panics)
 		}
+		t.Logf("%s entry %d: head %d, refused %v", kind, e.Seq, head, ex.town.R.Rejected())
 		switch {
 		case head == e.Seq:
 			if _, err := ex.town.Store.Verify(context.Background()); err != nil {
@@ -444,6 +450,9 @@ func FuzzIngestSigned(f *testing.F) {
 		case head == prev.Seq:
 			if refused() == before {
 				t.Fatalf("a %s entry was neither stored nor refused within 10 s", kind)
+			}
+			if r := ex.town.R.Rejected(); r["signature"]+r["seal"] != sigBefore {
+				t.Fatalf("a %s entry that verifies was refused for its signature or seal: the wire changed it", kind)
 			}
 		default:
 			t.Fatalf("head %d after sending entry %d", head, e.Seq)

@@ -108,7 +108,7 @@ func encodeBatch(from string, key appliance.FeedID, entries []*appliance.Entry) 
 		} else if !e.Signed() {
 			return nil, 0, fmt.Errorf("encode batch: entry %s/%d ends its feed's run but is unsigned", e.Feed.Short(), e.Seq)
 		}
-		if c.Sealed != nil {
+		if len(c.Sealed) > 0 { // an empty one decodes as none: its hash must travel
 			c.SealHash = appliance.Hash{}
 		}
 		b, err := c.MarshalBinary()
