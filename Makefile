@@ -5,7 +5,7 @@ LISTEN  ?= :8080
 TLS_LISTEN ?= :8443
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: build run test test-deps bench vet images clean demo-cluster
+.PHONY: build run test test-deps bench fuzz vet images clean demo-cluster
 
 build:
 	$(GO) build -trimpath -o bin/gridbox ./appliance/cmd/gridbox
@@ -24,6 +24,22 @@ test-deps:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# fuzz runs every fuzz target of every package (found with go test -list,
+# so new ones join by themselves) for FUZZTIME each, one after another;
+# FUZZ=regexp picks targets by name, FUZZFLAGS adds flags (e.g. -parallel 1).
+# Inputs that fail are written to the package's testdata/fuzz/ (commit them).
+FUZZTIME  ?= 10s
+FUZZ      ?= .
+FUZZFLAGS ?=
+fuzz:
+	@list=$$($(GO) test -list '^Fuzz' ./...) || { echo "$$list"; exit 1; }; \
+	targets=$$(echo "$$list" | awk '/^Fuzz/ { names = names " " $$1; next } $$1 == "ok" { n = split(names, a, " "); for (i = 1; i <= n; i++) print $$2 ":" a[i]; names = "" }' | grep -E ':.*$(FUZZ)' || true); \
+	test -n "$$targets" || { echo "no fuzz target matches FUZZ=$(FUZZ)"; exit 1; }; \
+	for t in $$targets; do \
+		echo "== $${t##*:} in $${t%%:*} for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) "$${t%%:*}" || exit 1; \
+	done
 
 # images cross-builds the static binaries for the boxes (see images/README.md).
 images:

@@ -1,12 +1,17 @@
 package appliance_test
 
 import (
+	"fmt"
 	"math/rand"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"gridbox/appliance"
+	"gridbox/appliance/fuzzseed"
 )
 
 var testNow = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
@@ -216,29 +221,177 @@ func TestMakeCitizenID_Gender(t *testing.T) {
 	}
 }
 
+// FuzzParseCitizenID: whatever is typed, a number is either refused with a
+// message on field id_number or accepted as 18 characters whose check
+// digit, division, birth date and gender agree with what it says; spelling
+// it another way (spaces, full-width, lowercase x) gives the same number,
+// and any one wrong digit or two swapped ones are caught.
 func FuzzParseCitizenID(f *testing.F) {
-	for _, s := range []string{
-		"11010519491231002X", "410184199003071235", "４１０１８４１９９００３０７１２３５",
-		"", "x", "41018419900230123X", "𠇔𠇔𠇔𠇔𠇔𠇔𠇔𠇔𠇔𠇔𠇔𠇔𠇔𠇔𠇔𠇔𠇔𠇔", "\xff\xfe410184199003071235",
+	for name, s := range map[string]string{
+		"gb11643-example-x":      "11010519491231002X",
+		"lowercase-x":            "11010519491231002x",
+		"fullwidth-x":            "11010519491231002ｘ",
+		"male":                   "410184199003071235",
+		"spaced":                 " 410184 19900307 1235 ",
+		"fullwidth-digits":       "４１０１８４１９９００３０７１２３５",
+		"ideographic-spaces":     "410184\u300019900307\u30001235",
+		"nbsp-tab":               "410184\u00a019900307\t1235",
+		"old-15-digit":           "410184900307123",
+		"old-15-digit-spaced":    "410184 900307 123",
+		"excel-apostrophe":       "'410184199003071235",
+		"libreoffice-scientific": "4.10184199003071E+17",
+		"excel-trailing-dot0":    "410184199003071235.0",
+		"dashed":                 "410184-19900307-1235",
+		"hong-kong":              seedID("810000", 1985, 7, 1, true),
+		"taiwan-residence":       seedID("830000", 1990, 2, 28, false),
+		"born-1890":              seedID("110105", 1890, 1, 1, true),
+		"born-1889":              "110105188912310017",
+		"feb-30":                 "41018419900230123X",
+		"future":                 "410184202612311235",
+		"bad-check-digit":        "410184199003071234",
+		"province-99":            "990184199003071238",
+		"empty":                  "",
+		"x-only":                 "x",
+		"rare-chars":             "𠇔𠇔𠇔𠇔𠇔𠇔𠇔𠇔𠇔𠇔𠇔𠇔𠇔𠇔𠇔𠇔𠇔𠇔",
+		"invalid-utf8":           "\xff\xfe410184199003071235",
+		"chinese-digits":         "四一〇一八四一九九〇〇三〇七一二三五",
 	} {
-		f.Add(s)
+		fuzzseed.Add(f, name, s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		c, err := appliance.ParseCitizenIDAt(s, testNow)
-		_ = appliance.MaskCitizenID(s)
+		masked := appliance.MaskCitizenID(s)
+		n := utf8.RuneCountInString(masked) // runes of the number as normalised
+		checkMaskedID(t, masked)
 		if err != nil {
-			if appliance.ErrorField(err) != "id_number" {
-				t.Fatalf("error without field: %v", err)
+			if appliance.ErrorField(err) != "id_number" || appliance.ErrorCode(err) != appliance.EINVALID {
+				t.Fatalf("ParseCitizenID(%q): error %v has field %q, code %q", s, err, appliance.ErrorField(err), appliance.ErrorCode(err))
+			}
+			msg := appliance.ErrorMessage(err)
+			switch {
+			case n == 0 && msg != "请填写身份证号":
+				t.Fatalf("ParseCitizenID(%q) of nothing: %q", s, msg)
+			case n != 0 && n != 18 && msg != fmt.Sprintf("身份证号应为18位，现为%d位", n):
+				t.Fatalf("ParseCitizenID(%q) of %d characters: %q", s, n, msg)
 			}
 			return
 		}
-		if len(c.Number) != 18 {
-			t.Fatalf("Number %q", c.Number)
+		checkCitizenID(t, s, c)
+		if masked != c.Masked() {
+			t.Fatalf("MaskCitizenID(%q)=%q, but the parsed number masks as %q", s, masked, c.Masked())
 		}
-		if again := appliance.MakeCitizenID(c.Division, c.Birth, int(c.Number[14]-'0')*100+int(c.Number[15]-'0')*10+int(c.Number[16]-'0'), c.Male); again != c.Number {
+		for _, spelling := range []string{c.Number, strings.ToLower(c.Number), widen(c.Number), " " + strings.Join(strings.SplitAfter(c.Number, ""), "\u3000") + "\t"} {
+			if again, err := appliance.ParseCitizenIDAt(spelling, testNow); err != nil || again != c {
+				t.Fatalf("%q parses to %+v, its spelling %q to %+v, %v", s, c, spelling, again, err)
+			}
+		}
+		if again := appliance.MakeCitizenID(c.Division, c.Birth, atoi(c.Number[14:17]), c.Male); again != c.Number {
 			t.Fatalf("MakeCitizenID gives %s for %s", again, c.Number)
 		}
+		// ISO 7064 MOD 11-2 catches every single wrong digit and every
+		// swap of two neighbours among the first 17.
+		b := []byte(c.Number)
+		for i := 0; i < 17; i++ {
+			for d := byte('0'); d <= '9'; d++ {
+				if d == c.Number[i] {
+					continue
+				}
+				b[i] = d
+				if _, err := appliance.ParseCitizenIDAt(string(b), testNow); err == nil {
+					t.Fatalf("%s with digit %d changed to %c: accepted", c.Number, i+1, d)
+				}
+			}
+			b[i] = c.Number[i]
+			if i < 16 && b[i] != b[i+1] {
+				b[i], b[i+1] = b[i+1], b[i]
+				if _, err := appliance.ParseCitizenIDAt(string(b), testNow); err == nil {
+					t.Fatalf("%s with digits %d and %d swapped: accepted", c.Number, i+1, i+2)
+				}
+				b[i], b[i+1] = b[i+1], b[i]
+			}
+		}
+		// The form's gender and birth date are checked against the number
+		// (testNow is in the past, so what parsed then parses today).
+		if err := appliance.CheckCitizenID(s, c.Gender(), c.Birth); err != nil {
+			t.Fatalf("CheckCitizenID(%q, %s, %s): %v", s, c.Gender(), c.Birth.Format("2006-01-02"), err)
+		}
+		other := map[string]string{"男": "女", "女": "男"}[c.Gender()]
+		if err := appliance.CheckCitizenID(s, other, time.Time{}); appliance.ErrorField(err) != "gender" {
+			t.Fatalf("CheckCitizenID(%q, %s): %v, want an error on gender", s, other, err)
+		}
+		if err := appliance.CheckCitizenID(s, "", c.Birth.AddDate(0, 0, 1)); appliance.ErrorField(err) != "birth_date" {
+			t.Fatalf("CheckCitizenID(%q) with the day after its birth: %v, want an error on birth_date", s, err)
+		}
 	})
+}
+
+// checkCitizenID checks that c says what its number says, computed here
+// independently of the parser.
+func checkCitizenID(t *testing.T, in string, c appliance.CitizenID) {
+	t.Helper()
+	if !regexp.MustCompile(`^[0-9]{17}[0-9X]$`).MatchString(c.Number) {
+		t.Fatalf("ParseCitizenID(%q): number %q", in, c.Number)
+	}
+	sum := 0
+	for i := 0; i < 17; i++ {
+		sum += int(c.Number[i]-'0') * ((1 << (17 - i)) % 11)
+	}
+	if want := "10X98765432"[sum%11]; c.Number[17] != want {
+		t.Fatalf("ParseCitizenID(%q) accepted %s: check digit should be %c", in, c.Number, want)
+	}
+	if c.Division != c.Number[:6] {
+		t.Fatalf("%s: Division %q", c.Number, c.Division)
+	}
+	if got := c.Birth.Format("20060102"); got != c.Number[6:14] || c.Birth.Location() != time.UTC || !c.Birth.Equal(c.Birth.Truncate(24*time.Hour)) {
+		t.Fatalf("%s: Birth %v", c.Number, c.Birth)
+	}
+	if c.Birth.Year() < 1890 || c.Birth.After(testNow.Add(24*time.Hour)) {
+		t.Fatalf("%s: born %s accepted", c.Number, c.Birth.Format("2006-01-02"))
+	}
+	if male := (c.Number[16]-'0')%2 == 1; c.Male != male || c.Gender() != map[bool]string{true: "男", false: "女"}[male] {
+		t.Fatalf("%s: Male %v, Gender %s", c.Number, c.Male, c.Gender())
+	}
+	if want := c.Number[:6] + "********" + c.Number[14:]; c.Masked() != want || c.String() != c.Number {
+		t.Fatalf("%s: Masked %q, String %q", c.Number, c.Masked(), c.String())
+	}
+}
+
+// checkMaskedID checks that a masked number hides all but its first 6 and
+// last 4 characters, and everything when it is shorter than 11.
+func checkMaskedID(t *testing.T, masked string) {
+	t.Helper()
+	r := []rune(masked)
+	hidden := r
+	if len(r) >= 11 {
+		hidden = r[6 : len(r)-4]
+	}
+	if strings.Trim(string(hidden), "*") != "" {
+		t.Fatalf("masked %q shows too much", masked)
+	}
+}
+
+// widen spells ASCII letters and digits full-width, as Chinese input
+// methods type them.
+func widen(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '!' && r <= '~' {
+			return r - '!' + '！'
+		}
+		return r
+	}, s)
+}
+
+func atoi(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		panic(err)
+	}
+	return n
+}
+
+// seedID is MakeCitizenID for a date given as numbers.
+func seedID(prefix string, y, m, d int, male bool) string {
+	return appliance.MakeCitizenID(prefix, time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC), 417, male)
 }
 
 func BenchmarkParseCitizenID(b *testing.B) {

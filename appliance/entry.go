@@ -160,12 +160,16 @@ func (e *Entry) UnmarshalBinary(data []byte) error {
 			_, err = io.ReadFull(r, p)
 		}
 	}
+	var varint [binary.MaxVarintLen64]byte
 	readBytes := func() []byte {
 		if err != nil {
 			return nil
 		}
+		left := r.Len()
 		var n uint64
-		if n, err = binary.ReadUvarint(r); err != nil || n > uint64(r.Len()) {
+		// A length in more bytes than it needs is refused: an entry has
+		// one encoding, the one it was signed in.
+		if n, err = binary.ReadUvarint(r); err != nil || n > uint64(r.Len()) || left-r.Len() != binary.PutUvarint(varint[:], n) {
 			err = ErrMalformed
 			return nil
 		}
@@ -209,6 +213,7 @@ var (
 	ErrBrokenChain  = errors.New("broken hash chain")
 	ErrBadSequence  = errors.New("sequence gap")
 	ErrFork         = errors.New("a different entry with the same sequence is already held")
+	ErrBadTime      = errors.New("time after the year 9999")
 )
 
 // VerifySignature checks the signature and, when present, the sealed part.

@@ -12,6 +12,11 @@ type HLC uint64
 
 const hlcLogicalBits = 16
 
+// MaxHLC is the latest time an entry may carry, the end of year 9999:
+// later than any clock, yet far enough below the top of the range that a
+// clock which observed it still counts up instead of wrapping to 1970.
+var MaxHLC = HLCFromTime(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)) - 1
+
 // HLCFromTime returns the HLC of a wall-clock time with counter zero.
 func HLCFromTime(t time.Time) HLC { return HLC(uint64(t.UnixMilli()) << hlcLogicalBits) }
 

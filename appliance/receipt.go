@@ -82,6 +82,27 @@ func NewPIN(r io.Reader) string {
 	return string(b)
 }
 
+// NormalizePIN reads a lookup PIN as typed: spaces do not matter and
+// full-width digits count. Anything but 4 digits is refused here, before it
+// can count as a wrong try.
+func NormalizePIN(input string) (string, error) {
+	b := make([]byte, 0, 4)
+	for _, r := range input {
+		r = narrow(r)
+		if unicode.IsSpace(r) {
+			continue
+		}
+		if r < '0' || r > '9' || len(b) == 4 {
+			return "", FieldError("pin", "请输入回执上的4位查询密码")
+		}
+		b = append(b, byte(r))
+	}
+	if len(b) != 4 {
+		return "", FieldError("pin", "请输入回执上的4位查询密码")
+	}
+	return string(b), nil
+}
+
 // randomIndexes returns n uniform numbers in [0, size) read from r, size ≤ 256.
 // Bytes that would bias the result are skipped. A failing reader panics:
 // crypto/rand does not fail, and a code from broken randomness is worse.

@@ -3,6 +3,7 @@ package appliance
 import (
 	"regexp"
 	"strings"
+	"unicode"
 )
 
 // Duties of people on the grid.
@@ -67,16 +68,19 @@ var (
 	landlineRE = regexp.MustCompile(`^0[1-9][0-9]{1,2}-?[2-9][0-9]{6,7}$`)
 )
 
-// Built once: a replacer builds its tables on first use (an import
-// normalises thousands of phones).
-var (
-	phoneSpaces = strings.NewReplacer(" ", "", "\u3000", "", "（", "(", "）", ")")
-	phoneParens = strings.NewReplacer("(", "", ")", "-")
-)
+// phoneParens is built once: a replacer builds its tables on first use (an
+// import normalises thousands of phones).
+var phoneParens = strings.NewReplacer("(", "", ")", "-")
 
-// NormalizePhone removes spaces and a +86 prefix.
+// NormalizePhone removes spaces of any kind and a +86 prefix and reads
+// full-width digits (Chinese input methods type them) as ASCII.
 func NormalizePhone(s string) string {
-	s = phoneSpaces.Replace(strings.TrimSpace(s))
+	s = strings.Map(func(r rune) rune {
+		if r = narrow(r); unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, s)
 	s = strings.TrimPrefix(strings.TrimPrefix(s, "+86"), "0086")
 	return phoneParens.Replace(s)
 }

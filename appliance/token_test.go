@@ -2,10 +2,12 @@ package appliance_test
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"gridbox/appliance"
+	"gridbox/appliance/fuzzseed"
 )
 
 func mustTokenSigner(tb testing.TB, secret string) *appliance.TokenSigner {
@@ -122,15 +124,101 @@ func TestTokenSigner(t *testing.T) {
 	})
 }
 
+// tokenSecret is the secret of the fuzzed signer: fixed, so found inputs
+// reproduce.
+const tokenSecret = "0123456789abcdef0123456789abcdef"
+
+// realTokenIDs are ids as the QR codes carry them: a receipt code (case
+// card, 'C'), a household record id (service card, 'H'), a receipt print
+// permit (code and expiry in base 36, 'P').
+var realTokenIDs = []struct {
+	name string
+	kind byte
+	id   string
+}{
+	{"case", 'C', "K7M4-9QPD"},
+	{"household", 'H', "h3fa2c1" + strconv.FormatUint(uint64(appliance.HLCFromTime(testNow)), 36)},
+	{"receipt-print", 'P', "K7M4-9QPD." + strconv.FormatInt(testNow.Unix(), 36)},
+	{"empty-id", 0, ""},
+	{"opaque", 255, "张三\x00\xff"},
+}
+
+// FuzzTokenVerify: a token that verifies is exactly one the signer makes
+// (up to case and spaces): nothing else is taken, whatever is scanned.
 func FuzzTokenVerify(f *testing.F) {
-	s := mustTokenSigner(f, "0123456789abcdef0123456789abcdef")
-	f.Add(s.Sign('C', "h7f3k2m9q4x1"))
-	f.Add("")
-	f.Add("====")
+	s := mustTokenSigner(f, tokenSecret)
+	for _, tc := range realTokenIDs {
+		tok := s.Sign(tc.kind, tc.id)
+		fuzzseed.Add(f, tc.name, tok)
+		fuzzseed.Add(f, tc.name+"-lowercase-spaced", " "+strings.ToLower(tok[:5])+" "+tok[5:]+"\r\n")
+		fuzzseed.Add(f, tc.name+"-other-secret", mustTokenSigner(f, "another secret, 16 bytes or more").Sign(tc.kind, tc.id))
+		fuzzseed.Add(f, tc.name+"-scanner-url", "http://192.168.1.20:8080/scan?token="+tok)
+	}
+	fuzzseed.Add(f, "empty", "")
+	fuzzseed.Add(f, "padding", "====")
+	fuzzseed.Add(f, "long", strings.Repeat("A", 300))
 	f.Fuzz(func(t *testing.T, in string) {
 		kind, id, err := s.Verify(in)
-		if err == nil && s.Sign(kind, id) != strings.ToUpper(strings.Join(strings.Fields(in), "")) {
+		if err != nil {
+			if appliance.ErrorField(err) != "token" || appliance.ErrorMessage(err) != "二维码无效，不是本系统生成的或已损坏" {
+				t.Fatalf("Verify(%q): %v", in, err)
+			}
+			return
+		}
+		if s.Sign(kind, id) != strings.ToUpper(strings.Join(strings.Fields(in), "")) {
 			t.Fatalf("Verify(%q) accepted a token Sign does not make", in)
+		}
+	})
+}
+
+// FuzzTokenSign: a token verifies as the kind and id signed, in any case
+// and with spaces, and stops verifying when any character is changed,
+// dropped or added, or under another secret.
+func FuzzTokenSign(f *testing.F) {
+	s := mustTokenSigner(f, tokenSecret)
+	other := mustTokenSigner(f, "another secret, 16 bytes or more")
+	for _, tc := range realTokenIDs {
+		fuzzseed.Add(f, tc.name, tc.kind, tc.id, uint16(0), byte('A'))
+		fuzzseed.Add(f, tc.name+"-last-char", tc.kind, tc.id, uint16(len(s.Sign(tc.kind, tc.id))-1), byte('Q'))
+	}
+	fuzzseed.Add(f, "longest-id", byte('C'), strings.Repeat("x", 151), uint16(7), byte('7'))
+	f.Fuzz(func(t *testing.T, kind byte, id string, pos uint16, c byte) {
+		tok := s.Sign(kind, id)
+		if !tokenRE.MatchString(tok) {
+			t.Fatalf("Sign(%c, %q)=%q", kind, id, tok)
+		}
+		if len(tok) > 256 {
+			// Verify looks at 256 characters at most: ids are short and opaque.
+			if _, _, err := s.Verify(tok); err == nil {
+				t.Fatalf("a %d-character token verified", len(tok))
+			}
+			return
+		}
+		for _, in := range []string{tok, strings.ToLower(tok), " " + strings.Join(strings.SplitAfter(tok, ""), " ") + "\n"} {
+			if len(in) > 256 {
+				continue // spaces count towards the 256
+			}
+			if k, i, err := s.Verify(in); err != nil || k != kind || i != id {
+				t.Fatalf("Verify(%q)=%c %q %v, want %c %q", in, k, i, err, kind, id)
+			}
+		}
+		const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+		p := int(pos) % len(tok)
+		changed := []string{
+			tok[:p] + string(alphabet[int(c)%32]) + tok[p+1:],
+			tok[:p] + tok[p+1:],
+			tok[:p] + string(alphabet[int(c)%32]) + tok[p:],
+		}
+		for _, in := range changed {
+			if in == tok {
+				continue
+			}
+			if k, i, err := s.Verify(in); err == nil {
+				t.Fatalf("%q (from %q) verified as %c %q", in, tok, k, i)
+			}
+		}
+		if _, _, err := other.Verify(tok); err == nil {
+			t.Fatalf("%q verified under another secret", tok)
 		}
 	})
 }

@@ -9,7 +9,7 @@ import (
 	"gridbox/appliance/bolt"
 )
 
-func (tn *testNode) cases(t *testing.T) *bolt.Cases {
+func (tn *testNode) cases(t testing.TB) *bolt.Cases {
 	t.Helper()
 	cfg := appliance.DefaultConfig()
 	cfg.Node = tn.Node

@@ -17,7 +17,11 @@ func (d delegate) NotifyMsg(b []byte) {
 	if len(b) == 0 {
 		return
 	}
-	d.r.receive(append([]byte(nil), b...))
+	b = append([]byte(nil), b...)
+	if d.r.tap != nil {
+		d.r.tap(b)
+	}
+	d.r.receive(b)
 }
 
 // Heads and entries go in messages of their own, not in gossip.

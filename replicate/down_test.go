@@ -11,7 +11,7 @@ import (
 )
 
 // writeDown has the town write n notices for one village only.
-func writeDown(t *testing.T, town *testNode, child string, n int) appliance.FeedID {
+func writeDown(t testing.TB, town *testNode, child string, n int) appliance.FeedID {
 	t.Helper()
 	_, err := town.Store.WriteDown(context.Background(), child, func(*bolt.Tx) ([]appliance.Draft, error) {
 		var ds []appliance.Draft

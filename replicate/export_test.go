@@ -86,3 +86,58 @@ func (r *Replicator) HoldSends(to string, n int, release <-chan struct{}) int {
 	}
 	return started
 }
+
+// Tap makes r call fn with every message it receives; call before Start.
+func (r *Replicator) Tap(fn func([]byte)) { r.tap = fn }
+
+// NotifyMsg delivers b to r as memberlist does: what any member may send.
+func (r *Replicator) NotifyMsg(b []byte) { delegate{r}.NotifyMsg(b) }
+
+// Idle reports whether r has handled every message it received.
+func (r *Replicator) Idle() bool { return r.queued.Load() == 0 }
+
+// The wire format, for fuzzing its decoders.
+type (
+	BatchHeader = batchHeader
+	Control     = control
+	PhotoHeader = photoHeader
+)
+
+const (
+	MsgOffer     = msgOffer
+	MsgWant      = msgWant
+	MsgBatch     = msgBatch
+	MsgChallenge = msgChallenge
+	MsgProof     = msgProof
+	MsgPhotoWant = msgPhotoWant
+	MsgPhoto     = msgPhoto
+
+	MaxBatchRaw     = maxBatchRaw
+	MaxBatchEntries = maxBatchEntries
+	MaxControlBytes = maxControlBytes
+)
+
+// DecodeBatch decodes a batch message without its type byte.
+func DecodeBatch(b []byte) (BatchHeader, []*appliance.Entry, error) { return decodeBatch(b) }
+
+// EncodeBatchAs encodes entries as a batch from the member named from.
+func EncodeBatchAs(from string, key appliance.FeedID, entries []*appliance.Entry) ([]byte, error) {
+	b, _, err := encodeBatch(from, key, entries)
+	return b, err
+}
+
+// DecodeControl decodes an offer, want, challenge, proof or photo request
+// without its type byte.
+func DecodeControl(b []byte) (Control, error) { return decodeControl(b) }
+
+// EncodeControl encodes c as a message of type t.
+func EncodeControl(t byte, c Control) []byte { return encodeControl(t, c) }
+
+// DecodePhoto decodes a photo message without its type byte.
+func DecodePhoto(b []byte) (PhotoHeader, []byte, error) { return decodePhoto(b) }
+
+// EncodePhoto encodes a photo message.
+func EncodePhoto(h PhotoHeader, data []byte) []byte { return encodePhoto(h, data) }
+
+// ReasonOf names a refusal as /metrics does.
+func ReasonOf(err error) string { return reasonOf(err) }

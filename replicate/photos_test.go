@@ -14,7 +14,7 @@ import (
 )
 
 // testPhoto is a small PNG, different for each seed.
-func testPhoto(t *testing.T, seed uint8) []byte {
+func testPhoto(t testing.TB, seed uint8) []byte {
 	t.Helper()
 	img := image.NewRGBA(image.Rect(0, 0, 40, 30))
 	for x := range 40 {

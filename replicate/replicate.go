@@ -159,6 +159,7 @@ type Replicator struct {
 	queued  atomic.Int64 // bytes in inbox
 
 	inbox  chan []byte
+	tap    func([]byte) // tests: sees every message received (export_test.go)
 	kick   chan struct{}
 	cancel context.CancelFunc
 	wg     sync.WaitGroup

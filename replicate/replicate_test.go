@@ -3,6 +3,7 @@ package replicate_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
 	"log/slog"
@@ -31,6 +32,8 @@ type testNode struct {
 
 	SealedUp      string // replicate.Config.SealedUp
 	MaxBatchBytes int    // replicate.Config.MaxBatchBytes
+	Log           *slog.Logger
+	Tap           func([]byte) // sees every message received
 }
 
 var seq atomic.Int64
@@ -44,13 +47,25 @@ func MustOpenNode(tb testing.TB, role, code, parent string) *testNode {
 // MustOpenNodeClock is MustOpenNode with the node's wall clock given.
 func MustOpenNodeClock(tb testing.TB, role, code, parent string, now func() time.Time) *testNode {
 	tb.Helper()
+	return mustOpenNode(tb, role, code, parent, bolt.InitOptions{Clock: &appliance.Clock{Now: now}})
+}
+
+// MustOpenNodeKey is MustOpenNode with the node key given: its feed and
+// memberlist name are the same in every run.
+func MustOpenNodeKey(tb testing.TB, role, code, parent string, key ed25519.PrivateKey) *testNode {
+	tb.Helper()
+	return mustOpenNode(tb, role, code, parent, bolt.InitOptions{Clock: &appliance.Clock{}, Key: key})
+}
+
+func mustOpenNode(tb testing.TB, role, code, parent string, opts bolt.InitOptions) *testNode {
+	tb.Helper()
 	dir := tb.TempDir()
 	n := appliance.Node{Role: role, Code: code, Name: fmt.Sprintf("测试%s%d", role, seq.Add(1)), Parent: parent}
-	clock := &appliance.Clock{Now: now}
-	if _, err := bolt.InitDataDir(context.Background(), dir, n, bolt.InitOptions{AdminPassword: "admin-pass-123", Clock: clock}); err != nil {
+	opts.AdminPassword = "admin-pass-123"
+	if _, err := bolt.InitDataDir(context.Background(), dir, n, opts); err != nil {
 		tb.Fatal(err)
 	}
-	tn := &testNode{t: tb, Dir: dir, Node: n, Clock: clock, keys: [][]byte{testKey}, Bind: "127.0.0.1:0"}
+	tn := &testNode{t: tb, Dir: dir, Node: n, Clock: opts.Clock, keys: [][]byte{testKey}, Bind: "127.0.0.1:0"}
 	tn.open()
 	tb.Cleanup(func() { tn.Close() })
 	return tn
@@ -68,12 +83,18 @@ func (tn *testNode) open() {
 // Start starts replication on a fresh port.
 func (tn *testNode) Start() *testNode {
 	tn.t.Helper()
+	log := tn.Log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
 	r, err := replicate.New(replicate.Config{
-		Store: tn.Store, Node: tn.Node, Bind: tn.Bind, Keys: tn.keys, Fast: true, SealedUp: tn.SealedUp, MaxBatchBytes: tn.MaxBatchBytes,
-		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Store: tn.Store, Node: tn.Node, Bind: tn.Bind, Keys: tn.keys, Fast: true, SealedUp: tn.SealedUp, MaxBatchBytes: tn.MaxBatchBytes, Log: log,
 	})
 	if err != nil {
 		tn.t.Fatal(err)
+	}
+	if tn.Tap != nil {
+		r.Tap(tn.Tap)
 	}
 	if err := r.Start(context.Background()); err != nil {
 		tn.t.Fatal(err)

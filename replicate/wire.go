@@ -76,7 +76,11 @@ var (
 
 var (
 	zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithEncoderConcurrency(1))
-	zdec, _ = zstd.NewReader(nil, zstd.WithDecoderMaxMemory(maxBatchRaw), zstd.WithDecoderConcurrency(1))
+	// DecodeAll checks its size limit only after each zstd frame: a few
+	// KB of frames of zero runs grew the output past 64 MiB (347 MiB
+	// allocated). Capped to cap(dst), the header's raw size, it stops one
+	// block (128 KiB) past it, having grown the buffer once at most.
+	zdec, _ = zstd.NewReader(nil, zstd.WithDecoderMaxMemory(maxBatchRaw), zstd.WithDecodeAllCapLimit(true), zstd.WithDecoderConcurrency(1))
 )
 
 // encodeBatch frames entries (uvarint length + binary entry each) and
@@ -104,7 +108,7 @@ func encodeBatch(from string, key appliance.FeedID, entries []*appliance.Entry) 
 		} else if !e.Signed() {
 			return nil, 0, fmt.Errorf("encode batch: entry %s/%d ends its feed's run but is unsigned", e.Feed.Short(), e.Seq)
 		}
-		if c.Sealed != nil {
+		if len(c.Sealed) > 0 { // an empty one decodes as none: its hash must travel
 			c.SealHash = appliance.Hash{}
 		}
 		b, err := c.MarshalBinary()

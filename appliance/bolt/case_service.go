@@ -713,9 +713,8 @@ func (cs *Cases) Track(code, pin string) (*appliance.Case, error) {
 	if err != nil {
 		return nil, err
 	}
-	pin = strings.TrimSpace(pin)
-	if len(pin) != 4 {
-		return nil, appliance.FieldError("pin", "请输入回执上的4位查询密码")
+	if pin, err = appliance.NormalizePIN(pin); err != nil {
+		return nil, err
 	}
 	now := cs.Now()
 	var c *appliance.Case

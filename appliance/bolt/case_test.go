@@ -584,3 +584,30 @@ func TestCasePhotos(t *testing.T) {
 		t.Fatalf("bad photo err=%v", err)
 	}
 }
+
+// A PIN typed full-width or with spaces is the PIN; one that is not 4
+// digits is refused without counting as a wrong try ("1２" is 4 bytes).
+func TestCaseTrackPINAsTyped(t *testing.T) {
+	clk := &simClock{t: day(2, 9)}
+	v := mustNode(t, appliance.NodeVillage, villageCode, "杏花村", clk, true)
+	r, err := v.Cases.RegisterCase(context.Background(), "", bolt.CaseIntake{Category: "livelihood", Source: appliance.SourceKiosk, Description: "村口路灯不亮"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wide := strings.Map(func(r rune) rune { return r - '0' + '０' }, r.PIN)
+	for _, pin := range []string{wide, " " + r.PIN[:2] + "\u3000" + r.PIN[2:] + " "} {
+		if c, err := v.Cases.Track(r.Code, pin); err != nil || c.ID != r.Code {
+			t.Fatalf("Track(%q)=%v, %v", pin, c, err)
+		}
+	}
+	for i := 0; i < 10; i++ {
+		for _, bad := range []string{"1２", "12345", "12a4", "１２３", ""} {
+			if _, err := v.Cases.Track(r.Code, bad); appliance.ErrorField(err) != "pin" || appliance.ErrorMessage(err) != "请输入回执上的4位查询密码" {
+				t.Fatalf("Track(%q)=%v", bad, err)
+			}
+		}
+	}
+	if _, err := v.Cases.Track(r.Code, r.PIN); err != nil {
+		t.Fatalf("after 50 malformed PINs: %v, want no lock", err)
+	}
+}

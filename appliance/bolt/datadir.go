@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"os"
@@ -22,6 +23,9 @@ type InitOptions struct {
 	AdminPassword string // "" makes a one-time password that must be changed
 	Config        *appliance.Config
 	Clock         *appliance.Clock // demo data writes in simulated time
+	// Key is the node key; nil makes a new one. Tests give fixed keys so
+	// that messages captured from one run stay valid in the next.
+	Key ed25519.PrivateKey
 }
 
 // InitResult is what a new node's operator must be told once.
@@ -68,7 +72,13 @@ func InitDataDir(ctx context.Context, dir string, node appliance.Node, opts Init
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return res, fmt.Errorf("create data folder: %w", err)
 	}
-	key, err := appliance.GenerateNodeKey(filepath.Join(dir, KeyFile))
+	key := opts.Key
+	var err error
+	if key == nil {
+		key, err = appliance.GenerateNodeKey(filepath.Join(dir, KeyFile))
+	} else {
+		err = appliance.WriteNodeKey(filepath.Join(dir, KeyFile), key)
+	}
 	if err != nil {
 		return res, err
 	}

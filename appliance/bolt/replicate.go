@@ -77,6 +77,10 @@ func (s *Store) ingest(entries []*appliance.Entry, everySig bool) (int, error) {
 			if e.Sealed != nil && sha256.Sum256(e.Sealed) != e.SealHash {
 				return &IngestError{e.Ref(), appliance.ErrBadSeal}
 			}
+			if e.Time > appliance.MaxHLC {
+				// The clock observes it: near the top, it would wrap to 1970.
+				return &IngestError{e.Ref(), appliance.ErrBadTime}
+			}
 			if everySig {
 				if err := e.VerifySignature(); err != nil {
 					return &IngestError{e.Ref(), err}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -309,6 +310,29 @@ func TestStore_Ingest(t *testing.T) {
 		}
 		if got, _ := s.Entries(other.Feed, 1, 100); !reflect.DeepEqual(got, feed[:3]) {
 			t.Fatal("a fork replaced held entries")
+		}
+	})
+	t.Run("ErrTimeAfter9999", func(t *testing.T) {
+		// Observed, the top of the HLC range made our clock wrap to 1970.
+		s := MustOpenStore(t)
+		for _, at := range []appliance.HLC{math.MaxUint64, appliance.MaxHLC + 1} {
+			e, err := other.Seal(noticeDraft("late", 1), nil, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, err := s.Ingest([]*appliance.Entry{e}); n != 0 || !errors.Is(err, appliance.ErrBadTime) {
+				t.Fatalf("Ingest(time %d)=%d, %v; want ErrBadTime", at, n, err)
+			}
+		}
+		e, err := other.Seal(noticeDraft("late", 1), nil, appliance.MaxHLC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Ingest([]*appliance.Entry{e}); err != nil {
+			t.Fatal(err)
+		}
+		if a, b := s.Clock().Next(), s.Clock().Next(); a <= appliance.MaxHLC || b <= a {
+			t.Fatalf("clock after observing MaxHLC: %d, %d", a, b)
 		}
 	})
 	t.Run("Redacted", func(t *testing.T) {
