@@ -31,7 +31,7 @@ type groupReq struct {
 	fn   func(tx *Tx) ([]appliance.Draft, error)
 	out  []*appliance.Entry
 	err  error
-	done chan struct{} // closed when the request is committed or refused
+	done chan struct{} // closed when the request is committed or refused, and listeners told
 	lead chan struct{} // closed when the request is to lead the next group
 }
 
@@ -69,7 +69,7 @@ func (s *Store) WriteGrouped(ctx context.Context, fn func(tx *Tx) ([]appliance.D
 	g.queue = g.queue[n:]
 	g.mu.Unlock()
 
-	s.commitGroup(batch)
+	committed := s.commitGroup(batch)
 
 	g.mu.Lock()
 	if len(g.queue) > 0 {
@@ -78,7 +78,13 @@ func (s *Store) WriteGrouped(ctx context.Context, fn func(tx *Tx) ([]appliance.D
 		g.busy = false
 	}
 	g.mu.Unlock()
-	<-r.done
+	// Listeners run after the hand-over (one that writes must not find this
+	// caller still leading) and before anyone is answered, as with Write.
+	s.appends.Add(uint64(len(committed)))
+	s.notify(committed)
+	for _, b := range batch {
+		close(b.done)
+	}
 	return r.out, r.err
 }
 
@@ -87,8 +93,9 @@ var errGroupItem = errors.New("a write of the group was refused")
 
 // commitGroup commits batch in order as if one after another: all in one
 // transaction, or, when one is refused, those before it together, it
-// alone, then those after it.
-func (s *Store) commitGroup(batch []*groupReq) {
+// alone, then those after it. It returns the entries committed.
+func (s *Store) commitGroup(batch []*groupReq) []*appliance.Entry {
+	var committed []*appliance.Entry
 	for len(batch) > 0 {
 		failed := -1
 		var entries []*appliance.Entry
@@ -112,21 +119,20 @@ func (s *Store) commitGroup(batch []*groupReq) {
 			return nil
 		})
 		if err == errGroupItem {
-			s.commitGroup(batch[:failed])
-			s.commitGroup(batch[failed : failed+1])
+			committed = append(committed, s.commitGroup(batch[:failed])...)
+			committed = append(committed, s.commitGroup(batch[failed:failed+1])...)
 			batch = batch[failed+1:]
 			continue
 		}
-		for _, r := range batch {
-			if err != nil {
+		if err == nil {
+			committed = append(committed, entries...)
+		}
+		if err != nil {
+			for _, r := range batch {
 				r.out, r.err = nil, err
 			}
-			close(r.done)
 		}
-		if err == nil {
-			s.appends.Add(uint64(len(entries)))
-			s.notify(entries)
-		}
-		return
+		return committed
 	}
+	return committed
 }
