@@ -271,6 +271,8 @@ func FuzzParseCitizenID(f *testing.F) {
 			switch {
 			case n == 0 && msg != "请填写身份证号":
 				t.Fatalf("ParseCitizenID(%q) of nothing: %q", s, msg)
+			case n == 15 && strings.HasPrefix(msg, "这是旧的15位身份证号"):
+				// A first-generation number has its own reason (issue 10).
 			case n != 0 && n != 18 && msg != fmt.Sprintf("身份证号应为18位，现为%d位", n):
 				t.Fatalf("ParseCitizenID(%q) of %d characters: %q", s, n, msg)
 			}
