@@ -92,3 +92,22 @@ func peakRSSChild() int {
 	}
 	return 0
 }
+
+// BenchmarkCardSheetDecode is the heavy form of TestCardSheetThousand, run
+// on demand (go test ./print -run '^$' -bench CardSheetDecode -benchtime 1x):
+// every card of the 1,000-household sheet must decode at 150, 300 and 600
+// dpi from poppler and Ghostscript. It reports the time per renderer and
+// resolution; a code that does not decode fails it.
+func BenchmarkCardSheetDecode(b *testing.B) {
+	cards, tokens := thousandCards()
+	pdf := mustRender(b, &print.CardSheet{Cards: cards})
+	for _, r := range renderers {
+		for _, dpi := range resolutions {
+			b.Run(fmt.Sprintf("%s/%d", r, dpi), func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					wantEveryCode(b, pdf, 1, 125, tokens, r, dpi)
+				}
+			})
+		}
+	}
+}

@@ -84,3 +84,29 @@ func TestCard(t *testing.T) {
 		wantText(t, pdfText(t, pdf, 38, 38), "第 38/38 页", "刘沟村"+strconv.Itoa(299%12+1)+"组300号")
 	})
 }
+
+// thousandCards is a village of 1,000 households with QR codes as the box
+// prints them: a URL at the box's address holding a signed token.
+func thousandCards() ([]print.Card, []string) {
+	cards := make([]print.Card, 1000)
+	tokens := make([]string, len(cards))
+	for i := range cards {
+		cards[i] = sampleCard(i)
+		cards[i].Token = "https://xinghua.example.cn/scan?token=HQ3ZK7M2Q9XD" + strconv.Itoa(7340000000000000000+i*7919)
+		tokens[i] = cards[i].Token
+	}
+	return cards, tokens
+}
+
+// Every card of a 1,000-household sheet (125 pages) decodes, at 150 dpi from
+// poppler and Ghostscript; BenchmarkCardSheetDecode checks 300 and 600 dpi.
+func TestCardSheetThousand(t *testing.T) {
+	cards, tokens := thousandCards()
+	pdf := mustRender(t, &print.CardSheet{Cards: cards})
+	if got, want := pageCount(t, pdf), 125; got != want {
+		t.Fatalf("pages=%d, want %d", got, want)
+	}
+	for _, r := range renderers {
+		wantEveryCode(t, pdf, 1, 125, tokens, r, 150)
+	}
+}
