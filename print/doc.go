@@ -139,7 +139,7 @@ type doc struct {
 	runes   *runeSet // characters in the embedded subset; nil: whole font
 	outside bool     // a character outside runes was drawn
 
-	bk *booklet // set while pages are imposed as a booklet
+	freshTpl bool // drawing into a template whose first page is not yet used
 
 	qrs []qrBox // where QR codes were drawn, for qrDrawn
 }
@@ -184,17 +184,17 @@ func (d *doc) setTitle(s string) { d.pdf.SetTitle(Printable(s), true) }
 
 // addPage starts a new page of the given paper and runs the page header.
 func (d *doc) addPage(p paper, landscape bool) {
-	if d.bk != nil {
-		d.bookletPage(p)
-		return
-	}
 	w, h := p.w, p.h
 	orient := "P"
 	if landscape {
 		w, h = h, w
 		orient = "L"
 	}
-	d.pdf.AddPageFormat(orient, gofpdf.SizeType{Wd: p.w, Ht: p.h})
+	if d.freshTpl { // a template starts with its first page added
+		d.freshTpl = false
+	} else {
+		d.pdf.AddPageFormat(orient, gofpdf.SizeType{Wd: p.w, Ht: p.h})
+	}
 	d.pw, d.ph = w, h
 	d.y = d.mt
 	d.setSize(d.size)
@@ -203,85 +203,62 @@ func (d *doc) addPage(p paper, landscape bool) {
 	}
 }
 
-// booklet imposes A5 pages two per A4 landscape sheet in saddle-stitch
+// imposeBooklet draws A5 pages two per A4 landscape sheet in saddle-stitch
 // order: printed on both sides (flip on the short edge), the sheets are
-// folded together and stapled. Needs the page count in advance: draw once
-// on a scratch doc to count (see imposeBooklet).
-type booklet struct {
-	n     int    // logical pages, a multiple of 4
-	phys  []int  // logical page → physical page
-	right []bool // logical page → right half
-	page  int    // current logical page
-	open  bool   // a transform is open
-}
-
-// imposeBooklet runs draw twice: on a scratch doc to count its A5 pages,
-// then on d with the pages imposed as a booklet.
+// folded together and stapled. The A5 pages are drawn in their own order
+// into a template, a page of which is then placed on each half sheet, sheet
+// side by sheet side, so the output is written strictly in order: gofpdf
+// writes only the pages up to the current one, so going back with SetPage
+// to fill an earlier sheet lost every page after it (FINDINGS).
 func (d *doc) imposeBooklet(draw func(*doc) error) error {
-	scratch := newDoc(&Options{}, d.font, d.runes)
-	if err := draw(scratch); err != nil {
+	var err error
+	tpl := d.pdf.CreateTemplateCustom(gofpdf.PointType{}, gofpdf.SizeType{Wd: pageA5.w, Ht: pageA5.h}, func(t *gofpdf.Tpl) {
+		sub := *d
+		sub.pdf = &t.Fpdf
+		sub.freshTpl = true
+		// A template shares the document's fonts but not its font
+		// state: without SetFont it writes text as single bytes.
+		sub.pdf.SetFont(fontFamily, "", d.size*d.scale)
+		err = draw(&sub)
+		if err == nil {
+			err = sub.pdf.Error()
+		}
+		d.outside = d.outside || sub.outside
+		d.qrs = append(d.qrs, sub.qrs...)
+	})
+	if err != nil {
 		return err
 	}
-	if scratch.outside {
-		d.outside = true
+	pages := tpl.FromPages()
+	n := (len(pages) + 3) / 4 * 4
+	place := func(logical int, x float64) {
+		if logical <= len(pages) { // pages past the last stay blank
+			d.pdf.UseTemplateScaled(pages[logical-1], gofpdf.PointType{X: x}, gofpdf.SizeType{Wd: pageA5.w, Ht: pageA5.h})
+		}
 	}
-	n := (scratch.pdf.PageCount() + 3) / 4 * 4
-	b := &booklet{n: n, phys: make([]int, n+1), right: make([]bool, n+1)}
+	mid := pageA4.h / 2
 	for s := 0; s < n/4; s++ {
-		front, back := 2*s+1, 2*s+2
-		b.phys[n-2*s], b.phys[2*s+1] = front, front
-		b.right[2*s+1] = true
-		b.phys[2*s+2], b.phys[n-1-2*s] = back, back
-		b.right[n-1-2*s] = true
+		// Front: the last pages not yet placed on the left, the first on
+		// the right; back: the next ones, mirrored.
+		for _, side := range [][2]int{{n - 2*s, 2*s + 1}, {2*s + 2, n - 1 - 2*s}} {
+			// Landscape given as its width and height: UseTemplateScaled
+			// places templates wrongly on pages added as "L" (it takes the
+			// unrotated height).
+			d.pdf.AddPageFormat("P", gofpdf.SizeType{Wd: pageA4.h, Ht: pageA4.w})
+			d.pw, d.ph = pageA4.h, pageA4.w
+			place(side[0], mid-pageA5.w)
+			place(side[1], mid)
+			// Fold marks.
+			d.pdf.SetLineWidth(0.2)
+			d.pdf.Line(mid, 0, mid, 5)
+			d.pdf.Line(mid, pageA4.w-5, mid, pageA4.w)
+		}
 	}
-	d.bk = b
-	for i := 0; i < n/2; i++ {
-		d.pdf.AddPageFormat("L", gofpdf.SizeType{Wd: pageA4.w, Ht: pageA4.h})
-		// Fold marks.
-		d.pdf.SetLineWidth(0.2)
-		d.pdf.Line(pageA4.h/2, 0, pageA4.h/2, 5)
-		d.pdf.Line(pageA4.h/2, pageA4.w-5, pageA4.h/2, pageA4.w)
-	}
-	err := draw(d)
-	if b.open {
-		d.pdf.TransformEnd()
-	}
-	d.bk = nil
-	return err
-}
-
-func (d *doc) bookletPage(p paper) {
-	b := d.bk
-	if b.open {
-		d.pdf.TransformEnd()
-		b.open = false
-	}
-	b.page++
-	if b.page > b.n {
-		d.pdf.SetError(errors.New("booklet: more pages than counted"))
-		return
-	}
-	d.pdf.SetPage(b.phys[b.page])
-	d.pdf.TransformBegin()
-	b.open = true
-	if b.right[b.page] {
-		d.pdf.TransformTranslateX(pageA4.h / 2)
-	}
-	d.pw, d.ph = p.w, p.h
-	d.y = d.mt
-	d.setSize(d.size) // the font is not set on a page reached by SetPage
-	if d.header != nil {
-		d.header(d)
-	}
+	return nil
 }
 
 // pageNo is the number of the current page as the reader sees it.
-func (d *doc) pageNo() int {
-	if d.bk != nil {
-		return d.bk.page
-	}
-	return d.pdf.PageNo()
-}
+func (d *doc) pageNo() int { return d.pdf.PageNo() }
 
 // samePage adds another page like the current one.
 func (d *doc) samePage() {

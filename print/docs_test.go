@@ -2,6 +2,8 @@ package print_test
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -200,5 +202,15 @@ func TestDiaryBooklet(t *testing.T) {
 	wantText(t, pdfText(t, pdf, 2, 2), side2...)
 	for p := 1; p <= 2*sheets; p++ {
 		wantInside(t, pdf, p, nil)
+	}
+	// Every entry is on paper, the last ones too.
+	found := map[string]bool{}
+	for _, m := range regexp.MustCompile(`第(\d+)户`).FindAllStringSubmatch(flat(pdfText(t, pdf, 0, 0)), -1) {
+		found[m[1]] = true
+	}
+	for i := range di.Entries {
+		if !found[strconv.Itoa(i+1)] {
+			t.Errorf("entry %d (第%d户) is not in the booklet", i+1, i+1)
+		}
 	}
 }
