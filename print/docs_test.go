@@ -129,7 +129,22 @@ func TestRegister(t *testing.T) {
 	for p := 1; p <= n; p++ {
 		wantInside(t, pdf, p, nil)
 	}
-	wantText(t, pdfText(t, pdf, n, n), "合计 90 件，已办结 30 件，办理中 30 件，已上报 30 件", "LG-20261130-0090", "关账")
+	wantText(t, pdfText(t, pdf, n, n), "合计 90 件，已办结 30 件，办理中 30 件，已上报 30 件", "LG-20261130-0090", "本台账于2026年11月30日 18:00 关账。")
+
+	// A week with a day changed after closing and days not closed: said at
+	// the top of the first page and at the end.
+	week := &print.Register{Village: "刘沟村", Span: print.RegisterWeek, From: day(2026, 11, 23), Rows: r.Rows[:3],
+		Open: []time.Time{day(2026, 11, 28), day(2026, 11, 29)}, Changed: []time.Time{day(2026, 11, 24)}}
+	pdf = mustRender(t, week)
+	warn := "注意：11月24日的台账关账后数据有变动，与关账时不一致，请核查。"
+	first := flat(pdfText(t, pdf, 1, 1))
+	if i, j := strings.Index(first, flat(warn)), strings.Index(first, "序号"); i < 0 || j < 0 || i > j {
+		t.Errorf("the change after closing is not said above the table:\n%s", first)
+	}
+	wantText(t, pdfText(t, pdf, 0, 0), "尚未关账：11月28日、11月29日。")
+	// One day, closed, changed afterwards.
+	one := &print.Register{Village: "刘沟村", From: day(2026, 11, 24), Rows: r.Rows[:1], Closed: time.Date(2026, 11, 25, 8, 30, 0, 0, cst), Changed: []time.Time{day(2026, 11, 24)}}
+	wantText(t, pdfText(t, mustRender(t, one), 0, 0), "注意：2026年11月24日的台账关账后数据有变动", "本台账于2026年11月25日 08:30 关账。")
 }
 
 func TestManual(t *testing.T) {

@@ -3,6 +3,7 @@ package print_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,4 +65,45 @@ func TestNoticeBoardTownDuty(t *testing.T) {
 	}
 	wantText(t, pdfText(t, pdf, 0, 0), "杏花村便民服务公开栏", "乡镇值班", "钱守信 13900003333")
 
+}
+
+// The register names each case's responsible person: the one it was given
+// to when accepted (承办人), or the departments it was dispatched to.
+func TestRegisterAssignees(t *testing.T) {
+	ctx := context.Background()
+	s, cfg := openNode(t, appliance.Node{Role: appliance.NodeVillage, Code: "410184104201", Name: "杏花村"})
+	cs, err := bolt.NewCases(s, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes []string
+	for _, who := range []string{"张海涛", ""} {
+		r, err := cs.RegisterCase(ctx, "u-admin", bolt.CaseIntake{Category: "livelihood", Source: appliance.SourcePhone, Description: "村口路灯不亮，晚上出行不便"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		codes = append(codes, r.Code)
+		if who != "" {
+			if _, err := cs.Act(ctx, "u-admin", appliance.LevelsOf(appliance.NodeVillage), appliance.CaseStep{Case: r.Code, Action: appliance.CaseAssign, Assignee: who}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	ps, err := print.NewService(s, cfg, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, pdf, err := ps.Render(ctx, appliance.PrintRequest{Kind: "register", Span: "day"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The assigned case's row holds the name; the other's responsible cell is
+	// empty, and the day is not closed.
+	text := pdfText(t, pdf, 0, 0)
+	wantText(t, text, "责任人", "张海涛", "合计 2 件", "本台账尚未关账。")
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, codes[0]) && !strings.Contains(l, "张海涛") {
+			t.Errorf("row of %s lacks its assignee: %q", codes[0], l)
+		}
+	}
 }
