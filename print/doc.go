@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"reflect"
 	"strings"
 	"sync/atomic"
@@ -93,7 +94,7 @@ func Render(w io.Writer, doc Document, opt *Options) (err error) {
 	}
 	if qrDrawn != nil {
 		for _, b := range d.qrs {
-			qrDrawn(b.page, b.x, b.y, b.size)
+			qrDrawn(b.page, b.x, b.y, b.size, b.pageH)
 		}
 	}
 	return nil
@@ -141,18 +142,22 @@ type doc struct {
 
 	freshTpl bool // drawing into a template whose first page is not yet used
 
+	pad  *scratchPad // shared by a rendering's scratch documents
+	base int         // pages of pdf before this document's first (scratch documents)
+
 	qrs []qrBox // where QR codes were drawn, for qrDrawn
 }
 
-// qrBox is where a QR code was drawn: page, top-left corner and side in mm.
+// qrBox is where a QR code was drawn: page, top-left corner and side, and
+// the page's height, in mm.
 type qrBox struct {
-	page       int
-	x, y, size float64
+	page              int
+	x, y, size, pageH float64
 }
 
 // qrDrawn, when set (by tests), is told where every QR code of each
 // rendered document is, so that tests can image each code on its own.
-var qrDrawn func(page int, x, y, size float64)
+var qrDrawn func(page int, x, y, size, pageH float64)
 
 // fullFontRedraws counts documents drawn twice because the subset lacked a
 // character; tests expect none.
@@ -177,7 +182,7 @@ func newDoc(opt *Options, font []byte, runes *runeSet) *doc {
 	pdf.SetFont(fontFamily, "", 10)
 	pdf.SetDrawColor(0, 0, 0)
 	pdf.SetTextColor(0, 0, 0)
-	return &doc{pdf: pdf, font: font, runes: runes, scale: 1, size: 10, ml: 15, mr: 15, mt: 15, mb: 15}
+	return &doc{pdf: pdf, font: font, runes: runes, pad: &scratchPad{}, scale: 1, size: 10, ml: 15, mr: 15, mt: 15, mb: 15}
 }
 
 func (d *doc) setTitle(s string) { d.pdf.SetTitle(Printable(s), true) }
@@ -257,8 +262,47 @@ func (d *doc) imposeBooklet(draw func(*doc) error) error {
 	return nil
 }
 
+// scratchPad is one throw-away PDF per rendering that every measuring
+// draw writes its pages to: a new gofpdf document costs milliseconds (it
+// parses its font), a page on an old one almost nothing.
+type scratchPad struct{ pdf *gofpdf.Fpdf }
+
+// scratch is a document like d (font, margins, type scale, page header)
+// for measuring: what is drawn on it is thrown away. Its pages() start at 0.
+func (d *doc) scratch() *doc {
+	if d.pad.pdf == nil {
+		d.pad.pdf = newDoc(&Options{}, d.font, d.runes).pdf
+	}
+	s := &doc{pdf: d.pad.pdf, pad: d.pad, font: d.font, runes: d.runes, base: d.pad.pdf.PageCount(),
+		ml: d.ml, mr: d.mr, mt: d.mt, mb: d.mb, scale: d.scale, header: d.header}
+	s.setSize(d.size)
+	return s
+}
+
+// pages is how many pages d has.
+func (d *doc) pages() int { return d.pdf.PageCount() - d.base }
+
+// measureDraw is the height draw takes at the top of a page like the
+// current one, or +Inf when it takes more than a page.
+func (d *doc) measureDraw(draw func(*doc) error) (float64, error) {
+	s := d.scratch()
+	s.header = nil
+	s.addPage(paper{d.pw, d.ph}, false)
+	y0 := s.y
+	if err := draw(s); err != nil {
+		return 0, err
+	}
+	if s.outside {
+		d.outside = true
+	}
+	if s.pages() > 1 {
+		return math.Inf(1), nil
+	}
+	return s.y - y0, nil
+}
+
 // pageNo is the number of the current page as the reader sees it.
-func (d *doc) pageNo() int { return d.pdf.PageNo() }
+func (d *doc) pageNo() int { return d.pdf.PageNo() - d.base }
 
 // samePage adds another page like the current one.
 func (d *doc) samePage() {
@@ -608,11 +652,19 @@ func (d *doc) table(caption string, cols []column, rows [][]string, pt float64) 
 	}
 	d.ensure(capH + hh + minf(first, 3*d.lineH()))
 	start(false)
-	for _, r := range rows {
-		h := rowH(r)
+	hs := make([]float64, len(rows))
+	for i, r := range rows {
+		hs[i] = rowH(r)
+	}
+	for i, r := range rows {
 		// Break unless the header is the only thing on this page: then the
-		// row is taller than a page and is cut to fit instead.
-		if d.y+h > d.bottom()+0.01 && d.y > headerEnd+0.01 {
+		// row is taller than a page and is cut to fit instead. The last
+		// row never goes alone to a new page: the one before goes with it.
+		brk := d.y+hs[i] > d.bottom()+0.01
+		if !brk && i == len(rows)-2 && d.y+hs[i]+hs[i+1] > d.bottom()+0.01 {
+			brk = true
+		}
+		if brk && d.y > headerEnd+0.01 {
 			d.samePage()
 			start(true)
 		}
@@ -642,7 +694,7 @@ func (d *doc) qr(token string, x, y, size float64) error {
 	}
 	q.DisableBorder = true
 	bm := q.Bitmap()
-	d.qrs = append(d.qrs, qrBox{d.pdf.PageNo(), x, y, size})
+	d.qrs = append(d.qrs, qrBox{d.pageNo(), x, y, size, d.ph})
 	n := len(bm)
 	m := size / (float64(n) + 2*qrQuiet)
 	d.pdf.SetFillColor(255, 255, 255)

@@ -6,8 +6,8 @@ import "fmt"
 func FullFontRedraws() int64 { return fullFontRedraws.Load() }
 
 // OnQR sets a function told where each QR code of every rendered document
-// is drawn (page, top-left corner and side in mm); nil stops it.
-func OnQR(f func(page int, x, y, size float64)) { qrDrawn = f }
+// is drawn (page, top-left corner and side, page height, in mm); nil stops it.
+func OnQR(f func(page int, x, y, size, pageH float64)) { qrDrawn = f }
 
 // BookletPages is a document of n A5 pages, each marked "Pnn" at its top
 // left, imposed as a booklet like the diary.
