@@ -32,13 +32,18 @@ type PrintDoc struct {
 type PrintRequest struct {
 	Kind      string `json:"kind"`
 	Grid      string `json:"grid,omitempty"`  // group or village code
+	Group     string `json:"group,omitempty"` // the same as Grid, as people say it
 	From      string `json:"from,omitempty"`  // YYYY-MM-DD
 	To        string `json:"to,omitempty"`    // YYYY-MM-DD
 	Span      string `json:"span,omitempty"`  // day, week, month
 	Paper     string `json:"paper,omitempty"` // a4, a3, a5, roll, single
 	Staff     string `json:"staff,omitempty"`
 	Case      string `json:"case,omitempty"`
-	Household string `json:"household,omitempty"`
+	Household string `json:"household,omitempty"` // household record id
+
+	// Scope is the grid scope of the user asking (ScopePrefix of their
+	// grid; empty: the whole node). Set by the web side, never from input.
+	Scope string `json:"-"`
 }
 
 // PrintJob is a document sent to the printer.

@@ -56,6 +56,13 @@ func (s *PrintService) Documents() []appliance.PrintDoc {
 }
 
 func (s *PrintService) build(ctx context.Context, req appliance.PrintRequest) (Document, string, error) {
+	switch {
+	case req.Group == "":
+	case req.Grid == "" || req.Grid == req.Group:
+		req.Grid = req.Group
+	default:
+		return nil, "", appliance.FieldError("group", "网格和村民小组不一致，请只填一个")
+	}
 	for _, src := range docSources {
 		if src.doc.Kind == req.Kind {
 			doc, err := src.build(ctx, s, req)
@@ -202,6 +209,14 @@ func (s *PrintService) gridRows() ([]GridRow, error) {
 		rows = append(rows, row)
 	}
 	return rows, nil
+}
+
+// inScope refuses a grid outside the asking user's scope.
+func inScope(req appliance.PrintRequest, grid string) error {
+	if req.Scope != "" && !appliance.InScope(req.Scope, grid) {
+		return appliance.Errorf(appliance.EFORBIDDEN, "只能打印您负责的网格的文档")
+	}
+	return nil
 }
 
 // leaderOf returns the grid leader of a group.

@@ -111,6 +111,11 @@ func init() {
 			if req.Paper != "" && req.Paper != "a5" && req.Paper != "booklet" {
 				return nil, appliance.FieldError("paper", "民情日记只能用 A5 或 A4 对折小册")
 			}
+			if m, err := s.store.Staff(req.Staff); err == nil {
+				if err := inScope(req, m.Grid); err != nil {
+					return nil, err
+				}
+			}
 			d, err := s.store.VisitDiary(req.Staff, from.Format("2006-01-02"), to.Format("2006-01-02"), s.loc)
 			if err != nil {
 				if appliance.ErrorCode(err) == appliance.ENOTFOUND {

@@ -41,7 +41,17 @@ func printRequest(c *fiber.Ctx) appliance.PrintRequest {
 		}
 		return strings.TrimSpace(c.Query(k))
 	}
-	return appliance.PrintRequest{Kind: get("kind"), Grid: get("grid"), From: get("from"), To: get("to"), Span: get("span"), Paper: get("paper"), Staff: get("staff"), Case: get("case"), Household: get("household")}
+	return appliance.PrintRequest{Kind: get("kind"), Grid: get("grid"), Group: get("group"), From: get("from"), To: get("to"), Span: get("span"),
+		Paper: get("paper"), Staff: get("staff"), Case: get("case"), Household: get("household"), Scope: printScope(c)}
+}
+
+// printScope is the grid scope of the user: what they may print of the
+// archive (a grid leader their groups).
+func printScope(c *fiber.Ctx) string {
+	if u := currentUser(c); u != nil {
+		return scopeOf(u)
+	}
+	return ""
 }
 
 // paperLabels name paper choices for people.
@@ -60,15 +70,21 @@ func (s *Server) renderPrint(c *fiber.Ctx, formErr error, req appliance.PrintReq
 	if err != nil {
 		return err
 	}
-	grids, err := s.Store.FindGrids(appliance.GridFilter{})
-	if err != nil {
-		return err
-	}
-	staff, err := s.nodeStaff()
-	if err != nil {
-		return err
-	}
 	u := currentUser(c)
+	grids, err := s.groupsInScope(u)
+	if err != nil {
+		return err
+	}
+	all, err := s.nodeStaff()
+	if err != nil {
+		return err
+	}
+	var staff []appliance.StaffMember // those whose manual and diary the user may print
+	for _, m := range all {
+		if appliance.InScope(scopeOf(u), m.Grid) {
+			staff = append(staff, m)
+		}
+	}
 	var docs []appliance.PrintDoc
 	for _, d := range p.Documents() {
 		if u.Can(d.Perm) {
@@ -76,6 +92,7 @@ func (s *Server) renderPrint(c *fiber.Ctx, formErr error, req appliance.PrintReq
 		}
 	}
 	data := fiber.Map{"Title": "打印", "Docs": docs, "Jobs": jobs, "Printer": p.Printer(c.UserContext()), "Grids": grids, "Staff": staff,
+		"Scoped": strings.Contains(scopeOf(u), "-"),
 		"Req": req, "Today": s.today(), "Papers": paperLabels, "States": appliance.PrintStateLabels, "Notice": notice}
 	setFormError(c, data, formErr)
 	return s.render(c, "staff_print", data)
@@ -167,6 +184,7 @@ func (s *Server) apiPrint(c *fiber.Ctx) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
+	req.Scope = printScope(c)
 	if err := docAllowed(c, p, req); err != nil {
 		return err
 	}

@@ -26,6 +26,8 @@ type demoFacts struct {
 	group, groupName     string
 	leader               appliance.StaffMember
 	first                appliance.Household // first household of group
+	other                appliance.Household // a household of another group
+	groupHouseholds      int                 // open households of group
 	head                 string              // its head's name
 	caseCode, category   string              // an open case of first
 	categoryKey          string
@@ -64,6 +66,11 @@ func demoPrintFacts(t *testing.T, data string) demoFacts {
 			continue
 		}
 		f.households++
+		if h.Group == f.group {
+			f.groupHouseholds++
+		} else if f.other.ID == "" {
+			f.other = h
+		}
 		_, ms, err := s.Household(h.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -113,6 +120,21 @@ func pdfText(t *testing.T, name, pdf string) (string, string) {
 		t.Fatalf("pdftotext %s: %v", name, err)
 	}
 	return string(out), f
+}
+
+// pdfPages is pdfinfo's page count of a PDF file.
+func pdfPages(t *testing.T, file string) int {
+	t.Helper()
+	out, err := exec.Command("pdfinfo", file).Output()
+	if err != nil {
+		t.Fatalf("pdfinfo %s: %v", file, err)
+	}
+	m := regexp.MustCompile(`Pages:\s+(\d+)`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("pdfinfo %s: no page count", file)
+	}
+	n, _ := strconv.Atoi(string(m[1]))
+	return n
 }
 
 // pdfQR renders the first page at 150 dpi and decodes its QR codes.
@@ -227,6 +249,40 @@ func TestPrintDocumentsFromDemo(t *testing.T) {
 		if p != "" && strings.Contains(view, p) {
 			t.Errorf("household view shows %q", p)
 		}
+	}
+
+	// One household's card, as its page's link asks for it: one card, its
+	// token. group= names a group as grid= does.
+	_, file = pdf("card-household", url.Values{"kind": {"card"}, "household": {f.first.ID}, "paper": {"single"}})
+	if n := pdfPages(t, file); n != 1 {
+		t.Errorf("one household's card: %d pages", n)
+	}
+	if codes := pdfQR(t, file); len(codes) != 1 || codes[0] != f.tokens.Sign(bolt.TokenHousehold, f.first.ID) {
+		t.Errorf("one household's card QR %v", codes)
+	}
+	if _, page := s.get("/staff/households/" + f.first.ID); !strings.Contains(page, "/staff/print/pdf?kind=card&amp;household="+f.first.ID) {
+		t.Error("the household page has no link to print its card")
+	}
+	_, file = pdf("cards-group-alias", url.Values{"kind": {"card"}, "group": {f.group}, "paper": {"a4"}})
+	if got, want := pdfPages(t, file), (f.groupHouseholds+7)/8; got != want {
+		t.Errorf("cards of group=%s: %d pages, want %d for %d households", f.group, got, want, f.groupHouseholds)
+	}
+	if resp, body := s.get("/api/v1/print/pdf?kind=card&household=nosuchhousehold"); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `"field":"household"`) {
+		t.Errorf("unknown household: %d %s", resp.StatusCode, body)
+	}
+	// A grid leader prints the cards of their own group, not the village's
+	// nor another group's household.
+	gl := login(t, n.url, "leader", "demo1234")
+	resp, body := gl.get("/staff/print/pdf?kind=card&paper=a4")
+	if resp.StatusCode != 200 {
+		t.Fatalf("grid leader's cards: %d %.200s", resp.StatusCode, body)
+	}
+	_, file = pdfText(t, "cards-leader", body)
+	if got, want := pdfPages(t, file), (f.groupHouseholds+7)/8; got != want {
+		t.Errorf("grid leader's cards: %d pages, want %d (own group only)", got, want)
+	}
+	if resp, _ := gl.get("/staff/print/pdf?kind=card&household=" + f.other.ID); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("grid leader printing another group's household: %d", resp.StatusCode)
 	}
 
 	// Open letter of the group: each copy addressed to its household.
