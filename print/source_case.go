@@ -202,5 +202,10 @@ func (s *PrintService) receipt(code, paper string) (*Receipt, error) {
 	}
 	r.Code, r.Category, r.Date = c.ID, s.categoryName(c.Category), c.Reported.In(s.loc)
 	r.Token = s.tokens.Sign(bolt.TokenCase, c.ID)
+	// The PIN is in the reporter's sealed part; a node without it prints
+	// where to ask.
+	if rep, err := cs.Reporter(c.ID); err == nil {
+		r.PIN = rep.PIN
+	}
 	return r, nil
 }

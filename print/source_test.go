@@ -107,3 +107,32 @@ func TestRegisterAssignees(t *testing.T) {
 		}
 	}
 }
+
+// A case's receipt carries its lookup PIN, the one the kiosk asks for.
+func TestReceiptPIN(t *testing.T) {
+	ctx := context.Background()
+	s, cfg := openNode(t, appliance.Node{Role: appliance.NodeVillage, Code: "410184104201", Name: "杏花村"})
+	cs, err := bolt.NewCases(s, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := cs.RegisterCase(ctx, "", bolt.CaseIntake{Category: "livelihood", Source: appliance.SourceKiosk, Description: "村口路灯不亮"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := print.NewService(s, cfg, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, paper := range []string{"roll", "a5"} {
+		_, pdf, err := ps.Render(ctx, appliance.PrintRequest{Kind: "receipt", Case: r.Code, Paper: paper})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantText(t, pdfText(t, pdf, 0, 0), r.Code, "查询密码"+r.PIN, "不要告诉他人")
+	}
+	// The PIN printed opens the case at the kiosk's lookup.
+	if c, err := cs.Track(r.Code, r.PIN); err != nil || c.ID != r.Code {
+		t.Fatalf("Track(code, printed PIN) = %v, %v", c, err)
+	}
+}

@@ -30,6 +30,7 @@ type demoFacts struct {
 	groupHouseholds      int                 // open households of group
 	head                 string              // its head's name
 	caseCode, category   string              // an open case of first
+	pin                  string              // its lookup PIN
 	categoryKey          string
 	households           int      // open households of the village
 	private              []string // every member name, ID number and phone of the village
@@ -102,7 +103,7 @@ func demoPrintFacts(t *testing.T, data string) demoFacts {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.caseCode, f.category, f.categoryKey = r.Code, cat.Name, cat.Key
+	f.caseCode, f.category, f.categoryKey, f.pin = r.Code, cat.Name, cat.Key, r.PIN
 	return f
 }
 
@@ -291,7 +292,7 @@ func TestPrintDocumentsFromDemo(t *testing.T) {
 
 	// Receipt on the roll: its QR code opens the case's progress.
 	text, file = pdf("receipt", url.Values{"kind": {"receipt"}, "case": {f.caseCode}, "paper": {"roll"}})
-	want("receipt", text, "问题受理回执", f.caseCode, f.category)
+	want("receipt", text, "问题受理回执", f.caseCode, f.category, "查询密码", f.pin, "不要告诉他人")
 	codes = pdfQR(t, file)
 	if len(codes) != 1 {
 		t.Fatalf("receipt QR %v", codes)
