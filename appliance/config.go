@@ -88,6 +88,9 @@ type CalendarConfig struct {
 // PrintConfig configures printing.
 type PrintConfig struct {
 	Printer string `toml:"printer"` // CUPS queue; empty: download PDFs instead
+	// FontDirs are the folders searched for fonts drawing rare characters
+	// (CJK Extensions A–F) the built-in font lacks; empty: the system's.
+	FontDirs []string `toml:"font_dirs"`
 }
 
 // ReplicateConfig configures replication.

@@ -16,6 +16,9 @@ type Printing interface {
 	Retry(ctx context.Context, id string) (PrintJob, error)
 	JobPDF(id string) ([]byte, error)
 	Printer(ctx context.Context) PrinterStatus
+	// FallbackFonts lists the fonts found that print rare name characters
+	// (生僻字) the built-in font lacks; empty: those print as 〓.
+	FallbackFonts() []string
 }
 
 // PrintDoc is a kind of document a user can ask for, and which of the

@@ -19,9 +19,12 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode"
+	"unicode/utf16"
 
 	"github.com/jung-kurt/gofpdf"
 	qrcode "github.com/skip2/go-qrcode"
+
+	"gridbox/print/internal/ttc"
 )
 
 // A Document is one printable thing. Only this package implements it: a new
@@ -63,25 +66,18 @@ func Render(w io.Writer, doc Document, opt *Options) (err error) {
 	if err != nil {
 		return fmt.Errorf("print: load font: %w", err)
 	}
-	// Embed a subset holding the document's characters and the package's
-	// own texts; should anything else be drawn, draw again with the
-	// whole font.
-	set := baseRunes
+	// Embed subsets holding the document's characters and the package's
+	// own texts; should anything else be drawn, draw again with it added.
+	set := baseRunes.clone()
 	collectRunes(&set, reflect.ValueOf(doc))
-	sub, err := font.Subset(set.runes())
+	d, err := drawWith(opt, font, &set, doc)
+	if err == nil && !d.pad.missed.empty() {
+		redraws.Add(1)
+		set.addSet(&d.pad.missed)
+		d, err = drawWith(opt, font, &set, doc)
+	}
 	if err != nil {
-		return fmt.Errorf("print: font subset: %w", err)
-	}
-	d := newDoc(opt, sub, &set)
-	if err := doc.draw(d); err != nil {
-		return fmt.Errorf("print %s: %w", doc.Kind(), err)
-	}
-	if d.outside {
-		fullFontRedraws.Add(1)
-		d = newDoc(opt, fontTTF, nil)
-		if err := doc.draw(d); err != nil {
-			return fmt.Errorf("print %s: %w", doc.Kind(), err)
-		}
+		return err
 	}
 	if d.pdf.PageCount() == 0 { // an empty PDF is not a valid file
 		d.addPage(pageA4, false)
@@ -98,6 +94,20 @@ func Render(w io.Writer, doc Document, opt *Options) (err error) {
 		}
 	}
 	return nil
+}
+
+// drawWith draws a document with subsets of the fonts holding set.
+func drawWith(opt *Options, font *ttc.Font, set *runeSet, dc Document) (*doc, error) {
+	fonts, err := subsetFonts(font, set)
+	if err != nil {
+		return nil, fmt.Errorf("print: font subset: %w", err)
+	}
+	d := newDoc(opt, fonts)
+	if err := dc.draw(d); err != nil {
+		return nil, fmt.Errorf("print %s: %w", dc.Kind(), err)
+	}
+	d.finishPage()
+	return d, nil
 }
 
 // RenderBytes is Render into memory.
@@ -136,9 +146,8 @@ type doc struct {
 
 	size float64 // current font size in points (before scale)
 
-	font    []byte   // the font embedded, for scratch documents
-	runes   *runeSet // characters in the embedded subset; nil: whole font
-	outside bool     // a character outside runes was drawn
+	fonts   *docFonts // the fonts embedded
+	standIn bool      // StandIn was drawn on this page: say what it means
 
 	freshTpl bool // drawing into a template whose first page is not yet used
 
@@ -159,11 +168,81 @@ type qrBox struct {
 // rendered document is, so that tests can image each code on its own.
 var qrDrawn func(page int, x, y, size, pageH float64)
 
-// fullFontRedraws counts documents drawn twice because the subset lacked a
+// redraws counts documents drawn twice because the subsets lacked a
 // character; tests expect none.
-var fullFontRedraws atomic.Int64
+var redraws atomic.Int64
 
-func newDoc(opt *Options, font []byte, runes *runeSet) *doc {
+// docFonts are the fonts a document embeds: a subset of the built-in font
+// and of each fallback font it needs, together holding its characters.
+type docFonts struct {
+	main  []byte
+	mainR runeSet        // characters drawn with the built-in font
+	fb    []fbFamily     // fallback subsets
+	of    map[rune]fbRef // characters drawn with a fallback font
+}
+
+// fbFamily is a fallback font's subset as the document embeds it.
+type fbFamily struct {
+	family string
+	ttf    []byte
+}
+
+// fbRef is where a character is in a fallback subset: gofpdf writes text
+// as 16-bit codes, so characters above U+FFFF get codes of the Private Use
+// Area there, and the real character goes with them as ActualText.
+type fbRef struct {
+	font int // index in docFonts.fb
+	code rune
+}
+
+// subsetFonts cuts the subsets holding set's characters: those the
+// built-in font has from it, each other from the first fallback font that
+// has it.
+func subsetFonts(main *ttc.Font, set *runeSet) (*docFonts, error) {
+	f := &docFonts{of: map[rune]fbRef{}}
+	var mainRunes []rune
+	perFont := map[int][]rune{}
+	for _, r := range set.runes() {
+		switch i := -1; {
+		case main.Has(r) || r < 0x80:
+			mainRunes = append(mainRunes, r)
+			f.mainR.add(r)
+		default:
+			if i = fallbackFor(r); i >= 0 {
+				perFont[i] = append(perFont[i], r)
+			}
+		}
+	}
+	var err error
+	if f.main, err = main.Subset(mainRunes); err != nil {
+		return nil, err
+	}
+	fonts := fallbackFonts()
+	for i := range fonts {
+		rs := perFont[i]
+		if len(rs) == 0 {
+			continue
+		}
+		codes := make([]rune, len(rs))
+		pua := rune(0xE000)
+		for j, r := range rs {
+			codes[j] = r
+			if r > 0xFFFF {
+				codes[j] = pua
+				pua++
+			}
+			f.of[r] = fbRef{len(f.fb), codes[j]}
+		}
+		ttf, err := fonts[i].font.SubsetAs(rs, codes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", fonts[i].name, err)
+		}
+		f.fb = append(f.fb, fbFamily{fmt.Sprintf("fb%d", len(f.fb)), ttf})
+	}
+	return f, nil
+}
+
+func newDoc(opt *Options, fonts *docFonts) *doc {
 	pdf := gofpdf.NewCustom(&gofpdf.InitType{
 		UnitStr: "mm",
 		Size:    gofpdf.SizeType{Wd: pageA4.w, Ht: pageA4.h},
@@ -178,17 +257,21 @@ func newDoc(opt *Options, font []byte, runes *runeSet) *doc {
 	pdf.SetCompression(!opt.NoCompress)
 	pdf.SetAutoPageBreak(false, 0) // the toolkit breaks pages itself
 	pdf.SetCreator("gridbox", false)
-	pdf.AddUTF8FontFromBytes(fontFamily, "", font)
+	for _, fb := range fonts.fb {
+		pdf.AddUTF8FontFromBytes(fb.family, "", fb.ttf)
+	}
+	pdf.AddUTF8FontFromBytes(fontFamily, "", fonts.main)
 	pdf.SetFont(fontFamily, "", 10)
 	pdf.SetDrawColor(0, 0, 0)
 	pdf.SetTextColor(0, 0, 0)
-	return &doc{pdf: pdf, font: font, runes: runes, pad: &scratchPad{}, scale: 1, size: 10, ml: 15, mr: 15, mt: 15, mb: 15}
+	return &doc{pdf: pdf, fonts: fonts, pad: &scratchPad{}, scale: 1, size: 10, ml: 15, mr: 15, mt: 15, mb: 15}
 }
 
 func (d *doc) setTitle(s string) { d.pdf.SetTitle(Printable(s), true) }
 
 // addPage starts a new page of the given paper and runs the page header.
 func (d *doc) addPage(p paper, landscape bool) {
+	d.finishPage()
 	w, h := p.w, p.h
 	orient := "P"
 	if landscape {
@@ -224,11 +307,12 @@ func (d *doc) imposeBooklet(draw func(*doc) error) error {
 		// A template shares the document's fonts but not its font
 		// state: without SetFont it writes text as single bytes.
 		sub.pdf.SetFont(fontFamily, "", d.size*d.scale)
+		sub.standIn = false
 		err = draw(&sub)
+		sub.finishPage()
 		if err == nil {
 			err = sub.pdf.Error()
 		}
-		d.outside = d.outside || sub.outside
 		d.qrs = append(d.qrs, sub.qrs...)
 	})
 	if err != nil {
@@ -262,18 +346,22 @@ func (d *doc) imposeBooklet(draw func(*doc) error) error {
 	return nil
 }
 
-// scratchPad is one throw-away PDF per rendering that every measuring
-// draw writes its pages to: a new gofpdf document costs milliseconds (it
-// parses its font), a page on an old one almost nothing.
-type scratchPad struct{ pdf *gofpdf.Fpdf }
+// scratchPad is what a rendering's documents share: one throw-away PDF
+// that every measuring draw writes its pages to (a new gofpdf document
+// costs milliseconds: it parses its fonts; a page on an old one almost
+// nothing), and the characters drawn that the subsets lack.
+type scratchPad struct {
+	pdf    *gofpdf.Fpdf
+	missed runeSet
+}
 
 // scratch is a document like d (font, margins, type scale, page header)
 // for measuring: what is drawn on it is thrown away. Its pages() start at 0.
 func (d *doc) scratch() *doc {
 	if d.pad.pdf == nil {
-		d.pad.pdf = newDoc(&Options{}, d.font, d.runes).pdf
+		d.pad.pdf = newDoc(&Options{}, d.fonts).pdf
 	}
-	s := &doc{pdf: d.pad.pdf, pad: d.pad, font: d.font, runes: d.runes, base: d.pad.pdf.PageCount(),
+	s := &doc{pdf: d.pad.pdf, pad: d.pad, fonts: d.fonts, base: d.pad.pdf.PageCount(),
 		ml: d.ml, mr: d.mr, mt: d.mt, mb: d.mb, scale: d.scale, header: d.header}
 	s.setSize(d.size)
 	return s
@@ -291,9 +379,6 @@ func (d *doc) measureDraw(draw func(*doc) error) (float64, error) {
 	y0 := s.y
 	if err := draw(s); err != nil {
 		return 0, err
-	}
-	if s.outside {
-		d.outside = true
 	}
 	if s.pages() > 1 {
 		return math.Inf(1), nil
@@ -335,7 +420,80 @@ func (d *doc) setSize(pt float64) {
 // lineH is the line height of the current size in millimetres.
 func (d *doc) lineH() float64 { return d.size * d.scale * ptMM * 1.35 }
 
-func (d *doc) width(s string) float64 { return d.pdf.GetStringWidth(s) }
+// width is the width of s (already Printable) at the current size.
+func (d *doc) width(s string) float64 {
+	w := 0.0
+	for _, r := range d.runs(s) {
+		w += r.w
+	}
+	return w
+}
+
+// A textRun is a piece of a line drawn with one font.
+type textRun struct {
+	font   int    // 0: the built-in font; i: fallback subset i-1
+	text   string // as written: fallback characters by their codes there
+	actual string // the real characters, when text holds stand-in codes
+	w      float64
+}
+
+// runs cuts s into runs of one font each, measured at the current size.
+// A character no subset holds is noted for the redraw.
+func (d *doc) runs(s string) []textRun {
+	var out []textRun
+	var text, actual strings.Builder
+	cur, astral := 0, false
+	flush := func() {
+		if text.Len() == 0 {
+			return
+		}
+		r := textRun{font: cur, text: text.String()}
+		if astral {
+			r.actual = actual.String()
+		}
+		if cur > 0 {
+			d.pdf.SetFont(d.fonts.fb[cur-1].family, "", d.size*d.scale)
+		}
+		r.w = d.pdf.GetStringWidth(r.text)
+		if cur > 0 {
+			d.pdf.SetFont(fontFamily, "", d.size*d.scale)
+		}
+		out = append(out, r)
+		text.Reset()
+		actual.Reset()
+		astral = false
+	}
+	for _, c := range s {
+		font, code := 0, c
+		if c == '〓' {
+			d.standIn = true
+		}
+		if c >= 0x80 && !d.fonts.mainR.has(c) {
+			if ref, ok := d.fonts.of[c]; ok {
+				font, code = ref.font+1, ref.code
+			} else {
+				d.pad.missed.add(c)
+			}
+		}
+		if font != cur {
+			flush()
+			cur = font
+		}
+		text.WriteRune(code)
+		actual.WriteRune(c)
+		astral = astral || code != c
+	}
+	flush()
+	return out
+}
+
+// runeW is the width of one character at the current size.
+func (d *doc) runeW(c rune) float64 {
+	if c < 0x80 || d.fonts.mainR.has(c) {
+		return float64(d.pdf.GetStringSymbolWidth(string(c))) * d.size * d.scale * ptMM / 1000
+	}
+	return d.width(string(c))
+}
 
 // Line breaking: CJK text breaks between any two characters, Latin words
 // and numbers (phone numbers!) stay whole unless longer than a line, and
@@ -371,7 +529,6 @@ func (d *doc) wrapPara(s string, w float64) []string {
 	if len(rs) == 0 || d.width(s) <= w {
 		return []string{s}
 	}
-	em := d.size * d.scale * ptMM / 1000 // mm per glyph unit
 	var lines []string
 	start := 0
 	for start < len(rs) {
@@ -379,7 +536,7 @@ func (d *doc) wrapPara(s string, w float64) []string {
 		brk := -1 // last allowed break index in (start, i]
 		i := start
 		for ; i < len(rs); i++ {
-			cw := float64(d.pdf.GetStringSymbolWidth(string(rs[i]))) * em
+			cw := d.runeW(rs[i])
 			if x+cw > w && i > start {
 				break
 			}
@@ -431,15 +588,11 @@ func (d *doc) put(x, y, w float64, s string, al align) {
 	if s == "" {
 		return
 	}
-	if d.runes != nil && !d.outside {
-		for _, r := range s {
-			if !d.runes.has(r) {
-				d.outside = true
-				break
-			}
-		}
+	runs := d.runs(s)
+	sw := 0.0
+	for _, r := range runs {
+		sw += r.w
 	}
-	sw := d.width(s)
 	switch al {
 	case center:
 		x += (w - sw) / 2
@@ -448,7 +601,49 @@ func (d *doc) put(x, y, w float64, s string, al align) {
 	}
 	// Baseline: the ascent of this font is about 0.8 em; centre in the line.
 	base := y + d.lineH()/2 + d.size*d.scale*ptMM*0.33
-	d.pdf.Text(x, base, s)
+	for _, r := range runs {
+		if r.font > 0 {
+			d.pdf.SetFont(d.fonts.fb[r.font-1].family, "", d.size*d.scale)
+		}
+		if r.actual != "" {
+			// Text extraction and search read the real characters, not
+			// the codes of the subset (pdftotext, copy and paste).
+			d.pdf.RawWriteStr("/Span <</ActualText <FEFF" + utf16Hex(r.actual) + ">>> BDC")
+		}
+		d.pdf.Text(x, base, r.text)
+		if r.actual != "" {
+			d.pdf.RawWriteStr("EMC")
+		}
+		if r.font > 0 {
+			d.pdf.SetFont(fontFamily, "", d.size*d.scale)
+		}
+		x += r.w
+	}
+}
+
+// utf16Hex is s in UTF-16BE as hex digits, for a PDF text string.
+func utf16Hex(s string) string {
+	var b strings.Builder
+	for _, u := range utf16.Encode([]rune(s)) {
+		fmt.Fprintf(&b, "%04X", u)
+	}
+	return b.String()
+}
+
+// finishPage ends the current page: a page showing StandIn says what it
+// means at its foot, since the paper must not pass off a wrong name.
+func (d *doc) finishPage() {
+	if !d.standIn || d.pdf.PageNo() == 0 {
+		d.standIn = false
+		return
+	}
+	d.standIn = false
+	saved := d.size
+	d.setSize(6 / d.scale)
+	ml, mr := max(d.ml, 2), max(d.mr, 2)
+	d.textAt(ml, d.ph-d.lineH()-0.8, d.pw-ml-mr, "注：“〓”处是本机字体无法印出的字（请安装生僻字字体），请核对后手写补正。", center)
+	d.standIn = false
+	d.setSize(saved)
 }
 
 func (d *doc) ellipsize(s string, w float64) string {

@@ -1,9 +1,13 @@
 package print
 
-import "fmt"
+import (
+	"fmt"
+	"testing"
+)
 
-// FullFontRedraws exposes how many documents needed the whole font.
-func FullFontRedraws() int64 { return fullFontRedraws.Load() }
+// Redraws exposes how many documents were drawn twice because their font
+// subsets lacked a character.
+func Redraws() int64 { return redraws.Load() }
 
 // OnQR sets a function told where each QR code of every rendered document
 // is drawn (page, top-left corner and side, page height, in mm); nil stops it.
@@ -24,4 +28,11 @@ func (n bookletPages) draw(d *doc) error {
 		}
 		return nil
 	})
+}
+
+// FallbackFontsIn makes print search dirs for fallback fonts until the
+// test ends (an empty folder: none).
+func FallbackFontsIn(tb testing.TB, dirs ...string) {
+	SetFontDirs(dirs)
+	tb.Cleanup(func() { SetFontDirs(nil) })
 }

@@ -239,8 +239,10 @@ func (p pgm) crop(tb testing.TB, dir string, dpi int, x, y, w, h float64) string
 	return f.Name()
 }
 
-var zbarSourceRE = regexp.MustCompile(`<source href='([^']*)'>`)
-var zbarDataRE = regexp.MustCompile(`<data><!\[CDATA\[([^\]]*)\]\]></data>`)
+var (
+	zbarSourceRE = regexp.MustCompile(`(?s)<source href='([^']*)'>(.*?)</source>`)
+	zbarDataRE   = regexp.MustCompile(`(?s)<data([^>]*)><!\[CDATA\[(.*?)\]\]></data>`)
+)
 
 // decodeQRs decodes the QR codes of many images with one zbarimg run and
 // returns each image's codes, sorted.
@@ -260,13 +262,14 @@ func decodeQRs(tb testing.TB, images []string) map[string][]string {
 		if ee, ok := err.(*exec.ExitError); err != nil && !(ok && ee.ExitCode() == 4) {
 			tb.Fatalf("zbarimg: %v", err)
 		}
-		var src string
-		for _, l := range strings.Split(stdout.String(), "\n") {
-			if m := zbarSourceRE.FindStringSubmatch(l); m != nil {
-				src = m[1]
-			}
-			for _, m := range zbarDataRE.FindAllStringSubmatch(l, -1) {
-				out[src] = append(out[src], m[1])
+		for _, src := range zbarSourceRE.FindAllStringSubmatch(stdout.String(), -1) {
+			for _, m := range zbarDataRE.FindAllStringSubmatch(src[2], -1) {
+				if strings.Contains(m[1], "base64") {
+					// Not ASCII: the XML mangles it, --raw does not.
+					out[src[1]] = decodeRaw(tb, src[1])
+					break
+				}
+				out[src[1]] = append(out[src[1]], m[2])
 			}
 		}
 	}
@@ -274,6 +277,24 @@ func decodeQRs(tb testing.TB, images []string) map[string][]string {
 		sort.Strings(v)
 	}
 	return out
+}
+
+// decodeRaw decodes one image with zbarimg --raw, which keeps UTF-8.
+func decodeRaw(tb testing.TB, image string) []string {
+	tb.Helper()
+	cmd := exec.Command("zbarimg", "-q", "--raw", "--nodbus", "-Sdisable", "-Sqrcode.enable", image)
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	if err := cmd.Run(); err != nil && stdout.Len() == 0 {
+		tb.Fatalf("zbarimg --raw %s: %v", image, err)
+	}
+	var codes []string
+	for _, l := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+		if l != "" {
+			codes = append(codes, l)
+		}
+	}
+	return codes
 }
 
 // decodeQR decodes every QR code in an image with zbarimg, sorted.

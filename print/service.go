@@ -35,6 +35,9 @@ func addSource(src source) { docSources = append(docSources, src) }
 // NewService returns the printing service of a node; queue may be empty (no
 // printer: documents are downloaded), spoolDir keeps jobs for retry.
 func NewService(store *bolt.Store, cfg appliance.Config, spoolDir string) (*PrintService, error) {
+	if len(cfg.Print.FontDirs) > 0 {
+		SetFontDirs(cfg.Print.FontDirs)
+	}
 	sp, err := NewSpooler(cfg.Print.Printer, spoolDir)
 	if err != nil {
 		return nil, err
@@ -148,6 +151,9 @@ func (s *PrintService) Printer(ctx context.Context) appliance.PrinterStatus {
 	st := s.spooler.Printer(ctx)
 	return appliance.PrinterStatus{Configured: true, Queue: s.spooler.Queue(), Ready: st.Ready, Reason: st.Reason}
 }
+
+// FallbackFonts lists the fonts found for rare characters.
+func (s *PrintService) FallbackFonts() []string { return FallbackFonts() }
 
 func jobOf(j Job) appliance.PrintJob {
 	return appliance.PrintJob{ID: j.ID, Title: j.Title, State: string(j.State), Reason: j.Reason, Attempts: j.Attempts, Created: j.Created, Updated: j.Updated}

@@ -92,8 +92,8 @@ func (s *Server) renderPrint(c *fiber.Ctx, formErr error, req appliance.PrintReq
 		}
 	}
 	data := fiber.Map{"Title": "打印", "Docs": docs, "Jobs": jobs, "Printer": p.Printer(c.UserContext()), "Grids": grids, "Staff": staff,
-		"Scoped": strings.Contains(scopeOf(u), "-"),
-		"Req":    req, "Today": s.today(), "Papers": paperLabels, "States": appliance.PrintStateLabels, "Notice": notice}
+		"Scoped": strings.Contains(scopeOf(u), "-"), "Fonts": p.FallbackFonts(),
+		"Req": req, "Today": s.today(), "Papers": paperLabels, "States": appliance.PrintStateLabels, "Notice": notice}
 	setFormError(c, data, formErr)
 	return s.render(c, "staff_print", data)
 }

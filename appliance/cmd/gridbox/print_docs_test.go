@@ -194,6 +194,13 @@ func TestPrintDocumentsFromDemo(t *testing.T) {
 	if !strings.Contains(page, `<option value="`+f.leader.ID+`">`+f.leader.Name) {
 		t.Errorf("print page does not offer grid leader %s for the diary and manual", f.leader.Name)
 	}
+	// fonts-hanazono (installed by .ci/install-deps, as by the image)
+	// prints rare name characters; the page names it.
+	if _, err := os.Stat("/usr/share/fonts/truetype/hanazono/HanaMinB.ttf"); err == nil || os.Getenv("CI") == "true" {
+		if !strings.Contains(page, "生僻字字体：") || !strings.Contains(page, "HanaMinB.ttf") {
+			t.Error("the print page does not name the font for rare characters")
+		}
+	}
 	pdf := func(name string, q url.Values) (string, string) {
 		t.Helper()
 		start := time.Now()
@@ -333,6 +340,8 @@ func TestPrintDocumentsFromDemo(t *testing.T) {
 // altered permit prints nothing; the staff case page offers the button.
 func TestPrintReceiptButtons(t *testing.T) {
 	data := demoWithPrinter(t)
+	// And no font for rare characters: the print page says so.
+	editConfig(t, data, "[print]\n  printer = \"PDF\"", "[print]\n  printer = \"PDF\"\n  font_dirs = [\""+t.TempDir()+"\"]")
 	f := demoPrintFacts(t, data)
 	n := startNode(t, data, freePort(t))
 
@@ -399,8 +408,29 @@ func TestPrintReceiptButtons(t *testing.T) {
 	if resp := s.post("/staff/print", url.Values{"kind": {"receipt"}, "case": {code}, "paper": {"a5"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("staff print receipt: %d", resp.StatusCode)
 	}
-	if _, page := s.get("/staff/print"); strings.Count(page, "问题受理回执</td>") < 2 {
+	_, page = s.get("/staff/print")
+	if strings.Count(page, "问题受理回执</td>") < 2 {
 		t.Fatalf("receipt jobs not listed: %s", page)
+	}
+	if !strings.Contains(page, `id="no-rare-font"`) || !strings.Contains(page, "会印成“〓”") {
+		t.Error("the print page does not say that rare characters will print as 〓")
+	}
+}
+
+// editConfig replaces old by new in a node's configuration file.
+func editConfig(t *testing.T, data, old, new string) {
+	t.Helper()
+	conf := filepath.Join(data, "gridbox.toml")
+	b, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	with := strings.Replace(string(b), old, new, 1)
+	if with == string(b) {
+		t.Fatalf("no %q in the configuration", old)
+	}
+	if err := os.WriteFile(conf, []byte(with), 0o640); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -98,18 +98,7 @@ func demoWithPrinter(t *testing.T) string {
 	if out, code := gridbox(t, "demo", "--data", data); code != 0 {
 		t.Fatal(out)
 	}
-	conf := filepath.Join(data, "gridbox.toml")
-	b, err := os.ReadFile(conf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	with := strings.Replace(string(b), "[print]\n  printer = \"\"", "[print]\n  printer = \"PDF\"", 1)
-	if with == string(b) {
-		t.Fatal("no empty [print] printer setting in the demo's configuration")
-	}
-	if err := os.WriteFile(conf, []byte(with), 0o640); err != nil {
-		t.Fatal(err)
-	}
+	editConfig(t, data, "[print]\n  printer = \"\"", "[print]\n  printer = \"PDF\"")
 	return data
 }
 
