@@ -15,6 +15,7 @@ import (
 	"io"
 	"math"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -47,9 +48,25 @@ type Options struct {
 var fixedDate = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Render draws doc as a PDF onto w.
-func Render(w io.Writer, doc Document, opt *Options) (err error) {
+func Render(w io.Writer, doc Document, opt *Options) error {
+	_, err := render(w, doc, opt)
+	return err
+}
+
+// RenderForPrinter is RenderBytes with the paper the document is to be
+// printed on, for the lp options of its job.
+func RenderForPrinter(doc Document, opt *Options) ([]byte, Media, error) {
+	var b bytes.Buffer
+	m, err := render(&b, doc, opt)
+	if err != nil {
+		return nil, Media{}, err
+	}
+	return b.Bytes(), m, nil
+}
+
+func render(w io.Writer, doc Document, opt *Options) (m Media, err error) {
 	if doc == nil || reflect.ValueOf(doc).Kind() == reflect.Pointer && reflect.ValueOf(doc).IsNil() {
-		return errors.New("print: nil document")
+		return m, errors.New("print: nil document")
 	}
 	// gofpdf panics on some input (characters above U+FFFF, which Printable
 	// removes, are the known case); printing must never take the box down.
@@ -64,7 +81,7 @@ func Render(w io.Writer, doc Document, opt *Options) (err error) {
 	}
 	font, err := loadFont()
 	if err != nil {
-		return fmt.Errorf("print: load font: %w", err)
+		return m, fmt.Errorf("print: load font: %w", err)
 	}
 	// Embed subsets holding the document's characters and the package's
 	// own texts; should anything else be drawn, draw again with it added.
@@ -77,23 +94,25 @@ func Render(w io.Writer, doc Document, opt *Options) (err error) {
 		d, err = drawWith(opt, font, &set, doc)
 	}
 	if err != nil {
-		return err
+		return m, err
 	}
 	if d.pdf.PageCount() == 0 { // an empty PDF is not a valid file
 		d.addPage(pageA4, false)
 	}
 	if err := d.pdf.Error(); err != nil {
-		return fmt.Errorf("print %s: %w", doc.Kind(), err)
+		return m, fmt.Errorf("print %s: %w", doc.Kind(), err)
 	}
+	wd, ht, _ := d.pdf.PageSize(1)
+	m = mediaOf(wd, ht)
 	if err := d.pdf.Output(w); err != nil {
-		return fmt.Errorf("print %s: output: %w", doc.Kind(), err)
+		return m, fmt.Errorf("print %s: output: %w", doc.Kind(), err)
 	}
 	if qrDrawn != nil {
 		for _, b := range d.qrs {
 			qrDrawn(b.page, b.x, b.y, b.size, b.pageH)
 		}
 	}
-	return nil
+	return m, nil
 }
 
 // drawWith draws a document with subsets of the fonts holding set.
@@ -121,6 +140,44 @@ func RenderBytes(doc Document, opt *Options) ([]byte, error) {
 
 // Paper sizes in millimetres (portrait).
 type paper struct{ w, h float64 }
+
+// Media is the paper a document is printed on, as CUPS names it. Printed
+// with its options, a page comes out at 100 % on the paper it was made
+// for: an A3 notice is not shrunk to A4, a card not turned in the middle
+// of an A4 sheet.
+type Media struct {
+	Name      string `json:"name"`                // A4, A3, A5, or Custom.WxHmm (a card, a roll's length)
+	Landscape bool   `json:"landscape,omitempty"` // a landscape page of a standard size
+}
+
+// mediaOf names the paper of a page of wd × ht mm.
+func mediaOf(wd, ht float64) Media {
+	short, long := min(wd, ht), max(wd, ht)
+	for _, p := range []struct {
+		name string
+		paper
+	}{{"A3", pageA3}, {"A4", pageA4}, {"A5", pageA5}} {
+		if math.Abs(short-p.w) < 1 && math.Abs(long-p.h) < 1 {
+			return Media{Name: p.name, Landscape: wd > ht}
+		}
+	}
+	// A card or a roll: the size as it is fed, in tenths of millimetres.
+	mm := func(v float64) string { return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64) }
+	return Media{Name: "Custom." + mm(wd) + "x" + mm(ht) + "mm"}
+}
+
+// Options are the lp options printing on m at 100 %: its size, its
+// orientation, and no fitting or scaling to another paper.
+func (m Media) Options() []string {
+	if m.Name == "" {
+		return nil
+	}
+	o := []string{"media=" + m.Name}
+	if m.Landscape {
+		o = append(o, "orientation-requested=4")
+	}
+	return append(o, "fit-to-page=false", "print-scaling=none")
+}
 
 var (
 	pageA3 = paper{297, 420}

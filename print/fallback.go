@@ -136,7 +136,7 @@ func findFallbacks(dirs []string) []*fallbackFont {
 				file.Close()
 				return nil
 			}
-			fd := found{f: &fallbackFont{name: e.Name(), path: path, font: font, file: file}, extA: font.Count(extA[0], extA[1])}
+			fd := found{f: &fallbackFont{name: filepath.Base(real), path: real, font: font, file: file}, extA: font.Count(extA[0], extA[1])}
 			for _, b := range extBtoF {
 				fd.sip += font.Count(b[0], b[1])
 			}

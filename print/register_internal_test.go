@@ -1,6 +1,7 @@
 package print
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -47,4 +48,24 @@ func sameDays(a, b []time.Time) bool {
 		}
 	}
 	return true
+}
+
+func TestMediaOf(t *testing.T) {
+	for _, tt := range []struct {
+		wd, ht float64
+		want   Media
+		opts   string
+	}{
+		{210, 297, Media{Name: "A4"}, "media=A4 fit-to-page=false print-scaling=none"},
+		{297, 210, Media{Name: "A4", Landscape: true}, "media=A4 orientation-requested=4 fit-to-page=false print-scaling=none"},
+		{297, 420, Media{Name: "A3"}, "media=A3 fit-to-page=false print-scaling=none"},
+		{148, 210, Media{Name: "A5"}, "media=A5 fit-to-page=false print-scaling=none"},
+		{86, 54, Media{Name: "Custom.86x54mm"}, "media=Custom.86x54mm fit-to-page=false print-scaling=none"},
+		{80, 123.64, Media{Name: "Custom.80x123.6mm"}, "media=Custom.80x123.6mm fit-to-page=false print-scaling=none"},
+	} {
+		m := mediaOf(tt.wd, tt.ht)
+		if m != tt.want || strings.Join(m.Options(), " ") != tt.opts {
+			t.Errorf("mediaOf(%v, %v) = %+v %q, want %+v %q", tt.wd, tt.ht, m, m.Options(), tt.want, tt.opts)
+		}
+	}
 }

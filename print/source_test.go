@@ -2,6 +2,7 @@ package print_test
 
 import (
 	"context"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -135,4 +136,80 @@ func TestReceiptPIN(t *testing.T) {
 	if c, err := cs.Track(r.Code, r.PIN); err != nil || c.ID != r.Code {
 		t.Fatalf("Track(code, printed PIN) = %v, %v", c, err)
 	}
+}
+
+// Each document kind goes to its own printer: receipts to the thermal
+// printer (A5 receipts to the laser), the rest to the laser; the print page
+// sees each printer's state.
+func TestPrintersByKind(t *testing.T) {
+	mustCUPS(t)
+	const laser, thermal = "gridbox_test_laser", "gridbox_test_thermal"
+	mustQueue(t, laser)
+	mustQueue(t, thermal)
+	ctx := context.Background()
+	s, cfg := openNode(t, appliance.Node{Role: appliance.NodeVillage, Code: "410184104201", Name: "杏花村"})
+	cfg.Print.Printer = laser
+	cfg.Print.Printers = map[string]string{"receipt": thermal, "receipt-a5": laser}
+	ps, err := print.NewService(s, cfg, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := bolt.NewCases(s, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := cs.RegisterCase(ctx, "", bolt.CaseIntake{Category: "livelihood", Source: appliance.SourceKiosk, Description: "村口路灯不亮"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		req          appliance.PrintRequest
+		queue, media string
+	}{
+		{appliance.PrintRequest{Kind: "receipt", Case: r.Code}, thermal, "Custom.80x"},
+		{appliance.PrintRequest{Kind: "receipt", Case: r.Code, Paper: "a5"}, laser, "A5"},
+		{appliance.PrintRequest{Kind: "notice", Paper: "a3"}, laser, "A3"},
+		{appliance.PrintRequest{Kind: "register", Span: "day"}, laser, "A4"},
+	} {
+		j, err := ps.Print(ctx, tt.req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.Queue != tt.queue || !strings.HasPrefix(j.CUPSID, tt.queue+"-") || !strings.HasPrefix(j.Media, tt.media) {
+			t.Errorf("%s %s: job on %s (%s) with media %q, want %s and %s", tt.req.Kind, tt.req.Paper, j.Queue, j.CUPSID, j.Media, tt.queue, tt.media)
+		}
+	}
+	for _, d := range ps.Documents() {
+		if want := map[string]string{"receipt": thermal}[d.Kind]; d.Queue != or(want, laser) {
+			t.Errorf("document %s prints to %q", d.Kind, d.Queue)
+		}
+	}
+	// A printer stopped: the page sees it, the other goes on.
+	sh(t, "cupsdisable", "-r", "缺纸", thermal)
+	t.Cleanup(func() { exec.Command("cupsenable", thermal).Run() })
+	got := map[string]appliance.PrinterStatus{}
+	for _, p := range ps.Printers(ctx) {
+		got[p.Queue] = p
+	}
+	if p := got[thermal]; p.Ready || !strings.Contains(p.Reason, "打印机已停用") || strings.Join(p.Kinds, ",") != "receipt" {
+		t.Errorf("thermal printer = %+v", p)
+	}
+	if p := got[laser]; !p.Ready || strings.Join(p.Kinds, ",") != "*,receipt-a5" {
+		t.Errorf("laser printer = %+v", p)
+	}
+	if p := ps.PrinterFor(ctx, "receipt", "roll"); p.Queue != thermal || p.Ready {
+		t.Errorf("receipts' printer = %+v", p)
+	}
+	// A printer for a kind the node does not print is refused at start.
+	cfg.Print.Printers = map[string]string{"recipt": thermal}
+	if _, err := print.NewService(s, cfg, t.TempDir()); err == nil || !strings.Contains(err.Error(), "recipt") {
+		t.Errorf("a misspelt document kind: %v", err)
+	}
+}
+
+func or(s, dflt string) string {
+	if s == "" {
+		return dflt
+	}
+	return s
 }

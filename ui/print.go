@@ -91,11 +91,33 @@ func (s *Server) renderPrint(c *fiber.Ctx, formErr error, req appliance.PrintReq
 			docs = append(docs, d)
 		}
 	}
-	data := fiber.Map{"Title": "打印", "Docs": docs, "Jobs": jobs, "Printer": p.Printer(c.UserContext()), "Grids": grids, "Staff": staff,
+	// Names for the printers' kinds (kind, kind-paper, * for the default)
+	// and the jobs' paper.
+	kinds := map[string]string{"*": "默认：其余全部文档"}
+	for _, d := range p.Documents() {
+		kinds[d.Kind] = d.Title
+		for _, paper := range d.Papers {
+			kinds[d.Kind+"-"+paper] = d.Title + "（" + paperLabels[paper] + "）"
+		}
+	}
+	media := map[string]string{}
+	for _, j := range jobs {
+		media[j.Media] = mediaLabel(j.Media)
+	}
+	data := fiber.Map{"Title": "打印", "Docs": docs, "Jobs": jobs, "Printer": p.Printer(c.UserContext()), "Printers": p.Printers(c.UserContext()),
+		"KindTitles": kinds, "Media": media, "Grids": grids, "Staff": staff,
 		"Scoped": strings.Contains(scopeOf(u), "-"), "Fonts": p.FallbackFonts(),
 		"Req": req, "Today": s.today(), "Papers": paperLabels, "States": appliance.PrintStateLabels, "Notice": notice}
 	setFormError(c, data, formErr)
 	return s.render(c, "staff_print", data)
+}
+
+// mediaLabel names a job's lp media for people: A4, 86×54毫米.
+func mediaLabel(m string) string {
+	if rest, ok := strings.CutPrefix(m, "Custom."); ok {
+		return strings.Replace(strings.TrimSuffix(rest, "mm"), "x", "×", 1) + "毫米"
+	}
+	return m
 }
 
 func (s *Server) downloadPrint(c *fiber.Ctx) error {
@@ -172,7 +194,9 @@ func (s *Server) apiPrintDocuments(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"items": p.Documents(), "printer": p.Printer(c.UserContext())})
+	printers := append([]appliance.PrinterStatus{}, p.Printers(c.UserContext())...)
+	fonts := append([]string{}, p.FallbackFonts()...)
+	return c.JSON(fiber.Map{"items": p.Documents(), "printer": p.Printer(c.UserContext()), "printers": printers, "fallback_fonts": fonts})
 }
 
 func (s *Server) apiPrint(c *fiber.Ctx) error {

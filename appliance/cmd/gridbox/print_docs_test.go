@@ -299,7 +299,7 @@ func TestPrintDocumentsFromDemo(t *testing.T) {
 
 	// Receipt on the roll: its QR code opens the case's progress.
 	text, file = pdf("receipt", url.Values{"kind": {"receipt"}, "case": {f.caseCode}, "paper": {"roll"}})
-	want("receipt", text, "问题受理回执", f.caseCode, f.category, "查询密码", f.pin, "不要告诉他人")
+	want("receipt", text, "问题受理回执", f.caseCode, f.category, "查询密码", f.pin, "只给自己用")
 	codes = pdfQR(t, file)
 	if len(codes) != 1 {
 		t.Fatalf("receipt QR %v", codes)
@@ -339,9 +339,9 @@ func TestPrintDocumentsFromDemo(t *testing.T) {
 // that receipt without a login through a short-lived permit; a forged or
 // altered permit prints nothing; the staff case page offers the button.
 func TestPrintReceiptButtons(t *testing.T) {
-	data := demoWithPrinter(t)
+	data, queue := demoWithPrinter(t)
 	// And no font for rare characters: the print page says so.
-	editConfig(t, data, "[print]\n  printer = \"PDF\"", "[print]\n  printer = \"PDF\"\n  font_dirs = [\""+t.TempDir()+"\"]")
+	editConfig(t, data, "[print]\n  printer = \""+queue+"\"", "[print]\n  printer = \""+queue+"\"\n  font_dirs = [\""+t.TempDir()+"\"]")
 	f := demoPrintFacts(t, data)
 	n := startNode(t, data, freePort(t))
 
