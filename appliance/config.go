@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -95,6 +96,12 @@ type PrintConfig struct {
 	// FontDirs are the folders searched for fonts drawing rare characters
 	// (CJK Extensions A–F) the built-in font lacks; empty: the system's.
 	FontDirs []string `toml:"font_dirs"`
+	// PublicURL is where phones reach this box (https://…); QR codes on
+	// cards and receipts are then links to it. TownURL instead: where phones
+	// reach the town node, which answers for this box. Neither: the codes
+	// are read only by the kiosk's scanner.
+	PublicURL string `toml:"public_url"`
+	TownURL   string `toml:"town_url"`
 }
 
 // ReplicateConfig configures replication.
@@ -238,6 +245,16 @@ func (p *PrintConfig) Validate() error {
 		if !idRE.MatchString(k) || q == "" || !queue(q) {
 			return fmt.Errorf("print.printers: %q = %q: want a document kind (or kind-paper) and a CUPS queue name", k, q)
 		}
+	}
+	for name, v := range map[string]*string{"print.public_url": &p.PublicURL, "print.town_url": &p.TownURL} {
+		if *v == "" {
+			continue
+		}
+		u, err := url.Parse(*v)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return fmt.Errorf("%s: %q is not an address phones can open, such as https://xinghua.example.cn", name, *v)
+		}
+		*v = strings.TrimRight(*v, "/")
 	}
 	return nil
 }

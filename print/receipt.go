@@ -29,6 +29,7 @@ type Receipt struct {
 	Date      time.Time    `json:"date,omitempty"`
 	DutyPhone string       `json:"duty_phone,omitempty"`
 	Paper     ReceiptPaper `json:"paper,omitempty"`
+	KioskOnly bool         `json:"kiosk_only,omitempty"` // the QR code is read only by the kiosk's scanner
 }
 
 func (*Receipt) Kind() string { return "receipt" }
@@ -64,8 +65,11 @@ func (r *Receipt) draw(d *doc) error {
 		{"值班电话：" + or(r.DutyPhone, blank), 9.5, left, 2},
 		{"请妥善保管本回执。查询密码只给自己用，不要告诉他人。", 8, center, 0},
 	}
-	if r.Token == "" {
+	switch {
+	case r.Token == "":
 		tail[0].text = "在村自助终端输入回执编号和查询密码，可查询办理进度、评价办理结果。"
+	case r.KioskOnly:
+		tail[0].text = "在村便民服务终端扫描二维码，或输入回执编号和查询密码，可查询办理进度、评价办理结果。"
 	}
 	p, qrSize := paper{80, 0}, 36.0
 	d.ml, d.mr, d.mt, d.mb = 5, 5, 5, 8

@@ -241,6 +241,30 @@ func (s *PrintService) status(ctx context.Context, queue string) appliance.Print
 	return appliance.PrinterStatus{Configured: true, Queue: queue, Ready: st.Ready, Reason: st.Reason}
 }
 
+// qrCodes makes the content of the QR codes on one request's documents: a
+// link phones can open, at this box ([print] public_url) or at its town
+// ([print] town_url, signed with the secret the two share), holding the
+// signed token the kiosk's scanner reads from it; without either, the bare
+// token, and kioskOnly set.
+func (s *PrintService) qrCodes() (code func(kind byte, id string) string, kioskOnly bool, err error) {
+	p := s.cfg.Print
+	switch {
+	case p.PublicURL != "":
+		return func(kind byte, id string) string { return p.PublicURL + "/scan?token=" + s.tokens.Sign(kind, id) }, false, nil
+	case p.TownURL != "":
+		secret, err := s.store.ParentQRSecret(s.cfg.Replicate.ParentKey)
+		if err != nil {
+			return nil, false, err
+		}
+		town, err := appliance.NewTokenSigner(secret)
+		if err != nil {
+			return nil, false, err
+		}
+		return func(kind byte, id string) string { return p.TownURL + "/scan?token=" + town.Sign(kind, id) }, false, nil
+	}
+	return s.tokens.Sign, true, nil
+}
+
 // FallbackFonts lists the fonts found for rare characters.
 func (s *PrintService) FallbackFonts() []string { return FallbackFonts() }
 

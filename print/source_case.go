@@ -201,7 +201,11 @@ func (s *PrintService) receipt(code, paper string) (*Receipt, error) {
 		return nil, err
 	}
 	r.Code, r.Category, r.Date = c.ID, s.categoryName(c.Category), c.Reported.In(s.loc)
-	r.Token = s.tokens.Sign(bolt.TokenCase, c.ID)
+	qr, kioskOnly, err := s.qrCodes()
+	if err != nil {
+		return nil, err
+	}
+	r.Token, r.KioskOnly = qr(bolt.TokenCase, c.ID), kioskOnly
 	// The PIN is in the reporter's sealed part; a node without it prints
 	// where to ask.
 	if rep, err := cs.Reporter(c.ID); err == nil {

@@ -31,13 +31,17 @@ func init() {
 				return nil, err
 			}
 			services := s.cardServices()
+			code, kioskOnly, err := s.qrCodes()
+			if err != nil {
+				return nil, err
+			}
 			for _, h := range hs.list {
 				l := hs.leader(h)
 				// The QR code carries only the signed opaque record id; the
 				// label is the door number, as on the door.
 				sheet.Cards = append(sheet.Cards, Card{Village: s.cfg.Node.Name, Group: hs.groupName(h), Household: h.HouseNo,
 					GridLeader: l.Name, LeaderPhone: l.Phone, DutyPhone: s.cfg.DutyPhone, Services: services,
-					Token: s.tokens.Sign(bolt.TokenHousehold, h.ID)})
+					Token: code(bolt.TokenHousehold, h.ID), KioskOnly: kioskOnly})
 			}
 			if len(sheet.Cards) == 0 {
 				return nil, appliance.FieldError("grid", "这个网格还没有登记农户")

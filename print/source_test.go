@@ -213,3 +213,118 @@ func or(s, dflt string) string {
 	}
 	return s
 }
+
+// The QR codes on cards and receipts work at the kiosk and on a phone: a
+// link to the box's public address, or to its town's, holding the signed
+// token the kiosk reads from it; with no address configured the bare token,
+// and the paper says to scan at the village's kiosk.
+func TestQRContent(t *testing.T) {
+	ctx := context.Background()
+	vs, vcfg := openNode(t, appliance.Node{Role: appliance.NodeVillage, Code: "410184104201", Name: "杏花村"})
+	ts, _ := openNode(t, appliance.Node{Role: appliance.NodeTown, Code: "410184104000", Name: "龙湖镇"})
+	group := appliance.GroupCode(vcfg.Node.Code, 1)
+	if err := vs.SetGrid(ctx, "u-admin", appliance.Grid{Code: group, Level: appliance.LevelGroup, Name: "第一村民组", Parent: vcfg.Node.Code}); err != nil {
+		t.Fatal(err)
+	}
+	hid, err := vs.CreateHousehold(ctx, "u-admin", appliance.Household{Group: group, Address: "杏花村1组", HouseNo: "1号"},
+		[]appliance.Person{{Name: "王建国", Relation: appliance.RelationHead, Gender: "男", Birth: "1960-03-01"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := bolt.NewCases(vs, vcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := cs.RegisterCase(ctx, "", bolt.CaseIntake{Category: "livelihood", Source: appliance.SourceKiosk, Description: "村口路灯不亮"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, err := appliance.NewTokenSigner(vs.Secret())
+	if err != nil {
+		t.Fatal(err)
+	}
+	townSecret, err := ts.Signer().QRSecret(vs.Feed())
+	if err != nil {
+		t.Fatal(err)
+	}
+	town, _ := appliance.NewTokenSigner(townSecret)
+	render := func(cfg appliance.Config, req appliance.PrintRequest) ([]byte, error) {
+		ps, err := print.NewService(vs, cfg, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, pdf, err := ps.Render(ctx, req)
+		return pdf, err
+	}
+	card := appliance.PrintRequest{Kind: "card", Household: hid, Paper: "single"}
+	receipt := appliance.PrintRequest{Kind: "receipt", Case: r.Code}
+	decode := func(pdf []byte) string {
+		t.Helper()
+		got := qrCodes(t, writeTemp(t, pdf), 1)
+		if len(got) != 1 {
+			t.Fatalf("QR codes %q", got)
+		}
+		return got[0]
+	}
+
+	t.Run("KioskOnly", func(t *testing.T) {
+		pdf, err := render(vcfg, card)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := decode(pdf); got != local.Sign(bolt.TokenHousehold, hid) {
+			t.Errorf("card QR %q, want the bare token", got)
+		}
+		wantText(t, pdfText(t, pdf, 0, 0), "请到村便民服务终端扫码")
+		pdf, err = render(vcfg, receipt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantText(t, pdfText(t, pdf, 0, 0), "在村便民服务终端扫描二维码")
+	})
+	t.Run("PublicURL", func(t *testing.T) {
+		cfg := vcfg
+		cfg.Print.PublicURL = "https://xinghua.example.cn"
+		for _, tt := range []struct {
+			req  appliance.PrintRequest
+			kind byte
+			id   string
+		}{{card, bolt.TokenHousehold, hid}, {receipt, bolt.TokenCase, r.Code}} {
+			pdf, err := render(cfg, tt.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := decode(pdf), "https://xinghua.example.cn/scan?token="+local.Sign(tt.kind, tt.id); got != want {
+				t.Errorf("%s QR %q, want %q", tt.req.Kind, got, want)
+			}
+			if strings.Contains(pdfText(t, pdf, 0, 0), "请到村便民服务终端扫码") {
+				t.Errorf("%s: a phone's code says to go to the kiosk", tt.req.Kind)
+			}
+		}
+		cfg.Print.PublicURL = ""
+	})
+	t.Run("TownURL", func(t *testing.T) {
+		cfg := vcfg
+		cfg.Print.TownURL = "https://longhu.example.cn"
+		if _, err := render(cfg, card); appliance.ErrorCode(err) != appliance.EINVALID || !strings.Contains(err.Error(), "parent_key") {
+			t.Fatalf("town link without the town's key: %v", err)
+		}
+		cfg.Replicate.ParentKey = ts.Feed().String()
+		pdf, err := render(cfg, card)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := decode(pdf)
+		token, ok := strings.CutPrefix(got, "https://longhu.example.cn/scan?token=")
+		if !ok {
+			t.Fatalf("card QR %q, want a link to the town", got)
+		}
+		// The town checks it with its own key and the village's public one.
+		if k, id, err := town.Verify(token); err != nil || k != bolt.TokenHousehold || id != hid {
+			t.Fatalf("town verify = %c %q %v", k, id, err)
+		}
+		if _, _, err := local.Verify(token); err == nil {
+			t.Fatal("a code for the town verifies with the village's own secret")
+		}
+	})
+}

@@ -182,7 +182,10 @@ func TestPrintDocumentsFromDemo(t *testing.T) {
 		t.Fatal(out)
 	}
 	f := demoPrintFacts(t, data)
-	n := startNode(t, data, freePort(t))
+	// Phones reach this box at its address: QR codes are links to it.
+	addr := freePort(t)
+	editConfig(t, data, "public_url = \"\"", "public_url = \"http://"+addr+"\"")
+	n := startNode(t, data, addr)
 	s := login(t, n.url, "lead", "demo1234")
 
 	resp, page := s.get("/staff/print")
@@ -232,21 +235,23 @@ func TestPrintDocumentsFromDemo(t *testing.T) {
 		t.Errorf("%d households on 8-up sheets: %s", f.households, info)
 	}
 
-	// One group's cards, single: the first card's QR code is that household's token.
+	// One group's cards, single: the first card's QR code is a link to this
+	// box holding that household's token.
 	_, file = pdf("cards-group", url.Values{"kind": {"card"}, "grid": {f.group}, "paper": {"single"}})
 	codes := pdfQR(t, file)
-	if len(codes) != 1 || codes[0] != f.tokens.Sign(bolt.TokenHousehold, f.first.ID) {
+	if len(codes) != 1 || codes[0] != n.url+"/scan?token="+f.tokens.Sign(bolt.TokenHousehold, f.first.ID) {
 		t.Fatalf("card QR %v", codes)
 	}
-	if k, id, err := f.tokens.Verify(codes[0]); err != nil || k != bolt.TokenHousehold || id != f.first.ID {
-		t.Fatalf("card token: %c %s %v", k, id, err)
-	}
-	// Scanned at the kiosk (no login): the household's open case and its
-	// grid leader's phone, nothing personal.
-	st, view := kioskGet(t, n.url, "/scan?token="+codes[0])
+	// A phone opens the link (no login): the household's open case and its
+	// grid leader's phone, nothing personal; the kiosk's scanner types the
+	// link into its scan field and gets the same.
+	st, view := kioskGet(t, codes[0], "")
 	want("household view", view, "我家的服务信息", f.groupName, f.leader.Phone, f.category, "正在办理")
 	if st != 200 {
 		t.Fatalf("scan card: %d", st)
+	}
+	if st, kiosk := kioskGet(t, n.url, "/scan?token="+url.QueryEscape(codes[0])); st != 200 || !strings.Contains(kiosk, f.groupName) {
+		t.Fatalf("kiosk scan of the link: %d", st)
 	}
 	for _, p := range f.private {
 		if len([]rune(p)) >= 2 && p != f.leader.Phone && p != f.leader.Name && strings.Contains(view, p) {
@@ -265,7 +270,7 @@ func TestPrintDocumentsFromDemo(t *testing.T) {
 	if n := pdfPages(t, file); n != 1 {
 		t.Errorf("one household's card: %d pages", n)
 	}
-	if codes := pdfQR(t, file); len(codes) != 1 || codes[0] != f.tokens.Sign(bolt.TokenHousehold, f.first.ID) {
+	if codes := pdfQR(t, file); len(codes) != 1 || !strings.HasSuffix(codes[0], "="+f.tokens.Sign(bolt.TokenHousehold, f.first.ID)) {
 		t.Errorf("one household's card QR %v", codes)
 	}
 	if _, page := s.get("/staff/households/" + f.first.ID); !strings.Contains(page, "/staff/print/pdf?kind=card&amp;household="+f.first.ID) {
@@ -301,10 +306,10 @@ func TestPrintDocumentsFromDemo(t *testing.T) {
 	text, file = pdf("receipt", url.Values{"kind": {"receipt"}, "case": {f.caseCode}, "paper": {"roll"}})
 	want("receipt", text, "问题受理回执", f.caseCode, f.category, "查询密码", f.pin, "只给自己用")
 	codes = pdfQR(t, file)
-	if len(codes) != 1 {
+	if len(codes) != 1 || !strings.HasPrefix(codes[0], n.url+"/scan?token=") {
 		t.Fatalf("receipt QR %v", codes)
 	}
-	st, view = kioskGet(t, n.url, "/scan?token="+codes[0])
+	st, view = kioskGet(t, codes[0], "")
 	want("receipt scan", view, f.caseCode)
 	if st != 200 {
 		t.Fatalf("scan receipt: %d", st)
