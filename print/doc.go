@@ -68,8 +68,9 @@ func render(w io.Writer, doc Document, opt *Options) (m Media, err error) {
 	if doc == nil || reflect.ValueOf(doc).Kind() == reflect.Pointer && reflect.ValueOf(doc).IsNil() {
 		return m, errors.New("print: nil document")
 	}
-	// gofpdf panics on some input (characters above U+FFFF, which Printable
-	// removes, are the known case); printing must never take the box down.
+	// gofpdf panics on some input (characters above U+FFFF were the known
+	// case; they now reach it as 16-bit codes of a fallback subset);
+	// printing must never take the box down.
 	// gofpdf writes to w only once the whole file is built.
 	defer func() {
 		if r := recover(); r != nil {
@@ -699,7 +700,7 @@ func (d *doc) finishPage() {
 	d.setSize(6 / d.scale)
 	ml, mr := max(d.ml, 2), max(d.mr, 2)
 	d.textAt(ml, d.ph-d.lineH()-0.8, d.pw-ml-mr, "注：“〓”处是本机字体无法印出的字（请安装生僻字字体），请核对后手写补正。", center)
-	d.standIn = false
+	d.standIn = false // the note's own 〓
 	d.setSize(saved)
 }
 
@@ -924,6 +925,10 @@ func (d *doc) table(caption string, cols []column, rows [][]string, pt float64) 
 	}
 }
 
+// qrQuiet is the quiet zone inside a code's square, in modules; the
+// layouts keep white around the square as well.
+const qrQuiet = 2
+
 // qr draws token as a QR code (medium error correction) in a square of side
 // size with its top-left corner at x, y. The square includes a white quiet
 // zone of two modules. The dark modules are one vector path filled once:
@@ -932,9 +937,6 @@ func (d *doc) table(caption string, cols []column, rows [][]string, pt float64) 
 // codes on a card sheet failed to decode); one path has no inner edges.
 // Runs of modules in a row become rectangles, and a run repeated in the
 // rows below grows into one taller rectangle.
-// qrQuiet is the quiet zone inside a code's square, in modules; the
-// layouts keep white around the square as well.
-const qrQuiet = 2
 
 func (d *doc) qr(token string, x, y, size float64) error {
 	if token == "" {

@@ -237,7 +237,7 @@ func (n *Notice) report(d *doc) error {
 		if err := d.qr(n.Token, x, top, qr); err != nil {
 			return err
 		}
-		d.box(x-5, top+qr, qr+10, caption, "扫码反映问题、查询办理进度", 9, 6, center)
+		d.box(x-6, top+qr, qr+6, caption, "扫码反映问题、查询办理进度", 9, 6, center)
 		d.mr += qr + 6
 	}
 	for i, s := range steps {
