@@ -28,11 +28,32 @@ func openNode(t *testing.T, node appliance.Node) (*bolt.Store, appliance.Config)
 	return s, cfg
 }
 
+// village opens a village node with its case service.
+func village(t *testing.T) (*bolt.Store, appliance.Config, *bolt.Cases) {
+	t.Helper()
+	s, cfg := openNode(t, appliance.Node{Role: appliance.NodeVillage, Code: "410184104201", Name: "杏花村"})
+	cs, err := bolt.NewCases(s, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, cfg, cs
+}
+
+// kioskCase registers a case as the kiosk does and returns its receipt.
+func kioskCase(t *testing.T, cs *bolt.Cases) bolt.Receipt {
+	t.Helper()
+	r, err := cs.RegisterCase(context.Background(), "", bolt.CaseIntake{Category: "livelihood", Source: appliance.SourceKiosk, Description: "村口路灯不亮"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 // A village's notice board prints its town's duty roster too, as the
 // town's downward feed brought it.
 func TestNoticeBoardTownDuty(t *testing.T) {
 	ctx := context.Background()
-	vs, vcfg := openNode(t, appliance.Node{Role: appliance.NodeVillage, Code: "410184104201", Name: "杏花村"})
+	vs, vcfg, _ := village(t)
 	ts, _ := openNode(t, appliance.Node{Role: appliance.NodeTown, Code: "410184104000", Name: "龙湖镇"})
 	if err := ts.Enrol(ctx, "u-admin", appliance.Enrolment{Key: vs.Feed().String(), Code: "410184104201", Name: "杏花村", Role: appliance.NodeVillage}); err != nil {
 		t.Fatal(err)
@@ -72,11 +93,7 @@ func TestNoticeBoardTownDuty(t *testing.T) {
 // to when accepted (承办人), or the departments it was dispatched to.
 func TestRegisterAssignees(t *testing.T) {
 	ctx := context.Background()
-	s, cfg := openNode(t, appliance.Node{Role: appliance.NodeVillage, Code: "410184104201", Name: "杏花村"})
-	cs, err := bolt.NewCases(s, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, cfg, cs := village(t)
 	var codes []string
 	for _, who := range []string{"张海涛", ""} {
 		r, err := cs.RegisterCase(ctx, "u-admin", bolt.CaseIntake{Category: "livelihood", Source: appliance.SourcePhone, Description: "村口路灯不亮，晚上出行不便"})
@@ -112,15 +129,8 @@ func TestRegisterAssignees(t *testing.T) {
 // A case's receipt carries its lookup PIN, the one the kiosk asks for.
 func TestReceiptPIN(t *testing.T) {
 	ctx := context.Background()
-	s, cfg := openNode(t, appliance.Node{Role: appliance.NodeVillage, Code: "410184104201", Name: "杏花村"})
-	cs, err := bolt.NewCases(s, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := cs.RegisterCase(ctx, "", bolt.CaseIntake{Category: "livelihood", Source: appliance.SourceKiosk, Description: "村口路灯不亮"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, cfg, cs := village(t)
+	r := kioskCase(t, cs)
 	ps, err := print.NewService(s, cfg, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -147,18 +157,11 @@ func TestPrintersByKind(t *testing.T) {
 	mustQueue(t, laser)
 	mustQueue(t, thermal)
 	ctx := context.Background()
-	s, cfg := openNode(t, appliance.Node{Role: appliance.NodeVillage, Code: "410184104201", Name: "杏花村"})
+	s, cfg, cs := village(t)
+	r := kioskCase(t, cs)
 	cfg.Print.Printer = laser
 	cfg.Print.Printers = map[string]string{"receipt": thermal, "receipt-a5": laser}
 	ps, err := print.NewService(s, cfg, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := bolt.NewCases(s, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := cs.RegisterCase(ctx, "", bolt.CaseIntake{Category: "livelihood", Source: appliance.SourceKiosk, Description: "村口路灯不亮"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +223,7 @@ func or(s, dflt string) string {
 // and the paper says to scan at the village's kiosk.
 func TestQRContent(t *testing.T) {
 	ctx := context.Background()
-	vs, vcfg := openNode(t, appliance.Node{Role: appliance.NodeVillage, Code: "410184104201", Name: "杏花村"})
+	vs, vcfg, cs := village(t)
 	ts, _ := openNode(t, appliance.Node{Role: appliance.NodeTown, Code: "410184104000", Name: "龙湖镇"})
 	group := appliance.GroupCode(vcfg.Node.Code, 1)
 	if err := vs.SetGrid(ctx, "u-admin", appliance.Grid{Code: group, Level: appliance.LevelGroup, Name: "第一村民组", Parent: vcfg.Node.Code}); err != nil {
@@ -231,14 +234,7 @@ func TestQRContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs, err := bolt.NewCases(vs, vcfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := cs.RegisterCase(ctx, "", bolt.CaseIntake{Category: "livelihood", Source: appliance.SourceKiosk, Description: "村口路灯不亮"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := kioskCase(t, cs)
 	local, err := appliance.NewTokenSigner(vs.Secret())
 	if err != nil {
 		t.Fatal(err)

@@ -37,25 +37,14 @@ func TestScanCodesForTheTown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	if _, err := bolt.InitDataDir(ctx, dir, townNode, bolt.InitOptions{AdminPassword: "admin-pass-1"}); err != nil {
-		t.Fatal(err)
-	}
-	ts, tcfg, err := bolt.OpenDataDir(dir, &bolt.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ts.Close() })
-	if _, err := ts.Ingest(es); err != nil {
-		t.Fatal(err)
-	}
+	tn := serveTown(t, es) // the shared secrets are read at the first foreign code, after this
+	ts, townURL := tn.Store, tn.URL
 	if err := ts.Enrol(ctx, "u-admin", appliance.Enrolment{Key: v.Store.Feed().String(), Code: village.Code, Name: village.Name, Role: appliance.NodeVillage}); err != nil {
 		t.Fatal(err)
 	}
 	if err := v.Store.Update(func(tx *bolt.Tx) error { return tx.PutJSON("local", "replicate/parent_key", ts.Feed().String()) }); err != nil {
 		t.Fatal(err)
 	}
-	townURL, _ := serve(t, tcfg, ts)
 
 	secret, err := v.Store.ParentQRSecret("")
 	if err != nil {
