@@ -153,7 +153,7 @@ func TestReceiptPIN(t *testing.T) {
 // sees each printer's state.
 func TestPrintersByKind(t *testing.T) {
 	mustCUPS(t)
-	const laser, thermal = "gridbox_test_laser", "gridbox_test_thermal"
+	laser, thermal := testQueue+"_laser", testQueue+"_thermal"
 	mustQueue(t, laser)
 	mustQueue(t, thermal)
 	ctx := context.Background()

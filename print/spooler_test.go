@@ -20,7 +20,9 @@ import (
 	"gridbox/print"
 )
 
-const testQueue = "gridbox_test"
+// testQueue is this test process's own cups-pdf queue: another branch's
+// tests may run on the same scheduler and stop or remove theirs.
+var testQueue = "gridbox_test_" + strconv.Itoa(os.Getpid())
 
 // cupsPDFOut is where cups-pdf writes, set in /etc/cups/cups-pdf.conf
 // (FINDINGS: the default, $HOME/PDF, depends on the user cups-pdf runs as).
