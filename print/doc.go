@@ -275,6 +275,9 @@ func subsetFonts(main *ttc.Font, set *runeSet) (*docFonts, error) {
 	if f.main, err = main.Subset(mainRunes); err != nil {
 		return nil, err
 	}
+	if len(perFont) == 0 {
+		return f, nil
+	}
 	fonts := fallbackFonts()
 	for i := range fonts {
 		rs := perFont[i]
