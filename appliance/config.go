@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -147,7 +148,19 @@ type CalendarConfig struct {
 
 // PrintConfig configures printing.
 type PrintConfig struct {
-	Printer string `toml:"printer"` // CUPS queue; empty: download PDFs instead
+	Printer string `toml:"printer"` // CUPS queue for every document; empty: download PDFs instead
+	// Printers sends document kinds to their own queues: receipt =
+	// "thermal", notice = "laser", or a kind on one paper: receipt-a5.
+	Printers map[string]string `toml:"printers"`
+	// FontDirs are the folders searched for fonts drawing rare characters
+	// (CJK Extensions A–F) the built-in font lacks; empty: the system's.
+	FontDirs []string `toml:"font_dirs"`
+	// PublicURL is where phones reach this box (https://…); QR codes on
+	// cards and receipts are then links to it. TownURL instead: where phones
+	// reach the town node, which answers for this box. Neither: the codes
+	// are read only by the kiosk's scanner.
+	PublicURL string `toml:"public_url"`
+	TownURL   string `toml:"town_url"`
 }
 
 // ReplicateConfig configures replication.
@@ -279,6 +292,36 @@ func (c *Config) Validate() error {
 	}
 	if _, err := NewCalendar(c.Calendar); err != nil {
 		return fmt.Errorf("calendar: %w", err)
+	}
+	return c.Print.Validate()
+}
+
+// ValidQueue says whether q can be a CUPS queue name as lp takes it.
+func ValidQueue(q string) bool {
+	return !strings.ContainsAny(q, " /#\t\n") && !strings.HasPrefix(q, "-")
+}
+
+// Validate checks the printers' queue names (as lp takes them) and that
+// each maps a document kind, optionally with a paper (receipt-a5).
+func (p *PrintConfig) Validate() error {
+	queue := ValidQueue
+	if !queue(p.Printer) {
+		return fmt.Errorf("print.printer: invalid CUPS queue name %q", p.Printer)
+	}
+	for k, q := range p.Printers {
+		if !idRE.MatchString(k) || q == "" || !queue(q) {
+			return fmt.Errorf("print.printers: %q = %q: want a document kind (or kind-paper) and a CUPS queue name", k, q)
+		}
+	}
+	for name, v := range map[string]*string{"print.public_url": &p.PublicURL, "print.town_url": &p.TownURL} {
+		if *v == "" {
+			continue
+		}
+		u, err := url.Parse(*v)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return fmt.Errorf("%s: %q is not an address phones can open, such as https://xinghua.example.cn", name, *v)
+		}
+		*v = strings.TrimRight(*v, "/")
 	}
 	return nil
 }

@@ -32,6 +32,7 @@ func init() {
 		if err != nil {
 			panic("cases: " + err.Error())
 		}
+		tokens.AcceptAlso(s.qrSecrets()) // codes printed for the town: ui/print_scan.go
 		u := &caseUI{s: s, cases: cs, tokens: tokens}
 		u.routes(s.app)
 		u.startAutoEscalation()

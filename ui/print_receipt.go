@@ -60,9 +60,9 @@ func init() {
 }
 
 // receiptPrintToken returns the permit to print receipt code, or "" when
-// the node has no printer.
+// the node has no printer for receipts.
 func (s *Server) receiptPrintToken(c *fiber.Ctx, code string) string {
-	if s.Printing == nil || !s.Printing.Printer(c.UserContext()).Configured {
+	if s.Printing == nil || !s.Printing.PrinterFor(c.UserContext(), "receipt", "").Configured {
 		return ""
 	}
 	signer, err := appliance.NewTokenSigner(s.Store.Secret())
@@ -118,9 +118,10 @@ func (s *Server) submitReceiptPrint(c *fiber.Ctx) error {
 }
 
 // canPrintReceipt says whether the staff case page offers to print the
-// case's receipt: a printer is configured and the user may print receipts.
+// case's receipt: a printer for receipts is configured and the user may
+// print receipts.
 func (s *Server) canPrintReceipt(c *fiber.Ctx) bool {
 	u := currentUser(c)
 	return s.Printing != nil && u != nil && u.Can(appliance.PermPrint) && u.Can(appliance.PermRegisterCase) &&
-		s.Printing.Printer(c.UserContext()).Configured
+		s.Printing.PrinterFor(c.UserContext(), "receipt", "").Configured
 }
