@@ -327,13 +327,14 @@ func TestPrintDocumentsFromDemo(t *testing.T) {
 	text, _ = pdf("manual", url.Values{"kind": {"manual"}, "staff": {f.leader.ID}})
 	want("manual", text, "网格员工作手册", f.leader.Name, f.groupName, f.head, "入户走访")
 
-	// Each document has its own permission: the administrator may print,
-	// but not the work manual (households' phones) nor the diary.
+	// Each document has its own permission: the administrator may print
+	// the notice board, but nothing from the archive — not the work manual
+	// (households' phones), the diary, nor the households' cards and letters.
 	a := login(t, n.url, "admin", "demo1234")
-	if _, page := a.get("/staff/print"); strings.Contains(page, "网格员工作手册") || !strings.Contains(page, "服务明白卡") {
-		t.Error("admin's print page lists the work manual, or not the cards")
+	if _, page := a.get("/staff/print"); strings.Contains(page, "网格员工作手册") || strings.Contains(page, "服务明白卡") || !strings.Contains(page, "便民服务公开栏") {
+		t.Error("admin's print page lists archive documents, or not the notice board")
 	}
-	for _, kind := range []string{"manual", "diary"} {
+	for _, kind := range []string{"manual", "diary", "card", "letter"} {
 		if resp, _ := a.get("/staff/print/pdf?kind=" + kind + "&staff=" + f.leader.ID); resp.StatusCode != http.StatusForbidden {
 			t.Errorf("admin %s: %d", kind, resp.StatusCode)
 		}
