@@ -196,8 +196,8 @@ type CaseStep struct {
 	Group     string   `json:"group,omitempty"`
 	Household string   `json:"household,omitempty"` // id in the archive, when known
 	Person    string   `json:"person,omitempty"`
-	Photos    []string `json:"photos,omitempty"` // sha256 hex of stored photos
-	Voice     []string `json:"voice,omitempty"`  // sha256 hex of a stored voice message (case_voice.go)
+	Photos    []string `json:"photos,omitempty"`   // sha256 hex of stored photos
+	Voice     []string `json:"voice,omitempty"`    // sha256 hex of a stored voice message (case_voice.go)
 	Callback  bool     `json:"callback,omitempty"` // the reporter asks the duty staff to call back
 
 	// assign
