@@ -223,8 +223,8 @@ phrases = ["路坏了"]
 	if _, err := appliance.LoadConfig(write("[[cases.categories]]\nkey = \"x\"\nname = \"其他\"\nphrases = [\"a\", \"a\"]\n")); err == nil {
 		t.Fatal("repeated phrase accepted")
 	}
-	if _, err := appliance.LoadConfig(write("[kiosk]\nidle_warning = \"5m\"\n")); err == nil {
-		t.Fatal("a warning longer than the idle time accepted")
+	if _, err := appliance.LoadConfig(write("[kiosk]\nidle_warning = \"-5s\"\n")); err == nil {
+		t.Fatal("a negative warning time accepted")
 	}
 	for _, tt := range []struct {
 		in   string

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 	_ "time/tzdata" // boxes may have no zoneinfo
 
@@ -218,9 +219,8 @@ func (c *Config) Validate() error {
 	if c.HTTP.KioskIdle.Duration <= 0 || c.HTTP.SessionIdle.Duration <= 0 {
 		return errors.New("http.kiosk_idle and http.session_idle must be positive")
 	}
-	if c.Kiosk.IdleWarning.Duration < 0 || c.Kiosk.IdleWarning.Duration >= c.HTTP.KioskIdle.Duration ||
-		c.Kiosk.ReceiptIdle.Duration <= c.Kiosk.IdleWarning.Duration || c.Kiosk.NoScriptIdle.Duration <= 0 {
-		return errors.New("kiosk: idle_warning must be shorter than http.kiosk_idle and kiosk.receipt_idle, and noscript_idle positive")
+	if c.Kiosk.IdleWarning.Duration < 0 || c.Kiosk.ReceiptIdle.Duration <= 0 || c.Kiosk.NoScriptIdle.Duration <= 0 {
+		return errors.New("kiosk: idle_warning must not be negative, receipt_idle and noscript_idle must be positive")
 	}
 	seen := map[string]bool{}
 	for _, cat := range c.Cases.Categories {
@@ -279,6 +279,29 @@ func (c *Config) CaseDeadlineDays(category, level string) int {
 		}
 	}
 	return c.Cases.Deadlines[level]
+}
+
+// ReplaceConfig writes cfg over the file at path: a new file beside it,
+// synced, renamed into place and the folder synced, so a crash leaves the
+// old file or the new one, never half of one.
+func ReplaceConfig(path string, cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	tmp := path + ".new"
+	os.Remove(tmp)
+	if err := WriteConfig(tmp, cfg); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("replace config: %w", err)
+	}
+	dir, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	return dir.Sync()
 }
 
 // WriteConfig writes cfg as a new file at path, with a header pointing at

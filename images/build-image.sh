@@ -14,7 +14,7 @@ case $arch in amd64) bin=dist/gridbox-linux-amd64 ;; arm64) bin=dist/gridbox-lin
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 debootstrap --arch="$arch" --variant=minbase \
-  --include=systemd,systemd-sysv,cups,cups-client,printer-driver-cups-pdf,fonts-wqy-microhei,chromium,xserver-xorg-core,xinit,ca-certificates,iproute2 \
+  --include=systemd,systemd-sysv,cups,cups-client,printer-driver-cups-pdf,fonts-wqy-microhei,fonts-hanazono,chromium,xserver-xorg-core,xinit,ca-certificates,iproute2 \
   bookworm "$root"
 install -m 0755 "$bin" "$root/usr/local/bin/gridbox"
 install -D -m 0755 images/firstboot.sh "$root/usr/local/lib/gridbox/firstboot.sh"

@@ -23,6 +23,8 @@ const (
 type Receipt struct {
 	Village   string       `json:"village,omitempty"`
 	Code      string       `json:"code,omitempty"`     // receipt code the villager types at the kiosk
+	PIN       string       `json:"pin,omitempty"`      // lookup PIN, where this node holds it
+	Next      string       `json:"next,omitempty"`     // what happens now, e.g. "村里会在2026-11-05前办理。"
 	Token     string       `json:"token,omitempty"`    // encoded as the QR code; made by the caller
 	Category  string       `json:"category,omitempty"` // e.g. "公共事务"
 	Date      time.Time    `json:"date,omitempty"`
@@ -50,13 +52,20 @@ func (r *Receipt) draw(d *doc) error {
 		{"回执编号", 8, center, 0},
 		{or(r.Code, blank), 15, center, 1},
 	}
+	if r.PIN != "" {
+		head = append(head, block{"查询密码", 8, center, 0}, block{r.PIN, 15, center, 1})
+	}
 	tail := []block{
 		{"扫码或在村自助终端输入回执编号，可查询办理进度。", 8, center, 2},
 		{"问题类别：" + or(r.Category, blank), 9.5, left, 0.5},
 		{"受理时间：" + or(when, blank), 9.5, left, 0.5},
-		{"值班电话：" + or(r.DutyPhone, blank), 9.5, left, 2},
-		{"请妥善保管本回执。", 8, center, 0},
 	}
+	if r.Next != "" {
+		tail = append(tail, block{r.Next, 9.5, left, 0.5})
+	}
+	tail = append(tail,
+		block{"值班电话：" + or(r.DutyPhone, blank), 9.5, left, 2},
+		block{"请妥善保管本回执，查询密码不要告诉别人。", 8, center, 0})
 	p, qrSize := paper{80, 0}, 36.0
 	d.ml, d.mr, d.mt, d.mb = 5, 5, 5, 8
 	if r.Paper == ReceiptA5 {

@@ -186,5 +186,13 @@ func (s *PrintService) receipt(code, paper string) (*Receipt, error) {
 	}
 	r.Code, r.Category, r.Date = c.ID, s.categoryName(c.Category), c.Reported.In(s.loc)
 	r.Token = s.tokens.Sign(bolt.TokenCase, c.ID)
+	// The PIN is printed where this node holds it: the kiosk prints the
+	// receipt at once, the duty room reprints a lost one.
+	if rep, err := cs.Reporter(c.ID); err == nil {
+		r.PIN = rep.PIN
+	}
+	if c.Due != "" && appliance.CaseOpen(c.Status) {
+		r.Next = "将在" + c.Due + "前办理；办好后可凭回执编号和查询密码查看结果。"
+	}
 	return r, nil
 }

@@ -49,6 +49,9 @@ func (s *Server) loadSession(c *fiber.Ctx) error {
 	} else if err != nil {
 		return err
 	}
+	if s.endKioskSession(c, token) { // ui/kiosk_mode.go
+		return c.Next()
+	}
 	u, err := s.Store.User(sess.UserID)
 	if err != nil || u.Disabled {
 		s.Store.DeleteSession(token)
@@ -103,10 +106,14 @@ func (s *Server) require(perm appliance.Permission) fiber.Handler {
 }
 
 // isKiosk reports whether the request comes from the kiosk screen: the box's
-// own browser (a configured address) or a device marked with ?kiosk=1.
+// own browser (a configured address) or a device marked with ?kiosk=1, and
+// not unmarked with ?kiosk=0.
 func (s *Server) isKiosk(c *fiber.Ctx) bool {
-	if c.Cookies(cookieKiosk) == "1" {
+	switch c.Cookies(cookieKiosk) {
+	case "1":
 		return true
+	case "0":
+		return false
 	}
 	ip := c.IP()
 	for _, a := range s.Config.HTTP.KioskAddrs {
@@ -169,9 +176,7 @@ func csrfToken(c *fiber.Ctx) string {
 }
 
 func (s *Server) showLogin(c *fiber.Ctx) error {
-	if c.Query("kiosk") == "1" {
-		s.setCookie(c, cookieKiosk, "1", 10*365*24*time.Hour, true)
-	}
+	s.setKioskMode(c)
 	return s.render(c, "login", fiber.Map{"Title": "工作人员登录", "Next": safeNext(c.Query("next"))})
 }
 
