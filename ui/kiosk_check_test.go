@@ -56,6 +56,7 @@ func tap(t *testing.T, ctx context.Context, sel string) {
 // tapText taps the first element matching sel whose text is text.
 func tapText(t *testing.T, ctx context.Context, sel, text string) {
 	t.Helper()
+	waitJS(t, ctx, sel+" "+text, fmt.Sprintf(`[...document.querySelectorAll(%q)].some(e => e.textContent.trim() === %q)`, sel, text), 10*time.Second)
 	ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`(() => {
 		const el = [...document.querySelectorAll(%q)].find(e => e.textContent.trim() === %q);
 		if (!el) return false;
