@@ -2,6 +2,8 @@ package appliance_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -124,11 +126,14 @@ func TestPrepareVoice(t *testing.T) {
 				t.Fatal(err)
 			}
 			if err := appliance.CheckVoice(sum, tt.in); err == nil && !bytes.Equal(out, tt.in) {
-				t.Fatal("CheckVoice took bytes that are not the stored form")
+				t.Fatal("CheckVoice took bytes that do not match the address")
 			}
 		})
 	}
 	jpeg := mustJPEG(t)
+	if sum := sha256Hex(jpeg); appliance.CheckVoice(sum, jpeg) == nil {
+		t.Fatal("CheckVoice took a photo")
+	}
 	for _, tt := range []struct {
 		name string
 		in   []byte
@@ -164,6 +169,11 @@ func TestPrepareVoice(t *testing.T) {
 			t.Fatalf("mutation %d: %v", i, err)
 		}
 	}
+}
+
+func sha256Hex(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
 }
 
 func mustJPEG(t *testing.T) []byte {
@@ -238,6 +248,17 @@ phrases = ["路坏了"]
 		ps, err := appliance.ParsePhrases(tt.in)
 		if (err != nil) != tt.fail || (!tt.fail && len(ps) != tt.n) {
 			t.Errorf("ParsePhrases(%q) = %q, %v", tt.in, ps, err)
+		}
+	}
+}
+
+// BenchmarkPrepareVoice: checking and rewriting a 60-second recording.
+func BenchmarkPrepareVoice(b *testing.B) {
+	v := voicetest.WebM(60*time.Second, 24000, 1)
+	b.SetBytes(int64(len(v)))
+	for b.Loop() {
+		if _, _, _, err := appliance.PrepareVoice(v); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -15,6 +15,8 @@ func TestReceipt(t *testing.T) {
 		Category:  "公共事务（道路）",
 		Date:      time.Date(2026, 11, 28, 9, 5, 0, 0, cst),
 		DutyPhone: "0371-64551234",
+		PIN:       "4071",
+		Next:      "将在2026-12-03前办理；办好后可凭回执编号和查询密码查看结果。",
 	}
 	for _, paper := range []struct {
 		name  string
@@ -27,7 +29,8 @@ func TestReceipt(t *testing.T) {
 			if n := pageCount(t, pdf); n != 1 {
 				t.Fatalf("pages=%d, want 1", n)
 			}
-			wantText(t, pdfText(t, pdf, 0, 0), "问题受理回执", "LG-20261128-0042", "公共事务（道路）", "2026年11月28日 09:05", "0371-64551234", "刘沟村")
+			wantText(t, pdfText(t, pdf, 0, 0), "问题受理回执", "LG-20261128-0042", "公共事务（道路）", "2026年11月28日 09:05", "0371-64551234", "刘沟村",
+				"查询密码", "4071", "2026-12-03前办理")
 			wantCodes(t, pdf, 1, r.Token)
 			wantInside(t, pdf, 1, nil)
 		})

@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -163,7 +164,8 @@ func runAxe(t *testing.T, ctx context.Context, script string) []axeViolation {
 }
 
 // checkKioskPage runs the DOM check and axe-core on the page now shown,
-// with the page scrolled to the top, and saves a screenshot.
+// with the page scrolled to the top. With $GRIDBOX_SCREENSHOTS set it also
+// saves a screenshot of it (a second each at these sizes, so not always).
 func checkKioskPage(t *testing.T, ctx context.Context, axe, name, primary string) {
 	t.Helper()
 	js(t, ctx, `window.scrollTo(0, 0); true`)
@@ -177,7 +179,9 @@ func checkKioskPage(t *testing.T, ctx context.Context, axe, name, primary string
 	for _, v := range runAxe(t, ctx, axe) {
 		t.Errorf("%s: axe %s (%s, %d nodes): %s", name, v.ID, v.Impact, v.Nodes, v.Help)
 	}
-	uitest.Screenshot(t, ctx, "kiosk-"+name)
+	if os.Getenv("GRIDBOX_SCREENSHOTS") != "" {
+		uitest.Screenshot(t, ctx, "kiosk-"+name)
+	}
 }
 
 // currentPath is the path (and query) the tab shows.

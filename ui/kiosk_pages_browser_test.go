@@ -91,11 +91,13 @@ func jsString(s string) string {
 // target under 48 × 48 px or within 8 px of another; each page's primary
 // action is on the first screen; a portrait screen's height is used.
 func TestKioskPagesAtBothSizes(t *testing.T) {
+	t.Parallel()
 	axe := uitest.AxeScript(t)
 	f := mustKioskFixture(t)
 	base := f.URL
 	for _, screen := range []uitest.Screen{uitest.Landscape, uitest.Portrait} {
 		t.Run(screen.Name, func(t *testing.T) {
+			t.Parallel()
 			ctx := kioskTab(t, screen, true)
 			visit := func(name, path, primary string) {
 				t.Helper()

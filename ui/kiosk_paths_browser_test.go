@@ -22,6 +22,7 @@ import (
 // landscape screen; then the duty staff find the callback in their queue,
 // call, and record the outcome; 其他 / 说不清 lands in their queue too.
 func TestKioskPhrasesAndCallbackByTouch(t *testing.T) {
+	t.Parallel()
 	srv := uitest.MustStart(t, uitest.Options{})
 	cs := mustCases(t, srv)
 	ctx := kioskTab(t, uitest.Landscape, true)
@@ -110,6 +111,7 @@ func TestKioskPhrasesAndCallbackByTouch(t *testing.T) {
 // Without a microphone, or with the microphone refused, the kiosk says so
 // plainly and offers the other ways, which still work.
 func TestKioskNoMicrophone(t *testing.T) {
+	t.Parallel()
 	srv := uitest.MustStart(t, uitest.Options{})
 	for _, tt := range []struct {
 		name string
@@ -128,12 +130,12 @@ func TestKioskNoMicrophone(t *testing.T) {
 			}
 			setScreen(t, ctx, uitest.Landscape)
 			do(t, ctx, chromedp.Navigate(srv.URL+"/report/livelihood/how"))
-			waitJS(t, ctx, "the voice button marked", `document.querySelector("a.way-voice").classList.contains("off")`, 10*time.Second)
+			waitJS(t, ctx, "the voice button marked", `document.querySelector("a.way-voice").classList.contains("off")`, 30*time.Second)
 			if got := text(t, ctx, "a.way-voice .nomic"); got != "这台机器现在不能录音" {
 				t.Fatalf("how page: %q", got)
 			}
 			tap(t, ctx, `main > ul.ways a.way-voice`)
-			waitJS(t, ctx, "the message", `!document.querySelector("[data-rec-nomic]").hidden`, 10*time.Second)
+			waitJS(t, ctx, "the message", `!document.querySelector("[data-rec-nomic]").hidden`, 30*time.Second)
 			if visible(t, ctx, "[data-rec-start]") {
 				t.Fatal("the record button is offered without a microphone")
 			}
@@ -161,6 +163,7 @@ func TestKioskNoMicrophone(t *testing.T) {
 // activity the warning appears ten seconds before the kiosk's idle time
 // and the page returns home. The receipt page waits longer.
 func TestKioskIdle(t *testing.T) {
+	t.Parallel()
 	srv := uitest.MustStart(t, uitest.Options{})
 	idle := srv.Config.HTTP.KioskIdle.Duration
 	warn := srv.Config.Kiosk.IdleWarning.Duration
@@ -230,7 +233,7 @@ func TestKioskIdle(t *testing.T) {
 // while it runs) until cond holds.
 func waitVirtual(t *testing.T, ctx context.Context, what, cond string) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(45 * time.Second)
 	for time.Now().Before(deadline) {
 		if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](cond)); err == nil && ok {
 			return
@@ -244,6 +247,7 @@ func waitVirtual(t *testing.T, ctx context.Context, what, cond string) {
 // With JavaScript off, the typed forms still work, and a page returns home
 // after kiosk.noscript_idle by itself.
 func TestKioskWithoutJavaScript(t *testing.T) {
+	t.Parallel()
 	srv := uitest.MustStart(t, uitest.Options{})
 	ctx := kioskTab(t, uitest.Landscape, false)
 	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
@@ -279,6 +283,7 @@ func TestKioskWithoutJavaScript(t *testing.T) {
 // and staff pages: the font Chromium actually uses for them (DevTools
 // CSS.getPlatformFontsForNode) has their glyphs.
 func TestRareCharactersRender(t *testing.T) {
+	t.Parallel()
 	srv := uitest.MustStart(t, uitest.Options{})
 	code := srv.Config.Node.Code
 	name := "𠇔𠮷𡒄"

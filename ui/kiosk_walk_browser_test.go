@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -61,6 +62,7 @@ func mustCases(t *testing.T, s *uitest.Server) *bolt.Cases {
 // receives the case and its recording over real replication, and the town
 // operator's case page plays it.
 func TestKioskVoiceWalk(t *testing.T) {
+	t.Parallel()
 	village := uitest.MustStart(t, uitest.Options{})
 	town := uitest.MustStart(t, uitest.Options{Role: appliance.NodeTown, Code: "410184104000", Name: "龙湖镇"})
 	replicateUp(t, village, town)
@@ -100,7 +102,7 @@ func TestKioskVoiceWalk(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, length, err := appliance.PrepareVoice(voice)
-	if err != nil || length < 2500*time.Millisecond || length > 4*time.Second {
+	if err != nil || length < 2500*time.Millisecond || length > 20*time.Second { // three seconds and the taps, on a busy machine
 		t.Fatalf("stored recording of %s (%v)", length, err)
 	}
 	// At the kiosk's bit rate a minute stays well under 250 KB.
@@ -173,8 +175,39 @@ func TestKioskVoiceWalk(t *testing.T) {
 	js(t, tctx, `document.querySelector("audio#voice-0").play()`)
 	waitJS(t, tctx, "the recording playing", `document.querySelector("audio#voice-0").currentTime > 0.3`, 15*time.Second)
 	d, err := chromedp.Run(tctx, chromedp.Evaluate[float64](`document.querySelector("audio#voice-0").duration`))
-	if err != nil || d < 2.5 || d > 4 {
+	if err != nil || d < 2.5 || d > length.Seconds()+0.1 {
 		t.Fatalf("the town's player reports %v s (%v)", d, err)
 	}
 	uitest.Screenshot(t, tctx, "walk-6-town-case")
+}
+
+// The size figure of docs/performance.md, opt-in (it records a whole
+// minute):
+//
+//	GRIDBOX_FIGURES=1 go test ./ui -run TestVoiceMinuteFigure -v
+//
+// The kiosk's recorder in Chromium (fake microphone) runs to its 60-second
+// limit by itself; the stored recording must stay within 250 KB.
+func TestVoiceMinuteFigure(t *testing.T) {
+	if os.Getenv("GRIDBOX_FIGURES") == "" {
+		t.Skip("set GRIDBOX_FIGURES=1 to record a full minute")
+	}
+	srv := uitest.MustStart(t, uitest.Options{})
+	ctx := kioskTab(t, uitest.Portrait, true)
+	do(t, ctx, chromedp.Navigate(srv.URL+"/report/public_affairs/voice"))
+	tap(t, ctx, `[data-rec-start]`)
+	waitJS(t, ctx, "the recorder to stop at its limit", `document.querySelector("[data-recorder]").dataset.state === "done"`, 90*time.Second)
+	tap(t, ctx, `[data-rec-send]`)
+	do(t, ctx, chromedp.WaitVisible(chromedp.CSS(`#receipt-code`)))
+	cs := mustCases(t, srv)
+	c, err := cs.Case(text(t, ctx, "#receipt-code"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	voice, _ := cs.Voice(c.Voice[0])
+	_, _, length, _ := appliance.PrepareVoice(voice)
+	t.Logf("a full recording: %s, %d bytes stored", length.Round(10*time.Millisecond), len(voice))
+	if len(voice) > 250_000 || length < 59*time.Second || length > 62*time.Second {
+		t.Fatalf("%s in %d bytes", length, len(voice))
+	}
 }
