@@ -61,12 +61,18 @@ func (u *caseUI) triageQueue() ([]*appliance.Case, error) {
 	return out, nil
 }
 
-func (u *caseUI) showCallbacks(c *fiber.Ctx) error {
+// queues returns both lists of the duty staff's queue.
+func (u *caseUI) queues() ([]callbackRow, []*appliance.Case, error) {
 	calls, err := u.callbackQueue()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	triage, err := u.triageQueue()
+	return calls, append([]*appliance.Case{}, triage...), err
+}
+
+func (u *caseUI) showCallbacks(c *fiber.Ctx) error {
+	calls, triage, err := u.queues()
 	if err != nil {
 		return err
 	}
@@ -74,15 +80,11 @@ func (u *caseUI) showCallbacks(c *fiber.Ctx) error {
 }
 
 func (u *caseUI) apiCallbacks(c *fiber.Ctx) error {
-	calls, err := u.callbackQueue()
+	calls, triage, err := u.queues()
 	if err != nil {
 		return err
 	}
-	triage, err := u.triageQueue()
-	if err != nil {
-		return err
-	}
-	return c.JSON(fiber.Map{"callbacks": calls, "triage": append([]*appliance.Case{}, triage...)})
+	return c.JSON(fiber.Map{"callbacks": calls, "triage": triage})
 }
 
 // callbackCounter is the dashboard's 待回电 figure for those who call back.

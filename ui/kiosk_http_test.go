@@ -162,16 +162,20 @@ func TestKioskPhrasesEditor(t *testing.T) {
 	}
 	// The API: read by anyone, set with a token of the village lead.
 	var got struct{ Phrases map[string][]string }
-	apiJSON(t, srv, "GET", "/api/v1/kiosk/phrases", "", nil, &got, http.StatusOK)
+	api := newBrowser(t, srv.URL)
+	if code := api.api("GET", "/api/v1/kiosk/phrases", "", nil, &got); code != http.StatusOK {
+		t.Fatalf("phrases: %d", code)
+	}
 	if strings.Join(got.Phrases["livelihood"], "|") != "想办低保|家里老人生病了" {
 		t.Fatalf("API phrases %v", got.Phrases)
 	}
 	tok := token(t, srv, "u-villagelead")
-	apiJSON(t, srv, "POST", "/api/v1/kiosk/phrases", tok, map[string]any{"phrases": map[string][]string{"other": {"说不清楚"}}}, &got, http.StatusOK)
-	if got.Phrases["other"][0] != "说不清楚" {
-		t.Fatalf("API set: %v", got.Phrases)
+	if code := api.api("POST", "/api/v1/kiosk/phrases", tok, map[string]any{"phrases": map[string][]string{"other": {"说不清楚"}}}, &got); code != http.StatusOK || got.Phrases["other"][0] != "说不清楚" {
+		t.Fatalf("API set: %d %v", code, got.Phrases)
 	}
-	apiJSON(t, srv, "POST", "/api/v1/kiosk/phrases", tok, map[string]any{"phrases": map[string][]string{"nope": {"x"}}}, nil, http.StatusBadRequest)
+	if code := api.api("POST", "/api/v1/kiosk/phrases", tok, map[string]any{"phrases": map[string][]string{"nope": {"x"}}}, nil); code != http.StatusBadRequest {
+		t.Fatalf("unknown category: %d", code)
+	}
 }
 
 func token(t *testing.T, srv *uitest.Server, user string) string {
@@ -181,36 +185,6 @@ func token(t *testing.T, srv *uitest.Server, user string) string {
 		t.Fatal(err)
 	}
 	return tok
-}
-
-// apiJSON sends a JSON request and decodes the answer, which must have the
-// status wanted.
-func apiJSON(t *testing.T, srv *uitest.Server, method, path, tok string, in, out any, want int) {
-	t.Helper()
-	var body io.Reader
-	if in != nil {
-		b, _ := json.Marshal(in)
-		body = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, srv.URL+path, body)
-	req.Header.Set("Content-Type", "application/json")
-	if tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, want, b)
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("%s %s: %v", method, path, err)
-		}
-	}
 }
 
 // The kiosk API takes a voice message in a multipart form; the voice is
@@ -292,9 +266,14 @@ func TestKioskVoiceAPI(t *testing.T) {
 			Phone string
 		}
 	}
-	apiJSON(t, srv, "GET", "/api/v1/cases/callbacks", token(t, srv, "u-dutystaff"), nil, &q, http.StatusOK)
+	api := newBrowser(t, srv.URL)
+	if code := api.api("GET", "/api/v1/cases/callbacks", token(t, srv, "u-dutystaff"), nil, &q); code != http.StatusOK {
+		t.Fatalf("callbacks: %d", code)
+	}
 	if len(q.Callbacks) != 1 || q.Callbacks[0].Case.ID != code || q.Callbacks[0].Phone != "138****5678" {
 		t.Fatalf("callbacks: %+v", q.Callbacks)
 	}
-	apiJSON(t, srv, "GET", "/api/v1/cases/callbacks", token(t, srv, "u-townoperator"), nil, nil, http.StatusForbidden)
+	if code := api.api("GET", "/api/v1/cases/callbacks", token(t, srv, "u-townoperator"), nil, nil); code != http.StatusForbidden {
+		t.Fatalf("town operator's callbacks: %d", code)
+	}
 }

@@ -784,28 +784,22 @@ func Confirmed(c *appliance.Case) bool {
 
 // Voice returns a stored voice message by its content address.
 func (cs *Cases) Voice(sum string) ([]byte, error) {
-	var out []byte
-	err := cs.Store.Read(func(tx *Tx) error {
-		if b := tx.tx.Bucket(bucketCaseVoice); b != nil {
-			out = append(out, b.Get([]byte(sum))...)
-		}
-		if len(out) == 0 {
-			return appliance.Errorf(appliance.ENOTFOUND, "录音不存在（可能还没有从村里传上来）")
-		}
-		return nil
-	})
-	return out, err
+	return cs.blob(bucketCaseVoice, sum, "录音不存在（可能还没有从村里传上来）")
 }
 
 // Photo returns a stored photo by its content address.
 func (cs *Cases) Photo(sum string) ([]byte, error) {
+	return cs.blob(bucketCasePhotos, sum, "照片不存在")
+}
+
+func (cs *Cases) blob(bucket []byte, sum, missing string) ([]byte, error) {
 	var out []byte
 	err := cs.Store.Read(func(tx *Tx) error {
-		if b := tx.tx.Bucket(bucketCasePhotos); b != nil {
+		if b := tx.tx.Bucket(bucket); b != nil {
 			out = append(out, b.Get([]byte(sum))...)
 		}
 		if len(out) == 0 {
-			return appliance.Errorf(appliance.ENOTFOUND, "照片不存在")
+			return appliance.Errorf(appliance.ENOTFOUND, "%s", missing)
 		}
 		return nil
 	})
