@@ -26,9 +26,19 @@ type callbackRow struct {
 	Phone string          `json:"phone"` // masked
 }
 
+// ownGroup is the group a grid leader's case work is limited to ("" for
+// those whose scope is the whole node): another group's cases, calls and
+// recordings are not theirs to see.
+func ownGroup(usr *appliance.User) *string {
+	if usr != nil && strings.Contains(usr.Grid, "-") {
+		return &usr.Grid
+	}
+	return nil
+}
+
 // callbackQueue returns the cases waiting for a call, oldest first.
-func (u *caseUI) callbackQueue() ([]callbackRow, error) {
-	cases, _, err := u.cases.FindCases(bolt.CaseFilter{Callback: ptr(true), Limit: queueLimit})
+func (u *caseUI) callbackQueue(usr *appliance.User) ([]callbackRow, error) {
+	cases, _, err := u.cases.FindCases(bolt.CaseFilter{Callback: ptr(true), Group: ownGroup(usr), Limit: queueLimit})
 	if err != nil {
 		return nil, err
 	}
@@ -44,9 +54,13 @@ func (u *caseUI) callbackQueue() ([]callbackRow, error) {
 	return rows, nil
 }
 
-// triageQueue returns 其他 / 说不清 cases waiting at the village, oldest first.
-func (u *caseUI) triageQueue() ([]*appliance.Case, error) {
+// triageQueue returns 其他 / 说不清 cases waiting at the village, oldest
+// first (none for a grid leader: they are the village's to sort out).
+func (u *caseUI) triageQueue(usr *appliance.User) ([]*appliance.Case, error) {
 	var out []*appliance.Case
+	if ownGroup(usr) != nil {
+		return out, nil
+	}
 	for _, cat := range u.s.Config.Cases.Categories {
 		if !cat.Triage {
 			continue
@@ -62,17 +76,17 @@ func (u *caseUI) triageQueue() ([]*appliance.Case, error) {
 }
 
 // queues returns both lists of the duty staff's queue.
-func (u *caseUI) queues() ([]callbackRow, []*appliance.Case, error) {
-	calls, err := u.callbackQueue()
+func (u *caseUI) queues(c *fiber.Ctx) ([]callbackRow, []*appliance.Case, error) {
+	calls, err := u.callbackQueue(currentUser(c))
 	if err != nil {
 		return nil, nil, err
 	}
-	triage, err := u.triageQueue()
+	triage, err := u.triageQueue(currentUser(c))
 	return calls, append([]*appliance.Case{}, triage...), err
 }
 
 func (u *caseUI) showCallbacks(c *fiber.Ctx) error {
-	calls, triage, err := u.queues()
+	calls, triage, err := u.queues(c)
 	if err != nil {
 		return err
 	}
@@ -80,7 +94,7 @@ func (u *caseUI) showCallbacks(c *fiber.Ctx) error {
 }
 
 func (u *caseUI) apiCallbacks(c *fiber.Ctx) error {
-	calls, triage, err := u.queues()
+	calls, triage, err := u.queues(c)
 	if err != nil {
 		return err
 	}
@@ -92,7 +106,7 @@ func callbackCounter(s *Server, usr *appliance.User) ([]Counter, error) {
 	if !usr.Can(appliance.PermRegisterCase) || s.Config.Node.Role != appliance.NodeVillage {
 		return nil, nil
 	}
-	cases, _, err := s.cases.FindCases(bolt.CaseFilter{Callback: ptr(true), Limit: queueLimit})
+	cases, _, err := s.cases.FindCases(bolt.CaseFilter{Callback: ptr(true), Group: ownGroup(usr), Limit: queueLimit})
 	if err != nil {
 		return nil, err
 	}
@@ -107,6 +121,9 @@ func (u *caseUI) serveVoice(c *fiber.Ctx) error {
 	cc, err := u.cases.Case(c.Params("id"))
 	if err != nil {
 		return err
+	}
+	if g := ownGroup(currentUser(c)); g != nil && cc.Group != *g {
+		return appliance.Errorf(appliance.ENOTFOUND, "问题 %s 不存在", cc.ID)
 	}
 	n, _ := strconv.Atoi(c.Query("n", "0"))
 	if n < 0 || n >= len(cc.Voice) {

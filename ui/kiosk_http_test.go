@@ -276,4 +276,14 @@ func TestKioskVoiceAPI(t *testing.T) {
 	if code := api.api("GET", "/api/v1/cases/callbacks", token(t, srv, "u-townoperator"), nil, nil); code != http.StatusForbidden {
 		t.Fatalf("town operator's callbacks: %d", code)
 	}
+	// A grid leader sees only the group's: this case has none.
+	leader := token(t, srv, "u-gridleader")
+	if code := api.api("GET", "/api/v1/cases/callbacks", leader, nil, &q); code != http.StatusOK || len(q.Callbacks) != 0 {
+		t.Fatalf("grid leader's callbacks: %d %+v", code, q.Callbacks)
+	}
+	req, _ = http.NewRequest("GET", srv.URL+"/api/v1/cases/"+code+"/voice", nil)
+	req.Header.Set("Authorization", "Bearer "+leader)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("grid leader heard another's recording: %v %v", resp.StatusCode, err)
+	}
 }
