@@ -97,6 +97,9 @@ func (r *Replicator) offerAll() {
 	}
 	var outs []out
 	now := time.Now()
+	// Asked before r.mu: memberlist calls memberEvent (which takes r.mu)
+	// holding its node lock, which LocalNode needs (a deadlock seen under load).
+	self := r.ml.LocalNode().Address()
 	r.mu.Lock()
 	for _, p := range r.peers {
 		if !p.alive || now.Before(p.inflightUntil) {
@@ -109,7 +112,7 @@ func (r *Replicator) offerAll() {
 		if len(p.meta.Nonce) > 0 && p.provedFor != string(p.meta.Nonce) && p.node != nil {
 			// Prove our key unasked: one message less on a new link.
 			p.provedFor = string(p.meta.Nonce)
-			sig := r.store.Signer().ProveMember(unaskedClaim(p.meta.Nonce, p.name, r.name, r.ml.LocalNode().Address(), r.nonce))
+			sig := r.store.Signer().ProveMember(unaskedClaim(p.meta.Nonce, p.name, r.name, self, r.nonce))
 			outs = append(outs, out{p.node, encodeControl(msgProof, control{From: r.name, Key: r.self.String(), Sig: sig, Nonce: p.meta.Nonce})})
 		}
 		if !p.verified {
