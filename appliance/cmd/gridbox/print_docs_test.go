@@ -362,7 +362,7 @@ func printedQR(t *testing.T, from time.Time, want string) bool {
 	if os.Getenv("USER") == "" {
 		dir = "/var/spool/cups-pdf/root"
 	}
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second) // CUPS is shared by the packages tested at once
 	seen := map[string]bool{}
 	for time.Now().Before(deadline) {
 		files, _ := filepath.Glob(filepath.Join(dir, "*-job_*.pdf"))
