@@ -19,6 +19,9 @@ debootstrap --arch="$arch" --variant=minbase \
 install -m 0755 "$bin" "$root/usr/local/bin/gridbox"
 install -D -m 0755 images/firstboot.sh "$root/usr/local/lib/gridbox/firstboot.sh"
 install -m 0644 images/gridbox.service images/gridbox-firstboot.service images/gridbox-kiosk.service "$root/etc/systemd/system/"
+# The kiosk records voice messages without asking (no one can answer a
+# permission prompt on a touch screen) from the local node only.
+install -D -m 0644 images/chromium-kiosk-policy.json "$root/etc/chromium/policies/managed/gridbox-kiosk.json"
 chroot "$root" systemctl enable gridbox-firstboot.service gridbox.service gridbox-kiosk.service
 install -m 0644 images/gridbox.conf.example "$root/boot/gridbox.conf.example"
 tar -C "$root" -czf "$out" .

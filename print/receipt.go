@@ -24,6 +24,7 @@ type Receipt struct {
 	Village   string       `json:"village,omitempty"`
 	Code      string       `json:"code,omitempty"`     // receipt code the villager types at the kiosk
 	PIN       string       `json:"pin,omitempty"`      // the 4-digit lookup PIN that goes with the code
+	Next      string       `json:"next,omitempty"`     // what happens now, e.g. "将在2026-11-05前办理；…"
 	Token     string       `json:"token,omitempty"`    // encoded as the QR code; made by the caller
 	Category  string       `json:"category,omitempty"` // e.g. "公共事务"
 	Date      time.Time    `json:"date,omitempty"`
@@ -62,9 +63,13 @@ func (r *Receipt) draw(d *doc) error {
 		{"在村自助终端输入回执编号和查询密码，或扫描二维码，可查询办理进度、评价办理结果。", 8, center, 2},
 		{"问题类别：" + or(r.Category, blank), 9.5, left, 0.5},
 		{"受理时间：" + or(when, blank), 9.5, left, 0.5},
-		{"值班电话：" + or(r.DutyPhone, blank), 9.5, left, 2},
-		{"请妥善保管本回执。查询密码只给自己用，不要告诉他人。", 8, center, 0},
 	}
+	if r.Next != "" {
+		tail = append(tail, block{r.Next, 9.5, left, 0.5})
+	}
+	tail = append(tail,
+		block{"值班电话：" + or(r.DutyPhone, blank), 9.5, left, 2},
+		block{"请妥善保管本回执。查询密码只给自己用，不要告诉他人。", 8, center, 0})
 	switch {
 	case r.Token == "":
 		tail[0].text = "在村自助终端输入回执编号和查询密码，可查询办理进度、评价办理结果。"

@@ -16,6 +16,7 @@ func TestReceipt(t *testing.T) {
 		Category:  "公共事务（道路）",
 		Date:      time.Date(2026, 11, 28, 9, 5, 0, 0, cst),
 		DutyPhone: "0371-64551234",
+		Next:      "将在2026-12-03前办理；办好后可凭回执编号和查询密码查看结果。",
 	}
 	for _, paper := range []struct {
 		name  string
@@ -29,7 +30,7 @@ func TestReceipt(t *testing.T) {
 				t.Fatalf("pages=%d, want 1", n)
 			}
 			wantText(t, pdfText(t, pdf, 0, 0), "问题受理回执", "LG-20261128-0042", "查询密码0736", "公共事务（道路）", "2026年11月28日 09:05", "0371-64551234", "刘沟村",
-				"输入回执编号和查询密码", "查询密码只给自己用，不要告诉他人。")
+				"输入回执编号和查询密码", "查询密码只给自己用，不要告诉他人。", "2026-12-03前办理")
 			wantCodes(t, pdf, 1, r.Token)
 			wantInside(t, pdf, 1, nil)
 		})

@@ -211,5 +211,8 @@ func (s *PrintService) receipt(code, paper string) (*Receipt, error) {
 	if rep, err := cs.Reporter(c.ID); err == nil {
 		r.PIN = rep.PIN
 	}
+	if c.Due != "" && appliance.CaseOpen(c.Status) {
+		r.Next = "将在" + c.Due + "前办理；办好后可凭回执编号和查询密码查看结果。"
+	}
 	return r, nil
 }
