@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
-	"path/filepath"
 	"time"
 	_ "time/tzdata" // boxes may have no zoneinfo
 
