@@ -59,6 +59,23 @@ func TestKioskIntake(t *testing.T) {
 	if err != nil || len(queue) != 1 || queue[0].ID != r.Code {
 		t.Fatalf("callback queue: %v %v", queue, err)
 	}
+	// A call that did not get through keeps the case in the queue; one that
+	// did takes it out (the queue has its own index).
+	for _, step := range []appliance.CaseStep{
+		{Case: r.Code, Action: appliance.CaseCallback, Outcome: appliance.CallbackNoAnswer},
+		{Case: r.Code, Action: appliance.CaseCallback, Outcome: appliance.CallbackReached, Text: "已回电，问清是路灯坏了"},
+	} {
+		if _, err := v.Cases.Act(ctx, "", []string{appliance.CaseLevelVillage}, step); err != nil {
+			t.Fatalf("%s: %v", step.Outcome, err)
+		}
+		queue, _, _ = v.Cases.FindCases(bolt.CaseFilter{Callback: ptr(true)})
+		if want := map[string]int{appliance.CallbackNoAnswer: 1, appliance.CallbackReached: 0}[step.Outcome]; len(queue) != want {
+			t.Fatalf("after %s the queue holds %d cases, want %d", step.Outcome, len(queue), want)
+		}
+	}
+	if _, err := v.Store.Verify(ctx); err != nil {
+		t.Fatalf("views after callbacks: %v", err)
+	}
 
 	before, _ := v.Store.Stats()
 	for name, in := range map[string]bolt.CaseIntake{

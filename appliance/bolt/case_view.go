@@ -19,6 +19,7 @@ const (
 	bucketCaseOrder     = "v_case_order"     // reported HLC (8 bytes) + id → level "|" status
 	bucketCaseRegister  = "v_case_register"  // village "|" day → stamp + RegisterClose (earliest close wins)
 	bucketCaseCity      = "v_case_city"      // id → "" for cases that reached the city (relayed by towns)
+	bucketCaseCallback  = "v_case_callback"  // as v_case_order, for cases whose reporter waits for a call back
 )
 
 // bucketCasePhotos holds photos and bucketCaseVoice voice messages by
@@ -34,7 +35,7 @@ type caseView struct{}
 func (caseView) Name() string { return "cases" }
 
 func (caseView) Buckets() []string {
-	return []string{bucketCases, bucketCaseReporters, bucketCaseStats, bucketCaseDue, bucketCaseOrder, bucketCaseRegister, bucketCaseCity}
+	return []string{bucketCases, bucketCaseReporters, bucketCaseStats, bucketCaseDue, bucketCaseOrder, bucketCaseRegister, bucketCaseCity, bucketCaseCallback}
 }
 
 func init() { RegisterView(caseView{}) }
@@ -152,6 +153,9 @@ func refoldCase(tx *Tx, id string, reporter bool) error {
 		if err := order.Delete(orderKey(old)); err != nil {
 			return err
 		}
+		if err := tx.Bucket(bucketCaseCallback).Delete(orderKey(old)); err != nil {
+			return err
+		}
 	}
 	if c != nil && c.TopLevel == appliance.CaseLevelCity {
 		err = tx.Bucket(bucketCaseCity).Put([]byte(id), nil)
@@ -174,6 +178,11 @@ func refoldCase(tx *Tx, id string, reporter bool) error {
 	}
 	if err := order.Put(orderKey(c), []byte(c.Level+"|"+c.Status)); err != nil {
 		return err
+	}
+	if c.Callback == appliance.CallbackWanted {
+		if err := tx.Bucket(bucketCaseCallback).Put(orderKey(c), []byte(c.Level+"|"+c.Status)); err != nil {
+			return err
+		}
 	}
 	if reporter {
 		if err := putReporter(tx, c); err != nil {

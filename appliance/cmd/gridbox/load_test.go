@@ -186,11 +186,11 @@ func TestLoad(t *testing.T) {
 	if pprofAddr != "" {
 		go func() {
 			time.Sleep(time.Duration(seconds) * time.Second / 2)
-			for _, p := range []string{"heap", "goroutine", "allocs"} {
+			for _, p := range []string{"heap", "goroutine", "allocs", "profile?seconds=10"} {
 				if resp, err := http.Get("http://" + pprofAddr + "/debug/pprof/" + p); err == nil {
 					b, _ := io.ReadAll(resp.Body)
 					resp.Body.Close()
-					os.WriteFile(filepath.Join(os.TempDir(), "gridbox-load-"+p+".pprof"), b, 0o644)
+					os.WriteFile(filepath.Join(os.TempDir(), "gridbox-load-"+strings.SplitN(p, "?", 2)[0]+".pprof"), b, 0o644)
 				}
 			}
 		}()
