@@ -23,7 +23,15 @@ func (s *Server) showSystem(c *fiber.Ctx) error {
 		return err
 	}
 	free, _ := s.Store.DiskFree()
+	// Rare characters of names print with a fallback font; without one
+	// they come out as 〓, and the staff should know before a card does.
+	var fonts []string
+	printing := false
+	if p, err := s.printing(); err == nil {
+		fonts, printing = p.FallbackFonts(), true
+	}
 	data := fiber.Map{
+		"Fonts": fonts, "Printing": printing,
 		"Title": "系统", "Node": s.Config.Node, "NodeKey": s.Store.Feed().Fingerprint(),
 		"HTTP": s.Config.HTTP.Listen, "TLSPort": s.tlsPort, "TLSFingerprint": s.tlsFingerprint,
 		"Host": hostOnly(c.Hostname()), "Secure": isTLS(c),

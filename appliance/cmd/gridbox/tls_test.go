@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -127,5 +128,11 @@ func TestStaffOverHTTPS(t *testing.T) {
 	resp, page = do(secure, "GET", base+"/staff/system", nil, "")
 	if resp.StatusCode != 200 || !strings.Contains(page, string(fp[1])) {
 		t.Fatalf("system page over HTTPS: %d, fingerprint shown: %v", resp.StatusCode, strings.Contains(page, string(fp[1])))
+	}
+	// The page says whether rare characters of names can print.
+	if _, err := os.Stat("/usr/share/fonts/truetype/hanazono/HanaMinB.ttf"); err == nil || os.Getenv("CI") == "true" {
+		if !strings.Contains(page, "生僻字字体") || !strings.Contains(page, "HanaMinB") {
+			t.Errorf("the system page does not name the fallback font for rare characters")
+		}
 	}
 }
