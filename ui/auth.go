@@ -234,9 +234,13 @@ func (s *Server) loginAttempt(c *fiber.Ctx, username, password string) bolt.Logi
 	return bolt.LoginAttempt{Username: username, Password: password, Addr: c.IP(), Device: dev, Screen: s.isKioskScreen(c)}
 }
 
+// loginKeys are the keys of the kiosk screen's on-screen keyboard, in rows
+// of ten (the template adds 大写, a few symbols, 删除 and 清空).
+var loginKeys = strings.Split("1234567890qwertyuiopasdfghjkl-zxcvbnm._@", "")
+
 func (s *Server) showLogin(c *fiber.Ctx) error {
 	s.setKioskMode(c)
-	return s.render(c, "login", fiber.Map{"Title": "工作人员登录", "Next": safeNext(c.Query("next"))})
+	return s.render(c, "login", fiber.Map{"Title": "工作人员登录", "Next": safeNext(c.Query("next")), "Keys": loginKeys})
 }
 
 func (s *Server) submitLogin(c *fiber.Ctx) error {
@@ -244,7 +248,7 @@ func (s *Server) submitLogin(c *fiber.Ctx) error {
 	next := safeNext(c.FormValue("next"))
 	fail := func(err error) error {
 		c.Status(statusOf[appliance.ErrorCode(err)])
-		return s.render(c, "login", fiber.Map{"Title": "工作人员登录", "Error": appliance.ErrorMessage(err), "Username": username, "Next": next})
+		return s.render(c, "login", fiber.Map{"Title": "工作人员登录", "Error": appliance.ErrorMessage(err), "Username": username, "Next": next, "Keys": loginKeys})
 	}
 	if strings.TrimSpace(username) == "" {
 		return fail(appliance.FieldError("username", "请填写用户名"))

@@ -360,3 +360,36 @@ func markText(t *testing.T, ctx context.Context, s string) {
 		throw new Error("text not on the page");
 	})()`)
 }
+
+// The duty staff log in on the kiosk screen, which has no keyboard, with
+// the on-screen one: a wrong key taken back, 大写 for a capital; they land
+// on their work pages.
+func TestKioskStaffLoginByTouch(t *testing.T) {
+	t.Parallel()
+	srv := uitest.MustStart(t, uitest.Options{})
+	ctx := kioskTab(t, uitest.Portrait, false)
+	do(t, ctx, chromedp.Navigate(srv.URL+"/login"))
+	key := func(k string) { tap(t, ctx, `.keyboard button[data-key="`+k+`"]`) }
+	tap(t, ctx, "#username")
+	for _, k := range strings.Split("dutystafx", "") {
+		key(k)
+	}
+	key("back")
+	key("f")
+	tap(t, ctx, "#password")
+	for _, k := range strings.Split(uitest.Password, "") {
+		key(k)
+	}
+	key("shift")
+	key("Q") // the letters are capitals now
+	key("back")
+	key("shift")
+	if got, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[document.querySelector("#username").value, document.querySelector("#password").value, document.querySelector('.keyboard button[data-key="q"]') ? "lower" : "upper"]`)); strings.Join(got, " ") != "dutystaff "+uitest.Password+" lower" {
+		t.Fatalf("the keyboard typed %q", got)
+	}
+	tap(t, ctx, `form button[type="submit"]`)
+	waitJS(t, ctx, "the staff pages", `location.pathname.startsWith("/staff")`, 10*time.Second)
+	if got := pageText(t, ctx); !strings.Contains(got, "退出登录") {
+		t.Fatalf("after logging in by touch: %s", got)
+	}
+}

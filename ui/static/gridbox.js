@@ -82,18 +82,43 @@
     return raw.length > 4 ? raw.slice(0, 4) + "-" + raw.slice(4) : raw;
   };
   each(".keypad[data-keypad]", function (pad) {
-    var input = document.getElementById(pad.getAttribute("data-keypad"));
+    // "@focus": a keyboard for the form's fields, filling the one last
+    // touched; the fields stay writable for a real keyboard.
+    var multi = pad.getAttribute("data-keypad") === "@focus";
+    var fields = multi ? pad.closest("form").querySelectorAll("[data-keypad-input]") : [];
+    var input = multi ? fields[0] : document.getElementById(pad.getAttribute("data-keypad"));
     if (!input) { return; }
     var code = pad.getAttribute("data-kind") === "code";
-    var max = parseInt(input.getAttribute("maxlength") || "20", 10);
     pad.hidden = false;
-    input.readOnly = true;
-    input.setAttribute("inputmode", "none");
+    if (multi) {
+      Array.prototype.forEach.call(fields, function (f) {
+        f.setAttribute("inputmode", "none");
+        f.addEventListener("focus", function () { input = f; });
+      });
+    } else {
+      input.readOnly = true;
+      input.setAttribute("inputmode", "none");
+    }
+    var upper = false;
     pad.addEventListener("mousedown", function (e) { e.preventDefault(); }); // keep the focus where it is
     pad.addEventListener("click", function (e) {
       var b = e.target.closest("button[data-key]");
       if (!b) { return; }
       var k = b.getAttribute("data-key"), v = input.value;
+      var max = parseInt(input.getAttribute("maxlength") || "64", 10);
+      if (k === "shift") {
+        upper = !upper;
+        b.setAttribute("aria-pressed", upper ? "true" : "false");
+        each(".keypad [data-key]", function (key) {
+          var c = key.getAttribute("data-key");
+          if (c.length === 1 && c.toLowerCase() !== c.toUpperCase()) {
+            c = upper ? c.toUpperCase() : c.toLowerCase();
+            key.setAttribute("data-key", c);
+            key.textContent = c;
+          }
+        });
+        return;
+      }
       if (k === "clear") {
         v = "";
       } else if (k === "back") {
