@@ -223,12 +223,9 @@ func TestPrintDocumentsFromDemo(t *testing.T) {
 		}
 	}
 
-	// Cards of the whole village, 8 per A4: one PDF in a few seconds.
-	start := time.Now()
+	// Cards of the whole village, 8 per A4, in one PDF (how fast:
+	// BenchmarkCards1000 in print/, docs/performance.md).
 	text, file := pdf("cards-village", url.Values{"kind": {"card"}, "paper": {"a4"}})
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("%d cards took %v", f.households, d)
-	}
 	want("cards", text, "网格服务明白卡", f.leader.Name, f.leader.Phone, f.groupName)
 	info, _ := exec.Command("pdfinfo", file).Output()
 	if !strings.Contains(string(info), "Pages:") || !strings.Contains(strings.Join(strings.Fields(string(info)), " "), "Pages: "+strconv.Itoa((f.households+7)/8)) {
