@@ -184,6 +184,9 @@ func readXLSX(data []byte) (out []Table, done func(), err error) {
 				if looksNumeric(v) {
 					row[j].Kind = cellMaybeNumber // only a number-looking value may have been a number
 				}
+				if strings.HasPrefix(v, "=DISPIMG(") && wpsPicture(f, name, i, j) {
+					row[j] = Cell{}
+				}
 			}
 			t.Rows[i] = row
 		}
@@ -216,6 +219,20 @@ func readXLSX(data []byte) (out []Table, done func(), err error) {
 		out = append(out, t)
 	}
 	return out, done, nil
+}
+
+// wpsPicture reports whether a cell holds a picture placed in the cell by
+// WPS (嵌入单元格图片, common in rosters with a 照片 column): WPS saves it
+// as the formula DISPIMG("ID_…",1) whose saved value is that formula's own
+// text. The cell shows a picture, no text, so it reads as empty; the text
+// is no value of the person's.
+func wpsPicture(f *excelize.File, sheet string, r, c int) bool {
+	axis, err := excelize.CoordinatesToCellName(c+1, r+1)
+	if err != nil {
+		return false
+	}
+	formula, err := f.GetCellFormula(sheet, axis)
+	return err == nil && strings.HasPrefix(strings.TrimPrefix(formula, "_xlfn."), "DISPIMG(")
 }
 
 // looksNumeric reports whether a raw cell value could be a stored number.

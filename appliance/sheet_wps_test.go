@@ -223,6 +223,7 @@ func sheetsFromXML(t *testing.T, data []byte) []xmlSheet {
 					R  string `xml:"r,attr"`
 					T  string `xml:"t,attr"`
 					V  string `xml:"v"`
+					F  string `xml:"f"`
 					IS struct {
 						T string `xml:"t"`
 					} `xml:"is"`
@@ -250,6 +251,9 @@ func sheetsFromXML(t *testing.T, data []byte) []xmlSheet {
 					cell = xmlCell{c.V, appliance.CellNumber}
 				default: // str, b, e, d
 					cell = xmlCell{c.V, appliance.CellText}
+				}
+				if strings.HasPrefix(strings.TrimPrefix(c.F, "_xlfn."), "DISPIMG(") {
+					cell = xmlCell{} // a picture in the cell: it shows no text
 				}
 				if cell.text == "" {
 					cell.kind = appliance.CellEmpty

@@ -532,13 +532,13 @@ func wpsRoster() corpus {
 	code := func(rel string) string { c, _ := appliance.RelationCode(rel); return c }
 	s := sheet{name: "花名册", nameCol: 3, rows: []row{
 		{cells: []any{"龙湖镇杏花村村民花名册"}},
-		{cells: []any{"序号", "村民小组", "户编号", "姓名", "性别", "民族", "与户主关系", "公民身份号码", "出生日期", "文化程度", "联系电话", "备注"}},
-		{[]any{1, "一组", "0101", "马德胜", "男", "汉族", "户主", a, serial(1958, 3, 12), "初中", 13837120001.0, ""},
-			v{"new", "", "relation=户主;code=02;gender=男;group=1;sheet_no=0101;birth=1958-03-12;phone=13837120001;sheet:民族=汉族;sheet:文化程度=初中;id=" + a}},
+		{cells: []any{"序号", "村民小组", "户编号", "姓名", "性别", "民族", "与户主关系", "公民身份号码", "出生日期", "文化程度", "联系电话", "备注", "照片"}},
+		{[]any{1, "一组", "0101", "马德胜", "男", "汉族", "户主", a, serial(1958, 3, 12), "初中", 13837120001.0, "", ""},
+			v{"new", "", "relation=户主;code=02;gender=男;group=1;sheet_no=0101;birth=1958-03-12;phone=13837120001;sheet:民族=汉族;sheet:文化程度=初中;sheet:照片=;id=" + a}},
 		{[]any{2, "", "", "李秀珍", "女", "汉族", "妻", b, "1961/8/15", "小学", "", ""},
 			v{"new", "", "relation=妻;code=12;birth=1961-08-15;hh=马德胜;group=1;sheet_no=0101;id=" + b}},
-		{[]any{3, "", "", "马小军", "男", "汉族", "长子", c, serial(1984, 11, 2), "高中", "15937120003", "在外务工"},
-			v{"new", "", "relation=长子;code=22;birth=1984-11-02;phone=15937120003;note=在外务工;hh=马德胜"}},
+		{[]any{3, "", "", "马小军", "男", "汉族", "长子", c, serial(1984, 11, 2), "高中", "15937120003", "在外务工", ""},
+			v{"new", "", "relation=长子;code=22;birth=1984-11-02;phone=15937120003;note=在外务工;sheet:照片=;hh=马德胜"}},
 		{[]any{4, "一组", "0102", "白玉兰", "女", "汉族", "户主", d, "1950-04-05", "文盲", "", "丧偶"},
 			v{"new", "", "relation=户主;gender=女;birth=1950-04-05;note=丧偶;group=1;sheet_no=0102"}},
 		{[]any{5, "", "", "白建华", "男", "汉族", "儿子", badCheck(e), serial(1975, 6, 6), "初中", "", ""},
@@ -553,7 +553,7 @@ func wpsRoster() corpus {
 			v{"new", "", "relation=长女;code=32;noid=1;birth=2015-05-01;gender=女;note=未办身份证;hh=海福"}},
 		{cells: []any{"合计", "", "", "3户9人"}},
 		{cells: []any{"填表说明：1.以户为单位填写，户主在前；2.公民身份号码须18位，未办证的儿童填“无证”；3.出生日期按身份证填写。"}},
-	}, merges: [][2]string{{"A1", "L1"}, {"B3", "B5"}, {"C3", "C5"}, {"B6", "B8"}, {"C6", "C8"}, {"B9", "B11"}, {"C9", "C11"}, {"A12", "C12"}, {"A13", "L14"}}}
+	}, merges: [][2]string{{"A1", "M1"}, {"B3", "B5"}, {"C3", "C5"}, {"B6", "B8"}, {"C6", "C8"}, {"B9", "B11"}, {"C9", "C11"}, {"A12", "C12"}, {"A13", "M14"}}}
 	empty2, empty3 := sheet{name: "Sheet2"}, sheet{name: "Sheet3"}
 	finish := func(f *excelize.File) {
 		border := []excelize.Border{{Type: "left", Color: "000000", Style: 1}, {Type: "right", Color: "000000", Style: 1}, {Type: "top", Color: "000000", Style: 1}, {Type: "bottom", Color: "000000", Style: 1}}
@@ -567,9 +567,13 @@ func wpsRoster() corpus {
 		must(err)
 		// Every cell of the table bordered, merged ones too: WPS then
 		// writes the cells a merge covers as styled empty cells.
-		must(f.SetCellStyle("花名册", "A2", "L14", plain))
+		must(f.SetCellStyle("花名册", "A2", "M14", plain))
 		must(f.SetCellStyle("花名册", "H3", "H11", ids))
 		must(f.SetCellStyle("花名册", "I3", "I11", dates))
+		// Photos placed in cells (嵌入单元格图片): wpsShape gives these
+		// formulas WPS's saved value; the pictures themselves are left out.
+		must(f.SetCellFormula("花名册", "M3", `_xlfn.DISPIMG("ID_7A3C0D5E1F2B4C6D8E9F0A1B2C3D4E5F",1)`))
+		must(f.SetCellFormula("花名册", "M5", `_xlfn.DISPIMG("ID_0F1E2D3C4B5A69788796A5B4C3D2E1F0",1)`))
 	}
 	return corpus{file: "07_WPS花名册.xlsx", sheets: []sheet{s, empty2, empty3}, finish: finish, wps: true,
 		totals: "rows=9;skipped=4;households=3;new_households=3;people=8;new_people=8;refused_rows=1;held_rows=0;held_households=0;warnings=0"}

@@ -10,12 +10,15 @@ import (
 	"strings"
 )
 
+var dispimg = regexp.MustCompile(`<c r="([A-Z]+\d+)"( s="\d+")?(?: t="\w+")?><f>_xlfn\.DISPIMG\(([^<]*)\)</f>(?:<v>[^<]*</v>)?</c>`)
+
 // wpsShape gives an excelize-written book the parts WPS 表格 writes, as
 // seen in real WPS files: app.xml naming WPS 表格 with its sheet list, a
 // custom.xml with WPS's ICV and KSOProductBuildVer properties (and its
 // content type and relationship), WPS's namespace on the worksheets,
-// WPS's redefinitions of the built-in accounting formats 41–44, and
-// shared strings without uniqueCount (as WPS 9 and 10 write them).
+// WPS's redefinitions of the built-in accounting formats 41–44, shared
+// strings without uniqueCount (as WPS 9 and 10 write them), and cell
+// pictures' DISPIMG formulas with the saved value WPS gives them.
 func wpsShape(path string, sheets []string) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -74,6 +77,8 @@ func wpsShape(path string, sheets []string) error {
 		}
 		if strings.HasPrefix(f.Name, "xl/worksheets/sheet") {
 			x = strings.Replace(x, "<worksheet ", `<worksheet xmlns:etc="http://www.wps.cn/officeDocument/2017/etCustomData" `, 1)
+			// A picture in a cell: WPS saves the formula's own text as its value.
+			x = dispimg.ReplaceAllString(x, `<c r="$1"$2 t="str"><f>_xlfn.DISPIMG($3)</f><v>=DISPIMG($3)</v></c>`)
 		}
 		w, err := zw.Create(f.Name)
 		if err != nil {
