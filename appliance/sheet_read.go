@@ -367,12 +367,11 @@ type xlsFormula struct {
 // xlsFormulas reads the formula cells of each sheet (in the workbook's
 // sheet order) from the Workbook stream, since the .xls reader drops them:
 // a 序号, 性别 or 出生日期 column computed by formula (as clerks and WPS
-// templates do) would otherwise come out empty. The result saved with
-// the formula is kept: a number as a number cell, a text (the STRING
-// record after the formula) or TRUE/FALSE as text; an empty result as an
-// empty cell, an error as its text (#VALUE!), as the .xlsx
-// reader gives them. TRUE/FALSE and error cells, which the reader drops
-// too, come with them.
+// templates do) would otherwise come out empty. Each formula's saved
+// result is kept as the .xlsx reader gives it: a number as a number cell;
+// a text (in the STRING record after the formula), TRUE/FALSE (1/0) and an
+// error (#VALUE!) as text; an empty result as an empty cell. TRUE/FALSE
+// and error cells, which the reader drops too, come with them.
 func xlsFormulas(book []byte) ([][]xlsFormula, error) {
 	bad := Errorf(EINVALID, "该 .xls 文件已损坏，%s", msgSaveAsXLSX)
 	// record returns the id and body of the record at offset o.
@@ -387,7 +386,7 @@ func xlsFormulas(book []byte) ([][]xlsFormula, error) {
 		return id, book[o+4 : o+4+n], true
 	}
 	const (
-		recBOF, recEOF, recFormula, recString, recBoundSheet, recBoolErr = 0x0809, 0x000A, 0x0006, 0x0207, 0x0085, 0x0205
+		recBOF, recEOF, recFormula, recString, recBoundSheet, recBoolErr, recFilePass = 0x0809, 0x000A, 0x0006, 0x0207, 0x0085, 0x0205, 0x002F
 	)
 	id, body, ok := record(0)
 	if !ok || id != recBOF || len(body) < 2 {
@@ -405,6 +404,9 @@ func xlsFormulas(book []byte) ([][]xlsFormula, error) {
 		if id == recBoundSheet && len(body) >= 4 {
 			starts = append(starts, int(binary.LittleEndian.Uint32(body)))
 		}
+		if id == recFilePass { // the rest is encrypted: the reader would read garbage
+			return nil, Errorf(EINVALID, "该 .xls 文件设有密码，请在Excel或WPS中取消密码，另存为.xlsx后再导入")
+		}
 		if id == recEOF {
 			break
 		}
@@ -414,7 +416,7 @@ func xlsFormulas(book []byte) ([][]xlsFormula, error) {
 		if id, _, ok := record(o); !ok || id != recBOF {
 			return nil, bad
 		}
-		var pending *xlsFormula // a formula whose text result follows in a STRING record
+		pending := -1 // the formula whose text result follows in a STRING record
 		for {
 			id, body, ok := record(o)
 			if !ok {
@@ -442,7 +444,7 @@ func xlsFormulas(book []byte) ([][]xlsFormula, error) {
 							return nil, Errorf(EINVALID, "表中第%d行有公式算出的文字，这种旧版 .xls 文件读不出；%s", row+1, msgSaveAsXLSX)
 						}
 						out[i] = append(out[i], f)
-						pending = &out[i][len(out[i])-1]
+						pending = len(out[i]) - 1
 						continue
 					case 1:
 						f.cell = xlsBool(res[2])
@@ -460,14 +462,14 @@ func xlsFormulas(book []byte) ([][]xlsFormula, error) {
 				if row < maxImportRows+100 && col < maxImportColumns {
 					out[i] = append(out[i], xlsFormula{row: row, col: col, cell: cell})
 				}
-			case id == recString && pending != nil:
+			case id == recString && pending >= 0:
 				if len(body) < 3 {
 					return nil, bad
 				}
 				cch, chars := int(binary.LittleEndian.Uint16(body)), body[3:]
 				// A text too long for one record (it goes on in CONTINUE
 				// records) is no ledger value.
-				long := Errorf(EINVALID, "表中第%d行有公式算出的过长文字，%s", pending.row+1, msgSaveAsXLSX)
+				long := Errorf(EINVALID, "表中第%d行有公式算出的过长文字，%s", out[i][pending].row+1, msgSaveAsXLSX)
 				var text string
 				if body[2]&1 != 0 { // UTF-16LE
 					if len(chars) < 2*cch {
@@ -489,9 +491,9 @@ func xlsFormulas(book []byte) ([][]xlsFormula, error) {
 					text = string(r)
 				}
 				if strings.TrimSpace(text) != "" {
-					pending.cell = Cell{Text: text, Kind: CellText}
+					out[i][pending].cell = Cell{Text: text, Kind: CellText}
 				}
-				pending = nil
+				pending = -1
 			}
 		}
 	}

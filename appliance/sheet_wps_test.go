@@ -310,3 +310,20 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// An .xls with a password (WPS and Excel both offer one) is refused with
+// what to do, not read as garbage: here the WINDOW1 record of a real file
+// renamed FILEPASS, as an encrypted file has among its first records.
+func TestReadXLSWithPassword(t *testing.T) {
+	data, err := os.ReadFile("testdata/xls_formulas.xls")
+	must(t, err)
+	window1 := []byte{0x3D, 0x00, 0x12, 0x00}
+	if bytes.Count(data, window1) != 1 {
+		t.Fatal("the file's WINDOW1 record is not where the test expects")
+	}
+	data = bytes.Replace(data, window1, []byte{0x2F, 0x00, 0x12, 0x00}, 1)
+	_, err = appliance.ReadWorkbook("a.xls", data)
+	if appliance.ErrorCode(err) != appliance.EINVALID || !strings.Contains(appliance.ErrorMessage(err), "密码") {
+		t.Fatalf("err = %v, want the refusal naming the password", err)
+	}
+}
