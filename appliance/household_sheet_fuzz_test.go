@@ -1,6 +1,9 @@
 package appliance_test
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"gridbox/appliance"
@@ -56,6 +59,14 @@ func FuzzImportCSV(f *testing.F) {
 }
 
 func FuzzImportSheet(f *testing.F) {
+	// Real WPS files and formula cells in .xls: the reader walks the
+	// .xls records itself for these.
+	files, _ := filepath.Glob("testdata/wps/*.*")
+	for _, name := range append(files, "testdata/xls_formulas.xls") {
+		if data, err := os.ReadFile(name); err == nil && !strings.HasSuffix(name, ".md") {
+			f.Add(data, !strings.HasSuffix(name, ".xlsx"))
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte, xls bool) {
 		name := "f.xlsx"
 		if xls {

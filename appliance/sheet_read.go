@@ -184,6 +184,9 @@ func readXLSX(data []byte) (out []Table, done func(), err error) {
 				if looksNumeric(v) {
 					row[j].Kind = cellMaybeNumber // only a number-looking value may have been a number
 				}
+				if strings.HasPrefix(v, "=DISPIMG(") && wpsPicture(f, name, i, j) {
+					row[j] = Cell{}
+				}
 			}
 			t.Rows[i] = row
 		}
@@ -193,6 +196,12 @@ func readXLSX(data []byte) (out []Table, done func(), err error) {
 			c2, r2, err2 := excelize.CellNameToCoordinates(m.GetEndAxis())
 			if err1 != nil || err2 != nil || r1 < 1 || c1 < 1 || r1 > len(t.Rows) || c2 > maxImportColumns {
 				continue
+			}
+			// The rows a merge reaches below the last row with a value of
+			// its own are not in GetRows' answer (WPS keeps them as styled
+			// empty cells), yet the sheet shows the merged value there.
+			for len(t.Rows) < min(r2, maxImportRows+100) {
+				t.Rows = append(t.Rows, nil)
 			}
 			top := Cell{}
 			if c1-1 < len(t.Rows[r1-1]) {
@@ -212,6 +221,20 @@ func readXLSX(data []byte) (out []Table, done func(), err error) {
 	return out, done, nil
 }
 
+// wpsPicture reports whether a cell holds a picture placed in the cell by
+// WPS (嵌入单元格图片, common in rosters with a 照片 column): WPS saves it
+// as the formula DISPIMG("ID_…",1) whose saved value is that formula's own
+// text. The cell shows a picture, no text, so it reads as empty; the text
+// is no value of the person's.
+func wpsPicture(f *excelize.File, sheet string, r, c int) bool {
+	axis, err := excelize.CoordinatesToCellName(c+1, r+1)
+	if err != nil {
+		return false
+	}
+	formula, err := f.GetCellFormula(sheet, axis)
+	return err == nil && strings.HasPrefix(strings.TrimPrefix(formula, "_xlfn."), "DISPIMG(")
+}
+
 // looksNumeric reports whether a raw cell value could be a stored number.
 func looksNumeric(s string) bool {
 	_, err := strconv.ParseFloat(s, 64)
@@ -229,7 +252,12 @@ func readXLS(data []byte) (out []Table, err error) {
 	if !bytes.HasPrefix(data, []byte{0xD0, 0xCF, 0x11, 0xE0}) {
 		return nil, Errorf(EINVALID, "该文件不是 Excel 97–2003 (.xls) 表格，%s", msgSaveAsXLSX)
 	}
-	if err := checkCompoundFile(data); err != nil {
+	book, err := checkCompoundFile(data)
+	if err != nil {
+		return nil, err
+	}
+	formulas, err := xlsFormulas(book)
+	if err != nil {
 		return nil, err
 	}
 	wb, err := xls.OpenReader(bytes.NewReader(data), "utf-8")
@@ -252,15 +280,26 @@ func readXLS(data []byte) (out []Table, err error) {
 			}
 			t.Rows = append(t.Rows, cells)
 		}
+		if i < len(formulas) {
+			for _, fc := range formulas[i] {
+				for len(t.Rows) <= fc.row {
+					t.Rows = append(t.Rows, nil)
+				}
+				for len(t.Rows[fc.row]) <= fc.col {
+					t.Rows[fc.row] = append(t.Rows[fc.row], Cell{})
+				}
+				t.Rows[fc.row][fc.col] = fc.cell
+			}
+		}
 		out = append(out, t)
 	}
 	return out, nil
 }
 
 // xlsRow reads one row of an .xls sheet. The reader formats numbers its own
-// way (a number with a custom format becomes a date, a formula the word
-// "FormulaCol"), so each cell's record is looked at for its kind and raw
-// value; the reader has no other way to tell them.
+// way (a number with a custom format becomes a date), so each cell's record
+// is looked at for its kind and raw value; the reader has no other way to
+// tell them. Formula cells the reader drops; xlsFormulas reads them.
 func xlsRow(s *xls.WorkSheet, r int) ([]Cell, error) {
 	row := func() (row *xls.Row) {
 		defer func() {
@@ -311,20 +350,6 @@ func xlsRow(s *xls.WorkSheet, r int) ([]Cell, error) {
 			for k := 0; k < rks.Len(); k++ {
 				set(first+k, number(rkValue(uint32(rks.Index(k).FieldByName("Rk").Uint()))))
 			}
-		case "*xls.FormulaCol":
-			res := v.FieldByName("Header").FieldByName("Result")
-			var b [8]byte
-			for k := range b {
-				b[k] = byte(res.Index(k).Uint())
-			}
-			if b[6] == 0xFF && b[7] == 0xFF {
-				if b[0] == 3 || b[0] == 2 {
-					continue // an empty string or an error
-				}
-				// A text result is not kept by the reader: rather than lose it, refuse.
-				return nil, Errorf(EINVALID, "表中第%d行有公式算出的文字，.xls 文件读不出；%s", r+1, msgSaveAsXLSX)
-			}
-			set(first, number(math.Float64frombits(binary.LittleEndian.Uint64(b[:]))))
 		case "*xls.LabelsstCol", "*xls.labelCol":
 			set(first, Cell{Text: row.Col(first), Kind: CellText})
 		}
@@ -332,22 +357,182 @@ func xlsRow(s *xls.WorkSheet, r int) ([]Cell, error) {
 	return cells, nil
 }
 
+// xlsFormula is a formula or TRUE/FALSE cell of an .xls sheet, with the
+// formula's saved result.
+type xlsFormula struct {
+	row, col int
+	cell     Cell
+}
+
+// xlsFormulas reads the formula cells of each sheet (in the workbook's
+// sheet order) from the Workbook stream, since the .xls reader drops them:
+// a 序号, 性别 or 出生日期 column computed by formula (as clerks and WPS
+// templates do) would otherwise come out empty. Each formula's saved
+// result is kept as the .xlsx reader gives it: a number as a number cell;
+// a text (in the STRING record after the formula), TRUE/FALSE (1/0) and an
+// error (#VALUE!) as text; an empty result as an empty cell. TRUE/FALSE
+// and error cells, which the reader drops too, come with them.
+func xlsFormulas(book []byte) ([][]xlsFormula, error) {
+	bad := Errorf(EINVALID, "该 .xls 文件已损坏，%s", msgSaveAsXLSX)
+	// record returns the id and body of the record at offset o.
+	record := func(o int) (uint16, []byte, bool) {
+		if o+4 > len(book) {
+			return 0, nil, false
+		}
+		id, n := binary.LittleEndian.Uint16(book[o:]), int(binary.LittleEndian.Uint16(book[o+2:]))
+		if o+4+n > len(book) {
+			return 0, nil, false
+		}
+		return id, book[o+4 : o+4+n], true
+	}
+	const (
+		recBOF, recEOF, recFormula, recString, recBoundSheet, recBoolErr, recFilePass = 0x0809, 0x000A, 0x0006, 0x0207, 0x0085, 0x0205, 0x002F
+	)
+	id, body, ok := record(0)
+	if !ok || id != recBOF || len(body) < 2 {
+		return nil, bad
+	}
+	biff8 := binary.LittleEndian.Uint16(body) == 0x0600
+	// The workbook globals: one BOUNDSHEET per sheet, giving its offset.
+	var starts []int
+	for o := 0; ; {
+		id, body, ok := record(o)
+		if !ok {
+			return nil, bad
+		}
+		o += 4 + len(body)
+		if id == recBoundSheet && len(body) >= 4 {
+			starts = append(starts, int(binary.LittleEndian.Uint32(body)))
+		}
+		if id == recFilePass { // the rest is encrypted: the reader would read garbage
+			return nil, Errorf(EINVALID, "该 .xls 文件设有密码，请在Excel或WPS中取消密码，另存为.xlsx后再导入")
+		}
+		if id == recEOF {
+			break
+		}
+	}
+	out := make([][]xlsFormula, len(starts))
+	for i, o := range starts {
+		if id, _, ok := record(o); !ok || id != recBOF {
+			return nil, bad
+		}
+		pending := -1 // the formula whose text result follows in a STRING record
+		for {
+			id, body, ok := record(o)
+			if !ok {
+				return nil, bad
+			}
+			o += 4 + len(body)
+			if id == recEOF {
+				break
+			}
+			switch {
+			case id == recFormula && len(body) >= 14:
+				row, col := int(binary.LittleEndian.Uint16(body)), int(binary.LittleEndian.Uint16(body[2:]))
+				if row >= maxImportRows+100 || col >= maxImportColumns {
+					continue
+				}
+				res := body[6:14]
+				f := xlsFormula{row: row, col: col}
+				if res[6] != 0xFF || res[7] != 0xFF {
+					v := math.Float64frombits(binary.LittleEndian.Uint64(res))
+					f.cell = Cell{Text: strconv.FormatFloat(v, 'f', -1, 64), Kind: CellNumber}
+				} else {
+					switch res[0] {
+					case 0: // text: in the STRING record that follows
+						if !biff8 {
+							return nil, Errorf(EINVALID, "表中第%d行有公式算出的文字，这种旧版 .xls 文件读不出；%s", row+1, msgSaveAsXLSX)
+						}
+						out[i] = append(out[i], f)
+						pending = len(out[i]) - 1
+						continue
+					case 1:
+						f.cell = xlsBool(res[2])
+					case 2:
+						f.cell = xlsError(res[2])
+					}
+				}
+				out[i] = append(out[i], f)
+			case id == recBoolErr && len(body) >= 8:
+				row, col := int(binary.LittleEndian.Uint16(body)), int(binary.LittleEndian.Uint16(body[2:]))
+				cell := xlsBool(body[6])
+				if body[7] != 0 {
+					cell = xlsError(body[6])
+				}
+				if row < maxImportRows+100 && col < maxImportColumns {
+					out[i] = append(out[i], xlsFormula{row: row, col: col, cell: cell})
+				}
+			case id == recString && pending >= 0:
+				if len(body) < 3 {
+					return nil, bad
+				}
+				cch, chars := int(binary.LittleEndian.Uint16(body)), body[3:]
+				// A text too long for one record (it goes on in CONTINUE
+				// records) is no ledger value.
+				long := Errorf(EINVALID, "表中第%d行有公式算出的过长文字，%s", out[i][pending].row+1, msgSaveAsXLSX)
+				var text string
+				if body[2]&1 != 0 { // UTF-16LE
+					if len(chars) < 2*cch {
+						return nil, long
+					}
+					u := make([]uint16, cch)
+					for k := range u {
+						u[k] = binary.LittleEndian.Uint16(chars[2*k:])
+					}
+					text = string(utf16.Decode(u))
+				} else { // one byte a character: Latin-1
+					if len(chars) < cch {
+						return nil, long
+					}
+					r := make([]rune, cch)
+					for k := range r {
+						r[k] = rune(chars[k])
+					}
+					text = string(r)
+				}
+				if strings.TrimSpace(text) != "" {
+					out[i][pending].cell = Cell{Text: text, Kind: CellText}
+				}
+				pending = -1
+			}
+		}
+	}
+	return out, nil
+}
+
+// xlsError is an error value (#N/A…) as the .xlsx reader gives it.
+func xlsError(code byte) Cell {
+	text, ok := map[byte]string{0x00: "#NULL!", 0x07: "#DIV/0!", 0x0F: "#VALUE!", 0x17: "#REF!", 0x1D: "#NAME?", 0x24: "#NUM!", 0x2A: "#N/A"}[code]
+	if !ok {
+		return Cell{}
+	}
+	return Cell{Text: text, Kind: CellText}
+}
+
+// xlsBool is a TRUE/FALSE cell as the .xlsx reader gives it.
+func xlsBool(b byte) Cell {
+	if b != 0 {
+		return Cell{Text: "1", Kind: CellText}
+	}
+	return Cell{Text: "0", Kind: CellText}
+}
+
 // checkCompoundFile checks the container of an .xls file (MS-CFB) before
 // the reader sees it: the reader follows sector chains without bounds (a
 // loop in a damaged file never ends) and stops the whole program on a
 // sector number past its table. Only what a real Excel 97–2003 file has
 // passes: 512-byte sectors, chains that end, and a Workbook stream in
-// ordinary sectors.
-func checkCompoundFile(data []byte) error {
+// ordinary sectors, which it returns.
+func checkCompoundFile(data []byte) ([]byte, error) {
 	bad := Errorf(EINVALID, "该 .xls 文件已损坏或不是 Excel 97–2003 格式，%s", msgSaveAsXLSX)
 	if len(data) < 1024 || len(data)%512 != 0 && len(data) < 4096 {
-		return bad
+		return nil, bad
 	}
 	u16 := func(o int) uint32 { return uint32(binary.LittleEndian.Uint16(data[o:])) }
 	u32 := func(o int) uint32 { return binary.LittleEndian.Uint32(data[o:]) }
 	const endOfChain, freeSect = 0xFFFFFFFE, 0xFFFFFFFF
 	if u16(0x1C) != 0xFFFE || u16(0x1E) != 9 || u16(0x20) != 6 {
-		return bad // byte order, 512-byte sectors, 64-byte mini sectors
+		return nil, bad // byte order, 512-byte sectors, 64-byte mini sectors
 	}
 	sectors := uint32((len(data) - 512 + 511) / 512)
 	sector := func(id uint32) []byte {
@@ -358,7 +543,7 @@ func checkCompoundFile(data []byte) error {
 	nFAT, firstDir, cutoff := u32(0x2C), u32(0x30), u32(0x38)
 	firstDIFAT, nDIFAT := u32(0x44), u32(0x48)
 	if nFAT == 0 || nFAT > sectors || nDIFAT > sectors || cutoff != 4096 {
-		return bad
+		return nil, bad
 	}
 	var fatSectors []uint32
 	for i := uint32(0); i < min(nFAT, 109); i++ {
@@ -368,12 +553,12 @@ func checkCompoundFile(data []byte) error {
 	seen := map[uint32]bool{}
 	for id, n := firstDIFAT, uint32(0); id != endOfChain; n++ {
 		if id >= sectors || seen[id] || n >= nDIFAT {
-			return bad
+			return nil, bad
 		}
 		seen[id] = true
 		sec := sector(id)
 		if len(sec) < 512 {
-			return bad
+			return nil, bad
 		}
 		for k := 0; k < 127; k++ {
 			if v := binary.LittleEndian.Uint32(sec[4*k:]); v != freeSect {
@@ -385,7 +570,7 @@ func checkCompoundFile(data []byte) error {
 	var fat []uint32
 	for _, id := range fatSectors {
 		if id >= sectors {
-			return bad
+			return nil, bad
 		}
 		sec := sector(id)
 		for k := 0; k+4 <= len(sec); k += 4 {
@@ -407,13 +592,13 @@ func checkCompoundFile(data []byte) error {
 		return uint64(n)*512 >= uint64(size)
 	}
 	if !chain(firstDir, 0) {
-		return bad
+		return nil, bad
 	}
 	var dir []byte
 	for id := firstDir; id != endOfChain; id = fat[id] {
 		dir = append(dir, sector(id)...)
 	}
-	book := false
+	var book []byte
 	for o := 0; o+128 <= len(dir); o += 128 {
 		e := dir[o : o+128]
 		typ := e[66]
@@ -422,7 +607,7 @@ func checkCompoundFile(data []byte) error {
 		}
 		nameLen := int(binary.LittleEndian.Uint16(e[64:]))
 		if nameLen < 2 || nameLen > 64 {
-			return bad
+			return nil, bad
 		}
 		name := string(utf16.Decode(func() []uint16 {
 			u := make([]uint16, nameLen/2-1)
@@ -435,15 +620,22 @@ func checkCompoundFile(data []byte) error {
 		if typ == 2 && (name == "Workbook" || name == "Book") {
 			// In ordinary sectors: the reader's small-stream table is not trusted.
 			if size < cutoff || !chain(start, size) {
-				return bad
+				return nil, bad
 			}
-			book = true
+			book = make([]byte, 0, size)
+			for id := start; id != endOfChain && uint32(len(book)) < size; id = fat[id] {
+				book = append(book, sector(id)...)
+			}
+			if uint32(len(book)) < size {
+				return nil, bad // the file ends inside its last sector
+			}
+			book = book[:size]
 		}
 	}
-	if !book {
-		return bad
+	if book == nil {
+		return nil, bad
 	}
-	return nil
+	return book, nil
 }
 
 // rkValue decodes an RK number: an integer or the top of a double, maybe

@@ -8,6 +8,10 @@
 #   04 .csv UTF-8 exported by LibreOffice Calc, given the byte-order mark
 #      Excel's "CSV UTF-8" writes
 #   05 .csv GBK (LibreOffice's code 56, as Excel on Chinese Windows saves)
+# 01 and 06 are excelize's, as gen writes them. 07 is WPS-shaped, NOT
+# WPS-made (no WPS here): gen writes it with excelize and gives it the parts
+# real WPS files have (gen/wps.go; the real WPS files the reader is tested
+# with are in appliance/testdata/wps, see SOURCES.md there).
 set -euo pipefail
 cd "$(dirname "$0")"
 command -v soffice >/dev/null || { echo "make.sh: needs soffice (apt-get install libreoffice-calc)" >&2; exit 1; }

@@ -1,8 +1,9 @@
 // Command gen writes the household ledgers of the import corpus, each with
 // the verdict of every row written beside it (NAME.verdicts.tsv). Some are
-// final as written here (made with excelize, as Excel writes them); the
-// others are source sheets that make.sh passes through LibreOffice to get
-// the files other programs make (.xlsx re-saved, .xls, CSV in UTF-8 and GBK).
+// final as written here (made with excelize, as Excel writes them; one
+// then made WPS-shaped by wpsShape); the others are source sheets that
+// make.sh passes through LibreOffice to get the files other programs make
+// (.xlsx re-saved, .xls, CSV in UTF-8 and GBK).
 //
 // The verdicts are stated by hand next to each row's cells below; the
 // importer is not asked. Run via make.sh.
@@ -44,6 +45,10 @@ type corpus struct {
 	file   string // written name (under src/ when make.sh converts it)
 	sheets []sheet
 	totals string
+	// finish, if set, styles the book before it is saved; wps makes the
+	// saved file WPS-shaped (wpsShape).
+	finish func(f *excelize.File)
+	wps    bool
 }
 
 func id(y, m, d, seq int, male bool) string {
@@ -69,7 +74,7 @@ func main() {
 		dir = os.Args[1]
 	}
 	must(os.MkdirAll(filepath.Join(dir, "src"), 0o755))
-	for _, c := range []corpus{clerkLedger(), collectionForm(), visitRegister(), rosterCSV(), gbkRoster(), oldLedger()} {
+	for _, c := range []corpus{clerkLedger(), collectionForm(), visitRegister(), rosterCSV(), gbkRoster(), oldLedger(), wpsRoster()} {
 		write(dir, c)
 	}
 }
@@ -119,7 +124,17 @@ func write(dir string, c corpus) {
 			must(f.SetCellStyle(s.name, parts[0], parts[1], st))
 		}
 	}
+	if c.finish != nil {
+		c.finish(f)
+	}
 	must(f.SaveAs(filepath.Join(dir, c.file)))
+	if c.wps {
+		var names []string
+		for _, s := range c.sheets {
+			names = append(names, s.name)
+		}
+		must(wpsShape(filepath.Join(dir, c.file), names))
+	}
 	base := strings.TrimSuffix(filepath.Base(c.file), filepath.Ext(c.file))
 	must(os.WriteFile(filepath.Join(dir, base+".verdicts.tsv"), []byte(verdicts.String()), 0o644))
 }
@@ -495,4 +510,71 @@ func oldLedger() corpus {
 	}}
 	return corpus{file: "06_旧台账.xlsx", sheets: []sheet{s},
 		totals: "rows=10;skipped=1;households=3;new_households=3;people=8;new_people=8;refused_rows=2;held_rows=0;held_households=0;warnings=2"}
+}
+
+// wpsRoster is a 村民花名册 kept in WPS 表格, as most village offices keep
+// their sheets. We have no WPS (it is not a Debian package), and the WPS
+// files public repositories hold are small library test sheets, not
+// ledgers (appliance/testdata/wps/SOURCES.md), so this one is WPS-shaped,
+// not WPS-made: written by excelize, then given the parts and habits seen
+// in those real WPS files (wpsShape): WPS's app.xml and KSO custom
+// properties, its redefined accounting formats and "yyyy/m/d;@" date
+// format, text format (@) on the ID column, a bordered table whose merged
+// cells keep styled empty cells below their first row, the two empty
+// sheets of a new WPS workbook. In the sheet: dates as date cells and as
+// text with slashes and dashes (both seen in WPS files), phones as number
+// cells, 户编号 and 村民小组 merged per household, a 合计 row and a notes
+// block merged over two rows, the lower one holding nothing else.
+func wpsRoster() corpus {
+	a, b, c := id(1958, 3, 12, 71, true), id(1961, 8, 15, 72, false), id(1984, 11, 2, 73, true)
+	d, e, f := id(1950, 4, 5, 74, false), id(1975, 6, 6, 75, true), id(1978, 9, 9, 76, false)
+	g, h := id(1966, 1, 20, 77, true), id(1968, 2, 22, 78, false)
+	code := func(rel string) string { c, _ := appliance.RelationCode(rel); return c }
+	s := sheet{name: "花名册", nameCol: 3, rows: []row{
+		{cells: []any{"龙湖镇杏花村村民花名册"}},
+		{cells: []any{"序号", "村民小组", "户编号", "姓名", "性别", "民族", "与户主关系", "公民身份号码", "出生日期", "文化程度", "联系电话", "备注", "照片"}},
+		{[]any{1, "一组", "0101", "马德胜", "男", "汉族", "户主", a, serial(1958, 3, 12), "初中", 13837120001.0, "", ""},
+			v{"new", "", "relation=户主;code=02;gender=男;group=1;sheet_no=0101;birth=1958-03-12;phone=13837120001;sheet:民族=汉族;sheet:文化程度=初中;sheet:照片=;id=" + a}},
+		{[]any{2, "", "", "李秀珍", "女", "汉族", "妻", b, "1961/8/15", "小学", "", ""},
+			v{"new", "", "relation=妻;code=12;birth=1961-08-15;hh=马德胜;group=1;sheet_no=0101;id=" + b}},
+		{[]any{3, "", "", "马小军", "男", "汉族", "长子", c, serial(1984, 11, 2), "高中", "15937120003", "在外务工", ""},
+			v{"new", "", "relation=长子;code=22;birth=1984-11-02;phone=15937120003;note=在外务工;sheet:照片=;hh=马德胜"}},
+		{[]any{4, "一组", "0102", "白玉兰", "女", "汉族", "户主", d, "1950-04-05", "文盲", "", "丧偶"},
+			v{"new", "", "relation=户主;gender=女;birth=1950-04-05;note=丧偶;group=1;sheet_no=0102"}},
+		{[]any{5, "", "", "白建华", "男", "汉族", "儿子", badCheck(e), serial(1975, 6, 6), "初中", "", ""},
+			v{"refused", "bad_check_digit", ""}},
+		{[]any{6, "", "", "吴小燕", "女", "汉族", "儿媳", f, serial(1978, 9, 9), "初中", "", ""},
+			v{"new", "", "relation=儿媳;code=" + code("儿媳") + ";birth=1978-09-09;hh=白玉兰;group=1"}},
+		{[]any{7, "二组", "0201", "海福", "男", "回族", "户主", g, serial(1966, 1, 20), "小学", 13937120007.0, ""},
+			v{"new", "", "relation=户主;group=2;sheet_no=0201;phone=13937120007;sheet:民族=回族"}},
+		{[]any{8, "", "", "马兰", "女", "回族", "配偶", h, serial(1968, 2, 22), "小学", "", ""},
+			v{"new", "", "relation=配偶;code=10;hh=海福;group=2"}},
+		{[]any{9, "", "", "海小花", "女", "回族", "长女", "无证", serial(2015, 5, 1), "", "", "未办身份证"},
+			v{"new", "", "relation=长女;code=32;noid=1;birth=2015-05-01;gender=女;note=未办身份证;hh=海福"}},
+		{cells: []any{"合计", "", "", "3户9人"}},
+		{cells: []any{"填表说明：1.以户为单位填写，户主在前；2.公民身份号码须18位，未办证的儿童填“无证”；3.出生日期按身份证填写。"}},
+	}, merges: [][2]string{{"A1", "M1"}, {"B3", "B5"}, {"C3", "C5"}, {"B6", "B8"}, {"C6", "C8"}, {"B9", "B11"}, {"C9", "C11"}, {"A12", "C12"}, {"A13", "M14"}}}
+	empty2, empty3 := sheet{name: "Sheet2"}, sheet{name: "Sheet3"}
+	finish := func(f *excelize.File) {
+		border := []excelize.Border{{Type: "left", Color: "000000", Style: 1}, {Type: "right", Color: "000000", Style: 1}, {Type: "top", Color: "000000", Style: 1}, {Type: "bottom", Color: "000000", Style: 1}}
+		center := &excelize.Alignment{Vertical: "center"}
+		dateFmt, text := "yyyy/m/d;@", 49
+		plain, err := f.NewStyle(&excelize.Style{Border: border, Alignment: center})
+		must(err)
+		ids, err := f.NewStyle(&excelize.Style{Border: border, Alignment: center, NumFmt: text})
+		must(err)
+		dates, err := f.NewStyle(&excelize.Style{Border: border, Alignment: center, CustomNumFmt: &dateFmt})
+		must(err)
+		// Every cell of the table bordered, merged ones too: WPS then
+		// writes the cells a merge covers as styled empty cells.
+		must(f.SetCellStyle("花名册", "A2", "M14", plain))
+		must(f.SetCellStyle("花名册", "H3", "H11", ids))
+		must(f.SetCellStyle("花名册", "I3", "I11", dates))
+		// Photos placed in cells (嵌入单元格图片): wpsShape gives these
+		// formulas WPS's saved value; the pictures themselves are left out.
+		must(f.SetCellFormula("花名册", "M3", `_xlfn.DISPIMG("ID_7A3C0D5E1F2B4C6D8E9F0A1B2C3D4E5F",1)`))
+		must(f.SetCellFormula("花名册", "M5", `_xlfn.DISPIMG("ID_0F1E2D3C4B5A69788796A5B4C3D2E1F0",1)`))
+	}
+	return corpus{file: "07_WPS花名册.xlsx", sheets: []sheet{s, empty2, empty3}, finish: finish, wps: true,
+		totals: "rows=9;skipped=4;households=3;new_households=3;people=8;new_people=8;refused_rows=1;held_rows=0;held_households=0;warnings=0"}
 }
