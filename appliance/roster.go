@@ -223,6 +223,7 @@ type DutySwap struct {
 	WithName    string `json:"with_name"`
 	Reason      string `json:"reason,omitempty"`
 	State       string `json:"state"`
+	AskedBy     string `json:"asked_by,omitempty"` // the account that asked: it may withdraw, not accept
 }
 
 func (w *DutySwap) Validate() error {

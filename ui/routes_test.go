@@ -180,6 +180,21 @@ var routeRoles = map[string]string{
 	"POST /api/v1/print/":               "DGLTA",
 	"GET /api/v1/print/jobs":            "DGLTA",
 	"POST /api/v1/print/jobs/:id/retry": "DGLTA",
+
+	// The working week (docs/week.md): everyone reads the duty log; those
+	// who keep duty write it and swap; who keeps the roster makes it and
+	// sees the days nobody signed in.
+	"GET /staff/week":            "DGLTPCIA",
+	"GET /staff/duty/log":        "DGLTPCIA",
+	"POST /staff/duty/log":       "DGLT",
+	"GET /staff/duty/roster":     "LTA",
+	"POST /staff/duty/roster":    "LTA",
+	"GET /staff/duty/swaps":      "DGLT",
+	"POST /staff/duty/swaps":     "DGLT",
+	"POST /staff/duty/swaps/:id": "DGLT",
+	"GET /staff/duty/gaps":       "LTA",
+	"GET /api/v1/duty/log":       "DGLTPCIA",
+	"POST /api/v1/duty/log":      "DGLT",
 }
 
 var roleLetters = map[byte]appliance.Role{

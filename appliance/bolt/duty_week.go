@@ -111,7 +111,7 @@ func (s *Store) AskSwap(ctx context.Context, author string, w appliance.DutySwap
 	if w.ID == "" {
 		w.ID = s.NewRecordID("w")
 	}
-	w.State, w.Reason = appliance.SwapAsked, strings.TrimSpace(w.Reason)
+	w.State, w.Reason, w.AskedBy = appliance.SwapAsked, strings.TrimSpace(w.Reason), author
 	_, err := s.Write(ctx, func(tx *Tx) ([]appliance.Draft, error) {
 		if err := fillSwap(tx, &w); err != nil {
 			return nil, err
@@ -155,8 +155,10 @@ func fillSwap(tx *Tx, w *appliance.DutySwap) error {
 
 // AnswerSwap accepts, declines or withdraws a swap that is asked. An
 // accepted swap changes the roster in the same transaction: each takes the
-// other's day.
-func (s *Store) AnswerSwap(ctx context.Context, author, grid, id, state string) (appliance.DutySwap, error) {
+// other's day. The account that asked may only withdraw; another (the
+// other person) accepts or declines; a manager (who keeps the roster) may
+// do any.
+func (s *Store) AnswerSwap(ctx context.Context, author string, manager bool, grid, id, state string) (appliance.DutySwap, error) {
 	var w appliance.DutySwap
 	_, err := s.Write(ctx, func(tx *Tx) ([]appliance.Draft, error) {
 		if ok, err := tx.LWWJSON(bucketDutySwaps, grid+"/"+id, &w); err != nil {
@@ -168,7 +170,14 @@ func (s *Store) AnswerSwap(ctx context.Context, author, grid, id, state string) 
 			return nil, appliance.Errorf(appliance.ECONFLICT, "这个换班申请已经%s", appliance.SwapStateLabels[w.State])
 		}
 		switch state {
-		case appliance.SwapAccepted, appliance.SwapDeclined, appliance.SwapWithdrawn:
+		case appliance.SwapAccepted, appliance.SwapDeclined:
+			if author == w.AskedBy && !manager {
+				return nil, appliance.Errorf(appliance.EFORBIDDEN, "换班要由对方同意，不能自己同意")
+			}
+		case appliance.SwapWithdrawn:
+			if author != w.AskedBy && !manager {
+				return nil, appliance.Errorf(appliance.EFORBIDDEN, "只有提出换班的人可以撤回")
+			}
 		default:
 			return nil, appliance.FieldError("state", "请选择同意或不同意")
 		}
@@ -304,6 +313,9 @@ func (s *Store) LogDuty(ctx context.Context, author string, l appliance.DutyLog)
 // not start when the log line would be refused, such as registering the
 // case a call becomes).
 func (s *Store) CheckDutyLog(l appliance.DutyLog) error {
+	if l.ID == "" {
+		l.ID = "check" // given when logged
+	}
 	if err := l.Validate(); err != nil {
 		return err
 	}

@@ -62,10 +62,13 @@ func TestRosterAndSwap(t *testing.T) {
 			t.Fatalf("err=%v", err)
 		}
 	})
-	if _, err := v.Store.AnswerSwap(ctx, "u-other", villageCode, w.ID, appliance.SwapAccepted); err != nil {
+	if _, err := v.Store.AnswerSwap(ctx, "u-duty", false, villageCode, w.ID, appliance.SwapAccepted); appliance.ErrorCode(err) != appliance.EFORBIDDEN {
+		t.Fatalf("accepted by the asker: err=%v", err)
+	}
+	if _, err := v.Store.AnswerSwap(ctx, "u-other", false, villageCode, w.ID, appliance.SwapAccepted); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := v.Store.AnswerSwap(ctx, "u-other", villageCode, w.ID, appliance.SwapDeclined); appliance.ErrorCode(err) != appliance.ECONFLICT {
+	if _, err := v.Store.AnswerSwap(ctx, "u-other", false, villageCode, w.ID, appliance.SwapDeclined); appliance.ErrorCode(err) != appliance.ECONFLICT {
 		t.Fatalf("answered twice: err=%v", err)
 	}
 	got, _ = v.Store.FindDuty(villageCode, r[0].Date, r[1].Date)

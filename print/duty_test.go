@@ -1,0 +1,94 @@
+package print_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"gridbox/appliance"
+	"gridbox/appliance/bolt"
+	"gridbox/print"
+)
+
+// A generated month's roster and a day's duty log, printed from the
+// store, read back: February of a leap year with the leader's 15th, the
+// log's lines with the case a call became, the handover and who
+// confirmed it; and a blank log page to fill in by hand.
+func TestDutyPrints(t *testing.T) {
+	ctx := context.Background()
+	s, cfg, cs := village(t)
+	people := []appliance.StaffMember{
+		{ID: "410184104201-s1", Name: "张守田", Phone: "13800000001", Duty: appliance.DutyDutyStaff, Grid: "410184104201"},
+		{ID: "410184104201-s2", Name: "李秀兰", Phone: "13800000002", Duty: appliance.DutyDutyStaff, Grid: "410184104201"},
+	}
+	leader := appliance.StaffMember{ID: "410184104201-t1", Name: "王建军", Phone: "13900000009", Duty: appliance.DutyMassWorkTeam, Title: "群众工作队队长", Grid: "410184104201"}
+	for _, m := range append(people, leader) {
+		if err := s.SetStaff(ctx, "u-admin", m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := appliance.GenerateRoster(appliance.RosterPlan{Grid: "410184104201", Month: "2028-02", People: people, LeaderDay: 15, Leader: &leader})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetRoster(ctx, "u-lead", "410184104201", "2028-02", "全天", r); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := print.NewService(s, cfg, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, pdf, err := ps.Render(ctx, appliance.PrintRequest{Kind: "duty_roster", From: "2028-02-10"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := pdfText(t, pdf, 0, 0)
+	wantText(t, text, "杏花村2028年2月值班表", "2月1日", "2月29日", "张守田 13800000001", "李秀兰 13800000002", "王建军 13900000009", "每月15日为群众工作队队长值班日")
+	if n := pageCount(t, pdf); n != 1 {
+		t.Errorf("roster on %d pages, want one sheet", n)
+	}
+	if strings.Contains(flat(text), "3月1日") {
+		t.Error("February's roster runs into March")
+	}
+
+	// A day's log.
+	day := "2028-02-03"
+	rec, err := cs.RegisterCase(ctx, "u-duty", bolt.CaseIntake{Category: "livelihood", Source: appliance.SourcePhone, Description: "二组水渠堵塞"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := []appliance.DutyLog{
+		{Kind: appliance.LogSignIn, At: "08:02", StaffID: people[0].ID, Name: people[0].Name},
+		{Kind: appliance.LogCall, At: "09:15", StaffID: people[0].ID, Name: people[0].Name, Text: "二组水渠堵塞", Case: rec.Code},
+		{Kind: appliance.LogBroadcast, At: "10:00", StaffID: people[0].ID, Name: people[0].Name, Text: "明日停电检修"},
+		{Kind: appliance.LogHandover, At: "17:30", StaffID: people[0].ID, Name: people[0].Name, Text: "水渠明早回访"},
+	}
+	for _, l := range lines {
+		l.Grid, l.Date = "410184104201", day
+		if _, err := s.LogDuty(ctx, "u-duty", l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	note, _, err := s.PendingHandover("410184104201", day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.LogDuty(ctx, "u-duty2", appliance.DutyLog{Grid: "410184104201", Date: "2028-02-04", At: "08:00", Kind: appliance.LogRead, StaffID: people[1].ID, Name: people[1].Name, Ref: note.ID}); err != nil {
+		t.Fatal(err)
+	}
+	_, pdf, err = ps.Render(ctx, appliance.PrintRequest{Kind: "duty_log", From: day})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantText(t, pdfText(t, pdf, 0, 0), "杏花村值班记录", "2028年2月3日", "值班人员：张守田", "08:02", "到岗签到", "二组水渠堵塞", rec.Code, "明日停电检修", "水渠明早回访", "接班人确认：李秀兰")
+
+	_, pdf, err = ps.Render(ctx, appliance.PrintRequest{Kind: "duty_log_blank"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blankText := pdfText(t, pdf, 0, 0)
+	wantText(t, blankText, "杏花村值班记录", "日期：______年____月____日", "转为问题编号", "交班留言", "接班人确认：______________")
+	if strings.Contains(blankText, "张守田") {
+		t.Error("the blank page names someone")
+	}
+}
