@@ -92,3 +92,50 @@ func TestDutyPrints(t *testing.T) {
 		t.Error("the blank page names someone")
 	}
 }
+
+// A meeting's agenda with its sign-in sheet, and its minutes, read back.
+func TestMeetingPrints(t *testing.T) {
+	ctx := context.Background()
+	s, cfg, _ := village(t)
+	m, err := s.SetMeeting(ctx, "u-lead", appliance.Meeting{Grid: "410184104201", Kind: appliance.MeetingCouncil, Title: "12月村级议事会", Date: "2026-12-15", Time: "09:00",
+		Place: "村委会会议室", Chair: "王建军", Agenda: []appliance.AgendaItem{{Text: "二组水渠清理", Case: "3K4V-HPQW"}, {Text: "冬季防火"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sg := range []appliance.MeetingSign{{Name: "王建军", Unit: "群众工作队队长", At: "08:55"}, {Name: "刘桂芳", Unit: "三组村民代表", At: "09:01"}} {
+		sg.Meeting = m.Key()
+		if err := s.SignMeeting(ctx, "u-lead", sg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.SetAction(ctx, "u-lead", appliance.ActionItem{Grid: "410184104201", Meeting: m.Key(), Text: "组织清理二组水渠", Owner: "李秀兰", Due: "2026-12-20", Case: "3K4V-HPQW"}); err != nil {
+		t.Fatal(err)
+	}
+	m.State, m.Minutes, m.Decisions = appliance.MeetingHeld, "王建军通报水渠情况。\n代表同意出工清理。", []string{"12月20日前清理完毕"}
+	if _, err := s.SetMeeting(ctx, "u-lead", m); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := print.NewService(s, cfg, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := "410184104201." + m.ID
+	_, pdf, err := ps.Render(ctx, appliance.PrintRequest{Kind: "meeting_agenda", Meeting: ref})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := pageCount(t, pdf); n != 2 {
+		t.Errorf("agenda and sign-in sheet on %d pages, want 2", n)
+	}
+	wantText(t, pdfText(t, pdf, 1, 1), "杏花村12月村级议事会", "会议议程", "村级议事会", "2026年12月15日", "村委会会议室", "1. 二组水渠清理（问题 3K4V-HPQW）", "2. 冬季防火")
+	wantText(t, pdfText(t, pdf, 2, 2), "签到表", "本人签名", "王建军", "群众工作队队长", "08:55", "刘桂芳", "三组村民代表", "14")
+	_, pdf, err = ps.Render(ctx, appliance.PrintRequest{Kind: "meeting_minutes", Meeting: ref})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantText(t, pdfText(t, pdf, 0, 0), "会议纪要", "到会人员：王建军、刘桂芳（共 2 人）", "王建军通报水渠情况。", "代表同意出工清理。", "1. 12月20日前清理完毕",
+		"组织清理二组水渠", "李秀兰", "2026-12-20", "3K4V-HPQW", "办理中", "记录人")
+	if _, _, err := ps.Render(ctx, appliance.PrintRequest{Kind: "meeting_minutes", Meeting: "410184104201.nothing"}); appliance.ErrorField(err) != "meeting" {
+		t.Errorf("unknown meeting: err=%v", err)
+	}
+}

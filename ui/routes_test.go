@@ -195,6 +195,17 @@ var routeRoles = map[string]string{
 	"GET /staff/duty/gaps":       "LTA",
 	"GET /api/v1/duty/log":       "DGLTPCIA",
 	"POST /api/v1/duty/log":      "DGLT",
+	// Meetings: everyone reads; the village lead and the town operator
+	// keep them; anyone signs themselves in.
+	"GET /staff/meetings":              "DGLTPCIA",
+	"POST /staff/meetings":             "LT",
+	"GET /staff/meetings/:id":          "DGLTPCIA",
+	"POST /staff/meetings/:id":         "LT",
+	"POST /staff/meetings/:id/sign":    "DGLTPCIA",
+	"POST /staff/meetings/:id/actions": "LT",
+	"POST /staff/actions/:id":          "LT",
+	"GET /api/v1/meetings":             "DGLTPCIA",
+	"GET /api/v1/meetings/:id":         "DGLTPCIA",
 }
 
 var roleLetters = map[byte]appliance.Role{
