@@ -116,11 +116,13 @@ func (r Rate) MarshalText() ([]byte, error) {
 
 // ServiceItem is one service the village offers (服务事项).
 type ServiceItem struct {
-	Name      string   `toml:"name"`
-	Procedure string   `toml:"procedure"`
-	Materials []string `toml:"materials"`
-	Where     string   `toml:"where"`
-	Kinds     []string `toml:"kinds"` // 上门服务 / 代办服务 / 预约服务
+	Name      string   `toml:"name" json:"name"`
+	Procedure string   `toml:"procedure" json:"procedure"`
+	Materials []string `toml:"materials" json:"materials,omitempty"`
+	Where     string   `toml:"where" json:"where,omitempty"`
+	Kinds     []string `toml:"kinds" json:"kinds,omitempty"` // 上门服务 / 代办服务 / 预约服务 / 咨询服务
+	Who       string   `toml:"who" json:"who,omitempty"`     // who may ask (e.g. 80岁以上老人、残疾人)
+	TimeLimit string   `toml:"time_limit" json:"time_limit,omitempty"`
 }
 
 // Category is a case category.

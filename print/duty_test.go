@@ -120,7 +120,7 @@ func TestMeetingPrints(t *testing.T) {
 		t.Fatal(err)
 	}
 	ref := "410184104201." + m.ID
-	_, pdf, err := ps.Render(ctx, appliance.PrintRequest{Kind: "meeting_agenda", Meeting: ref})
+	_, pdf, err := ps.Render(ctx, appliance.PrintRequest{Kind: "meeting_agenda", Record: ref})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,13 +129,42 @@ func TestMeetingPrints(t *testing.T) {
 	}
 	wantText(t, pdfText(t, pdf, 1, 1), "杏花村12月村级议事会", "会议议程", "村级议事会", "2026年12月15日", "村委会会议室", "1. 二组水渠清理（问题 3K4V-HPQW）", "2. 冬季防火")
 	wantText(t, pdfText(t, pdf, 2, 2), "签到表", "本人签名", "王建军", "群众工作队队长", "08:55", "刘桂芳", "三组村民代表", "14")
-	_, pdf, err = ps.Render(ctx, appliance.PrintRequest{Kind: "meeting_minutes", Meeting: ref})
+	_, pdf, err = ps.Render(ctx, appliance.PrintRequest{Kind: "meeting_minutes", Record: ref})
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantText(t, pdfText(t, pdf, 0, 0), "会议纪要", "到会人员：王建军、刘桂芳（共 2 人）", "王建军通报水渠情况。", "代表同意出工清理。", "1. 12月20日前清理完毕",
 		"组织清理二组水渠", "李秀兰", "2026-12-20", "3K4V-HPQW", "办理中", "记录人")
-	if _, _, err := ps.Render(ctx, appliance.PrintRequest{Kind: "meeting_minutes", Meeting: "410184104201.nothing"}); appliance.ErrorField(err) != "meeting" {
+	if _, _, err := ps.Render(ctx, appliance.PrintRequest{Kind: "meeting_minutes", Record: "410184104201.nothing"}); appliance.ErrorField(err) != "record" {
 		t.Errorf("unknown meeting: err=%v", err)
+	}
+}
+
+// The receipt slip of a proxy service's papers, read back: the papers,
+// when taken and given back, and no villager's name or phone.
+func TestServiceSlip(t *testing.T) {
+	ctx := context.Background()
+	s, cfg, _ := village(t)
+	r, err := s.AskService(ctx, "", appliance.ServiceRequest{Grid: "410184104201", Item: "低保申请", Kind: "代办服务", Source: "kiosk", Asked: "2026-12-07"},
+		appliance.ServiceContact{Name: "刘桂芳", Phone: "13912345678"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Papers = []appliance.Paper{{Name: "户口簿", Taken: "2026-12-08", Returned: "2026-12-15"}, {Name: "身份证复印件", Taken: "2026-12-08"}}
+	if _, err := s.UpdateService(ctx, "u-duty", r); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := print.NewService(s, cfg, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, pdf, err := ps.Render(ctx, appliance.PrintRequest{Kind: "service_slip", Record: "410184104201." + r.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := pdfText(t, pdf, 0, 0)
+	wantText(t, text, "杏花村代办材料收取回执", r.ID, "低保申请", "户口簿", "2026-12-08", "2026-12-15", "身份证复印件", "未退还", "村民签字")
+	if strings.Contains(flat(text), "刘桂芳") || strings.Contains(flat(text), "13912345678") {
+		t.Error("the slip names the villager")
 	}
 }

@@ -12,9 +12,9 @@ import (
 func init() {
 	for _, kind := range []struct{ name, title string }{{"meeting_agenda", "会议议程和签到表"}, {"meeting_minutes", "会议纪要"}} {
 		addSource(source{
-			doc: appliance.PrintDoc{Kind: kind.name, Title: kind.title, Fields: []string{"meeting"}, Perm: appliance.PermPrint},
+			doc: appliance.PrintDoc{Kind: kind.name, Title: kind.title, Fields: []string{"record"}, Perm: appliance.PermPrint},
 			build: func(ctx context.Context, s *PrintService, req appliance.PrintRequest) (Document, error) {
-				return s.meetingDoc(kind.name, req.Meeting)
+				return s.meetingDoc(kind.name, req.Record)
 			},
 		})
 	}
@@ -24,12 +24,12 @@ func init() {
 func (s *PrintService) meetingDoc(kind, ref string) (Document, error) {
 	grid, id, ok := strings.Cut(ref, ".")
 	if !ok || !appliance.ValidID(id) || !strings.HasPrefix(grid, s.cfg.Node.Code[:9]) {
-		return nil, appliance.FieldError("meeting", "请从会议页打印，或填写会议编号")
+		return nil, appliance.FieldError("record", "请从会议页打印，或填写会议编号")
 	}
 	m, signs, err := s.store.Meeting(grid + "/" + id)
 	if err != nil {
 		if appliance.ErrorCode(err) == appliance.ENOTFOUND {
-			return nil, appliance.FieldError("meeting", "没有这个会议")
+			return nil, appliance.FieldError("record", "没有这个会议")
 		}
 		return nil, err
 	}

@@ -206,6 +206,16 @@ var routeRoles = map[string]string{
 	"POST /staff/actions/:id":          "LT",
 	"GET /api/v1/meetings":             "DGLTPCIA",
 	"GET /api/v1/meetings/:id":         "DGLTPCIA",
+	// Services: villagers ask at the kiosk; the duty desk (duty staff,
+	// grid leaders, the lead) handles; the lead keeps the catalogue.
+	"GET /services/ask":              "public",
+	"POST /services/ask":             "public",
+	"GET /staff/services":            "DGLTPCIA",
+	"POST /staff/services":           "DGL",
+	"GET /staff/services/catalogue":  "LA",
+	"POST /staff/services/catalogue": "LA",
+	"GET /staff/services/:id":        "DGLTPCIA",
+	"POST /staff/services/:id":       "DGL",
 }
 
 var roleLetters = map[byte]appliance.Role{
