@@ -13,7 +13,8 @@ import (
 	"gridbox/appliance"
 )
 
-// A town's own notices, duty roster and joint meetings reach its villages as copies
+// A town's own notices, duty roster, joint meetings and the work teams it
+// sends reach its villages as copies
 // (appliance.KindDownCopy) on each village's downward feed. The town's own
 // notice or shift is the source of truth; CopyDown compares it with what
 // each downward feed carries (v_down_copies) and writes only what is
@@ -63,6 +64,14 @@ func applyDownCopy(tx *Tx, e *appliance.Entry) error {
 			return nil
 		}
 		bucket, key = bucketMeetings, m.Key()
+	case appliance.KindTeamSet:
+		// The work team the town sends to this village: the teams view's
+		// bucket, for the child's own grid only.
+		var w appliance.WorkTeam
+		if json.Unmarshal(c.Body, &w) != nil || w.Validate() != nil || w.Village != d.Child {
+			return nil
+		}
+		bucket, key = bucketTeams, w.Village
 	default:
 		return nil
 	}
@@ -187,6 +196,21 @@ func (s *Store) downCopyDrafts(tx *Tx, child string, down appliance.FeedID, node
 			return nil, err
 		}
 	}
+	// The work team the town sends to this village.
+	if v := tx.Bucket(bucketTeams).Get([]byte(child)); len(v) >= stampSize {
+		err := consider(appliance.KindTeamSet, child, v, func(*appliance.DownCopy) []byte {
+			var w appliance.WorkTeam
+			if json.Unmarshal(v[stampSize:], &w) != nil {
+				return nil
+			}
+			w.From = node.Name
+			b, _ := json.Marshal(w)
+			return b
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
 	return drafts, nil
 }
 
@@ -283,7 +307,7 @@ func (s *Store) RunCopyDown(ctx context.Context, now func() time.Time) {
 	own := s.Feed()
 	kick := s.Kicks(func(e *appliance.Entry) bool {
 		switch e.Kind {
-		case appliance.KindNoticeSet, appliance.KindDutySet, appliance.KindMeetingSet, appliance.KindNodeEnrol:
+		case appliance.KindNoticeSet, appliance.KindDutySet, appliance.KindMeetingSet, appliance.KindTeamSet, appliance.KindNodeEnrol:
 			return e.Feed == own
 		}
 		return false
