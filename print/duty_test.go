@@ -2,6 +2,7 @@ package print_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -166,5 +167,45 @@ func TestServiceSlip(t *testing.T) {
 	wantText(t, text, "杏花村代办材料收取回执", r.ID, "低保申请", "户口簿", "2026-12-08", "2026-12-15", "身份证复印件", "未退还", "村民签字")
 	if strings.Contains(flat(text), "刘桂芳") || strings.Contains(flat(text), "13912345678") {
 		t.Error("the slip names the villager")
+	}
+}
+
+// A work team's journal as a folded booklet, and the duty lists for the
+// wall with one edited, read back.
+func TestTeamPrints(t *testing.T) {
+	ctx := context.Background()
+	s, cfg, _ := village(t)
+	team := appliance.WorkTeam{Village: "410184104201", Name: "市派驻杏花村群众工作队", Members: []appliance.TeamMember{{ID: "p1", Name: "王建军", Unit: "市自然资源局", Leader: true, Days: 20}}}
+	if err := s.SetTeam(ctx, "u-lead", team); err != nil {
+		t.Fatal(err)
+	}
+	for i, text := range []string{"走访三组，听取修路意见。", "参加碰头会，议定清理水渠。", "回访王家，水渠已通。"} {
+		if _, err := s.AddJournal(ctx, "u-lead", appliance.Journal{Village: "410184104201", Member: "p1", Date: fmt.Sprintf("2026-12-0%d", i+1), Text: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ps, err := print.NewService(s, cfg, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, pdf, err := ps.Render(ctx, appliance.PrintRequest{Kind: "team_journal", Record: "p1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantText(t, pdfText(t, pdf, 0, 0), "驻村工作心得", "王建军", "市自然资源局", "2026年12月1日", "走访三组，听取修路意见。", "回访王家，水渠已通。")
+	if _, _, err := ps.Render(ctx, appliance.PrintRequest{Kind: "team_journal", Record: "nobody"}); appliance.ErrorField(err) != "record" {
+		t.Errorf("journal of no member: err=%v", err)
+	}
+
+	if err := s.SetRules(ctx, "u-lead", appliance.RuleList{ID: "village_systems", Grid: "410184104201", Title: "杏花村十项制度", Items: []string{"日走访巡查制度", "值班制度", "例会制度"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, pdf, err = ps.Render(ctx, appliance.PrintRequest{Kind: "rules_board", Paper: "a3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantText(t, pdfText(t, pdf, 0, 0), "杏花村网格化管理工作制度", "职能部门四项责任", "群众工作队十项任务", "10. 写好驻村工作心得", "杏花村十项制度", "3. 例会制度")
+	if strings.Contains(flat(pdfText(t, pdf, 0, 0)), "首问负责制度") {
+		t.Error("the edited list still prints the default")
 	}
 }

@@ -216,6 +216,15 @@ var routeRoles = map[string]string{
 	"POST /staff/services/catalogue": "LA",
 	"GET /staff/services/:id":        "DGLTPCIA",
 	"POST /staff/services/:id":       "DGL",
+	// Work teams and the duty lists: everyone reads; those who keep duty
+	// sign members in and write their journals; the lead and the town
+	// keep the team and the lists.
+	"GET /staff/teams":          "DGLTPCIA",
+	"POST /staff/teams":         "LT",
+	"POST /staff/teams/sign":    "DGLT",
+	"POST /staff/teams/journal": "DGLT",
+	"GET /staff/rules":          "DGLTPCIA",
+	"POST /staff/rules":         "LT",
 }
 
 var roleLetters = map[byte]appliance.Role{
