@@ -212,6 +212,7 @@ var routeRoles = map[string]string{
 	"POST /services/ask":             "public",
 	"GET /staff/services":            "DGLTPCIA",
 	"POST /staff/services":           "DGL",
+	"GET /staff/services/households": "GLT",
 	"GET /staff/services/catalogue":  "LA",
 	"POST /staff/services/catalogue": "LA",
 	"GET /staff/services/:id":        "DGLTPCIA",

@@ -24,6 +24,7 @@ func init() {
 		a.Post("/services/ask", s.limitReports, s.submitServiceAsk)
 		a.Get("/staff/services", view, s.showServiceDesk)
 		a.Post("/staff/services", desk, s.submitServiceNew)
+		a.Get("/staff/services/households", s.require(appliance.PermViewArchive), s.showServiceHouseholds)
 		a.Get("/staff/services/catalogue", lead, s.showCatalog)
 		a.Post("/staff/services/catalogue", lead, s.submitCatalog)
 		a.Get("/staff/services/:id", view, s.showServiceRequest)
@@ -297,4 +298,64 @@ func (s *Server) submitCatalog(c *fiber.Ctx) error {
 		return s.renderCatalog(c, err, it)
 	}
 	return c.Redirect("/staff/services/catalogue", fiber.StatusSeeOther)
+}
+
+// difficultyRow is a household in difficulty with the services it received
+// this year.
+type difficultyRow struct {
+	ID, Head, Group string
+	Why             []string // 低保, 残疾, 独居老人
+	Services        []appliance.ServiceRequest
+}
+
+// elderAlone is the age from which a one-person household counts as an
+// old person living alone.
+const elderAlone = 60
+
+// showServiceHouseholds lists the households in difficulty (dibao, a
+// disabled member, an old person living alone) of the user's scope with
+// the services done for them this year.
+func (s *Server) showServiceHouseholds(c *fiber.Ctx) error {
+	u := currentUser(c)
+	now := s.now()
+	year := now.Format("2006") + "-01-01"
+	reqs, err := s.Store.FindServiceRequests(s.Config.Node.Code+"/", year)
+	if err != nil {
+		return err
+	}
+	byHH := map[string][]appliance.ServiceRequest{}
+	for _, r := range reqs {
+		if r.Household != "" && r.State == appliance.RequestDone && r.Asked >= year {
+			byHH[r.Household] = append(byHH[r.Household], r)
+		}
+	}
+	hhs, err := s.Store.Households(scopeOf(u), 5000, "")
+	if err != nil {
+		return err
+	}
+	heads, err := s.headsOf(hhs)
+	if err != nil {
+		return err
+	}
+	var rows []difficultyRow
+	for _, h := range hhs {
+		_, members, err := s.Store.Household(h.ID)
+		if err != nil {
+			return err
+		}
+		var why []string
+		if slices.ContainsFunc(members, func(p appliance.Person) bool { return p.Dibao }) {
+			why = append(why, "低保")
+		}
+		if slices.ContainsFunc(members, func(p appliance.Person) bool { return p.Disabled() }) {
+			why = append(why, "残疾")
+		}
+		if len(members) == 1 && members[0].Birth != "" && members[0].Birth <= now.AddDate(-elderAlone, 0, 0).Format("2006-01-02") {
+			why = append(why, "独居老人")
+		}
+		if len(why) > 0 {
+			rows = append(rows, difficultyRow{ID: h.ID, Head: heads[h.ID], Group: h.Group, Why: why, Services: byHH[h.ID]})
+		}
+	}
+	return s.render(c, "staff_service_households", fiber.Map{"Title": "困难群众服务", "Rows": rows, "Year": now.Format("2006")})
 }

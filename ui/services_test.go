@@ -107,3 +107,34 @@ func TestProxyServiceKioskToPapersReturned(t *testing.T) {
 		t.Error("the town's operator sees the villager's phone")
 	}
 }
+
+// A home service entered by staff for an old man living alone shows on
+// the list of households in difficulty with the services they received.
+func TestServicesForHouseholdsInDifficulty(t *testing.T) {
+	ctx := context.Background()
+	v := uitest.MustStart(t, uitest.Options{})
+	a, _ := dutyPeople(t, v)
+	hid, err := v.Store.CreateHousehold(ctx, "u-admin", appliance.Household{Group: appliance.GroupCode("410184104201", 1), Address: "杏花村一组3号", HouseNo: "3号"},
+		[]appliance.Person{{Name: "王建国", Relation: appliance.RelationHead, Gender: "男", Birth: "1948-03-01"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lead := v.Client(t)
+	lead.Login("villagelead")
+	if _, page := lead.Get("/staff/services/households"); !strings.Contains(uitest.Text(page), "王建国户") || !strings.Contains(page, "今年还没有服务") {
+		t.Fatalf("difficulty list before:\n%s", uitest.Text(page))
+	}
+	st, loc, _ := lead.Post("/staff/services", url.Values{"item": {"老年人上门服务"}, "kind": {"上门服务"}, "household": {hid}, "summary": {"上门办理高龄补贴认证"}})
+	if st != 303 {
+		t.Fatalf("new request: %d", st)
+	}
+	for _, f := range []url.Values{{"step": {"schedule"}, "staff": {a.ID}, "date": {"2026-12-09"}}, {"step": {"done"}, "outcome": {"已上门完成认证"}}} {
+		if st, _, _ := lead.Post(loc, f); st != 303 {
+			t.Fatalf("%s: %d", f.Get("step"), st)
+		}
+	}
+	_, page := lead.Get("/staff/services/households")
+	if text := uitest.Text(page); !strings.Contains(text, "独居老人") || !strings.Contains(text, "今年 1 次") || !strings.Contains(text, "老年人上门服务（上门服务）") {
+		t.Errorf("difficulty list after:\n%s", text)
+	}
+}
