@@ -46,7 +46,7 @@ func parseRef(ref string) (grid, id string, err error) {
 	return grid, id, nil
 }
 
-// meetingPrefix is what this node's meeting lists cover: a town itself and
+// meetingPrefixes are what this node's meeting lists cover: a town itself and
 // all its villages; a village itself (and the town's meetings sent down).
 func (s *Server) meetingPrefixes() []string {
 	if s.Config.Node.Role == appliance.NodeVillage {
@@ -101,7 +101,7 @@ func meetingCounters(s *Server, u *appliance.User) ([]Counter, error) {
 	}, nil
 }
 
-// meetingView is a meeting as the pages show it.
+// meetingRow is a meeting as the pages show it.
 type meetingRow struct {
 	appliance.Meeting
 	Ref    string
@@ -189,7 +189,7 @@ func (s *Server) meetingDefaults(kind string) (meetingForm, error) {
 			day = 15
 		}
 		date = time.Date(now.Year(), now.Month(), day, 0, 0, 0, 0, now.Location())
-		if date.Before(now.Truncate(24 * time.Hour)) {
+		if date.Format("2006-01-02") < now.Format("2006-01-02") {
 			date = date.AddDate(0, 1, 0)
 		}
 		title = fmt.Sprintf("%d月村级议事会", int(date.Month()))

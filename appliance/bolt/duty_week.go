@@ -239,17 +239,17 @@ func (s *Store) FindSwaps(grid, from string) ([]appliance.DutySwap, error) {
 	return out, err
 }
 
-// Swap returns one swap.
-func (s *Store) Swap(grid, id string) (appliance.DutySwap, error) {
-	var w appliance.DutySwap
+// lwwOne reads the record at key of bucket, or ENOTFOUND with message.
+func lwwOne[T any](s *Store, bucket, key, message string) (T, error) {
+	var v T
 	err := s.Read(func(tx *Tx) error {
-		ok, err := tx.LWWJSON(bucketDutySwaps, grid+"/"+id, &w)
+		ok, err := tx.LWWJSON(bucket, key, &v)
 		if err == nil && !ok {
-			err = appliance.Errorf(appliance.ENOTFOUND, "没有这个换班申请")
+			err = appliance.Errorf(appliance.ENOTFOUND, "%s", message)
 		}
 		return err
 	})
-	return w, err
+	return v, err
 }
 
 // dutyDayTx reads one day's log, in time order.

@@ -186,15 +186,7 @@ func (s *Store) SetAction(ctx context.Context, author string, a appliance.Action
 
 // Action returns one action item.
 func (s *Store) Action(grid, id string) (appliance.ActionItem, error) {
-	var a appliance.ActionItem
-	err := s.Read(func(tx *Tx) error {
-		ok, err := tx.LWWJSON(bucketActions, grid+"/"+id, &a)
-		if err == nil && !ok {
-			err = appliance.Errorf(appliance.ENOTFOUND, "事项不存在")
-		}
-		return err
-	})
-	return a, err
+	return lwwOne[appliance.ActionItem](s, bucketActions, grid+"/"+id, "事项不存在")
 }
 
 // ActionFilter selects action items.

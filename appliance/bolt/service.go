@@ -148,15 +148,7 @@ func (s *Store) UpdateService(ctx context.Context, author string, r appliance.Se
 
 // ServiceRequest returns one request.
 func (s *Store) ServiceRequest(grid, id string) (appliance.ServiceRequest, error) {
-	var r appliance.ServiceRequest
-	err := s.Read(func(tx *Tx) error {
-		ok, err := tx.LWWJSON(bucketServiceRequests, grid+"/"+id, &r)
-		if err == nil && !ok {
-			err = appliance.Errorf(appliance.ENOTFOUND, "没有这个服务申请")
-		}
-		return err
-	})
-	return r, err
+	return lwwOne[appliance.ServiceRequest](s, bucketServiceRequests, grid+"/"+id, "没有这个服务申请")
 }
 
 // ServiceContact returns the sealed contact of a request; ENOTFOUND where

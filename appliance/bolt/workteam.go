@@ -81,15 +81,7 @@ func (s *Store) SetTeam(ctx context.Context, author string, w appliance.WorkTeam
 
 // Team returns a village's work team; ENOTFOUND when it has none.
 func (s *Store) Team(village string) (appliance.WorkTeam, error) {
-	var w appliance.WorkTeam
-	err := s.Read(func(tx *Tx) error {
-		ok, err := tx.LWWJSON(bucketTeams, village, &w)
-		if err == nil && !ok {
-			err = appliance.Errorf(appliance.ENOTFOUND, "本村还没有登记群众工作队")
-		}
-		return err
-	})
-	return w, err
+	return lwwOne[appliance.WorkTeam](s, bucketTeams, village, "本村还没有登记群众工作队")
 }
 
 // SignTeam records a member's day in the village; once a day.
