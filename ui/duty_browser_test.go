@@ -146,3 +146,47 @@ func TestDutyDayBrowser(t *testing.T) {
 		t.Errorf("hub: %s", got)
 	}
 }
+
+// Every page of the working week fits a phone 390 px wide, for the lead
+// (who sees every form) and at the kiosk for the service request.
+func TestWeekPagesOnAPhone(t *testing.T) {
+	srv := uitest.MustStart(t, uitest.Options{})
+	dutyPeople(t, srv)
+	ctx := context.Background()
+	m, err := srv.Store.SetMeeting(ctx, "u-villagelead", appliance.Meeting{Grid: "410184104201", Kind: appliance.MeetingWeekly, Title: "第50周工作碰头会", Date: "2026-12-14",
+		Agenda: []appliance.AgendaItem{{Text: "二组水渠堵塞，下雨就漫到路上，需要组织村民清理并回访王家"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Store.SetTeam(ctx, "u-villagelead", appliance.WorkTeam{Village: "410184104201", Members: []appliance.TeamMember{{Name: "王建军", Unit: "市自然资源局", Leader: true, Days: 20}}}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := srv.Store.AskService(ctx, "", appliance.ServiceRequest{Grid: "410184104201", Item: "低保申请", Kind: "代办服务", Source: "kiosk", Asked: "2026-12-07"}, appliance.ServiceContact{Phone: "13912345678"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := uitest.Browser(t)
+	do(t, b, chromedp.EmulateViewport(390, 844))
+	do(t, b, chromedp.Navigate(srv.URL+"/services/ask?item=低保申请"), chromedp.WaitVisible(chromedp.CSS(`main h1`)))
+	pages := []string{"/staff/week", "/staff/duty/log", "/staff/duty/roster", "/staff/duty/swaps", "/staff/duty/gaps", "/staff/meetings",
+		"/staff/meetings/410184104201." + m.ID, "/staff/services", "/staff/services/410184104201." + r.ID, "/staff/services/catalogue",
+		"/staff/services/households", "/staff/teams", "/staff/rules"}
+	check := func(path string) {
+		t.Helper()
+		w, err := chromedp.Run(b, chromedp.Evaluate[int]("document.documentElement.scrollWidth"))
+		if err != nil || w > 390 {
+			t.Errorf("%s: %d px wide on a 390 px phone (err %v)", path, w, err)
+		}
+		// Every button and form field is at least 44 px high.
+		small, err := chromedp.Run(b, chromedp.Evaluate[[]string](`[...document.querySelectorAll('main button, main input:not([type=hidden]):not([type=checkbox]):not([type=radio]), main select, main summary')].filter(e => e.offsetParent && e.getBoundingClientRect().height < 44).map(e => e.outerHTML.slice(0, 80))`))
+		if err != nil || len(small) > 0 {
+			t.Errorf("%s: targets under 44 px: %v (err %v)", path, small, err)
+		}
+	}
+	check("/services/ask")
+	browserLogin(t, b, srv.URL, "villagelead")
+	for _, p := range pages {
+		do(t, b, chromedp.Navigate(srv.URL+p), chromedp.WaitVisible(chromedp.CSS(`main h1`)))
+		check(p)
+	}
+}
