@@ -43,7 +43,8 @@ func (s *Server) teamVillage(c *fiber.Ctx) string {
 
 type memberRow struct {
 	appliance.TeamMember
-	Done int // days in the village this month
+	Done   int // days in the village this month
+	Visits int // visits recorded this month as theirs (their staff record's)
 }
 
 func (s *Server) showTeam(c *fiber.Ctx) error { return s.renderTeam(c, nil, "") }
@@ -67,7 +68,15 @@ func (s *Server) renderTeam(c *fiber.Ctx, formErr error, membersText string) err
 		}
 		var rows []memberRow
 		for _, m := range team.Members {
-			rows = append(rows, memberRow{TeamMember: m, Done: days[m.ID]})
+			row := memberRow{TeamMember: m, Done: days[m.ID]}
+			if m.StaffID != "" {
+				vs, err := s.Store.Visits(m.StaffID, from, now.Format("2006-01-02"))
+				if err != nil {
+					return err
+				}
+				row.Visits = len(vs)
+			}
+			rows = append(rows, row)
 		}
 		journals, err := s.Store.Journals(village, "")
 		if err != nil {
@@ -86,7 +95,7 @@ func (s *Server) renderTeam(c *fiber.Ctx, formErr error, membersText string) err
 }
 
 // teamLines writes the members one a line, as the edit form takes them:
-// 姓名，派出单位，电话，每月天数，队长.
+// 姓名，派出单位，电话，每月天数，队长，人员编号.
 func teamLines(w appliance.WorkTeam) string {
 	var b strings.Builder
 	for _, m := range w.Members {
@@ -94,14 +103,18 @@ func teamLines(w appliance.WorkTeam) string {
 		if m.Leader {
 			b.WriteString("，队长")
 		}
+		if m.StaffID != "" {
+			b.WriteString("，" + m.StaffID)
+		}
 		b.WriteString("\n")
 	}
 	return b.String()
 }
 
 // parseTeamLines reads the members' lines; a member whose name was there
-// before keeps their id.
-func parseTeamLines(text string, old appliance.WorkTeam) ([]appliance.TeamMember, error) {
+// before keeps their id. A field that is a staff id of the village (isStaff)
+// links the member to that record: their visits count as theirs.
+func parseTeamLines(text string, old appliance.WorkTeam, isStaff func(string) bool) ([]appliance.TeamMember, error) {
 	var out []appliance.TeamMember
 	for n, line := range lines(text) {
 		f := strings.FieldsFunc(line, func(r rune) bool { return r == '，' || r == ',' || r == '|' || r == '、' })
@@ -117,6 +130,8 @@ func parseTeamLines(text string, old appliance.WorkTeam) ([]appliance.TeamMember
 			case x == "队长":
 				m.Leader = true
 			case x == "":
+			case isStaff(x):
+				m.StaffID = x
 			case len(x) <= 2:
 				d, err := strconv.Atoi(x)
 				if err != nil {
@@ -129,7 +144,7 @@ func parseTeamLines(text string, old appliance.WorkTeam) ([]appliance.TeamMember
 		}
 		for _, o := range old.Members {
 			if o.Name == m.Name {
-				m.ID, m.StaffID = o.ID, o.StaffID
+				m.ID = o.ID
 			}
 		}
 		out = append(out, m)
@@ -144,7 +159,10 @@ func (s *Server) submitTeam(c *fiber.Ctx) error {
 	}
 	old, _ := s.Store.Team(village)
 	text := c.FormValue("members")
-	members, err := parseTeamLines(text, old)
+	members, err := parseTeamLines(text, old, func(id string) bool {
+		m, err := s.Store.Staff(id)
+		return err == nil && strings.HasPrefix(m.Grid, village)
+	})
 	if err == nil {
 		err = s.Store.SetTeam(c.UserContext(), actor(c), appliance.WorkTeam{Village: village, Name: strings.TrimSpace(c.FormValue("name")), Members: members})
 	}

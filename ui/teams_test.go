@@ -13,6 +13,7 @@ import (
 // days against those required; the duty lists are edited.
 func TestWorkTeamPages(t *testing.T) {
 	v := uitest.MustStart(t, uitest.Options{})
+	dutyPeople(t, v)
 	lead := v.Client(t)
 	lead.Login("villagelead")
 	if st, _, body := lead.Post("/staff/teams", url.Values{"name": {"市派驻杏花村群众工作队"}, "members": {"王建军"}}); st != 400 || !strings.Contains(body, "第 1 行") {
@@ -42,6 +43,16 @@ func TestWorkTeamPages(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("team page lacks %q:\n%s", want, text)
 		}
+	}
+	// Linked to a staff record, a member's visits count as theirs.
+	if st, _, _ := lead.Post("/staff/teams", url.Values{"members": {"王建军，市自然资源局，13900000009，20，队长，410184104201-s1\n赵敏，龙湖镇政府，，15"}}); st != 303 {
+		t.Fatal("team with a staff link")
+	}
+	if linked, _ := v.Store.Team("410184104201"); linked.Members[0].StaffID != "410184104201-s1" || linked.Members[0].ID != team.Members[0].ID {
+		t.Fatalf("link: %+v", linked.Members[0])
+	}
+	if _, page := desk.Get("/staff/teams"); !strings.Contains(uitest.Text(page), "本月走访 0 户次") {
+		t.Errorf("no visit count for the linked member")
 	}
 	// Re-entered, members keep their ids (their days stay theirs).
 	if st, _, _ := lead.Post("/staff/teams", url.Values{"members": {"王建军，市自然资源局，13900000009，22，队长"}}); st != 303 {
