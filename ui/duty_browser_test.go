@@ -42,6 +42,21 @@ func browserLogin(t *testing.T, ctx context.Context, base, user string) {
 	)
 }
 
+// clickLoad clicks a submit button and waits for the page the answer
+// brings (not the old one still on screen).
+func clickLoad(sel string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		var v chromedp.Void
+		if _, err := chromedp.Evaluate[bool](`document.body.dataset.old = "1"; true`)(ctx, tg); err != nil {
+			return v, err
+		}
+		if _, err := chromedp.Click(chromedp.CSS(sel))(ctx, tg); err != nil {
+			return v, err
+		}
+		return chromedp.WaitVisible(chromedp.CSS(`body:not([data-old]) main h1`))(ctx, tg)
+	}
+}
+
 // A duty day on a phone 390 px wide: the duty staff finds the duty log
 // from the 工作周 menu entry, signs in, takes a call that becomes a case in
 // one step (a first try without a category is refused and makes nothing),
@@ -63,7 +78,7 @@ func TestDutyDayBrowser(t *testing.T) {
 	if got := text(t, ctx, "#log-lines"); !strings.Contains(got, "没有记录") {
 		t.Fatalf("a fresh day's log: %s", got)
 	}
-	do(t, ctx, chromedp.Click(chromedp.CSS(`#sign-in`)), chromedp.WaitVisible(chromedp.CSS(`#log-lines .tag`)))
+	do(t, ctx, clickLoad(`#sign-in`))
 	if got := text(t, ctx, "#log-lines"); !strings.Contains(got, "到岗签到") || !strings.Contains(got, a.Name) {
 		t.Fatalf("after signing in: %s", got)
 	}
@@ -75,8 +90,7 @@ func TestDutyDayBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#call-text`), "二组王家门前的水渠堵了，下雨就漫到路上"),
 		chromedp.Click(chromedp.CSS(`#make-case`)),
 		chromedp.SendKeys(chromedp.CSS(`#call-form input[name="phone"]`), "13912345678"),
-		chromedp.Click(chromedp.CSS(`#call-save`)),
-		chromedp.WaitVisible(chromedp.CSS(`p.error`)),
+		clickLoad(`#call-save`),
 	)
 	if got := text(t, ctx, "p.error"); !strings.Contains(got, "类别") {
 		t.Errorf("error without a category: %q", got)
@@ -86,8 +100,7 @@ func TestDutyDayBrowser(t *testing.T) {
 	}
 	do(t, ctx,
 		chromedp.SetValue(chromedp.CSS(`#call-category`), "public_affairs"),
-		chromedp.Click(chromedp.CSS(`#call-save`)),
-		chromedp.WaitVisible(chromedp.CSS(`p.notice a`)),
+		clickLoad(`#call-save`),
 	)
 	code := text(t, ctx, "p.notice a")
 	if got := text(t, ctx, "#log-lines"); !strings.Contains(got, "来电") || !strings.Contains(got, code) || strings.Contains(got, "13912345678") {
@@ -97,14 +110,11 @@ func TestDutyDayBrowser(t *testing.T) {
 	do(t, ctx,
 		chromedp.Click(chromedp.CSS(`#open-broadcast`)),
 		chromedp.SendKeys(chromedp.CSS(`#broadcast-text`), "今晚大风降温，请关好门窗"),
-		chromedp.Click(chromedp.CSS(`#broadcast-save`)),
-		chromedp.WaitVisible(chromedp.CSS(`#open-handover`)),
+		clickLoad(`#broadcast-save`),
 		chromedp.Click(chromedp.CSS(`#open-handover`)),
 		chromedp.SendKeys(chromedp.CSS(`#handover-text`), "水渠的事明早回访王家"),
-		chromedp.Click(chromedp.CSS(`#handover-save`)),
-		chromedp.WaitVisible(chromedp.CSS(`section.handover`)),
-		chromedp.Click(chromedp.CSS(`#sign-out`)),
-		chromedp.WaitVisible(chromedp.CSS(`section.handover`)),
+		clickLoad(`#handover-save`),
+		clickLoad(`#sign-out`),
 	)
 	log := text(t, ctx, "#log-lines")
 	for _, want := range []string{"广播", "今晚大风降温", "交班留言", "离岗签退"} {
@@ -132,10 +142,8 @@ func TestDutyDayBrowser(t *testing.T) {
 		chromedp.Navigate(srv.URL+"/staff/duty/log"),
 		chromedp.WaitVisible(chromedp.CSS(`#staff_id`)),
 		chromedp.SetValue(chromedp.CSS(`#staff_id`), b.ID),
-		chromedp.Click(chromedp.CSS(`#sign-in`)),
-		chromedp.WaitVisible(chromedp.CSS(`#confirm-handover`)),
-		chromedp.Click(chromedp.CSS(`#confirm-handover`)),
-		chromedp.WaitVisible(chromedp.CSS(`section.handover .tag.ok`)),
+		clickLoad(`#sign-in`),
+		clickLoad(`#confirm-handover`),
 	)
 	if got := text(t, ctx, "section.handover"); !strings.Contains(got, b.Name+" 已确认") || !strings.Contains(got, "明早回访") {
 		t.Errorf("handover: %s", got)
