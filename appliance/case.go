@@ -153,13 +153,15 @@ const (
 	SourcePhone  = "phone"          // 来电
 	SourceBox    = "suggestion_box" // 意见箱
 	SourceKiosk  = "kiosk"          // 自助终端
+	// SourceMeeting: an action item of a meeting become a case (docs/week.md).
+	SourceMeeting = "meeting" // 会议交办
 )
 
 // CaseSources lists sources in display order.
-var CaseSources = []string{SourcePatrol, SourceWalkIn, SourcePhone, SourceBox, SourceKiosk}
+var CaseSources = []string{SourcePatrol, SourceWalkIn, SourcePhone, SourceBox, SourceKiosk, SourceMeeting}
 
 // CaseSourceLabels are the Chinese names of sources.
-var CaseSourceLabels = map[string]string{SourcePatrol: "走访巡查", SourceWalkIn: "来访", SourcePhone: "来电", SourceBox: "意见箱", SourceKiosk: "自助终端"}
+var CaseSourceLabels = map[string]string{SourcePatrol: "走访巡查", SourceWalkIn: "来访", SourcePhone: "来电", SourceBox: "意见箱", SourceKiosk: "自助终端", SourceMeeting: "会议交办"}
 
 // Follow-up ratings.
 const (

@@ -34,6 +34,7 @@ type Config struct {
 	Print     PrintConfig     `toml:"print"`
 	Replicate ReplicateConfig `toml:"replicate"`
 	Kiosk     KioskConfig     `toml:"kiosk"`
+	Duty      DutyConfig      `toml:"duty"` // the duty roster (roster.go)
 }
 
 // KioskConfig tunes the kiosk screen for villagers (docs/cases.md,
@@ -115,11 +116,13 @@ func (r Rate) MarshalText() ([]byte, error) {
 
 // ServiceItem is one service the village offers (服务事项).
 type ServiceItem struct {
-	Name      string   `toml:"name"`
-	Procedure string   `toml:"procedure"`
-	Materials []string `toml:"materials"`
-	Where     string   `toml:"where"`
-	Kinds     []string `toml:"kinds"` // 上门服务 / 代办服务 / 预约服务
+	Name      string   `toml:"name" json:"name"`
+	Procedure string   `toml:"procedure" json:"procedure"`
+	Materials []string `toml:"materials" json:"materials,omitempty"`
+	Where     string   `toml:"where" json:"where,omitempty"`
+	Kinds     []string `toml:"kinds" json:"kinds,omitempty"` // 上门服务 / 代办服务 / 预约服务 / 咨询服务
+	Who       string   `toml:"who" json:"who,omitempty"`     // who may ask (e.g. 80岁以上老人、残疾人)
+	TimeLimit string   `toml:"time_limit" json:"time_limit,omitempty"`
 }
 
 // Category is a case category.
@@ -228,6 +231,7 @@ func DefaultConfig() Config {
 		},
 		TimeZone: "Asia/Shanghai",
 		DutyRoom: "村委会一楼值班室",
+		Duty:     DefaultDutyConfig(),
 		Services: []ServiceItem{
 			{Name: "低保申请", Procedure: "本人或家属到值班室提出申请，填写申请表，村里入户核查、公示后报乡镇审核。", Materials: []string{"户口簿", "身份证", "家庭收入情况说明"}, Where: "村值班室", Kinds: []string{"代办服务"}},
 			{Name: "医保参保缴费", Procedure: "每年9月至12月集中缴费，可到值班室由网格员代办。", Materials: []string{"身份证或户口簿"}, Where: "村值班室", Kinds: []string{"代办服务"}},
@@ -295,6 +299,9 @@ func (c *Config) Validate() error {
 		return FieldError("time_zone", "未知时区 %q", c.TimeZone)
 	}
 	if err := ValidatePhone("duty_phone", c.DutyPhone, false); err != nil {
+		return err
+	}
+	if err := c.Duty.Validate(); err != nil {
 		return err
 	}
 	if c.HTTP.KioskIdle.Duration <= 0 || c.HTTP.SessionIdle.Duration <= 0 {

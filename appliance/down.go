@@ -91,7 +91,7 @@ func VerifyMember(key FeedID, challenge, sig []byte) bool {
 }
 
 // KindDownCopy is a copy of a record of the parent's own feed (a town's
-// notice or duty shift) on its downward feed for one child, which does not
+// notice, duty shift, joint meeting or the work team it sends) on its downward feed for one child, which does not
 // receive the parent's own feed. The fold takes it as the original record,
 // just below the original's place in last-writer-wins order: a node holding
 // both (the town itself) keeps the original, in any order of arrival. It
@@ -101,7 +101,7 @@ const KindDownCopy = "down.copy"
 
 // DownCopy is the body of a KindDownCopy entry.
 type DownCopy struct {
-	Kind string          `json:"kind"` // the original's kind: KindNoticeSet or KindDutySet
+	Kind string          `json:"kind"` // the original's kind: KindNoticeSet, KindDutySet, KindMeetingSet or KindTeamSet
 	Feed string          `json:"feed"` // the original's feed (hex): the parent's own
 	Seq  uint64          `json:"seq"`
 	Time HLC             `json:"time"` // the original's HLC time
@@ -111,7 +111,7 @@ type DownCopy struct {
 // Validate checks the shape of a copy; its body is checked by the view.
 func (c *DownCopy) Validate() error {
 	switch c.Kind {
-	case KindNoticeSet, KindDutySet:
+	case KindNoticeSet, KindDutySet, KindMeetingSet, KindTeamSet:
 	default:
 		return FieldError("kind", "下发副本的记录类型错误")
 	}

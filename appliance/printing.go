@@ -32,7 +32,7 @@ type Printing interface {
 type PrintDoc struct {
 	Kind   string     `json:"kind"`
 	Title  string     `json:"title"`
-	Fields []string   `json:"fields"`           // of "grid", "from", "to", "span", "paper", "staff", "case", "household"
+	Fields []string   `json:"fields"`           // of "grid", "from", "to", "span", "paper", "staff", "case", "household", "record"
 	Papers []string   `json:"papers,omitempty"` // paper choices, first is the default
 	Perm   Permission `json:"perm"`
 	Queue  string     `json:"queue,omitempty"` // the CUPS queue it prints to on its default paper; empty: download only
@@ -50,6 +50,7 @@ type PrintRequest struct {
 	Staff     string `json:"staff,omitempty"`
 	Case      string `json:"case,omitempty"`
 	Household string `json:"household,omitempty"` // household record id
+	Record    string `json:"record,omitempty"`    // a meeting or service request, as grid.id (docs/week.md)
 
 	// Scope is the grid scope of the user asking (ScopePrefix of their
 	// grid; empty: the whole node). Set by the web side, never from input.

@@ -62,14 +62,16 @@ const (
 	PermPrint          Permission = "print"
 	PermAssess         Permission = "assess"
 	PermAdmin          Permission = "admin"
-	PermManageKiosk    Permission = "manage_kiosk" // the kiosk's tap phrases
+	PermManageKiosk    Permission = "manage_kiosk"    // the kiosk's tap phrases
+	PermKeepDuty       Permission = "keep_duty"       // take duty shifts: sign the duty log, ask and accept swaps
+	PermManageMeetings Permission = "manage_meetings" // schedule meetings, keep their minutes and action items
 )
 
 var rolePerms = map[Role][]Permission{
-	RoleDutyStaff:    {PermViewDashboard, PermRegisterCase, PermNoteCase, PermPrint},
-	RoleGridLeader:   {PermViewDashboard, PermRegisterCase, PermHandleCase, PermNoteCase, PermEditArchive, PermViewArchive, PermRecordVisit, PermPrint},
-	RoleVillageLead:  {PermViewDashboard, PermRegisterCase, PermHandleCase, PermNoteCase, PermEscalateCase, PermEditArchive, PermViewArchive, PermRevealPersonal, PermRecordVisit, PermManageDuty, PermManageNotices, PermManageUsers, PermManageGrid, PermPrint, PermManageKiosk},
-	RoleTownOperator: {PermViewDashboard, PermHandleCase, PermNoteCase, PermEscalateCase, PermDispatchCase, PermViewArchive, PermManageDuty, PermManageNotices, PermPrint},
+	RoleDutyStaff:    {PermViewDashboard, PermKeepDuty, PermRegisterCase, PermNoteCase, PermPrint},
+	RoleGridLeader:   {PermViewDashboard, PermKeepDuty, PermRegisterCase, PermHandleCase, PermNoteCase, PermEditArchive, PermViewArchive, PermRecordVisit, PermPrint},
+	RoleVillageLead:  {PermViewDashboard, PermKeepDuty, PermRegisterCase, PermHandleCase, PermNoteCase, PermEscalateCase, PermEditArchive, PermViewArchive, PermRevealPersonal, PermRecordVisit, PermManageDuty, PermManageMeetings, PermManageNotices, PermManageUsers, PermManageGrid, PermPrint, PermManageKiosk},
+	RoleTownOperator: {PermViewDashboard, PermKeepDuty, PermHandleCase, PermNoteCase, PermEscalateCase, PermDispatchCase, PermViewArchive, PermManageDuty, PermManageMeetings, PermManageNotices, PermPrint},
 	RoleDepartment:   {PermViewDashboard, PermHandleCase, PermNoteCase},
 	RoleCityOperator: {PermViewDashboard, PermHandleCase, PermNoteCase, PermDispatchCase},
 	RoleInspector:    {PermViewDashboard, PermAssess},

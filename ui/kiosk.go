@@ -184,7 +184,11 @@ func (s *Server) nodeStaff() ([]appliance.StaffMember, error) {
 }
 
 func (s *Server) showServices(c *fiber.Ctx) error {
-	return s.render(c, "kiosk_services", fiber.Map{"Title": "服务事项", "Services": s.Config.Services, "DutyRoom": s.Config.DutyRoom})
+	items, err := s.catalog() // ui/services.go
+	if err != nil {
+		return err
+	}
+	return s.render(c, "kiosk_services", fiber.Map{"Title": "服务事项", "Services": items, "DutyRoom": s.Config.DutyRoom})
 }
 
 func (s *Server) showNotices(c *fiber.Ctx) error {

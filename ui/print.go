@@ -42,7 +42,7 @@ func printRequest(c *fiber.Ctx) appliance.PrintRequest {
 		return strings.TrimSpace(c.Query(k))
 	}
 	return appliance.PrintRequest{Kind: get("kind"), Grid: get("grid"), Group: get("group"), From: get("from"), To: get("to"), Span: get("span"),
-		Paper: get("paper"), Staff: get("staff"), Case: get("case"), Household: get("household"), Scope: printScope(c)}
+		Paper: get("paper"), Staff: get("staff"), Case: get("case"), Household: get("household"), Record: get("record"), Scope: printScope(c)}
 }
 
 // printScope is the grid scope of the user: what they may print of the

@@ -180,6 +180,52 @@ var routeRoles = map[string]string{
 	"POST /api/v1/print/":               "DGLTA",
 	"GET /api/v1/print/jobs":            "DGLTA",
 	"POST /api/v1/print/jobs/:id/retry": "DGLTA",
+
+	// The working week (docs/week.md): everyone reads the duty log; those
+	// who keep duty write it and swap; who keeps the roster makes it and
+	// sees the days nobody signed in.
+	"GET /staff/week":            "DGLTPCIA",
+	"GET /staff/duty/log":        "DGLTPCIA",
+	"POST /staff/duty/log":       "DGLT",
+	"GET /staff/duty/roster":     "LTA",
+	"POST /staff/duty/roster":    "LTA",
+	"GET /staff/duty/swaps":      "DGLT",
+	"POST /staff/duty/swaps":     "DGLT",
+	"POST /staff/duty/swaps/:id": "DGLT",
+	"GET /staff/duty/gaps":       "LTA",
+	"GET /api/v1/duty/log":       "DGLTPCIA",
+	"POST /api/v1/duty/log":      "DGLT",
+	// Meetings: everyone reads; the village lead and the town operator
+	// keep them; anyone signs themselves in.
+	"GET /staff/meetings":              "DGLTPCIA",
+	"POST /staff/meetings":             "LT",
+	"GET /staff/meetings/:id":          "DGLTPCIA",
+	"POST /staff/meetings/:id":         "LT",
+	"POST /staff/meetings/:id/sign":    "DGLTPCIA",
+	"POST /staff/meetings/:id/actions": "LT",
+	"POST /staff/actions/:id":          "LT",
+	"GET /api/v1/meetings":             "DGLTPCIA",
+	"GET /api/v1/meetings/:id":         "DGLTPCIA",
+	// Services: villagers ask at the kiosk; the duty desk (duty staff,
+	// grid leaders, the lead) handles; the lead keeps the catalogue.
+	"GET /services/ask":              "public",
+	"POST /services/ask":             "public",
+	"GET /staff/services":            "DGLTPCIA",
+	"POST /staff/services":           "DGL",
+	"GET /staff/services/households": "GLT",
+	"GET /staff/services/catalogue":  "LA",
+	"POST /staff/services/catalogue": "LA",
+	"GET /staff/services/:id":        "DGLTPCIA",
+	"POST /staff/services/:id":       "DGL",
+	// Work teams and the duty lists: everyone reads; those who keep duty
+	// sign members in and write their journals; the lead and the town
+	// keep the team and the lists.
+	"GET /staff/teams":          "DGLTPCIA",
+	"POST /staff/teams":         "LT",
+	"POST /staff/teams/sign":    "DGLT",
+	"POST /staff/teams/journal": "DGLT",
+	"GET /staff/rules":          "DGLTPCIA",
+	"POST /staff/rules":         "LT",
 }
 
 var roleLetters = map[byte]appliance.Role{

@@ -200,22 +200,9 @@ func (s *Store) SetDuty(ctx context.Context, author string, d appliance.DutyShif
 // YYYY-MM-DD), in date order.
 func (s *Store) FindDuty(grid, from, to string) ([]appliance.DutyShift, error) {
 	var out []appliance.DutyShift
-	err := s.Read(func(tx *Tx) error {
-		c := tx.Bucket(bucketDuty).Cursor()
-		start, end := grid+"/"+from, grid+"/"+to+"/\xff"
-		for k, v := c.Seek([]byte(start)); k != nil && string(k) <= end; k, v = c.Next() {
-			if len(v) < stampSize {
-				continue
-			}
-			var d appliance.DutyShift
-			if err := json.Unmarshal(v[stampSize:], &d); err != nil {
-				return err
-			}
-			if !d.Removed {
-				out = append(out, d)
-			}
-		}
-		return nil
+	err := s.Read(func(tx *Tx) (err error) {
+		out, err = shiftsTx(tx, grid, from, to) // duty_week.go
+		return err
 	})
 	return out, err
 }

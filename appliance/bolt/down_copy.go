@@ -13,7 +13,8 @@ import (
 	"gridbox/appliance"
 )
 
-// A town's own notices and duty roster reach its villages as copies
+// A town's own notices, duty roster, joint meetings and the work teams it
+// sends reach its villages as copies
 // (appliance.KindDownCopy) on each village's downward feed. The town's own
 // notice or shift is the source of truth; CopyDown compares it with what
 // each downward feed carries (v_down_copies) and writes only what is
@@ -55,6 +56,22 @@ func applyDownCopy(tx *Tx, e *appliance.Entry) error {
 			return nil
 		}
 		bucket, key = bucketDuty, s.Key()
+	case appliance.KindMeetingSet:
+		// The meetings view's bucket: a copy is the town's meeting as the
+		// village is to see it.
+		var m appliance.Meeting
+		if json.Unmarshal(c.Body, &m) != nil || m.Validate() != nil || m.Grid == d.Child {
+			return nil
+		}
+		bucket, key = bucketMeetings, m.Key()
+	case appliance.KindTeamSet:
+		// The work team the town sends to this village: the teams view's
+		// bucket, for the child's own grid only.
+		var w appliance.WorkTeam
+		if json.Unmarshal(c.Body, &w) != nil || w.Validate() != nil || w.Village != d.Child {
+			return nil
+		}
+		bucket, key = bucketTeams, w.Village
 	default:
 		return nil
 	}
@@ -156,7 +173,50 @@ func (s *Store) downCopyDrafts(tx *Tx, child string, down appliance.FeedID, node
 			return nil, err
 		}
 	}
+	// Joint meetings go to the villages they concern; one no longer
+	// meant for a village it reached goes there cancelled.
+	c = tx.Bucket(bucketMeetings).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		var m appliance.Meeting
+		if len(v) < stampSize || json.Unmarshal(v[stampSize:], &m) != nil {
+			continue
+		}
+		err := consider(appliance.KindMeetingSet, string(k), v, func(sent *appliance.DownCopy) []byte {
+			if !m.SentTo(child) {
+				if !shown(sent, meetingCancelled) {
+					return nil
+				}
+				m.State = appliance.MeetingCancelled
+			}
+			m.To, m.From = nil, node.Name
+			b, _ := json.Marshal(m)
+			return b
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	// The work team the town sends to this village.
+	if v := tx.Bucket(bucketTeams).Get([]byte(child)); len(v) >= stampSize {
+		err := consider(appliance.KindTeamSet, child, v, func(*appliance.DownCopy) []byte {
+			var w appliance.WorkTeam
+			if json.Unmarshal(v[stampSize:], &w) != nil {
+				return nil
+			}
+			w.From = node.Name
+			b, _ := json.Marshal(w)
+			return b
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
 	return drafts, nil
+}
+
+func meetingCancelled(b []byte) bool {
+	var m appliance.Meeting
+	return json.Unmarshal(b, &m) != nil || m.State == appliance.MeetingCancelled
 }
 
 func noticeWithdrawn(b []byte) bool {
@@ -247,7 +307,7 @@ func (s *Store) RunCopyDown(ctx context.Context, now func() time.Time) {
 	own := s.Feed()
 	kick := s.Kicks(func(e *appliance.Entry) bool {
 		switch e.Kind {
-		case appliance.KindNoticeSet, appliance.KindDutySet, appliance.KindNodeEnrol:
+		case appliance.KindNoticeSet, appliance.KindDutySet, appliance.KindMeetingSet, appliance.KindTeamSet, appliance.KindNodeEnrol:
 			return e.Feed == own
 		}
 		return false

@@ -126,6 +126,13 @@ func demoCases(ctx context.Context, v *Village) error {
 			ins, aus = append(ins, in), append(aus, author)
 			n++
 		}
+		if d == days-2 {
+			// Yesterday's weekly meeting gave the lead a task, made a case
+			// (会议交办, docs/week.md).
+			ins = append(ins, bolt.CaseIntake{Category: "public_affairs", Source: appliance.SourceMeeting, Group: v.Groups[0].Code,
+				Description: "工作碰头会议定：组织清理一组排水沟，雨前完成"})
+			aus = append(aus, lead)
+		}
 		if d == days-1 {
 			// This morning at the kiosk, still open: a villager who asked to
 			// be called back (其他 / 说不清) and one who tapped phrases — the

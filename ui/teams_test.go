@@ -1,0 +1,75 @@
+package ui_test
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"gridbox/ui/internal/uitest"
+)
+
+// The lead enters the village's work team as lines; the duty desk signs a
+// member in for the day and writes a journal entry; the page counts the
+// days against those required; the duty lists are edited.
+func TestWorkTeamPages(t *testing.T) {
+	v := uitest.MustStart(t, uitest.Options{})
+	dutyPeople(t, v)
+	lead := v.Client(t)
+	lead.Login("villagelead")
+	if st, _, body := lead.Post("/staff/teams", url.Values{"name": {"市派驻杏花村群众工作队"}, "members": {"王建军"}}); st != 400 || !strings.Contains(body, "第 1 行") {
+		t.Fatalf("a line without a unit: %d", st)
+	}
+	if st, _, body := lead.Post("/staff/teams", url.Values{"name": {"市派驻杏花村群众工作队"}, "members": {"王建军，市自然资源局，13900000009，20，队长\n赵敏，龙湖镇政府，，15"}}); st != 303 {
+		t.Fatalf("team: %d %s", st, uitest.Text(body))
+	}
+	team, err := v.Store.Team("410184104201")
+	if err != nil || len(team.Members) != 2 || !team.Members[0].Leader || team.Members[1].Days != 15 {
+		t.Fatalf("team %+v err %v", team, err)
+	}
+	desk := v.Client(t)
+	desk.Login("dutystaff")
+	if st, _, _ := desk.Post("/staff/teams/sign", url.Values{"member": {team.Members[0].ID}}); st != 303 {
+		t.Fatalf("sign: %d", st)
+	}
+	if st, _, body := desk.Post("/staff/teams/sign", url.Values{"member": {team.Members[0].ID}}); st != 409 || !strings.Contains(body, "今天已经签到") {
+		t.Fatalf("signed twice: %d", st)
+	}
+	if st, _, _ := desk.Post("/staff/teams/journal", url.Values{"member": {team.Members[1].ID}, "text": {"走访三组，听取修路意见。"}}); st != 303 {
+		t.Fatalf("journal: %d", st)
+	}
+	_, page := desk.Get("/staff/teams")
+	text := uitest.Text(page)
+	for _, want := range []string{"王建军 队长 市自然资源局", "驻村 1 / 20 天", "驻村 0 / 15 天", "走访三组，听取修路意见。"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("team page lacks %q:\n%s", want, text)
+		}
+	}
+	// Linked to a staff record, a member's visits count as theirs.
+	if st, _, _ := lead.Post("/staff/teams", url.Values{"members": {"王建军，市自然资源局，13900000009，20，队长，410184104201-s1\n赵敏，龙湖镇政府，，15"}}); st != 303 {
+		t.Fatal("team with a staff link")
+	}
+	if linked, _ := v.Store.Team("410184104201"); linked.Members[0].StaffID != "410184104201-s1" || linked.Members[0].ID != team.Members[0].ID {
+		t.Fatalf("link: %+v", linked.Members[0])
+	}
+	if _, page := desk.Get("/staff/teams"); !strings.Contains(uitest.Text(page), "本月走访 0 户次") {
+		t.Errorf("no visit count for the linked member")
+	}
+	// Re-entered, members keep their ids (their days stay theirs).
+	if st, _, _ := lead.Post("/staff/teams", url.Values{"members": {"王建军，市自然资源局，13900000009，22，队长"}}); st != 303 {
+		t.Fatal("team again")
+	}
+	if again, _ := v.Store.Team("410184104201"); len(again.Members) != 1 || again.Members[0].ID != team.Members[0].ID {
+		t.Fatalf("ids after editing: %+v", again)
+	}
+
+	if st, _, _ := lead.Post("/staff/rules", url.Values{"id": {"village_systems"}, "title": {"杏花村十项制度"}, "items": {"日走访巡查制度\n值班制度\n"}}); st != 303 {
+		t.Fatalf("rules: %d", st)
+	}
+	if st, _, body := lead.Post("/staff/rules", url.Values{"id": {"village_systems"}, "title": {"空"}, "items": {"  \n"}}); st != 400 || !strings.Contains(body, "清单应有") {
+		t.Fatalf("empty list: %d", st)
+	}
+	_, rules := desk.Get("/staff/rules")
+	if text := uitest.Text(rules); !strings.Contains(text, "杏花村十项制度") || !strings.Contains(text, "群众工作队十项任务") || strings.Contains(text, "首问负责制度") {
+		t.Errorf("rules page:\n%s", text)
+	}
+}
