@@ -621,8 +621,8 @@ func (cs *Cases) FindCases(f CaseFilter) ([]*appliance.Case, string, error) {
 // DueCase is an open case with where it stands against its deadline.
 type DueCase struct {
 	Case    *appliance.Case `json:"case"`
-	State   string          `json:"state"`   // appliance.DueOverdue, appliance.DueNear or ""
-	Overdue bool            `json:"overdue"` // State is overdue
+	State   string          `json:"state"`        // appliance.DueOverdue, appliance.DueNear or ""
+	Overdue bool            `json:"overdue"`      // State is overdue
 	Days    int             `json:"working_days"` // left (near) or past (overdue)
 }
 
