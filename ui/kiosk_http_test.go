@@ -192,6 +192,8 @@ func token(t *testing.T, srv *uitest.Server, user string) string {
 // uploads are refused with the field named and write nothing.
 func TestKioskVoiceAPI(t *testing.T) {
 	srv := uitest.MustStart(t, uitest.Options{})
+	kiosk := srv.Client(t)
+	csrf := kiosk.CSRF() // a kiosk page's signed token, as its form carries it
 	post := func(fields map[string]string, voice []byte) (int, map[string]any) {
 		t.Helper()
 		var buf bytes.Buffer
@@ -206,9 +208,8 @@ func TestKioskVoiceAPI(t *testing.T) {
 		w.Close()
 		req, _ := http.NewRequest("POST", srv.URL+"/api/v1/kiosk/cases", &buf)
 		req.Header.Set("Content-Type", w.FormDataContentType())
-		req.Header.Set("Cookie", "gb_csrf=0123456789abcdefghij0123") // a kiosk page's form carries it
-		req.Header.Set("X-CSRF-Token", "0123456789abcdefghij0123")
-		resp, err := http.DefaultClient.Do(req)
+		req.Header.Set("X-CSRF-Token", csrf)
+		resp, err := kiosk.HTTP.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
