@@ -58,6 +58,7 @@ func (cs *Cases) dueFor(category, level string, from time.Time) string {
 // CaseIntake is a new problem from any channel.
 type CaseIntake struct {
 	Category    string   `json:"category"`
+	Subcategory string   `json:"subcategory,omitempty"` // one of the category's (cases.categories.subcategories)
 	Description string   `json:"description"`
 	Source      string   `json:"source"`
 	Group       string   `json:"group,omitempty"`
@@ -139,6 +140,9 @@ func (cs *Cases) checkIntake(in CaseIntake, now time.Time) (intake, error) {
 	if !ok {
 		return intake{}, appliance.FieldError("category", "请选择问题类别")
 	}
+	if err := appliance.CheckSubcategory(cat, in.Subcategory); err != nil {
+		return intake{}, err
+	}
 	in.Phone = appliance.NormalizePhone(in.Phone)
 	if in.Callback && in.Phone == "" {
 		return intake{}, appliance.FieldError("phone", "请输入您的电话号码，值班人员好给您回电话")
@@ -169,7 +173,7 @@ func (cs *Cases) checkIntake(in CaseIntake, now time.Time) (intake, error) {
 	it := intake{cat: cat, photos: map[string][]byte{}, voice: map[string][]byte{}}
 	it.step = appliance.CaseStep{
 		Action: appliance.CaseRegister, By: by, Day: now.Format("2006-01-02"), Text: text,
-		Category: cat.Key, Source: in.Source, Village: node.Code, Group: in.Group, Household: in.Household, Person: in.Person,
+		Category: cat.Key, Subcategory: in.Subcategory, Source: in.Source, Village: node.Code, Group: in.Group, Household: in.Household, Person: in.Person,
 		Due: cs.dueFor(cat.Key, by, now), Callback: in.Callback,
 	}
 	if len(in.Voice) > 0 {
@@ -447,6 +451,9 @@ func (cs *Cases) prepare(tx *Tx, author string, levels []string, step appliance.
 	switch step.Action {
 	case appliance.CaseEscalate:
 		step.To = appliance.NextCaseLevel(c.Level)
+		if err := cs.checkLevelAbove(step.To); err != nil {
+			return appliance.Draft{}, nil, err
+		}
 		step.Due = cs.dueFor(c.Category, step.To, now)
 	case appliance.CaseReturn:
 		step.Due = cs.dueFor(c.Category, step.To, now)
@@ -466,6 +473,9 @@ func (cs *Cases) prepare(tx *Tx, author string, levels []string, step appliance.
 		cat, ok := cs.Config.Category(step.Category)
 		if !ok {
 			return appliance.Draft{}, nil, appliance.FieldError("category", "请选择问题类别")
+		}
+		if err := appliance.CheckSubcategory(cat, step.Subcategory); err != nil {
+			return appliance.Draft{}, nil, err
 		}
 		level := c.Level
 		if step.Group != "" {
@@ -499,6 +509,18 @@ func (cs *Cases) prepare(tx *Tx, author string, levels []string, step appliance.
 		return appliance.Draft{}, nil, err
 	}
 	return appliance.Draft{Author: author, Kind: appliance.CaseKind(step.Action), Version: 1, Body: step}, n, nil
+}
+
+// checkLevelAbove refuses to send a case up to the city when this town has
+// no city configured (node.parent or replicate.parent_key): the case would
+// sit at a level no one sees. A village's cases always go to its town,
+// which the box reaches when a link exists.
+func (cs *Cases) checkLevelAbove(level string) error {
+	node := cs.Config.Node
+	if level != appliance.CaseLevelCity || node.Role != appliance.NodeTown || node.Parent != "" || cs.Config.Replicate.ParentKey != "" {
+		return nil
+	}
+	return appliance.Errorf(appliance.ECONFLICT, "本镇没有配置上级市平台（配置项 node.parent），不能上报到市；请在本级办理、召开联席会议，或由管理员先配置市平台")
 }
 
 func contains(list []string, s string) bool {
@@ -776,7 +798,7 @@ func (cs *Cases) EscalateOverdue(ctx context.Context, now time.Time) (int, error
 	var ids []string
 	err := cs.Store.Read(func(tx *Tx) error {
 		for _, l := range appliance.LevelsOf(cs.Config.Node.Role) {
-			if l == appliance.CaseLevelCity {
+			if l == appliance.CaseLevelCity || cs.checkLevelAbove(appliance.NextCaseLevel(l)) != nil {
 				continue
 			}
 			p := []byte("L" + l + "|")
