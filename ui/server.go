@@ -80,7 +80,7 @@ func NewServer(cfg appliance.Config, store *bolt.Store, log *slog.Logger) (*Serv
 		ErrorHandler:                 s.handleFiberError,
 		AppName:                      "gridbox",
 	})
-	s.app.Use(s.observe, s.securityHeaders, s.requireTLS, s.loadSession, s.limitBody, s.limitAnonymous, s.checkCSRF)
+	s.app.Use(s.observe, s.securityHeaders, s.requireTLS, s.loadSession, s.limitBody, s.limitAnonymous, s.checkCSRF, s.idempotent)
 	s.allowUploads()
 	s.routesCore()
 	for _, r := range extraRoutes {

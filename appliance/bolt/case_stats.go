@@ -19,6 +19,8 @@ type CaseStatsFilter struct {
 	Date   string // a day in the period (YYYY-MM-DD); today when empty
 	From   string // range only
 	To     string
+	// Category narrows everything to one category's cases ("" all).
+	Category string
 }
 
 // Stats returns statistics from the counters: one prefix read per month
@@ -31,7 +33,11 @@ func (cs *Cases) Stats(f CaseStatsFilter, now time.Time) (appliance.CaseStats, e
 	if f.Period == "" {
 		f.Period = "all"
 	}
-	scope, err := statsScope(f.Scope)
+	base, err := statsScope(f.Scope)
+	if err != nil {
+		return appliance.CaseStats{}, err
+	}
+	scope, err := cs.categoryScope(base, f.Category)
 	if err != nil {
 		return appliance.CaseStats{}, err
 	}
@@ -89,7 +95,10 @@ func (cs *Cases) Stats(f CaseStatsFilter, now time.Time) (appliance.CaseStats, e
 	// other page counts them.
 	n, err := cs.CountCases(CaseScope{Area: f.Scope}, now)
 	st.Overdue, st.Near = n.Overdue, n.Near
-	return st, err
+	if err != nil {
+		return st, err
+	}
+	return st, cs.addBreakdowns(&st, sum, f, base, now) // case_stats_breakdown.go
 }
 
 // statsScope is the counters' scope key of a town, village or group code

@@ -261,6 +261,7 @@ func (s *Store) writeFeed(ctx context.Context, sg *appliance.Signer, first *appl
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	fn = withIdempotency(ctx, fn) // idempotency.go
 	var out []*appliance.Entry
 	err := s.foldUpdate(func(btx *bbolt.Tx) error {
 		tx := &Tx{tx: btx, store: s}
