@@ -84,6 +84,8 @@ var routeRoles = map[string]string{
 	"GET /api/v1/replication":        "DGLTPCIA",
 	"POST /staff/replication/enrol":  "A",
 	"GET /staff/system":              "DGLTPCIA",
+	"GET /api/v1/events":             "DGLTPCIA",
+	"GET /api/v1/openapi.json":       "public",
 	"GET /api/v1/users":              "LA",
 	"POST /api/v1/users":             "LA",
 	"POST /api/v1/users/:id/:action": "LA",

@@ -348,6 +348,9 @@ func (tx *Tx) putEntry(e *appliance.Entry) error {
 	if err := tx.tx.Bucket(bucketHeads).Put(e.Feed[:], encodeHead(h)); err != nil {
 		return fmt.Errorf("append entry: %w", err)
 	}
+	if err := tx.logArrival(e); err != nil { // arrivals.go: the event stream's order
+		return fmt.Errorf("append entry: %w", err)
+	}
 	return fold(tx, e)
 }
 
