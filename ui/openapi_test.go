@@ -187,6 +187,22 @@ func TestOpenAPI(t *testing.T) {
 		}
 	}
 
+	// The schemas hold answers to the fields the code writes: one more, or
+	// one missing, does not fit.
+	for _, forged := range []string{
+		`{"role":"village","code":"410184104201","name":"杏花村","feed":"ab","duty_phone":"","extra":1}`,
+		`{"role":"village","code":"410184104201","name":"杏花村","feed":"ab"}`,
+	} {
+		sch, err := o.compiler.Compile("https://gridbox.invalid/openapi.json#/paths/~1api~1v1~1node/get/responses/200/content/application~1json/schema")
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, _ := jsonschema.UnmarshalJSON(strings.NewReader(forged))
+		if sch.Validate(inst) == nil {
+			t.Fatalf("a forged answer fits: %s", forged)
+		}
+	}
+
 	lead := token(t, srv, "u-villagelead")
 	admin := token(t, srv, "u-admin")
 	expectOK := func(code int, what string, ans map[string]any) {
