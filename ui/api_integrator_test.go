@@ -220,3 +220,35 @@ func TestAccountsAPI(t *testing.T) {
 		t.Fatalf("grid leader creates an account: %d", code)
 	}
 }
+
+// Without a login a key is the browser's: a retry from it gets its own
+// receipt again; another browser with the same key gets a case of its own,
+// never the first one's receipt.
+func TestIdempotentKioskReport(t *testing.T) {
+	srv := uitest.MustStart(t, uitest.Options{})
+	report := func(cl *uitest.Client) map[string]any {
+		t.Helper()
+		req, _ := http.NewRequest("POST", srv.URL+"/api/v1/kiosk/cases", bytes.NewReader([]byte(`{"category":"public_affairs","description":"村东头路灯坏了一个星期"}`)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-CSRF-Token", cl.CSRF())
+		req.Header.Set("Idempotency-Key", "kiosk-7")
+		res, err := cl.HTTP.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out map[string]any
+		if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != 201 {
+			t.Fatalf("kiosk report: %d %v %v", res.StatusCode, out, err)
+		}
+		return out
+	}
+	a := srv.ClientFrom(t, "127.0.0.31")
+	first := report(a)
+	if again := report(a); again["code"] != first["code"] || again["pin"] != first["pin"] {
+		t.Fatalf("retry from the same browser: %v, first %v", again, first)
+	}
+	if other := report(srv.ClientFrom(t, "127.0.0.32")); other["code"] == first["code"] {
+		t.Fatalf("another browser got the first one's receipt: %v", other)
+	}
+}

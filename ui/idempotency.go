@@ -19,8 +19,8 @@ import (
 // with an Idempotency-Key header, or a JSON body with a top-level
 // client_ref, is done once; a retry with the same key and body gets the
 // first answer again (Idempotent-Replayed: true) and writes nothing. The
-// key is the caller's: it counts per account (per node for requests
-// without a login) and route. appliance/bolt/idempotency.go keeps it in
+// key is the caller's: it counts per account (per browser, by its CSRF
+// cookie, for requests without a login) and route. appliance/bolt/idempotency.go keeps it in
 // the write's own transaction, so it survives restarts and crashes.
 
 // idemMaxAnswer bounds a kept answer; a bigger one is not replayed.
@@ -92,7 +92,7 @@ func (s *Server) idempotent(c *fiber.Ctx) error {
 	if idemRefused[c.Path()] {
 		return appliance.FieldError(field, "此接口不接受 %s", field)
 	}
-	who := "-"
+	who := "-" + anonDevice(c) // without a login: this browser's (its signed CSRF token), never another's
 	if u := currentUser(c); u != nil {
 		who = u.ID
 	}
@@ -136,6 +136,13 @@ func (s *Server) idempotent(c *fiber.Ctx) error {
 		}
 	}
 	return nil
+}
+
+// anonDevice names a browser without a login by its CSRF token (a
+// signed, random cookie), hashed.
+func anonDevice(c *fiber.Ctx) string {
+	sum := sha256.Sum256([]byte(csrfToken(c)))
+	return hex.EncodeToString(sum[:8])
 }
 
 func validIdemKey(k string) bool {
