@@ -126,7 +126,16 @@ func MustStart(tb testing.TB, opts Options) *Server {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	srv, err := ui.NewServer(cfg, store, log)
+	s := &Server{Config: cfg, Dir: dir}
+	s.serve(tb, store, log)
+	return s
+}
+
+// serve makes the web server of store and serves it on a new port until
+// the test ends or Restart stops it.
+func (s *Server) serve(tb testing.TB, store *bolt.Store, log *slog.Logger) {
+	tb.Helper()
+	srv, err := ui.NewServer(s.Config, store, log)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -135,15 +144,10 @@ func MustStart(tb testing.TB, opts Options) *Server {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s := &Server{URL: "http://" + ln.Addr().String(), Store: store, Config: cfg, UI: srv, Dir: dir}
-	s.serve(tb, ln)
-	return s
-}
-
-func (s *Server) serve(tb testing.TB, ln net.Listener) {
+	s.URL, s.Store, s.UI = "http://"+ln.Addr().String(), store, srv
 	sctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- s.UI.Serve(sctx, ln) }()
+	go func() { done <- srv.Serve(sctx, ln) }()
 	var once sync.Once
 	s.stop = func() { once.Do(func() { cancel(); <-done }) }
 	tb.Cleanup(s.stop)
@@ -164,17 +168,7 @@ func (s *Server) Restart(tb testing.TB) {
 	}
 	tb.Cleanup(func() { store.Close() })
 	store.SetArgon2(bolt.Argon2Params{Time: 1, Memory: 8 * 1024, Threads: 1})
-	srv, err := ui.NewServer(s.Config, store, s.UI.Log) // the configuration as tuned at start
-	if err != nil {
-		tb.Fatal(err)
-	}
-	srv.LoginDelay = time.Millisecond
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s.URL, s.Store, s.UI = "http://"+ln.Addr().String(), store, srv
-	s.serve(tb, ln)
+	s.serve(tb, store, s.UI.Log) // the configuration as tuned at start
 }
 
 // Client is a browser-like HTTP client: it keeps cookies, does not follow
