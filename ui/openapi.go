@@ -119,6 +119,7 @@ var apiOps = []apiOp{
 	{Method: "GET", Path: "/api/v1/events", Summary: "问题到达和变化的事件流（server-sent events；Last-Event-ID 续传）", Access: string(appliance.PermViewDashboard), Query: []string{"after"}, Answer: mediaSSE},
 
 	// Cases.
+	{Method: "GET", Path: "/api/v1/categories", Summary: "问题类别、细分类别、办理期限和可交办的部门", Access: "public", Answer: categoriesJSON{}},
 	{Method: "POST", Path: "/api/v1/kiosk/cases", Summary: "自助终端反映问题（JSON，或带语音的 multipart 表单）", Access: "public", Body: bolt.CaseIntake{}, Multipart: true, Status: 201, Answer: receiptJSON{}},
 	{Method: "GET", Path: "/api/v1/kiosk/phrases", Summary: "各类别的点选短语", Access: "public", Answer: phrasesDoc{}},
 	{Method: "POST", Path: "/api/v1/kiosk/phrases", Summary: "修改点选短语", Access: string(appliance.PermManageKiosk), Body: phrasesDoc{}, Answer: phrasesDoc{}},

@@ -244,6 +244,14 @@ func TestOpenAPI(t *testing.T) {
 	expectOK(code, "notices", ans)
 	code, ans = o.do(srv.URL, "GET", "/api/v1/stats/ledger", lead, nil)
 	expectOK(code, "ledger stats", ans)
+	code, ans = o.do(srv.URL, "GET", "/api/v1/categories", "", nil)
+	expectOK(code, "categories", ans)
+	if items, _ := ans["items"].([]any); len(items) != len(srv.Config.Cases.Categories) {
+		t.Fatalf("categories: %v", ans)
+	}
+	if !strings.Contains(mustJSON(ans), `{"key":"tree_pests","name":"林木病虫害"}`) {
+		t.Fatalf("public_affairs lacks its subcategories: %v", ans)
+	}
 	code, ans = o.do(srv.URL, "GET", "/api/v1/kiosk/phrases", "", nil)
 	expectOK(code, "phrases", ans)
 	code, ans = o.do(srv.URL, "POST", "/api/v1/kiosk/phrases", lead, map[string]any{"phrases": map[string][]string{"livelihood": {"想办低保"}}})

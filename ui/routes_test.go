@@ -87,6 +87,7 @@ var routeRoles = map[string]string{
 
 	// For integrators (issue 18).
 	"GET /api/v1/openapi.json":       "public",
+	"GET /api/v1/categories":         "public",
 	"GET /api/v1/events":             "DGLTPCIA",
 	"GET /api/v1/users":              "LA",
 	"POST /api/v1/users":             "LA",
