@@ -192,15 +192,16 @@ type CaseStep struct {
 	Text   string `json:"text,omitempty"`
 
 	// register
-	Category  string   `json:"category,omitempty"`
-	Source    string   `json:"source,omitempty"`
-	Village   string   `json:"village,omitempty"`
-	Group     string   `json:"group,omitempty"`
-	Household string   `json:"household,omitempty"` // id in the archive, when known
-	Person    string   `json:"person,omitempty"`
-	Photos    []string `json:"photos,omitempty"`   // sha256 hex of stored photos
-	Voice     []string `json:"voice,omitempty"`    // sha256 hex of a stored voice message (case_voice.go)
-	Callback  bool     `json:"callback,omitempty"` // the reporter asks the duty staff to call back
+	Category    string   `json:"category,omitempty"`
+	Subcategory string   `json:"subcategory,omitempty"` // register, classify: one of the category's (config)
+	Source      string   `json:"source,omitempty"`
+	Village     string   `json:"village,omitempty"`
+	Group       string   `json:"group,omitempty"`
+	Household   string   `json:"household,omitempty"` // id in the archive, when known
+	Person      string   `json:"person,omitempty"`
+	Photos      []string `json:"photos,omitempty"`   // sha256 hex of stored photos
+	Voice       []string `json:"voice,omitempty"`    // sha256 hex of a stored voice message (case_voice.go)
+	Callback    bool     `json:"callback,omitempty"` // the reporter asks the duty staff to call back
 
 	// assign
 	Assignee string `json:"assignee,omitempty"` // name of the person handling it
@@ -259,6 +260,9 @@ func (s *CaseStep) Validate() error {
 	}
 	if err := optionalText("text", "内容", s.Text, 2000); err != nil {
 		return err
+	}
+	if s.Subcategory != "" && !idRE.MatchString(s.Subcategory) {
+		return FieldError("subcategory", "细分类别格式错误")
 	}
 	switch s.Action {
 	case CaseRegister:
@@ -383,6 +387,7 @@ func (s *CaseStep) Validate() error {
 type Case struct {
 	ID          string   `json:"id"` // the receipt code
 	Category    string   `json:"category"`
+	Subcategory string   `json:"subcategory,omitempty"`
 	Description string   `json:"description"`
 	Source      string   `json:"source"`
 	Village     string   `json:"village"`
@@ -468,7 +473,7 @@ func NextCase(c *Case, s CaseStep, m StepMeta) (*Case, error) {
 			return nil, Errorf(ECONFLICT, "问题编号 %s 已存在", s.Case)
 		}
 		n := &Case{
-			ID: s.Case, Category: s.Category, Description: s.Text, Source: s.Source,
+			ID: s.Case, Category: s.Category, Subcategory: s.Subcategory, Description: s.Text, Source: s.Source,
 			Village: s.Village, Group: s.Group, Household: s.Household, Person: s.Person,
 			Photos: append([]string(nil), s.Photos...), Voice: append([]string(nil), s.Voice...),
 			Origin: s.By, Level: s.By, TopLevel: s.By, Status: StatusPending, Due: s.Due,
@@ -583,7 +588,7 @@ func NextCase(c *Case, s CaseStep, m StepMeta) (*Case, error) {
 		if s.Group != "" && !strings.HasPrefix(s.Group, c.Village) {
 			return nil, FieldError("group", "所在村组不属于本村")
 		}
-		n.Category, n.Due = s.Category, s.Due
+		n.Category, n.Subcategory, n.Due = s.Category, s.Subcategory, s.Due
 		if s.Group != "" {
 			// A case with a group goes to that group's grid leader.
 			n.Group, n.Level, n.Status, n.Assignee = s.Group, CaseLevelGroup, StatusPending, ""
@@ -746,9 +751,9 @@ func (s CaseStep) Trimmed() CaseStep {
 	switch s.Action {
 	case CaseRegister:
 		t.Category, t.Source, t.Village, t.Group, t.Household, t.Person, t.Photos, t.Due = s.Category, s.Source, s.Village, s.Group, s.Household, s.Person, s.Photos, s.Due
-		t.Voice, t.Callback = s.Voice, s.Callback
+		t.Voice, t.Callback, t.Subcategory = s.Voice, s.Callback, s.Subcategory
 	case CaseClassify:
-		t.Category, t.Group, t.Due = s.Category, s.Group, s.Due
+		t.Category, t.Subcategory, t.Group, t.Due = s.Category, s.Subcategory, s.Group, s.Due
 	case CaseCallback:
 		t.Outcome = s.Outcome
 	case CaseAssign:

@@ -89,6 +89,7 @@ func CaseContributions(c *Case) map[string]int64 {
 			out["due|"+s+"|"+c.Due]++
 		}
 	}
+	addBreakdownContributions(out, c) // case_stats_breakdown.go
 	// The register: events of the day per group.
 	unit := c.Group
 	if unit == "" {
@@ -165,6 +166,12 @@ type CaseStats struct {
 	ByVillage  []CaseCount `json:"by_village,omitempty"`
 	ByGroup    []CaseCount `json:"by_group,omitempty"`
 	ByRating   []CaseCount `json:"by_rating"`
+
+	// For integrators (case_stats_breakdown.go); Category is the filter.
+	Category      string             `json:"category,omitempty"`
+	ByOutcome     []CategoryOutcome  `json:"by_category_outcome,omitempty"`
+	BySubcategory []SubcategoryCount `json:"by_subcategory,omitempty"`
+	ByDepartment  []DepartmentCount  `json:"by_department,omitempty"`
 }
 
 // BuildCaseStats turns summed counters (DIM → n) into statistics. cats

@@ -143,6 +143,9 @@ type Category struct {
 	Deadlines map[string]int `toml:"deadlines,omitempty"`
 	// AutoEscalate: a case of this category overdue at a level goes up by itself.
 	AutoEscalate bool `toml:"auto_escalate,omitempty"`
+	// Subcategories narrow the category (公共事务 → 林木病虫害); a case may
+	// name one, and statistics count them (docs/cases.md).
+	Subcategories []Subcategory `toml:"subcategories,omitempty"`
 }
 
 // CasesConfig configures case handling.
@@ -321,6 +324,9 @@ func (c *Config) Validate() error {
 		}
 		if err := ValidatePhrases(cat.Phrases); err != nil {
 			return fmt.Errorf("cases.categories %s: %s", cat.Key, ErrorMessage(err))
+		}
+		if err := validateSubcategories(cat); err != nil {
+			return err
 		}
 		for l, n := range cat.Deadlines {
 			if !contains(CaseLevels, l) || n < 0 {

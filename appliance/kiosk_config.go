@@ -34,7 +34,8 @@ func defaultCategories() []Category {
 		{Key: "public_opinion", Name: "社情民意", Plain: "建议和想法", Icon: "people",
 			Phrases: []string{"我有一个建议", "希望村里办一件事"}},
 		{Key: "public_affairs", Name: "公共事务", Plain: "路、水、电、树、牲畜", Icon: "tree", Note: "林木病虫害、畜禽疫情、道路、用水等",
-			Phrases: []string{"路灯坏了", "路坏了或积水", "停水或水管漏水", "树木生虫或倒了", "牲畜生病或死亡"}},
+			Phrases:       []string{"路灯坏了", "路坏了或积水", "停水或水管漏水", "树木生虫或倒了", "牲畜生病或死亡"},
+			Subcategories: defaultPublicAffairs()},
 		{Key: "livelihood", Name: "民生服务", Plain: "低保、看病、养老", Icon: "heart",
 			Phrases: []string{"低保的问题", "看病或医保的问题", "老人没人照顾", "残疾人需要帮助"}},
 		{Key: CategoryOther, Name: "其他", Plain: "其他 / 说不清", Icon: "other", Triage: true, Phrases: []string{}},
@@ -60,6 +61,9 @@ func (c *Config) fillCategoryDefaults() {
 			}
 			if cat.Phrases == nil {
 				cat.Phrases = d.Phrases
+			}
+			if cat.Subcategories == nil {
+				cat.Subcategories = d.Subcategories
 			}
 		}
 	}

@@ -187,7 +187,9 @@ func (s *Server) checkCSRF(c *fiber.Ctx) error {
 	}
 	if sent == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
 		if isAPI(c) {
-			return appliance.Errorf(appliance.EFORBIDDEN, "缺少或错误的 CSRF 令牌：用 Cookie 登录的请求须在 X-CSRF-Token 请求头中带上它；脚本请改用 API 令牌（Authorization: Bearer …）")
+			err := appliance.Errorf(appliance.EFORBIDDEN, "缺少或错误的 CSRF 令牌：用 Cookie 登录的请求须在 X-CSRF-Token 请求头中带上它；脚本请改用 API 令牌（Authorization: Bearer …）")
+			err.Field = "X-CSRF-Token"
+			return err
 		}
 		return appliance.Errorf(appliance.EFORBIDDEN, "页面已过期，请返回后刷新页面再提交")
 	}

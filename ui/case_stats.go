@@ -13,7 +13,7 @@ import (
 )
 
 func statsFilterOf(c *fiber.Ctx) bolt.CaseStatsFilter {
-	return bolt.CaseStatsFilter{Scope: c.Query("scope"), Period: c.Query("period", "all"), Date: c.Query("date"), From: c.Query("from"), To: c.Query("to")}
+	return bolt.CaseStatsFilter{Scope: c.Query("scope"), Period: c.Query("period", "all"), Date: c.Query("date"), From: c.Query("from"), To: c.Query("to"), Category: c.Query("category")}
 }
 
 func (u *caseUI) showCaseStats(c *fiber.Ctx) error {

@@ -85,6 +85,14 @@ var routeRoles = map[string]string{
 	"POST /staff/replication/enrol": "A",
 	"GET /staff/system":             "DGLTPCIA",
 
+	// For integrators (issue 18).
+	"GET /api/v1/openapi.json":       "public",
+	"GET /api/v1/categories":         "public",
+	"GET /api/v1/events":             "DGLTPCIA",
+	"GET /api/v1/users":              "LA",
+	"POST /api/v1/users":             "LA",
+	"POST /api/v1/users/:id/:action": "LA",
+
 	// Cases: everyone reads (grid leaders their group's); the people who
 	// work cases write; inspectors and admins write no case steps.
 	"GET /staff/cases":                  "DGLTPCIA",

@@ -31,6 +31,10 @@ type Server struct {
 	// each failure in a row. Tests shorten it.
 	LoginDelay time.Duration
 
+	// EventHeartbeat is how often /api/v1/events sends a comment to an
+	// idle stream; 0: 15 s. Tests shorten it.
+	EventHeartbeat time.Duration
+
 	cases    *bolt.Cases // the case service, built once from the configuration
 	app      *fiber.App
 	pages    *pages
@@ -80,7 +84,7 @@ func NewServer(cfg appliance.Config, store *bolt.Store, log *slog.Logger) (*Serv
 		ErrorHandler:                 s.handleFiberError,
 		AppName:                      "gridbox",
 	})
-	s.app.Use(s.observe, s.securityHeaders, s.requireTLS, s.loadSession, s.limitBody, s.limitAnonymous, s.checkCSRF)
+	s.app.Use(s.observe, s.securityHeaders, s.requireTLS, s.loadSession, s.limitBody, s.limitAnonymous, s.checkCSRF, s.idempotent)
 	s.allowUploads()
 	s.routesCore()
 	for _, r := range extraRoutes {

@@ -7,7 +7,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"gridbox/appliance"
-	"gridbox/appliance/bolt"
 )
 
 // treeNode is a grid with its people and children, for the dashboard.
@@ -149,23 +148,9 @@ func setFormError(c *fiber.Ctx, data fiber.Map, err error) {
 
 // submitUser creates an account with a one-time password shown once.
 func (s *Server) submitUser(c *fiber.Ctx) error {
-	u := appliance.User{
-		Username:   strings.ToLower(strings.TrimSpace(c.FormValue("username"))),
-		Name:       strings.TrimSpace(c.FormValue("name")),
-		Role:       appliance.Role(c.FormValue("role")),
-		Grid:       strings.TrimSpace(c.FormValue("grid")),
-		Department: strings.TrimSpace(c.FormValue("department")),
-	}
-	if u.Grid == "" {
-		u.Grid = s.Config.Node.Code
-	}
-	me := currentUser(c)
-	if u.Role == appliance.RoleAdmin && me.Role != appliance.RoleAdmin {
-		return s.renderUsers(c, appliance.FieldError("role", "只有系统管理员可以创建管理员账号"), u)
-	}
-	u.ID = "u-" + u.Username
-	pw := bolt.RandomPassword()
-	if err := s.Store.CreateUser(c.UserContext(), actor(c), u, pw, true); err != nil {
+	u, pw, err := s.newAccount(c, appliance.User{Username: c.FormValue("username"), Name: c.FormValue("name"),
+		Role: appliance.Role(c.FormValue("role")), Grid: c.FormValue("grid"), Department: c.FormValue("department")})
+	if err != nil {
 		if appliance.ErrorCode(err) == appliance.EINTERNAL {
 			return err
 		}
@@ -229,41 +214,15 @@ func (s *Server) submitDuty(c *fiber.Ctx) error {
 // submitUserAction resets a password (a new one-time password, shown once),
 // disables or enables an account, or unlocks a username after failed logins.
 func (s *Server) submitUserAction(c *fiber.Ctx) error {
-	u, err := s.Store.User(c.Params("id"))
-	if err != nil {
+	u, pw, err := s.accountAction(c, c.Params("id"), c.FormValue("action"))
+	switch {
+	case appliance.ErrorCode(err) == appliance.EINVALID && appliance.ErrorField(err) == "":
+		return s.renderUsers(c, err, appliance.User{}) // 不能停用自己的账号
+	case err != nil:
 		return err
-	}
-	me := currentUser(c)
-	if u.Role == appliance.RoleAdmin && me.Role != appliance.RoleAdmin {
-		return appliance.Errorf(appliance.EFORBIDDEN, "只有系统管理员可以管理管理员账号")
-	}
-	switch c.FormValue("action") {
-	case "reset":
-		pw := bolt.RandomPassword()
-		if err := s.Store.SetPassword(u.ID, pw, true, ""); err != nil {
-			return err
-		}
-		c.Locals("newPassword", pw) // SetPassword also lifted the lock and ended sessions and tokens
+	case pw != "":
+		c.Locals("newPassword", pw)
 		return s.renderUsers(c, nil, u)
-	case "disable", "enable":
-		if u.ID == me.ID {
-			return s.renderUsers(c, appliance.Errorf(appliance.EINVALID, "不能停用自己的账号"), appliance.User{})
-		}
-		u.Disabled = c.FormValue("action") == "disable"
-		if err := s.Store.UpdateUser(c.UserContext(), actor(c), u); err != nil {
-			return err
-		}
-	case "unlock":
-		if err := s.Store.UnlockLogin(u.Username); err != nil {
-			return err
-		}
-	case "revoke_tokens":
-		if err := s.Store.RevokeAPITokens(u.ID); err != nil {
-			return err
-		}
-		s.Log.Info("api tokens revoked", "user", u.ID, "by", me.ID)
-	default:
-		return appliance.FieldError("action", "未知操作")
 	}
 	return c.Redirect("/staff/users", fiber.StatusSeeOther)
 }

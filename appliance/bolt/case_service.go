@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -59,6 +58,7 @@ func (cs *Cases) dueFor(category, level string, from time.Time) string {
 // CaseIntake is a new problem from any channel.
 type CaseIntake struct {
 	Category    string   `json:"category"`
+	Subcategory string   `json:"subcategory,omitempty"` // one of the category's (cases.categories.subcategories)
 	Description string   `json:"description"`
 	Source      string   `json:"source"`
 	Group       string   `json:"group,omitempty"`
@@ -140,6 +140,9 @@ func (cs *Cases) checkIntake(in CaseIntake, now time.Time) (intake, error) {
 	if !ok {
 		return intake{}, appliance.FieldError("category", "请选择问题类别")
 	}
+	if err := appliance.CheckSubcategory(cat, in.Subcategory); err != nil {
+		return intake{}, err
+	}
 	in.Phone = appliance.NormalizePhone(in.Phone)
 	if in.Callback && in.Phone == "" {
 		return intake{}, appliance.FieldError("phone", "请输入您的电话号码，值班人员好给您回电话")
@@ -170,7 +173,7 @@ func (cs *Cases) checkIntake(in CaseIntake, now time.Time) (intake, error) {
 	it := intake{cat: cat, photos: map[string][]byte{}, voice: map[string][]byte{}}
 	it.step = appliance.CaseStep{
 		Action: appliance.CaseRegister, By: by, Day: now.Format("2006-01-02"), Text: text,
-		Category: cat.Key, Source: in.Source, Village: node.Code, Group: in.Group, Household: in.Household, Person: in.Person,
+		Category: cat.Key, Subcategory: in.Subcategory, Source: in.Source, Village: node.Code, Group: in.Group, Household: in.Household, Person: in.Person,
 		Due: cs.dueFor(cat.Key, by, now), Callback: in.Callback,
 	}
 	if len(in.Voice) > 0 {
@@ -448,6 +451,9 @@ func (cs *Cases) prepare(tx *Tx, author string, levels []string, step appliance.
 	switch step.Action {
 	case appliance.CaseEscalate:
 		step.To = appliance.NextCaseLevel(c.Level)
+		if err := cs.checkLevelAbove(step.To); err != nil {
+			return appliance.Draft{}, nil, err
+		}
 		step.Due = cs.dueFor(c.Category, step.To, now)
 	case appliance.CaseReturn:
 		step.Due = cs.dueFor(c.Category, step.To, now)
@@ -467,6 +473,9 @@ func (cs *Cases) prepare(tx *Tx, author string, levels []string, step appliance.
 		cat, ok := cs.Config.Category(step.Category)
 		if !ok {
 			return appliance.Draft{}, nil, appliance.FieldError("category", "请选择问题类别")
+		}
+		if err := appliance.CheckSubcategory(cat, step.Subcategory); err != nil {
+			return appliance.Draft{}, nil, err
 		}
 		level := c.Level
 		if step.Group != "" {
@@ -500,6 +509,18 @@ func (cs *Cases) prepare(tx *Tx, author string, levels []string, step appliance.
 		return appliance.Draft{}, nil, err
 	}
 	return appliance.Draft{Author: author, Kind: appliance.CaseKind(step.Action), Version: 1, Body: step}, n, nil
+}
+
+// checkLevelAbove refuses to send a case up to the city when this town has
+// no city configured (node.parent or replicate.parent_key): the case would
+// sit at a level no one sees. A village's cases always go to its town,
+// which the box reaches when a link exists.
+func (cs *Cases) checkLevelAbove(level string) error {
+	node := cs.Config.Node
+	if level != appliance.CaseLevelCity || node.Role != appliance.NodeTown || node.Parent != "" || cs.Config.Replicate.ParentKey != "" {
+		return nil
+	}
+	return appliance.Errorf(appliance.ECONFLICT, "本镇没有配置上级市平台（配置项 node.parent），不能上报到市；请在本级办理、召开联席会议，或由管理员先配置市平台")
 }
 
 func contains(list []string, s string) bool {
@@ -625,64 +646,149 @@ func (cs *Cases) FindCases(f CaseFilter) ([]*appliance.Case, string, error) {
 	return out, next, err
 }
 
-// DueCase is an open case with its deadline, for the dashboard.
+// DueCase is an open case with where it stands against its deadline.
 type DueCase struct {
 	Case    *appliance.Case `json:"case"`
-	Overdue bool            `json:"overdue"`
+	State   string          `json:"state"`        // appliance.DueOverdue, appliance.DueNear or ""
+	Overdue bool            `json:"overdue"`      // State is overdue
 	Days    int             `json:"working_days"` // left (near) or past (overdue)
 }
 
-// DueCases lists open cases at the given levels that are past their
-// deadline or within near_days working days of it, most urgent first.
-func (cs *Cases) DueCases(levels []string, now time.Time) ([]DueCase, error) {
-	now = now.In(cs.Loc)
-	today := now.Format("2006-01-02")
-	near := cs.Cal.AddWorkdays(now, cs.Config.Cases.NearDays).Format("2006-01-02")
+// CaseScope chooses the open cases a count or list covers. Every page's
+// open, near and overdue figures come from OpenCases with a scope, so a
+// dashboard, the statistics, a list and a register agree when their scopes
+// do.
+type CaseScope struct {
+	Area         string   // "" everything held; else a town, village or group code
+	Levels       []string // only cases now at these levels; none: any level
+	Department   string   // only cases dispatched to this department
+	RegisteredBy string   // only cases this account of this node registered
+}
+
+// covers reports whether c lies in the scope; self is this node's feed.
+func (sc CaseScope) covers(c *appliance.Case, self string) bool {
+	if len(sc.Levels) > 0 && !contains(sc.Levels, c.Level) {
+		return false
+	}
+	switch {
+	case sc.Area == "":
+	case len(sc.Area) == 15:
+		if c.Group != sc.Area {
+			return false
+		}
+	case strings.HasSuffix(sc.Area, "000"):
+		if appliance.TownOf(c.Village) != sc.Area {
+			return false
+		}
+	default:
+		if c.Village != sc.Area {
+			return false
+		}
+	}
+	if sc.Department != "" && !contains(c.Departments, sc.Department) {
+		return false
+	}
+	if sc.RegisteredBy != "" {
+		if len(c.Steps) == 0 || c.Steps[0].Action != appliance.CaseRegister || c.Steps[0].Author != sc.RegisteredBy || c.Steps[0].Feed != self {
+			return false
+		}
+	}
+	return true
+}
+
+// Clock is the deadline clock at now, in the node's zone.
+func (cs *Cases) Clock(now time.Time) appliance.DueClock {
+	return appliance.NewDueClock(now.In(cs.Loc), cs.Cal, cs.Config.Cases.NearDays)
+}
+
+// OpenCases returns the open cases in scope, overdue first (longest
+// overdue first), then near, then the rest by deadline (those without one
+// last), with their counts. It reads the order index and only the open
+// cases themselves.
+func (cs *Cases) OpenCases(sc CaseScope, now time.Time) ([]DueCase, appliance.CaseCounts, error) {
+	clock := cs.Clock(now)
+	self := cs.Store.Feed().String()
 	var out []DueCase
+	var n appliance.CaseCounts
 	err := cs.Store.Read(func(tx *Tx) error {
-		for _, l := range levels {
-			p := []byte("L" + l + "|")
-			c := tx.Bucket(bucketCaseDue).Cursor()
-			for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
-				parts := strings.SplitN(string(k[len(p):]), "|", 2)
-				if len(parts) != 2 || parts[0] > near {
-					break
-				}
-				cc, err := tx.Case(parts[1])
-				if err != nil {
-					return err
-				}
-				due, _ := time.ParseInLocation("2006-01-02", parts[0], cs.Loc)
-				d := DueCase{Case: cc, Overdue: parts[0] < today}
-				if d.Overdue {
-					d.Days = cs.Cal.WorkdaysBetween(due, now)
-				} else {
-					d.Days = cs.Cal.WorkdaysBetween(now, due)
-				}
-				out = append(out, d)
+		c := tx.Bucket(bucketCaseOrder).Cursor()
+		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+			level, status, _ := strings.Cut(string(v), "|")
+			if !appliance.CaseOpen(status) || len(sc.Levels) > 0 && !contains(sc.Levels, level) {
+				continue
 			}
+			cc, err := tx.Case(string(k[8:]))
+			if err != nil {
+				return err
+			}
+			if !sc.covers(cc, self) {
+				continue
+			}
+			n.Add(clock, cc)
+			d := DueCase{Case: cc, State: clock.State(cc)}
+			d.Overdue = d.State == appliance.DueOverdue
+			if cc.Due != "" {
+				due, _ := time.ParseInLocation("2006-01-02", cc.Due, cs.Loc)
+				if d.Overdue {
+					d.Days = cs.Cal.WorkdaysBetween(due, clock.Now)
+				} else {
+					d.Days = cs.Cal.WorkdaysBetween(clock.Now, due)
+				}
+			}
+			out = append(out, d)
 		}
 		return nil
 	})
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Case.Due < out[j].Case.Due })
-	return out, err
+	rank := map[string]int{appliance.DueOverdue: 0, appliance.DueNear: 1, "": 2}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if rank[a.State] != rank[b.State] {
+			return rank[a.State] < rank[b.State]
+		}
+		if (a.Case.Due == "") != (b.Case.Due == "") {
+			return b.Case.Due == ""
+		}
+		return a.Case.Due < b.Case.Due
+	})
+	return out, n, err
 }
 
-// dueCount counts open cases of a scope with a deadline before day
-// (exclusive): one counter per deadline day, not a read of the cases.
-func dueCount(tx *Tx, scope, before string) int64 {
-	p := []byte("due|" + scope + "|")
-	var n int64
-	c := tx.Bucket(bucketCaseStats).Cursor()
-	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
-		if string(k[len(p):]) >= before {
-			break
+// CountCases returns the open, near and overdue counts of a scope. A scope
+// of a place alone is counted from the counters (one per deadline day,
+// classified by the same clock as OpenCases), never reading the cases; any
+// other scope reads its open cases with OpenCases.
+func (cs *Cases) CountCases(sc CaseScope, now time.Time) (appliance.CaseCounts, error) {
+	if len(sc.Levels) > 0 || sc.Department != "" || sc.RegisteredBy != "" {
+		_, n, err := cs.OpenCases(sc, now)
+		return n, err
+	}
+	key, err := statsScope(sc.Area)
+	if err != nil {
+		return appliance.CaseCounts{}, err
+	}
+	clock := cs.Clock(now)
+	var n appliance.CaseCounts
+	err = cs.Store.Read(func(tx *Tx) error {
+		n.Open = tx.Counter(bucketCaseStats, "*|"+key+"|open")
+		for day, m := range tx.Counters(bucketCaseStats, "due|"+key+"|") {
+			n.AddDue(clock, day, m)
 		}
-		if len(v) == 8 {
-			n += int64(binary.BigEndian.Uint64(v))
+		return nil
+	})
+	return n, err
+}
+
+// DueCases lists open cases at the given levels that are past their
+// deadline or near it, most urgent first: OpenCases without the rest.
+func (cs *Cases) DueCases(levels []string, now time.Time) ([]DueCase, error) {
+	all, _, err := cs.OpenCases(CaseScope{Levels: levels}, now)
+	var out []DueCase
+	for _, d := range all {
+		if d.State != "" {
+			out = append(out, d)
 		}
 	}
-	return n
+	return out, err
 }
 
 // EscalateOverdue escalates every open case at a level this node acts for
@@ -698,7 +804,7 @@ func (cs *Cases) EscalateOverdue(ctx context.Context, now time.Time) (int, error
 	var ids []string
 	err := cs.Store.Read(func(tx *Tx) error {
 		for _, l := range appliance.LevelsOf(cs.Config.Node.Role) {
-			if l == appliance.CaseLevelCity {
+			if l == appliance.CaseLevelCity || cs.checkLevelAbove(appliance.NextCaseLevel(l)) != nil {
 				continue
 			}
 			p := []byte("L" + l + "|")

@@ -19,6 +19,8 @@ type CaseStatsFilter struct {
 	Date   string // a day in the period (YYYY-MM-DD); today when empty
 	From   string // range only
 	To     string
+	// Category narrows everything to one category's cases ("" all).
+	Category string
 }
 
 // Stats returns statistics from the counters: one prefix read per month
@@ -31,17 +33,13 @@ func (cs *Cases) Stats(f CaseStatsFilter, now time.Time) (appliance.CaseStats, e
 	if f.Period == "" {
 		f.Period = "all"
 	}
-	scope := "*"
-	switch {
-	case f.Scope == "":
-	case len(f.Scope) == 12 && strings.HasSuffix(f.Scope, "000"):
-		scope = "t" + f.Scope
-	case len(f.Scope) == 12:
-		scope = "v" + f.Scope
-	case len(f.Scope) == 15:
-		scope = "g" + f.Scope
-	default:
-		return appliance.CaseStats{}, appliance.FieldError("scope", "统计范围应为乡镇代码、村代码或村组编号")
+	base, err := statsScope(f.Scope)
+	if err != nil {
+		return appliance.CaseStats{}, err
+	}
+	scope, err := cs.categoryScope(base, f.Category)
+	if err != nil {
+		return appliance.CaseStats{}, err
 	}
 	var prefixes []string
 	switch f.Period {
@@ -65,18 +63,13 @@ func (cs *Cases) Stats(f CaseStatsFilter, now time.Time) (appliance.CaseStats, e
 		prefixes = periodPrefixes(from, to)
 	}
 	sum := map[string]int64{}
-	var near, overdue int64
-	today := now.Format("2006-01-02")
-	nearDay := cs.Cal.AddWorkdays(now, cs.Config.Cases.NearDays).AddDate(0, 0, 1).Format("2006-01-02")
 	names := map[string]string{}
-	err := cs.Store.Read(func(tx *Tx) error {
+	err = cs.Store.Read(func(tx *Tx) error {
 		for _, p := range prefixes {
 			for k, n := range tx.Counters(bucketCaseStats, p+"|"+scope+"|") {
 				sum[k] += n
 			}
 		}
-		overdue = dueCount(tx, scope, today)
-		near = dueCount(tx, scope, nearDay) - overdue
 		for k := range sum {
 			for _, pre := range []string{"town/", "vil/", "grp/"} {
 				if rest, ok := strings.CutPrefix(k, pre); ok {
@@ -98,9 +91,30 @@ func (cs *Cases) Stats(f CaseStatsFilter, now time.Time) (appliance.CaseStats, e
 	}
 	st := appliance.BuildCaseStats(sum, cs.Config.Cases.Categories, func(code string) string { return names[code] })
 	st.Scope, st.Period, st.From, st.To = f.Scope, f.Period, f.From, f.To
-	// Deadlines are about now, whatever the period.
-	st.Overdue, st.Near = overdue, near
-	return st, nil
+	// Deadlines are about now, whatever the period, and counted as every
+	// other page counts them.
+	n, err := cs.CountCases(CaseScope{Area: f.Scope}, now)
+	st.Overdue, st.Near = n.Overdue, n.Near
+	if err != nil {
+		return st, err
+	}
+	return st, cs.addBreakdowns(&st, sum, f, base, now) // case_stats_breakdown.go
+}
+
+// statsScope is the counters' scope key of a town, village or group code
+// ("" for everything held).
+func statsScope(area string) (string, error) {
+	switch {
+	case area == "":
+		return "*", nil
+	case len(area) == 12 && strings.HasSuffix(area, "000"):
+		return "t" + area, nil
+	case len(area) == 12:
+		return "v" + area, nil
+	case len(area) == 15:
+		return "g" + area, nil
+	}
+	return "", appliance.FieldError("scope", "统计范围应为乡镇代码、村代码或村组编号")
 }
 
 // periodPrefixes covers from..to (days) with whole months where it can.

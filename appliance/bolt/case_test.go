@@ -62,6 +62,9 @@ func mustNode(tb testing.TB, role, code, name string, clock *simClock, noSync bo
 		tb.Fatal(err)
 	}
 	cs.Now = clock.Now
+	if role == appliance.NodeTown {
+		cs.Config.Node.Parent = "127.0.0.1:7946" // a city is configured: towns may escalate
+	}
 	if role == appliance.NodeVillage {
 		for i := 1; i <= 3; i++ {
 			g := appliance.Grid{Code: appliance.GroupCode(code, i), Level: appliance.LevelGroup, Name: fmt.Sprintf("第%d村民组", i), Parent: code, Kind: "村组"}

@@ -50,7 +50,7 @@ func (s *Store) WriteGrouped(ctx context.Context, fn func(tx *Tx) ([]appliance.D
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	r := &groupReq{fn: fn, done: make(chan struct{}), lead: make(chan struct{})}
+	r := &groupReq{fn: withIdempotency(ctx, fn), done: make(chan struct{}), lead: make(chan struct{})}
 	g := &s.group
 	g.mu.Lock()
 	g.queue = append(g.queue, r)

@@ -261,6 +261,7 @@ func (s *Store) writeFeed(ctx context.Context, sg *appliance.Signer, first *appl
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	fn = withIdempotency(ctx, fn) // idempotency.go
 	var out []*appliance.Entry
 	err := s.foldUpdate(func(btx *bbolt.Tx) error {
 		tx := &Tx{tx: btx, store: s}
@@ -345,6 +346,9 @@ func (tx *Tx) putEntry(e *appliance.Entry) error {
 	}
 	h := Head{Feed: e.Feed, Seq: e.Seq, Hash: e.Hash(), Time: e.Time}
 	if err := tx.tx.Bucket(bucketHeads).Put(e.Feed[:], encodeHead(h)); err != nil {
+		return fmt.Errorf("append entry: %w", err)
+	}
+	if err := tx.logArrival(e); err != nil { // arrivals.go: the event stream's order
 		return fmt.Errorf("append entry: %w", err)
 	}
 	return fold(tx, e)

@@ -131,7 +131,13 @@ func (t *town) cases(v *Village) (tcs *bolt.Cases, done func(), err error) {
 	}
 	done = func() { ts.Close(); os.RemoveAll(dir) }
 	ts.Signer().Rand = v.Rand2()
-	if tcs, err = bolt.NewCases(ts, t.cfg); err != nil {
+	// The demo's history has a city above the town (cases went up to it),
+	// whether or not the demo town's file names one.
+	cfg := t.cfg
+	if cfg.Node.Parent == "" && cfg.Replicate.ParentKey == "" {
+		cfg.Node.Parent = "city.demo:7946"
+	}
+	if tcs, err = bolt.NewCases(ts, cfg); err != nil {
 		done()
 		return nil, nil, err
 	}

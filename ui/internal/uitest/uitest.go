@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -56,6 +57,8 @@ type Server struct {
 	Config appliance.Config
 	UI     *ui.Server
 	Dir    string
+
+	stop func() // stops serving (Restart)
 }
 
 // Options tune MustStart.
@@ -123,7 +126,16 @@ func MustStart(tb testing.TB, opts Options) *Server {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	srv, err := ui.NewServer(cfg, store, log)
+	s := &Server{Config: cfg, Dir: dir}
+	s.serve(tb, store, log)
+	return s
+}
+
+// serve makes the web server of store and serves it on a new port until
+// the test ends or Restart stops it.
+func (s *Server) serve(tb testing.TB, store *bolt.Store, log *slog.Logger) {
+	tb.Helper()
+	srv, err := ui.NewServer(s.Config, store, log)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -132,11 +144,31 @@ func MustStart(tb testing.TB, opts Options) *Server {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	sctx, cancel := context.WithCancel(ctx)
+	s.URL, s.Store, s.UI = "http://"+ln.Addr().String(), store, srv
+	sctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(sctx, ln) }()
-	tb.Cleanup(func() { cancel(); <-done })
-	return &Server{URL: "http://" + ln.Addr().String(), Store: store, Config: cfg, UI: srv, Dir: dir}
+	var once sync.Once
+	s.stop = func() { once.Do(func() { cancel(); <-done }) }
+	tb.Cleanup(s.stop)
+}
+
+// Restart stops the server, closes the data file, opens it again and
+// serves it on a new port (URL changes): what survives is what was
+// stored.
+func (s *Server) Restart(tb testing.TB) {
+	tb.Helper()
+	s.stop()
+	if err := s.Store.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	store, _, err := bolt.OpenDataDir(s.Dir, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { store.Close() })
+	store.SetArgon2(bolt.Argon2Params{Time: 1, Memory: 8 * 1024, Threads: 1})
+	s.serve(tb, store, s.UI.Log) // the configuration as tuned at start
 }
 
 // Client is a browser-like HTTP client: it keeps cookies, does not follow
