@@ -258,19 +258,22 @@ func (s *Server) apiDutyLog(c *fiber.Ctx) error {
 	return c.JSON(days[0])
 }
 
+// dutyLogIn is the body of POST /api/v1/duty/log.
+type dutyLogIn struct {
+	Kind     string `json:"kind"`
+	StaffID  string `json:"staff_id"`
+	Text     string `json:"text"`
+	Ref      string `json:"ref"`
+	MakeCase bool   `json:"make_case"`
+	Category string `json:"category"`
+	Name     string `json:"name"`
+	Phone    string `json:"phone"`
+}
+
 func (s *Server) apiAddDutyLog(c *fiber.Ctx) error {
-	var in struct {
-		Kind     string `json:"kind"`
-		StaffID  string `json:"staff_id"`
-		Text     string `json:"text"`
-		Ref      string `json:"ref"`
-		MakeCase bool   `json:"make_case"`
-		Category string `json:"category"`
-		Name     string `json:"name"`
-		Phone    string `json:"phone"`
-	}
-	if err := c.BodyParser(&in); err != nil {
-		return appliance.Errorf(appliance.EINVALID, "请求格式错误")
+	var in dutyLogIn
+	if err := bindJSON(c, &in); err != nil {
+		return err
 	}
 	l, err := s.addDutyLog(c, dutyLogForm{Kind: in.Kind, Staff: in.StaffID, Text: strings.TrimSpace(in.Text), Ref: in.Ref,
 		MakeCase: in.MakeCase, Category: in.Category, Name: strings.TrimSpace(in.Name), Phone: strings.TrimSpace(in.Phone)})

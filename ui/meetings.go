@@ -584,6 +584,19 @@ func (s *Server) submitActionUpdate(c *fiber.Ctx) error {
 	return c.Redirect(back, fiber.StatusSeeOther)
 }
 
+// The answers of the meetings API.
+type (
+	meetingsDoc struct {
+		Meetings    []appliance.Meeting    `json:"meetings"`
+		OpenActions []appliance.ActionItem `json:"open_actions"`
+	}
+	meetingDoc struct {
+		Meeting appliance.Meeting       `json:"meeting"`
+		Signs   []appliance.MeetingSign `json:"signs"`
+		Actions []appliance.ActionItem  `json:"actions"`
+	}
+)
+
 func (s *Server) apiMeetings(c *fiber.Ctx) error {
 	ms, err := s.findMeetings(c.Query("from"), c.Query("to"))
 	if err != nil {
@@ -599,7 +612,7 @@ func (s *Server) apiMeetings(c *fiber.Ctx) error {
 	if items == nil {
 		items = []appliance.ActionItem{}
 	}
-	return c.JSON(fiber.Map{"meetings": ms, "open_actions": items})
+	return c.JSON(meetingsDoc{Meetings: ms, OpenActions: items})
 }
 
 func (s *Server) apiMeeting(c *fiber.Ctx) error {
@@ -611,5 +624,11 @@ func (s *Server) apiMeeting(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"meeting": m, "signs": signs, "actions": items})
+	if signs == nil {
+		signs = []appliance.MeetingSign{}
+	}
+	if items == nil {
+		items = []appliance.ActionItem{}
+	}
+	return c.JSON(meetingDoc{Meeting: m, Signs: signs, Actions: items})
 }

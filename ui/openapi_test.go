@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -306,6 +307,20 @@ func TestOpenAPI(t *testing.T) {
 		code, ans = o.do(srv.URL, "GET", "/api/v1/visits?worker=u-villagelead", lead, nil)
 		expectOK(code, "visits", ans)
 	}
+
+	// The working week: a duty log line, a meeting.
+	code, ans = o.do(srv.URL, "POST", "/api/v1/duty/log", lead, map[string]any{"kind": "call", "staff_id": staffID, "text": "村民来电问低保年审时间"})
+	expectOK(code, "duty log", ans)
+	code, ans = o.do(srv.URL, "GET", "/api/v1/duty/log", lead, nil)
+	expectOK(code, "duty day", ans)
+	m, err := srv.Store.SetMeeting(context.Background(), "u-villagelead", appliance.Meeting{Grid: srv.Config.Node.Code, Kind: appliance.MeetingWeekly, Title: "工作碰头会", Date: "2026-11-30"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, ans = o.do(srv.URL, "GET", "/api/v1/meetings?from=2026-11-01&to=2026-12-31", lead, nil)
+	expectOK(code, "meetings", ans)
+	code, ans = o.do(srv.URL, "GET", "/api/v1/meetings/"+srv.Config.Node.Code+"."+m.ID, lead, nil)
+	expectOK(code, "meeting", ans)
 
 	// Errors, in their one shape.
 	o.do(srv.URL, "POST", "/api/v1/cases", lead, map[string]any{"category": "public_affairs", "description": "路灯坏了", "source": "patrol", "colour": "red"})
