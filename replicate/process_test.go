@@ -205,17 +205,33 @@ func (n *procNode) withStore(fn func(s *bolt.Store)) {
 	fn(s)
 }
 
-// procCluster makes a town and an enrolled village with command-line tools.
+// procCluster makes a town and an enrolled village with command-line
+// tools, with the short intervals of tests (--fast).
 func procCluster(t testing.TB) (town, village *procNode) {
+	t.Helper()
+	return procClusterWith(t, true, nil)
+}
+
+// procClusterWith is procCluster with the production intervals unless
+// fast, and the village's folder made by makeVillage (nil: gridbox init).
+func procClusterWith(t testing.TB, fast bool, makeVillage func(dir string)) (town, village *procNode) {
 	t.Helper()
 	root := t.TempDir()
 	key := run(t, "replication", "--new-key")
 	town = &procNode{t: t, Data: filepath.Join(root, "town"), Code: townCode, Gossip: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
 	village = &procNode{t: t, Data: filepath.Join(root, "village"), Code: villageCode, Gossip: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
 	run(t, "init", "--data", town.Data, "--role", "town", "--code", townCode, "--name", "龙湖镇")
-	run(t, "init", "--data", village.Data, "--role", "village", "--code", villageCode, "--name", "杏花村")
-	run(t, "replication", "--data", town.Data, "--bind", town.Gossip, "--keys", key, "--fast")
-	run(t, "replication", "--data", village.Data, "--bind", village.Gossip, "--parent", town.Gossip, "--keys", key, "--fast")
+	if makeVillage != nil {
+		makeVillage(village.Data)
+	} else {
+		run(t, "init", "--data", village.Data, "--role", "village", "--code", villageCode, "--name", "杏花村")
+	}
+	speed := []string{"--fast"}
+	if !fast {
+		speed = nil
+	}
+	run(t, append([]string{"replication", "--data", town.Data, "--bind", town.Gossip, "--keys", key}, speed...)...)
+	run(t, append([]string{"replication", "--data", village.Data, "--bind", village.Gossip, "--parent", town.Gossip, "--keys", key}, speed...)...)
 	run(t, "enrol", "--data", town.Data, "--key", run(t, "replication", "--data", village.Data, "--show-key"), "--code", villageCode, "--name", "杏花村")
 	return town, village
 }

@@ -154,6 +154,7 @@ type Replicator struct {
 	challenges   int               // sent; a new link needs none when both prove unasked
 	unaskedUsed  map[string]string // member → the nonce of its unasked proof taken
 	photosRecv   uint64
+	photoBytes   uint64 // photo messages sent (also in each peer's bytesSent)
 
 	joining atomic.Bool
 	queued  atomic.Int64 // bytes in inbox

@@ -87,12 +87,13 @@ var (
 	descRejected = prometheus.NewDesc("gridbox_replicate_rejected_total", "Entries or messages refused, by reason.", []string{"reason"}, nil)
 	descPhotos   = prometheus.NewDesc("gridbox_replicate_photos_received_total", "Photos of cases fetched from peers.", nil, nil)
 	descPhotosW  = prometheus.NewDesc("gridbox_replicate_photos_wanted", "Photos referred to by entries held, not yet fetched.", nil, nil)
+	descPhotoB   = prometheus.NewDesc("gridbox_replicate_photo_sent_bytes_total", "Bytes of photo messages sent (part of the peers' sent bytes).", nil, nil)
 )
 
 type collector struct{ r *Replicator }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descLag, descSent, descRecv, descEntSent, descEntRecv, descContact, descAlive, descRejected, descPhotos, descPhotosW} {
+	for _, d := range []*prometheus.Desc{descLag, descSent, descRecv, descEntSent, descEntRecv, descContact, descAlive, descRejected, descPhotos, descPhotosW, descPhotoB} {
 		ch <- d
 	}
 }
@@ -120,8 +121,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descRejected, prometheus.CounterValue, float64(c.r.Rejected()[reason]), reason)
 	}
 	c.r.mu.Lock()
-	got := c.r.photosRecv
+	got, photoBytes := c.r.photosRecv, c.r.photoBytes
 	c.r.mu.Unlock()
+	ch <- prometheus.MustNewConstMetric(descPhotoB, prometheus.CounterValue, float64(photoBytes))
 	ch <- prometheus.MustNewConstMetric(descPhotos, prometheus.CounterValue, float64(got))
 	ch <- prometheus.MustNewConstMetric(descPhotosW, prometheus.GaugeValue, float64(c.r.store.CountWantedPhotos()))
 }

@@ -178,6 +178,9 @@ func (r *Replicator) send(n *memberlist.Node, msg []byte) bool {
 	if p := r.peers[n.Name]; p != nil {
 		p.bytesSent += uint64(len(msg))
 	}
+	if msg[0] == msgPhoto {
+		r.photoBytes += uint64(len(msg))
+	}
 	r.mu.Unlock()
 	return true
 }

@@ -1,0 +1,146 @@
+package replicate_test
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"testing"
+	"time"
+
+	"gridbox/appliance"
+	"gridbox/appliance/bolt"
+)
+
+// The benchmark of the real thing (docs/performance.md, "Replication"):
+//
+//	GRIDBOX_BENCH=1 go test ./replicate -run TestBenchRealCases -v -count=1 -timeout 30m
+//
+// A village box holding its real ledger (village_test.go: the demo
+// village, then GRIDBOX_BENCH_CASES cases, 50,000 by default, with their
+// steps, photos, visits, archive changes and daily register closes) is
+// started next to an empty town, both `gridbox serve` processes with the
+// production intervals; timed until the town holds the village's feed,
+// which is folded into its views (cases, statistics, register) in the
+// same transactions. Photos are timed apart.
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+func TestBenchRealCases(t *testing.T) {
+	if os.Getenv("GRIDBOX_BENCH") == "" {
+		t.Skip("set GRIDBOX_BENCH=1 to run the replication benchmark")
+	}
+	n := envInt("GRIDBOX_BENCH_CASES", 50000)
+	var vs villageStats
+	gen := time.Now()
+	town, village := procClusterWith(t, false, func(dir string) { vs = makeRealVillage(t, dir, n) })
+	t.Logf("village made in %s: %d cases, %d steps, %d visits, %d archive changes, %d register closes, %d photos",
+		time.Since(gen).Round(time.Second), vs.Cases, vs.Steps, vs.Visits, vs.Archive, vs.Closes, vs.Photos)
+	t.Logf("village's own feed by kind: %v", vs.Kinds)
+	var nd []byte
+	var feed appliance.FeedID
+	var head uint64
+	village.withStore(func(s *bolt.Store) {
+		nd = ledgerNDJSON(t, s)
+		feed = s.Feed()
+		es, _ := s.Entries(feed, 1, 1<<30)
+		head = uint64(len(es))
+	})
+	want := float64(town.entries() + head)
+
+	town.Serve()
+	start := time.Now()
+	village.Serve()
+	waitFor(t, 10*time.Minute, "the village's feed at the town", func() bool { return town.Metric("gridbox_ledger_entries") == want })
+	elapsed := time.Since(start)
+	rss := town.PeakRSS()
+	waitFor(t, 10*time.Minute, "the photos at the town", func() bool {
+		return town.Metric("gridbox_replicate_photos_received_total") == float64(vs.Photos)
+	})
+	photos := time.Since(start)
+	all := village.Metric("gridbox_replicate_peer_sent_bytes_total") + village.Metric("gridbox_replicate_peer_received_bytes_total")
+	wire := all - village.Metric("gridbox_replicate_photo_sent_bytes_total")
+
+	zst := zstd19(t, nd)
+	t.Logf("%d entries (%d cases) village → town, process start to views folded: %s (%.0f entries/s); photos (%d) by %s",
+		head, vs.Cases, elapsed.Round(time.Millisecond), float64(head)/elapsed.Seconds(), vs.Photos, photos.Round(time.Millisecond))
+	t.Logf("bytes on the wire (replication messages without the photos' bytes; %.0f with them): %.0f; NDJSON %d (%d per entry), zstd -19 of it %d; ratio %.2f",
+		all, wire, len(nd), len(nd)/int(head), zst, wire/float64(zst))
+	t.Logf("town peak RSS %.1f MiB", float64(rss)/(1<<20))
+
+	town.Stop()
+	village.Stop()
+	sameCases(t, town, village, feed)
+}
+
+// zstd19 is the size of b compressed by `zstd -19`.
+func zstd19(tb testing.TB, b []byte) int64 {
+	tb.Helper()
+	nd := filepath.Join(tb.TempDir(), "records.ndjson")
+	os.WriteFile(nd, b, 0o600)
+	if out, err := exec.Command("zstd", "-q", "-19", "-f", nd, "-o", nd+".zst").CombinedOutput(); err != nil {
+		tb.Fatalf("zstd -19: %v %s", err, out)
+	}
+	st, err := os.Stat(nd + ".zst")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return st.Size()
+}
+
+// sameCases checks that the town's views hold the village's cases as the
+// village does: every case whose steps are all on the village's feed is
+// the same at both, and so is the village's register.
+func sameCases(tb testing.TB, town, village *procNode, feed appliance.FeedID) {
+	tb.Helper()
+	var vcases, tcases []*appliance.Case
+	village.withStore(func(s *bolt.Store) { vcases = allCases(tb, s) })
+	town.withStore(func(s *bolt.Store) { tcases = allCases(tb, s) })
+	at := map[string]*appliance.Case{}
+	for _, c := range tcases {
+		at[c.ID] = c
+	}
+	same := 0
+	for _, c := range vcases {
+		own := true
+		for _, st := range c.Steps {
+			own = own && st.Feed == feed.String()
+		}
+		if !own {
+			continue
+		}
+		tc := at[c.ID]
+		if tc == nil || !reflect.DeepEqual(c, tc) {
+			a, _ := json.Marshal(c)
+			b, _ := json.Marshal(tc)
+			tb.Fatalf("case %s differs at the town:\nvillage %s\ntown    %s", c.ID, a, b)
+		}
+		same++
+	}
+	tb.Logf("%d of the village's %d cases identical at the town (the rest have the demo town's steps, which stay in the village)", same, len(vcases))
+}
+
+func allCases(tb testing.TB, s *bolt.Store) []*appliance.Case {
+	tb.Helper()
+	cs := &bolt.Cases{Store: s}
+	var out []*appliance.Case
+	f := bolt.CaseFilter{Limit: 1000}
+	for {
+		page, next, err := cs.FindCases(f)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, page...)
+		if next == "" {
+			return out
+		}
+		f.Before = next
+	}
+}
