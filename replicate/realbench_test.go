@@ -12,6 +12,7 @@ import (
 
 	"gridbox/appliance"
 	"gridbox/appliance/bolt"
+	"gridbox/replicate"
 )
 
 // The benchmark of the real thing (docs/performance.md, "Replication"):
@@ -143,4 +144,108 @@ func allCases(tb testing.TB, s *bolt.Store) []*appliance.Case {
 		}
 		f.Before = next
 	}
+}
+
+// cachedVillage is makeRealVillage's folder for n cases, built once per
+// machine in the temporary folder and copied for each use (the benchmarks
+// of the fold and the encoding below).
+func cachedVillage(tb testing.TB, n int) (dir string, vs villageStats) {
+	tb.Helper()
+	cache := filepath.Join(os.TempDir(), "gridbox-bench-village-"+strconv.Itoa(n))
+	stats := filepath.Join(cache, "stats.json")
+	if b, err := os.ReadFile(stats); err == nil && json.Unmarshal(b, &vs) == nil {
+		dir = filepath.Join(tb.TempDir(), "village")
+		if out, err := exec.Command("cp", "-r", filepath.Join(cache, "village"), dir).CombinedOutput(); err != nil {
+			tb.Fatalf("copy %s: %v %s", cache, err, out)
+		}
+		return dir, vs
+	}
+	os.RemoveAll(cache)
+	os.MkdirAll(cache, 0o700)
+	vs = makeRealVillage(tb, filepath.Join(cache, "village"), n)
+	b, _ := json.Marshal(vs)
+	os.WriteFile(stats, b, 0o600)
+	return cachedVillage(tb, n)
+}
+
+// BenchmarkIngestRealCases is the town's side of a sync of the real
+// village, without the network: the village's feed in 4 MiB batches as
+// the wire carries them, decoded and stored (checked and folded) into an
+// empty town store. GRIDBOX_BENCH_CASES sets the cases (10,000 here by
+// default); -cpuprofile shows where the fold spends its time.
+//
+//	go test ./replicate -run '^$' -bench IngestRealCases -benchtime 1x -cpuprofile /tmp/ingest.prof
+func BenchmarkIngestRealCases(b *testing.B) {
+	dir, _ := cachedVillage(b, envInt("GRIDBOX_BENCH_CASES", 10000))
+	s, _, err := bolt.OpenDataDir(dir, &bolt.Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	es, err := s.Entries(s.Feed(), 1, 1<<30)
+	s.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var msgs [][]byte
+	wire := 0
+	for i := 0; i < len(es); {
+		j, size := i, 0
+		for j < len(es) && size < 4<<20 {
+			size += len(es[j].Body) + len(es[j].Sealed) + 200
+			j++
+		}
+		m, err := replicate.EncodeBatchAs("village", s.Feed(), es[i:j])
+		if err != nil {
+			b.Fatal(err)
+		}
+		msgs, wire, i = append(msgs, m), wire+len(m), j
+	}
+	b.Logf("%d entries in %d batches, %d bytes", len(es), len(msgs), wire)
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		town := MustOpenNode(b, appliance.NodeTown, townCode, "")
+		b.StartTimer()
+		for _, m := range msgs {
+			_, got, err := replicate.DecodeBatch(m[1:])
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := town.Store.IngestBatch(got); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(len(es))*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+}
+
+// BenchmarkEncodeRealCases is the village's side: reading its feed and
+// encoding it into batches.
+func BenchmarkEncodeRealCases(b *testing.B) {
+	dir, _ := cachedVillage(b, envInt("GRIDBOX_BENCH_CASES", 10000))
+	s, _, err := bolt.OpenDataDir(dir, &bolt.Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	b.ResetTimer()
+	n, wire := 0, 0
+	for range b.N {
+		for seq := uint64(1); ; {
+			es, err := s.Entries(s.Feed(), seq, 5000)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(es) == 0 {
+				break
+			}
+			m, err := replicate.EncodeBatchAs("village", s.Feed(), es)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n, wire, seq = n+len(es), wire+len(m), es[len(es)-1].Seq+1
+		}
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "entries/s")
+	b.ReportMetric(float64(wire)/float64(n), "wire-B/entry")
 }

@@ -25,6 +25,11 @@ type PeerStatus struct {
 	BytesRecv   uint64
 	EntriesSent uint64
 	EntriesRecv uint64
+	// Problem is what is wrong with the link (Problem* in linkstate.go),
+	// "" if nothing; ClockOffset how far the peer's clock is ahead of
+	// this node's (negative: behind) when more than two minutes.
+	Problem     string
+	ClockOffset time.Duration
 }
 
 // Status lists the other members, by code.
@@ -43,6 +48,7 @@ func (r *Replicator) Status() []PeerStatus {
 			Name: p.name, Role: p.meta.Role, Code: p.meta.Code, NodeName: p.meta.Name, Key: p.meta.Key, HTTP: p.meta.HTTP,
 			Relation: rel.String(), Alive: p.alive, LastContact: p.lastContact,
 			BytesSent: p.bytesSent, BytesRecv: p.bytesRecv, EntriesSent: p.entriesSent, EntriesRecv: p.entriesRecv,
+			Problem: p.problem, ClockOffset: p.clockOff,
 		}
 		for fh, seq := range p.offered { // they have, we lack
 			if seq > mine[fh] {

@@ -21,6 +21,7 @@ const (
 	msgBatch     byte = 'B' // a run of entries, zstd-compressed
 	msgChallenge byte = 'C' // a nonce the peer must sign with its node key
 	msgProof     byte = 'P' // the signature
+	// msgRefuse (linkstate.go): a parent says why it refuses the node.
 )
 
 // Limits on what a node accepts from the wire.
@@ -43,6 +44,9 @@ type control struct {
 	Sig   []byte `json:"s,omitempty"` // proof
 
 	Photos []photoRef `json:"p,omitempty"` // photos asked for
+
+	Reason string `json:"r,omitempty"` // refusal: why (linkstate.go)
+	Time   int64  `json:"t,omitempty"` // the sender's clock, Unix ms: far off is shown
 }
 
 func encodeControl(t byte, c control) []byte {
