@@ -141,3 +141,24 @@ func EncodePhoto(h PhotoHeader, data []byte) []byte { return encodePhoto(h, data
 
 // ReasonOf names a refusal as /metrics does.
 func ReasonOf(err error) string { return reasonOf(err) }
+
+// EncodeBatchV2As encodes entries in encoding 2 as from, with the salt
+// keys given (nil: every salt travels).
+func EncodeBatchV2As(from string, key appliance.FeedID, entries []*appliance.Entry, saltKeys map[appliance.FeedID][]byte) ([]byte, error) {
+	b, _, err := encodeBatchV2(from, key, entries, saltKeys)
+	return b, err
+}
+
+const WireVersion = wireVersion
+
+// ReadsWire makes r say it reads batch encodings up to v; call before Start.
+func (r *Replicator) ReadsWire(v int) {
+	m, err := DecodeMeta(r.meta)
+	if err != nil {
+		panic(err)
+	}
+	m.Wire = v
+	if r.meta, err = m.Encode(); err != nil {
+		panic(err)
+	}
+}

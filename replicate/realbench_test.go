@@ -194,7 +194,7 @@ func BenchmarkIngestRealCases(b *testing.B) {
 			size += len(es[j].Body) + len(es[j].Sealed) + 200
 			j++
 		}
-		m, err := replicate.EncodeBatchAs("village", s.Feed(), es[i:j])
+		m, err := replicate.EncodeBatchV2As("village", s.Feed(), es[i:j], map[appliance.FeedID][]byte{s.Feed(): s.Signer().SaltKey()})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -220,7 +220,9 @@ func BenchmarkIngestRealCases(b *testing.B) {
 }
 
 // BenchmarkEncodeRealCases is the village's side: reading its feed and
-// encoding it into batches.
+// encoding it into batches of 5,000 entries, in the first encoding and in
+// encoding 2 (with the salt key), against zstd -19 of the same records as
+// NDJSON.
 func BenchmarkEncodeRealCases(b *testing.B) {
 	dir, _ := cachedVillage(b, envInt("GRIDBOX_BENCH_CASES", 10000))
 	s, _, err := bolt.OpenDataDir(dir, &bolt.Options{NoSync: true})
@@ -228,24 +230,38 @@ func BenchmarkEncodeRealCases(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	b.ResetTimer()
-	n, wire := 0, 0
-	for range b.N {
-		for seq := uint64(1); ; {
-			es, err := s.Entries(s.Feed(), seq, 5000)
-			if err != nil {
-				b.Fatal(err)
+	zst := zstd19(b, ledgerNDJSON(b, s))
+	keys := map[appliance.FeedID][]byte{s.Feed(): s.Signer().SaltKey()}
+	for _, enc := range []struct {
+		name string
+		fn   func([]*appliance.Entry) ([]byte, error)
+	}{
+		{"Frames", func(es []*appliance.Entry) ([]byte, error) { return replicate.EncodeBatchAs("village", s.Feed(), es) }},
+		{"Columns", func(es []*appliance.Entry) ([]byte, error) {
+			return replicate.EncodeBatchV2As("village", s.Feed(), es, keys)
+		}},
+	} {
+		b.Run(enc.name, func(b *testing.B) {
+			n, wire := 0, 0
+			for range b.N {
+				for seq := uint64(1); ; {
+					es, err := s.Entries(s.Feed(), seq, 5000)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if len(es) == 0 {
+						break
+					}
+					m, err := enc.fn(es)
+					if err != nil {
+						b.Fatal(err)
+					}
+					n, wire, seq = n+len(es), wire+len(m), es[len(es)-1].Seq+1
+				}
 			}
-			if len(es) == 0 {
-				break
-			}
-			m, err := replicate.EncodeBatchAs("village", s.Feed(), es)
-			if err != nil {
-				b.Fatal(err)
-			}
-			n, wire, seq = n+len(es), wire+len(m), es[len(es)-1].Seq+1
-		}
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "entries/s")
+			b.ReportMetric(float64(wire)/float64(n), "wire-B/entry")
+			b.ReportMetric(float64(wire)/float64(b.N)/float64(zst), "×zstd-19")
+		})
 	}
-	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "entries/s")
-	b.ReportMetric(float64(wire)/float64(n), "wire-B/entry")
 }

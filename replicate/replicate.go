@@ -235,7 +235,7 @@ func New(cfg Config) (*Replicator, error) {
 	if _, err := rand.Read(r.nonce); err != nil {
 		return nil, err
 	}
-	meta, err := NodeMeta{Role: cfg.Node.Role, Code: cfg.Node.Code, Name: cfg.Node.Name, Key: r.self, HTTP: cfg.HTTPAddr, Nonce: r.nonce}.Encode()
+	meta, err := NodeMeta{Role: cfg.Node.Role, Code: cfg.Node.Code, Name: cfg.Node.Name, Key: r.self, HTTP: cfg.HTTPAddr, Nonce: r.nonce, Wire: wireVersion}.Encode()
 	if err != nil {
 		return nil, err
 	}

@@ -33,6 +33,7 @@ type testNode struct {
 	SealedUp      string // replicate.Config.SealedUp
 	MaxBatchBytes int    // replicate.Config.MaxBatchBytes
 	Production    bool   // the production intervals, not Fast
+	Wire          int    // batch encoding it says it reads, when not the newest
 	Log           *slog.Logger
 	Tap           func([]byte) // sees every message received
 }
@@ -96,6 +97,9 @@ func (tn *testNode) Start() *testNode {
 	}
 	if tn.Tap != nil {
 		r.Tap(tn.Tap)
+	}
+	if tn.Wire != 0 {
+		r.ReadsWire(tn.Wire)
 	}
 	if err := r.Start(context.Background()); err != nil {
 		tn.t.Fatal(err)

@@ -741,8 +741,33 @@ func (r *Replicator) buildBatch(p peerRef, rel relation, want heads, limit int) 
 		return b, nil
 	}
 	var err error
-	b.msg, _, err = encodeBatch(r.name, r.self, es)
+	if p.meta.Wire >= wireVersion {
+		b.msg, _, err = encodeBatchV2(r.name, r.self, es, r.saltKeys(p.meta, rel, strip))
+	} else {
+		b.msg, _, err = encodeBatch(r.name, r.self, es)
+	}
 	return b, err
+}
+
+// saltKeys are the salt keys of the feeds this node writes and sends to p
+// with their sealed parts: the receiver gets the key once per batch and
+// computes each salt (appliance.SealSalt) instead of receiving it.
+func (r *Replicator) saltKeys(meta NodeMeta, rel relation, strip bool) map[appliance.FeedID][]byte {
+	if strip {
+		return nil
+	}
+	keys := map[appliance.FeedID][]byte{}
+	switch rel {
+	case relParent:
+		if r.cfg.Node.Role == appliance.NodeVillage {
+			keys[r.self] = r.store.Signer().SaltKey()
+		}
+	case relChild:
+		if sg, err := r.store.Signer().Down(meta.Code); err == nil {
+			keys[sg.Feed] = sg.SaltKey()
+		}
+	}
+	return keys
 }
 
 // handleBatch checks scope, stores the entries and acknowledges.

@@ -47,7 +47,7 @@ func (caseView) Apply(tx *Tx, e *appliance.Entry) error {
 		if err := tx.AddObjectEntry("case/"+r.Step.Case, e); err != nil {
 			return err
 		}
-		return refoldCase(tx, r.Step.Case, false)
+		return tx.refoldCaseLater(r.Step.Case, false)
 	}
 	action := appliance.CaseActionOf(e.Kind)
 	if action == "" {
@@ -62,7 +62,17 @@ func (caseView) Apply(tx *Tx, e *appliance.Entry) error {
 	if err := tx.AddObjectEntry(obj, e); err != nil {
 		return err
 	}
-	return refoldCase(tx, st.Case, action == appliance.CaseRegister)
+	return tx.refoldCaseLater(st.Case, action == appliance.CaseRegister)
+}
+
+// refoldCaseLater refolds the case now, or once at the end of a batch of
+// folds (Tx.batched).
+func (tx *Tx) refoldCaseLater(id string, reporter bool) error {
+	if tx.batch == nil {
+		return refoldCase(tx, id, reporter)
+	}
+	tx.batch.cases[id] = tx.batch.cases[id] || reporter
+	return nil
 }
 
 // refoldCase recomputes a case from all its entries in (HLC, feed, seq)

@@ -290,18 +290,21 @@ func (tx *Tx) appendDrafts(sg *appliance.Signer, first *appliance.Draft, drafts 
 		drafts = append([]appliance.Draft{*first}, drafts...)
 	}
 	out := make([]*appliance.Entry, 0, len(drafts))
-	for _, d := range drafts {
-		e, err := sg.Seal(d, prev, tx.store.clock.Next())
-		if err != nil {
-			return nil, err
+	err = tx.batched(func() error {
+		for _, d := range drafts {
+			e, err := sg.Seal(d, prev, tx.store.clock.Next())
+			if err != nil {
+				return err
+			}
+			if err := tx.putEntry(e); err != nil {
+				return err
+			}
+			out = append(out, e)
+			prev = e
 		}
-		if err := tx.putEntry(e); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-		prev = e
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 // foldUpdate runs a write transaction that folds entries; it waits while
