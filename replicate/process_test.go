@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -193,6 +194,35 @@ func (n *procNode) PeakRSS() int64 {
 	}
 	return -1
 }
+
+// SampleAnonRSS samples the process's anonymous resident memory (its RSS
+// without the data file's pages mapped in memory, which the kernel drops
+// at will) every 100 ms until the returned function is called, which
+// gives the peak.
+func (n *procNode) SampleAnonRSS() func() int64 {
+	var peak atomic.Int64
+	stop, done := make(chan struct{}), make(chan struct{})
+	status := fmt.Sprintf("/proc/%d/status", n.cmd.Process.Pid)
+	go func() {
+		defer close(done)
+		for {
+			if b, err := os.ReadFile(status); err == nil {
+				if m := rssAnonRE.FindSubmatch(b); m != nil {
+					kb, _ := strconv.ParseInt(string(m[1]), 10, 64)
+					peak.Store(max(peak.Load(), kb<<10))
+				}
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+	return func() int64 { close(stop); <-done; return peak.Load() }
+}
+
+var rssAnonRE = regexp.MustCompile(`RssAnon:\s+(\d+) kB`)
 
 // withStore opens the node's store while no process serves it.
 func (n *procNode) withStore(fn func(s *bolt.Store)) {

@@ -9,6 +9,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"math/rand/v2"
+	"os"
 	"sort"
 	"testing"
 	"time"
@@ -26,14 +27,25 @@ import (
 // sealed parts, every step a village writes, photos, visits and archive
 // changes in the proportions below. docs/performance.md describes it.
 
-// villageMix are the proportions, per case.
-var villageMix = struct {
+// mix are the proportions of what a village writes, per case.
+type mix struct {
+	Name          string
 	CasesPerDay   int
+	Steps         bool    // each case goes up its ladder (else reports only)
 	VisitsPerCase float64 // the demo's month has ~10: see docs/performance.md
-	ArchivePer    int     // one archive change (a member's phone, health) per this many cases
+	ArchivePer    int     // one archive change (a member's phone, health) per this many cases; 0 none
 	PhotoPer      int     // one case in this many comes with a photo
-	NotePer       int     // one case in this many gets a note
-}{CasesPerDay: 50, VisitsPerCase: 1, ArchivePer: 20, PhotoPer: 50, NotePer: 10}
+	NotePer       int     // one case in this many gets a note; 0 none
+}
+
+// villageMix is the benchmark's mix: GRIDBOX_BENCH_MIX=reports gives case
+// reports only (the issue's own measurement), else a village's.
+var villageMix = func() mix {
+	if os.Getenv("GRIDBOX_BENCH_MIX") == "reports" {
+		return mix{Name: "reports", CasesPerDay: 50, PhotoPer: 50}
+	}
+	return mix{Name: "village", CasesPerDay: 50, Steps: true, VisitsPerCase: 1, ArchivePer: 20, PhotoPer: 50, NotePer: 10}
+}()
 
 // voiceHook adds a case's voice message once voice messages are on main
 // (branch kiosk): they follow cases like photos do. Until then the
@@ -154,9 +166,11 @@ func makeRealVillage(tb testing.TB, dir string, cases int) villageStats {
 				kind = "open"
 			}
 			for _, p := range planSteps(r, n, kind, leader, lead, G, Vl, S, texts) {
-				plans[day+p.day] = append(plans[day+p.day], p)
+				if villageMix.Steps {
+					plans[day+p.day] = append(plans[day+p.day], p)
+				}
 			}
-			if n%villageMix.NotePer == 3 {
+			if villageMix.NotePer > 0 && n%villageMix.NotePer == 3 {
 				note := S(appliance.CaseNote, "已电话联系反映人，说明办理进度")
 				plans[day] = append(plans[day], planned{hour: 10, idx: n, author: lead, levels: Vl, step: note})
 			}
@@ -223,6 +237,9 @@ func makeRealVillage(tb testing.TB, dir string, cases int) villageStats {
 		sim = at(day, 18)
 		nv := int(float64(villageMix.CasesPerDay) * villageMix.VisitsPerCase)
 		_, err := s.Write(ctx, func(tx *bolt.Tx) ([]appliance.Draft, error) {
+			if nv == 0 {
+				return nil, nil
+			}
 			var drafts []appliance.Draft
 			for k := 0; k < nv; k++ {
 				w := workers[r.IntN(len(workers))]
@@ -242,7 +259,7 @@ func makeRealVillage(tb testing.TB, dir string, cases int) villageStats {
 		}
 		st.Visits += nv
 		// Archive changes: a member's phone or health, sealed where sensitive.
-		for k := 0; k < villageMix.CasesPerDay/villageMix.ArchivePer; k++ {
+		for k := 0; villageMix.ArchivePer > 0 && k < villageMix.CasesPerDay/villageMix.ArchivePer; k++ {
 			_, ms, err := s.Household(hh[r.IntN(len(hh))].ID)
 			if err != nil || len(ms) == 0 {
 				continue

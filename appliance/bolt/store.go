@@ -350,6 +350,9 @@ func (tx *Tx) putEntry(e *appliance.Entry) error {
 	if err := tx.tx.Bucket(bucketHeads).Put(e.Feed[:], encodeHead(h)); err != nil {
 		return fmt.Errorf("append entry: %w", err)
 	}
+	if tx.batch != nil {
+		tx.batch.entries[e.Ref()] = e
+	}
 	return fold(tx, e)
 }
 
@@ -372,6 +375,12 @@ func (tx *Tx) lastEntry(feed appliance.FeedID) (*appliance.Entry, error) {
 
 // Entry returns one entry.
 func (tx *Tx) Entry(feed appliance.FeedID, seq uint64) (*appliance.Entry, error) {
+	if tx.batch != nil {
+		if e := tx.batch.entries[appliance.Ref{Feed: feed, Seq: seq}]; e != nil {
+			c := *e // callers may change their copy
+			return &c, nil
+		}
+	}
 	fb := tx.tx.Bucket(bucketFeeds).Bucket(feed[:])
 	if fb == nil {
 		return nil, appliance.Errorf(appliance.ENOTFOUND, "没有该节点的记录")

@@ -26,8 +26,9 @@ type Tx struct {
 // gives what refolding it after each of its entries gives (the views
 // compared by Verify, which folds in chunks of its own, are the same).
 type foldBatch struct {
-	counters map[string]map[string]int64 // bucket → key → delta
-	cases    map[string]bool             // case id → its register entry came (keep the reporter)
+	counters map[string]map[string]int64        // bucket → key → delta
+	cases    map[string]bool                    // case id → its register entry came (keep the reporter)
+	entries  map[appliance.Ref]*appliance.Entry // stored in this run: read back without decoding
 }
 
 // batched runs fn, which stores and folds entries, with the per-key work
@@ -36,7 +37,7 @@ func (tx *Tx) batched(fn func() error) error {
 	if tx.batch != nil {
 		return fn()
 	}
-	tx.batch = &foldBatch{counters: map[string]map[string]int64{}, cases: map[string]bool{}}
+	tx.batch = &foldBatch{counters: map[string]map[string]int64{}, cases: map[string]bool{}, entries: map[appliance.Ref]*appliance.Entry{}}
 	err := fn()
 	b := tx.batch
 	tx.batch = nil
@@ -48,7 +49,7 @@ func (tx *Tx) batched(fn func() error) error {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	tx.batch = &foldBatch{counters: b.counters} // the refolds' counters join the rest
+	tx.batch = &foldBatch{counters: b.counters, entries: b.entries} // the refolds' counters join the rest
 	for _, id := range ids {
 		if err := refoldCase(tx, id, b.cases[id]); err != nil {
 			tx.batch = nil
