@@ -14,11 +14,14 @@ case $arch in amd64) bin=dist/gridbox-linux-amd64 ;; arm64) bin=dist/gridbox-lin
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 debootstrap --arch="$arch" --variant=minbase \
-  --include=systemd,systemd-sysv,cups,cups-client,printer-driver-cups-pdf,fonts-wqy-microhei,chromium,xserver-xorg-core,xinit,ca-certificates,iproute2 \
+  --include=systemd,systemd-sysv,cups,cups-client,printer-driver-cups-pdf,fonts-wqy-microhei,fonts-hanazono,chromium,xserver-xorg-core,xinit,ca-certificates,iproute2 \
   bookworm "$root"
 install -m 0755 "$bin" "$root/usr/local/bin/gridbox"
 install -D -m 0755 images/firstboot.sh "$root/usr/local/lib/gridbox/firstboot.sh"
 install -m 0644 images/gridbox.service images/gridbox-firstboot.service images/gridbox-kiosk.service "$root/etc/systemd/system/"
+# The kiosk records voice messages without asking (no one can answer a
+# permission prompt on a touch screen) from the local node only.
+install -D -m 0644 images/chromium-kiosk-policy.json "$root/etc/chromium/policies/managed/gridbox-kiosk.json"
 chroot "$root" systemctl enable gridbox-firstboot.service gridbox.service gridbox-kiosk.service
 install -m 0644 images/gridbox.conf.example "$root/boot/gridbox.conf.example"
 tar -C "$root" -czf "$out" .
