@@ -164,7 +164,7 @@ type Replicator struct {
 	challenges   int               // sent; a new link needs none when both prove unasked
 	unaskedUsed  map[string]string // member → the nonce of its unasked proof taken
 	photosRecv   uint64
-	photoBytes   uint64 // photo messages sent (also in each peer's bytesSent)
+	photoBytes   uint64 // photo messages sent and photo wants received (also in the peers' byte counts)
 
 	parentProblem string               // why the parent cannot be joined (linkstate.go)
 	keyFailures   map[string]time.Time // host → last message from it this node could not decrypt

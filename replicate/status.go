@@ -93,7 +93,7 @@ var (
 	descRejected = prometheus.NewDesc("gridbox_replicate_rejected_total", "Entries or messages refused, by reason.", []string{"reason"}, nil)
 	descPhotos   = prometheus.NewDesc("gridbox_replicate_photos_received_total", "Photos and voice messages of cases fetched from peers.", nil, nil)
 	descPhotosW  = prometheus.NewDesc("gridbox_replicate_photos_wanted", "Photos and voice messages referred to by entries held, not yet fetched.", nil, nil)
-	descPhotoB   = prometheus.NewDesc("gridbox_replicate_photo_sent_bytes_total", "Bytes of photo messages sent (part of the peers' sent bytes).", nil, nil)
+	descPhotoB   = prometheus.NewDesc("gridbox_replicate_photo_sent_bytes_total", "Bytes of photo and voice messages sent and of the requests for them received (part of the peers' byte counts).", nil, nil)
 )
 
 type collector struct{ r *Replicator }

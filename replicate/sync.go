@@ -364,6 +364,9 @@ func (r *Replicator) handle(b []byte) {
 		case msgWant:
 			r.handleWant(p, rel, c.Heads)
 		default:
+			r.mu.Lock()
+			r.photoBytes += uint64(len(b)) // the photo traffic, both ways
+			r.mu.Unlock()
 			r.handlePhotoWant(p, rel, c.Photos)
 		}
 	case msgPhoto:
@@ -508,11 +511,17 @@ func (r *Replicator) checkProof(c control) {
 		claim = memberClaim(p.challenge, r.name, p.name)
 	}
 	ok := claim != nil && p.meta.KeyH == c.Key && appliance.VerifyMember(p.meta.Key, claim, c.Sig)
-	if !ok && unasked && !p.verified {
+	if !ok && unasked && (!p.verified || claim == nil) {
 		// Signed for what the member is now, which may not have reached
 		// us yet (a restarted node's new nonce, key or address): kept and
 		// checked again when its update comes (memberEvent), rather than
-		// dropped and left to a challenge.
+		// dropped and left to a challenge 2 s later. That includes a
+		// member still verified under its old nonce, whose proof is used:
+		// a parent killed and restarted before this node noticed (or a
+		// replay, refused now and again after an update: counted).
+		if p.verified {
+			r.rejected["unknown_peer"]++
+		}
 		r.mu.Unlock()
 		r.keepEarly(c.From, encodeControl(msgProof, c))
 		return
