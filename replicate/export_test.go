@@ -37,6 +37,15 @@ func BatchSize(entries []*appliance.Entry, level zstd.EncoderLevel) int {
 	return len(b)
 }
 
+// WithZstdLevel runs fn with batches compressed at level.
+func WithZstdLevel(level zstd.EncoderLevel, fn func()) {
+	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(level), zstd.WithEncoderConcurrency(1))
+	old := zenc
+	zenc = enc
+	defer func() { zenc = old }()
+	fn()
+}
+
 // ClaimKey makes r announce another node's key in its metadata, as an
 // impostor that knows the keyring would; call before Start.
 func (r *Replicator) ClaimKey(k appliance.FeedID) {

@@ -2,6 +2,7 @@ package replicate_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -193,6 +194,21 @@ func (n *procNode) PeakRSS() int64 {
 		}
 	}
 	return -1
+}
+
+// CPU is the CPU time the process has used so far (user and system, all
+// its threads), which other work on a shared machine changes less than
+// the wall-clock time.
+func (n *procNode) CPU() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", n.cmd.Process.Pid))
+	if err != nil {
+		return -1
+	}
+	// Fields after the command's ")": state is 3, utime 14, stime 15.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
 }
 
 // SampleAnonRSS samples the process's anonymous resident memory (its RSS

@@ -17,6 +17,7 @@ import (
 	"gridbox/appliance"
 	"gridbox/appliance/bolt"
 	"gridbox/appliance/demo"
+	"gridbox/appliance/voicetest"
 )
 
 // A village's real ledger for the replication benchmarks: the demo
@@ -24,7 +25,7 @@ import (
 // a month of visits and cases) and then `cases` more cases over the days
 // after it, written through the services the pages use (bolt.Cases,
 // Store.RecordVisit, Store.SaveMember, Cases.CloseRegister) with their
-// sealed parts, every step a village writes, photos, visits and archive
+// sealed parts, every step a village writes, photos, voice messages, visits and archive
 // changes in the proportions below. docs/performance.md describes it.
 
 // mix are the proportions of what a village writes, per case.
@@ -35,6 +36,7 @@ type mix struct {
 	VisitsPerCase float64 // the demo's month has ~10: see docs/performance.md
 	ArchivePer    int     // one archive change (a member's phone, health) per this many cases; 0 none
 	PhotoPer      int     // one case in this many comes with a photo
+	VoicePer      int     // one kiosk report in this many comes with a voice message; 0 none
 	NotePer       int     // one case in this many gets a note; 0 none
 }
 
@@ -44,18 +46,13 @@ var villageMix = func() mix {
 	if os.Getenv("GRIDBOX_BENCH_MIX") == "reports" {
 		return mix{Name: "reports", CasesPerDay: 50, PhotoPer: 50}
 	}
-	return mix{Name: "village", CasesPerDay: 50, Steps: true, VisitsPerCase: 1, ArchivePer: 20, PhotoPer: 50, NotePer: 10}
+	return mix{Name: "village2", CasesPerDay: 50, Steps: true, VisitsPerCase: 1, ArchivePer: 20, PhotoPer: 50, VoicePer: 8, NotePer: 10}
 }()
-
-// voiceHook adds a case's voice message once voice messages are on main
-// (branch kiosk): they follow cases like photos do. Until then the
-// benchmark carries photos only.
-var voiceHook func(in *bolt.CaseIntake, r *rand.Rand)
 
 // villageStats says what the generator wrote.
 type villageStats struct {
-	Cases, Steps, Visits, Archive, Closes, Photos int
-	Kinds                                         map[string]int
+	Cases, Steps, Visits, Archive, Closes, Photos, Voices int
+	Kinds                                                 map[string]int
 }
 
 // planned is one step of a case, on a day after its report, at an hour.
@@ -155,8 +152,11 @@ func makeRealVillage(tb testing.TB, dir string, cases int) villageStats {
 				in.Photos = [][]byte{benchPhoto(n)}
 				st.Photos++
 			}
-			if voiceHook != nil {
-				voiceHook(&in, r)
+			// One kiosk report in eight is spoken (a 3-17 s recording at
+			// the kiosk's 24 kbit/s; random bytes, as Opus packets nearly are).
+			if villageMix.VoicePer > 0 && in.Source == appliance.SourceKiosk && n%villageMix.VoicePer == 1 {
+				in.Voice = voicetest.WebM(time.Duration(3+n%15)*time.Second, 24000, uint64(n))
+				st.Voices++
 			}
 			kind := caseKind(r)
 			if kind != "open" && kind != "merge" && kind != "invalid" || r.IntN(10) < 8 {

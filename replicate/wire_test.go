@@ -2,9 +2,9 @@ package replicate_test
 
 import (
 	"bytes"
-	"encoding/binary"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/binary"
 	"sync"
 	"testing"
 	"time"

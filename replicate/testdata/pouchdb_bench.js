@@ -8,7 +8,8 @@
 //   node pouchdb_bench.js village NDJSON DIR URL   load, then push to URL
 //
 // The village prints one JSON line: docs, load_ms, ms (the push from its
-// start to complete), bytes (both ways, counted by a proxy before the town).
+// start to complete), bytes (both ways, counted by a proxy before the town),
+// town_cpu_ms and village_cpu_ms (CPU time of each process during the push).
 'use strict';
 const fs = require('fs');
 const net = require('net');
@@ -21,6 +22,8 @@ async function town(port, dir) {
   const express = require('express');
   const app = express();
   const DB = PouchDB.defaults({ prefix: path.join(dir, '/') });
+  // The server's CPU time so far (user + system, ms), for the comparison.
+  app.get('/_cpu', (req, res) => { const u = process.cpuUsage(); res.json({ ms: (u.user + u.system) / 1000 }); });
   app.use('/', require('express-pouchdb')(DB, { mode: 'minimumForPouchDB', logPath: path.join(dir, 'log.txt') }));
   const srv = app.listen(port, '127.0.0.1', () => console.log('serving ' + port));
   process.on('SIGTERM', () => srv.close(() => process.exit(0)));
@@ -61,11 +64,17 @@ async function village(ndjson, dir, url) {
   const loadMs = Date.now() - t0;
   const p = await proxy(url);
   const remote = new PouchDB('http://127.0.0.1:' + p.port + new URL(url).pathname);
+  const townCPU = async () => (await (await fetch(new URL('/_cpu', url))).json()).ms;
+  const town0 = await townCPU();
+  const cpu0 = process.cpuUsage();
   const t1 = Date.now();
   const res = await PouchDB.replicate(db, remote);
   const ms = Date.now() - t1;
+  const cpu = process.cpuUsage(cpu0);
+  const villageCPU = (cpu.user + cpu.system) / 1000;
+  const townCPUMs = (await townCPU()) - town0;
   const info = await remote.info();
-  console.log(JSON.stringify({ docs, written: res.docs_written, town_docs: info.doc_count, load_ms: loadMs, ms, bytes: p.bytes() }));
+  console.log(JSON.stringify({ docs, written: res.docs_written, town_docs: info.doc_count, load_ms: loadMs, ms, bytes: p.bytes(), town_cpu_ms: Math.round(townCPUMs), village_cpu_ms: Math.round(villageCPU) }));
   p.srv.close();
   await db.close();
 }
