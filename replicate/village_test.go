@@ -423,10 +423,11 @@ func benchPhoto(n int) []byte {
 
 // ledgerNDJSON is the village's own feed as a document store would hold
 // it: one JSON object a line with id, time, author, kind, the body's
-// fields and the sealed part's fields (what the town receives).
-func ledgerNDJSON(tb testing.TB, s *bolt.Store) []byte {
+// fields and the sealed part's fields (what the town receives): its
+// first n entries.
+func ledgerNDJSON(tb testing.TB, s *bolt.Store, n int) []byte {
 	tb.Helper()
-	es, err := s.Entries(s.Feed(), 1, 1<<30)
+	es, err := s.Entries(s.Feed(), 1, n)
 	if err != nil {
 		tb.Fatal(err)
 	}
