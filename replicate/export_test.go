@@ -37,6 +37,17 @@ func BatchSize(entries []*appliance.Entry, level zstd.EncoderLevel) int {
 	return len(b)
 }
 
+// Crash stops r as a killed process would: without leaving the cluster.
+func (r *Replicator) Crash() {
+	if r.cancel != nil {
+		r.cancel()
+	}
+	r.wg.Wait()
+	if r.ml != nil {
+		r.ml.Shutdown()
+	}
+}
+
 // WithZstdLevel runs fn with batches compressed at level.
 func WithZstdLevel(level zstd.EncoderLevel, fn func()) {
 	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(level), zstd.WithEncoderConcurrency(1))

@@ -48,6 +48,23 @@ func TestBackInStep(t *testing.T) {
 		waitCaughtUp(t, town, village, backInStep)
 		t.Logf("100 entries after the town restarted: %s", time.Since(start).Round(time.Millisecond))
 	})
+	t.Run("TownKilled", func(t *testing.T) {
+		// Killed and back before the village notices: the village still
+		// holds the town as proved under its old nonce. The town's new
+		// proof, which comes before memberlist's update, must be kept for
+		// the update, not dropped and left to a challenge 2 s later.
+		before := village.R.Challenges()
+		town.R.Crash()
+		town.R = nil
+		village.Write(100)
+		town.Start()
+		start := time.Now()
+		waitCaughtUp(t, town, village, backInStep)
+		t.Logf("100 entries written while the town was killed, after it started: %s", time.Since(start).Round(time.Millisecond))
+		if n := village.R.Challenges() - before; n != 0 {
+			t.Errorf("the village challenged the restarted town %d times: its unasked proof was dropped", n)
+		}
+	})
 	t.Run("TownDownWhileWriting", func(t *testing.T) {
 		town.Stop()
 		village.Write(100)
