@@ -27,8 +27,9 @@ import (
 // the line as it is, at a village box started next to an empty town (real
 // processes, production intervals); timed until the town holds them all.
 // Without GRIDBOX_BENCH_NDJSON the benchmark writes GRIDBOX_BENCH_DOCS
-// (50,000) records shaped like the peer's: a case report of ~480 bytes
-// with a real-looking name and phone, compressing to ~40 bytes a record.
+// (50,000) records shaped like the peer's: a case report of ~360 bytes
+// with a real-looking name and phone, compressing to ~22 bytes a record
+// (the peer's own: 484 and 38).
 // With GRIDBOX_BENCH_POUCHDB=1, PouchDB (npm: pouchdb-node, express-pouchdb,
 // installed into ~/.cache/gridbox/pouchdb, not the repository) pushes the
 // same file from a village database to a town server on this machine.
