@@ -3,7 +3,8 @@ package appliance
 import (
 	"bytes"
 	"crypto/ed25519"
-	"crypto/rand"
+	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -283,7 +284,28 @@ func (e *Entry) DecodeSealed(v any) (bool, error) {
 	return true, nil
 }
 
-const sealSaltSize = 16
+// SealSaltSize is the length of the salt before a sealed part's JSON.
+const SealSaltSize = 16
+
+const sealSaltSize = SealSaltSize
+
+// SealSalt is the salt of the sealed part of entry seq of feed when the
+// writer derives it from its salt key (Signer.SaltKey): HMAC-SHA256 of the
+// feed and sequence, cut to 16 bytes. Nobody without the key can compute
+// it, so a redacted entry's hash still hides a guessable sealed part (an
+// ID number); whoever receives the sealed parts may get the key once and
+// compute every salt, instead of 16 random bytes travelling with each
+// entry (docs/replication.md, "Salts of sealed parts"). Entries whose
+// salt is not derived (older ones, the demo's) verify as before: the salt
+// is part of the stored sealed part either way.
+func SealSalt(key []byte, feed FeedID, seq uint64) [SealSaltSize]byte {
+	m := hmac.New(sha256.New, key)
+	m.Write(feed[:])
+	m.Write(binary.BigEndian.AppendUint64(nil, seq))
+	var out [SealSaltSize]byte
+	copy(out[:], m.Sum(nil))
+	return out
+}
 
 // Draft is an entry before the store gives it a place in the feed.
 type Draft struct {
@@ -296,9 +318,23 @@ type Draft struct {
 
 // Signer turns drafts into signed entries of one feed.
 type Signer struct {
-	key  ed25519.PrivateKey
-	Feed FeedID
-	Rand io.Reader // salts of sealed parts; crypto/rand when nil
+	key     ed25519.PrivateKey
+	Feed    FeedID
+	Rand    io.Reader // salts of sealed parts, when set (the demo, tests); derived (SealSalt) when nil
+	saltKey []byte
+}
+
+// SaltKey is the key the salts of this feed's sealed parts derive from
+// (SealSalt): HKDF of the feed key's seed, so it needs no storing.
+func (s *Signer) SaltKey() []byte {
+	if s.saltKey == nil {
+		k, err := hkdf.Key(sha256.New, s.key.Seed(), nil, "gridbox seal salt", 32)
+		if err != nil {
+			panic(err) // only for lengths HKDF cannot give
+		}
+		s.saltKey = k
+	}
+	return s.saltKey
 }
 
 // NewSigner returns a signer for the node key.
@@ -323,13 +359,14 @@ func (s *Signer) Seal(d Draft, prev *Entry, t HLC) (*Entry, error) {
 		if err != nil {
 			return nil, fmt.Errorf("encode %s sealed part: %w", d.Kind, err)
 		}
-		r := s.Rand
-		if r == nil {
-			r = rand.Reader
-		}
 		salt := make([]byte, sealSaltSize, sealSaltSize+len(part))
-		if _, err := io.ReadFull(r, salt); err != nil {
-			return nil, fmt.Errorf("seal salt: %w", err)
+		if s.Rand != nil {
+			if _, err := io.ReadFull(s.Rand, salt); err != nil {
+				return nil, fmt.Errorf("seal salt: %w", err)
+			}
+		} else {
+			d := SealSalt(s.SaltKey(), e.Feed, e.Seq)
+			copy(salt, d[:])
 		}
 		e.Sealed = append(salt, part...)
 		e.SealHash = sha256.Sum256(e.Sealed)

@@ -19,13 +19,15 @@ import (
 	"gridbox/replicate"
 )
 
-// The replication benchmark (docs/performance.md, "## Replication"):
+// The synthetic replication benchmark, a lower bound (docs/performance.md,
+// "Replication"; the real thing is TestBenchRealCases):
 //
-//	GRIDBOX_BENCH=1 go test ./replicate -run TestBenchReplication -v -timeout 10m
+//	GRIDBOX_BENCH=1 go test ./replicate -run TestBenchSynthetic -v -timeout 10m
 //
-// 50,000 case-like entries (~480 bytes of Chinese text each) written at a
-// village box, then synced to an empty town node, both real processes on
-// loopback.
+// 50,000 case-like entries of kind bench.case (~480 bytes of Chinese text
+// each, no sealed part) that no view folds, written at a village box, then
+// synced to an empty town node, both real processes on loopback with the
+// production intervals.
 
 var (
 	benchPlaces = []string{"村东头", "村西口", "二组", "三组", "五组", "小学门口", "卫生室旁", "水库下游", "村委会北侧", "老戏台", "桥头", "养殖场附近", "果园", "麦场", "沿河路"}
@@ -53,12 +55,12 @@ func benchCase(r *rand.Rand, i int) map[string]any {
 	}
 }
 
-func TestBenchReplication(t *testing.T) {
+func TestBenchSynthetic(t *testing.T) {
 	if os.Getenv("GRIDBOX_BENCH") == "" {
 		t.Skip("set GRIDBOX_BENCH=1 to run the replication benchmark")
 	}
 	const n = 50000
-	town, village := procCluster(t)
+	town, village := procClusterWith(t, false, nil)
 	r := rand.New(rand.NewPCG(1, 2))
 	var ndjson bytes.Buffer
 	base := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)

@@ -37,6 +37,26 @@ func BatchSize(entries []*appliance.Entry, level zstd.EncoderLevel) int {
 	return len(b)
 }
 
+// Crash stops r as a killed process would: without leaving the cluster.
+func (r *Replicator) Crash() {
+	if r.cancel != nil {
+		r.cancel()
+	}
+	r.wg.Wait()
+	if r.ml != nil {
+		r.ml.Shutdown()
+	}
+}
+
+// WithZstdLevel runs fn with batches compressed at level.
+func WithZstdLevel(level zstd.EncoderLevel, fn func()) {
+	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(level), zstd.WithEncoderConcurrency(1))
+	old := zenc
+	zenc = enc
+	defer func() { zenc = old }()
+	fn()
+}
+
 // ClaimKey makes r announce another node's key in its metadata, as an
 // impostor that knows the keyring would; call before Start.
 func (r *Replicator) ClaimKey(k appliance.FeedID) {
@@ -141,3 +161,24 @@ func EncodePhoto(h PhotoHeader, data []byte) []byte { return encodePhoto(h, data
 
 // ReasonOf names a refusal as /metrics does.
 func ReasonOf(err error) string { return reasonOf(err) }
+
+// EncodeBatchV2As encodes entries in encoding 2 as from, with the salt
+// keys given (nil: every salt travels).
+func EncodeBatchV2As(from string, key appliance.FeedID, entries []*appliance.Entry, saltKeys map[appliance.FeedID][]byte) ([]byte, error) {
+	b, _, err := encodeBatchV2(from, key, entries, saltKeys)
+	return b, err
+}
+
+const WireVersion = wireVersion
+
+// ReadsWire makes r say it reads batch encodings up to v; call before Start.
+func (r *Replicator) ReadsWire(v int) {
+	m, err := DecodeMeta(r.meta)
+	if err != nil {
+		panic(err)
+	}
+	m.Wire = v
+	if r.meta, err = m.Encode(); err != nil {
+		panic(err)
+	}
+}

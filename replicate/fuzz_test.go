@@ -244,20 +244,30 @@ func FuzzDecodeBatch(f *testing.F) {
 				return // refused later, entry by entry (scope, seal)
 			}
 		}
-		again, err := replicate.EncodeBatchAs(h.From, appliance.FeedID{}, es)
-		if err != nil {
-			return // a run that ends unsigned: refused by the store
-		}
-		_, es2, err := replicate.DecodeBatch(again[1:])
-		if err != nil || len(es2) != len(es) {
-			t.Fatalf("re-encoded batch: %v, %d entries of %d", err, len(es2), len(es))
-		}
-		for i := range es {
-			if es2[i].Hash() != es[i].Hash() || !bytes.Equal(es2[i].Sealed, es[i].Sealed) {
-				t.Fatalf("entry %d changed when encoded again", i)
+		// Both encodings give the same entries back.
+		for _, again := range [][]byte{fuzzEncode(replicate.EncodeBatchAs(h.From, appliance.FeedID{}, es)),
+			fuzzEncode(replicate.EncodeBatchV2As(h.From, appliance.FeedID{}, es, nil))} {
+			if again == nil {
+				return // a run that ends unsigned: refused by the store
+			}
+			_, es2, err := replicate.DecodeBatch(again[1:])
+			if err != nil || len(es2) != len(es) {
+				t.Fatalf("re-encoded batch: %v, %d entries of %d", err, len(es2), len(es))
+			}
+			for i := range es {
+				if es2[i].Hash() != es[i].Hash() || !bytes.Equal(es2[i].Sealed, es[i].Sealed) {
+					t.Fatalf("entry %d changed when encoded again", i)
+				}
 			}
 		}
 	})
+}
+
+func fuzzEncode(b []byte, err error) []byte {
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
 // decodeBatchBounded decodes b and checks what that allocated: the buffer

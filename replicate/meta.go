@@ -22,6 +22,9 @@ type NodeMeta struct {
 	// Nonce is new at every start: a peer signs it, with both names and its
 	// own address, to prove its key without being challenged first.
 	Nonce []byte `json:"o,omitempty"`
+	// Wire is the newest batch encoding the node reads (wireVersion);
+	// 0 for nodes that read only the first.
+	Wire int `json:"w,omitempty"`
 }
 
 // Encode returns the metadata, refusing what memberlist would not carry.

@@ -2,6 +2,7 @@ package replicate_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -194,6 +196,50 @@ func (n *procNode) PeakRSS() int64 {
 	return -1
 }
 
+// CPU is the CPU time the process has used so far (user and system, all
+// its threads), which other work on a shared machine changes less than
+// the wall-clock time.
+func (n *procNode) CPU() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", n.cmd.Process.Pid))
+	if err != nil {
+		return -1
+	}
+	// Fields after the command's ")": state is 3, utime 14, stime 15.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
+}
+
+// SampleAnonRSS samples the process's anonymous resident memory (its RSS
+// without the data file's pages mapped in memory, which the kernel drops
+// at will) every 100 ms until the returned function is called, which
+// gives the peak.
+func (n *procNode) SampleAnonRSS() func() int64 {
+	var peak atomic.Int64
+	stop, done := make(chan struct{}), make(chan struct{})
+	status := fmt.Sprintf("/proc/%d/status", n.cmd.Process.Pid)
+	go func() {
+		defer close(done)
+		for {
+			if b, err := os.ReadFile(status); err == nil {
+				if m := rssAnonRE.FindSubmatch(b); m != nil {
+					kb, _ := strconv.ParseInt(string(m[1]), 10, 64)
+					peak.Store(max(peak.Load(), kb<<10))
+				}
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+	return func() int64 { close(stop); <-done; return peak.Load() }
+}
+
+var rssAnonRE = regexp.MustCompile(`RssAnon:\s+(\d+) kB`)
+
 // withStore opens the node's store while no process serves it.
 func (n *procNode) withStore(fn func(s *bolt.Store)) {
 	n.t.Helper()
@@ -205,17 +251,33 @@ func (n *procNode) withStore(fn func(s *bolt.Store)) {
 	fn(s)
 }
 
-// procCluster makes a town and an enrolled village with command-line tools.
+// procCluster makes a town and an enrolled village with command-line
+// tools, with the short intervals of tests (--fast).
 func procCluster(t testing.TB) (town, village *procNode) {
+	t.Helper()
+	return procClusterWith(t, true, nil)
+}
+
+// procClusterWith is procCluster with the production intervals unless
+// fast, and the village's folder made by makeVillage (nil: gridbox init).
+func procClusterWith(t testing.TB, fast bool, makeVillage func(dir string)) (town, village *procNode) {
 	t.Helper()
 	root := t.TempDir()
 	key := run(t, "replication", "--new-key")
 	town = &procNode{t: t, Data: filepath.Join(root, "town"), Code: townCode, Gossip: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
 	village = &procNode{t: t, Data: filepath.Join(root, "village"), Code: villageCode, Gossip: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
 	run(t, "init", "--data", town.Data, "--role", "town", "--code", townCode, "--name", "龙湖镇")
-	run(t, "init", "--data", village.Data, "--role", "village", "--code", villageCode, "--name", "杏花村")
-	run(t, "replication", "--data", town.Data, "--bind", town.Gossip, "--keys", key, "--fast")
-	run(t, "replication", "--data", village.Data, "--bind", village.Gossip, "--parent", town.Gossip, "--keys", key, "--fast")
+	if makeVillage != nil {
+		makeVillage(village.Data)
+	} else {
+		run(t, "init", "--data", village.Data, "--role", "village", "--code", villageCode, "--name", "杏花村")
+	}
+	speed := []string{"--fast"}
+	if !fast {
+		speed = nil
+	}
+	run(t, append([]string{"replication", "--data", town.Data, "--bind", town.Gossip, "--keys", key}, speed...)...)
+	run(t, append([]string{"replication", "--data", village.Data, "--bind", village.Gossip, "--parent", town.Gossip, "--keys", key}, speed...)...)
 	run(t, "enrol", "--data", town.Data, "--key", run(t, "replication", "--data", village.Data, "--show-key"), "--code", villageCode, "--name", "杏花村")
 	return town, village
 }

@@ -110,7 +110,6 @@ type peer struct {
 	// metadata claims (challenge and signed answer); metadata alone can be
 	// copied by anyone who knows the keyring.
 	verified       bool
-	warned         bool // logged once that it is not enrolled
 	challenge      []byte
 	challengeUntil time.Time
 	batchBytes     int
@@ -123,6 +122,17 @@ type peer struct {
 	photoSends     int
 	photoUntil     time.Time
 	photoAsked     map[string]bool // photos asked for and not yet answered
+	offerAt        time.Time       // an offer went out then and nothing came back since
+	stale          bool            // the parent failed a send or left an offer unanswered: join it again
+	problem        string          // what is wrong with the link (linkstate.go), "" if nothing
+	refusedFor     string          // the refusal (reason and the member's nonce) sent to it
+	clockOff       time.Duration   // how far its clock is from ours, when far off
+}
+
+// heard records an accepted message from the peer. r.mu held.
+func (p *peer) heard() {
+	p.lastContact = time.Now()
+	p.offerAt, p.stale = time.Time{}, false
 }
 
 // forgetSent drops what this node expects of the batch it sent the peer:
@@ -154,15 +164,20 @@ type Replicator struct {
 	challenges   int               // sent; a new link needs none when both prove unasked
 	unaskedUsed  map[string]string // member → the nonce of its unasked proof taken
 	photosRecv   uint64
+	photoBytes   uint64 // photo messages sent and photo wants received (also in the peers' byte counts)
 
-	joining atomic.Bool
-	queued  atomic.Int64 // bytes in inbox
+	parentProblem string               // why the parent cannot be joined (linkstate.go)
+	keyFailures   map[string]time.Time // host → last message from it this node could not decrypt
+	childAddrs    map[string]childAddr // code → where an enrolled child was last met
 
-	inbox  chan []byte
-	tap    func([]byte) // tests: sees every message received (export_test.go)
-	kick   chan struct{}
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	queued atomic.Int64 // bytes in inbox
+
+	inbox      chan []byte
+	tap        func([]byte) // tests: sees every message received (export_test.go)
+	kick       chan struct{}
+	parentKick chan struct{}
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
 }
 
 var localParentKey = "replicate/parent_key"
@@ -201,7 +216,8 @@ func New(cfg Config) (*Replicator, error) {
 	r := &Replicator{
 		cfg: cfg, log: cfg.Log.With("part", "replicate"), store: cfg.Store, self: cfg.Store.Feed(),
 		peers: map[string]*peer{}, rejected: map[string]uint64{}, photoMissing: map[string]time.Time{}, early: map[string]*earlyMessages{}, unaskedUsed: map[string]string{},
-		inbox: make(chan []byte, 64), kick: make(chan struct{}, 1),
+		keyFailures: map[string]time.Time{}, childAddrs: map[string]childAddr{},
+		inbox: make(chan []byte, 64), kick: make(chan struct{}, 1), parentKick: make(chan struct{}, 1),
 		parentKey: cfg.ParentKey,
 	}
 	r.name = cfg.Node.Code + "-" + r.self.Short()
@@ -219,7 +235,7 @@ func New(cfg Config) (*Replicator, error) {
 	if _, err := rand.Read(r.nonce); err != nil {
 		return nil, err
 	}
-	meta, err := NodeMeta{Role: cfg.Node.Role, Code: cfg.Node.Code, Name: cfg.Node.Name, Key: r.self, HTTP: cfg.HTTPAddr, Nonce: r.nonce}.Encode()
+	meta, err := NodeMeta{Role: cfg.Node.Role, Code: cfg.Node.Code, Name: cfg.Node.Name, Key: r.self, HTTP: cfg.HTTPAddr, Nonce: r.nonce, Wire: wireVersion}.Encode()
 	if err != nil {
 		return nil, err
 	}
@@ -272,17 +288,19 @@ func (r *Replicator) Start(ctx context.Context) error {
 	mc.TCPTimeout = 60 * time.Second
 	mc.Delegate = delegate{r}
 	mc.Events = eventDelegate{r}
-	mc.Logger = log.New(&mlLog{r.log}, "", 0)
+	mc.Logger = log.New(&mlLog{r}, "", 0)
 	ml, err := memberlist.Create(mc)
 	if err != nil {
 		return fmt.Errorf("replicate: start memberlist: %w", err)
 	}
 	r.ml = ml
+	r.joinChildren() // a restarted parent: its children learn it at once
 	r.store.OnCommit(r.committed)
 	ctx, r.cancel = context.WithCancel(ctx)
-	r.wg.Add(2)
+	r.wg.Add(3)
 	go r.inboxLoop(ctx)
 	go r.syncLoop(ctx)
+	go r.parentLoop(ctx)
 	r.log.Info("replication started", "name", r.name, "addr", r.Addr(), "parent", r.cfg.Node.Parent)
 	return nil
 }
@@ -316,16 +334,19 @@ func splitHostPort(s string) (string, int, error) {
 }
 
 // mlLog passes memberlist's warnings and errors to slog; its debug chatter
-// is dropped.
-type mlLog struct{ log *slog.Logger }
+// is dropped, and a message it could not decrypt (another cluster key)
+// becomes a link problem, said once per host (linkstate.go).
+type mlLog struct{ r *Replicator }
 
 func (l *mlLog) Write(p []byte) (int, error) {
 	s := strings.TrimSpace(string(p))
 	switch {
+	case isKeyError(s):
+		l.r.keyFailure(s)
 	case strings.Contains(s, "[ERR]"):
-		l.log.Warn("memberlist", "msg", s) // lost packets are normal on village links
+		l.r.log.Warn("memberlist", "msg", s) // lost packets are normal on village links
 	case strings.Contains(s, "[WARN]"):
-		l.log.Warn("memberlist", "msg", s)
+		l.r.log.Warn("memberlist", "msg", s)
 	}
 	return len(p), nil
 }
@@ -360,11 +381,15 @@ func (r *Replicator) memberEvent(n *memberlist.Node, alive bool) {
 		}
 	}
 	p.node, p.meta, p.alive = n, meta, alive
+	parent := p.meta.Role == parentRole(r.cfg.Node.Role)
 	r.mu.Unlock()
 	if alive {
-		r.replayEarly(n.Name) // a challenge that came before the join
+		r.replayEarly(n.Name) // a challenge or proof that came before the join or update
 	}
 	r.poke()
+	if parent && !alive {
+		r.wakeParent() // gone: try it again at once, then with backoff
+	}
 }
 
 func (r *Replicator) poke() {

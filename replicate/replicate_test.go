@@ -32,6 +32,8 @@ type testNode struct {
 
 	SealedUp      string // replicate.Config.SealedUp
 	MaxBatchBytes int    // replicate.Config.MaxBatchBytes
+	Production    bool   // the production intervals, not Fast
+	Wire          int    // batch encoding it says it reads, when not the newest
 	Log           *slog.Logger
 	Tap           func([]byte) // sees every message received
 }
@@ -88,13 +90,16 @@ func (tn *testNode) Start() *testNode {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	r, err := replicate.New(replicate.Config{
-		Store: tn.Store, Node: tn.Node, Bind: tn.Bind, Keys: tn.keys, Fast: true, SealedUp: tn.SealedUp, MaxBatchBytes: tn.MaxBatchBytes, Log: log,
+		Store: tn.Store, Node: tn.Node, Bind: tn.Bind, Keys: tn.keys, Fast: !tn.Production, SealedUp: tn.SealedUp, MaxBatchBytes: tn.MaxBatchBytes, Log: log,
 	})
 	if err != nil {
 		tn.t.Fatal(err)
 	}
 	if tn.Tap != nil {
 		r.Tap(tn.Tap)
+	}
+	if tn.Wire != 0 {
+		r.ReadsWire(tn.Wire)
 	}
 	if err := r.Start(context.Background()); err != nil {
 		tn.t.Fatal(err)

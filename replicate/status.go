@@ -25,6 +25,11 @@ type PeerStatus struct {
 	BytesRecv   uint64
 	EntriesSent uint64
 	EntriesRecv uint64
+	// Problem is what is wrong with the link (Problem* in linkstate.go),
+	// "" if nothing; ClockOffset how far the peer's clock is ahead of
+	// this node's (negative: behind) when more than two minutes.
+	Problem     string
+	ClockOffset time.Duration
 }
 
 // Status lists the other members, by code.
@@ -43,6 +48,7 @@ func (r *Replicator) Status() []PeerStatus {
 			Name: p.name, Role: p.meta.Role, Code: p.meta.Code, NodeName: p.meta.Name, Key: p.meta.Key, HTTP: p.meta.HTTP,
 			Relation: rel.String(), Alive: p.alive, LastContact: p.lastContact,
 			BytesSent: p.bytesSent, BytesRecv: p.bytesRecv, EntriesSent: p.entriesSent, EntriesRecv: p.entriesRecv,
+			Problem: p.problem, ClockOffset: p.clockOff,
 		}
 		for fh, seq := range p.offered { // they have, we lack
 			if seq > mine[fh] {
@@ -87,12 +93,13 @@ var (
 	descRejected = prometheus.NewDesc("gridbox_replicate_rejected_total", "Entries or messages refused, by reason.", []string{"reason"}, nil)
 	descPhotos   = prometheus.NewDesc("gridbox_replicate_photos_received_total", "Photos and voice messages of cases fetched from peers.", nil, nil)
 	descPhotosW  = prometheus.NewDesc("gridbox_replicate_photos_wanted", "Photos and voice messages referred to by entries held, not yet fetched.", nil, nil)
+	descPhotoB   = prometheus.NewDesc("gridbox_replicate_photo_sent_bytes_total", "Bytes of photo and voice messages sent and of the requests for them received (part of the peers' byte counts).", nil, nil)
 )
 
 type collector struct{ r *Replicator }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descLag, descSent, descRecv, descEntSent, descEntRecv, descContact, descAlive, descRejected, descPhotos, descPhotosW} {
+	for _, d := range []*prometheus.Desc{descLag, descSent, descRecv, descEntSent, descEntRecv, descContact, descAlive, descRejected, descPhotos, descPhotosW, descPhotoB} {
 		ch <- d
 	}
 }
@@ -120,8 +127,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descRejected, prometheus.CounterValue, float64(c.r.Rejected()[reason]), reason)
 	}
 	c.r.mu.Lock()
-	got := c.r.photosRecv
+	got, photoBytes := c.r.photosRecv, c.r.photoBytes
 	c.r.mu.Unlock()
+	ch <- prometheus.MustNewConstMetric(descPhotoB, prometheus.CounterValue, float64(photoBytes))
 	ch <- prometheus.MustNewConstMetric(descPhotos, prometheus.CounterValue, float64(got))
 	ch <- prometheus.MustNewConstMetric(descPhotosW, prometheus.GaugeValue, float64(c.r.store.CountWantedPhotos()))
 }

@@ -25,19 +25,24 @@ import (
 // sender instead of filling the receiver's queue.
 
 // syncLoop offers heads to peers when entries are committed, when members
-// change and every SyncInterval; it rejoins the parent when it is gone.
+// change, when something a peer was given time for is due (a proof, an
+// answer) and every SyncInterval.
 func (r *Replicator) syncLoop(ctx context.Context) {
 	defer r.wg.Done()
-	t := time.NewTicker(r.cfg.SyncInterval)
-	defer t.Stop()
-	go r.rejoin()
-	lastJoin := time.Now()
+	tick := time.Now().Add(r.cfg.SyncInterval)
 	for {
+		wake := tick
+		if due := r.nextDue(); !due.IsZero() && due.Before(wake) {
+			wake = due
+		}
+		t := time.NewTimer(max(time.Until(wake), 10*time.Millisecond))
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return
 		case <-t.C:
 		case <-r.kick:
+			t.Stop()
 			// Gather the commits of a burst into one offer.
 			select {
 			case <-ctx.Done():
@@ -45,38 +50,107 @@ func (r *Replicator) syncLoop(ctx context.Context) {
 			case <-time.After(20 * time.Millisecond):
 			}
 		}
-		if time.Since(lastJoin) > rejoinEvery {
-			go r.rejoin()
-			lastJoin = time.Now()
+		if now := time.Now(); !now.Before(tick) {
+			tick = now.Add(r.cfg.SyncInterval)
 		}
 		r.offerAll()
 		r.askPhotos()
 	}
 }
 
-// rejoinEvery is how often a node without a live parent tries to reach it:
-// a link that comes back is used within about this long.
-const rejoinEvery = time.Second
+// Retrying the parent: the first try comes soon after a failure, a
+// membership change or an unanswered offer, and the tries slow down to
+// maxRetry while the parent stays away (a dial over a dead link can take
+// memberlist's TCPTimeout, hence a goroutine of its own).
+const (
+	minRetry = 100 * time.Millisecond
+	maxRetry = time.Second
+	// answerWait is how long the parent may take to answer an offer
+	// before this node joins it again: a parent that restarted does not
+	// know this node until then. Over a 300 ms link an answer takes ~1 s.
+	answerWait = 1500 * time.Millisecond
+)
 
-// rejoin joins the parent's cluster when no parent is alive. It runs on its
-// own goroutine (a dial over a dead link can take memberlist's TCPTimeout),
-// one at a time.
-func (r *Replicator) rejoin() {
-	if r.cfg.Node.Parent == "" || !r.joining.CompareAndSwap(false, true) {
+// parentLoop joins the parent's cluster at start and again whenever the
+// parent is gone, failed to take a message or left an offer unanswered.
+func (r *Replicator) parentLoop(ctx context.Context) {
+	defer r.wg.Done()
+	if r.cfg.Node.Parent == "" {
 		return
 	}
-	defer r.joining.Store(false)
-	r.mu.Lock()
-	for _, p := range r.peers {
-		if p.alive && r.relationOf(p) == relParent {
-			r.mu.Unlock()
+	wait, backoff := time.Duration(0), minRetry
+	for {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
 			return
+		case <-r.parentKick:
+			t.Stop()
+		case <-t.C:
+		}
+		if !r.parentMissing() {
+			wait, backoff = r.cfg.SyncInterval, minRetry
+			continue
+		}
+		_, err := r.ml.Join([]string{r.cfg.Node.Parent})
+		r.joined(err)
+		// Tried: the next try only after the backoff, unless the parent
+		// answers meanwhile (parentMissing is then false).
+		wait, backoff = backoff, min(2*backoff, maxRetry)
+		select {
+		case <-r.parentKick: // what the join itself caused
+		default:
 		}
 	}
-	r.mu.Unlock()
-	if _, err := r.ml.Join([]string{r.cfg.Node.Parent}); err != nil {
-		r.log.Debug("parent unreachable", "parent", r.cfg.Node.Parent, "err", err)
+}
+
+// parentMissing reports whether this node should join its parent: no
+// parent is alive, or the live one refused a message or did not answer.
+func (r *Replicator) parentMissing() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, p := range r.peers {
+		if p.alive && r.relationOf(p) == relParent {
+			return p.stale
+		}
 	}
+	return true
+}
+
+// wakeParent makes parentLoop look at the parent now.
+func (r *Replicator) wakeParent() {
+	select {
+	case r.parentKick <- struct{}{}:
+	default:
+	}
+}
+
+// nextDue is the earliest time something waits for: a member's unasked
+// proof (then it is challenged), an answer to an offer (then the offer is
+// repeated, and the parent joined again). Zero if nothing.
+func (r *Replicator) nextDue() time.Time {
+	var due time.Time
+	at := func(t time.Time) {
+		if !t.IsZero() && (due.IsZero() || t.Before(due)) {
+			due = t
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, p := range r.peers {
+		if !p.alive || r.relationOf(p) == relNone {
+			continue
+		}
+		if !p.verified {
+			at(p.challengeUntil)
+		}
+		at(p.inflightUntil)
+		if !p.offerAt.IsZero() {
+			at(p.offerAt.Add(answerWait))
+		}
+	}
+	return due
 }
 
 // offerAll sends an offer to each peer that has something to receive and
@@ -101,19 +175,25 @@ func (r *Replicator) offerAll() {
 	// holding its node lock, which LocalNode needs (a deadlock seen under load).
 	self := r.ml.LocalNode().Address()
 	r.mu.Lock()
+	stale := false
 	for _, p := range r.peers {
-		if !p.alive || now.Before(p.inflightUntil) {
+		if !p.alive {
 			continue
 		}
 		rel := r.relationOf(p)
-		if rel == relNone {
+		if rel == relParent && !p.offerAt.IsZero() && now.Sub(p.offerAt) >= answerWait && !p.stale {
+			// No answer: a parent that restarted does not know us until
+			// we join it again.
+			p.stale, stale = true, true
+		}
+		if now.Before(p.inflightUntil) || rel == relNone {
 			continue
 		}
 		if len(p.meta.Nonce) > 0 && p.provedFor != string(p.meta.Nonce) && p.node != nil {
 			// Prove our key unasked: one message less on a new link.
 			p.provedFor = string(p.meta.Nonce)
 			sig := r.store.Signer().ProveMember(unaskedClaim(p.meta.Nonce, p.name, r.name, self, r.nonce))
-			outs = append(outs, out{p.node, encodeControl(msgProof, control{From: r.name, Key: r.self.String(), Sig: sig, Nonce: p.meta.Nonce})})
+			outs = append(outs, out{p.node, r.encodeControl(msgProof, control{From: r.name, Key: r.self.String(), Sig: sig, Nonce: p.meta.Nonce})})
 		}
 		if !p.verified {
 			if now.After(p.challengeUntil) {
@@ -121,7 +201,7 @@ func (r *Replicator) offerAll() {
 				rand.Read(p.challenge)
 				p.challengeUntil = now.Add(max(2*r.cfg.SyncInterval, time.Second))
 				r.challenges++
-				outs = append(outs, out{p.node, encodeControl(msgChallenge, control{From: r.name, Key: r.self.String(), Nonce: p.challenge})})
+				outs = append(outs, out{p.node, r.encodeControl(msgChallenge, control{From: r.name, Key: r.self.String(), Nonce: p.challenge})})
 				if rel == relChild && p.meta.Role == appliance.NodeVillage {
 					// Its feed asked for along with the challenge (it holds
 					// no data: our head of the village's own feed). The
@@ -130,7 +210,7 @@ func (r *Replicator) offerAll() {
 					// trips. Its batch is taken only once its proof checks.
 					f := p.meta.Key.String()
 					p.offered = heads{f: 0}
-					outs = append(outs, out{p.node, encodeControl(msgWant, control{From: r.name, Key: r.self.String(), Heads: heads{f: mine[p.meta.Key]}})})
+					outs = append(outs, out{p.node, r.encodeControl(msgWant, control{From: r.name, Key: r.self.String(), Heads: heads{f: mine[p.meta.Key]}})})
 				}
 			}
 			continue
@@ -156,9 +236,15 @@ func (r *Replicator) offerAll() {
 		// An offer is tiny: if no answer comes (e.g. refused before this node
 		// was enrolled), offer again soon.
 		p.inflightUntil = now.Add(min(r.cfg.AckTimeout, max(2*r.cfg.SyncInterval, time.Second)))
-		outs = append(outs, out{p.node, encodeControl(msgOffer, control{From: r.name, Key: r.self.String(), Heads: offer})})
+		if p.offerAt.IsZero() {
+			p.offerAt = now
+		}
+		outs = append(outs, out{p.node, r.encodeControl(msgOffer, control{From: r.name, Key: r.self.String(), Heads: offer})})
 	}
 	r.mu.Unlock()
+	if stale {
+		r.wakeParent()
+	}
 	for _, o := range outs {
 		r.send(o.node, o.msg)
 	}
@@ -168,15 +254,25 @@ func (r *Replicator) send(n *memberlist.Node, msg []byte) bool {
 	if err := r.ml.SendReliable(n, msg); err != nil {
 		r.log.Debug("send failed", "peer", n.Name, "err", err)
 		r.mu.Lock()
+		parent := false
 		if p := r.peers[n.Name]; p != nil {
 			p.forgetSent()
+			if parent = r.relationOf(p) == relParent; parent {
+				p.stale = true
+			}
 		}
 		r.mu.Unlock()
+		if parent {
+			r.wakeParent()
+		}
 		return false
 	}
 	r.mu.Lock()
 	if p := r.peers[n.Name]; p != nil {
 		p.bytesSent += uint64(len(msg))
+	}
+	if msg[0] == msgPhoto {
+		r.photoBytes += uint64(len(msg))
 	}
 	r.mu.Unlock()
 	return true
@@ -238,6 +334,13 @@ func (r *Replicator) handle(b []byte) {
 			return
 		}
 		r.checkProof(c)
+	case msgRefuse:
+		c, err := decodeControl(b[1:])
+		if err != nil {
+			r.reject("malformed", 1)
+			return
+		}
+		r.handleRefusal(c)
 	case msgOffer, msgWant, msgPhotoWant:
 		c, err := decodeControl(b[1:])
 		if err != nil {
@@ -252,12 +355,18 @@ func (r *Replicator) handle(b []byte) {
 			r.reject(reason, 1)
 			return
 		}
+		r.mu.Lock()
+		r.noteClock(p.peer, c.Time)
+		r.mu.Unlock()
 		switch b[0] {
 		case msgOffer:
 			r.handleOffer(p, rel, c.Heads)
 		case msgWant:
 			r.handleWant(p, rel, c.Heads)
 		default:
+			r.mu.Lock()
+			r.photoBytes += uint64(len(b)) // the photo traffic, both ways
+			r.mu.Unlock()
 			r.handlePhotoWant(p, rel, c.Photos)
 		}
 	case msgPhoto:
@@ -301,27 +410,36 @@ func (r *Replicator) handle(b []byte) {
 // is the parent or an enrolled child. It returns why not, for /metrics.
 func (r *Replicator) sender(name, key string, size int) (peerRef, relation, string) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	p := r.peers[name]
 	if p == nil {
+		r.mu.Unlock()
 		return peerRef{}, relNone, reasonUnproven // its join may not have reached us yet
 	}
 	if p.meta.KeyH != key {
+		r.mu.Unlock()
 		return peerRef{}, relNone, "unknown_peer"
 	}
 	rel := r.relationOf(p)
 	if rel == relNone {
-		if !p.warned {
-			p.warned = true // once per member: it will keep trying
-			r.log.Warn("refused a node that is neither parent nor enrolled child", "member", name, "fingerprint", p.meta.Key.Fingerprint())
+		// Said once per member and reason (it will keep trying), and told
+		// to the member, which shows it.
+		tell := r.refuse(p)
+		r.mu.Unlock()
+		if tell != nil {
+			tell()
 		}
 		return peerRef{}, relNone, "unenrolled"
 	}
+	defer r.mu.Unlock()
 	if !p.verified {
 		// Data flows only between peers that proved their keys.
 		return peerRef{}, relNone, reasonUnproven
 	}
-	p.lastContact = time.Now()
+	p.heard()
+	if p.problem == ProblemUnenrolled || p.problem == ProblemRevoked {
+		r.setProblem(p, "") // it takes our messages now
+	}
+	r.heardFrom(p.node)
 	p.bytesRecv += uint64(size)
 	return peerRef{p, p.node, p.meta}, rel, ""
 }
@@ -372,7 +490,7 @@ func (r *Replicator) answerChallenge(c control) {
 		return
 	}
 	sig := r.store.Signer().ProveMember(memberClaim(c.Nonce, c.From, r.name))
-	r.send(node, encodeControl(msgProof, control{From: r.name, Key: r.self.String(), Sig: sig}))
+	r.send(node, r.encodeControl(msgProof, control{From: r.name, Key: r.self.String(), Sig: sig}))
 }
 
 // checkProof marks a peer verified when it signed our nonce with its key.
@@ -385,31 +503,57 @@ func (r *Replicator) checkProof(c control) {
 		return
 	}
 	var claim []byte
+	unasked := c.Nonce != nil && bytes.Equal(c.Nonce, r.nonce)
 	switch {
-	case c.Nonce != nil && bytes.Equal(c.Nonce, r.nonce) && p.node != nil && len(p.meta.Nonce) > 0 && r.unaskedUsed[p.name] != string(p.meta.Nonce):
+	case unasked && p.node != nil && len(p.meta.Nonce) > 0 && r.unaskedUsed[p.name] != string(p.meta.Nonce):
 		claim = unaskedClaim(r.nonce, r.name, p.name, p.node.Address(), p.meta.Nonce)
 	case c.Nonce == nil && p.challenge != nil:
 		claim = memberClaim(p.challenge, r.name, p.name)
+	}
+	ok := claim != nil && p.meta.KeyH == c.Key && appliance.VerifyMember(p.meta.Key, claim, c.Sig)
+	if !ok && unasked && (!p.verified || claim == nil) {
+		// Signed for what the member is now, which may not have reached
+		// us yet (a restarted node's new nonce, key or address): kept and
+		// checked again when its update comes (memberEvent), rather than
+		// dropped and left to a challenge 2 s later. That includes a
+		// member still verified under its old nonce, whose proof is used:
+		// a parent killed and restarted before this node noticed (or a
+		// replay, refused now and again after an update: counted).
+		if p.verified {
+			r.rejected["unknown_peer"]++
+		}
+		r.mu.Unlock()
+		r.keepEarly(c.From, encodeControl(msgProof, c))
+		return
 	}
 	if claim == nil || p.meta.KeyH != c.Key {
 		r.rejected["unknown_peer"]++
 		r.mu.Unlock()
 		return
 	}
-	if !appliance.VerifyMember(p.meta.Key, claim, c.Sig) {
+	if !ok {
 		r.rejected["unknown_peer"]++
+		r.setProblem(p, ProblemProof)
 		r.mu.Unlock()
-		r.log.Warn("member failed to prove its node key", "member", p.name, "fingerprint", p.meta.Key.Fingerprint())
 		return
 	}
+	if p.problem == ProblemProof {
+		r.setProblem(p, "")
+	}
+	r.noteClock(p, c.Time)
 	if c.Nonce != nil {
 		r.unaskedUsed[p.name] = string(p.meta.Nonce) // this proof once only
 	}
 	p.verified, p.challenge = true, nil
-	p.lastContact = time.Now()
+	p.heard()
 	askChild := r.relationOf(p) == relChild && p.meta.Role == appliance.NodeVillage
 	ref := peerRef{p, p.node, p.meta}
+	moved := r.rememberChild(p)
+	r.heardFrom(p.node)
 	r.mu.Unlock()
+	if moved {
+		r.saveChildren()
+	}
 	r.poke()
 	// What the peer sent before it proved its key; and a village's own
 	// feed asked for at once rather than after its offer (over a slow link
@@ -448,7 +592,7 @@ func (r *Replicator) handleOffer(p peerRef, rel relation, offer heads) {
 			want[h.Feed.String()] = h.Seq
 		}
 	}
-	r.send(p.node, encodeControl(msgWant, control{From: r.name, Key: r.self.String(), Heads: want}))
+	r.send(p.node, r.encodeControl(msgWant, control{From: r.name, Key: r.self.String(), Heads: want}))
 }
 
 // handleWant sends the next batch, or ends the exchange when the peer has
@@ -606,8 +750,33 @@ func (r *Replicator) buildBatch(p peerRef, rel relation, want heads, limit int) 
 		return b, nil
 	}
 	var err error
-	b.msg, _, err = encodeBatch(r.name, r.self, es)
+	if p.meta.Wire >= wireVersion {
+		b.msg, _, err = encodeBatchV2(r.name, r.self, es, r.saltKeys(p.meta, rel, strip))
+	} else {
+		b.msg, _, err = encodeBatch(r.name, r.self, es)
+	}
 	return b, err
+}
+
+// saltKeys are the salt keys of the feeds this node writes and sends to p
+// with their sealed parts: the receiver gets the key once per batch and
+// computes each salt (appliance.SealSalt) instead of receiving it.
+func (r *Replicator) saltKeys(meta NodeMeta, rel relation, strip bool) map[appliance.FeedID][]byte {
+	if strip {
+		return nil
+	}
+	keys := map[appliance.FeedID][]byte{}
+	switch rel {
+	case relParent:
+		if r.cfg.Node.Role == appliance.NodeVillage {
+			keys[r.self] = r.store.Signer().SaltKey()
+		}
+	case relChild:
+		if sg, err := r.store.Signer().Down(meta.Code); err == nil {
+			keys[sg.Feed] = sg.SaltKey()
+		}
+	}
+	return keys
 }
 
 // handleBatch checks scope, stores the entries and acknowledges.

@@ -28,6 +28,19 @@ type ReplicationPeer struct {
 	BytesRecv        uint64
 	EntriesSent      uint64
 	EntriesRecv      uint64
+	// Problem is what is wrong with the link, as replication names it:
+	// key, unreachable, unenrolled, revoked, proof ("" if nothing);
+	// ClockOffset how far the peer's clock is ahead of ours when far off.
+	Problem     string
+	ClockOffset time.Duration
+}
+
+// ReplicationNote is a link problem not tied to a known node: the parent
+// cannot be reached or joined, or a host sends under another cluster key.
+type ReplicationNote struct {
+	Problem string
+	Host    string
+	Node    string // name and code when known
 }
 
 // ReplicationSource is what the page shows of the running replicator.
@@ -35,6 +48,7 @@ type ReplicationSource struct {
 	Peers    func() []ReplicationPeer
 	Rejected func() map[string]uint64
 	Keys     func() []string // cluster key fingerprints, the encrypting key first
+	Notes    func() []ReplicationNote
 }
 
 // Kept beside the Server rather than in it, so that this feature lives in
@@ -86,6 +100,9 @@ func (s *Server) replicationData() (fiber.Map, error) {
 		peers, rejected = src.Peers(), src.Rejected()
 		if src.Keys != nil {
 			data["Keys"] = src.Keys()
+		}
+		if src.Notes != nil {
+			data["Notes"] = src.Notes()
 		}
 		data["Running"] = true
 	}
@@ -189,6 +206,8 @@ func (s *Server) apiReplication(c *fiber.Ctx) error {
 		BytesRecv   uint64 `json:"bytes_received"`
 		EntriesSent uint64 `json:"entries_sent"`
 		EntriesRecv uint64 `json:"entries_received"`
+		Problem     string `json:"problem,omitempty"`
+		ClockOffset int64  `json:"clock_offset_seconds,omitempty"`
 	}
 	data, err := s.replicationData()
 	if err != nil {
@@ -200,6 +219,7 @@ func (s *Server) apiReplication(c *fiber.Ctx) error {
 		}
 		pj.Relation, pj.Alive, pj.Behind = p.Relation, p.Alive, p.Behind
 		pj.BytesSent, pj.BytesRecv, pj.EntriesSent, pj.EntriesRecv = p.BytesSent, p.BytesRecv, p.EntriesSent, p.EntriesRecv
+		pj.Problem, pj.ClockOffset = p.Problem, int64(p.ClockOffset/time.Second)
 		if !p.LastContact.IsZero() {
 			pj.LastContact = p.LastContact.UTC().Format(time.RFC3339)
 		}
@@ -211,8 +231,10 @@ func (s *Server) apiReplication(c *fiber.Ctx) error {
 		out = append(out, pj)
 	}
 	for _, ch := range data["Children"].([]childRow) {
-		pj := peerJSON{Role: ch.Enrolment.Role, Code: ch.Enrolment.Code, Name: ch.Enrolment.Name, Key: ch.Enrolment.Key, Relation: "child", Enrolled: true, Revoked: ch.Enrolment.Revoked}
+		pj := peerJSON{Role: ch.Enrolment.Role, Code: ch.Enrolment.Code, Name: ch.Enrolment.Name, Key: ch.Enrolment.Key,
+			Relation: "child", Enrolled: !ch.Enrolment.Revoked, Revoked: ch.Enrolment.Revoked}
 		conv(ch.Peer, &pj)
+		pj.Relation = "child" // a revoked child's relation is none: the row says it was enrolled
 		out = append(out, pj)
 	}
 	for _, p := range data["Strangers"].([]ReplicationPeer) {
@@ -220,7 +242,82 @@ func (s *Server) apiReplication(c *fiber.Ctx) error {
 		conv(&p, &pj)
 		out = append(out, pj)
 	}
-	return c.JSON(fiber.Map{"key": data["Key"], "fingerprint": data["Fingerprint"], "running": data["Running"] == true, "peers": out})
+	type noteJSON struct {
+		Problem string `json:"problem"`
+		Host    string `json:"host"`
+		Node    string `json:"node,omitempty"`
+	}
+	notes := []noteJSON{}
+	ns, _ := data["Notes"].([]ReplicationNote)
+	for _, n := range ns {
+		notes = append(notes, noteJSON{n.Problem, n.Host, n.Node})
+	}
+	return c.JSON(fiber.Map{"key": data["Key"], "fingerprint": data["Fingerprint"], "running": data["Running"] == true, "peers": out, "problems": notes})
+}
+
+// Link problems as people read them, from this node's side: the parent's
+// (what the parent said of us, or what we found) and a child's.
+var (
+	parentProblems = map[string]string{
+		"key":         "集群密钥不一致：上级节点无法解密本节点的消息。请核对两边“集群密钥”指纹，按 docs/replication.md 更换密钥。",
+		"unreachable": "无法连接上级节点：网络不通或上级节点未运行。联网后自动补传。",
+		"unenrolled":  "上级节点尚未登记本节点：请上级管理员在其“数据同步”页面登记本节点公钥（核对指纹）。",
+		"revoked":     "上级节点已停用本节点的登记，不再接收本节点的数据。",
+		"proof":       "上级节点未能证明其节点密钥，已拒绝与其同步。",
+	}
+	childProblems = map[string]string{
+		"key":        "集群密钥不一致：无法解密该节点的消息。",
+		"unenrolled": "该节点尚未登记，其数据不被接收。",
+		"revoked":    "该节点已停用，但仍在尝试同步：其数据不被接收。",
+		"proof":      "该节点未能证明其节点密钥（可能是冒充），已拒绝。",
+	}
+)
+
+// ProblemText says what is wrong with the link to p, "" if nothing.
+func (p ReplicationPeer) ProblemText() string {
+	var out []string
+	if p.Relation == "parent" && p.Problem != "" {
+		out = append(out, parentProblems[p.Problem])
+	} else if p.Problem != "" {
+		out = append(out, childProblems[p.Problem])
+	}
+	if p.ClockOffset != 0 {
+		out = append(out, clockText(p.ClockOffset))
+	}
+	return strings.Join(out, " ")
+}
+
+// clockText says how far another node's clock is from ours.
+func clockText(d time.Duration) string {
+	dir := "快"
+	if d < 0 {
+		dir, d = "慢", -d
+	}
+	var amount string
+	switch {
+	case d >= 48*time.Hour:
+		amount = fmt.Sprintf("%d天", int(d.Hours()/24))
+	case d >= time.Hour:
+		amount = fmt.Sprintf("%.1f小时", d.Hours())
+	default:
+		amount = fmt.Sprintf("%d分钟", int(d.Minutes()))
+	}
+	return fmt.Sprintf("对方时钟比本机%s约%s：请校准时间较差的一方（设置 NTP 或手动校时）。", dir, amount)
+}
+
+// Text says what the note means, for the page.
+func (n ReplicationNote) Text() string {
+	who := n.Host
+	if n.Node != "" {
+		who = n.Node + "（" + n.Host + "）"
+	}
+	switch n.Problem {
+	case "key":
+		return "地址 " + who + " 的节点使用了本节点没有的集群密钥，双方无法通信。请核对两边“集群密钥”指纹。"
+	case "unreachable":
+		return "无法连接上级节点 " + who + "：网络不通或上级节点未运行。联网后自动补传。"
+	}
+	return n.Problem + " " + who
 }
 
 // SentLabel and RecvLabel show byte counts for people.

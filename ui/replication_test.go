@@ -111,3 +111,78 @@ func TestReplicationPage(t *testing.T) {
 		}
 	})
 }
+
+// What is wrong with a link is on the page and in the API: a revoked
+// child that keeps trying, a clock far off, a host under another cluster
+// key; the API says enrolled false for the revoked child.
+func TestReplicationProblems(t *testing.T) {
+	srv, s := MustOpenTown(t)
+	token, err := s.CreateAPIToken("u-admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(path string) string {
+		t.Helper()
+		req := httptest.NewRequest("GET", path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := srv.App().Test(req, 5000)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %v %v", path, resp.StatusCode, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	revoked, skewed := strings.Repeat("ab", 32), strings.Repeat("cd", 32)
+	for _, en := range []appliance.Enrolment{
+		{Key: revoked, Code: "410184104201", Name: "杏花村", Role: appliance.NodeVillage, Revoked: true},
+		{Key: skewed, Code: "410184104202", Name: "桃园村", Role: appliance.NodeVillage},
+	} {
+		if err := s.Enrol(context.Background(), "u-admin", en); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fr, _ := appliance.ParseFeedID(revoked)
+	fs, _ := appliance.ParseFeedID(skewed)
+	ui.SetReplication(srv, ui.ReplicationSource{
+		Peers: func() []ui.ReplicationPeer {
+			return []ui.ReplicationPeer{
+				{Role: "village", Code: "410184104201", Name: "杏花村", Key: fr, Relation: "none", Alive: true, Problem: "revoked"},
+				{Role: "village", Code: "410184104202", Name: "桃园村", Key: fs, Relation: "child", Alive: true, ClockOffset: -50 * time.Hour},
+			}
+		},
+		Rejected: func() map[string]uint64 { return nil },
+		Notes: func() []ui.ReplicationNote {
+			return []ui.ReplicationNote{{Problem: "key", Host: "10.8.0.23", Node: "柳树村 410184104203"}}
+		},
+	})
+	page := get("/staff/replication")
+	for _, want := range []string{"该节点已停用，但仍在尝试同步", "对方时钟比本机慢约2天", "地址 柳树村 410184104203（10.8.0.23） 的节点使用了本节点没有的集群密钥"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	var got struct {
+		Peers []struct {
+			Code        string `json:"code"`
+			Relation    string `json:"relation"`
+			Enrolled    bool   `json:"enrolled"`
+			Revoked     bool   `json:"revoked"`
+			Problem     string `json:"problem"`
+			ClockOffset int64  `json:"clock_offset_seconds"`
+		} `json:"peers"`
+		Problems []struct{ Problem, Host, Node string } `json:"problems"`
+	}
+	if err := json.Unmarshal([]byte(get("/api/v1/replication")), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Peers) != 2 || len(got.Problems) != 1 || got.Problems[0].Problem != "key" || got.Problems[0].Host != "10.8.0.23" {
+		t.Fatalf("got %+v", got)
+	}
+	r, k := got.Peers[0], got.Peers[1]
+	if r.Code != "410184104201" || r.Enrolled || !r.Revoked || r.Relation != "child" || r.Problem != "revoked" {
+		t.Errorf("revoked child: %+v", r)
+	}
+	if !k.Enrolled || k.Revoked || k.ClockOffset != -50*3600 {
+		t.Errorf("child with a slow clock: %+v", k)
+	}
+}

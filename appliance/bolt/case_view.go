@@ -52,7 +52,7 @@ func (caseView) Apply(tx *Tx, e *appliance.Entry) error {
 		if err := tx.AddObjectEntry("case/"+r.Step.Case, e); err != nil {
 			return err
 		}
-		return refoldCase(tx, r.Step.Case, false)
+		return tx.refoldCaseLater(r.Step.Case, false)
 	}
 	action := appliance.CaseActionOf(e.Kind)
 	if action == "" {
@@ -67,7 +67,17 @@ func (caseView) Apply(tx *Tx, e *appliance.Entry) error {
 	if err := tx.AddObjectEntry(obj, e); err != nil {
 		return err
 	}
-	return refoldCase(tx, st.Case, action == appliance.CaseRegister)
+	return tx.refoldCaseLater(st.Case, action == appliance.CaseRegister)
+}
+
+// refoldCaseLater refolds the case now, or once at the end of a batch of
+// folds (Tx.batched).
+func (tx *Tx) refoldCaseLater(id string, reporter bool) error {
+	if tx.batch == nil {
+		return refoldCase(tx, id, reporter)
+	}
+	tx.batch.cases[id] = tx.batch.cases[id] || reporter
+	return nil
 }
 
 // refoldCase recomputes a case from all its entries in (HLC, feed, seq)
@@ -138,9 +148,19 @@ func refoldCase(tx *Tx, id string, reporter bool) error {
 	} else if ok {
 		old = &o
 	}
-	for k, n := range diffContributions(appliance.CaseContributions(old), appliance.CaseContributions(c)) {
-		if err := tx.AddCounter(bucketCaseStats, k, n); err != nil {
-			return err
+	if tx.batch != nil {
+		// Summed per key at the end of the run anyway: no diff needed.
+		for k, n := range appliance.CaseContributions(old) {
+			tx.AddCounter(bucketCaseStats, k, -n)
+		}
+		for k, n := range appliance.CaseContributions(c) {
+			tx.AddCounter(bucketCaseStats, k, n)
+		}
+	} else {
+		for k, n := range diffContributions(appliance.CaseContributions(old), appliance.CaseContributions(c)) {
+			if err := tx.AddCounter(bucketCaseStats, k, n); err != nil {
+				return err
+			}
 		}
 	}
 	due, order := tx.Bucket(bucketCaseDue), tx.Bucket(bucketCaseOrder)

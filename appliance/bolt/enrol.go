@@ -48,12 +48,18 @@ func (s *Store) Enrol(ctx context.Context, author string, en appliance.Enrolment
 
 // Enrolled reports whether feed is an enrolled, not revoked, child node.
 func (s *Store) Enrolled(feed appliance.FeedID) (appliance.Enrolment, bool) {
+	en, ok := s.Enrolment(feed)
+	return en, ok && !en.Revoked
+}
+
+// Enrolment returns this node's enrolment of feed, revoked or not.
+func (s *Store) Enrolment(feed appliance.FeedID) (appliance.Enrolment, bool) {
 	var en appliance.Enrolment
 	var ok bool
 	s.Read(func(tx *Tx) error {
 		var err error
 		ok, err = tx.LWWJSON(bucketEnrolled, s.Feed().String()+"/"+feed.String(), &en)
-		ok = ok && err == nil && !en.Revoked
+		ok = ok && err == nil
 		return nil
 	})
 	return en, ok

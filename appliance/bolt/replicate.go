@@ -44,72 +44,7 @@ func (s *Store) ingest(entries []*appliance.Entry, everySig bool) (int, error) {
 	err := s.foldUpdate(func(btx *bbolt.Tx) error {
 		added = added[:0]
 		tx := &Tx{tx: btx, store: s}
-		prevs := map[appliance.FeedID]*appliance.Entry{}
-		last := map[appliance.FeedID]*appliance.Entry{}
-		lastAt := map[appliance.FeedID]int{}
-		for i, e := range entries {
-			lastAt[e.Feed] = i
-		}
-		for i, e := range entries {
-			prev, ok := prevs[e.Feed]
-			if !ok {
-				var err error
-				if prev, err = tx.lastEntry(e.Feed); err != nil {
-					return err
-				}
-				prevs[e.Feed] = prev
-			}
-			if prev != nil && e.Seq <= prev.Seq {
-				// Already held, unless the feed's owner signed two different
-				// entries with one number: that is refused, never replaced.
-				held, err := tx.Entry(e.Feed, e.Seq)
-				if err != nil {
-					return &IngestError{e.Ref(), err}
-				}
-				if held.Hash() != e.Hash() {
-					return &IngestError{e.Ref(), appliance.ErrFork}
-				}
-				continue
-			}
-			if err := e.VerifyLink(prev); err != nil {
-				return &IngestError{e.Ref(), err}
-			}
-			if e.Sealed != nil && sha256.Sum256(e.Sealed) != e.SealHash {
-				return &IngestError{e.Ref(), appliance.ErrBadSeal}
-			}
-			if e.Time > appliance.MaxHLC {
-				// The clock observes it: near the top, it would wrap to 1970.
-				return &IngestError{e.Ref(), appliance.ErrBadTime}
-			}
-			if everySig {
-				if err := e.VerifySignature(); err != nil {
-					return &IngestError{e.Ref(), err}
-				}
-			} else if i != lastAt[e.Feed] && e.Sig != nil {
-				// Covered by the feed's last entry in the batch; a
-				// signature not checked is not kept.
-				c := *e
-				c.Sig = nil
-				e = &c
-			}
-			if err := tx.putEntry(e); err != nil {
-				return err
-			}
-			if err := tx.wantPhotos(e); err != nil {
-				return err
-			}
-			prevs[e.Feed] = e
-			last[e.Feed] = e
-			added = append(added, e)
-		}
-		if !everySig {
-			for _, e := range last {
-				if err := e.VerifySignature(); err != nil {
-					return &IngestError{e.Ref(), err}
-				}
-			}
-		}
-		return nil
+		return tx.batched(func() error { return ingestRun(tx, entries, everySig, &added) })
 	})
 	if err != nil {
 		return 0, err
@@ -120,6 +55,76 @@ func (s *Store) ingest(entries []*appliance.Entry, everySig bool) (int, error) {
 	s.ingested.Add(uint64(len(added)))
 	s.notify(added)
 	return len(added), nil
+}
+
+// ingestRun checks, stores and folds entries in tx; added gets those new.
+func ingestRun(tx *Tx, entries []*appliance.Entry, everySig bool, added *[]*appliance.Entry) error {
+	prevs := map[appliance.FeedID]*appliance.Entry{}
+	last := map[appliance.FeedID]*appliance.Entry{}
+	lastAt := map[appliance.FeedID]int{}
+	for i, e := range entries {
+		lastAt[e.Feed] = i
+	}
+	for i, e := range entries {
+		prev, ok := prevs[e.Feed]
+		if !ok {
+			var err error
+			if prev, err = tx.lastEntry(e.Feed); err != nil {
+				return err
+			}
+			prevs[e.Feed] = prev
+		}
+		if prev != nil && e.Seq <= prev.Seq {
+			// Already held, unless the feed's owner signed two different
+			// entries with one number: that is refused, never replaced.
+			held, err := tx.Entry(e.Feed, e.Seq)
+			if err != nil {
+				return &IngestError{e.Ref(), err}
+			}
+			if held.Hash() != e.Hash() {
+				return &IngestError{e.Ref(), appliance.ErrFork}
+			}
+			continue
+		}
+		if err := e.VerifyLink(prev); err != nil {
+			return &IngestError{e.Ref(), err}
+		}
+		if e.Sealed != nil && sha256.Sum256(e.Sealed) != e.SealHash {
+			return &IngestError{e.Ref(), appliance.ErrBadSeal}
+		}
+		if e.Time > appliance.MaxHLC {
+			// The clock observes it: near the top, it would wrap to 1970.
+			return &IngestError{e.Ref(), appliance.ErrBadTime}
+		}
+		if everySig {
+			if err := e.VerifySignature(); err != nil {
+				return &IngestError{e.Ref(), err}
+			}
+		} else if i != lastAt[e.Feed] && e.Sig != nil {
+			// Covered by the feed's last entry in the batch; a
+			// signature not checked is not kept.
+			c := *e
+			c.Sig = nil
+			e = &c
+		}
+		if err := tx.putEntry(e); err != nil {
+			return err
+		}
+		if err := tx.wantPhotos(e); err != nil {
+			return err
+		}
+		prevs[e.Feed] = e
+		last[e.Feed] = e
+		*added = append(*added, e)
+	}
+	if !everySig {
+		for _, e := range last {
+			if err := e.VerifySignature(); err != nil {
+				return &IngestError{e.Ref(), err}
+			}
+		}
+	}
+	return nil
 }
 
 // DownFeed returns the id of this node's downward feed for the child with

@@ -291,18 +291,21 @@ func (tx *Tx) appendDrafts(sg *appliance.Signer, first *appliance.Draft, drafts 
 		drafts = append([]appliance.Draft{*first}, drafts...)
 	}
 	out := make([]*appliance.Entry, 0, len(drafts))
-	for _, d := range drafts {
-		e, err := sg.Seal(d, prev, tx.store.clock.Next())
-		if err != nil {
-			return nil, err
+	err = tx.batched(func() error {
+		for _, d := range drafts {
+			e, err := sg.Seal(d, prev, tx.store.clock.Next())
+			if err != nil {
+				return err
+			}
+			if err := tx.putEntry(e); err != nil {
+				return err
+			}
+			out = append(out, e)
+			prev = e
 		}
-		if err := tx.putEntry(e); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-		prev = e
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 // foldUpdate runs a write transaction that folds entries; it waits while
@@ -351,6 +354,9 @@ func (tx *Tx) putEntry(e *appliance.Entry) error {
 	if err := tx.logArrival(e); err != nil { // arrivals.go: the event stream's order
 		return fmt.Errorf("append entry: %w", err)
 	}
+	if tx.batch != nil {
+		tx.batch.entries[e.Ref()] = e
+	}
 	return fold(tx, e)
 }
 
@@ -373,6 +379,12 @@ func (tx *Tx) lastEntry(feed appliance.FeedID) (*appliance.Entry, error) {
 
 // Entry returns one entry.
 func (tx *Tx) Entry(feed appliance.FeedID, seq uint64) (*appliance.Entry, error) {
+	if tx.batch != nil {
+		if e := tx.batch.entries[appliance.Ref{Feed: feed, Seq: seq}]; e != nil {
+			c := *e // callers may change their copy
+			return &c, nil
+		}
+	}
 	fb := tx.tx.Bucket(bucketFeeds).Bucket(feed[:])
 	if fb == nil {
 		return nil, appliance.Errorf(appliance.ENOTFOUND, "没有该节点的记录")

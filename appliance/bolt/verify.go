@@ -47,18 +47,20 @@ func (s *Store) Reindex(ctx context.Context) error {
 			err := s.db.Update(func(btx *bbolt.Tx) error {
 				tx := &Tx{tx: btx, store: s}
 				c := btx.Bucket(bucketFeeds).Bucket(feed[:]).Cursor()
-				for k, v := c.Seek(u64(next)); k != nil && n < reindexChunk; k, v = c.Next() {
-					var e appliance.Entry
-					if err := e.UnmarshalBinary(v); err != nil {
-						return fmt.Errorf("entry %s/%d: %w", feed.Short(), binary.BigEndian.Uint64(k), err)
+				return tx.batched(func() error {
+					for k, v := c.Seek(u64(next)); k != nil && n < reindexChunk; k, v = c.Next() {
+						var e appliance.Entry
+						if err := e.UnmarshalBinary(v); err != nil {
+							return fmt.Errorf("entry %s/%d: %w", feed.Short(), binary.BigEndian.Uint64(k), err)
+						}
+						if err := fold(tx, &e); err != nil {
+							return err
+						}
+						next = e.Seq + 1
+						n++
 					}
-					if err := fold(tx, &e); err != nil {
-						return err
-					}
-					next = e.Seq + 1
-					n++
-				}
-				return nil
+					return nil
+				})
 			})
 			if err != nil {
 				return fmt.Errorf("reindex: %w", err)
@@ -174,12 +176,14 @@ func (s *Store) Verify(ctx context.Context) (VerifyReport, error) {
 				}
 				err := scratch.db.Update(func(stx *bbolt.Tx) error {
 					tx := &Tx{tx: stx, store: scratch}
-					for _, e := range chunk {
-						if err := tx.putEntry(e); err != nil {
-							return err
+					return tx.batched(func() error {
+						for _, e := range chunk {
+							if err := tx.putEntry(e); err != nil {
+								return err
+							}
 						}
-					}
-					return nil
+						return nil
+					})
 				})
 				if err != nil {
 					return err

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 
 	"go.etcd.io/bbolt"
 
@@ -16,6 +17,66 @@ import (
 type Tx struct {
 	tx    *bbolt.Tx
 	store *Store
+	batch *foldBatch // while a run of entries folds (batched)
+}
+
+// foldBatch is the work a run of folds leaves to its end, where the result
+// is the same as doing it entry by entry: counters are sums, added once
+// per key; a case is refolded from all its entries, so once per case
+// gives what refolding it after each of its entries gives (the views
+// compared by Verify, which folds in chunks of its own, are the same).
+type foldBatch struct {
+	counters map[string]map[string]int64        // bucket → key → delta
+	cases    map[string]bool                    // case id → its register entry came (keep the reporter)
+	entries  map[appliance.Ref]*appliance.Entry // stored in this run: read back without decoding
+}
+
+// batched runs fn, which stores and folds entries, with the per-key work
+// of the fold done once at the end (before anyone reads the views again).
+func (tx *Tx) batched(fn func() error) error {
+	if tx.batch != nil {
+		return fn()
+	}
+	tx.batch = &foldBatch{counters: map[string]map[string]int64{}, cases: map[string]bool{}, entries: map[appliance.Ref]*appliance.Entry{}}
+	err := fn()
+	b := tx.batch
+	tx.batch = nil
+	if err != nil {
+		return err
+	}
+	ids := make([]string, 0, len(b.cases))
+	for id := range b.cases {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	tx.batch = &foldBatch{counters: b.counters, entries: b.entries} // the refolds' counters join the rest
+	for _, id := range ids {
+		if err := refoldCase(tx, id, b.cases[id]); err != nil {
+			tx.batch = nil
+			return err
+		}
+	}
+	tx.batch = nil
+	buckets := make([]string, 0, len(b.counters))
+	for name := range b.counters {
+		buckets = append(buckets, name)
+	}
+	sort.Strings(buckets)
+	for _, name := range buckets {
+		keys := make([]string, 0, len(b.counters[name]))
+		for k := range b.counters[name] {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if d := b.counters[name][k]; d != 0 {
+				if err := tx.AddCounter(name, k, d); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // Bolt returns the underlying bbolt transaction.
@@ -159,6 +220,15 @@ func (tx *Tx) EachLWW(bucket, prefix string, fn func(key string, value []byte) e
 
 // AddCounter adds delta to the signed counter at key.
 func (tx *Tx) AddCounter(bucket, key string, delta int64) error {
+	if tx.batch != nil {
+		m := tx.batch.counters[bucket]
+		if m == nil {
+			m = map[string]int64{}
+			tx.batch.counters[bucket] = m
+		}
+		m[key] += delta
+		return nil
+	}
 	b := tx.Bucket(bucket)
 	n := int64(0)
 	if v := b.Get([]byte(key)); len(v) == 8 {
@@ -173,10 +243,14 @@ func (tx *Tx) AddCounter(bucket, key string, delta int64) error {
 
 // Counter reads a counter written by AddCounter.
 func (tx *Tx) Counter(bucket, key string) int64 {
+	n := int64(0)
 	if v := tx.Bucket(bucket).Get([]byte(key)); len(v) == 8 {
-		return int64(binary.BigEndian.Uint64(v))
+		n = int64(binary.BigEndian.Uint64(v))
 	}
-	return 0
+	if tx.batch != nil {
+		n += tx.batch.counters[bucket][key]
+	}
+	return n
 }
 
 // Counters returns every counter in bucket whose key has prefix, keyed by
@@ -188,6 +262,15 @@ func (tx *Tx) Counters(bucket, prefix string) map[string]int64 {
 	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
 		if len(v) == 8 {
 			out[string(k[len(p):])] = int64(binary.BigEndian.Uint64(v))
+		}
+	}
+	if tx.batch != nil {
+		for k, d := range tx.batch.counters[bucket] {
+			if strings.HasPrefix(k, prefix) {
+				if out[k[len(prefix):]] += d; out[k[len(prefix):]] == 0 {
+					delete(out, k[len(prefix):])
+				}
+			}
 		}
 	}
 	return out

@@ -59,12 +59,20 @@ func (m *Main) startReplication(ctx context.Context) error {
 					Role: p.Role, Code: p.Code, Name: p.NodeName, Key: p.Key, HTTP: p.HTTP, Relation: p.Relation,
 					Alive: p.Alive, LastContact: p.LastContact, Behind: p.Behind,
 					BytesSent: p.BytesSent, BytesRecv: p.BytesRecv, EntriesSent: p.EntriesSent, EntriesRecv: p.EntriesRecv,
+					Problem: p.Problem, ClockOffset: p.ClockOffset,
 				})
 			}
 			return out
 		},
 		Rejected: r.Rejected,
 		Keys:     r.Keys,
+		Notes: func() []ui.ReplicationNote {
+			var out []ui.ReplicationNote
+			for _, n := range r.Notes() {
+				out = append(out, ui.ReplicationNote{Problem: n.Problem, Host: n.Host, Node: n.Node})
+			}
+			return out
+		},
 	})
 	return nil
 }
