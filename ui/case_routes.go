@@ -21,12 +21,21 @@ type caseUI struct {
 }
 
 func init() {
+	const (
+		D, G, L, T = appliance.RoleDutyStaff, appliance.RoleGridLeader, appliance.RoleVillageLead, appliance.RoleTownOperator
+		P, C, I    = appliance.RoleDepartment, appliance.RoleCityOperator, appliance.RoleInspector
+	)
+	type roles = []appliance.Role
 	staffNav = append(staffNav,
-		NavItem{Href: "/staff/cases", Label: "问题办理", Perm: appliance.PermViewDashboard},
-		NavItem{Href: "/staff/cases/new", Label: "登记问题", Perm: appliance.PermRegisterCase},
-		NavItem{Href: "/staff/cases/callbacks", Label: "回电与待分类", Perm: appliance.PermRegisterCase},
-		NavItem{Href: "/staff/cases/register", Label: "台账", Perm: appliance.PermViewDashboard},
-		NavItem{Href: "/staff/cases/stats", Label: "问题统计", Perm: appliance.PermViewDashboard},
+		NavItem{Href: "/staff/cases/new?source=phone", Label: "来电登记", Perm: appliance.PermRegisterCase, Section: "问题办理", Primary: roles{D}},
+		NavItem{Href: "/staff/cases/new", Label: "来访登记", Perm: appliance.PermRegisterCase, Section: "问题办理", Primary: roles{D}},
+		NavItem{Href: "/staff/cases/callbacks", Label: "回电与待分类", Perm: appliance.PermRegisterCase, Section: "问题办理", Node: appliance.NodeVillage, Primary: roles{D}},
+		NavItem{Href: "/staff/cases?mine=1", Label: "待我办理", Perm: appliance.PermHandleCase, Section: "问题办理", Primary: roles{G, L, T, P, C}, Rank: -1},
+		NavItem{Href: "/staff/cases/new?source=patrol", Label: "巡查上报", Perm: appliance.PermRecordVisit, Section: "问题办理", Primary: roles{G}},
+		NavItem{Href: "/staff/cases", Label: "问题办理", Perm: appliance.PermViewDashboard, Section: "问题办理", Primary: roles{D, L, T, P, I}},
+		NavItem{Href: "/staff/cases/register", Label: "台账", Perm: appliance.PermViewDashboard, Section: "问题办理", Node: appliance.NodeVillage, Primary: roles{L}},
+		NavItem{Href: "/staff/cases/stats", Label: "问题统计", Perm: appliance.PermViewDashboard, Section: "问题办理", Primary: roles{L, T, C, I}},
+		NavItem{Href: "/staff/cases/towns", Label: "乡镇排名", Perm: appliance.PermViewDashboard, Section: "问题办理", Node: appliance.NodeCity, Primary: roles{C}},
 	)
 	registerRoutes(func(s *Server) {
 		cs := s.cases

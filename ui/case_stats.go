@@ -78,7 +78,12 @@ func barChart(rows []appliance.CaseCount) template.HTML {
 	}
 	h := rowH*len(rows) + 10
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" width="100%%" role="img" xmlns="http://www.w3.org/2000/svg">`, labelW+barW+pad, h)
+	alt := make([]string, len(rows))
+	for i, r := range rows {
+		alt[i] = fmt.Sprintf("%s %d", r.Label, r.N)
+	}
+	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" width="100%%" role="img" aria-label="%s" xmlns="http://www.w3.org/2000/svg">`,
+		labelW+barW+pad, h, template.HTMLEscapeString(strings.Join(alt, "，")))
 	for i, r := range rows {
 		y := i*rowH + 5
 		w := int(float64(barW) * float64(r.N) / float64(maxN))

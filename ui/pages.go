@@ -118,16 +118,8 @@ type view struct {
 	Here      string // path and query, to come back to
 	Staff     bool   // a staff page (not public)
 	Today     string
-	Nav       []NavItem // staff menu entries the user may use
+	Menu      staffMenu // the staff menu of the user (ui/staff_menu.go)
 }
-
-// NavItem is an entry of the staff menu; features add theirs to staffNav.
-type NavItem struct {
-	Href, Label string
-	Perm        appliance.Permission
-}
-
-var staffNav []NavItem
 
 func (s *Server) viewOf(c *fiber.Ctx) view {
 	v := view{
@@ -147,11 +139,7 @@ func (s *Server) viewOf(c *fiber.Ctx) view {
 	if u := currentUser(c); u != nil {
 		v.User = u
 		v.RoleLabel = u.Role.Label()
-		for _, n := range staffNav {
-			if n.Perm == "" || u.Can(n.Perm) {
-				v.Nav = append(v.Nav, n)
-			}
-		}
+		v.Menu = s.menuFor(u, v.Here)
 	}
 	v.Staff = strings.HasPrefix(c.Path(), "/staff") || c.Path() == "/password"
 	return v

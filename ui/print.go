@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	staffNav = append(staffNav, NavItem{Href: "/staff/print", Label: "打印", Perm: appliance.PermPrint})
+	staffNav = append(staffNav, NavItem{Href: "/staff/print", Label: "打印", Perm: appliance.PermPrint, Section: "村务", Printing: true})
 	registerRoutes(func(s *Server) {
 		p := s.require(appliance.PermPrint)
 		s.app.Get("/staff/print", p, s.showPrint)
