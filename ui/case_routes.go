@@ -185,33 +185,6 @@ func actionPerm(action, from string) appliance.Permission {
 	return appliance.PermHandleCase
 }
 
-// caseDashboardCounters adds open, near and overdue cases of this node's
-// levels to the dashboard.
-func caseDashboardCounters(s *Server, usr *appliance.User) ([]Counter, error) {
-	due, err := s.cases.DueCases(appliance.LevelsOf(s.Config.Node.Role), time.Now())
-	if err != nil {
-		return nil, err
-	}
-	var near, over int64
-	for _, d := range due {
-		if d.Overdue {
-			over++
-		} else {
-			near++
-		}
-	}
-	st, err := s.cases.Stats(bolt.CaseStatsFilter{}, time.Now())
-	if err != nil {
-		return nil, err
-	}
-	return []Counter{
-		{Label: "问题总数", Value: st.Total, Href: "/staff/cases/stats"},
-		{Label: "待办问题", Value: st.Open, Href: "/staff/cases?open=1"},
-		{Label: "即将到期", Value: near, Href: "/staff/cases?due=1"},
-		{Label: "已超期", Value: over, Href: "/staff/cases?due=1"},
-	}, nil
-}
-
 // startAutoEscalation runs EscalateOverdue once a minute after the server
 // starts listening and then every hour, until it shuts down. Only
 // categories with auto_escalate take part.

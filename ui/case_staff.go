@@ -2,7 +2,6 @@ package ui
 
 import (
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -30,12 +29,18 @@ func caseFilterOf(c *fiber.Ctx) bolt.CaseFilter {
 func (u *caseUI) showCaseList(c *fiber.Ctx) error {
 	data := fiber.Map{"Title": "问题办理", "L": u.caseLabels(), "Q": c.Queries(), "Statuses": appliance.CaseStatuses,
 		"Levels": appliance.CaseLevels, "Categories": u.s.Config.Cases.Categories}
-	if c.Query("due") == "1" {
-		due, err := u.cases.DueCases(appliance.LevelsOf(u.s.Config.Node.Role), time.Now())
+	if ok, err := u.caseListMode(c, data); ok || err != nil {
 		if err != nil {
 			return err
 		}
-		data["Due"], data["DueMode"] = scopeDue(c, due), true
+		due, _ := data["Due"].([]bolt.DueCase)
+		cases := make([]*appliance.Case, len(due))
+		for i, d := range due {
+			cases[i] = d.Case
+		}
+		if err := u.villageNames(data, cases); err != nil {
+			return err
+		}
 		return u.s.render(c, "case_list", data)
 	}
 	f := caseFilterOf(c)
@@ -46,32 +51,41 @@ func (u *caseUI) showCaseList(c *fiber.Ctx) error {
 		return err
 	}
 	data["Cases"], data["Next"] = cases, next
-	if u.s.Config.Node.Role != appliance.NodeVillage {
-		// A town's list mixes its villages' cases: say whose each is.
-		ens, err := u.s.Store.Enrolments()
-		if err != nil {
-			return err
-		}
-		names := map[string]string{}
-		var villages []appliance.Enrolment
-		for _, en := range ens {
-			if en.Role == appliance.NodeVillage {
-				names[en.Code] = en.Name
-				villages = append(villages, en)
-			}
-		}
-		for _, c := range cases {
-			// Not enrolled here (a city's view): the village's own grid
-			// record, if its feed is held, names it.
-			if _, ok := names[c.Village]; !ok && c.Village != "" {
-				if g, err := u.s.Store.Grid(c.Village); err == nil {
-					names[c.Village] = g.Name
-				}
-			}
-		}
-		data["VillageNames"], data["Villages"], data["ShowVillage"] = names, villages, true
+	if err := u.villageNames(data, cases); err != nil {
+		return err
 	}
 	return u.s.render(c, "case_list", data)
+}
+
+// villageNames names the village of each case on a town's or city's list,
+// which mixes its villages' cases.
+func (u *caseUI) villageNames(data fiber.Map, cases []*appliance.Case) error {
+	if u.s.Config.Node.Role == appliance.NodeVillage {
+		return nil
+	}
+	ens, err := u.s.Store.Enrolments()
+	if err != nil {
+		return err
+	}
+	names := map[string]string{}
+	var villages []appliance.Enrolment
+	for _, en := range ens {
+		if en.Role == appliance.NodeVillage {
+			names[en.Code] = en.Name
+			villages = append(villages, en)
+		}
+	}
+	for _, c := range cases {
+		// Not enrolled here (a city's view): the village's own grid
+		// record, if its feed is held, names it.
+		if _, ok := names[c.Village]; !ok && c.Village != "" {
+			if g, err := u.s.Store.Grid(c.Village); err == nil {
+				names[c.Village] = g.Name
+			}
+		}
+	}
+	data["VillageNames"], data["Villages"], data["ShowVillage"] = names, villages, true
+	return nil
 }
 
 func (u *caseUI) showCaseNew(c *fiber.Ctx) error {

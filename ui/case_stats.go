@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"html/template"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -19,7 +18,7 @@ func statsFilterOf(c *fiber.Ctx) bolt.CaseStatsFilter {
 func (u *caseUI) showCaseStats(c *fiber.Ctx) error {
 	f := statsFilterOf(c)
 	data := fiber.Map{"Title": "问题统计", "F": f, "Today": u.s.today()}
-	st, err := u.cases.Stats(f, time.Now())
+	st, err := u.cases.Stats(f, u.s.now())
 	if err != nil {
 		if appliance.ErrorCode(err) == appliance.EINTERNAL {
 			return err
@@ -28,7 +27,7 @@ func (u *caseUI) showCaseStats(c *fiber.Ctx) error {
 		return u.s.render(c, "case_stats", data)
 	}
 	// The places to narrow to: the towns, villages and groups this node holds.
-	all, err := u.cases.Stats(bolt.CaseStatsFilter{}, time.Now())
+	all, err := u.cases.Stats(bolt.CaseStatsFilter{}, u.s.now())
 	if err != nil {
 		return err
 	}

@@ -161,6 +161,15 @@ func (s *Server) funcs() template.FuncMap {
 			return [...]string{"周日", "周一", "周二", "周三", "周四", "周五", "周六"}[t.Weekday()]
 		},
 		"add": func(a, b int) int { return a + b },
+		// dict passes several values to a template: dict "Key" v "Key2" v2.
+		"dict": func(kv ...any) map[string]any {
+			m := map[string]any{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				k, _ := kv[i].(string)
+				m[k] = kv[i+1]
+			}
+			return m
+		},
 		"mb": func(n any) string {
 			var f float64
 			switch v := n.(type) {

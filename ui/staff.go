@@ -70,26 +70,11 @@ type Counter struct {
 // dashboardCounters lets features add their figures to the dashboard.
 var dashboardCounters []func(s *Server, u *appliance.User) ([]Counter, error)
 
+// showDashboard says what to do next (docs/staff-pages.md): the cases
+// waiting for my step (overdue first), what I registered that is still
+// open, the figures of my place and today's duty. The ledger's figures are
+// on the system page; the staff tree on 网格与人员.
 func (s *Server) showDashboard(c *fiber.Ctx) error {
-	root, staffCount, err := s.gridTree()
-	if err != nil {
-		return err
-	}
-	st, err := s.Store.Stats()
-	if err != nil {
-		return err
-	}
-	groups := 0
-	var walk func(n *treeNode)
-	walk = func(n *treeNode) {
-		if n.Grid.Level == appliance.LevelGroup {
-			groups++
-		}
-		for _, ch := range n.Children {
-			walk(ch)
-		}
-	}
-	walk(root)
 	today := s.today()
 	duty, err := s.Store.FindDuty(s.Config.Node.Code, today, today)
 	if err != nil {
@@ -99,12 +84,8 @@ func (s *Server) showDashboard(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	counters := []Counter{
-		{Label: "三级网格", Value: int64(groups)},
-		{Label: "网格工作人员", Value: int64(staffCount)},
-		{Label: "台账记录总数", Value: int64(st.Entries)},
-	}
 	u := currentUser(c)
+	var counters []Counter
 	for _, f := range dashboardCounters {
 		more, err := f(s, u)
 		if err != nil {
@@ -112,9 +93,13 @@ func (s *Server) showDashboard(c *fiber.Ctx) error {
 		}
 		counters = append(counters, more...)
 	}
+	work, err := s.caseWorkOf(u)
+	if err != nil {
+		return err
+	}
 	return s.render(c, "staff_dashboard", fiber.Map{
-		"Title": "工作台", "Tree": root, "Counters": counters, "Duty": duty, "TownDuty": townDuty,
-		"Changed": c.Query("changed") == "1",
+		"Title": "工作台", "Counters": counters, "Duty": duty, "TownDuty": townDuty, "Work": work,
+		"L": (&caseUI{s: s}).caseLabels(), "Changed": c.Query("changed") == "1",
 	})
 }
 
