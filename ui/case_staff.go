@@ -98,9 +98,21 @@ func (u *caseUI) renderCaseNew(c *fiber.Ctx, formErr error, in bolt.CaseIntake) 
 	if err != nil {
 		return err
 	}
-	data := fiber.Map{"Title": "登记问题", "Form": in, "Groups": groups, "Categories": u.s.Config.Cases.Categories,
+	data := fiber.Map{"Title": "登记问题", "Form": in, "Groups": groups, "Categories": u.categoryButtons(),
 		"Sources": []string{appliance.SourceWalkIn, appliance.SourcePhone, appliance.SourceBox, appliance.SourcePatrol},
-		"L":       u.caseLabels(), "Patrol": in.Source == appliance.SourcePatrol, "MaxPhotos": appliance.MaxCasePhotos}
+		"L":       u.caseLabels(), "Patrol": in.Source == appliance.SourcePatrol, "Phone": in.Source == appliance.SourcePhone,
+		"MaxPhotos": appliance.MaxCasePhotos, "HouseholdQ": c.FormValue("household_q")}
+	if in.Source == appliance.SourcePhone {
+		data["Title"] = "来电登记"
+	}
+	// The household picker, for those who may see the archive.
+	if usr := currentUser(c); usr.Can(appliance.PermViewArchive) && in.Source != appliance.SourcePhone {
+		hhs, err := u.s.householdChoices(usr, scopeOf(usr))
+		if err != nil {
+			return err
+		}
+		data["Households"], data["Picker"] = hhs, true
+	}
 	setFormError(c, data, formErr)
 	return u.s.render(c, "case_new", data)
 }
@@ -120,6 +132,20 @@ func (u *caseUI) submitCaseNew(c *fiber.Ctx) error {
 	}
 	if in.Source == appliance.SourceKiosk {
 		return u.renderCaseNew(c, appliance.FieldError("source", "请选择问题来源"), in)
+	}
+	if q := strings.TrimSpace(c.FormValue("household_q")); q != "" && in.Household == "" {
+		usr := currentUser(c)
+		if !usr.Can(appliance.PermViewArchive) {
+			return u.renderCaseNew(c, appliance.FieldError("household", "您不能查找户籍档案"), in)
+		}
+		id, err := u.s.pickHousehold(usr, scopeOf(usr), q)
+		if err != nil {
+			if appliance.ErrorCode(err) == appliance.EINTERNAL {
+				return err
+			}
+			return u.renderCaseNew(c, err, in)
+		}
+		in.Household = id
 	}
 	photos, err := readPhotos(c)
 	if err != nil {
@@ -213,6 +239,22 @@ func (u *caseUI) renderCase(c *fiber.Ctx, formErr error, action string) error {
 			data["GroupName"] = g.Name
 		}
 	}
+	// A town's or city's case names its village (its groups' names repeat).
+	names := fiber.Map{}
+	if err := u.villageNames(names, []*appliance.Case{cc}); err != nil {
+		return err
+	}
+	if vn, ok := names["VillageNames"].(map[string]string); ok {
+		data["VillageName"] = vn[cc.Village]
+	} else if g, err := u.s.Store.Grid(cc.Village); err == nil {
+		data["VillageName"] = g.Name
+	}
+	if cc.Household != "" && usr.Can(appliance.PermViewArchive) {
+		if heads, err := u.s.Store.HeadNames([]string{cc.Household}); err == nil {
+			data["HouseholdHead"] = heads[cc.Household]
+		}
+	}
+	data["Printed"] = c.Query("printed") == "1"
 	setFormError(c, data, formErr)
 	return u.s.render(c, "case_detail", data)
 }

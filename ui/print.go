@@ -160,6 +160,10 @@ func (s *Server) submitPrint(c *fiber.Ctx) error {
 		}
 		return s.renderPrint(c, err, req, "")
 	}
+	// One click from a case's page or receipt: back there, not to 打印.
+	if back := c.FormValue("back"); strings.HasPrefix(back, "/staff/cases/") && !strings.ContainsAny(back, "?#\\") && !strings.Contains(back, "//") {
+		return c.Redirect(back+"?printed=1", fiber.StatusSeeOther)
+	}
 	return c.Redirect("/staff/print?sent=1", fiber.StatusSeeOther)
 }
 
