@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -103,6 +104,13 @@ func (s *Server) showDashboard(c *fiber.Ctx) error {
 	})
 }
 
+// userRow is an account on the accounts page with what may be done to it.
+type userRow struct {
+	appliance.User
+	GridName             string
+	Locked, Manage, Self bool
+}
+
 func (s *Server) showUsers(c *fiber.Ctx) error {
 	return s.renderUsers(c, nil, appliance.User{})
 }
@@ -112,7 +120,29 @@ func (s *Server) renderUsers(c *fiber.Ctx, formErr error, form appliance.User) e
 	if err != nil {
 		return err
 	}
-	data := fiber.Map{"Title": "账号管理", "Users": users, "Roles": appliance.Roles, "Form": form}
+	grids, err := s.Store.FindGrids(appliance.GridFilter{})
+	if err != nil {
+		return err
+	}
+	slices.SortStableFunc(grids, func(a, b appliance.Grid) int { return strings.Compare(a.Code, b.Code) })
+	names := map[string]string{}
+	for _, g := range grids {
+		names[g.Code] = g.Name
+	}
+	locked, err := s.Store.LockedLogins(s.now())
+	if err != nil {
+		return err
+	}
+	// Actions only where they apply: 解除锁定 on a locked account, nothing
+	// on an administrator's account but for an administrator, no 停用 on
+	// one's own.
+	me := currentUser(c)
+	rows := make([]userRow, len(users))
+	for i, u := range users {
+		rows[i] = userRow{User: u, GridName: names[u.Grid], Locked: locked[strings.ToLower(u.Username)],
+			Manage: u.Role != appliance.RoleAdmin || me.Role == appliance.RoleAdmin, Self: u.ID == me.ID}
+	}
+	data := fiber.Map{"Title": "账号管理", "Users": rows, "Roles": appliance.Roles, "Form": form, "Grids": grids}
 	setFormError(c, data, formErr)
 	if p, ok := c.Locals("newPassword").(string); ok {
 		data["NewPassword"] = p
@@ -193,6 +223,10 @@ func (s *Server) submitDuty(c *fiber.Ctx) error {
 		StaffID: c.FormValue("staff_id"),
 		Lead:    strings.TrimSpace(c.FormValue("lead")),
 		Removed: c.FormValue("remove") == "1",
+	}
+	if d.Date != "" && d.Date < s.today() {
+		// The roster of past days is a record of who was on duty.
+		return s.renderDutyEdit(c, appliance.FieldError("date", "不能修改已经过去的值班安排"), d)
 	}
 	if d.StaffID != "" {
 		m, err := s.Store.Staff(d.StaffID)

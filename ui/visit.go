@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -236,7 +237,10 @@ func (s *Server) showVisitDiary(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		data["Diary"] = d
+		newest := slices.Clone(d.Entries)
+		slices.Reverse(newest)
+		data["Diary"], data["Newest"] = d, newest
 	}
+	data["CanPrint"] = s.Printing != nil && u.Can(appliance.PermPrint)
 	return s.render(c, "visit_diary", data)
 }
