@@ -255,6 +255,8 @@ func (u *caseUI) renderCase(c *fiber.Ctx, formErr error, action string) error {
 		}
 	}
 	data["Printed"] = c.Query("printed") == "1"
+	// A town sees its villages' own cases for information only.
+	data["InfoOnly"] = role != appliance.NodeVillage && !contains(appliance.LevelsOf(role), cc.Level)
 	setFormError(c, data, formErr)
 	return u.s.render(c, "case_detail", data)
 }

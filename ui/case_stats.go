@@ -37,6 +37,12 @@ func (u *caseUI) showCaseStats(c *fiber.Ctx) error {
 			places = append(places, ps...)
 		}
 	}
+	// Groups' names repeat across villages (一组, 二组): a node holding
+	// several villages names each group with its village.
+	if u.s.Config.Node.Role != appliance.NodeVillage {
+		villageLabels(all.ByGroup, all.ByVillage)
+		villageLabels(st.ByGroup, all.ByVillage)
+	}
 	places = append(places, all.ByGroup...)
 	data["S"], data["Sentence"], data["Places"] = st, st.Sentence(), places
 	data["RatePct"] = fmt.Sprintf("%.1f%%", st.Rate*100)
@@ -96,4 +102,17 @@ func barChart(rows []appliance.CaseCount) template.HTML {
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
+}
+
+// villageLabels prefixes each group's label with its village's.
+func villageLabels(groups, villages []appliance.CaseCount) {
+	names := map[string]string{}
+	for _, v := range villages {
+		names[v.Key] = v.Label
+	}
+	for i, g := range groups {
+		if v, _, ok := strings.Cut(g.Key, "-"); ok && names[v] != "" && !strings.HasPrefix(g.Label, names[v]) {
+			groups[i].Label = names[v] + g.Label
+		}
+	}
 }

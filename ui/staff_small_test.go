@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"gridbox/appliance"
+	"gridbox/appliance/bolt"
 )
 
 // The small things of the staff pages (docs/staff-pages.md): account
@@ -125,6 +126,26 @@ func TestStaffPagesSmallThings(t *testing.T) {
 		}
 		if _, page := admin.get("/staff/replication"); !strings.Contains(page, "指纹") {
 			t.Error("the administrator does not see the key's fingerprint")
+		}
+	})
+
+	t.Run("town", func(t *testing.T) {
+		town := newBrowser(t, site.Town.URL)
+		if status, _ := town.post("/login", url.Values{"username": {site.Town.Users[appliance.RoleTownOperator]}, "password": {site.Town.Password}}); status != http.StatusOK {
+			t.Fatalf("login town: %d", status)
+		}
+		village := v.Config.Node.Name
+		_, page := town.get("/staff/cases/stats")
+		m := regexp.MustCompile(`<figure><figcaption>按村组[^<]*</figcaption><svg[^>]*aria-label="([^"]*)"`).FindStringSubmatch(page)
+		if m == nil || !strings.HasPrefix(m[1], village) {
+			t.Errorf("the town's group chart does not name the villages: %v", m)
+		}
+		cases, _, err := site.Town.Cases.FindCases(bolt.CaseFilter{Limit: 1})
+		if err != nil || len(cases) == 0 {
+			t.Fatalf("the town holds no case: %v", err)
+		}
+		if _, page := town.get("/staff/cases/" + cases[0].ID); !strings.Contains(page, "<dt>所在</dt><dd>"+village) {
+			t.Errorf("the town's case page does not name its village %s", village)
 		}
 	})
 }
