@@ -58,6 +58,9 @@ func TestStaffJobsBrowser(t *testing.T) {
 		if err != nil || first != "phone focused" {
 			t.Errorf("first field of 来电登记: %q (%v)", first, err)
 		}
+		for _, p := range checkStaffPage(t, ctx, Laptop, "", "phone-call-form", `form[action="/staff/cases/new"] button[type="submit"]`) {
+			t.Error(p)
+		}
 		tp.typeIn(`input[name="phone"]`, "13907550123")
 		tp.typeIn(`input[name="name"]`, "赵来电")
 		tp.tap(`fieldset.cats label.cat:nth-of-type(2)`, `fieldset.cats label.cat:nth-of-type(2) input:checked`)
