@@ -20,31 +20,39 @@ type householdChoice struct {
 // householdChoices are the open households of scope, labelled with their
 // head, group and door number.
 func (s *Server) householdChoices(u *appliance.User, scope string) ([]householdChoice, error) {
+	choices, _, err := s.householdsOf(u, scope)
+	return choices, err
+}
+
+// householdsOf returns the choices of scope and its households by id.
+func (s *Server) householdsOf(u *appliance.User, scope string) ([]householdChoice, map[string]appliance.Household, error) {
 	hhs, err := s.Store.Households(scope, 5000, "")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	heads, err := s.headsOf(hhs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	groups, err := s.groupsInScope(u)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	names := groupNames(groups)
 	out := make([]householdChoice, 0, len(hhs))
+	byID := make(map[string]appliance.Household, len(hhs))
 	for _, h := range hhs {
 		if h.Closed != "" {
 			continue
 		}
+		byID[h.ID] = h
 		label := heads[h.ID] + "户 · " + names[h.Group]
 		if h.HouseNo != "" {
 			label += " · " + h.HouseNo + "号"
 		}
 		out = append(out, householdChoice{ID: h.ID, Label: label})
 	}
-	return out, nil
+	return out, byID, nil
 }
 
 // findHouseholds returns the households of scope that q names: a choice's
@@ -53,7 +61,7 @@ func (s *Server) householdChoices(u *appliance.User, scope string) ([]householdC
 // number or address containing q.
 func (s *Server) findHouseholds(u *appliance.User, scope, q string) ([]householdChoice, error) {
 	q = strings.TrimSpace(q)
-	all, err := s.householdChoices(u, scope)
+	all, byID, err := s.householdsOf(u, scope)
 	if err != nil || q == "" {
 		return nil, err
 	}
@@ -71,11 +79,7 @@ func (s *Server) findHouseholds(u *appliance.User, scope, q string) ([]household
 		want[h.Household.ID] = true
 	}
 	door := strings.TrimSuffix(q, "号")
-	hhs, err := s.Store.Households(scope, 5000, "")
-	if err != nil {
-		return nil, err
-	}
-	for _, h := range hhs {
+	for _, h := range byID {
 		if door != "" && (h.HouseNo == door || strings.Contains(h.Address, q)) {
 			want[h.ID] = true
 		}

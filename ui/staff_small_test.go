@@ -148,4 +148,29 @@ func TestStaffPagesSmallThings(t *testing.T) {
 			t.Errorf("the town's case page does not name its village %s", village)
 		}
 	})
+
+	t.Run("household picker", func(t *testing.T) {
+		hhs, err := v.Store.Households("", 1, "")
+		if err != nil || len(hhs) == 0 {
+			t.Fatal("no household")
+		}
+		heads, _ := v.Store.HeadNames([]string{hhs[0].ID})
+		_, form := lead.get("/staff/cases/new")
+		if strings.Contains(form, `name="household"`) || strings.Contains(form, `name="person"`) || !strings.Contains(form, heads[hhs[0].ID]+"户") {
+			t.Error("the case form asks for codes or offers no households by name")
+		}
+		cat := v.Config.Cases.Categories[0].Key
+		status, page := lead.post("/staff/cases/new", url.Values{"source": {"walk_in"}, "category": {cat}, "description": {"来访反映"}, "household_q": {heads[hhs[0].ID]}})
+		code := regexp.MustCompile(`id="receipt-code">([^<]+)<`).FindStringSubmatch(page)
+		if status != http.StatusOK || code == nil {
+			t.Fatalf("case with household %s: %d", heads[hhs[0].ID], status)
+		}
+		if cc, err := v.Cases.Case(code[1]); err != nil || cc.Household != hhs[0].ID {
+			t.Errorf("the case's household: %+v %v", cc, err)
+		}
+		status, page = lead.post("/staff/cases/new", url.Values{"source": {"walk_in"}, "category": {cat}, "description": {"来访反映"}, "household_q": {"没有这个人"}})
+		if status != http.StatusBadRequest || !strings.Contains(page, "没有找到") || !strings.Contains(page, `name="household_q" value="没有这个人" list="household-list" autocomplete="off" aria-invalid="true"`) {
+			t.Errorf("an unknown household: %d", status)
+		}
+	})
 }
