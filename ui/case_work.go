@@ -47,6 +47,7 @@ type caseWork struct {
 	Mine         []bolt.DueCase
 	MineCount    appliance.CaseCounts
 	CanRegister  bool
+	Desk         bool // registers calls and visitors at the duty room's desk
 }
 
 // dashboardList is how many cases a dashboard list shows before "all".
@@ -68,6 +69,7 @@ func (s *Server) caseWorkOf(usr *appliance.User) (caseWork, error) {
 			return w, err
 		}
 		w.Mine, w.MineCount, w.CanRegister = list[:min(len(list), dashboardList)], n, true
+		w.Desk = usr.Role == appliance.RoleDutyStaff || usr.Role == appliance.RoleVillageLead
 	}
 	return w, nil
 }
