@@ -2,7 +2,6 @@ package ui
 
 import (
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -145,7 +144,7 @@ func (u *caseUI) apiCaseAction(c *fiber.Ctx) error {
 }
 
 func (u *caseUI) apiDue(c *fiber.Ctx) error {
-	due, err := u.cases.DueCases(appliance.LevelsOf(u.s.Config.Node.Role), time.Now())
+	due, err := u.cases.DueCases(appliance.LevelsOf(u.s.Config.Node.Role), u.s.now())
 	if err != nil {
 		return err
 	}
@@ -156,7 +155,7 @@ func (u *caseUI) apiDue(c *fiber.Ctx) error {
 }
 
 func (u *caseUI) apiStats(c *fiber.Ctx) error {
-	st, err := u.cases.Stats(statsFilterOf(c), time.Now())
+	st, err := u.cases.Stats(statsFilterOf(c), u.s.now())
 	if err != nil {
 		return err
 	}

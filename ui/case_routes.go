@@ -21,12 +21,21 @@ type caseUI struct {
 }
 
 func init() {
+	const (
+		D, G, L, T = appliance.RoleDutyStaff, appliance.RoleGridLeader, appliance.RoleVillageLead, appliance.RoleTownOperator
+		P, C, I    = appliance.RoleDepartment, appliance.RoleCityOperator, appliance.RoleInspector
+	)
+	type roles = []appliance.Role
 	staffNav = append(staffNav,
-		NavItem{Href: "/staff/cases", Label: "问题办理", Perm: appliance.PermViewDashboard},
-		NavItem{Href: "/staff/cases/new", Label: "登记问题", Perm: appliance.PermRegisterCase},
-		NavItem{Href: "/staff/cases/callbacks", Label: "回电与待分类", Perm: appliance.PermRegisterCase},
-		NavItem{Href: "/staff/cases/register", Label: "台账", Perm: appliance.PermViewDashboard},
-		NavItem{Href: "/staff/cases/stats", Label: "问题统计", Perm: appliance.PermViewDashboard},
+		NavItem{Href: "/staff/cases/new?source=phone", Label: "来电登记", Perm: appliance.PermRegisterCase, Section: "问题办理", Primary: roles{D}},
+		NavItem{Href: "/staff/cases/new", Label: "来访登记", Perm: appliance.PermRegisterCase, Section: "问题办理", Primary: roles{D}},
+		NavItem{Href: "/staff/cases/callbacks", Label: "回电与待分类", Perm: appliance.PermRegisterCase, Section: "问题办理", Node: appliance.NodeVillage, Primary: roles{D}},
+		NavItem{Href: "/staff/cases?mine=1", Label: "待我办理", Perm: appliance.PermHandleCase, Section: "问题办理", Primary: roles{G, L, T, P, C}, Rank: -1},
+		NavItem{Href: "/staff/cases/new?source=patrol", Label: "巡查上报", Perm: appliance.PermRecordVisit, Section: "问题办理", Primary: roles{G}},
+		NavItem{Href: "/staff/cases", Label: "问题办理", Perm: appliance.PermViewDashboard, Section: "问题办理", Primary: roles{D, L, T, P, I}},
+		NavItem{Href: "/staff/cases/register", Label: "台账", Perm: appliance.PermViewDashboard, Section: "问题办理", Node: appliance.NodeVillage, Primary: roles{L}},
+		NavItem{Href: "/staff/cases/stats", Label: "问题统计", Perm: appliance.PermViewDashboard, Section: "问题办理", Primary: roles{L, T, C, I}},
+		NavItem{Href: "/staff/cases/towns", Label: "乡镇排名", Perm: appliance.PermViewDashboard, Section: "问题办理", Node: appliance.NodeCity, Primary: roles{C}},
 	)
 	registerRoutes(func(s *Server) {
 		cs := s.cases
@@ -174,33 +183,6 @@ func actionPerm(action, from string) appliance.Permission {
 		return appliance.PermRegisterCase // the duty staff call back and sort out
 	}
 	return appliance.PermHandleCase
-}
-
-// caseDashboardCounters adds open, near and overdue cases of this node's
-// levels to the dashboard.
-func caseDashboardCounters(s *Server, usr *appliance.User) ([]Counter, error) {
-	due, err := s.cases.DueCases(appliance.LevelsOf(s.Config.Node.Role), time.Now())
-	if err != nil {
-		return nil, err
-	}
-	var near, over int64
-	for _, d := range due {
-		if d.Overdue {
-			over++
-		} else {
-			near++
-		}
-	}
-	st, err := s.cases.Stats(bolt.CaseStatsFilter{}, time.Now())
-	if err != nil {
-		return nil, err
-	}
-	return []Counter{
-		{Label: "问题总数", Value: st.Total, Href: "/staff/cases/stats"},
-		{Label: "待办问题", Value: st.Open, Href: "/staff/cases?open=1"},
-		{Label: "即将到期", Value: near, Href: "/staff/cases?due=1"},
-		{Label: "已超期", Value: over, Href: "/staff/cases?due=1"},
-	}, nil
 }
 
 // startAutoEscalation runs EscalateOverdue once a minute after the server

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -30,12 +29,18 @@ func caseFilterOf(c *fiber.Ctx) bolt.CaseFilter {
 func (u *caseUI) showCaseList(c *fiber.Ctx) error {
 	data := fiber.Map{"Title": "问题办理", "L": u.caseLabels(), "Q": c.Queries(), "Statuses": appliance.CaseStatuses,
 		"Levels": appliance.CaseLevels, "Categories": u.s.Config.Cases.Categories}
-	if c.Query("due") == "1" {
-		due, err := u.cases.DueCases(appliance.LevelsOf(u.s.Config.Node.Role), time.Now())
+	if ok, err := u.caseListMode(c, data); ok || err != nil {
 		if err != nil {
 			return err
 		}
-		data["Due"], data["DueMode"] = scopeDue(c, due), true
+		due, _ := data["Due"].([]bolt.DueCase)
+		cases := make([]*appliance.Case, len(due))
+		for i, d := range due {
+			cases[i] = d.Case
+		}
+		if err := u.villageNames(data, cases); err != nil {
+			return err
+		}
 		return u.s.render(c, "case_list", data)
 	}
 	f := caseFilterOf(c)
@@ -46,32 +51,41 @@ func (u *caseUI) showCaseList(c *fiber.Ctx) error {
 		return err
 	}
 	data["Cases"], data["Next"] = cases, next
-	if u.s.Config.Node.Role != appliance.NodeVillage {
-		// A town's list mixes its villages' cases: say whose each is.
-		ens, err := u.s.Store.Enrolments()
-		if err != nil {
-			return err
-		}
-		names := map[string]string{}
-		var villages []appliance.Enrolment
-		for _, en := range ens {
-			if en.Role == appliance.NodeVillage {
-				names[en.Code] = en.Name
-				villages = append(villages, en)
-			}
-		}
-		for _, c := range cases {
-			// Not enrolled here (a city's view): the village's own grid
-			// record, if its feed is held, names it.
-			if _, ok := names[c.Village]; !ok && c.Village != "" {
-				if g, err := u.s.Store.Grid(c.Village); err == nil {
-					names[c.Village] = g.Name
-				}
-			}
-		}
-		data["VillageNames"], data["Villages"], data["ShowVillage"] = names, villages, true
+	if err := u.villageNames(data, cases); err != nil {
+		return err
 	}
 	return u.s.render(c, "case_list", data)
+}
+
+// villageNames names the village of each case on a town's or city's list,
+// which mixes its villages' cases.
+func (u *caseUI) villageNames(data fiber.Map, cases []*appliance.Case) error {
+	if u.s.Config.Node.Role == appliance.NodeVillage {
+		return nil
+	}
+	ens, err := u.s.Store.Enrolments()
+	if err != nil {
+		return err
+	}
+	names := map[string]string{}
+	var villages []appliance.Enrolment
+	for _, en := range ens {
+		if en.Role == appliance.NodeVillage {
+			names[en.Code] = en.Name
+			villages = append(villages, en)
+		}
+	}
+	for _, c := range cases {
+		// Not enrolled here (a city's view): the village's own grid
+		// record, if its feed is held, names it.
+		if _, ok := names[c.Village]; !ok && c.Village != "" {
+			if g, err := u.s.Store.Grid(c.Village); err == nil {
+				names[c.Village] = g.Name
+			}
+		}
+	}
+	data["VillageNames"], data["Villages"], data["ShowVillage"] = names, villages, true
+	return nil
 }
 
 func (u *caseUI) showCaseNew(c *fiber.Ctx) error {
@@ -84,9 +98,21 @@ func (u *caseUI) renderCaseNew(c *fiber.Ctx, formErr error, in bolt.CaseIntake) 
 	if err != nil {
 		return err
 	}
-	data := fiber.Map{"Title": "登记问题", "Form": in, "Groups": groups, "Categories": u.s.Config.Cases.Categories,
+	data := fiber.Map{"Title": "登记问题", "Form": in, "Groups": groups, "Categories": u.categoryButtons(),
 		"Sources": []string{appliance.SourceWalkIn, appliance.SourcePhone, appliance.SourceBox, appliance.SourcePatrol},
-		"L":       u.caseLabels(), "Patrol": in.Source == appliance.SourcePatrol, "MaxPhotos": appliance.MaxCasePhotos}
+		"L":       u.caseLabels(), "Patrol": in.Source == appliance.SourcePatrol, "Phone": in.Source == appliance.SourcePhone,
+		"MaxPhotos": appliance.MaxCasePhotos, "HouseholdQ": c.FormValue("household_q")}
+	if in.Source == appliance.SourcePhone {
+		data["Title"] = "来电登记"
+	}
+	// The household picker, for those who may see the archive.
+	if usr := currentUser(c); usr.Can(appliance.PermViewArchive) && in.Source != appliance.SourcePhone {
+		hhs, err := u.s.householdChoices(usr, scopeOf(usr))
+		if err != nil {
+			return err
+		}
+		data["Households"], data["Picker"] = hhs, true
+	}
 	setFormError(c, data, formErr)
 	return u.s.render(c, "case_new", data)
 }
@@ -106,6 +132,20 @@ func (u *caseUI) submitCaseNew(c *fiber.Ctx) error {
 	}
 	if in.Source == appliance.SourceKiosk {
 		return u.renderCaseNew(c, appliance.FieldError("source", "请选择问题来源"), in)
+	}
+	if q := strings.TrimSpace(c.FormValue("household_q")); q != "" && in.Household == "" {
+		usr := currentUser(c)
+		if !usr.Can(appliance.PermViewArchive) {
+			return u.renderCaseNew(c, appliance.FieldError("household", "您不能查找户籍档案"), in)
+		}
+		id, err := u.s.pickHousehold(usr, scopeOf(usr), q)
+		if err != nil {
+			if appliance.ErrorCode(err) == appliance.EINTERNAL {
+				return err
+			}
+			return u.renderCaseNew(c, err, in)
+		}
+		in.Household = id
 	}
 	photos, err := readPhotos(c)
 	if err != nil {
@@ -199,6 +239,24 @@ func (u *caseUI) renderCase(c *fiber.Ctx, formErr error, action string) error {
 			data["GroupName"] = g.Name
 		}
 	}
+	// A town's or city's case names its village (its groups' names repeat).
+	names := fiber.Map{}
+	if err := u.villageNames(names, []*appliance.Case{cc}); err != nil {
+		return err
+	}
+	if vn, ok := names["VillageNames"].(map[string]string); ok {
+		data["VillageName"] = vn[cc.Village]
+	} else if g, err := u.s.Store.Grid(cc.Village); err == nil {
+		data["VillageName"] = g.Name
+	}
+	if cc.Household != "" && usr.Can(appliance.PermViewArchive) {
+		if heads, err := u.s.Store.HeadNames([]string{cc.Household}); err == nil {
+			data["HouseholdHead"] = heads[cc.Household]
+		}
+	}
+	data["Printed"] = c.Query("printed") == "1"
+	// A town sees its villages' own cases for information only.
+	data["InfoOnly"] = role != appliance.NodeVillage && !contains(appliance.LevelsOf(role), cc.Level)
 	setFormError(c, data, formErr)
 	return u.s.render(c, "case_detail", data)
 }

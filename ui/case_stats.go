@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"html/template"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -19,7 +18,7 @@ func statsFilterOf(c *fiber.Ctx) bolt.CaseStatsFilter {
 func (u *caseUI) showCaseStats(c *fiber.Ctx) error {
 	f := statsFilterOf(c)
 	data := fiber.Map{"Title": "问题统计", "F": f, "Today": u.s.today()}
-	st, err := u.cases.Stats(f, time.Now())
+	st, err := u.cases.Stats(f, u.s.now())
 	if err != nil {
 		if appliance.ErrorCode(err) == appliance.EINTERNAL {
 			return err
@@ -28,7 +27,7 @@ func (u *caseUI) showCaseStats(c *fiber.Ctx) error {
 		return u.s.render(c, "case_stats", data)
 	}
 	// The places to narrow to: the towns, villages and groups this node holds.
-	all, err := u.cases.Stats(bolt.CaseStatsFilter{}, time.Now())
+	all, err := u.cases.Stats(bolt.CaseStatsFilter{}, u.s.now())
 	if err != nil {
 		return err
 	}
@@ -37,6 +36,12 @@ func (u *caseUI) showCaseStats(c *fiber.Ctx) error {
 		if len(ps) > 1 {
 			places = append(places, ps...)
 		}
+	}
+	// Groups' names repeat across villages (一组, 二组): a node holding
+	// several villages names each group with its village.
+	if u.s.Config.Node.Role != appliance.NodeVillage {
+		villageLabels(all.ByGroup, all.ByVillage)
+		villageLabels(st.ByGroup, all.ByVillage)
 	}
 	places = append(places, all.ByGroup...)
 	data["S"], data["Sentence"], data["Places"] = st, st.Sentence(), places
@@ -78,7 +83,12 @@ func barChart(rows []appliance.CaseCount) template.HTML {
 	}
 	h := rowH*len(rows) + 10
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" width="100%%" role="img" xmlns="http://www.w3.org/2000/svg">`, labelW+barW+pad, h)
+	alt := make([]string, len(rows))
+	for i, r := range rows {
+		alt[i] = fmt.Sprintf("%s %d", r.Label, r.N)
+	}
+	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" width="100%%" role="img" aria-label="%s" xmlns="http://www.w3.org/2000/svg">`,
+		labelW+barW+pad, h, template.HTMLEscapeString(strings.Join(alt, "，")))
 	for i, r := range rows {
 		y := i*rowH + 5
 		w := int(float64(barW) * float64(r.N) / float64(maxN))
@@ -92,4 +102,17 @@ func barChart(rows []appliance.CaseCount) template.HTML {
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
+}
+
+// villageLabels prefixes each group's label with its village's.
+func villageLabels(groups, villages []appliance.CaseCount) {
+	names := map[string]string{}
+	for _, v := range villages {
+		names[v.Key] = v.Label
+	}
+	for i, g := range groups {
+		if v, _, ok := strings.Cut(g.Key, "-"); ok && names[v] != "" && !strings.HasPrefix(g.Label, names[v]) {
+			groups[i].Label = names[v] + g.Label
+		}
+	}
 }

@@ -12,8 +12,11 @@ import (
 
 func init() {
 	staffNav = append(staffNav,
-		NavItem{Href: "/staff/households", Label: "户籍档案", Perm: appliance.PermViewArchive},
-		NavItem{Href: "/staff/visits", Label: "走访巡查", Perm: appliance.PermRecordVisit},
+		NavItem{Href: "/staff/visits/new", Label: "记走访", Perm: appliance.PermRecordVisit, Section: "户籍与走访", Primary: []appliance.Role{appliance.RoleGridLeader}, Rank: -2},
+		NavItem{Href: "/staff/households", Label: "户籍档案", Perm: appliance.PermViewArchive, Section: "户籍与走访", Primary: []appliance.Role{appliance.RoleGridLeader}},
+		NavItem{Href: "/staff/visits", Label: "走访巡查", Perm: appliance.PermRecordVisit, Section: "户籍与走访"},
+		NavItem{Href: "/staff/visits/diary", Label: "民情日记", Perm: appliance.PermRecordVisit, Section: "户籍与走访"},
+		NavItem{Href: "/staff/population", Label: "人口概况", Perm: appliance.PermViewArchive, Section: "户籍与走访"},
 	)
 	dashboardCounters = append(dashboardCounters, archiveCounters)
 	registerRoutes(func(s *Server) {

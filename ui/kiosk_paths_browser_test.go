@@ -335,9 +335,11 @@ func TestRareCharactersRender(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), uitest.Password),
 		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`ul.counters`)),
+		chromedp.Navigate(srv.URL+"/staff/grid"), // the staff tree (网格与人员)
+		chromedp.WaitVisible(chromedp.CSS(`div.tree`)),
 	)
 	markText(t, ctx, name)
-	check("staff dashboard", "#rare")
+	check("staff grid page", "#rare")
 }
 
 // markText wraps the first occurrence of s on the page in <span id=rare>,

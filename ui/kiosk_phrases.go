@@ -13,7 +13,7 @@ import (
 // and the kiosk shows the new ones at once, without a restart.
 
 func init() {
-	staffNav = append(staffNav, NavItem{Href: "/staff/kiosk/phrases", Label: "自助终端常见问题", Perm: appliance.PermManageKiosk})
+	staffNav = append(staffNav, NavItem{Href: "/staff/kiosk/phrases", Label: "自助终端常见问题", Perm: appliance.PermManageKiosk, Section: "村务"})
 }
 
 // configPath is the node's configuration file, beside its database.

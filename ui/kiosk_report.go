@@ -314,6 +314,10 @@ func (u *caseUI) renderReceipt(c *fiber.Ctx, r bolt.Receipt, staff bool) error {
 	data := fiber.Map{"Title": "问题回执", "Receipt": r, "QR": qr, "StaffDesk": staff}
 	if cc, err := u.cases.Case(r.Code); err == nil {
 		data["Next"] = u.receiptNext(cc)
+		data["Caller"] = staff && cc.Source == appliance.SourcePhone
+	}
+	if staff {
+		data["PrintReceipt"] = u.s.canPrintReceipt(c) // ui/print_receipt.go
 	}
 	if !staff {
 		data["Printed"], data["PrintError"] = u.s.printReceiptAtOnce(c, r.Code) // ui/print_receipt.go

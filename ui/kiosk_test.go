@@ -127,6 +127,10 @@ func TestBrowserKioskAndDashboard(t *testing.T) {
 	if h1 != "工作台" {
 		t.Fatalf("after login: h1 %q", h1)
 	}
+	// The staff tree is on 网格与人员 (the dashboard says what to do next).
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/staff/grid"), chromedp.WaitVisible(chromedp.CSS("div.tree"))); err != nil {
+		t.Fatal(err)
+	}
 	tree, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("div.tree")))
 	if err != nil {
 		t.Fatal(err)

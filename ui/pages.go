@@ -118,16 +118,8 @@ type view struct {
 	Here      string // path and query, to come back to
 	Staff     bool   // a staff page (not public)
 	Today     string
-	Nav       []NavItem // staff menu entries the user may use
+	Menu      staffMenu // the staff menu of the user (ui/staff_menu.go)
 }
-
-// NavItem is an entry of the staff menu; features add theirs to staffNav.
-type NavItem struct {
-	Href, Label string
-	Perm        appliance.Permission
-}
-
-var staffNav []NavItem
 
 func (s *Server) viewOf(c *fiber.Ctx) view {
 	v := view{
@@ -147,11 +139,7 @@ func (s *Server) viewOf(c *fiber.Ctx) view {
 	if u := currentUser(c); u != nil {
 		v.User = u
 		v.RoleLabel = u.Role.Label()
-		for _, n := range staffNav {
-			if n.Perm == "" || u.Can(n.Perm) {
-				v.Nav = append(v.Nav, n)
-			}
-		}
+		v.Menu = s.menuFor(u, v.Here)
 	}
 	v.Staff = strings.HasPrefix(c.Path(), "/staff") || c.Path() == "/password"
 	return v
@@ -173,6 +161,15 @@ func (s *Server) funcs() template.FuncMap {
 			return [...]string{"周日", "周一", "周二", "周三", "周四", "周五", "周六"}[t.Weekday()]
 		},
 		"add": func(a, b int) int { return a + b },
+		// dict passes several values to a template: dict "Key" v "Key2" v2.
+		"dict": func(kv ...any) map[string]any {
+			m := map[string]any{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				k, _ := kv[i].(string)
+				m[k] = kv[i+1]
+			}
+			return m
+		},
 		"mb": func(n any) string {
 			var f float64
 			switch v := n.(type) {

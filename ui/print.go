@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	staffNav = append(staffNav, NavItem{Href: "/staff/print", Label: "打印", Perm: appliance.PermPrint})
+	staffNav = append(staffNav, NavItem{Href: "/staff/print", Label: "打印", Perm: appliance.PermPrint, Section: "村务", Printing: true})
 	registerRoutes(func(s *Server) {
 		p := s.require(appliance.PermPrint)
 		s.app.Get("/staff/print", p, s.showPrint)
@@ -159,6 +159,10 @@ func (s *Server) submitPrint(c *fiber.Ctx) error {
 			return err
 		}
 		return s.renderPrint(c, err, req, "")
+	}
+	// One click from a case's page or receipt: back there, not to 打印.
+	if back := c.FormValue("back"); strings.HasPrefix(back, "/staff/cases/") && !strings.ContainsAny(back, "?#\\") && !strings.Contains(back, "//") {
+		return c.Redirect(back+"?printed=1", fiber.StatusSeeOther)
 	}
 	return c.Redirect("/staff/print?sent=1", fiber.StatusSeeOther)
 }

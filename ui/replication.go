@@ -61,7 +61,7 @@ func SetReplication(s *Server, src ReplicationSource) {
 }
 
 func init() {
-	staffNav = append(staffNav, NavItem{Href: "/staff/replication", Label: "数据同步", Perm: appliance.PermViewDashboard})
+	staffNav = append(staffNav, NavItem{Href: "/staff/replication", Label: "数据同步", Perm: appliance.PermViewDashboard, Section: "系统", Primary: []appliance.Role{appliance.RoleAdmin}})
 	registerRoutes(func(s *Server) {
 		s.app.Get("/staff/replication", s.require(appliance.PermViewDashboard), s.showReplication)
 		s.app.Post("/staff/replication/enrol", s.require(appliance.PermAdmin), s.submitEnrolment)

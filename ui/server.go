@@ -27,6 +27,10 @@ type Server struct {
 	// Printing makes and prints documents; nil when the node has none.
 	Printing appliance.Printing
 
+	// Clock is the time the pages count deadlines against; time.Now when
+	// nil. Tests set it to see a day before, on and after a deadline.
+	Clock func() time.Time
+
 	// LoginDelay is the first delay after a failed login; it doubles with
 	// each failure in a row. Tests shorten it.
 	LoginDelay time.Duration
@@ -204,7 +208,12 @@ func (s *Server) handleFiberError(c *fiber.Ctx, err error) error {
 func isAPI(c *fiber.Ctx) bool { return strings.HasPrefix(c.Path(), "/api/") }
 
 // now is the time in the display zone.
-func (s *Server) now() time.Time { return time.Now().In(s.loc) }
+func (s *Server) now() time.Time {
+	if s.Clock != nil {
+		return s.Clock().In(s.loc)
+	}
+	return time.Now().In(s.loc)
+}
 
 // today is the date in the display zone, YYYY-MM-DD.
 func (s *Server) today() string { return s.now().Format("2006-01-02") }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -69,26 +70,11 @@ type Counter struct {
 // dashboardCounters lets features add their figures to the dashboard.
 var dashboardCounters []func(s *Server, u *appliance.User) ([]Counter, error)
 
+// showDashboard says what to do next (docs/staff-pages.md): the cases
+// waiting for my step (overdue first), what I registered that is still
+// open, the figures of my place and today's duty. The ledger's figures are
+// on the system page; the staff tree on 网格与人员.
 func (s *Server) showDashboard(c *fiber.Ctx) error {
-	root, staffCount, err := s.gridTree()
-	if err != nil {
-		return err
-	}
-	st, err := s.Store.Stats()
-	if err != nil {
-		return err
-	}
-	groups := 0
-	var walk func(n *treeNode)
-	walk = func(n *treeNode) {
-		if n.Grid.Level == appliance.LevelGroup {
-			groups++
-		}
-		for _, ch := range n.Children {
-			walk(ch)
-		}
-	}
-	walk(root)
 	today := s.today()
 	duty, err := s.Store.FindDuty(s.Config.Node.Code, today, today)
 	if err != nil {
@@ -98,12 +84,8 @@ func (s *Server) showDashboard(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	counters := []Counter{
-		{Label: "三级网格", Value: int64(groups)},
-		{Label: "网格工作人员", Value: int64(staffCount)},
-		{Label: "台账记录总数", Value: int64(st.Entries)},
-	}
 	u := currentUser(c)
+	var counters []Counter
 	for _, f := range dashboardCounters {
 		more, err := f(s, u)
 		if err != nil {
@@ -111,10 +93,21 @@ func (s *Server) showDashboard(c *fiber.Ctx) error {
 		}
 		counters = append(counters, more...)
 	}
+	work, err := s.caseWorkOf(u)
+	if err != nil {
+		return err
+	}
 	return s.render(c, "staff_dashboard", fiber.Map{
-		"Title": "工作台", "Tree": root, "Counters": counters, "Duty": duty, "TownDuty": townDuty,
-		"Changed": c.Query("changed") == "1",
+		"Title": "工作台", "Counters": counters, "Duty": duty, "TownDuty": townDuty, "Work": work,
+		"L": (&caseUI{s: s}).caseLabels(), "Changed": c.Query("changed") == "1",
 	})
+}
+
+// userRow is an account on the accounts page with what may be done to it.
+type userRow struct {
+	appliance.User
+	GridName             string
+	Locked, Manage, Self bool
 }
 
 func (s *Server) showUsers(c *fiber.Ctx) error {
@@ -126,7 +119,29 @@ func (s *Server) renderUsers(c *fiber.Ctx, formErr error, form appliance.User) e
 	if err != nil {
 		return err
 	}
-	data := fiber.Map{"Title": "账号管理", "Users": users, "Roles": appliance.Roles, "Form": form}
+	grids, err := s.Store.FindGrids(appliance.GridFilter{})
+	if err != nil {
+		return err
+	}
+	slices.SortStableFunc(grids, func(a, b appliance.Grid) int { return strings.Compare(a.Code, b.Code) })
+	names := map[string]string{}
+	for _, g := range grids {
+		names[g.Code] = g.Name
+	}
+	locked, err := s.Store.LockedLogins(s.now())
+	if err != nil {
+		return err
+	}
+	// Actions only where they apply: 解除锁定 on a locked account, nothing
+	// on an administrator's account but for an administrator, no 停用 on
+	// one's own.
+	me := currentUser(c)
+	rows := make([]userRow, len(users))
+	for i, u := range users {
+		rows[i] = userRow{User: u, GridName: names[u.Grid], Locked: locked[strings.ToLower(u.Username)],
+			Manage: u.Role != appliance.RoleAdmin || me.Role == appliance.RoleAdmin, Self: u.ID == me.ID}
+	}
+	data := fiber.Map{"Title": "账号管理", "Users": rows, "Roles": appliance.Roles, "Form": form, "Grids": grids}
 	setFormError(c, data, formErr)
 	if p, ok := c.Locals("newPassword").(string); ok {
 		data["NewPassword"] = p
@@ -193,6 +208,10 @@ func (s *Server) submitDuty(c *fiber.Ctx) error {
 		StaffID: c.FormValue("staff_id"),
 		Lead:    strings.TrimSpace(c.FormValue("lead")),
 		Removed: c.FormValue("remove") == "1",
+	}
+	if d.Date != "" && d.Date < s.today() {
+		// The roster of past days is a record of who was on duty.
+		return s.renderDutyEdit(c, appliance.FieldError("date", "不能修改已经过去的值班安排"), d)
 	}
 	if d.StaffID != "" {
 		m, err := s.Store.Staff(d.StaffID)

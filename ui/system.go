@@ -11,7 +11,7 @@ import (
 // to print for the wall), its storage.
 
 func init() {
-	staffNav = append(staffNav, NavItem{Href: "/staff/system", Label: "系统", Perm: appliance.PermViewDashboard})
+	staffNav = append(staffNav, NavItem{Href: "/staff/system", Label: "系统", Perm: appliance.PermViewDashboard, Section: "系统", Primary: []appliance.Role{appliance.RoleAdmin}})
 	registerRoutes(func(s *Server) {
 		s.app.Get("/staff/system", s.require(appliance.PermViewDashboard), s.showSystem)
 	})

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -126,6 +127,10 @@ func (s *Server) showVisitNew(c *fiber.Ctx) error {
 	return s.renderVisitForm(c, v, nil)
 }
 
+// renderVisitForm shows the visit form of its kind only (docs/staff-pages.md):
+// a home visit first finds its household by a member's name, pinyin
+// initials or the door number (?q=), then asks what was seen; a patrol
+// asks for the place. On a grid leader's phone 保存 is on the first screen.
 func (s *Server) renderVisitForm(c *fiber.Ctx, v appliance.Visit, formErr error) error {
 	u := currentUser(c)
 	workers, err := s.visitWorkers(u)
@@ -136,20 +141,33 @@ func (s *Server) renderVisitForm(c *fiber.Ctx, v appliance.Visit, formErr error)
 	if len(workers) > 0 && workers[0].UserID == u.ID && strings.Contains(workers[0].Grid, "-") {
 		scope = workers[0].Grid
 	}
-	hhs, err := s.Store.Households(scope, 2000, "")
-	if err != nil {
-		return err
-	}
-	heads, err := s.headsOf(hhs)
-	if err != nil {
-		return err
-	}
 	groups, err := s.groupsInScope(u)
 	if err != nil {
 		return err
 	}
-	data := fiber.Map{"Title": "记录走访巡查", "Form": v, "Workers": workers, "Households": hhs, "Heads": heads, "Groups": groups,
-		"Categories": s.Config.Cases.Categories}
+	data := fiber.Map{"Title": "记录走访巡查", "Form": v, "Workers": workers, "Groups": groups,
+		"Categories": s.Config.Cases.Categories, "Q": c.Query("q"), "Back": c.FormValue("back"),
+		"More": v.Problems != "" || v.Category != "" || v.FollowUp != ""}
+	if v.Kind != appliance.VisitPatrol {
+		if v.Household != "" {
+			found, err := s.findHouseholds(u, scope, v.Household)
+			if err != nil {
+				return err
+			}
+			if len(found) == 1 {
+				data["Household"] = found[0]
+			} else {
+				v.Household, data["Form"] = "", v
+			}
+		}
+		if q := strings.TrimSpace(c.Query("q")); q != "" && data["Household"] == nil {
+			found, err := s.findHouseholds(u, scope, q)
+			if err != nil {
+				return err
+			}
+			data["Found"], data["Searched"] = found, true
+		}
+	}
 	setFormError(c, data, formErr)
 	return s.render(c, "visit_new", data)
 }
@@ -219,7 +237,10 @@ func (s *Server) showVisitDiary(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		data["Diary"] = d
+		newest := slices.Clone(d.Entries)
+		slices.Reverse(newest)
+		data["Diary"], data["Newest"] = d, newest
 	}
+	data["CanPrint"] = s.Printing != nil && u.Can(appliance.PermPrint)
 	return s.render(c, "visit_diary", data)
 }

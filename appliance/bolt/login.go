@@ -1,7 +1,9 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -243,6 +245,24 @@ func hashCost(h string) string {
 		return parts[3]
 	}
 	return ""
+}
+
+// LockedLogins returns the usernames whose logins are locked at now, for
+// the accounts page to offer 解除锁定 only where it applies.
+func (s *Store) LockedLogins(now time.Time) (map[string]bool, error) {
+	out := map[string]bool{}
+	err := s.Read(func(tx *Tx) error {
+		c := tx.Bucket(string(bucketLogins)).Cursor()
+		p := []byte(loginUserKey(""))
+		for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+			var st loginState
+			if json.Unmarshal(v, &st) == nil && st.locked(now) {
+				out[string(k[len(p):])] = true
+			}
+		}
+		return nil
+	})
+	return out, err
 }
 
 // UnlockLogin lifts the lock of one account (admin action, or `gridbox

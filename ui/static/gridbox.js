@@ -8,6 +8,22 @@
   html.classList.add("js");
   var each = function (sel, fn) { Array.prototype.forEach.call(document.querySelectorAll(sel), fn); };
 
+  // ---- Staff tables on a phone are cards (gridbox.css): each cell is
+  // labelled with its column's heading.
+  if (body.classList.contains("staff")) {
+    each("main table", function (t) {
+      var heads = Array.prototype.map.call(t.querySelectorAll("thead th"), function (th) { return th.textContent.trim(); });
+      if (!heads.length) { return; }
+      Array.prototype.forEach.call(t.querySelectorAll("tbody tr, tfoot tr"), function (tr) {
+        var col = 0;
+        Array.prototype.forEach.call(tr.children, function (td) {
+          if (heads[col] && !td.hasAttribute("data-label")) { td.setAttribute("data-label", heads[col]); }
+          col += td.colSpan || 1;
+        });
+      });
+    });
+  }
+
   // ---- Idle: back to the home page (ending a staff session on the kiosk)
   // after data-kiosk-idle seconds without a touch, key or recording, with
   // a warning data-idle-warn seconds before. Page age does not count.

@@ -290,6 +290,8 @@ type BrowserOptions struct {
 	// Microphone gives the browser a fake microphone (a beep) and grants
 	// it without a prompt, as on the kiosk.
 	Microphone bool
+	// Timeout bounds the whole browser session; 3 minutes when zero.
+	Timeout time.Duration
 }
 
 // BrowserWith starts headless Chromium with the options.
@@ -320,7 +322,10 @@ func BrowserWith(tb testing.TB, o BrowserOptions) context.Context {
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
+	if o.Timeout == 0 {
+		o.Timeout = 3 * time.Minute
+	}
+	ctx, cancelT := context.WithTimeout(ctx, o.Timeout)
 	tb.Cleanup(func() { cancelT(); cancelC(); cancelA() })
 	return ctx
 }
