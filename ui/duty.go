@@ -15,7 +15,7 @@ import (
 // The working week (docs/week.md): its hub page, the duty log, the month's
 // roster and swaps. Meetings, services and work teams hang off the hub.
 func init() {
-	staffNav = append(staffNav, NavItem{Href: "/staff/week", Label: "工作周", Perm: appliance.PermViewDashboard})
+	staffNav = append(staffNav, NavItem{Href: "/staff/week", Label: "工作周（值班·会议·服务）", Perm: appliance.PermViewDashboard, Section: "村务"})
 	registerRoutes(func(s *Server) {
 		a := s.app
 		view, keep, manage := s.require(appliance.PermViewDashboard), s.require(appliance.PermKeepDuty), s.require(appliance.PermManageDuty)
