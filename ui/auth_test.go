@@ -20,7 +20,7 @@ func TestLogin(t *testing.T) {
 		c := srv.Client(t)
 		c.Login("villagelead")
 		status, body := c.Get("/staff")
-		if status != http.StatusOK || !strings.Contains(body, "工作台") || !strings.Contains(body, "第一村民组") {
+		if status != http.StatusOK || !strings.Contains(body, "工作台") || !strings.Contains(body, "待我办理") {
 			t.Fatalf("dashboard: %d %s", status, uitest.Text(body))
 		}
 	})

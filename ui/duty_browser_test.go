@@ -58,7 +58,7 @@ func clickLoad(sel string) chromedp.Action[chromedp.Void] {
 }
 
 // A duty day on a phone 390 px wide: the duty staff finds the duty log
-// from the 工作周 menu entry, signs in, takes a call that becomes a case in
+// from the 工作周 menu entry (under 更多), signs in, takes a call that becomes a case in
 // one step (a first try without a category is refused and makes nothing),
 // records a broadcast, leaves a handover note and signs out; the next
 // person signs in and confirms the note.
@@ -70,6 +70,8 @@ func TestDutyDayBrowser(t *testing.T) {
 	browserLogin(t, ctx, srv.URL, "dutystaff")
 
 	do(t, ctx,
+		chromedp.Click(chromedp.CSS(`nav.staffnav details.more summary`)), // the phone's menu: 工作周 is under 更多
+		chromedp.WaitVisible(chromedp.CSS(`nav.staffnav a[href="/staff/week"]`)),
 		chromedp.Click(chromedp.CSS(`nav.staffnav a[href="/staff/week"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/staff/duty/log"]`)),
 		chromedp.Click(chromedp.CSS(`a[href="/staff/duty/log"]`)),
