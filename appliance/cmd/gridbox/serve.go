@@ -128,7 +128,9 @@ func (m *Main) Run(ctx context.Context) error {
 		// never set on a box in a village.
 		go http.ListenAndServe(addr, pprofMux())
 	}
-	m.Log.Info("serving", "role", m.Config.Node.Role, "code", m.Config.Node.Code, "addr", m.Addr.String(), "startup_ms", time.Since(start).Milliseconds())
+	notify("READY=1\nSTATUS=serving at " + m.Addr.String())
+	go feedWatchdog(sctx, m.probeWriter, func(err error) { m.Log.Error("watchdog not fed", "err", err) })
+	m.Log.Info("serving", "role", m.Config.Node.Role, "code", m.Config.Node.Code, "addr", m.Addr.String(), "startup_ms", time.Since(start).Milliseconds(), "views_rebuilt", s.ViewsRebuilt)
 	return nil
 }
 
