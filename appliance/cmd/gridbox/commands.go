@@ -101,9 +101,6 @@ func runBackup(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func backup(data, out string) (int64, error) {
-	if _, err := os.Stat(out); err == nil {
-		return 0, fmt.Errorf("backup: %s exists; choose another file", out)
-	}
 	// The live database is copied through a read transaction of the serving
 	// process's file: bbolt lets a second process read only if nobody holds
 	// the write lock, so read it through the API when serving.
@@ -112,6 +109,16 @@ func backup(data, out string) (int64, error) {
 		return 0, err
 	}
 	defer s.close()
+	return writeBackup(data, out, s)
+}
+
+// writeBackup writes the node key, the configuration and the database from
+// s to out, through a .partial file that is fsync'd and then renamed; it
+// never overwrites a file.
+func writeBackup(data, out string, s *backupSource) (int64, error) {
+	if _, err := os.Stat(out); err == nil {
+		return 0, fmt.Errorf("backup: %s exists; choose another file", out)
+	}
 	tmp := out + ".partial"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -143,7 +150,19 @@ func backup(data, out string) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("backup: %w", err)
 	}
-	return n, os.Rename(tmp, out)
+	if err := os.Rename(tmp, out); err != nil {
+		return 0, err
+	}
+	syncDir(filepath.Dir(out))
+	return n, nil
+}
+
+// syncDir makes a new name in dir durable.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
 }
 
 func writeTarFile(tw *tar.Writer, name string, b []byte) error {

@@ -29,7 +29,10 @@ type Main struct {
 	Listen    string // overrides the configuration when set
 	TLSListen string // overrides http.tls_listen when set ("off" turns HTTPS off)
 	Log       *slog.Logger
-	Out       io.Writer // where start-up lines for people go
+	Out       io.Writer        // where start-up lines for people go
+	Now       func() time.Time // wall clock; tests inject one
+	// BackupTicks wakes the nightly backup's check; nil: each minute.
+	BackupTicks <-chan time.Time
 
 	Config  appliance.Config
 	Store   *bolt.Store
@@ -51,6 +54,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	if m.Out == nil {
 		m.Out = io.Discard
+	}
+	if m.Now == nil {
+		m.Now = time.Now
 	}
 	start := time.Now()
 	s, cfg, err := bolt.OpenDataDir(m.Data, nil)
@@ -129,6 +135,7 @@ func (m *Main) Run(ctx context.Context) error {
 		go http.ListenAndServe(addr, pprofMux())
 	}
 	notify("READY=1\nSTATUS=serving at " + m.Addr.String())
+	go m.backupLoop(sctx, m.Now, m.BackupTicks)
 	go feedWatchdog(sctx, m.probeWriter, func(err error) { m.Log.Error("watchdog not fed", "err", err) })
 	m.Log.Info("serving", "role", m.Config.Node.Role, "code", m.Config.Node.Code, "addr", m.Addr.String(), "startup_ms", time.Since(start).Milliseconds(), "views_rebuilt", s.ViewsRebuilt)
 	return nil
