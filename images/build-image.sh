@@ -81,16 +81,16 @@ in_root useradd --system --home-dir /var/lib/gridbox-kiosk --shell /usr/sbin/nol
 # gridbox prints: members of lpadmin may manage queues, lp may print.
 in_root usermod -a -G lp,lpadmin gridbox
 
-# The binary as the first release: /var/lib/gridbox/releases/current is what
-# the unit runs, and gridbox upgrade swaps it.
-rel="$root/var/lib/gridbox/releases"
+# The binary as the first release: /var/lib/gridbox-releases/current is what
+# the units run, and gridbox upgrade swaps it.
+rel="$root/var/lib/gridbox-releases"
 install -d -m 0750 "$root/var/lib/gridbox"
 install -d -m 0755 "$rel"
 sum=$(sha256sum "$bin" | cut -c1-12)
 install -m 0755 "$bin" "$rel/gridbox-$version-$sum"
 ln -s "gridbox-$version-$sum" "$rel/current"
-ln -s /var/lib/gridbox/releases/current "$root/usr/local/bin/gridbox"
-in_root chown -R gridbox:gridbox /var/lib/gridbox
+ln -s /var/lib/gridbox-releases/current "$root/usr/local/bin/gridbox"
+in_root chown -R gridbox:gridbox /var/lib/gridbox /var/lib/gridbox-releases
 
 install -D -m 0755 images/firstboot.sh "$root/usr/local/lib/gridbox/firstboot.sh"
 install -m 0644 images/gridbox.service images/gridbox-firstboot.service images/gridbox-kiosk.service "$root/etc/systemd/system/"
@@ -117,6 +117,8 @@ in_root systemctl enable systemd-networkd systemd-resolved systemd-timesyncd \
 in_root systemctl mask getty@tty1.service
 in_root systemctl set-default graphical.target
 
+# The units as installed pass systemd's own check.
+in_root systemd-analyze verify /etc/systemd/system/gridbox.service /etc/systemd/system/gridbox-kiosk.service /etc/systemd/system/gridbox-firstboot.service
 in_root apt-get clean
 rm -rf "$root"/var/lib/apt/lists/* "$root/usr/sbin/policy-rc.d" "$root"/var/log/*.log "$root/etc/machine-id"
 : > "$root/etc/machine-id" # made at first boot

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"gridbox/appliance"
@@ -14,13 +15,16 @@ import (
 )
 
 func runInit(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := newFlags("init", "--data DIR --role village|town|city --code DIVISION_CODE --name NAME [--parent HOST:PORT] [--force]")
+	fs := newFlags("init", "--data DIR --role village|town|city --code DIVISION_CODE --name NAME [--parent HOST:PORT] [--release-key HEX] [--backup-dir DIR] [--duty-phone PHONE] [--force]")
 	data := fs.String("data", "", "data folder to create")
 	role := fs.String("role", "", "node role: village, town or city")
 	code := fs.String("code", "", "12-digit division code of the village, town or city")
 	name := fs.String("name", "", "name of the village, town or city")
 	parent := fs.String("parent", "", "address of the parent node (host:port)")
 	force := fs.Bool("force", false, "replace a node that already exists in the folder")
+	releaseKey := fs.String("release-key", "", "the county's release key (hex public key): only releases it signed are installed")
+	backupDir := fs.String("backup-dir", "", "folder for the nightly backups, e.g. the backup stick's /media/gridbox-backup")
+	dutyPhone := fs.String("duty-phone", "", "the duty room's phone")
 	if err := parse(fs, args, "data", "role", "code", "name"); err != nil {
 		return err
 	}
@@ -28,7 +32,13 @@ func runInit(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := node.Validate(); err != nil {
 		return usageError{fmt.Sprintf("init: --%s: %s", appliance.ErrorField(err), appliance.ErrorMessage(err))}
 	}
-	res, err := bolt.InitDataDir(ctx, *data, node, bolt.InitOptions{Force: *force})
+	cfg := appliance.DefaultConfig()
+	cfg.Node, cfg.Upgrade.ReleaseKey, cfg.Backup.Dir = node, strings.ToLower(strings.TrimSpace(*releaseKey)), *backupDir
+	cfg.DutyPhone = appliance.NormalizePhone(*dutyPhone)
+	if err := cfg.Validate(); err != nil {
+		return usageError{fmt.Sprintf("init: %v", err)}
+	}
+	res, err := bolt.InitDataDir(ctx, *data, node, bolt.InitOptions{Force: *force, Config: &cfg})
 	if err != nil {
 		return err
 	}

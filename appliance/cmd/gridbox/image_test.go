@@ -34,7 +34,7 @@ func TestUnitsVerify(t *testing.T) {
 			break
 		}
 	}
-	for _, exe := range []string{"var/lib/gridbox-releases/current", "usr/local/lib/gridbox/firstboot.sh", "usr/bin/cage", "usr/bin/chromium"} {
+	for _, exe := range []string{"var/lib/gridbox-releases/current", "var/lib/gridbox-releases/previous", "usr/local/lib/gridbox/firstboot.sh", "usr/bin/cage", "usr/bin/chromium"} {
 		p := filepath.Join(root, exe)
 		os.MkdirAll(filepath.Dir(p), 0o755)
 		if err := os.WriteFile(p, []byte("#!/bin/sh\n"), 0o755); err != nil {

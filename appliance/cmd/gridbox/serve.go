@@ -33,6 +33,9 @@ type Main struct {
 	Now       func() time.Time // wall clock; tests inject one
 	// BackupTicks wakes the nightly backup's check; nil: each minute.
 	BackupTicks <-chan time.Time
+	// Releases is the folder of installed releases (gridbox upgrade); ""
+	// when the node does not run from one.
+	Releases string
 
 	Config  appliance.Config
 	Store   *bolt.Store
@@ -45,6 +48,10 @@ type Main struct {
 	cancel  context.CancelFunc
 	done    chan error
 	closers []func()
+	restart chan struct{} // the admin socket asks the node to exit for a restart
+
+	pending      *upgradeRecord // this binary is a pending upgrade
+	upgradeTimer *time.Timer
 }
 
 // Run opens the node and starts serving; it returns once the node listens.
@@ -58,6 +65,8 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Now == nil {
 		m.Now = time.Now
 	}
+	m.restart = make(chan struct{}, 1)
+	m.releaseAtStart()
 	start := time.Now()
 	s, cfg, err := bolt.OpenDataDir(m.Data, nil)
 	if err != nil {
@@ -134,6 +143,9 @@ func (m *Main) Run(ctx context.Context) error {
 		// never set on a box in a village.
 		go http.ListenAndServe(addr, pprofMux())
 	}
+	if err := m.releaseServing(ctx); err != nil {
+		return err
+	}
 	notify("READY=1\nSTATUS=serving at " + m.Addr.String())
 	go m.backupLoop(sctx, m.Now, m.BackupTicks)
 	go feedWatchdog(sctx, m.probeWriter, func(err error) { m.Log.Error("watchdog not fed", "err", err) })
@@ -183,14 +195,15 @@ func (m *Main) URL() string {
 }
 
 func runServe(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := newFlags("serve", "--data DIR [--listen ADDR] [--tls-listen ADDR|off]")
+	fs := newFlags("serve", "--data DIR [--listen ADDR] [--tls-listen ADDR|off] [--releases DIR]")
 	data := fs.String("data", "", "data folder of the node")
 	listen := fs.String("listen", "", "HTTP address, e.g. :8080 (default from the configuration)")
 	tlsListen := fs.String("tls-listen", "", "HTTPS address for staff pages, e.g. :8443, or off (default from the configuration)")
+	releases := fs.String("releases", "", "folder of installed releases, for upgrades (the image's: "+DefaultReleases+")")
 	if err := parse(fs, args, "data"); err != nil {
 		return err
 	}
-	m := &Main{Data: *data, Listen: *listen, TLSListen: *tlsListen, Out: stdout}
+	m := &Main{Data: *data, Listen: *listen, TLSListen: *tlsListen, Out: stdout, Releases: *releases}
 	if err := m.Run(ctx); err != nil {
 		m.Close()
 		return err
@@ -208,6 +221,8 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	select {
 	case <-ctx.Done():
+	case <-m.restart:
+		m.Log.Info("exiting to be restarted (upgrade)")
 	case err := <-m.done:
 		m.done <- err
 	}
