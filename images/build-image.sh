@@ -34,7 +34,6 @@ if [ "$arch" != "$host" ] && [ ! -e "/proc/sys/fs/binfmt_misc/qemu-${arch/arm64/
   exit 1
 fi
 [ -x "$bin" ] || images/build.sh
-version=$("$bin" version | awk '{print $2}') # a foreign binary runs through binfmt
 
 root=$(mktemp -d /var/tmp/gridbox-rootfs.XXXXXX)
 cleanup() {
@@ -74,35 +73,7 @@ packages=(
 in_root apt-get update -qq
 in_root apt-get install -y -qq --no-install-recommends "${packages[@]}"
 
-# Users: gridbox owns the data folder; the kiosk browser runs as its own
-# user and can read nothing of it.
-in_root useradd --system --home-dir /var/lib/gridbox --shell /usr/sbin/nologin gridbox
-in_root useradd --system --home-dir /var/lib/gridbox-kiosk --shell /usr/sbin/nologin --groups video,render,input kiosk
-# gridbox prints: members of lpadmin may manage queues, lp may print.
-in_root usermod -a -G lp,lpadmin gridbox
-
-# The binary as the first release: /var/lib/gridbox-releases/current is what
-# the units run, and gridbox upgrade swaps it.
-rel="$root/var/lib/gridbox-releases"
-install -d -m 0750 "$root/var/lib/gridbox"
-install -d -m 0755 "$rel"
-sum=$(sha256sum "$bin" | cut -c1-12)
-install -m 0755 "$bin" "$rel/gridbox-$version-$sum"
-ln -s "gridbox-$version-$sum" "$rel/current"
-ln -s /var/lib/gridbox-releases/current "$root/usr/local/bin/gridbox"
-in_root chown -R gridbox:gridbox /var/lib/gridbox /var/lib/gridbox-releases
-
-install -D -m 0755 images/firstboot.sh "$root/usr/local/lib/gridbox/firstboot.sh"
-install -m 0644 images/gridbox.service images/gridbox-firstboot.service images/gridbox-kiosk.service "$root/etc/systemd/system/"
-install -D -m 0644 images/journald.conf "$root/etc/systemd/journald.conf.d/gridbox.conf"
-install -D -m 0644 images/network.network "$root/etc/systemd/network/80-gridbox.network"
-install -m 0644 images/gridbox.conf.example "$root/boot/gridbox.conf.example"
-[ -n "${RELEASE_KEY:-}" ] && printf '%s\n' "$RELEASE_KEY" > "$root/etc/gridbox-release.key"
-
-# The backup stick: a FAT32 or exFAT stick labelled GRIDBOXBAK, mounted when
-# the nightly backup opens the folder.
-install -d -m 0755 "$root/media/gridbox-backup"
-echo 'LABEL=GRIDBOXBAK /media/gridbox-backup auto noauto,nofail,x-systemd.automount,x-systemd.idle-timeout=120,x-systemd.device-timeout=5s,uid=gridbox,gid=gridbox,umask=077 0 0' >> "$root/etc/fstab"
+bash images/install-gridbox.sh "$root" "$bin"
 
 echo gridbox > "$root/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\tgridbox\n' > "$root/etc/hosts"
@@ -111,14 +82,6 @@ echo Asia/Shanghai > "$root/etc/timezone"
 if [ -n "${ROOT_PASSWORD_HASH:-}" ]; then
   in_root usermod -p "$ROOT_PASSWORD_HASH" root
 fi
-in_root systemctl enable systemd-networkd systemd-resolved systemd-timesyncd \
-  gridbox-firstboot.service gridbox.service gridbox-kiosk.service
-# The kiosk owns the first screen; the console login is on the second.
-in_root systemctl mask getty@tty1.service
-in_root systemctl set-default graphical.target
-
-# The units as installed pass systemd's own check.
-in_root systemd-analyze verify /etc/systemd/system/gridbox.service /etc/systemd/system/gridbox-kiosk.service /etc/systemd/system/gridbox-firstboot.service
 in_root apt-get clean
 rm -rf "$root"/var/lib/apt/lists/* "$root/usr/sbin/policy-rc.d" "$root"/var/log/*.log "$root/etc/machine-id"
 : > "$root/etc/machine-id" # made at first boot

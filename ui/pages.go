@@ -107,6 +107,7 @@ type view struct {
 	RoleLabel string
 	CSRF      string
 	Kiosk     bool // the kiosk screen
+	Screen    bool // the box's own screen (not a LAN tablet marked kiosk)
 	KioskIdle int  // seconds; a staff session on the kiosk ends after this
 	NodeName  string
 	NodeRole  string
@@ -129,6 +130,7 @@ func (s *Server) viewOf(c *fiber.Ctx) view {
 	v := view{
 		CSRF:      csrfToken(c),
 		Kiosk:     s.isKiosk(c),
+		Screen:    s.isKioskScreen(c),
 		KioskIdle: int(s.Config.HTTP.KioskIdle.Seconds()),
 		NodeName:  s.Config.Node.Name,
 		NodeRole:  s.Config.Node.Role,

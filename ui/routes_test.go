@@ -38,6 +38,8 @@ var routeRoles = map[string]string{
 	"GET /scan":                     "public",
 	"GET /static/:name":             "public",
 	"GET /healthz":                  "public",
+	"GET /screen/beat":              "public", // the box's own screen only; elsewhere 404
+	"GET /healthz/screen":           "public", // the box's own screen (gridbox kiosk) only; elsewhere 404
 	"GET /api/v1/node":              "public",
 	"GET /api/v1/duty":              "public",
 	"GET /api/v1/notices":           "public",

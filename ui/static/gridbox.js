@@ -20,6 +20,13 @@
     });
     arm();
   }
+  // The box's own screen says it is alive; gridbox kiosk restarts a
+  // browser whose pages stop saying so (hung).
+  if (body.hasAttribute("data-screen") && window.fetch) {
+    var beat = function () { fetch("/screen/beat", { cache: "no-store" }).catch(function () {}); };
+    beat();
+    setInterval(beat, 30000);
+  }
   // Kiosk home: keep the scan field focused so a USB QR scanner's keystrokes
   // (the token, then Enter) always land in it.
   var scan = document.getElementById("scan");

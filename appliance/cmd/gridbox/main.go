@@ -33,6 +33,7 @@ var commands = []struct {
 	{"reindex", "rebuild the views from the feeds", runReindex},
 	{"backup", "write a consistent copy of the node while it runs", runBackup},
 	{"restore", "restore a node from a backup file", runRestore},
+	{"kiosk", "run the screen's browser and restart it if it dies or hangs (the kiosk unit)", runKiosk},
 	{"upgrade", "install a signed release, restart, roll back if not healthy in time", runUpgrade},
 	{"release", "sign a release file with the county's release key (at the county)", runRelease},
 	{"release-key", "make the county's release key pair (once, at the county)", runReleaseKey},
@@ -115,6 +116,8 @@ func parse(fs *flag.FlagSet, args []string, required ...string) error {
 }
 
 var version = "dev"
+
+var flagErrHelp = flag.ErrHelp
 
 func runVersion(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("version", "")
