@@ -21,10 +21,12 @@ const (
 	CaseMerge     = "merge"     // 重复问题，合并
 	CaseInvalid   = "invalid"   // 无效问题
 	CaseNote      = "note"      // 备注：任何级别都可以写，不改变状态
+	CaseCallback  = "callback"  // 回电：值班人员给反映人回电话的结果；不改变状态
+	CaseClassify  = "classify"  // 改类别：确认或改正问题类别（和所在组），转给该办的人
 )
 
 // CaseActions lists every action, in lifecycle order.
-var CaseActions = []string{CaseRegister, CaseAssign, CaseEscalate, CaseReturn, CaseDispatch, CaseMeeting, CaseMilestone, CaseResolve, CaseFeedback, CaseFollowUp, CaseMerge, CaseInvalid, CaseNote}
+var CaseActions = []string{CaseRegister, CaseAssign, CaseEscalate, CaseReturn, CaseDispatch, CaseMeeting, CaseMilestone, CaseResolve, CaseFeedback, CaseFollowUp, CaseMerge, CaseInvalid, CaseNote, CaseCallback, CaseClassify}
 
 // CaseKind is the entry kind of an action.
 func CaseKind(action string) string { return "case." + action }
@@ -48,7 +50,28 @@ var CaseActionLabels = map[string]string{
 	CaseRegister: "登记", CaseAssign: "受理", CaseEscalate: "上报", CaseReturn: "退回下级",
 	CaseDispatch: "交办部门", CaseMeeting: "联席会议", CaseMilestone: "分步办理进展", CaseResolve: "办结",
 	CaseFeedback: "反馈反映人", CaseFollowUp: "回访", CaseMerge: "合并重复问题", CaseInvalid: "认定无效", CaseNote: "备注",
+	CaseCallback: "回电", CaseClassify: "改类别",
 }
+
+// Outcomes of a callback (CaseCallback). Reached and wrong number end the
+// request; no answer leaves it in the duty staff's callback queue.
+const (
+	CallbackReached     = "reached"
+	CallbackNoAnswer    = "no_answer"
+	CallbackWrongNumber = "wrong_number"
+)
+
+// CallbackOutcomeLabels are the Chinese names of callback outcomes.
+var CallbackOutcomeLabels = map[string]string{CallbackReached: "已接通", CallbackNoAnswer: "未接通", CallbackWrongNumber: "号码有误"}
+
+// CallbackOutcomes lists outcomes in display order.
+var CallbackOutcomes = []string{CallbackReached, CallbackNoAnswer, CallbackWrongNumber}
+
+// Callback states of a case.
+const (
+	CallbackWanted = "wanted" // the reporter asked to be called back
+	CallbackDone   = "done"
+)
 
 // Case statuses.
 const (
@@ -173,7 +196,9 @@ type CaseStep struct {
 	Group     string   `json:"group,omitempty"`
 	Household string   `json:"household,omitempty"` // id in the archive, when known
 	Person    string   `json:"person,omitempty"`
-	Photos    []string `json:"photos,omitempty"` // sha256 hex of stored photos
+	Photos    []string `json:"photos,omitempty"`   // sha256 hex of stored photos
+	Voice     []string `json:"voice,omitempty"`    // sha256 hex of a stored voice message (case_voice.go)
+	Callback  bool     `json:"callback,omitempty"` // the reporter asks the duty staff to call back
 
 	// assign
 	Assignee string `json:"assignee,omitempty"` // name of the person handling it
@@ -193,6 +218,9 @@ type CaseStep struct {
 
 	// followup
 	Rating string `json:"rating,omitempty"`
+
+	// callback
+	Outcome string `json:"outcome,omitempty"`
 
 	// merge
 	DuplicateOf string `json:"duplicate_of,omitempty"`
@@ -258,6 +286,9 @@ func (s *CaseStep) Validate() error {
 		}
 		if len(s.Photos) > MaxCasePhotos {
 			return FieldError("photos", "照片最多%d张", MaxCasePhotos)
+		}
+		if len(s.Voice) > MaxCaseVoices {
+			return FieldError("voice", "语音留言最多%d段", MaxCaseVoices)
 		}
 		if s.By != CaseLevelGroup && s.By != CaseLevelVillage && s.By != CaseLevelTown && s.By != CaseLevelCity {
 			return FieldError("by", "登记级别错误")
@@ -328,6 +359,20 @@ func (s *CaseStep) Validate() error {
 		if err := requireText("text", "备注内容", s.Text, 2000); err != nil {
 			return err
 		}
+	case CaseCallback:
+		if _, ok := CallbackOutcomeLabels[s.Outcome]; !ok {
+			return FieldError("outcome", "请选择回电结果")
+		}
+		if s.Outcome == CallbackReached && strings.TrimSpace(s.Text) == "" {
+			return FieldError("text", "请记下电话里反映人说了什么")
+		}
+	case CaseClassify:
+		if s.Category == "" || !idRE.MatchString(s.Category) {
+			return FieldError("category", "请选择问题类别")
+		}
+		if s.Group != "" && len(s.Group) != 15 {
+			return FieldError("group", "所在村组格式错误")
+		}
 	}
 	return nil
 }
@@ -343,6 +388,13 @@ type Case struct {
 	Household   string   `json:"household,omitempty"`
 	Person      string   `json:"person,omitempty"`
 	Photos      []string `json:"photos,omitempty"`
+	Voice       []string `json:"voice,omitempty"`
+
+	// Callback is CallbackWanted while the reporter waits to be called
+	// back, CallbackDone once reached (or the number was wrong).
+	Callback        string `json:"callback,omitempty"`
+	CallbackTries   int    `json:"callback_tries,omitempty"`
+	CallbackOutcome string `json:"callback_outcome,omitempty"` // of the last try
 
 	Origin      string   `json:"origin"` // level that registered it
 	Level       string   `json:"level"`  // level handling it now
@@ -416,9 +468,12 @@ func NextCase(c *Case, s CaseStep, m StepMeta) (*Case, error) {
 		n := &Case{
 			ID: s.Case, Category: s.Category, Description: s.Text, Source: s.Source,
 			Village: s.Village, Group: s.Group, Household: s.Household, Person: s.Person,
-			Photos: append([]string(nil), s.Photos...),
+			Photos: append([]string(nil), s.Photos...), Voice: append([]string(nil), s.Voice...),
 			Origin: s.By, Level: s.By, TopLevel: s.By, Status: StatusPending, Due: s.Due,
 			Reported: m.At, ReportedDay: s.Day, Updated: m.At,
+		}
+		if s.Callback {
+			n.Callback = CallbackWanted
 		}
 		n.Steps = []CaseEvent{event(s, m, "")}
 		return n, nil
@@ -426,10 +481,17 @@ func NextCase(c *Case, s CaseStep, m StepMeta) (*Case, error) {
 	if c == nil {
 		return nil, Errorf(ENOTFOUND, "问题 %s 不存在", s.Case)
 	}
-	if s.Action == CaseNote { // anyone may add notes, in any status
+	if s.Action == CaseNote || s.Action == CaseCallback { // anyone may add notes or call back, in any status
 		n := c.clone()
 		n.Steps = append(n.Steps, event(s, m, c.Level))
 		n.Updated = m.At
+		if s.Action == CaseCallback {
+			n.CallbackTries++
+			n.CallbackOutcome = s.Outcome
+			if n.Callback == CallbackWanted && s.Outcome != CallbackNoAnswer {
+				n.Callback = CallbackDone
+			}
+		}
 		return n, nil
 	}
 	if s.By != c.Level {
@@ -512,6 +574,18 @@ func NextCase(c *Case, s CaseStep, m StepMeta) (*Case, error) {
 		n.Status, n.DuplicateOf, n.Due = StatusMerged, s.DuplicateOf, ""
 	case CaseInvalid:
 		n.Status, n.Reason, n.Due = StatusInvalid, s.Text, ""
+	case CaseClassify:
+		if c.Level != CaseLevelGroup && c.Level != CaseLevelVillage {
+			return nil, Errorf(EFORBIDDEN, "只有村里可以改问题类别")
+		}
+		if s.Group != "" && !strings.HasPrefix(s.Group, c.Village) {
+			return nil, FieldError("group", "所在村组不属于本村")
+		}
+		n.Category, n.Due = s.Category, s.Due
+		if s.Group != "" {
+			// A case with a group goes to that group's grid leader.
+			n.Group, n.Level, n.Status, n.Assignee = s.Group, CaseLevelGroup, StatusPending, ""
+		}
 	}
 	n.Steps = append(n.Steps, event(s, m, c.Level))
 	return n, nil
@@ -519,8 +593,8 @@ func NextCase(c *Case, s CaseStep, m StepMeta) (*Case, error) {
 
 // transitions: which actions each status allows (besides notes, always).
 var transitions = map[string][]string{
-	StatusPending:    {CaseAssign, CaseEscalate, CaseReturn, CaseDispatch, CaseMeeting, CaseResolve, CaseMerge, CaseInvalid},
-	StatusHandling:   {CaseAssign, CaseEscalate, CaseReturn, CaseDispatch, CaseMeeting, CaseMilestone, CaseResolve, CaseMerge, CaseInvalid},
+	StatusPending:    {CaseAssign, CaseClassify, CaseEscalate, CaseReturn, CaseDispatch, CaseMeeting, CaseResolve, CaseMerge, CaseInvalid},
+	StatusHandling:   {CaseAssign, CaseClassify, CaseEscalate, CaseReturn, CaseDispatch, CaseMeeting, CaseMilestone, CaseResolve, CaseMerge, CaseInvalid},
 	StatusDispatched: {CaseAssign, CaseEscalate, CaseReturn, CaseDispatch, CaseMeeting, CaseMilestone, CaseResolve},
 	StatusInSteps:    {CaseAssign, CaseEscalate, CaseReturn, CaseDispatch, CaseMeeting, CaseMilestone, CaseResolve},
 	StatusResolved:   {CaseFeedback, CaseFollowUp},
@@ -544,10 +618,13 @@ func CaseActionsAllowed(c *Case, level string) []string {
 			if a == CaseReturn && level == CaseLevelGroup {
 				continue
 			}
+			if a == CaseClassify && level != CaseLevelGroup && level != CaseLevelVillage {
+				continue
+			}
 			out = append(out, a)
 		}
 	}
-	return append(out, CaseNote)
+	return append(out, CaseNote, CaseCallback)
 }
 
 func (c *Case) moveTo(level, due string) {
@@ -639,6 +716,10 @@ func (c *Case) Progress(catName string) CaseProgress {
 			label = "回访：" + RatingLabels[e.Rating]
 		case CaseFeedback:
 			label = "已通过" + e.How + "反馈办理结果"
+		case CaseClassify:
+			label = "工作人员确认问题类别，转交办理"
+		case CaseCallback:
+			label = map[string]string{CallbackReached: "值班人员已回电联系您", CallbackNoAnswer: "值班人员回电，未接通", CallbackWrongNumber: "回电号码有误，未能联系上您"}[e.Outcome]
 		}
 		p.Steps = append(p.Steps, ProgressStep{Day: e.Day, Label: label})
 	}
@@ -663,6 +744,11 @@ func (s CaseStep) Trimmed() CaseStep {
 	switch s.Action {
 	case CaseRegister:
 		t.Category, t.Source, t.Village, t.Group, t.Household, t.Person, t.Photos, t.Due = s.Category, s.Source, s.Village, s.Group, s.Household, s.Person, s.Photos, s.Due
+		t.Voice, t.Callback = s.Voice, s.Callback
+	case CaseClassify:
+		t.Category, t.Group, t.Due = s.Category, s.Group, s.Due
+	case CaseCallback:
+		t.Outcome = s.Outcome
 	case CaseAssign:
 		t.Assignee = s.Assignee
 	case CaseEscalate, CaseReturn:

@@ -120,8 +120,9 @@ func PreparePhoto(data []byte) ([]byte, string, error) {
 	return out.Bytes(), hex.EncodeToString(sum[:]), nil
 }
 
-// PhotoRefs returns the content addresses of the photos an entry refers
-// to: those of a case step, or of the step a case relay carries. A node
+// PhotoRefs returns the content addresses of the photos and voice messages
+// an entry refers to: those of a case step, or of the step a case relay
+// carries. A node
 // that holds the entry fetches them from the peer it came from
 // (docs/replication.md, "Photos").
 func PhotoRefs(e *Entry) []string {
@@ -143,6 +144,12 @@ func PhotoRefs(e *Entry) []string {
 	var out []string
 	for _, s := range step.Photos {
 		if IsPhotoSum(s) && len(out) < MaxCasePhotos {
+			out = append(out, s)
+		}
+	}
+	// Voice messages travel the same way (case_voice.go).
+	for i, s := range step.Voice {
+		if IsPhotoSum(s) && i < MaxCaseVoices {
 			out = append(out, s)
 		}
 	}

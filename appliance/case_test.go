@@ -46,6 +46,10 @@ func step(action, by string, f func(*appliance.CaseStep)) appliance.CaseStep {
 		s.Rating = appliance.RatingSatisfied
 	case appliance.CaseMerge:
 		s.DuplicateOf = "ACDE-FHJK"
+	case appliance.CaseClassify:
+		s.Category = "livelihood"
+	case appliance.CaseCallback:
+		s.Outcome = appliance.CallbackNoAnswer
 	}
 	if f != nil {
 		f(&s)

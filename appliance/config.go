@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +33,7 @@ type Config struct {
 	Calendar  CalendarConfig  `toml:"calendar"`
 	Print     PrintConfig     `toml:"print"`
 	Replicate ReplicateConfig `toml:"replicate"`
+	Kiosk     KioskConfig     `toml:"kiosk"`
 	Backup    BackupConfig    `toml:"backup"`
 	Upgrade   UpgradeConfig   `toml:"upgrade"`
 }
@@ -63,6 +66,16 @@ type UpgradeConfig struct {
 	// ParentURL is the parent's web address for fetching releases, e.g.
 	// http://10.1.2.3:8080; "" takes the host of node.parent and port 8080.
 	ParentURL string `toml:"parent_url"`
+}
+
+// KioskConfig tunes the kiosk screen for villagers (docs/cases.md,
+// "Kiosk"). A kiosk page returns home after http.kiosk_idle without a
+// touch, key or recording; these say when it warns and how long the
+// receipt and pages without JavaScript stay.
+type KioskConfig struct {
+	IdleWarning  Duration `toml:"idle_warning"`  // the 还在吗 warning shows this long before the reset
+	ReceiptIdle  Duration `toml:"receipt_idle"`  // the receipt page's idle time (the villager copies the code)
+	NoScriptIdle Duration `toml:"noscript_idle"` // without JavaScript a page returns home this long after loading
 }
 
 // HTTPConfig configures the web server.
@@ -143,10 +156,18 @@ type ServiceItem struct {
 
 // Category is a case category.
 type Category struct {
-	Key  string `toml:"key"`
-	Name string `toml:"name"`
-	Icon string `toml:"icon"` // name of the picture on the kiosk button
-	Note string `toml:"note"`
+	Key   string `toml:"key"`
+	Name  string `toml:"name"`  // the official name (非法建设)
+	Plain string `toml:"plain"` // in plain words on the kiosk button (乱搭乱建), the official name small beneath
+	Icon  string `toml:"icon"`  // name of the picture on the kiosk button
+	Note  string `toml:"note"`
+	// Phrases are common problems a villager can tap instead of typing;
+	// the village lead edits them on /staff/kiosk/phrases.
+	Phrases []string `toml:"phrases"`
+	// Triage (其他 / 说不清): the case goes to the duty room (village
+	// level, whatever group was chosen) for the duty staff to sort out; it
+	// may not auto-escalate.
+	Triage bool `toml:"triage,omitempty"`
 	// Deadlines overrides cases.deadlines for this category: level → working days.
 	Deadlines map[string]int `toml:"deadlines,omitempty"`
 	// AutoEscalate: a case of this category overdue at a level goes up by itself.
@@ -179,7 +200,19 @@ type CalendarConfig struct {
 
 // PrintConfig configures printing.
 type PrintConfig struct {
-	Printer string `toml:"printer"` // CUPS queue; empty: download PDFs instead
+	Printer string `toml:"printer"` // CUPS queue for every document; empty: download PDFs instead
+	// Printers sends document kinds to their own queues: receipt =
+	// "thermal", notice = "laser", or a kind on one paper: receipt-a5.
+	Printers map[string]string `toml:"printers"`
+	// FontDirs are the folders searched for fonts drawing rare characters
+	// (CJK Extensions A–F) the built-in font lacks; empty: the system's.
+	FontDirs []string `toml:"font_dirs"`
+	// PublicURL is where phones reach this box (https://…); QR codes on
+	// cards and receipts are then links to it. TownURL instead: where phones
+	// reach the town node, which answers for this box. Neither: the codes
+	// are read only by the kiosk's scanner.
+	PublicURL string `toml:"public_url"`
+	TownURL   string `toml:"town_url"`
 }
 
 // ReplicateConfig configures replication.
@@ -236,22 +269,17 @@ func DefaultConfig() Config {
 			{Name: "残疾人证办理", Procedure: "网格员协助预约县医院评残，材料由村里代为报送。", Materials: []string{"身份证", "户口簿", "两寸照片"}, Where: "村值班室", Kinds: []string{"代办服务", "预约服务"}},
 			{Name: "老年人上门服务", Procedure: "80岁以上老人、行动不便的群众可电话预约，网格员上门办理。", Materials: nil, Where: "上门", Kinds: []string{"上门服务"}},
 		},
-		Cases: CasesConfig{Categories: []Category{
-			{Key: "illegal_production", Name: "非法生产", Icon: "factory"},
-			{Key: "illegal_business", Name: "非法经营", Icon: "shop"},
-			{Key: "illegal_construction", Name: "非法建设", Icon: "house"},
-			{Key: "work_safety", Name: "安全生产", Icon: "helmet", Deadlines: map[string]int{"group": 1, "village": 2, "town": 5, "city": 10}, AutoEscalate: true},
-			{Key: "petition", Name: "信访稳定", Icon: "letter", AutoEscalate: true},
-			{Key: "grassroots", Name: "基层组织建设", Icon: "flag"},
-			{Key: "public_opinion", Name: "社情民意", Icon: "people"},
-			{Key: "public_affairs", Name: "公共事务", Icon: "tree", Note: "林木病虫害、畜禽疫情、道路、用水等"},
-			{Key: "livelihood", Name: "民生服务", Icon: "heart"},
-		},
+		Cases: CasesConfig{Categories: defaultCategories(),
 			Deadlines:   map[string]int{"group": 3, "village": 5, "town": 10, "city": 15},
 			NearDays:    1,
 			PINTries:    5,
 			PINLock:     Duration{30 * time.Minute},
 			Departments: []string{"综治办", "派出所", "安监站", "国土所", "市场监管所", "环保所", "农业服务中心", "林业站", "畜牧兽医站", "民政所", "交通管理站", "水利站"},
+		},
+		Kiosk: KioskConfig{
+			IdleWarning:  Duration{10 * time.Second},
+			ReceiptIdle:  Duration{10 * time.Minute},
+			NoScriptIdle: Duration{10 * time.Minute},
 		},
 		Archive: ArchiveConfig{KeyPersonCategories: []string{
 			"精神障碍患者", "刑满释放人员", "社区矫正人员", "吸毒人员", "重点信访人员",
@@ -267,13 +295,25 @@ func LoadConfig(path string) (Config, error) {
 	if err != nil {
 		return cfg, fmt.Errorf("read config: %w", err)
 	}
+	// An array of tables decodes into the elements already there, field by
+	// field: a file's third category would keep the default third's
+	// settings it leaves out. Decode lists into empty ones.
+	defCats, defServices := cfg.Cases.Categories, cfg.Services
+	cfg.Cases.Categories, cfg.Services = nil, nil
 	md, err := toml.Decode(string(data), &cfg)
 	if err != nil {
 		return cfg, fmt.Errorf("config %s: %w", path, err)
 	}
+	if !md.IsDefined("cases", "categories") {
+		cfg.Cases.Categories = defCats
+	}
+	if !md.IsDefined("services") {
+		cfg.Services = defServices
+	}
 	if und := md.Undecoded(); len(und) > 0 {
 		return cfg, fmt.Errorf("config %s: unknown setting %q", path, und[0].String())
 	}
+	cfg.fillCategoryDefaults()
 	if err := cfg.Validate(); err != nil {
 		return cfg, fmt.Errorf("config %s: %w", path, err)
 	}
@@ -294,12 +334,21 @@ func (c *Config) Validate() error {
 	if c.HTTP.KioskIdle.Duration <= 0 || c.HTTP.SessionIdle.Duration <= 0 {
 		return errors.New("http.kiosk_idle and http.session_idle must be positive")
 	}
+	if c.Kiosk.IdleWarning.Duration < 0 || c.Kiosk.ReceiptIdle.Duration <= 0 || c.Kiosk.NoScriptIdle.Duration <= 0 {
+		return errors.New("kiosk: idle_warning must not be negative, receipt_idle and noscript_idle must be positive")
+	}
 	seen := map[string]bool{}
 	for _, cat := range c.Cases.Categories {
 		if !idRE.MatchString(cat.Key) || cat.Name == "" || seen[cat.Key] {
 			return fmt.Errorf("cases.categories: bad or repeated key %q", cat.Key)
 		}
 		seen[cat.Key] = true
+		if cat.Triage && cat.AutoEscalate {
+			return fmt.Errorf("cases.categories %s: a triage category (其他 / 说不清) cannot auto_escalate", cat.Key)
+		}
+		if err := ValidatePhrases(cat.Phrases); err != nil {
+			return fmt.Errorf("cases.categories %s: %s", cat.Key, ErrorMessage(err))
+		}
 		for l, n := range cat.Deadlines {
 			if !contains(CaseLevels, l) || n < 0 {
 				return fmt.Errorf("cases.categories %s: bad deadline %q = %d", cat.Key, l, n)
@@ -327,6 +376,36 @@ func (c *Config) Validate() error {
 	}
 	if _, err := NewCalendar(c.Calendar); err != nil {
 		return fmt.Errorf("calendar: %w", err)
+	}
+	return c.Print.Validate()
+}
+
+// ValidQueue says whether q can be a CUPS queue name as lp takes it.
+func ValidQueue(q string) bool {
+	return !strings.ContainsAny(q, " /#\t\n") && !strings.HasPrefix(q, "-")
+}
+
+// Validate checks the printers' queue names (as lp takes them) and that
+// each maps a document kind, optionally with a paper (receipt-a5).
+func (p *PrintConfig) Validate() error {
+	queue := ValidQueue
+	if !queue(p.Printer) {
+		return fmt.Errorf("print.printer: invalid CUPS queue name %q", p.Printer)
+	}
+	for k, q := range p.Printers {
+		if !idRE.MatchString(k) || q == "" || !queue(q) {
+			return fmt.Errorf("print.printers: %q = %q: want a document kind (or kind-paper) and a CUPS queue name", k, q)
+		}
+	}
+	for name, v := range map[string]*string{"print.public_url": &p.PublicURL, "print.town_url": &p.TownURL} {
+		if *v == "" {
+			continue
+		}
+		u, err := url.Parse(*v)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return fmt.Errorf("%s: %q is not an address phones can open, such as https://xinghua.example.cn", name, *v)
+		}
+		*v = strings.TrimRight(*v, "/")
 	}
 	return nil
 }
@@ -359,6 +438,29 @@ func (c *Config) CaseDeadlineDays(category, level string) int {
 		}
 	}
 	return c.Cases.Deadlines[level]
+}
+
+// ReplaceConfig writes cfg over the file at path: a new file beside it,
+// synced, renamed into place and the folder synced, so a crash leaves the
+// old file or the new one, never half of one.
+func ReplaceConfig(path string, cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	tmp := path + ".new"
+	os.Remove(tmp)
+	if err := WriteConfig(tmp, cfg); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("replace config: %w", err)
+	}
+	dir, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	return dir.Sync()
 }
 
 // WriteConfig writes cfg as a new file at path, with a header pointing at

@@ -14,6 +14,10 @@ import (
 // so whatever a person copies or hears, the code comes out the same.
 const receiptAlphabet = "0123456789ACDEFHJKMNPQRTVWXY"
 
+// ReceiptCodeChars are the characters receipt codes are made of, in the
+// order of the kiosk's keypad.
+func ReceiptCodeChars() string { return receiptAlphabet }
+
 // receiptLookalikes maps characters outside the alphabet to their stand-in.
 var receiptLookalikes = map[rune]rune{
 	'O': '0', 'I': '1', 'L': '1', 'Z': '2', 'S': '5', 'G': '6', 'B': '8', 'U': 'V',

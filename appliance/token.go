@@ -30,7 +30,15 @@ const tokenDomain = "gridbox token v1\x00"
 // ID numbers. Ids are readable by anyone who decodes the base32.
 type TokenSigner struct {
 	secret []byte
+	// also, when set, gives more secrets whose tokens Verify accepts: a
+	// town's villages', or a village's own printed for its town (qrkey.go).
+	also func() [][]byte
 }
+
+// AcceptAlso makes Verify accept tokens made with any of the secrets that
+// also returns (asked at each Verify, so it may follow enrolments); Sign
+// still signs with s's own.
+func (s *TokenSigner) AcceptAlso(also func() [][]byte) { s.also = also }
 
 // NewTokenSigner returns a signer with a copy of secret (at least 16 bytes,
 // e.g. derived from the node key; keep it stable, or printed codes stop working).
@@ -41,8 +49,10 @@ func NewTokenSigner(secret []byte) (*TokenSigner, error) {
 	return &TokenSigner{secret: append([]byte(nil), secret...)}, nil
 }
 
-func (s *TokenSigner) mac(payload []byte) []byte {
-	h := hmac.New(sha256.New, s.secret)
+func (s *TokenSigner) mac(payload []byte) []byte { return tokenMAC(s.secret, payload) }
+
+func tokenMAC(secret, payload []byte) []byte {
+	h := hmac.New(sha256.New, secret)
 	h.Write([]byte(tokenDomain))
 	h.Write(payload)
 	return h.Sum(nil)[:tokenMACSize]
@@ -78,8 +88,15 @@ func (s *TokenSigner) Verify(token string) (kind byte, id string, err error) {
 		return 0, "", bad
 	}
 	payload, sum := raw[:len(raw)-tokenMACSize], raw[len(raw)-tokenMACSize:]
-	if !hmac.Equal(sum, s.mac(payload)) {
-		return 0, "", bad
+	if hmac.Equal(sum, s.mac(payload)) {
+		return payload[0], string(payload[1:]), nil
 	}
-	return payload[0], string(payload[1:]), nil
+	if s.also != nil {
+		for _, secret := range s.also() {
+			if hmac.Equal(sum, tokenMAC(secret, payload)) {
+				return payload[0], string(payload[1:]), nil
+			}
+		}
+	}
+	return 0, "", bad
 }

@@ -62,17 +62,18 @@ const (
 	PermPrint          Permission = "print"
 	PermAssess         Permission = "assess"
 	PermAdmin          Permission = "admin"
+	PermManageKiosk    Permission = "manage_kiosk" // the kiosk's tap phrases
 )
 
 var rolePerms = map[Role][]Permission{
 	RoleDutyStaff:    {PermViewDashboard, PermRegisterCase, PermNoteCase, PermPrint},
 	RoleGridLeader:   {PermViewDashboard, PermRegisterCase, PermHandleCase, PermNoteCase, PermEditArchive, PermViewArchive, PermRecordVisit, PermPrint},
-	RoleVillageLead:  {PermViewDashboard, PermRegisterCase, PermHandleCase, PermNoteCase, PermEscalateCase, PermEditArchive, PermViewArchive, PermRevealPersonal, PermRecordVisit, PermManageDuty, PermManageNotices, PermManageUsers, PermManageGrid, PermPrint},
+	RoleVillageLead:  {PermViewDashboard, PermRegisterCase, PermHandleCase, PermNoteCase, PermEscalateCase, PermEditArchive, PermViewArchive, PermRevealPersonal, PermRecordVisit, PermManageDuty, PermManageNotices, PermManageUsers, PermManageGrid, PermPrint, PermManageKiosk},
 	RoleTownOperator: {PermViewDashboard, PermHandleCase, PermNoteCase, PermEscalateCase, PermDispatchCase, PermViewArchive, PermManageDuty, PermManageNotices, PermPrint},
 	RoleDepartment:   {PermViewDashboard, PermHandleCase, PermNoteCase},
 	RoleCityOperator: {PermViewDashboard, PermHandleCase, PermNoteCase, PermDispatchCase},
 	RoleInspector:    {PermViewDashboard, PermAssess},
-	RoleAdmin:        {PermViewDashboard, PermManageUsers, PermManageGrid, PermManageDuty, PermManageNotices, PermAdmin, PermPrint},
+	RoleAdmin:        {PermViewDashboard, PermManageUsers, PermManageGrid, PermManageDuty, PermManageNotices, PermAdmin, PermPrint, PermManageKiosk},
 }
 
 // Can reports whether the role has the permission.

@@ -27,7 +27,12 @@ type countWriter struct{ n int64 }
 func (w *countWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); return len(p), nil }
 
 func BenchmarkCard(b *testing.B) {
-	doc := &print.CardSheet{Cards: []print.Card{sampleCard(7)}, Layout: print.CardSingle}
+	benchCard(b, sampleCard(7))
+}
+
+// benchCard renders one single card per op and reports the PDF's size.
+func benchCard(b *testing.B, c print.Card) {
+	doc := &print.CardSheet{Cards: []print.Card{c}, Layout: print.CardSingle}
 	var w countWriter
 	for i := 0; i < b.N; i++ {
 		w.n = 0
@@ -91,4 +96,58 @@ func peakRSSChild() int {
 		}
 	}
 	return 0
+}
+
+// BenchmarkCardSheetDecode is the heavy form of TestCardSheetThousand, run
+// on demand (PRINT_DECODE_BENCH=1 go test ./print -run '^$' -bench
+// CardSheetDecode -benchtime 1x; some ten minutes): every card of the
+// 1,000-household sheet must decode at 150, 300 and 600 dpi from poppler
+// and Ghostscript. It reports the time per renderer and resolution; a code
+// that does not decode fails it.
+func BenchmarkCardSheetDecode(b *testing.B) {
+	if os.Getenv("PRINT_DECODE_BENCH") == "" {
+		b.Skip("set PRINT_DECODE_BENCH=1 to decode the 1,000-card sheet at every resolution")
+	}
+	cards, tokens := thousandCards()
+	pdf := mustRender(b, &print.CardSheet{Cards: cards})
+	for _, r := range renderers {
+		for _, dpi := range resolutions {
+			b.Run(fmt.Sprintf("%s/%d", r, dpi), func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					wantEveryCode(b, pdf, 1, 125, tokens, r, dpi)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkCardRareName is BenchmarkCard with a grid leader whose name has
+// a character of Extension B, drawn from the fallback font (fonts-hanazono).
+func BenchmarkCardRareName(b *testing.B) {
+	requireFallbackFont(b)
+	c := sampleCard(7)
+	c.GridLeader = "李𠇔琳"
+	benchCard(b, c)
+}
+
+// BenchmarkNoticeA4Week is a week's notice board of a village of 12 groups
+// on one A4 sheet: the type is fitted by drawing it several times.
+func BenchmarkNoticeA4Week(b *testing.B) {
+	doc := noticeOf(12, 6, 7, true, false)
+	for i := 0; i < b.N; i++ {
+		if err := print.Render(io.Discard, doc, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBooklet40 is 40 A5 pages imposed as a booklet on 20
+// A4 sides, as a long visit diary is.
+func BenchmarkBooklet40(b *testing.B) {
+	doc := print.BookletPages(40)
+	for i := 0; i < b.N; i++ {
+		if err := print.Render(io.Discard, doc, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -26,6 +26,9 @@ type Card struct {
 	DutyPhone   string    `json:"duty_phone,omitempty"`
 	Services    []Service `json:"services,omitempty"`
 	Token       string    `json:"token,omitempty"` // encoded as the QR code; made by the caller
+	// KioskOnly says the QR code is read only by the village kiosk's
+	// scanner (no address for phones is configured): the card says so.
+	KioskOnly bool `json:"kiosk_only,omitempty"`
 }
 
 // CardLayout says how cards are put on paper.
@@ -117,7 +120,10 @@ func (d *doc) card(c *Card, x, y float64) error {
 		return err
 	}
 	d.setSize(6.5)
-	if c.Token != "" {
+	switch {
+	case c.Token != "" && c.KioskOnly:
+		d.textAt(qx-1, qy+qrSize, qrSize+2, "请到村便民服务终端扫码", center)
+	case c.Token != "":
 		d.textAt(qx, qy+qrSize, qrSize, "扫码查询·报事", center)
 	}
 	if c.Household != "" {

@@ -13,14 +13,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 	"unicode"
+	"unicode/utf16"
 
 	"github.com/jung-kurt/gofpdf"
 	qrcode "github.com/skip2/go-qrcode"
+
+	"gridbox/print/internal/ttc"
 )
 
 // A Document is one printable thing. Only this package implements it: a new
@@ -43,12 +48,29 @@ type Options struct {
 var fixedDate = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Render draws doc as a PDF onto w.
-func Render(w io.Writer, doc Document, opt *Options) (err error) {
-	if doc == nil || reflect.ValueOf(doc).Kind() == reflect.Pointer && reflect.ValueOf(doc).IsNil() {
-		return errors.New("print: nil document")
+func Render(w io.Writer, doc Document, opt *Options) error {
+	_, err := render(w, doc, opt)
+	return err
+}
+
+// RenderForPrinter is RenderBytes with the paper the document is to be
+// printed on, for the lp options of its job.
+func RenderForPrinter(doc Document, opt *Options) ([]byte, Media, error) {
+	var b bytes.Buffer
+	m, err := render(&b, doc, opt)
+	if err != nil {
+		return nil, Media{}, err
 	}
-	// gofpdf panics on some input (characters above U+FFFF, which Printable
-	// removes, are the known case); printing must never take the box down.
+	return b.Bytes(), m, nil
+}
+
+func render(w io.Writer, doc Document, opt *Options) (m Media, err error) {
+	if doc == nil || reflect.ValueOf(doc).Kind() == reflect.Pointer && reflect.ValueOf(doc).IsNil() {
+		return m, errors.New("print: nil document")
+	}
+	// gofpdf panics on some input (characters above U+FFFF were the known
+	// case; they now reach it as 16-bit codes of a fallback subset);
+	// printing must never take the box down.
 	// gofpdf writes to w only once the whole file is built.
 	defer func() {
 		if r := recover(); r != nil {
@@ -60,38 +82,52 @@ func Render(w io.Writer, doc Document, opt *Options) (err error) {
 	}
 	font, err := loadFont()
 	if err != nil {
-		return fmt.Errorf("print: load font: %w", err)
+		return m, fmt.Errorf("print: load font: %w", err)
 	}
-	// Embed a subset holding the document's characters and the package's
-	// own texts; should anything else be drawn, draw again with the
-	// whole font.
-	set := baseRunes
+	// Embed subsets holding the document's characters and the package's
+	// own texts; should anything else be drawn, draw again with it added.
+	set := baseRunes.clone()
 	collectRunes(&set, reflect.ValueOf(doc))
-	sub, err := font.Subset(set.runes())
+	d, err := drawWith(opt, font, &set, doc)
+	if err == nil && !d.pad.missed.empty() {
+		redraws.Add(1)
+		set.addSet(&d.pad.missed)
+		d, err = drawWith(opt, font, &set, doc)
+	}
 	if err != nil {
-		return fmt.Errorf("print: font subset: %w", err)
-	}
-	d := newDoc(opt, sub, &set)
-	if err := doc.draw(d); err != nil {
-		return fmt.Errorf("print %s: %w", doc.Kind(), err)
-	}
-	if d.outside {
-		fullFontRedraws.Add(1)
-		d = newDoc(opt, fontTTF, nil)
-		if err := doc.draw(d); err != nil {
-			return fmt.Errorf("print %s: %w", doc.Kind(), err)
-		}
+		return m, err
 	}
 	if d.pdf.PageCount() == 0 { // an empty PDF is not a valid file
 		d.addPage(pageA4, false)
 	}
 	if err := d.pdf.Error(); err != nil {
-		return fmt.Errorf("print %s: %w", doc.Kind(), err)
+		return m, fmt.Errorf("print %s: %w", doc.Kind(), err)
 	}
+	wd, ht, _ := d.pdf.PageSize(1)
+	m = mediaOf(wd, ht)
 	if err := d.pdf.Output(w); err != nil {
-		return fmt.Errorf("print %s: output: %w", doc.Kind(), err)
+		return m, fmt.Errorf("print %s: output: %w", doc.Kind(), err)
 	}
-	return nil
+	if qrDrawn != nil {
+		for _, b := range d.qrs {
+			qrDrawn(b.page, b.x, b.y, b.size, b.pageH)
+		}
+	}
+	return m, nil
+}
+
+// drawWith draws a document with subsets of the fonts holding set.
+func drawWith(opt *Options, font *ttc.Font, set *runeSet, dc Document) (*doc, error) {
+	fonts, err := subsetFonts(font, set)
+	if err != nil {
+		return nil, fmt.Errorf("print: font subset: %w", err)
+	}
+	d := newDoc(opt, fonts)
+	if err := dc.draw(d); err != nil {
+		return nil, fmt.Errorf("print %s: %w", dc.Kind(), err)
+	}
+	d.finishPage()
+	return d, nil
 }
 
 // RenderBytes is Render into memory.
@@ -105,6 +141,44 @@ func RenderBytes(doc Document, opt *Options) ([]byte, error) {
 
 // Paper sizes in millimetres (portrait).
 type paper struct{ w, h float64 }
+
+// Media is the paper a document is printed on, as CUPS names it. Printed
+// with its options, a page comes out at 100 % on the paper it was made
+// for: an A3 notice is not shrunk to A4, a card not turned in the middle
+// of an A4 sheet.
+type Media struct {
+	Name      string `json:"name"`                // A4, A3, A5, or Custom.WxHmm (a card, a roll's length)
+	Landscape bool   `json:"landscape,omitempty"` // a landscape page of a standard size
+}
+
+// mediaOf names the paper of a page of wd × ht mm.
+func mediaOf(wd, ht float64) Media {
+	short, long := min(wd, ht), max(wd, ht)
+	for _, p := range []struct {
+		name string
+		paper
+	}{{"A3", pageA3}, {"A4", pageA4}, {"A5", pageA5}} {
+		if math.Abs(short-p.w) < 1 && math.Abs(long-p.h) < 1 {
+			return Media{Name: p.name, Landscape: wd > ht}
+		}
+	}
+	// A card or a roll: the size as it is fed, in tenths of millimetres.
+	mm := func(v float64) string { return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64) }
+	return Media{Name: "Custom." + mm(wd) + "x" + mm(ht) + "mm"}
+}
+
+// Options are the lp options printing on m at 100 %: its size, its
+// orientation, and no fitting or scaling to another paper.
+func (m Media) Options() []string {
+	if m.Name == "" {
+		return nil
+	}
+	o := []string{"media=" + m.Name}
+	if m.Landscape {
+		o = append(o, "orientation-requested=4")
+	}
+	return append(o, "fit-to-page=false", "print-scaling=none")
+}
 
 var (
 	pageA3 = paper{297, 420}
@@ -130,18 +204,106 @@ type doc struct {
 
 	size float64 // current font size in points (before scale)
 
-	font    []byte   // the font embedded, for scratch documents
-	runes   *runeSet // characters in the embedded subset; nil: whole font
-	outside bool     // a character outside runes was drawn
+	fonts   *docFonts // the fonts embedded
+	standIn bool      // StandIn was drawn on this page: say what it means
 
-	bk *booklet // set while pages are imposed as a booklet
+	freshTpl bool // drawing into a template whose first page is not yet used
+
+	pad  *scratchPad // shared by a rendering's scratch documents
+	base int         // pages of pdf before this document's first (scratch documents)
+
+	qrs []qrBox // where QR codes were drawn, for qrDrawn
 }
 
-// fullFontRedraws counts documents drawn twice because the subset lacked a
-// character; tests expect none.
-var fullFontRedraws atomic.Int64
+// qrBox is where a QR code was drawn: page, top-left corner and side, and
+// the page's height, in mm.
+type qrBox struct {
+	page              int
+	x, y, size, pageH float64
+}
 
-func newDoc(opt *Options, font []byte, runes *runeSet) *doc {
+// qrDrawn, when set (by tests), is told where every QR code of each
+// rendered document is, so that tests can image each code on its own.
+var qrDrawn func(page int, x, y, size, pageH float64)
+
+// redraws counts documents drawn twice because the subsets lacked a
+// character; tests expect none.
+var redraws atomic.Int64
+
+// docFonts are the fonts a document embeds: a subset of the built-in font
+// and of each fallback font it needs, together holding its characters.
+type docFonts struct {
+	main  []byte
+	mainR runeSet        // characters drawn with the built-in font
+	fb    []fbFamily     // fallback subsets
+	of    map[rune]fbRef // characters drawn with a fallback font
+}
+
+// fbFamily is a fallback font's subset as the document embeds it.
+type fbFamily struct {
+	family string
+	ttf    []byte
+}
+
+// fbRef is where a character is in a fallback subset: gofpdf writes text
+// as 16-bit codes, so characters above U+FFFF get codes of the Private Use
+// Area there, and the real character goes with them as ActualText.
+type fbRef struct {
+	font int // index in docFonts.fb
+	code rune
+}
+
+// subsetFonts cuts the subsets holding set's characters: those the
+// built-in font has from it, each other from the first fallback font that
+// has it.
+func subsetFonts(main *ttc.Font, set *runeSet) (*docFonts, error) {
+	f := &docFonts{of: map[rune]fbRef{}}
+	var mainRunes []rune
+	perFont := map[int][]rune{}
+	for _, r := range set.runes() {
+		switch i := -1; {
+		case main.Has(r) || r < 0x80:
+			mainRunes = append(mainRunes, r)
+			f.mainR.add(r)
+		default:
+			if i = fallbackFor(r); i >= 0 {
+				perFont[i] = append(perFont[i], r)
+			}
+		}
+	}
+	var err error
+	if f.main, err = main.Subset(mainRunes); err != nil {
+		return nil, err
+	}
+	if len(perFont) == 0 {
+		return f, nil
+	}
+	fonts := fallbackFonts()
+	for i := range fonts {
+		rs := perFont[i]
+		if len(rs) == 0 {
+			continue
+		}
+		codes := make([]rune, len(rs))
+		pua := rune(0xE000)
+		for j, r := range rs {
+			codes[j] = r
+			if r > 0xFFFF {
+				codes[j] = pua
+				pua++
+			}
+			f.of[r] = fbRef{len(f.fb), codes[j]}
+		}
+		ttf, err := fonts[i].font.SubsetAs(rs, codes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", fonts[i].name, err)
+		}
+		f.fb = append(f.fb, fbFamily{fmt.Sprintf("fb%d", len(f.fb)), ttf})
+	}
+	return f, nil
+}
+
+func newDoc(opt *Options, fonts *docFonts) *doc {
 	pdf := gofpdf.NewCustom(&gofpdf.InitType{
 		UnitStr: "mm",
 		Size:    gofpdf.SizeType{Wd: pageA4.w, Ht: pageA4.h},
@@ -156,28 +318,32 @@ func newDoc(opt *Options, font []byte, runes *runeSet) *doc {
 	pdf.SetCompression(!opt.NoCompress)
 	pdf.SetAutoPageBreak(false, 0) // the toolkit breaks pages itself
 	pdf.SetCreator("gridbox", false)
-	pdf.AddUTF8FontFromBytes(fontFamily, "", font)
+	for _, fb := range fonts.fb {
+		pdf.AddUTF8FontFromBytes(fb.family, "", fb.ttf)
+	}
+	pdf.AddUTF8FontFromBytes(fontFamily, "", fonts.main)
 	pdf.SetFont(fontFamily, "", 10)
 	pdf.SetDrawColor(0, 0, 0)
 	pdf.SetTextColor(0, 0, 0)
-	return &doc{pdf: pdf, font: font, runes: runes, scale: 1, size: 10, ml: 15, mr: 15, mt: 15, mb: 15}
+	return &doc{pdf: pdf, fonts: fonts, pad: &scratchPad{}, scale: 1, size: 10, ml: 15, mr: 15, mt: 15, mb: 15}
 }
 
 func (d *doc) setTitle(s string) { d.pdf.SetTitle(Printable(s), true) }
 
 // addPage starts a new page of the given paper and runs the page header.
 func (d *doc) addPage(p paper, landscape bool) {
-	if d.bk != nil {
-		d.bookletPage(p)
-		return
-	}
+	d.finishPage()
 	w, h := p.w, p.h
 	orient := "P"
 	if landscape {
 		w, h = h, w
 		orient = "L"
 	}
-	d.pdf.AddPageFormat(orient, gofpdf.SizeType{Wd: p.w, Ht: p.h})
+	if d.freshTpl { // a template starts with its first page added
+		d.freshTpl = false
+	} else {
+		d.pdf.AddPageFormat(orient, gofpdf.SizeType{Wd: p.w, Ht: p.h})
+	}
 	d.pw, d.ph = w, h
 	d.y = d.mt
 	d.setSize(d.size)
@@ -186,85 +352,103 @@ func (d *doc) addPage(p paper, landscape bool) {
 	}
 }
 
-// booklet imposes A5 pages two per A4 landscape sheet in saddle-stitch
+// imposeBooklet draws A5 pages two per A4 landscape sheet in saddle-stitch
 // order: printed on both sides (flip on the short edge), the sheets are
-// folded together and stapled. Needs the page count in advance: draw once
-// on a scratch doc to count (see imposeBooklet).
-type booklet struct {
-	n     int    // logical pages, a multiple of 4
-	phys  []int  // logical page → physical page
-	right []bool // logical page → right half
-	page  int    // current logical page
-	open  bool   // a transform is open
-}
-
-// imposeBooklet runs draw twice: on a scratch doc to count its A5 pages,
-// then on d with the pages imposed as a booklet.
+// folded together and stapled. The A5 pages are drawn in their own order
+// into a template, a page of which is then placed on each half sheet, sheet
+// side by sheet side, so the output is written strictly in order: gofpdf
+// writes only the pages up to the current one, so going back with SetPage
+// to fill an earlier sheet lost every page after it (FINDINGS).
 func (d *doc) imposeBooklet(draw func(*doc) error) error {
-	scratch := newDoc(&Options{}, d.font, d.runes)
-	if err := draw(scratch); err != nil {
+	var err error
+	tpl := d.pdf.CreateTemplateCustom(gofpdf.PointType{}, gofpdf.SizeType{Wd: pageA5.w, Ht: pageA5.h}, func(t *gofpdf.Tpl) {
+		sub := *d
+		sub.pdf = &t.Fpdf
+		sub.freshTpl = true
+		// A template shares the document's fonts but not its font
+		// state: without SetFont it writes text as single bytes.
+		sub.pdf.SetFont(fontFamily, "", d.size*d.scale)
+		sub.standIn = false
+		err = draw(&sub)
+		sub.finishPage()
+		if err == nil {
+			err = sub.pdf.Error()
+		}
+		d.qrs = append(d.qrs, sub.qrs...)
+	})
+	if err != nil {
 		return err
 	}
-	if scratch.outside {
-		d.outside = true
+	pages := tpl.FromPages()
+	n := (len(pages) + 3) / 4 * 4
+	place := func(logical int, x float64) {
+		if logical <= len(pages) { // pages past the last stay blank
+			d.pdf.UseTemplateScaled(pages[logical-1], gofpdf.PointType{X: x}, gofpdf.SizeType{Wd: pageA5.w, Ht: pageA5.h})
+		}
 	}
-	n := (scratch.pdf.PageCount() + 3) / 4 * 4
-	b := &booklet{n: n, phys: make([]int, n+1), right: make([]bool, n+1)}
+	mid := pageA4.h / 2
 	for s := 0; s < n/4; s++ {
-		front, back := 2*s+1, 2*s+2
-		b.phys[n-2*s], b.phys[2*s+1] = front, front
-		b.right[2*s+1] = true
-		b.phys[2*s+2], b.phys[n-1-2*s] = back, back
-		b.right[n-1-2*s] = true
+		// Front: the last pages not yet placed on the left, the first on
+		// the right; back: the next ones, mirrored.
+		for _, side := range [][2]int{{n - 2*s, 2*s + 1}, {2*s + 2, n - 1 - 2*s}} {
+			// Landscape given as its width and height: UseTemplateScaled
+			// places templates wrongly on pages added as "L" (it takes the
+			// unrotated height).
+			d.pdf.AddPageFormat("P", gofpdf.SizeType{Wd: pageA4.h, Ht: pageA4.w})
+			d.pw, d.ph = pageA4.h, pageA4.w
+			place(side[0], mid-pageA5.w)
+			place(side[1], mid)
+			// Fold marks.
+			d.pdf.SetLineWidth(0.2)
+			d.pdf.Line(mid, 0, mid, 5)
+			d.pdf.Line(mid, pageA4.w-5, mid, pageA4.w)
+		}
 	}
-	d.bk = b
-	for i := 0; i < n/2; i++ {
-		d.pdf.AddPageFormat("L", gofpdf.SizeType{Wd: pageA4.w, Ht: pageA4.h})
-		// Fold marks.
-		d.pdf.SetLineWidth(0.2)
-		d.pdf.Line(pageA4.h/2, 0, pageA4.h/2, 5)
-		d.pdf.Line(pageA4.h/2, pageA4.w-5, pageA4.h/2, pageA4.w)
-	}
-	err := draw(d)
-	if b.open {
-		d.pdf.TransformEnd()
-	}
-	d.bk = nil
-	return err
+	return nil
 }
 
-func (d *doc) bookletPage(p paper) {
-	b := d.bk
-	if b.open {
-		d.pdf.TransformEnd()
-		b.open = false
+// scratchPad is what a rendering's documents share: one throw-away PDF
+// that every measuring draw writes its pages to (a new gofpdf document
+// costs milliseconds: it parses its fonts; a page on an old one almost
+// nothing), and the characters drawn that the subsets lack.
+type scratchPad struct {
+	pdf    *gofpdf.Fpdf
+	missed runeSet
+}
+
+// scratch is a document like d (font, margins, type scale, page header)
+// for measuring: what is drawn on it is thrown away. Its pages() start at 0.
+func (d *doc) scratch() *doc {
+	if d.pad.pdf == nil {
+		d.pad.pdf = newDoc(&Options{}, d.fonts).pdf
 	}
-	b.page++
-	if b.page > b.n {
-		d.pdf.SetError(errors.New("booklet: more pages than counted"))
-		return
+	s := &doc{pdf: d.pad.pdf, pad: d.pad, fonts: d.fonts, base: d.pad.pdf.PageCount(),
+		ml: d.ml, mr: d.mr, mt: d.mt, mb: d.mb, scale: d.scale, header: d.header}
+	s.setSize(d.size)
+	return s
+}
+
+// pages is how many pages d has.
+func (d *doc) pages() int { return d.pdf.PageCount() - d.base }
+
+// measureDraw is the height draw takes at the top of a page like the
+// current one, or +Inf when it takes more than a page.
+func (d *doc) measureDraw(draw func(*doc) error) (float64, error) {
+	s := d.scratch()
+	s.header = nil
+	s.addPage(paper{d.pw, d.ph}, false)
+	y0 := s.y
+	if err := draw(s); err != nil {
+		return 0, err
 	}
-	d.pdf.SetPage(b.phys[b.page])
-	d.pdf.TransformBegin()
-	b.open = true
-	if b.right[b.page] {
-		d.pdf.TransformTranslateX(pageA4.h / 2)
+	if s.pages() > 1 {
+		return math.Inf(1), nil
 	}
-	d.pw, d.ph = p.w, p.h
-	d.y = d.mt
-	d.setSize(d.size) // the font is not set on a page reached by SetPage
-	if d.header != nil {
-		d.header(d)
-	}
+	return s.y - y0, nil
 }
 
 // pageNo is the number of the current page as the reader sees it.
-func (d *doc) pageNo() int {
-	if d.bk != nil {
-		return d.bk.page
-	}
-	return d.pdf.PageNo()
-}
+func (d *doc) pageNo() int { return d.pdf.PageNo() - d.base }
 
 // samePage adds another page like the current one.
 func (d *doc) samePage() {
@@ -297,7 +481,80 @@ func (d *doc) setSize(pt float64) {
 // lineH is the line height of the current size in millimetres.
 func (d *doc) lineH() float64 { return d.size * d.scale * ptMM * 1.35 }
 
-func (d *doc) width(s string) float64 { return d.pdf.GetStringWidth(s) }
+// width is the width of s (already Printable) at the current size.
+func (d *doc) width(s string) float64 {
+	w := 0.0
+	for _, r := range d.runs(s) {
+		w += r.w
+	}
+	return w
+}
+
+// A textRun is a piece of a line drawn with one font.
+type textRun struct {
+	font   int    // 0: the built-in font; i: fallback subset i-1
+	text   string // as written: fallback characters by their codes there
+	actual string // the real characters, when text holds stand-in codes
+	w      float64
+}
+
+// runs cuts s into runs of one font each, measured at the current size.
+// A character no subset holds is noted for the redraw.
+func (d *doc) runs(s string) []textRun {
+	var out []textRun
+	var text, actual strings.Builder
+	cur, astral := 0, false
+	flush := func() {
+		if text.Len() == 0 {
+			return
+		}
+		r := textRun{font: cur, text: text.String()}
+		if astral {
+			r.actual = actual.String()
+		}
+		if cur > 0 {
+			d.pdf.SetFont(d.fonts.fb[cur-1].family, "", d.size*d.scale)
+		}
+		r.w = d.pdf.GetStringWidth(r.text)
+		if cur > 0 {
+			d.pdf.SetFont(fontFamily, "", d.size*d.scale)
+		}
+		out = append(out, r)
+		text.Reset()
+		actual.Reset()
+		astral = false
+	}
+	for _, c := range s {
+		font, code := 0, c
+		if c == '〓' {
+			d.standIn = true
+		}
+		if c >= 0x80 && !d.fonts.mainR.has(c) {
+			if ref, ok := d.fonts.of[c]; ok {
+				font, code = ref.font+1, ref.code
+			} else {
+				d.pad.missed.add(c)
+			}
+		}
+		if font != cur {
+			flush()
+			cur = font
+		}
+		text.WriteRune(code)
+		actual.WriteRune(c)
+		astral = astral || code != c
+	}
+	flush()
+	return out
+}
+
+// runeW is the width of one character at the current size.
+func (d *doc) runeW(c rune) float64 {
+	if c < 0x80 || d.fonts.mainR.has(c) {
+		return float64(d.pdf.GetStringSymbolWidth(string(c))) * d.size * d.scale * ptMM / 1000
+	}
+	return d.width(string(c))
+}
 
 // Line breaking: CJK text breaks between any two characters, Latin words
 // and numbers (phone numbers!) stay whole unless longer than a line, and
@@ -333,7 +590,6 @@ func (d *doc) wrapPara(s string, w float64) []string {
 	if len(rs) == 0 || d.width(s) <= w {
 		return []string{s}
 	}
-	em := d.size * d.scale * ptMM / 1000 // mm per glyph unit
 	var lines []string
 	start := 0
 	for start < len(rs) {
@@ -341,7 +597,7 @@ func (d *doc) wrapPara(s string, w float64) []string {
 		brk := -1 // last allowed break index in (start, i]
 		i := start
 		for ; i < len(rs); i++ {
-			cw := float64(d.pdf.GetStringSymbolWidth(string(rs[i]))) * em
+			cw := d.runeW(rs[i])
 			if x+cw > w && i > start {
 				break
 			}
@@ -393,15 +649,11 @@ func (d *doc) put(x, y, w float64, s string, al align) {
 	if s == "" {
 		return
 	}
-	if d.runes != nil && !d.outside {
-		for _, r := range s {
-			if !d.runes.has(r) {
-				d.outside = true
-				break
-			}
-		}
+	runs := d.runs(s)
+	sw := 0.0
+	for _, r := range runs {
+		sw += r.w
 	}
-	sw := d.width(s)
 	switch al {
 	case center:
 		x += (w - sw) / 2
@@ -410,7 +662,49 @@ func (d *doc) put(x, y, w float64, s string, al align) {
 	}
 	// Baseline: the ascent of this font is about 0.8 em; centre in the line.
 	base := y + d.lineH()/2 + d.size*d.scale*ptMM*0.33
-	d.pdf.Text(x, base, s)
+	for _, r := range runs {
+		if r.font > 0 {
+			d.pdf.SetFont(d.fonts.fb[r.font-1].family, "", d.size*d.scale)
+		}
+		if r.actual != "" {
+			// Text extraction and search read the real characters, not
+			// the codes of the subset (pdftotext, copy and paste).
+			d.pdf.RawWriteStr("/Span <</ActualText <FEFF" + utf16Hex(r.actual) + ">>> BDC")
+		}
+		d.pdf.Text(x, base, r.text)
+		if r.actual != "" {
+			d.pdf.RawWriteStr("EMC")
+		}
+		if r.font > 0 {
+			d.pdf.SetFont(fontFamily, "", d.size*d.scale)
+		}
+		x += r.w
+	}
+}
+
+// utf16Hex is s in UTF-16BE as hex digits, for a PDF text string.
+func utf16Hex(s string) string {
+	var b strings.Builder
+	for _, u := range utf16.Encode([]rune(s)) {
+		fmt.Fprintf(&b, "%04X", u)
+	}
+	return b.String()
+}
+
+// finishPage ends the current page: a page showing StandIn says what it
+// means at its foot, since the paper must not pass off a wrong name.
+func (d *doc) finishPage() {
+	if !d.standIn || d.pdf.PageNo() == 0 {
+		d.standIn = false
+		return
+	}
+	d.standIn = false
+	saved := d.size
+	d.setSize(6 / d.scale)
+	ml, mr := max(d.ml, 2), max(d.mr, 2)
+	d.textAt(ml, d.ph-d.lineH()-0.8, d.pw-ml-mr, "注：“〓”处是本机字体无法印出的字（请安装生僻字字体），请核对后手写补正。", center)
+	d.standIn = false // the note's own 〓
+	d.setSize(saved)
 }
 
 func (d *doc) ellipsize(s string, w float64) string {
@@ -614,11 +908,19 @@ func (d *doc) table(caption string, cols []column, rows [][]string, pt float64) 
 	}
 	d.ensure(capH + hh + minf(first, 3*d.lineH()))
 	start(false)
-	for _, r := range rows {
-		h := rowH(r)
+	hs := make([]float64, len(rows))
+	for i, r := range rows {
+		hs[i] = rowH(r)
+	}
+	for i, r := range rows {
 		// Break unless the header is the only thing on this page: then the
-		// row is taller than a page and is cut to fit instead.
-		if d.y+h > d.bottom()+0.01 && d.y > headerEnd+0.01 {
+		// row is taller than a page and is cut to fit instead. The last
+		// row never goes alone to a new page: the one before goes with it.
+		brk := d.y+hs[i] > d.bottom()+0.01
+		if !brk && i == len(rows)-2 && d.y+hs[i]+hs[i+1] > d.bottom()+0.01 {
+			brk = true
+		}
+		if brk && d.y > headerEnd+0.01 {
 			d.samePage()
 			start(true)
 		}
@@ -626,10 +928,19 @@ func (d *doc) table(caption string, cols []column, rows [][]string, pt float64) 
 	}
 }
 
+// qrQuiet is the quiet zone inside a code's square, in modules; the
+// layouts keep white around the square as well.
+const qrQuiet = 2
+
 // qr draws token as a QR code (medium error correction) in a square of side
 // size with its top-left corner at x, y. The square includes a white quiet
-// zone of two modules. Modules are vector rectangles: sharp at any printer
-// resolution and cheaper than an image per code.
+// zone of two modules. The dark modules are one vector path filled once:
+// separate rectangles that merely touch leave white hairline seams where a
+// renderer anti-aliases each edge on its own (poppler at 300 dpi: half the
+// codes on a card sheet failed to decode); one path has no inner edges.
+// Runs of modules in a row become rectangles, and a run repeated in the
+// rows below grows into one taller rectangle.
+
 func (d *doc) qr(token string, x, y, size float64) error {
 	if token == "" {
 		return nil
@@ -640,27 +951,62 @@ func (d *doc) qr(token string, x, y, size float64) error {
 	}
 	q.DisableBorder = true
 	bm := q.Bitmap()
+	d.qrs = append(d.qrs, qrBox{d.pageNo(), x, y, size, d.ph})
 	n := len(bm)
-	m := size / float64(n+4)
+	m := size / (float64(n) + 2*qrQuiet)
 	d.pdf.SetFillColor(255, 255, 255)
 	d.pdf.Rect(x, y, size, size, "F")
 	d.pdf.SetFillColor(0, 0, 0)
-	ox, oy := x+2*m, y+2*m
-	for j, row := range bm {
-		for i := 0; i < len(row); {
-			if !row[i] {
+	ox, oy := x+qrQuiet*m, y+qrQuiet*m
+	k := d.pdf.GetConversionRatio()
+	_, pageH := d.pdf.GetPageSize()
+	var path strings.Builder
+	rect := func(i, j, w, h int) {
+		// PDF space: origin bottom left, in points.
+		fmt.Fprintf(&path, "%.3f %.3f %.3f %.3f re\n", (ox+float64(i)*m)*k, (pageH-oy-float64(j+h)*m)*k, float64(w)*m*k, float64(h)*m*k)
+	}
+	type run struct{ i, k, j0 int }
+	var open []run // runs still growing downwards
+	for j := 0; j <= n; j++ {
+		var row []run
+		for i := 0; j < n && i < n; {
+			if !bm[j][i] {
 				i++
 				continue
 			}
-			k := i
-			for k < len(row) && row[k] {
-				k++
+			e := i
+			for e < n && bm[j][e] {
+				e++
 			}
-			// A hair of overlap so renderers leave no seams between rows.
-			d.pdf.Rect(ox+float64(i)*m, oy+float64(j)*m, float64(k-i)*m, m, "F")
-			i = k
+			row = append(row, run{i, e, j})
+			i = e
 		}
+		next := row[:0:0]
+		for _, r := range row {
+			for _, o := range open {
+				if o.i == r.i && o.k == r.k {
+					r.j0 = o.j0
+					break
+				}
+			}
+			next = append(next, r)
+		}
+		for _, o := range open {
+			kept := false
+			for _, r := range next {
+				if r.i == o.i && r.k == o.k && r.j0 == o.j0 {
+					kept = true
+					break
+				}
+			}
+			if !kept {
+				rect(o.i, o.j0, o.k-o.i, j-o.j0)
+			}
+		}
+		open = next
 	}
+	path.WriteString("f\n")
+	d.pdf.RawWriteStr(path.String())
 	return nil
 }
 

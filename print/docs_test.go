@@ -2,6 +2,8 @@ package print_test
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -127,7 +129,22 @@ func TestRegister(t *testing.T) {
 	for p := 1; p <= n; p++ {
 		wantInside(t, pdf, p, nil)
 	}
-	wantText(t, pdfText(t, pdf, n, n), "合计 90 件，已办结 30 件，办理中 30 件，已上报 30 件", "LG-20261130-0090", "关账")
+	wantText(t, pdfText(t, pdf, n, n), "合计 90 件，已办结 30 件，办理中 30 件，已上报 30 件", "LG-20261130-0090", "本台账于2026年11月30日 18:00 关账。")
+
+	// A week with a day changed after closing and days not closed: said at
+	// the top of the first page and at the end.
+	week := &print.Register{Village: "刘沟村", Span: print.RegisterWeek, From: day(2026, 11, 23), Rows: r.Rows[:3],
+		Open: []time.Time{day(2026, 11, 28), day(2026, 11, 29)}, Changed: []time.Time{day(2026, 11, 24)}}
+	pdf = mustRender(t, week)
+	warn := "注意：11月24日的台账关账后数据有变动，与关账时不一致，请核查。"
+	first := flat(pdfText(t, pdf, 1, 1))
+	if i, j := strings.Index(first, flat(warn)), strings.Index(first, "序号"); i < 0 || j < 0 || i > j {
+		t.Errorf("the change after closing is not said above the table:\n%s", first)
+	}
+	wantText(t, pdfText(t, pdf, 0, 0), "尚未关账：11月28日、11月29日。")
+	// One day, closed, changed afterwards.
+	one := &print.Register{Village: "刘沟村", From: day(2026, 11, 24), Rows: r.Rows[:1], Closed: time.Date(2026, 11, 25, 8, 30, 0, 0, cst), Changed: []time.Time{day(2026, 11, 24)}}
+	wantText(t, pdfText(t, mustRender(t, one), 0, 0), "注意：2026年11月24日的台账关账后数据有变动", "本台账于2026年11月25日 08:30 关账。")
 }
 
 func TestManual(t *testing.T) {
@@ -201,4 +218,119 @@ func TestDiaryBooklet(t *testing.T) {
 	for p := 1; p <= 2*sheets; p++ {
 		wantInside(t, pdf, p, nil)
 	}
+	// Every entry is on paper, the last ones too.
+	found := map[string]bool{}
+	for _, m := range regexp.MustCompile(`第(\d+)户`).FindAllStringSubmatch(flat(pdfText(t, pdf, 0, 0)), -1) {
+		found[m[1]] = true
+	}
+	for i := range di.Entries {
+		if !found[strconv.Itoa(i+1)] {
+			t.Errorf("entry %d (第%d户) is not in the booklet", i+1, i+1)
+		}
+	}
+}
+
+// noticeOf is a notice board of a village with groups groups, services
+// service items and a roster of days days (two people a day, and with town
+// the town's duty on each day).
+func noticeOf(groups, nServices, days int, town, a3 bool) *print.Notice {
+	names := []print.DutyStaff{{"刘建国", "13903711201"}, {"王秀兰", "13803710100"}, {"张海涛", "13503712233"}, {"赵丽娟", "15937104455"}}
+	n := &print.Notice{Village: "刘沟村", DutyPhone: "0371-64551234", Token: "https://xhc.example.cn/report", Updated: day(2026, 11, 28), A3: a3,
+		Roster: print.Roster{Title: "值班表"}}
+	for i := 0; i < days; i++ {
+		d := day(2026, 12, 1).AddDate(0, 0, i)
+		n.Roster.Days = append(n.Roster.Days, print.DutyDay{Date: d, Staff: []print.DutyStaff{names[i%4], names[(i+1)%4]}})
+		if town {
+			n.TownDuty = append(n.TownDuty, print.DutyDay{Date: d, Staff: []print.DutyStaff{{"钱守信", "13900003333"}}})
+		}
+	}
+	for i := 0; i < nServices; i++ {
+		n.Services = append(n.Services, services[i%len(services)])
+	}
+	for i := 0; i < groups; i++ {
+		n.Grid = append(n.Grid, print.GridRow{Group: fmt.Sprintf("第%d村民小组", i+1), GridLeader: names[i%4].Name, Phone: names[i%4].Phone})
+	}
+	return n
+}
+
+// The notice board goes on one sheet of its paper, the type shrunk within
+// readable limits: a week on A4 for a village of 8 groups, and on A3 for 12
+// groups or a whole month.
+func TestNoticeOneSheet(t *testing.T) {
+	for _, tt := range []struct {
+		name              string
+		groups, svc, days int
+		town, a3          bool
+		minPt             float64 // smallest table text, in points
+	}{
+		{"A4Week8Groups", 8, 5, 7, true, false, 7.9},
+		{"A4Week12Groups", 12, 6, 7, true, false, 7.9},
+		{"A3Week12Groups", 12, 6, 7, true, true, 9.9},
+		{"A3Month9Groups", 9, 5, 31, false, true, 9.9},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			n := noticeOf(tt.groups, tt.svc, tt.days, tt.town, tt.a3)
+			pdf := mustRender(t, n)
+			if got := pageCount(t, pdf); got != 1 {
+				t.Fatalf("pages = %d, want 1", got)
+			}
+			wantText(t, pdfText(t, pdf, 1, 1), fmt.Sprintf("第%d村民小组", tt.groups), "四、如何反映问题", "值班电话：0371-64551234")
+			wantInside(t, pdf, 1, nil)
+			ws, _, _ := words(t, pdf, 1)
+			for _, w := range ws {
+				// Phone numbers are in the tables: their height is the type size.
+				if strings.HasPrefix(w.text, "139") && w.yMax-w.yMin < tt.minPt {
+					t.Fatalf("%q is %.1f pt high, want at least %.1f", w.text, w.yMax-w.yMin, tt.minPt)
+				}
+			}
+			wantCodesQuick(t, pdf, 1, n.Token)
+		})
+	}
+}
+
+// What cannot fit one sheet even in the smallest type goes on to further
+// sheets under the title marked （续）, whole sections where that takes no
+// more sheets, and never one row or line alone on a sheet.
+func TestNoticeSecondSheet(t *testing.T) {
+	n := noticeOf(20, 8, 31, true, false)
+	pdf := mustRender(t, n)
+	pages := pageCount(t, pdf)
+	if pages < 2 {
+		t.Fatalf("pages = %d, want more than one", pages)
+	}
+	for p := 1; p <= pages; p++ {
+		text := pdfText(t, pdf, p, p)
+		wantText(t, text, fmt.Sprintf("第 %d 页，共 %d 页", p, pages))
+		wantInside(t, pdf, p, nil)
+		if p == 1 {
+			continue
+		}
+		lines := nonEmpty(text)
+		if !strings.Contains(lines[0], "刘沟村便民服务公开栏（续）") {
+			t.Errorf("page %d begins %q, want the title marked （续）", p, lines[0])
+		}
+		// After the heading: a section's heading, or a table's header row
+		// repeated above at least two rows.
+		switch next := flat(lines[1]); {
+		case regexp.MustCompile(`^[一二三四]、`).MatchString(next):
+		case strings.HasPrefix(next, "日期") || strings.HasPrefix(next, "村民小组") || strings.HasPrefix(next, "服务事项"):
+			if len(lines) < 5 { // header, two rows, page number
+				t.Errorf("page %d holds a table's last row alone:\n%s", p, text)
+			}
+		default:
+			t.Errorf("page %d continues with %q, want a section heading or a table header", p, lines[1])
+		}
+	}
+	wantText(t, pdfText(t, pdf, 0, 0), "第20村民小组", "12月31日", "四、如何反映问题")
+	wantCodesQuick(t, pdf, pages, n.Token)
+}
+
+func nonEmpty(text string) []string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.TrimSpace(l) != "" {
+			out = append(out, l)
+		}
+	}
+	return out
 }

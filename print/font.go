@@ -4,6 +4,7 @@ import (
 	"embed"
 	"math/bits"
 	"reflect"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -22,11 +23,10 @@ var fontTTF []byte
 
 const fontFamily = "wqy"
 
-// StandIn replaces every character the font cannot draw: characters above
-// U+FFFF (CJK Extension B names such as 𠇔, emoji), which make gofpdf panic,
-// and BMP characters without a glyph. 〓 (geta mark) is the typesetter's
-// customary mark for a missing character and cannot be mistaken for a
-// checkbox, which □ could.
+// StandIn replaces every character no font can draw: neither the built-in
+// font nor a fallback font found on the system (fallback.go). 〓 (geta mark)
+// is the typesetter's customary mark for a missing character and cannot be
+// mistaken for a checkbox, which □ could. A page that prints it says so.
 const StandIn = "〓"
 
 var (
@@ -59,23 +59,35 @@ func loadFont() (*ttc.Font, error) {
 		files, _ := sources.ReadDir(".")
 		for _, f := range files {
 			b, _ := sources.ReadFile(f.Name())
-			baseRunes.addString(printable(fontParsed, string(b)))
+			baseRunes.addString(printable(fontParsed, nil, string(b)))
 		}
 	})
 	return fontParsed, fontErr
 }
 
-// runeSet is a set of BMP characters.
-type runeSet [65536 / 64]uint64
+// runeSet is a set of characters: a bit set for the BMP, a map above.
+type runeSet struct {
+	bmp    [65536 / 64]uint64
+	astral map[rune]bool
+}
 
 func (s *runeSet) add(r rune) {
-	if r >= 0 && r <= 0xFFFF {
-		s[r>>6] |= 1 << (uint(r) & 63)
+	switch {
+	case r >= 0 && r <= 0xFFFF:
+		s.bmp[r>>6] |= 1 << (uint(r) & 63)
+	case r <= unicode.MaxRune:
+		if s.astral == nil {
+			s.astral = map[rune]bool{}
+		}
+		s.astral[r] = true
 	}
 }
 
 func (s *runeSet) has(r rune) bool {
-	return r >= 0 && r <= 0xFFFF && s[r>>6]&(1<<(uint(r)&63)) != 0
+	if r >= 0 && r <= 0xFFFF {
+		return s.bmp[r>>6]&(1<<(uint(r)&63)) != 0
+	}
+	return s.astral[r]
 }
 
 func (s *runeSet) addString(str string) {
@@ -84,16 +96,49 @@ func (s *runeSet) addString(str string) {
 	}
 }
 
+func (s *runeSet) addSet(o *runeSet) {
+	for i, w := range o.bmp {
+		s.bmp[i] |= w
+	}
+	for r := range o.astral {
+		s.add(r)
+	}
+}
+
+func (s *runeSet) empty() bool {
+	for _, w := range s.bmp {
+		if w != 0 {
+			return false
+		}
+	}
+	return len(s.astral) == 0
+}
+
+// clone is a copy that shares nothing with s.
+func (s *runeSet) clone() runeSet {
+	c := runeSet{bmp: s.bmp}
+	for r := range s.astral {
+		c.add(r)
+	}
+	return c
+}
+
+// runes lists the set in order.
 func (s *runeSet) runes() []rune {
 	var rs []rune
-	for i, w := range s {
+	for i, w := range s.bmp {
 		for w != 0 {
 			b := bits.TrailingZeros64(w)
 			rs = append(rs, rune(i<<6|b))
 			w &^= 1 << b
 		}
 	}
-	return rs
+	var astral []rune
+	for r := range s.astral {
+		astral = append(astral, r)
+	}
+	sort.Slice(astral, func(i, j int) bool { return astral[i] < astral[j] })
+	return append(rs, astral...)
 }
 
 // collectRunes adds the characters of every string in v, as printed.
@@ -125,22 +170,29 @@ func collectRunes(s *runeSet, v reflect.Value) {
 	}
 }
 
-// Printable returns s as it will be printed: characters the font lacks
-// become StandIn, control characters other than newline and tab are
-// dropped, tabs become spaces, and CR LF becomes LF.
+// Printable returns s as it will be printed: every character the built-in
+// font or a fallback font found on the system draws stays itself (a name
+// never changes on paper); any other becomes StandIn. Control characters
+// other than newline and tab are dropped, tabs become spaces, and CR LF
+// becomes LF.
 func Printable(s string) string {
 	font, _ := loadFont()
-	return printable(font, s)
+	return printable(font, hasFallback, s)
 }
 
-// printable is Printable with the font given; nil means none is usable.
-func printable(font *ttc.Font, s string) string {
+// printable is Printable with the fonts given: font (nil: none is usable)
+// and extra, which says whether a fallback font has a character (nil:
+// none).
+func printable(font *ttc.Font, extra func(rune) bool, s string) string {
+	has := func(r rune) bool {
+		return font != nil && font.Has(r) || extra != nil && extra(r)
+	}
 	ok := true
 	for _, r := range s {
 		if r == '\n' || (r >= 0x20 && r < 0x7F) {
 			continue
 		}
-		if font == nil || !font.Has(r) || unicode.IsControl(r) {
+		if unicode.IsControl(r) || !has(r) {
 			ok = false
 			break
 		}
@@ -160,7 +212,7 @@ func printable(font *ttc.Font, s string) string {
 			// dropped
 		case r >= 0x20 && r < 0x7F:
 			b.WriteRune(r)
-		case font == nil || !font.Has(r):
+		case !has(r):
 			b.WriteString(StandIn)
 		default:
 			b.WriteRune(r)

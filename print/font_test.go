@@ -8,7 +8,10 @@ import (
 	"gridbox/print"
 )
 
-func TestPrintable(t *testing.T) {
+// Without a fallback font, what the built-in font cannot draw prints as
+// the stand-in.
+func TestPrintableWithoutFallback(t *testing.T) {
+	print.FallbackFontsIn(t, t.TempDir())
 	for _, tt := range []struct{ in, want string }{
 		{"王秀兰 13803710000", "王秀兰 13803710000"},
 		{"𠇔家村", "〓家村"}, // CJK Extension B
@@ -23,22 +26,24 @@ func TestPrintable(t *testing.T) {
 	}
 }
 
-// Characters above U+FFFF make gofpdf panic at output; they must print as
-// the stand-in instead.
+// Characters above U+FFFF made gofpdf panic at output; without a fallback
+// font they print as the stand-in, and the page says what it means.
 func TestAstralCharactersNeverCrash(t *testing.T) {
+	print.FallbackFontsIn(t, t.TempDir())
 	c := sampleCard(0)
 	c.Village = "𠇔家村"
 	c.GridLeader = "李😀明"
 	c.Services = []print.Service{{Name: "𠀀𠀁服务"}}
 	pdf := mustRender(t, &print.CardSheet{Cards: []print.Card{c}})
-	wantText(t, pdfText(t, pdf, 0, 0), "〓家村网格服务明白卡", "李〓明", "〓〓服务")
-	wantCodes(t, pdf, 1, c.Token)
+	wantText(t, pdfText(t, pdf, 0, 0), "〓家村网格服务明白卡", "李〓明", "〓〓服务", "“〓”处是本机字体无法印出的字")
+	wantCodesQuick(t, pdf, 1, c.Token)
 
 	r := &print.Receipt{Village: "𠇔家村", Code: "X-1", Token: "𠇔-token", Category: "🚧道路"}
 	pdf = mustRender(t, r)
-	wantText(t, pdfText(t, pdf, 0, 0), "〓家村", "〓道路")
+	wantText(t, pdfText(t, pdf, 0, 0), "〓家村", "〓道路", "“〓”处是本机字体无法印出的字")
+	wantInside(t, pdf, 1, nil)
 	// The QR code carries the caller's token unchanged.
-	wantCodes(t, pdf, 1, "𠇔-token")
+	wantCodesQuick(t, pdf, 1, "𠇔-token")
 }
 
 func TestDeterministic(t *testing.T) {
@@ -88,5 +93,5 @@ func TestKindFromJSON(t *testing.T) {
 	}
 	pdf := mustRender(t, doc)
 	wantText(t, pdfText(t, pdf, 0, 0), "LG-20261128-0043", "民生服务", "2026年11月28日 10:30")
-	wantCodes(t, pdf, 1, "rc-json-1")
+	wantCodesQuick(t, pdf, 1, "rc-json-1")
 }

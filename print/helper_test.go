@@ -2,6 +2,8 @@ package print_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,7 +36,13 @@ func requireTool(tb testing.TB, name string) string {
 // mustRender renders doc and checks it is a non-empty PDF.
 func mustRender(tb testing.TB, doc print.Document) []byte {
 	tb.Helper()
+	var boxes []qrAt
+	print.OnQR(func(page int, x, y, size, pageH float64) { boxes = append(boxes, qrAt{page, x, y, size, pageH}) })
 	b, err := print.RenderBytes(doc, nil)
+	print.OnQR(nil)
+	qrBoxes.Lock()
+	qrBoxes.m[sha256.Sum256(b)] = boxes
+	qrBoxes.Unlock()
 	if err != nil {
 		tb.Fatalf("render %s: %v", doc.Kind(), err)
 	}
@@ -111,23 +120,173 @@ func pageCount(tb testing.TB, pdf []byte) int {
 	return 0
 }
 
-// qrCodes renders one page at 150 dpi and decodes every QR code on it,
-// sorted.
+// qrCodes renders one page at 150 dpi with poppler and decodes every QR
+// code on it, sorted.
 func qrCodes(tb testing.TB, pdfPath string, page int) []string {
 	tb.Helper()
-	requireTool(tb, "pdftoppm")
-	requireTool(tb, "zbarimg")
+	return qrCodesWith(tb, pdfPath, page, "pdftoppm", 150)
+}
+
+// renderers are the rasterisers QR codes must decode from: poppler and
+// Ghostscript anti-alias differently (FINDINGS: poppler showed seams that
+// Ghostscript did not).
+var renderers = []string{"pdftoppm", "gs"}
+
+// resolutions are those QR codes must decode at: a fax-like 150 dpi, an
+// office laser's 300 and 600.
+var resolutions = []int{150, 300, 600}
+
+// renderPages rasterises pages first..last of a PDF to grey PGM images
+// with renderer at dpi and returns their paths in page order.
+func renderPages(tb testing.TB, pdfPath string, first, last int, renderer string, dpi int) []string {
+	tb.Helper()
+	requireTool(tb, renderer)
 	dir := tb.TempDir()
-	p := strconv.Itoa(page)
-	out, err := exec.Command("pdftoppm", "-r", "150", "-png", "-f", p, "-l", p, "-singlefile", pdfPath, filepath.Join(dir, "page")).CombinedOutput()
-	if err != nil {
-		tb.Fatalf("pdftoppm: %v: %s", err, out)
+	f, l, r := strconv.Itoa(first), strconv.Itoa(last), strconv.Itoa(dpi)
+	var cmd *exec.Cmd
+	switch renderer {
+	case "pdftoppm":
+		cmd = exec.Command("pdftoppm", "-r", r, "-gray", "-f", f, "-l", l, pdfPath, filepath.Join(dir, "p"))
+	case "gs":
+		// Anti-aliased as on screen, which is what shows seams.
+		cmd = exec.Command("gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=pgmraw", "-r"+r,
+			"-dTextAlphaBits=4", "-dGraphicsAlphaBits=4", "-dFirstPage="+f, "-dLastPage="+l, "-o", filepath.Join(dir, "p-%05d.pgm"), pdfPath)
+	default:
+		tb.Fatalf("unknown renderer %q", renderer)
 	}
-	cmd := exec.Command("zbarimg", "-q", "--raw", filepath.Join(dir, "page.png"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("%s: %v: %s", renderer, err, out)
+	}
+	paths, _ := filepath.Glob(filepath.Join(dir, "p-*.pgm"))
+	sort.Slice(paths, func(i, j int) bool { // p-9 < p-10 whatever the padding
+		return len(paths[i]) < len(paths[j]) || len(paths[i]) == len(paths[j]) && paths[i] < paths[j]
+	})
+	if len(paths) != last-first+1 {
+		tb.Fatalf("%s made %d images for pages %d–%d", renderer, len(paths), first, last)
+	}
+	return paths
+}
+
+// renderPage rasterises one page; see renderPages.
+func renderPage(tb testing.TB, pdfPath string, page int, renderer string, dpi int) string {
+	tb.Helper()
+	return renderPages(tb, pdfPath, page, page, renderer, dpi)[0]
+}
+
+// pgm is a grey image as pdftoppm -gray and Ghostscript's pgmraw write it.
+type pgm struct {
+	w, h int
+	pix  []byte
+}
+
+func readPGM(tb testing.TB, path string) pgm {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	// Header: "P5", width, height, maxval, separated by white space, then
+	// one white-space byte and the pixels.
+	var f [4]string
+	n := 0
+	for i := range f {
+		for n < len(b) && (b[n] == ' ' || b[n] == '\n' || b[n] == '\r' || b[n] == '\t' || b[n] == '#') {
+			if b[n] == '#' { // a comment, to the end of the line
+				for n < len(b) && b[n] != '\n' {
+					n++
+				}
+				continue
+			}
+			n++
+		}
+		s := n
+		for n < len(b) && !(b[n] == ' ' || b[n] == '\n' || b[n] == '\r' || b[n] == '\t') {
+			n++
+		}
+		f[i] = string(b[s:n])
+	}
+	w, _ := strconv.Atoi(f[1])
+	h, _ := strconv.Atoi(f[2])
+	if f[0] != "P5" || f[3] != "255" || w <= 0 || h <= 0 || n >= len(b) {
+		tb.Fatalf("%s: not an 8-bit PGM: %q", path, f)
+	}
+	pix := b[n+1:]
+	if len(pix) < w*h {
+		tb.Fatalf("%s: short PGM", path)
+	}
+	return pgm{w, h, pix[:w*h]}
+}
+
+// crop writes the rectangle x, y, w, h (millimetres) of an image rendered
+// at dpi to a new PGM file and returns its path.
+func (p pgm) crop(tb testing.TB, dir string, dpi int, x, y, w, h float64) string {
+	tb.Helper()
+	px := func(mm float64) int { return int(mm * float64(dpi) / 25.4) }
+	x0, y0, x1, y1 := max(0, px(x)), max(0, px(y)), min(p.w, px(x+w)), min(p.h, px(y+h))
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "P5\n%d %d\n255\n", x1-x0, y1-y0)
+	for row := y0; row < y1; row++ {
+		b.Write(p.pix[row*p.w+x0 : row*p.w+x1])
+	}
+	f, err := os.CreateTemp(dir, "crop-*.pgm")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write(b.Bytes()); err != nil {
+		tb.Fatal(err)
+	}
+	return f.Name()
+}
+
+var (
+	zbarSourceRE = regexp.MustCompile(`(?s)<source href='([^']*)'>(.*?)</source>`)
+	zbarDataRE   = regexp.MustCompile(`(?s)<data([^>]*)><!\[CDATA\[(.*?)\]\]></data>`)
+)
+
+// decodeQRs decodes the QR codes of many images with one zbarimg run and
+// returns each image's codes, sorted.
+func decodeQRs(tb testing.TB, images []string) map[string][]string {
+	tb.Helper()
+	requireTool(tb, "zbarimg")
+	out := map[string][]string{}
+	for len(images) > 0 {
+		chunk := images[:min(len(images), 200)]
+		images = images[len(chunk):]
+		args := append([]string{"--xml", "--nodbus", "-q", "-Sdisable", "-Sqrcode.enable"}, chunk...)
+		cmd := exec.Command("zbarimg", args...)
+		var stdout bytes.Buffer
+		cmd.Stdout = &stdout
+		err := cmd.Run()
+		// Exit 4: some image had no code; the XML says which.
+		if ee, ok := err.(*exec.ExitError); err != nil && !(ok && ee.ExitCode() == 4) {
+			tb.Fatalf("zbarimg: %v", err)
+		}
+		for _, src := range zbarSourceRE.FindAllStringSubmatch(stdout.String(), -1) {
+			for _, m := range zbarDataRE.FindAllStringSubmatch(src[2], -1) {
+				if strings.Contains(m[1], "base64") {
+					// Not ASCII: the XML mangles it, --raw does not.
+					out[src[1]] = decodeRaw(tb, src[1])
+					break
+				}
+				out[src[1]] = append(out[src[1]], m[2])
+			}
+		}
+	}
+	for _, v := range out {
+		sort.Strings(v)
+	}
+	return out
+}
+
+// decodeRaw decodes one image with zbarimg --raw, which keeps UTF-8.
+func decodeRaw(tb testing.TB, image string) []string {
+	tb.Helper()
+	cmd := exec.Command("zbarimg", "-q", "--raw", "--nodbus", "-Sdisable", "-Sqrcode.enable", image)
 	var stdout bytes.Buffer
-	cmd.Stdout = &stdout // stderr carries a harmless D-Bus complaint
-	if err := cmd.Run(); err != nil {
-		tb.Fatalf("zbarimg (exit 4 is no code found): %v", err)
+	cmd.Stdout = &stdout
+	if err := cmd.Run(); err != nil && stdout.Len() == 0 {
+		tb.Fatalf("zbarimg --raw %s: %v", image, err)
 	}
 	var codes []string
 	for _, l := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
@@ -135,16 +294,199 @@ func qrCodes(tb testing.TB, pdfPath string, page int) []string {
 			codes = append(codes, l)
 		}
 	}
-	sort.Strings(codes)
 	return codes
 }
 
+// decodeQR decodes every QR code in an image with zbarimg, sorted.
+func decodeQR(tb testing.TB, image string) []string {
+	tb.Helper()
+	return decodeQRs(tb, []string{image})[image]
+}
+
+// qrCodesWith renders one page with renderer at dpi and decodes its QR codes.
+func qrCodesWith(tb testing.TB, pdfPath string, page int, renderer string, dpi int) []string {
+	tb.Helper()
+	return decodeQR(tb, renderPage(tb, pdfPath, page, renderer, dpi))
+}
+
+// qrAt is where a document drew a QR code (print.OnQR).
+type qrAt struct {
+	page              int
+	x, y, size, pageH float64 // mm
+}
+
+// qrBoxes holds the QR codes' places of every PDF mustRender made.
+var qrBoxes = struct {
+	sync.Mutex
+	m map[[32]byte][]qrAt
+}{m: map[[32]byte][]qrAt{}}
+
+func boxesOf(tb testing.TB, pdf []byte) []qrAt {
+	tb.Helper()
+	qrBoxes.Lock()
+	defer qrBoxes.Unlock()
+	b, ok := qrBoxes.m[sha256.Sum256(pdf)]
+	if !ok {
+		tb.Fatal("PDF not made by mustRender: its QR codes' places are unknown")
+	}
+	return b
+}
+
+// decodeBoxes images each QR code with the page around it (4 mm on every
+// side, as a phone's camera or a scanner sees a code) from pages rendered
+// with renderer at dpi, and returns the codes read from each, "|"-joined.
+func decodeBoxes(tb testing.TB, pdfPath string, boxes []qrAt, renderer string, dpi int) []string {
+	tb.Helper()
+	if len(boxes) == 0 {
+		return nil
+	}
+	dir := tb.TempDir()
+	crops := make([]string, len(boxes))
+	const margin = 4.0
+	if len(boxes) <= 2 || dpi >= 600 && len(boxes) <= 8 {
+		// Few codes, or big pages: render just the region around each.
+		for i, b := range boxes {
+			crops[i] = renderRegion(tb, dir, pdfPath, b.page, b.pageH, b.x-margin, b.y-margin, b.size+2*margin, renderer, dpi)
+		}
+		return decodeEach(tb, crops)
+	}
+	// Pages in batches of about 100 MB of pixels: a renderer run per page
+	// costs more than the page, and 600 dpi pages must not pile up on disk.
+	pageBytes := 210 * 297 * float64(dpi*dpi) / (25.4 * 25.4)
+	batch := max(1, int(100e6/pageBytes))
+	first, last := boxes[0].page, boxes[0].page
+	for _, b := range boxes {
+		first, last = min(first, b.page), max(last, b.page)
+	}
+	for p := first; p <= last; p += batch {
+		imgs := renderPages(tb, pdfPath, p, min(last, p+batch-1), renderer, dpi)
+		for i, img := range imgs {
+			pg := readPGM(tb, img)
+			for j, b := range boxes {
+				if b.page == p+i {
+					crops[j] = pg.crop(tb, dir, dpi, b.x-margin, b.y-margin, b.size+2*margin, b.size+2*margin)
+				}
+			}
+			os.Remove(img)
+		}
+	}
+	return decodeEach(tb, crops)
+}
+
+// decodeEach decodes images and gives each one's codes, "|"-joined.
+func decodeEach(tb testing.TB, images []string) []string {
+	tb.Helper()
+	codes := decodeQRs(tb, images)
+	out := make([]string, len(images))
+	for i, c := range images {
+		out[i] = strings.Join(codes[c], "|")
+	}
+	return out
+}
+
+// renderRegion rasterises the square x, y, side (mm from the top left) of a
+// page of height pageH with renderer at dpi, into a new PGM in dir.
+func renderRegion(tb testing.TB, dir, pdfPath string, page int, pageH, x, y, side float64, renderer string, dpi int) string {
+	tb.Helper()
+	requireTool(tb, renderer)
+	f, err := os.CreateTemp(dir, "region-*.pgm")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f.Close()
+	px := func(mm float64) string { return strconv.Itoa(int(mm * float64(dpi) / 25.4)) }
+	pt := func(mm float64) string { return strconv.FormatFloat(mm*72/25.4, 'f', 2, 64) }
+	p, r := strconv.Itoa(page), strconv.Itoa(dpi)
+	var cmd *exec.Cmd
+	switch renderer {
+	case "pdftoppm":
+		cmd = exec.Command("pdftoppm", "-r", r, "-gray", "-f", p, "-l", p, "-x", px(x), "-y", px(y), "-W", px(side), "-H", px(side),
+			"-singlefile", pdfPath, strings.TrimSuffix(f.Name(), ".pgm"))
+	case "gs":
+		// A device of the region's size, the page shifted under it (as
+		// measured: left by x, and up by the region's distance from the
+		// page's bottom, given as a positive offset).
+		cmd = exec.Command("gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=pgmraw", "-r"+r,
+			"-dTextAlphaBits=4", "-dGraphicsAlphaBits=4", "-dFirstPage="+p, "-dLastPage="+p,
+			"-g"+px(side)+"x"+px(side), "-dFIXEDMEDIA", "-sOutputFile="+f.Name(),
+			"-c", "<</PageOffset [-"+pt(x)+" "+pt(pageH-y-side)+"]>> setpagedevice", "-f", pdfPath)
+	default:
+		tb.Fatalf("unknown renderer %q", renderer)
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("%s: %v: %s", renderer, err, out)
+	}
+	return f.Name()
+}
+
+// wantCodes checks the QR codes of a page, each imaged on its own, as
+// poppler and Ghostscript render it at 150, 300 and 600 dpi.
 func wantCodes(tb testing.TB, pdf []byte, page int, want ...string) {
 	tb.Helper()
-	got := qrCodes(tb, writeTemp(tb, pdf), page)
+	var boxes []qrAt
+	for _, b := range boxesOf(tb, pdf) {
+		if b.page == page {
+			boxes = append(boxes, b)
+		}
+	}
+	want = append([]string(nil), want...)
+	sort.Strings(want)
+	path := writeTemp(tb, pdf)
+	for _, r := range renderers {
+		for _, dpi := range resolutions {
+			got := decodeBoxes(tb, path, boxes, r, dpi)
+			sort.Strings(got)
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				tb.Fatalf("QR codes on page %d (%s, %d dpi) = %q, want %q", page, r, dpi, got, want)
+			}
+		}
+	}
+}
+
+// wantCodesQuick is wantCodes at 150 dpi from poppler only, for tests of
+// layouts whose QR codes wantCodes already checks elsewhere.
+func wantCodesQuick(tb testing.TB, pdf []byte, page int, want ...string) {
+	tb.Helper()
+	var boxes []qrAt
+	for _, b := range boxesOf(tb, pdf) {
+		if b.page == page {
+			boxes = append(boxes, b)
+		}
+	}
+	got := decodeBoxes(tb, writeTemp(tb, pdf), boxes, "pdftoppm", 150)
+	sort.Strings(got)
+	want = append([]string(nil), want...)
 	sort.Strings(want)
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		tb.Fatalf("QR codes on page %d = %q, want %q", page, got, want)
+	}
+}
+
+// wantEveryCode checks that the QR codes of pages first..last, in the order
+// they were drawn, carry tokens, as renderer draws them at dpi; it reports
+// at most a few wrong ones.
+func wantEveryCode(tb testing.TB, pdf []byte, first, last int, tokens []string, renderer string, dpi int) {
+	tb.Helper()
+	var boxes []qrAt
+	for _, b := range boxesOf(tb, pdf) {
+		if b.page >= first && b.page <= last {
+			boxes = append(boxes, b)
+		}
+	}
+	if len(boxes) != len(tokens) {
+		tb.Fatalf("%d QR codes on pages %d–%d, want %d", len(boxes), first, last, len(tokens))
+	}
+	got := decodeBoxes(tb, writeTemp(tb, pdf), boxes, renderer, dpi)
+	bad := 0
+	for i, g := range got {
+		if g != tokens[i] {
+			if bad++; bad <= 5 {
+				tb.Errorf("%s %d dpi: code %d (page %d) = %q, want %q", renderer, dpi, i+1, boxes[i].page, g, tokens[i])
+			}
+		}
+	}
+	if bad > 0 {
+		tb.Fatalf("%s %d dpi: %d of %d QR codes wrong", renderer, dpi, bad, len(got))
 	}
 }
 

@@ -59,23 +59,115 @@ var defaultReportSteps = []string{
 	"受理后领取回执，凭回执编号查询办理进度和结果。",
 }
 
+// The notice board is one sheet on the wall: its type shrinks, down to
+// tables at 8 pt on A4 and at A4's full size on A3, until it fits one
+// sheet of its paper. Only what cannot fit so goes on further sheets, under
+// the title marked （续）: whole sections where that takes no more sheets,
+// else a table continues with its header row repeated, never leaving one
+// row alone.
+const (
+	noticeMinA4 = 0.8  // type scale: 10 pt table text at 8 pt
+	noticeA3    = 1.41 // A3 is A4 enlarged
+)
+
 func (n *Notice) draw(d *doc) error {
 	title := or(n.Title, n.Village+"便民服务公开栏")
 	d.setTitle(title)
-	p := pageA4
+	p, top, low := pageA4, 1.0, noticeMinA4
 	if n.A3 {
-		p = pageA3
-		d.scale = 1.41
+		p, top, low = pageA3, noticeA3, 1.0
 		d.ml, d.mr, d.mt, d.mb = 20, 20, 20, 20
 	}
-	d.header = func(d *doc) { d.pageNumber() }
+	// The fewest sheets; for those the largest type (sheets never grow as
+	// the type shrinks: search the steps of 2.5 %); then whole sections.
+	step := func(k int) float64 { return top * (1 - 0.025*float64(k)) }
+	last := int((1-low/top)/0.025 + 0.001)
+	sheets := func(k int) (int, bool, error) {
+		best, whole := 0, false
+		for _, keep := range []bool{true, false} {
+			s := d.scratch()
+			if err := n.flow(s, title, p, step(k), keep, 0); err != nil {
+				return 0, false, err
+			}
+			if n := s.pages(); best == 0 || n < best {
+				best, whole = n, keep
+			}
+		}
+		return best, whole, nil
+	}
+	fewest, whole, err := sheets(0)
+	if err != nil {
+		return err
+	}
+	if fewest == 1 {
+		return n.flow(d, title, p, step(0), whole, 1)
+	}
+	if fewest, whole, err = sheets(last); err != nil {
+		return err
+	}
+	lo, hi := 0, last // sheets(lo) > fewest, sheets(hi) == fewest
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		m, keep, err := sheets(mid)
+		if err != nil {
+			return err
+		}
+		if m == fewest {
+			hi, whole = mid, keep
+		} else {
+			lo = mid
+		}
+	}
+	return n.flow(d, title, p, step(hi), whole, fewest)
+}
+
+// flow draws the notice at the given type scale, keeping sections whole
+// on a sheet when keep is set; sheets is the number of sheets it takes,
+// for the page numbers (0 when not yet known).
+func (n *Notice) flow(d *doc, title string, p paper, scale float64, keep bool, sheets int) error {
+	d.scale = scale
+	d.header = func(d *doc) {
+		if d.pageNo() > 1 {
+			d.setSize(13)
+			d.textAt(d.ml, d.y, d.contentW(), title+"（续）", center)
+			d.y += d.lineH() + 2*d.scale
+		}
+		if sheets > 1 {
+			saved := d.size
+			d.setSize(8)
+			d.textAt(d.ml, d.ph-d.mb+3, d.contentW(), fmt.Sprintf("第 %d 页，共 %d 页", d.pageNo(), sheets), center)
+			d.setSize(saved)
+		}
+	}
 	d.addPage(p, false)
 	d.heading(title, 20, center)
 	if !n.Updated.IsZero() {
 		d.lines("更新日期："+dateCN(n.Updated), 9, right)
 	}
 	d.gap(3)
+	for i, section := range []func(d *doc) error{n.services, n.roster, n.grid, n.report} {
+		if i > 0 {
+			d.gap(5)
+		}
+		if keep {
+			// A section that fits on a sheet goes whole to the next sheet
+			// when this one is full.
+			h, err := d.measureDraw(section)
+			if err != nil {
+				return err
+			}
+			if d.y+h > d.bottom()+0.01 && d.y > d.mt+20*d.scale {
+				d.samePage()
+			}
+		}
+		if err := section(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
+func (n *Notice) services(d *doc) error {
 	d.heading("一、服务事项及办理流程", 13, left)
 	d.gap(1)
 	rows := make([][]string, 0, len(n.Services))
@@ -87,53 +179,74 @@ func (n *Notice) draw(d *doc) error {
 		rows = append(rows, []string{s.Name, strings.Join(steps, "\n"), s.Where})
 	}
 	d.table("", []column{{"服务事项", 2, left}, {"办理流程", 6, left}, {"办理地点", 2, left}}, rows, 10)
-	d.gap(5)
+	return nil
+}
 
+func (n *Notice) roster(d *doc) error {
 	d.heading("二、"+or(n.Roster.Title, "值班表"), 13, left)
 	d.gap(1)
-	rosterTable(d, n.Roster.Days)
+	town := hasStaff(n.TownDuty) && len(n.TownDuty) == len(n.Roster.Days)
+	if town && len(n.Roster.Days) <= 10 {
+		// A week: the town's duty in a column of its own.
+		rosterTable(d, n.Roster.Days, n.TownDuty)
+		return nil
+	}
+	rosterTable(d, n.Roster.Days, nil)
 	if hasStaff(n.TownDuty) {
 		d.gap(2)
 		d.heading("乡镇值班", 11, left)
 		d.gap(1)
-		rosterTable(d, n.TownDuty)
+		rosterTable(d, n.TownDuty, nil)
 	}
-	d.gap(5)
+	return nil
+}
 
+func (n *Notice) grid(d *doc) error {
 	d.heading("三、网格划分及网格长", 13, left)
 	d.gap(1)
-	rows = rows[:0]
+	rows := make([][]string, 0, len(n.Grid))
 	for _, g := range n.Grid {
 		rows = append(rows, []string{g.Group, g.GridLeader, g.Phone})
 	}
-	d.table("", []column{{"村民小组（网格）", 5, left}, {"网格长", 3, left}, {"联系电话", 4, left}}, rows, 10)
-	d.gap(5)
+	cols := []column{{"村民小组（网格）", 5, left}, {"网格长", 3, left}, {"联系电话", 4, left}}
+	if len(rows) > 6 {
+		cols, rows = halves(cols, rows)
+	}
+	d.table("", cols, rows, 10)
+	return nil
+}
 
+// report is how to report a problem, with the QR code beside the steps.
+func (n *Notice) report(d *doc) error {
 	d.heading("四、如何反映问题", 13, left)
 	d.gap(1)
 	steps := n.ReportSteps
 	if len(steps) == 0 {
 		steps = defaultReportSteps
 	}
-	qr := 0.0
+	qr, caption := 0.0, 0.0
 	if n.Token != "" {
 		qr = 32 * d.scale
+		d.setSize(9)
+		caption = 2 * d.lineH()
+		d.ensure(qr + caption)
+	}
+	top, mr := d.y, d.mr
+	if qr > 0 {
+		x := d.pw - d.mr - qr
+		if err := d.qr(n.Token, x, top, qr); err != nil {
+			return err
+		}
+		d.box(x-6, top+qr, qr+6, caption, "扫码反映问题、查询办理进度", 9, 6, center)
+		d.mr += qr + 6
 	}
 	for i, s := range steps {
 		d.para(fmt.Sprintf("%d. %s", i+1, s), 11, 0)
 	}
 	d.gap(2)
 	d.lines("值班电话："+or(n.DutyPhone, blank), 16, left)
-	if qr > 0 {
-		d.ensure(qr + 6)
-		y := d.y + 2
-		if err := d.qr(n.Token, d.ml, y, qr); err != nil {
-			return err
-		}
-		d.setSize(9)
-		d.textAt(d.ml+qr+3, y+qr/2-d.lineH()/2, d.contentW()-qr-3, "扫码反映问题、查询办理进度", left)
-		d.y = y + qr
-	}
+	d.mr = mr
+	d.y = maxf(d.y, top+qr+caption)
 	return nil
 }
 
@@ -147,41 +260,69 @@ func hasStaff(days []DutyDay) bool {
 	return false
 }
 
-// rosterTable prints a roster; more than ten days go in two halves side by
-// side, so a month takes half the height.
-func rosterTable(d *doc, days []DutyDay) {
+// halves puts the rows of a long narrow table in two halves side by side,
+// the first half on the left, so it takes half the height.
+func halves(cols []column, rows [][]string) ([]column, [][]string) {
+	half := (len(rows) + 1) / 2
+	out := make([][]string, half)
+	for i := range out {
+		r := append([]string(nil), rows[i]...)
+		if i+half < len(rows) {
+			r = append(r, rows[i+half]...)
+		}
+		out[i] = r
+	}
+	return append(append([]column(nil), cols...), cols...), out
+}
+
+// rosterTable prints a roster, with the town's duty on the same days in a
+// column of its own when town is given; more than ten days go in two halves
+// side by side, so a month takes half the height.
+func rosterTable(d *doc, days, town []DutyDay) {
 	sameMonth := len(days) > 0
 	for _, day := range days {
 		sameMonth = sameMonth && day.Date.Year() == days[0].Date.Year() && day.Date.Month() == days[0].Date.Month()
 	}
-	row := func(day DutyDay) []string {
-		var who []string
-		for _, s := range day.Staff {
-			who = append(who, strings.TrimSpace(s.Name+" "+s.Phone))
+	cols := []column{{"日期", 2.4, left}, {"星期", 1.6, center}, {"值班人员及电话", 5.5, left}}
+	if town != nil {
+		cols = []column{{"日期", 2.2, left}, {"星期", 1.6, center}, {"村值班人员及电话", 5.5, left}, {"乡镇值班", 3.5, left}}
+	}
+	total := 0.0
+	for _, c := range cols {
+		total += c.weight
+	}
+	pt, split := 10.0, len(days) > 10
+	if split {
+		pt, total = 9.5, 2*total
+	}
+	// The people of a day share a line where it is wide enough, each name
+	// with its phone; else one a line.
+	who := func(staff []DutyStaff, weight float64) string {
+		var names []string
+		for _, s := range staff {
+			names = append(names, strings.TrimSpace(s.Name+" "+s.Phone))
 		}
+		saved := d.size
+		defer d.setSize(saved)
+		d.setSize(pt)
+		if d.width(Printable(strings.Join(names, "　"))) <= d.contentW()*weight/total-2*1.2 {
+			return strings.Join(names, "　")
+		}
+		return strings.Join(names, "\n")
+	}
+	rows := make([][]string, len(days))
+	for i, day := range days {
 		date := dateCN(day.Date)
 		if sameMonth {
 			date = fmt.Sprintf("%d月%d日", int(day.Date.Month()), day.Date.Day())
 		}
-		return []string{date, weekdayCN(day.Date), strings.Join(who, "\n")}
-	}
-	cols := []column{{"日期", 2.4, left}, {"星期", 1.6, center}, {"值班人员及电话", 5.5, left}}
-	if len(days) <= 10 {
-		rows := make([][]string, len(days))
-		for i, day := range days {
-			rows[i] = row(day)
+		rows[i] = []string{date, weekdayCN(day.Date), who(day.Staff, 5.5)}
+		if town != nil {
+			rows[i] = append(rows[i], who(town[i].Staff, 3.5))
 		}
-		d.table("", cols, rows, 10)
-		return
 	}
-	half := (len(days) + 1) / 2
-	rows := make([][]string, half)
-	for i := range rows {
-		r := row(days[i])
-		if i+half < len(days) {
-			r = append(r, row(days[i+half])...)
-		}
-		rows[i] = r
+	if split {
+		cols, rows = halves(cols, rows)
 	}
-	d.table("", append(cols, cols...), rows, 9.5)
+	d.table("", cols, rows, pt)
 }

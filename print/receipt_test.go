@@ -11,10 +11,12 @@ func TestReceipt(t *testing.T) {
 	r := print.Receipt{
 		Village:   "刘沟村",
 		Code:      "LG-20261128-0042",
+		PIN:       "0736",
 		Token:     "rc-7Hq2xWc9pLm4",
 		Category:  "公共事务（道路）",
 		Date:      time.Date(2026, 11, 28, 9, 5, 0, 0, cst),
 		DutyPhone: "0371-64551234",
+		Next:      "将在2026-12-03前办理；办好后可凭回执编号和查询密码查看结果。",
 	}
 	for _, paper := range []struct {
 		name  string
@@ -27,7 +29,8 @@ func TestReceipt(t *testing.T) {
 			if n := pageCount(t, pdf); n != 1 {
 				t.Fatalf("pages=%d, want 1", n)
 			}
-			wantText(t, pdfText(t, pdf, 0, 0), "问题受理回执", "LG-20261128-0042", "公共事务（道路）", "2026年11月28日 09:05", "0371-64551234", "刘沟村")
+			wantText(t, pdfText(t, pdf, 0, 0), "问题受理回执", "LG-20261128-0042", "查询密码0736", "公共事务（道路）", "2026年11月28日 09:05", "0371-64551234", "刘沟村",
+				"输入回执编号和查询密码", "查询密码只给自己用，不要告诉他人。", "2026-12-03前办理")
 			wantCodes(t, pdf, 1, r.Token)
 			wantInside(t, pdf, 1, nil)
 		})
@@ -48,5 +51,12 @@ func TestReceiptLongValues(t *testing.T) {
 	}
 	wantInside(t, pdf, 1, nil)
 	wantText(t, pdfText(t, pdf, 0, 0), "畜禽疫情", "13803710000")
-	wantCodes(t, pdf, 1, r.Token)
+	wantCodesQuick(t, pdf, 1, r.Token)
+}
+
+// Without the PIN (a node that does not hold the reporter's part) the
+// receipt says where to ask for it.
+func TestReceiptWithoutPIN(t *testing.T) {
+	pdf := mustRender(t, &print.Receipt{Village: "刘沟村", Code: "LG-20261128-0042", Token: "rc-1"})
+	wantText(t, pdfText(t, pdf, 0, 0), "查询密码请到受理问题的村值班室询问")
 }

@@ -39,7 +39,9 @@ type Register struct {
 	From    time.Time     `json:"from,omitempty"` // first day of the period
 	To      time.Time     `json:"to,omitempty"`   // last day; for a month or week derived from From when zero
 	Rows    []RegisterRow `json:"rows,omitempty"`
-	Closed  time.Time     `json:"closed,omitempty"` // when the register was closed, if it was
+	Closed  time.Time     `json:"closed,omitempty"`  // when the register was closed (its last day's closing), if every day was
+	Open    []time.Time   `json:"open,omitempty"`    // days of the period not closed yet
+	Changed []time.Time   `json:"changed,omitempty"` // closed days whose data changed after closing
 }
 
 func (*Register) Kind() string { return "register" }
@@ -73,6 +75,13 @@ func (r *Register) draw(d *doc) error {
 	if when != "" {
 		d.lines("（"+when+"）", 10, center)
 	}
+	changed := ""
+	if len(r.Changed) > 0 {
+		// At the top, so no reader of a long register misses it.
+		changed = "注意：" + daysCN(r.Changed, r.Span == RegisterDay) + "的台账关账后数据有变动，与关账时不一致，请核查。"
+		d.gap(1)
+		d.lines(changed, 11, center)
+	}
 	d.gap(3)
 	cols := []column{
 		{"序号", 0.8, center}, {"日期", 1.7, left}, {"编号", 2.9, left}, {"来源", 1.4, left},
@@ -100,10 +109,34 @@ func (r *Register) draw(d *doc) error {
 		sum += fmt.Sprintf("，%s %d 件", or(s, "未填状态"), count[s])
 	}
 	d.para(sum+"。", 10, 0)
-	if !r.Closed.IsZero() {
+	switch {
+	case !r.Closed.IsZero():
 		d.para(fmt.Sprintf("本台账于%s %02d:%02d 关账。", dateCN(r.Closed), r.Closed.Hour(), r.Closed.Minute()), 10, 0)
+	case r.Span == RegisterDay || len(r.Open) == 0:
+		d.para("本台账尚未关账。", 10, 0)
+	default:
+		d.para("尚未关账："+daysCN(r.Open, false)+"。", 10, 0)
+	}
+	if changed != "" {
+		d.para(changed, 10, 0)
 	}
 	d.gap(6)
 	d.lines("填表人：______________　　　审核人：______________　　　日期：______________", 10, right)
 	return nil
+}
+
+// daysCN lists days as 11月3日、11月5日; one day alone, with whole, as a
+// full date.
+func daysCN(days []time.Time, whole bool) string {
+	if len(days) == 1 && whole {
+		return dateCN(days[0])
+	}
+	out := ""
+	for i, t := range days {
+		if i > 0 {
+			out += "、"
+		}
+		out += fmt.Sprintf("%d月%d日", int(t.Month()), t.Day())
+	}
+	return out
 }

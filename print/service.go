@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"gridbox/appliance"
@@ -35,6 +37,12 @@ func addSource(src source) { docSources = append(docSources, src) }
 // NewService returns the printing service of a node; queue may be empty (no
 // printer: documents are downloaded), spoolDir keeps jobs for retry.
 func NewService(store *bolt.Store, cfg appliance.Config, spoolDir string) (*PrintService, error) {
+	if len(cfg.Print.FontDirs) > 0 {
+		SetFontDirs(cfg.Print.FontDirs)
+	}
+	if err := checkPrinters(cfg.Print.Printers); err != nil {
+		return nil, err
+	}
 	sp, err := NewSpooler(cfg.Print.Printer, spoolDir)
 	if err != nil {
 		return nil, err
@@ -46,16 +54,62 @@ func NewService(store *bolt.Store, cfg appliance.Config, spoolDir string) (*Prin
 	return &PrintService{store: store, cfg: cfg, spooler: sp, tokens: tokens, loc: cfg.Location()}, nil
 }
 
-// Documents lists what can be printed, in registration order.
+// checkPrinters refuses a [print.printers] key that names no document
+// kind, or a paper the kind is not printed on.
+func checkPrinters(printers map[string]string) error {
+	for key := range printers {
+		kind, paper, _ := strings.Cut(key, "-")
+		ok := false
+		for _, src := range docSources {
+			if src.doc.Kind == kind && (paper == "" || slices.Contains(src.doc.Papers, paper)) {
+				ok = true
+			}
+		}
+		if !ok {
+			return fmt.Errorf("print.printers: %q is not a document kind, or kind-paper, that the node prints", key)
+		}
+	}
+	return nil
+}
+
+// queueFor is the CUPS queue a document kind on a paper goes to: the
+// kind-paper's own, the kind's own, else the default.
+func (s *PrintService) queueFor(kind, paper string) string {
+	if paper == "" {
+		for _, src := range docSources {
+			if src.doc.Kind == kind && len(src.doc.Papers) > 0 {
+				paper = src.doc.Papers[0]
+			}
+		}
+	}
+	if q := s.cfg.Print.Printers[kind+"-"+paper]; q != "" && paper != "" {
+		return q
+	}
+	if q := s.cfg.Print.Printers[kind]; q != "" {
+		return q
+	}
+	return s.cfg.Print.Printer
+}
+
+// Documents lists what can be printed, in registration order, with the
+// queue each prints to.
 func (s *PrintService) Documents() []appliance.PrintDoc {
 	out := make([]appliance.PrintDoc, len(docSources))
 	for i, src := range docSources {
 		out[i] = src.doc
+		out[i].Queue = s.queueFor(src.doc.Kind, "")
 	}
 	return out
 }
 
 func (s *PrintService) build(ctx context.Context, req appliance.PrintRequest) (Document, string, error) {
+	switch {
+	case req.Group == "":
+	case req.Grid == "" || req.Grid == req.Group:
+		req.Grid = req.Group
+	default:
+		return nil, "", appliance.FieldError("group", "网格和村民小组不一致，请只填一个")
+	}
 	for _, src := range docSources {
 		if src.doc.Kind == req.Kind {
 			doc, err := src.build(ctx, s, req)
@@ -78,21 +132,24 @@ func (s *PrintService) Render(ctx context.Context, req appliance.PrintRequest) (
 	return fmt.Sprintf("%s-%s.pdf", title, time.Now().In(s.loc).Format("20060102-1504")), pdf, nil
 }
 
-// Print renders a request and sends it to the printer.
+// Print renders a request and sends it to the document's printer, with
+// the paper it was made for (media, orientation, no scaling), so it comes
+// out at 100 %.
 func (s *PrintService) Print(ctx context.Context, req appliance.PrintRequest) (appliance.PrintJob, error) {
-	if s.spooler.Queue() == "" {
-		return appliance.PrintJob{}, appliance.Errorf(appliance.EINVALID, "本机没有设置打印机，请下载 PDF 后打印")
+	queue := s.queueFor(req.Kind, req.Paper)
+	if queue == "" {
+		return appliance.PrintJob{}, appliance.Errorf(appliance.EINVALID, "本机没有为这种文档设置打印机，请下载 PDF 后打印")
 	}
 	doc, title, err := s.build(ctx, req)
 	if err != nil {
 		return appliance.PrintJob{}, err
 	}
-	pdf, err := RenderBytes(doc, &Options{Created: time.Now()})
+	pdf, media, err := RenderForPrinter(doc, &Options{Created: time.Now()})
 	if err != nil {
 		return appliance.PrintJob{}, fmt.Errorf("render %s: %w", req.Kind, err)
 	}
 	// The job title reaches CUPS's logs: the document kind only, never a name.
-	j, err := s.spooler.Submit(ctx, title, pdf)
+	j, err := s.spooler.SubmitTo(ctx, queue, title, pdf, media.Options())
 	return jobOf(j), err
 }
 
@@ -133,17 +190,93 @@ func (s *PrintService) JobPDF(id string) ([]byte, error) {
 	return b, err
 }
 
-// Printer reports whether the printer can print now.
+// Printer reports whether the default printer can print now; Configured
+// is set when any printer is.
 func (s *PrintService) Printer(ctx context.Context) appliance.PrinterStatus {
-	if s.spooler.Queue() == "" {
-		return appliance.PrinterStatus{}
-	}
-	st := s.spooler.Printer(ctx)
-	return appliance.PrinterStatus{Configured: true, Queue: s.spooler.Queue(), Ready: st.Ready, Reason: st.Reason}
+	st := s.status(ctx, s.cfg.Print.Printer)
+	st.Configured = s.cfg.Print.Printer != "" || len(s.cfg.Print.Printers) > 0
+	return st
 }
 
+// PrinterFor reports on the printer a document kind on a paper goes to.
+func (s *PrintService) PrinterFor(ctx context.Context, kind, paper string) appliance.PrinterStatus {
+	return s.status(ctx, s.queueFor(kind, paper))
+}
+
+// Printers reports on every configured printer, the default first, each
+// with the document kinds it prints.
+func (s *PrintService) Printers(ctx context.Context) []appliance.PrinterStatus {
+	kinds := map[string][]string{}
+	var queues []string
+	add := func(q, kind string) {
+		if _, ok := kinds[q]; !ok {
+			queues = append(queues, q)
+		}
+		kinds[q] = append(kinds[q], kind)
+	}
+	if q := s.cfg.Print.Printer; q != "" {
+		add(q, "*")
+	}
+	keys := make([]string, 0, len(s.cfg.Print.Printers))
+	for k := range s.cfg.Print.Printers {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		add(s.cfg.Print.Printers[k], k)
+	}
+	out := make([]appliance.PrinterStatus, len(queues))
+	for i, q := range queues {
+		out[i] = s.status(ctx, q)
+		out[i].Kinds = kinds[q]
+	}
+	return out
+}
+
+func (s *PrintService) status(ctx context.Context, queue string) appliance.PrinterStatus {
+	if queue == "" {
+		return appliance.PrinterStatus{Reason: "未配置打印机，请下载PDF后打印"}
+	}
+	st := s.spooler.PrinterOf(ctx, queue)
+	return appliance.PrinterStatus{Configured: true, Queue: queue, Ready: st.Ready, Reason: st.Reason}
+}
+
+// qrCodes makes the content of the QR codes on one request's documents: a
+// link phones can open, at this box ([print] public_url) or at its town
+// ([print] town_url, signed with the secret the two share), holding the
+// signed token the kiosk's scanner reads from it; without either, the bare
+// token, and kioskOnly set.
+func (s *PrintService) qrCodes() (code func(kind byte, id string) string, kioskOnly bool, err error) {
+	p := s.cfg.Print
+	switch {
+	case p.PublicURL != "":
+		return func(kind byte, id string) string { return p.PublicURL + "/scan?token=" + s.tokens.Sign(kind, id) }, false, nil
+	case p.TownURL != "":
+		secret, err := s.store.ParentQRSecret(s.cfg.Replicate.ParentKey)
+		if err != nil {
+			return nil, false, err
+		}
+		town, err := appliance.NewTokenSigner(secret)
+		if err != nil {
+			return nil, false, err
+		}
+		return func(kind byte, id string) string { return p.TownURL + "/scan?token=" + town.Sign(kind, id) }, false, nil
+	}
+	return s.tokens.Sign, true, nil
+}
+
+// FallbackFonts lists the fonts found for rare characters.
+func (s *PrintService) FallbackFonts() []string { return FallbackFonts() }
+
 func jobOf(j Job) appliance.PrintJob {
-	return appliance.PrintJob{ID: j.ID, Title: j.Title, State: string(j.State), Reason: j.Reason, Attempts: j.Attempts, Created: j.Created, Updated: j.Updated}
+	media := ""
+	for _, o := range j.Options {
+		if m, ok := strings.CutPrefix(o, "media="); ok {
+			media = m
+		}
+	}
+	return appliance.PrintJob{ID: j.ID, Title: j.Title, Queue: j.Queue, CUPSID: j.CUPSID, Media: media, State: string(j.State),
+		Reason: j.Reason, Attempts: j.Attempts, Created: j.Created, Updated: j.Updated}
 }
 
 // date parses a request date in the display zone; empty gives today.
@@ -202,6 +335,14 @@ func (s *PrintService) gridRows() ([]GridRow, error) {
 		rows = append(rows, row)
 	}
 	return rows, nil
+}
+
+// inScope refuses a grid outside the asking user's scope.
+func inScope(req appliance.PrintRequest, grid string) error {
+	if req.Scope != "" && !appliance.InScope(req.Scope, grid) {
+		return appliance.Errorf(appliance.EFORBIDDEN, "只能打印您负责的网格的文档")
+	}
+	return nil
 }
 
 // leaderOf returns the grid leader of a group.

@@ -2,6 +2,7 @@ package print
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"gridbox/appliance"
@@ -51,32 +52,10 @@ func init() {
 			reg := &Register{Village: s.cfg.Node.Name, Span: rs}
 			reg.From, _ = time.ParseInLocation("2006-01-02", first, s.loc)
 			reg.To, _ = time.ParseInLocation("2006-01-02", last, s.loc)
-			// Closed when every day of the period was closed: the last closing.
-			closed := time.Time{}
-			for _, d := range days {
-				if d.Closed == nil {
-					closed = time.Time{}
-					break
-				}
-				if d.ClosedAt.After(closed) {
-					closed = d.ClosedAt
-				}
-			}
-			if !closed.IsZero() {
-				reg.Closed = closed.In(s.loc)
-			}
+			reg.Closed, reg.Open, reg.Changed = closing(days, s.loc)
 			groups := map[string]string{}
 			for _, r := range days[0].Rows {
 				groups[r.Unit] = r.Name
-			}
-			staffNames := map[string]string{}
-			if staff, err := s.store.FindStaff(appliance.StaffFilter{}); err == nil {
-				for _, m := range staff {
-					staffNames[m.ID] = m.Name
-					if m.UserID != "" {
-						staffNames[m.UserID] = m.Name
-					}
-				}
 			}
 			// One row per case reported in the period, oldest first.
 			f := bolt.CaseFilter{Village: &village, Limit: 1000}
@@ -96,7 +75,7 @@ func init() {
 					}
 					rows = append(rows, RegisterRow{Date: c.Reported.In(s.loc), Code: c.ID, Source: appliance.CaseSourceLabels[c.Source],
 						Category: s.categoryName(c.Category), Group: or(groups[c.Group], groups[village]), Summary: c.Description,
-						Handler: staffNames[c.Assignee], Status: appliance.CaseStatusLabels[c.Status], Result: c.Result})
+						Handler: handler(c), Status: appliance.CaseStatusLabels[c.Status], Result: c.Result})
 				}
 				if next == "" || len(page) == 0 {
 					break
@@ -132,6 +111,11 @@ func init() {
 			if req.Paper != "" && req.Paper != "a5" && req.Paper != "booklet" {
 				return nil, appliance.FieldError("paper", "民情日记只能用 A5 或 A4 对折小册")
 			}
+			if m, err := s.store.Staff(req.Staff); err == nil {
+				if err := inScope(req, m.Grid); err != nil {
+					return nil, err
+				}
+			}
 			d, err := s.store.VisitDiary(req.Staff, from.Format("2006-01-02"), to.Format("2006-01-02"), s.loc)
 			if err != nil {
 				if appliance.ErrorCode(err) == appliance.ENOTFOUND {
@@ -146,6 +130,38 @@ func init() {
 			return out, nil
 		},
 	})
+}
+
+// closing says how a period's days were closed: when, if every day was
+// (the last closing); the days not closed; the closed days whose data
+// changed afterwards. All are printed on the register.
+func closing(days []bolt.RegisterDay, loc *time.Location) (closed time.Time, open, changed []time.Time) {
+	for _, d := range days {
+		day, _ := time.ParseInLocation("2006-01-02", d.Day, loc)
+		switch {
+		case d.Closed == nil:
+			open = append(open, day)
+		case d.Mismatch:
+			changed = append(changed, day)
+		}
+		if d.Closed != nil && d.ClosedAt.After(closed) {
+			closed = d.ClosedAt
+		}
+	}
+	if len(open) > 0 || closed.IsZero() {
+		return time.Time{}, open, changed
+	}
+	return closed.In(loc), open, changed
+}
+
+// handler is who is responsible for a case: the person it was given to
+// (Assignee holds a name as typed when it was accepted), else the
+// departments it was dispatched to.
+func handler(c *appliance.Case) string {
+	if c.Assignee != "" {
+		return c.Assignee
+	}
+	return strings.Join(c.Departments, "、")
 }
 
 // cases returns the node's case service (stateless but for the configuration).
@@ -185,6 +201,18 @@ func (s *PrintService) receipt(code, paper string) (*Receipt, error) {
 		return nil, err
 	}
 	r.Code, r.Category, r.Date = c.ID, s.categoryName(c.Category), c.Reported.In(s.loc)
-	r.Token = s.tokens.Sign(bolt.TokenCase, c.ID)
+	qr, kioskOnly, err := s.qrCodes()
+	if err != nil {
+		return nil, err
+	}
+	r.Token, r.KioskOnly = qr(bolt.TokenCase, c.ID), kioskOnly
+	// The PIN is in the reporter's sealed part; a node without it prints
+	// where to ask.
+	if rep, err := cs.Reporter(c.ID); err == nil {
+		r.PIN = rep.PIN
+	}
+	if c.Due != "" && appliance.CaseOpen(c.Status) {
+		r.Next = "将在" + c.Due + "前办理；办好后可凭回执编号和查询密码查看结果。"
+	}
 	return r, nil
 }

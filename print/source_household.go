@@ -3,6 +3,7 @@ package print
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"gridbox/appliance"
@@ -15,7 +16,7 @@ import (
 
 func init() {
 	addSource(source{
-		doc: appliance.PrintDoc{Kind: "card", Title: "服务明白卡", Fields: []string{"grid", "paper"}, Papers: []string{"a4", "single"}, Perm: appliance.PermPrint},
+		doc: appliance.PrintDoc{Kind: "card", Title: "服务明白卡", Fields: []string{"grid", "household", "paper"}, Papers: []string{"a4", "single"}, Perm: appliance.PermViewArchive},
 		build: func(ctx context.Context, s *PrintService, req appliance.PrintRequest) (Document, error) {
 			sheet := &CardSheet{}
 			switch req.Paper {
@@ -25,18 +26,22 @@ func init() {
 			default:
 				return nil, appliance.FieldError("paper", "明白卡只能每张A4排8张，或单张卡片打印")
 			}
-			hs, err := s.householdsOf(req.Grid)
+			hs, err := s.householdsFor(req)
 			if err != nil {
 				return nil, err
 			}
 			services := s.cardServices()
+			code, kioskOnly, err := s.qrCodes()
+			if err != nil {
+				return nil, err
+			}
 			for _, h := range hs.list {
 				l := hs.leader(h)
 				// The QR code carries only the signed opaque record id; the
 				// label is the door number, as on the door.
 				sheet.Cards = append(sheet.Cards, Card{Village: s.cfg.Node.Name, Group: hs.groupName(h), Household: h.HouseNo,
 					GridLeader: l.Name, LeaderPhone: l.Phone, DutyPhone: s.cfg.DutyPhone, Services: services,
-					Token: s.tokens.Sign(bolt.TokenHousehold, h.ID)})
+					Token: code(bolt.TokenHousehold, h.ID), KioskOnly: kioskOnly})
 			}
 			if len(sheet.Cards) == 0 {
 				return nil, appliance.FieldError("grid", "这个网格还没有登记农户")
@@ -45,9 +50,9 @@ func init() {
 		},
 	})
 	addSource(source{
-		doc: appliance.PrintDoc{Kind: "letter", Title: "致村民的一封信（每户一份）", Fields: []string{"grid"}, Perm: appliance.PermPrint},
+		doc: appliance.PrintDoc{Kind: "letter", Title: "致村民的一封信（每户一份）", Fields: []string{"grid", "household"}, Perm: appliance.PermViewArchive},
 		build: func(ctx context.Context, s *PrintService, req appliance.PrintRequest) (Document, error) {
-			hs, err := s.householdsOf(req.Grid)
+			hs, err := s.householdsFor(req)
 			if err != nil {
 				return nil, err
 			}
@@ -86,6 +91,9 @@ func init() {
 			m, err := s.store.Staff(req.Staff)
 			if err != nil {
 				return nil, appliance.FieldError("staff", "没有这个网格员")
+			}
+			if err := inScope(req, m.Grid); err != nil {
+				return nil, err
 			}
 			now := time.Now().In(s.loc)
 			man := &Manual{Worker: m.Name, Phone: m.Phone, Village: s.cfg.Node.Name, Year: now.Year(), Checklists: manualChecklists}
@@ -174,6 +182,39 @@ type households struct {
 func (hs households) groupName(h appliance.Household) string { return hs.names[h.Group] }
 func (hs households) leader(h appliance.Household) appliance.StaffMember {
 	return hs.leaders[h.Group]
+}
+
+// householdsFor returns the households a request names: one household
+// (req.Household, a record id), a group (req.Grid), or without either all
+// of the user's scope: the village for a village lead, their group for a
+// grid leader.
+func (s *PrintService) householdsFor(req appliance.PrintRequest) (households, error) {
+	grid := req.Grid
+	if grid == "" && strings.Contains(req.Scope, "-") {
+		grid = req.Scope
+	}
+	if req.Household == "" {
+		if err := inScope(req, or(grid, s.cfg.Node.Code)); err != nil {
+			return households{}, err
+		}
+		return s.householdsOf(grid)
+	}
+	h, _, err := s.store.Household(req.Household)
+	if err != nil || h.Closed != "" || !appliance.InScope(appliance.ScopePrefix(s.cfg.Node.Code), h.Group) {
+		return households{}, appliance.FieldError("household", "没有这一户，或已注销")
+	}
+	if err := inScope(req, h.Group); err != nil {
+		return households{}, err
+	}
+	if req.Grid != "" && !appliance.InScope(appliance.ScopePrefix(req.Grid), h.Group) {
+		return households{}, appliance.FieldError("household", "这一户不在所选网格")
+	}
+	hs, err := s.householdsOf(h.Group)
+	if err != nil {
+		return hs, err
+	}
+	hs.list = []appliance.Household{h}
+	return hs, nil
 }
 
 // householdsOf returns the open households of a group, or of the whole

@@ -78,6 +78,7 @@ func init() {
 				DutyPhone: s.cfg.DutyPhone,
 				Updated:   time.Now().In(s.loc),
 				A3:        req.Paper == "a3",
+				Token:     s.reportURL(),
 			}, nil
 		},
 	})
@@ -100,4 +101,14 @@ func init() {
 			return l, nil
 		},
 	})
+}
+
+// reportURL is the QR code of the notice board: the box's report page,
+// where phones reach the box; none otherwise (the kiosk stands by the
+// board, and a town's address reports to the town).
+func (s *PrintService) reportURL() string {
+	if s.cfg.Print.PublicURL == "" {
+		return ""
+	}
+	return s.cfg.Print.PublicURL + "/report"
 }

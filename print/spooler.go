@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"gridbox/appliance"
 )
 
 // JobState is where a print job stands.
@@ -34,6 +36,7 @@ type Job struct {
 	Title    string    `json:"title"`
 	Queue    string    `json:"queue"`
 	CUPSID   string    `json:"cups_id,omitempty"` // e.g. "PDF-12"; empty until CUPS accepts it
+	Options  []string  `json:"options,omitempty"` // lp options, e.g. media=A4, kept for a retry
 	State    JobState  `json:"state"`
 	Reason   string    `json:"reason,omitempty"` // plain Chinese, for people
 	Attempts int       `json:"attempts"`
@@ -61,21 +64,22 @@ const (
 	msgFailed      = "打印失败："
 )
 
-// Spooler sends PDFs to one CUPS queue with lp and follows them with
-// lpstat. It keeps each job's PDF and state in a directory, so jobs
-// survive a restart and nothing is lost when printing fails.
+// Spooler sends PDFs to CUPS queues with lp and follows them with lpstat.
+// It keeps each job's PDF and state in a directory, so jobs survive a
+// restart and nothing is lost when printing fails.
 type Spooler struct {
-	queue string
+	queue string // the default queue
 	dir   string
 	mu    sync.Mutex
 }
 
-// NewSpooler returns a spooler for the CUPS queue, keeping jobs in dir
-// (created if missing). An empty queue means no printer: Submit returns
-// ErrNoPrinter, but jobs already in dir can still be listed and read.
+// NewSpooler returns a spooler whose default CUPS queue is queue, keeping
+// jobs in dir (created if missing). An empty queue means no default
+// printer: Submit returns ErrNoPrinter, but jobs already in dir can still
+// be listed and read, and SubmitTo prints to a queue named.
 func NewSpooler(queue, dir string) (*Spooler, error) {
-	if strings.ContainsAny(queue, " /#\t\n") {
-		return nil, fmt.Errorf("print: invalid queue name %q", queue)
+	if err := ValidQueue(queue); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("print: spool dir: %w", err)
@@ -83,16 +87,36 @@ func NewSpooler(queue, dir string) (*Spooler, error) {
 	return &Spooler{queue: queue, dir: dir}, nil
 }
 
-// Queue is the CUPS queue name, empty when no printer is configured.
+// ValidQueue checks a CUPS queue name as lp takes it.
+func ValidQueue(queue string) error {
+	if !appliance.ValidQueue(queue) {
+		return fmt.Errorf("print: invalid queue name %q", queue)
+	}
+	return nil
+}
+
+// Queue is the default CUPS queue name, empty when there is none.
 func (s *Spooler) Queue() string { return s.queue }
 
-// Submit keeps the PDF and sends it to the printer. A job CUPS refuses is
+// Submit keeps the PDF and sends it to the default printer; see SubmitTo.
+func (s *Spooler) Submit(ctx context.Context, title string, pdf []byte) (Job, error) {
+	return s.SubmitTo(ctx, "", title, pdf, nil)
+}
+
+// SubmitTo keeps the PDF and sends it to queue (empty: the default) with
+// the lp options given (e.g. Media.Options). A job CUPS refuses is
 // returned with State JobFailed and a Reason, not as an error; errors are
 // for the spool directory. title names the document kind for CUPS's job
 // list; keep personal data out of it (CUPS logs it).
-func (s *Spooler) Submit(ctx context.Context, title string, pdf []byte) (Job, error) {
-	if s.queue == "" {
+func (s *Spooler) SubmitTo(ctx context.Context, queue, title string, pdf []byte, options []string) (Job, error) {
+	if queue == "" {
+		queue = s.queue
+	}
+	if queue == "" {
 		return Job{}, ErrNoPrinter
+	}
+	if err := ValidQueue(queue); err != nil {
+		return Job{}, err
 	}
 	if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
 		return Job{}, errors.New("print: not a PDF")
@@ -100,7 +124,7 @@ func (s *Spooler) Submit(ctx context.Context, title string, pdf []byte) (Job, er
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now().UTC()
-	j := Job{ID: newJobID(now), Title: Printable(title), Queue: s.queue, State: JobQueued, Created: now, Updated: now}
+	j := Job{ID: newJobID(now), Title: Printable(title), Queue: queue, Options: options, State: JobQueued, Created: now, Updated: now}
 	if err := writeFileAtomic(s.pdfPath(j.ID), pdf); err != nil {
 		return Job{}, fmt.Errorf("print: keep job pdf: %w", err)
 	}
@@ -111,11 +135,9 @@ func (s *Spooler) Submit(ctx context.Context, title string, pdf []byte) (Job, er
 	return j, nil
 }
 
-// Retry sends a failed job's kept PDF again.
+// Retry sends a failed job's kept PDF again, to its queue with its
+// options.
 func (s *Spooler) Retry(ctx context.Context, id string) (Job, error) {
-	if s.queue == "" {
-		return Job{}, ErrNoPrinter
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	j, err := s.load(id)
@@ -125,7 +147,12 @@ func (s *Spooler) Retry(ctx context.Context, id string) (Job, error) {
 	if j.State != JobFailed {
 		return j, fmt.Errorf("print: job %s is %s, only failed jobs are retried", id, j.State)
 	}
-	j.Queue = s.queue
+	if j.Queue == "" {
+		j.Queue = s.queue
+	}
+	if j.Queue == "" {
+		return Job{}, ErrNoPrinter
+	}
 	s.send(ctx, &j)
 	if err := s.save(&j); err != nil {
 		return Job{}, err
@@ -137,10 +164,14 @@ func (s *Spooler) Retry(ctx context.Context, id string) (Job, error) {
 func (s *Spooler) send(ctx context.Context, j *Job) {
 	j.Attempts++
 	j.Updated = time.Now().UTC()
-	out, errOut, err := run(ctx, "lp", "-d", j.Queue, "-t", j.Title, "--", s.pdfPath(j.ID))
+	args := []string{"-d", j.Queue, "-t", j.Title}
+	for _, o := range j.Options {
+		args = append(args, "-o", o)
+	}
+	out, errOut, err := run(ctx, "lp", append(args, "--", s.pdfPath(j.ID))...)
 	if err != nil {
 		j.State, j.CUPSID = JobFailed, ""
-		j.Reason = s.lpFailure(ctx, errOut+out, err)
+		j.Reason = lpFailure(ctx, j.Queue, errOut+out, err)
 		return
 	}
 	// "request id is PDF-12 (1 file(s))"
@@ -152,7 +183,7 @@ func (s *Spooler) send(ctx context.Context, j *Job) {
 	j.CUPSID, j.State, j.Reason = f[0], JobQueued, ""
 }
 
-func (s *Spooler) lpFailure(ctx context.Context, msg string, err error) string {
+func lpFailure(ctx context.Context, queue, msg string, err error) string {
 	// With the scheduler down lp says the queue does not exist: ask first.
 	if !schedulerRunning(ctx) {
 		return msgNoScheduler
@@ -160,7 +191,7 @@ func (s *Spooler) lpFailure(ctx context.Context, msg string, err error) string {
 	switch {
 	case strings.Contains(msg, "not accepting"):
 		reason := "请在打印服务中恢复接收"
-		if a, _, err := run(ctx, "lpstat", "-a", s.queue); err == nil {
+		if a, _, err := run(ctx, "lpstat", "-a", queue); err == nil {
 			if r := indentedLine(a); r != "" {
 				reason = r
 			}
@@ -168,7 +199,7 @@ func (s *Spooler) lpFailure(ctx context.Context, msg string, err error) string {
 		return msgRejecting + reason
 	case strings.Contains(msg, "does not exist"), strings.Contains(msg, "Unknown destination"),
 		strings.Contains(msg, "Invalid destination"):
-		return msgNoQueue + s.queue
+		return msgNoQueue + queue
 	}
 	m := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(msg), "lp:"))
 	if m == "" {
@@ -275,18 +306,21 @@ func (s *Spooler) Prune(ctx context.Context, before time.Time) (int, error) {
 	return n, nil
 }
 
-// PrinterStatus is the state of the queue, for a status line in the UI.
+// PrinterStatus is the state of a queue, for a status line in the UI.
 type PrinterStatus struct {
 	Ready  bool
 	Reason string // plain Chinese when not ready
 }
 
-// Printer reports whether the queue is enabled and accepting jobs.
-func (s *Spooler) Printer(ctx context.Context) PrinterStatus {
-	if s.queue == "" {
+// Printer reports whether the default queue is enabled and accepting jobs.
+func (s *Spooler) Printer(ctx context.Context) PrinterStatus { return s.PrinterOf(ctx, s.queue) }
+
+// PrinterOf reports whether queue is enabled and accepting jobs.
+func (s *Spooler) PrinterOf(ctx context.Context, queue string) PrinterStatus {
+	if queue == "" {
 		return PrinterStatus{Reason: "未配置打印机，请下载PDF后打印"}
 	}
-	st := s.queueState(ctx)
+	st := queueStateOf(ctx, queue)
 	if st.err != "" {
 		return PrinterStatus{Reason: st.err}
 	}
@@ -310,17 +344,17 @@ type queueState struct {
 	completed    map[string]bool
 }
 
-// queueState reads the queue with lpstat; lpstat -r is needed because lpstat
-// exits 0 even when the scheduler is down.
-func (s *Spooler) queueState(ctx context.Context) queueState {
+// queueStateOf reads a queue with lpstat; lpstat -r is needed because
+// lpstat exits 0 even when the scheduler is down.
+func queueStateOf(ctx context.Context, queue string) queueState {
 	if !schedulerRunning(ctx) {
 		return queueState{err: msgNoScheduler}
 	}
 	st := queueState{pending: map[string]bool{}, completed: map[string]bool{}}
-	p, errOut, err := run(ctx, "lpstat", "-p", s.queue)
+	p, errOut, err := run(ctx, "lpstat", "-p", queue)
 	if err != nil {
 		if strings.Contains(errOut, "Invalid destination") || strings.Contains(errOut, "does not exist") {
-			return queueState{err: msgNoQueue + s.queue}
+			return queueState{err: msgNoQueue + queue}
 		}
 		return queueState{err: msgFailed + strings.TrimSpace(errOut)}
 	}
@@ -332,7 +366,7 @@ func (s *Spooler) queueState(ctx context.Context) queueState {
 		st.printing = strings.TrimSuffix(strings.Fields(after)[0], ".")
 	}
 	st.message = indentedLine(p)
-	if a, _, err := run(ctx, "lpstat", "-a", s.queue); err == nil {
+	if a, _, err := run(ctx, "lpstat", "-a", queue); err == nil {
 		st.accepting = !strings.Contains(a, "not accepting")
 		if !st.accepting {
 			st.rejectReason = indentedLine(a)
@@ -345,7 +379,7 @@ func (s *Spooler) queueState(ctx context.Context) queueState {
 		set   map[string]bool
 	}{{"not-completed", st.pending}, {"completed", st.completed}} {
 		which, set := q.which, q.set
-		out, errOut, err := run(ctx, "lpstat", "-W", which, "-o", s.queue)
+		out, errOut, err := run(ctx, "lpstat", "-W", which, "-o", queue)
 		if err != nil {
 			return queueState{err: msgFailed + strings.TrimSpace(errOut)}
 		}
@@ -360,18 +394,17 @@ func (s *Spooler) queueState(ctx context.Context) queueState {
 
 // refresh updates unfinished jobs from CUPS and saves those that changed.
 func (s *Spooler) refresh(ctx context.Context, jobs []Job) error {
-	var st *queueState
+	states := map[string]*queueState{} // each queue read once
 	for i := range jobs {
 		j := &jobs[i]
-		if j.State != JobQueued && j.State != JobPrinting {
+		if j.State != JobQueued && j.State != JobPrinting || j.CUPSID == "" || j.Queue == "" {
 			continue
 		}
-		if j.Queue != s.queue || j.CUPSID == "" {
-			continue // sent to another queue before a reconfiguration
-		}
+		st := states[j.Queue]
 		if st == nil {
-			q := s.queueState(ctx)
+			q := queueStateOf(ctx, j.Queue)
 			st = &q
+			states[j.Queue] = st
 		}
 		old := *j
 		switch {

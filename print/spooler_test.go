@@ -1,12 +1,17 @@
 package print_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
+	"math"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -15,7 +20,9 @@ import (
 	"gridbox/print"
 )
 
-const testQueue = "gridbox_test"
+// testQueue is this test process's own cups-pdf queue: another branch's
+// tests may run on the same scheduler and stop or remove theirs.
+var testQueue = "gridbox_test_" + strconv.Itoa(os.Getpid())
 
 // cupsPDFOut is where cups-pdf writes, set in /etc/cups/cups-pdf.conf
 // (FINDINGS: the default, $HOME/PDF, depends on the user cups-pdf runs as).
@@ -356,5 +363,158 @@ func TestSpoolerNoPrinter(t *testing.T) {
 	}
 	if _, err := s.Job(context.Background(), "../../etc/passwd"); !errors.Is(err, print.ErrNoJob) {
 		t.Fatalf("Job(bad id): %v", err)
+	}
+}
+
+// mustQueue makes another cups-pdf queue for the test (CUPS must run:
+// mustCUPS) and removes it at the end.
+func mustQueue(t *testing.T, name string) {
+	t.Helper()
+	sh(t, "lpadmin", "-p", name, "-v", "cups-pdf:/", "-E", "-m", "lsb/usr/cups-pdf/CUPS-PDF_opt.ppd")
+	t.Cleanup(func() { exec.Command("lpadmin", "-x", name).Run() })
+}
+
+// jobAttrs asks the scheduler for a job's attributes over IPP
+// (Get-Job-Attributes on localhost:631): what lp really asked for. Values
+// are strings; integers, enums and booleans in decimal.
+func jobAttrs(t *testing.T, cupsID string) map[string]string {
+	t.Helper()
+	n := cupsID[strings.LastIndex(cupsID, "-")+1:]
+	var req bytes.Buffer
+	req.Write([]byte{2, 0, 0, 0x09, 0, 0, 0, 1, 0x01}) // IPP 2.0, Get-Job-Attributes, request 1, operation attributes
+	attr := func(tag byte, name, value string) {
+		req.WriteByte(tag)
+		req.Write([]byte{byte(len(name) >> 8), byte(len(name))})
+		req.WriteString(name)
+		req.Write([]byte{byte(len(value) >> 8), byte(len(value))})
+		req.WriteString(value)
+	}
+	attr(0x47, "attributes-charset", "utf-8")
+	attr(0x48, "attributes-natural-language", "en")
+	attr(0x45, "job-uri", "ipp://localhost/jobs/"+n)
+	attr(0x42, "requesting-user-name", "root")
+	attr(0x44, "requested-attributes", "all")
+	req.WriteByte(0x03)
+	resp, err := http.Post("http://localhost:631/jobs/"+n, "application/ipp", &req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || len(b) < 8 || b[2] != 0 || b[3] > 1 {
+		t.Fatalf("Get-Job-Attributes %s: %v, %d bytes, status % x", cupsID, err, len(b), b[:min(4, len(b))])
+	}
+	out := map[string]string{}
+	name := ""
+	for p := 8; p < len(b); {
+		tag := b[p]
+		p++
+		if tag < 0x10 { // a group delimiter
+			if tag == 0x03 {
+				break
+			}
+			continue
+		}
+		if p+2 > len(b) {
+			break
+		}
+		nl := int(b[p])<<8 | int(b[p+1])
+		p += 2
+		if nl > 0 {
+			name = string(b[p : p+nl])
+		}
+		p += nl
+		vl := int(b[p])<<8 | int(b[p+1])
+		p += 2
+		v := b[p : p+vl]
+		p += vl
+		if _, seen := out[name]; seen {
+			continue // only the first of several values
+		}
+		switch tag {
+		case 0x21, 0x23: // integer, enum
+			out[name] = strconv.Itoa(int(int32(uint32(v[0])<<24 | uint32(v[1])<<16 | uint32(v[2])<<8 | uint32(v[3]))))
+		case 0x22: // boolean
+			out[name] = strconv.FormatBool(v[0] != 0)
+		default:
+			out[name] = string(v)
+		}
+	}
+	return out
+}
+
+// pageSizePt is pdfinfo's size of page 1 in points.
+func pageSizePt(t *testing.T, file string) (w, h float64) {
+	t.Helper()
+	out, err := exec.Command("pdfinfo", file).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdfinfo: %v: %s", err, out)
+	}
+	m := regexp.MustCompile(`Page size:\s+([\d.]+) x ([\d.]+) pts`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("pdfinfo: no page size: %s", out)
+	}
+	w, _ = strconv.ParseFloat(string(m[1]), 64)
+	h, _ = strconv.ParseFloat(string(m[2]), 64)
+	return w, h
+}
+
+// Each job is sent with the paper its document was made for, so it comes
+// out at 100 % on that paper: lp's media, orientation and no scaling, as
+// CUPS recorded them, and the page size cups-pdf printed.
+func TestSpoolerMedia(t *testing.T) {
+	mustCUPS(t)
+	ctx := context.Background()
+	s, err := print.NewSpooler(testQueue, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	notice := noticeOf(9, 5, 7, true, true)
+	reg := &print.Register{Village: "刘沟村", From: day(2026, 11, 24)}
+	for _, tt := range []struct {
+		name             string
+		doc              print.Document
+		media, landscape string
+	}{
+		{"NoticeA3", notice, "A3", ""},
+		{"RegisterA4Landscape", reg, "A4", "4"},
+		{"CardSingle", &print.CardSheet{Cards: []print.Card{sampleCard(0)}, Layout: print.CardSingle}, "Custom.86x54mm", ""},
+		{"ReceiptRoll", &print.Receipt{Village: "刘沟村", Code: "K7M2-Q9XD", PIN: "0736", Token: "rc-media"}, "Custom.80x", ""},
+		{"ReceiptA5", &print.Receipt{Village: "刘沟村", Code: "K7M2-Q9XD", PIN: "0736", Token: "rc-media", Paper: print.ReceiptA5}, "A5", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			pdf, media, err := print.RenderForPrinter(tt.doc, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			j, err := s.SubmitTo(ctx, "", "测试", pdf, media.Options())
+			if err != nil || j.CUPSID == "" {
+				t.Fatalf("submit: %v %+v", err, j)
+			}
+			a := jobAttrs(t, j.CUPSID)
+			if got := a["media"]; !strings.HasPrefix(got, tt.media) {
+				t.Errorf("CUPS job media = %q, want %s…", got, tt.media)
+			}
+			if got := a["print-scaling"]; got != "none" {
+				t.Errorf("CUPS job print-scaling = %q, want none", got)
+			}
+			if got := a["fit-to-page"]; got != "false" {
+				t.Errorf("CUPS job fit-to-page = %q, want false", got)
+			}
+			if got := a["orientation-requested"]; got != tt.landscape {
+				t.Errorf("CUPS job orientation-requested = %q, want %q", got, tt.landscape)
+			}
+			j = waitState(t, s, j.ID, print.JobDone)
+			// The page printed is the document's own (a landscape A4 turned
+			// onto the sheet): nothing shrunk or grown.
+			w, h := pageSizePt(t, printedFile(t, j.CUPSID))
+			dw, dh := pageSizePt(t, writeTemp(t, pdf))
+			if tt.landscape != "" {
+				dw, dh = dh, dw
+			}
+			if math.Abs(w-dw) > 1.5 || math.Abs(h-dh) > 1.5 {
+				t.Errorf("cups-pdf printed a %.0f × %.0f pt page, want the document's %.0f × %.0f", w, h, dw, dh)
+			}
+		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"gridbox/appliance"
 	"gridbox/appliance/bolt"
+	"gridbox/appliance/voicetest"
 )
 
 // testPhoto is a small PNG, different for each seed.
@@ -29,23 +30,23 @@ func testPhoto(t testing.TB, seed uint8) []byte {
 	return b.Bytes()
 }
 
-// TestPhotosFollowCases: the photos of a village's report reach the town
-// that receives the case, and the city when the case goes on to it; a
-// sibling village cannot fetch them, and a photo nobody asked for is not
-// stored.
+// TestPhotosFollowCases: the photos and the voice message of a village's
+// report reach the town that receives the case, and the city when the case
+// goes on to it; a sibling village cannot fetch them, and a photo nobody
+// asked for is not stored.
 func TestPhotosFollowCases(t *testing.T) {
 	ctx := context.Background()
 	city, town, v1, v2 := caseCluster(t)
 	vc, tc, cc := v1.cases(t), town.cases(t), city.cases(t)
 
 	r, err := vc.RegisterCase(ctx, "", bolt.CaseIntake{Category: "illegal_construction", Source: appliance.SourcePatrol, Description: "河道旁违章搭建彩钢棚",
-		Photos: [][]byte{testPhoto(t, 1), testPhoto(t, 2)}})
+		Photos: [][]byte{testPhoto(t, 1), testPhoto(t, 2)}, Voice: voicetest.WebM(20*time.Second, 24000, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c, err := vc.Case(r.Code)
-	if err != nil || len(c.Photos) != 2 {
-		t.Fatalf("case at the village: %v, %d photos", err, len(c.Photos))
+	if err != nil || len(c.Photos) != 2 || len(c.Voice) != 1 {
+		t.Fatalf("case at the village: %v, %d photos, %d voice", err, len(c.Photos), len(c.Voice))
 	}
 	if _, err := vc.Act(ctx, "u-admin", []string{appliance.CaseLevelGroup, appliance.CaseLevelVillage}, appliance.CaseStep{Case: r.Code, Action: appliance.CaseEscalate, Text: "报乡镇"}); err != nil {
 		t.Fatal(err)
@@ -60,9 +61,11 @@ func TestPhotosFollowCases(t *testing.T) {
 				return false
 			}
 		}
-		return true
+		want, _ := vc.Voice(c.Voice[0])
+		got, err := cs.Voice(c.Voice[0])
+		return err == nil && bytes.Equal(got, want)
 	}
-	waitFor(t, 10*time.Second, "the photos at the town", func() bool { return same(tc) })
+	waitFor(t, 10*time.Second, "the photos and the voice at the town", func() bool { return same(tc) })
 	if n := town.Store.CountWantedPhotos(); n != 0 || town.Store.WantsPhotos() {
 		t.Fatalf("town still wants %d photos", n)
 	}
@@ -70,7 +73,7 @@ func TestPhotosFollowCases(t *testing.T) {
 	if _, err := tc.Act(ctx, "u-admin", []string{appliance.CaseLevelTown}, appliance.CaseStep{Case: r.Code, Action: appliance.CaseEscalate, Text: "报市平台"}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 15*time.Second, "the photos at the city", func() bool { return same(cc) })
+	waitFor(t, 15*time.Second, "the photos and the voice at the city", func() bool { return same(cc) })
 
 	// The sibling village asks the town for them, naming the first
 	// village's entry: it is not sent that feed, so it gets nothing.

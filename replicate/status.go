@@ -85,8 +85,8 @@ var (
 	descContact  = prometheus.NewDesc("gridbox_replicate_peer_last_contact_seconds", "Unix time of the last accepted message from the peer.", []string{"peer", "code", "relation"}, nil)
 	descAlive    = prometheus.NewDesc("gridbox_replicate_peer_alive", "1 if memberlist sees the peer alive.", []string{"peer", "code", "relation"}, nil)
 	descRejected = prometheus.NewDesc("gridbox_replicate_rejected_total", "Entries or messages refused, by reason.", []string{"reason"}, nil)
-	descPhotos   = prometheus.NewDesc("gridbox_replicate_photos_received_total", "Photos of cases fetched from peers.", nil, nil)
-	descPhotosW  = prometheus.NewDesc("gridbox_replicate_photos_wanted", "Photos referred to by entries held, not yet fetched.", nil, nil)
+	descPhotos   = prometheus.NewDesc("gridbox_replicate_photos_received_total", "Photos and voice messages of cases fetched from peers.", nil, nil)
+	descPhotosW  = prometheus.NewDesc("gridbox_replicate_photos_wanted", "Photos and voice messages referred to by entries held, not yet fetched.", nil, nil)
 )
 
 type collector struct{ r *Replicator }

@@ -55,6 +55,9 @@ func (s *Server) loadSession(c *fiber.Ctx) error {
 	} else if err != nil {
 		return err
 	}
+	if s.endKioskSession(c, token) { // ui/kiosk_mode.go
+		return c.Next()
+	}
 	u, err := s.Store.User(sess.UserID)
 	if err != nil || u.Disabled {
 		s.Store.DeleteSession(token)
@@ -125,9 +128,16 @@ func mayUseBeforeChange(c *fiber.Ctx) bool {
 }
 
 // isKiosk reports whether the request comes from the kiosk screen: the box's
-// own browser (a configured address) or a device marked with ?kiosk=1.
+// own browser (a configured address) or a device marked with ?kiosk=1, and
+// not unmarked with ?kiosk=0.
 func (s *Server) isKiosk(c *fiber.Ctx) bool {
-	return c.Cookies(cookieKiosk) == "1" || s.isKioskScreen(c)
+	switch c.Cookies(cookieKiosk) {
+	case "1":
+		return true
+	case "0":
+		return false
+	}
+	return s.isKioskScreen(c)
 }
 
 func (s *Server) setCookie(c *fiber.Ctx, name, value string, maxAge time.Duration, httpOnly bool) {
@@ -225,9 +235,7 @@ func (s *Server) loginAttempt(c *fiber.Ctx, username, password string) bolt.Logi
 }
 
 func (s *Server) showLogin(c *fiber.Ctx) error {
-	if c.Query("kiosk") == "1" {
-		s.setCookie(c, cookieKiosk, "1", 10*365*24*time.Hour, true)
-	}
+	s.setKioskMode(c)
 	return s.render(c, "login", fiber.Map{"Title": "工作人员登录", "Next": safeNext(c.Query("next"))})
 }
 

@@ -189,7 +189,7 @@ func TestKioskSessionIdle(t *testing.T) {
 		t.Fatalf("dashboard: %d", status)
 	}
 	// Without JavaScript the page itself returns to the kiosk home.
-	if !strings.Contains(body, `<meta http-equiv="refresh" content="1;url=/idle">`) {
+	if !strings.Contains(body, `<noscript><meta http-equiv="refresh" content="1;url=/idle"></noscript>`) {
 		t.Fatal("kiosk staff page lacks the idle refresh")
 	}
 	time.Sleep(2100 * time.Millisecond)

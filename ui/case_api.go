@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -20,9 +21,19 @@ func (u *caseUI) receiptJSON(r bolt.Receipt) receiptJSON {
 	return receiptJSON{Receipt: r, Token: u.tokens.Sign(bolt.TokenCase, r.Code)}
 }
 
+// apiKioskReport takes a kiosk report as JSON, or as a multipart form
+// when it carries a voice message (field voice, WebM/Opus).
 func (u *caseUI) apiKioskReport(c *fiber.Ctx) error {
 	var in bolt.CaseIntake
-	if err := bindJSON(c, &in); err != nil {
+	if strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEMultipartForm) {
+		in = bolt.CaseIntake{Category: c.FormValue("category"), Description: c.FormValue("description"), Group: c.FormValue("group"),
+			Name: c.FormValue("name"), Phone: c.FormValue("phone"), Phrases: formList(c, "phrases"), Callback: c.FormValue("callback") == "1" || c.FormValue("callback") == "true"}
+		voice, err := readVoice(c)
+		if err != nil {
+			return err
+		}
+		in.Voice = voice
+	} else if err := bindJSON(c, &in); err != nil {
 		return err
 	}
 	in.Source, in.Household, in.Person = appliance.SourceKiosk, "", ""

@@ -44,9 +44,10 @@ func TestCaseKioskBrowser(t *testing.T) {
 	uitest.Screenshot(t, ctx, "cases-1-categories")
 	do(t, ctx,
 		chromedp.Click(chromedp.CSS(`a[href="/report/public_affairs"]`)),
+		chromedp.Click(chromedp.CSS(`a.choice[href*="group=410184104201-02"]`)),
+		chromedp.Click(chromedp.CSS(`main > ul.ways a.way-type`)),
 		chromedp.WaitVisible(chromedp.CSS(`textarea[name="description"]`)),
 		chromedp.SendKeys(chromedp.CSS(`textarea[name="description"]`), "村东头路灯坏了一个星期，晚上走路看不见"),
-		chromedp.SetValue(chromedp.CSS(`select[name="group"]`), "410184104201-02"),
 	)
 	uitest.Screenshot(t, ctx, "cases-2-form")
 	do(t, ctx,
@@ -58,9 +59,10 @@ func TestCaseKioskBrowser(t *testing.T) {
 	do(t, ctx,
 		chromedp.Navigate(srv.URL+"/track"),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="code"]`)),
-		// Typed as a villager might: lower case, a space for the dash.
-		chromedp.SendKeys(chromedp.CSS(`input[name="code"]`), strings.ToLower(strings.ReplaceAll(code, "-", " "))),
-		chromedp.SendKeys(chromedp.CSS(`input[name="pin"]`), pin),
+		// Copied as a villager might: lower case, a space for the dash (the
+		// fields take the keypads' input, so the value is set directly).
+		chromedp.SetValue(chromedp.CSS(`input[name="code"]`), strings.ToLower(strings.ReplaceAll(code, "-", " "))),
+		chromedp.SetValue(chromedp.CSS(`input[name="pin"]`), pin),
 		chromedp.Click(chromedp.CSS(`form[action="/track"] button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#track-status`)),
 	)

@@ -14,15 +14,17 @@ import (
 // caseUI holds the case service and the QR token signer for the case pages;
 // its handlers are registered with the server's routes.
 type caseUI struct {
-	s      *Server
-	cases  *bolt.Cases
-	tokens *appliance.TokenSigner
+	s       *Server
+	cases   *bolt.Cases
+	tokens  *appliance.TokenSigner
+	phrases *phraseBook // the kiosk's tap phrases (ui/kiosk_phrases.go)
 }
 
 func init() {
 	staffNav = append(staffNav,
 		NavItem{Href: "/staff/cases", Label: "问题办理", Perm: appliance.PermViewDashboard},
 		NavItem{Href: "/staff/cases/new", Label: "登记问题", Perm: appliance.PermRegisterCase},
+		NavItem{Href: "/staff/cases/callbacks", Label: "回电与待分类", Perm: appliance.PermRegisterCase},
 		NavItem{Href: "/staff/cases/register", Label: "台账", Perm: appliance.PermViewDashboard},
 		NavItem{Href: "/staff/cases/stats", Label: "问题统计", Perm: appliance.PermViewDashboard},
 	)
@@ -32,7 +34,8 @@ func init() {
 		if err != nil {
 			panic("cases: " + err.Error())
 		}
-		u := &caseUI{s: s, cases: cs, tokens: tokens}
+		tokens.AcceptAlso(s.qrSecrets()) // codes printed for the town: ui/print_scan.go
+		u := &caseUI{s: s, cases: cs, tokens: tokens, phrases: newPhraseBook(s.Config)}
 		u.routes(s.app)
 		u.startAutoEscalation()
 	})
@@ -44,6 +47,7 @@ func (u *caseUI) routes(a *fiber.App) {
 	// Kiosk: public.
 	a.Get("/report", u.showReportStart)
 	a.Get("/report/:category", u.showReportForm)
+	a.Get("/report/:category/:way", u.showReportWay)
 	a.Post("/report/:category", s.limitReports, u.submitReport)
 	a.Get("/track", u.showTrack)
 	a.Post("/track", u.submitTrack)
@@ -60,18 +64,26 @@ func (u *caseUI) routes(a *fiber.App) {
 	a.Get("/staff/cases/stats", s.require(appliance.PermViewDashboard), u.showCaseStats)
 	a.Get("/staff/cases/towns", s.require(appliance.PermViewDashboard), u.showTownRanking)
 	a.Get("/staff/cases/photos/:sum", s.require(appliance.PermViewDashboard), u.servePhoto)
+	a.Get("/staff/cases/callbacks", s.require(appliance.PermRegisterCase), u.showCallbacks)
+	a.Get("/staff/cases/:id/voice", s.require(appliance.PermViewDashboard), u.serveVoice)
+	a.Get("/staff/kiosk/phrases", s.require(appliance.PermManageKiosk), u.showPhrases)
+	a.Post("/staff/kiosk/phrases", s.require(appliance.PermManageKiosk), u.submitPhrases)
 	a.Get("/staff/cases/:id", s.require(appliance.PermViewDashboard), u.showCase)
 	a.Post("/staff/cases/:id/:action", s.require(appliance.PermNoteCase), u.submitCaseAction)
 
 	// API.
 	api := a.Group("/api/v1")
 	api.Post("/kiosk/cases", s.limitReports, u.apiKioskReport)
+	api.Get("/kiosk/phrases", u.apiPhrases)
+	api.Post("/kiosk/phrases", s.require(appliance.PermManageKiosk), u.apiSetPhrases)
 	api.Post("/track", u.apiTrack)
 	api.Get("/track/scan", u.apiScan)
 	api.Post("/track/rate", u.apiRate)
 	api.Get("/cases", s.require(appliance.PermViewDashboard), u.apiCases)
 	api.Post("/cases", s.require(appliance.PermRegisterCase), u.apiRegisterCase)
 	api.Get("/cases/due", s.require(appliance.PermViewDashboard), u.apiDue)
+	api.Get("/cases/callbacks", s.require(appliance.PermRegisterCase), u.apiCallbacks)
+	api.Get("/cases/:id/voice", s.require(appliance.PermViewDashboard), u.serveVoice)
 	api.Get("/cases/stats", s.require(appliance.PermViewDashboard), u.apiStats)
 	api.Get("/cases/town-reports", s.require(appliance.PermViewDashboard), u.apiTownReports)
 	api.Get("/cases/register", s.require(appliance.PermViewDashboard), u.apiRegister)
@@ -158,6 +170,8 @@ func actionPerm(action, from string) appliance.Permission {
 		return appliance.PermEscalateCase
 	case appliance.CaseNote:
 		return appliance.PermNoteCase
+	case appliance.CaseCallback, appliance.CaseClassify:
+		return appliance.PermRegisterCase // the duty staff call back and sort out
 	}
 	return appliance.PermHandleCase
 }
@@ -227,7 +241,7 @@ func (u *caseUI) caseLabels() fiber.Map {
 	}
 	return fiber.Map{
 		"Status": appliance.CaseStatusLabels, "Level": appliance.CaseLevelLabels, "Source": appliance.CaseSourceLabels,
-		"Action": appliance.CaseActionLabels, "Rating": appliance.RatingLabels, "Category": cats,
+		"Action": appliance.CaseActionLabels, "Rating": appliance.RatingLabels, "Category": cats, "Callback": appliance.CallbackOutcomeLabels,
 	}
 }
 

@@ -148,7 +148,8 @@ func (u *caseUI) renderCase(c *fiber.Ctx, formErr error, action string) error {
 	}
 	// The actions this person may take now.
 	var actions []string
-	mine := intersect(userLevels(usr), appliance.LevelsOf(u.s.Config.Node.Role))
+	role := u.s.Config.Node.Role
+	mine := intersect(userLevels(usr), appliance.LevelsOf(role))
 	level := ""
 	if contains(mine, cc.Level) {
 		level = cc.Level
@@ -161,14 +162,33 @@ func (u *caseUI) renderCase(c *fiber.Ctx, formErr error, action string) error {
 				actions = append(actions, a)
 			}
 		}
-	} else if usr.Can(appliance.PermNoteCase) && len(appliance.LevelsOf(u.s.Config.Node.Role)) > 0 {
-		actions = []string{appliance.CaseNote}
+	} else if usr.Can(appliance.PermRegisterCase) && len(appliance.LevelsOf(role)) > 0 {
+		// The duty staff: notes, callbacks, and sorting out at the village.
+		for _, a := range appliance.CaseActionsAllowed(cc, cc.Level) {
+			lv := dutyLevels(usr, a, role)
+			if len(lv) > 0 && (a == appliance.CaseNote || a == appliance.CaseCallback || contains(lv, cc.Level)) {
+				actions = append(actions, a)
+			}
+		}
 	}
 	data := fiber.Map{"Title": "问题 " + cc.ID, "Case": cc, "Events": events, "Actions": actions, "L": u.caseLabels(),
 		"Departments": u.s.Config.Cases.Departments, "FeedbackWays": appliance.FeedbackWays,
 		"Ratings": []string{appliance.RatingSatisfied, appliance.RatingBasic, appliance.RatingUnsatisfied},
 		"Lower":   lowerLevels(cc.Level), "Next": appliance.NextCaseLevel(cc.Level), "Open": action, "Today": u.s.today(),
-		"PrintReceipt": u.s.canPrintReceipt(c)} // ui/print_receipt.go
+		"PrintReceipt":     u.s.canPrintReceipt(c), // ui/print_receipt.go
+		"CallbackOutcomes": appliance.CallbackOutcomes, "CallbackLabels": appliance.CallbackOutcomeLabels,
+		"Categories": u.s.Config.Cases.Categories}
+	if action == "" {
+		action = c.Query("act")
+	}
+	data["Open"] = action
+	if contains(actions, appliance.CaseClassify) {
+		groups, err := u.groups()
+		if err != nil {
+			return err
+		}
+		data["Groups"] = groups
+	}
 	if usr.Can(appliance.PermRevealPersonal) || usr.Can(appliance.PermRegisterCase) {
 		if r, err := u.cases.Reporter(cc.ID); err == nil {
 			data["Reporter"] = r
@@ -228,15 +248,10 @@ func stepFromForm(c *fiber.Ctx, id, action string) appliance.CaseStep {
 		Assignee: strings.TrimSpace(c.FormValue("assignee")), To: c.FormValue("to"),
 		Due: strings.TrimSpace(c.FormValue("due")), How: c.FormValue("how"), Rating: c.FormValue("rating"),
 		DuplicateOf: strings.TrimSpace(c.FormValue("duplicate_of")),
+		Outcome:     c.FormValue("outcome"), Category: c.FormValue("category"), Group: c.FormValue("group"),
 	}
-	if form, err := c.MultipartForm(); err == nil {
-		for _, d := range form.Value["departments"] {
-			st.Departments = append(st.Departments, split(d)...)
-		}
-	} else {
-		for _, d := range c.Context().PostArgs().PeekMulti("departments") {
-			st.Departments = append(st.Departments, split(string(d))...)
-		}
+	for _, d := range formList(c, "departments") {
+		st.Departments = append(st.Departments, split(d)...)
 	}
 	st.Departments = append(st.Departments, split(c.FormValue("more_departments"))...)
 	st.Attendees = split(c.FormValue("attendees"))
@@ -256,11 +271,26 @@ func (u *caseUI) act(c *fiber.Ctx, st appliance.CaseStep) (*appliance.Case, erro
 	if !usr.Can(actionPerm(st.Action, cc.Level)) {
 		return nil, appliance.Errorf(appliance.EFORBIDDEN, "您的账号（%s）不能%s", usr.Role.Label(), appliance.CaseActionLabels[st.Action])
 	}
-	levels := userLevels(usr)
-	if st.Action == appliance.CaseNote && len(levels) == 0 {
-		levels = appliance.LevelsOf(u.s.Config.Node.Role) // duty staff may add notes
-	}
+	levels := dutyLevels(usr, st.Action, u.s.Config.Node.Role)
 	return u.cases.Act(c.UserContext(), actor(c), levels, st)
+}
+
+// dutyLevels are the levels a person acts for in action: their own, or
+// for the duty staff (who have none) the node's for notes and callbacks,
+// and the village for sorting out what the duty room received.
+func dutyLevels(usr *appliance.User, action, nodeRole string) []string {
+	if levels := userLevels(usr); len(levels) > 0 {
+		return levels
+	}
+	switch action {
+	case appliance.CaseNote, appliance.CaseCallback:
+		return appliance.LevelsOf(nodeRole)
+	case appliance.CaseClassify:
+		if nodeRole == appliance.NodeVillage {
+			return []string{appliance.CaseLevelVillage}
+		}
+	}
+	return nil
 }
 
 func (u *caseUI) submitCaseAction(c *fiber.Ctx) error {

@@ -221,7 +221,7 @@ func (s *Server) householdPage(c *fiber.Ctx, id string, revealed *appliance.Pers
 	}
 	data := fiber.Map{"Title": title, "H": h, "Members": ms, "History": hist, "Visits": visits,
 		"GroupName": g.Name, "CanEdit": u.Can(appliance.PermEditArchive), "CanReveal": u.Can(appliance.PermRevealPersonal), "RevealPurposes": appliance.RevealPurposes,
-		"CanVisit": u.Can(appliance.PermRecordVisit), "Revealed": revealed, "Today": s.now()}
+		"CanVisit": u.Can(appliance.PermRecordVisit), "CanPrint": u.Can(appliance.PermPrint) && s.Printing != nil, "Revealed": revealed, "Today": s.now()}
 	if err := s.householdAppointments(c, id, data); err != nil {
 		return err
 	}

@@ -19,8 +19,11 @@ var kioskEntries = []struct{ Href, Label, Hint, Icon string }{
 }
 
 func (s *Server) showKioskHome(c *fiber.Ctx) error {
-	if c.Query("kiosk") == "1" {
-		s.setCookie(c, cookieKiosk, "1", 10*365*24*time.Hour, true)
+	s.setKioskMode(c) // ui/kiosk_mode.go
+	if c.Query("reset") == "1" {
+		// The idle reset: the next villager starts with normal text.
+		s.clearCookie(c, cookieLarge)
+		c.Request().Header.DelCookie(cookieLarge)
 	}
 	today := s.today()
 	duty, err := s.Store.FindDuty(s.Config.Node.Code, today, today)

@@ -17,10 +17,24 @@ import (
 	"gridbox/appliance/bolt"
 )
 
+// A kiosk report is a few simple screens, one question each, for villagers
+// who cannot type (docs/cases.md, "Kiosk"): what kind of problem (picture
+// buttons in plain words), which group (or skip), how to tell it (speak,
+// tap phrases, ask to be called back, or type), then the receipt. Every
+// screen is a plain link or form: without JavaScript the typed forms work.
+
 // categoryButton is a picture button of the kiosk.
 type categoryButton struct {
 	appliance.Category
 	Picture template.HTML
+}
+
+// Label is what the kiosk shows big: the plain words, else the name.
+func (b categoryButton) Label() string {
+	if b.Plain != "" {
+		return b.Plain
+	}
+	return b.Name
 }
 
 func (u *caseUI) categoryButtons() []categoryButton {
@@ -29,6 +43,41 @@ func (u *caseUI) categoryButtons() []categoryButton {
 		out = append(out, categoryButton{Category: c, Picture: caseIcon(c.Icon)})
 	}
 	return out
+}
+
+// reportWay is one way to tell the problem.
+type reportWay struct {
+	Key, Label, Hint string
+	Picture          template.HTML
+}
+
+// reportWays in the order the kiosk offers them.
+var reportWays = []reportWay{
+	{"voice", "说话留言", "按一下就能说，最长60秒", caseIcon("mic")},
+	{"phrases", "点选常见问题", "点一点，不用写字", caseIcon("tap")},
+	{"callback", "请给我回电话", "留下电话，值班人员打给您", caseIcon("phone")},
+	{"type", "自己写", "会写字的可以写下来", caseIcon("pen")},
+}
+
+// phraseBook holds the tap phrases per category: from the configuration
+// at start, changed by the village lead at /staff/kiosk/phrases.
+type phraseBook struct {
+	sync.RWMutex
+	m map[string][]string
+}
+
+func newPhraseBook(cfg appliance.Config) *phraseBook {
+	b := &phraseBook{m: map[string][]string{}}
+	for _, c := range cfg.Cases.Categories {
+		b.m[c.Key] = c.Phrases
+	}
+	return b
+}
+
+func (b *phraseBook) of(category string) []string {
+	b.RLock()
+	defer b.RUnlock()
+	return b.m[category]
 }
 
 // showReportStart: the villager picks what kind of problem it is.
@@ -41,27 +90,101 @@ func (u *caseUI) groups() ([]appliance.Grid, error) {
 	return u.s.Store.FindGrids(appliance.GridFilter{Parent: &code})
 }
 
-func (u *caseUI) showReportForm(c *fiber.Ctx) error {
-	return u.renderReportForm(c, nil, bolt.CaseIntake{Category: c.Params("category")})
+// reportStep is what every screen after the category shows.
+type reportStep struct {
+	Category  categoryButton
+	Group     string // "" when skipped or unknown
+	GroupName string
+	Groups    []appliance.Grid
+	Way       reportWay
 }
 
-func (u *caseUI) renderReportForm(c *fiber.Ctx, formErr error, in bolt.CaseIntake) error {
-	cat, ok := u.s.Config.Category(in.Category)
+func (u *caseUI) reportStep(categoryKey, group, way string) (reportStep, error) {
+	cat, ok := u.s.Config.Category(categoryKey)
 	if !ok {
-		return appliance.Errorf(appliance.ENOTFOUND, "没有这个问题类别")
+		return reportStep{}, appliance.Errorf(appliance.ENOTFOUND, "没有这个问题类别")
 	}
 	groups, err := u.groups()
 	if err != nil {
-		return err
+		return reportStep{}, err
 	}
-	data := fiber.Map{"Title": "反映问题：" + cat.Name, "Category": categoryButton{cat, caseIcon(cat.Icon)}, "Form": in, "Groups": groups}
-	setFormError(c, data, formErr)
-	return u.s.render(c, "kiosk_report_form", data)
+	st := reportStep{Category: categoryButton{cat, caseIcon(cat.Icon)}, Groups: groups}
+	for _, g := range groups {
+		if g.Code == group {
+			st.Group, st.GroupName = g.Code, g.Name
+		}
+	}
+	for _, w := range reportWays {
+		if w.Key == way {
+			st.Way = w
+		}
+	}
+	return st, nil
 }
 
-// submitReport stores a kiosk report and shows its receipt at once: the
-// PIN is shown only on this answer, never in a URL.
+// showReportGroup asks which group (村民组) the problem is in.
+func (u *caseUI) showReportGroup(c *fiber.Ctx) error {
+	st, err := u.reportStep(c.Params("category"), "", "")
+	if err != nil {
+		return err
+	}
+	if len(st.Groups) == 0 {
+		return c.Redirect("/report/"+st.Category.Key+"/how", fiber.StatusSeeOther)
+	}
+	return u.s.render(c, "kiosk_report_group", fiber.Map{"Title": "反映问题：" + st.Category.Label(), "Step": st})
+}
+
+// showReportWay shows how to tell the problem (way "how"), or the screen of
+// one way.
+func (u *caseUI) showReportWay(c *fiber.Ctx) error {
+	return u.renderReportWay(c, c.Params("way"), nil, bolt.CaseIntake{Category: c.Params("category"), Group: c.Query("group")})
+}
+
+func (u *caseUI) renderReportWay(c *fiber.Ctx, way string, formErr error, in bolt.CaseIntake) error {
+	st, err := u.reportStep(in.Category, in.Group, way)
+	if err != nil {
+		return err
+	}
+	if way != "how" && st.Way.Key == "" {
+		return appliance.Errorf(appliance.ENOTFOUND, "页面不存在")
+	}
+	phrases := u.phrases.of(st.Category.Key)
+	chosen := map[string]bool{}
+	for _, p := range in.Phrases {
+		chosen[p] = true
+	}
+	var ways []reportWay
+	for _, w := range reportWays {
+		if w.Key != st.Way.Key && (w.Key != "phrases" || len(phrases) > 0) {
+			ways = append(ways, w)
+		}
+	}
+	title := "反映问题：" + st.Category.Label()
+	if st.Way.Key != "" {
+		title += "（" + st.Way.Label + "）"
+	}
+	data := fiber.Map{"Title": title, "Step": st, "Ways": ways, "Form": in, "Phrases": phrases, "Chosen": chosen,
+		"MaxVoice": appliance.MaxVoiceSeconds}
+	setFormError(c, data, formErr)
+	name := "kiosk_report_how"
+	if st.Way.Key != "" {
+		name = "kiosk_report_" + st.Way.Key
+	}
+	return u.s.render(c, name, data)
+}
+
+// showReportForm keeps the address of the old one-page form: it is the
+// first screen after the category now.
+func (u *caseUI) showReportForm(c *fiber.Ctx) error { return u.showReportGroup(c) }
+
+// submitReport stores a kiosk report made any way and shows its receipt at
+// once (printing it when the kiosk has a receipt printer): the PIN is
+// shown only on this answer, never in a URL.
 func (u *caseUI) submitReport(c *fiber.Ctx) error {
+	way := c.FormValue("way")
+	if way == "" {
+		way = "type"
+	}
 	in := bolt.CaseIntake{
 		Category:    c.Params("category"),
 		Description: strings.TrimSpace(c.FormValue("description")),
@@ -69,15 +192,64 @@ func (u *caseUI) submitReport(c *fiber.Ctx) error {
 		Group:       c.FormValue("group"),
 		Name:        strings.TrimSpace(c.FormValue("name")),
 		Phone:       strings.TrimSpace(c.FormValue("phone")),
+		Phrases:     formList(c, "phrases"),
+		Callback:    c.FormValue("callback") == "1",
 	}
-	r, err := u.cases.RegisterCase(c.UserContext(), actor(c), in)
-	if err != nil {
-		if appliance.ErrorCode(err) == appliance.EINTERNAL {
-			return err
+	voice, err := readVoice(c)
+	if err == nil {
+		in.Voice = voice
+		var r bolt.Receipt
+		if r, err = u.cases.RegisterCase(c.UserContext(), actor(c), in); err == nil {
+			return u.renderReceipt(c, r, false)
 		}
-		return u.renderReportForm(c, err, in)
 	}
-	return u.renderReceipt(c, r, false)
+	if appliance.ErrorCode(err) == appliance.EINTERNAL {
+		return err
+	}
+	in.Voice = nil
+	return u.renderReportWay(c, way, err, in)
+}
+
+// formList returns every value of a form field, urlencoded or multipart.
+func formList(c *fiber.Ctx, name string) []string {
+	var out []string
+	if form, err := c.MultipartForm(); err == nil {
+		out = append(out, form.Value[name]...)
+	} else {
+		for _, v := range c.Context().PostArgs().PeekMulti(name) {
+			out = append(out, string(v))
+		}
+	}
+	return out
+}
+
+// readVoice reads the recorded voice message of a multipart form, if any.
+func readVoice(c *fiber.Ctx) ([]byte, error) {
+	form, err := c.MultipartForm()
+	if err != nil || len(form.File["voice"]) == 0 {
+		return nil, nil
+	}
+	if len(form.File["voice"]) > appliance.MaxCaseVoices {
+		return nil, appliance.FieldError("voice", "语音留言最多%d段", appliance.MaxCaseVoices)
+	}
+	f := form.File["voice"][0]
+	if f.Size == 0 {
+		return nil, nil
+	}
+	if f.Size > appliance.MaxVoiceBytes {
+		return nil, appliance.FieldError("voice", "录音文件太大（不能超过%dKB）", appliance.MaxVoiceBytes>>10)
+	}
+	return readPart(f, appliance.MaxVoiceBytes)
+}
+
+// readPart reads an uploaded file of at most limit bytes.
+func readPart(f *multipart.FileHeader, limit int64) ([]byte, error) {
+	fh, err := f.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	return io.ReadAll(io.LimitReader(fh, limit+1))
 }
 
 // pngBuffers keeps the PNG encoder's buffers (its zlib writer is ~1 MB)
@@ -112,13 +284,43 @@ func (u *caseUI) receiptQR(code string) (template.URL, string, error) {
 	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())), token, nil
 }
 
+// receiptNext says in plain words what happens to the case now.
+func (u *caseUI) receiptNext(cc *appliance.Case) []string {
+	var out []string
+	who := "村里"
+	if cc.Level == appliance.CaseLevelGroup {
+		who = "村民组的网格长"
+		if g, err := u.s.Store.Grid(cc.Group); err == nil {
+			who = g.Name + "的网格长"
+		}
+	}
+	switch {
+	case cc.Callback == appliance.CallbackWanted:
+		out = append(out, "值班人员会尽快给您回电话。")
+	case u.s.Config.TriageCategory(cc.Category) || len(cc.Voice) > 0:
+		out = append(out, "村值班室会先听您的留言，再交给该办的人。")
+	}
+	if cc.Due != "" {
+		out = append(out, who+"会在"+cc.Due+"前办理。")
+	}
+	return append(out, "办好以后，凭回执编号和查询密码可以查看结果、给个评价。")
+}
+
 func (u *caseUI) renderReceipt(c *fiber.Ctx, r bolt.Receipt, staff bool) error {
 	qr, _, err := u.receiptQR(r.Code)
 	if err != nil {
 		return err
 	}
-	return u.s.render(c, "kiosk_report_receipt", fiber.Map{"Title": "问题回执", "Receipt": r, "QR": qr, "StaffDesk": staff,
-		"PrintToken": u.s.receiptPrintToken(c, r.Code)}) // ui/print_receipt.go
+	data := fiber.Map{"Title": "问题回执", "Receipt": r, "QR": qr, "StaffDesk": staff}
+	if cc, err := u.cases.Case(r.Code); err == nil {
+		data["Next"] = u.receiptNext(cc)
+	}
+	if !staff {
+		data["Printed"], data["PrintError"] = u.s.printReceiptAtOnce(c, r.Code) // ui/print_receipt.go
+		data["PrintToken"] = u.s.receiptPrintToken(c, r.Code)
+		c.Locals(localIdle, u.s.Config.Kiosk.ReceiptIdle.Duration) // the villager copies the code
+	}
+	return u.s.render(c, "kiosk_report_receipt", data)
 }
 
 // readPhotos reads up to MaxCasePhotos uploaded files of a multipart form.
@@ -141,12 +343,7 @@ func readPhotos(c *fiber.Ctx) ([][]byte, error) {
 		if f.Size > appliance.MaxPhotoBytes {
 			return nil, appliance.FieldError("photos", "照片“%s”超过10MB", f.Filename)
 		}
-		fh, err := f.Open()
-		if err != nil {
-			return nil, err
-		}
-		data, err := io.ReadAll(io.LimitReader(fh, appliance.MaxPhotoBytes+1))
-		fh.Close()
+		data, err := readPart(f, appliance.MaxPhotoBytes)
 		if err != nil {
 			return nil, err
 		}

@@ -9,10 +9,26 @@ import (
 	"gridbox/appliance"
 )
 
-// showTrack asks for the receipt code and PIN. The lookup is a POST so the
-// PIN never lands in a URL or the kiosk browser's history.
+// showTrack asks for the receipt code and PIN, on keypads of their own (the
+// kiosk has no keyboard). The lookup is a POST so the PIN never lands in a
+// URL or the kiosk browser's history.
 func (u *caseUI) showTrack(c *fiber.Ctx) error {
-	return u.s.render(c, "kiosk_track", fiber.Map{"Title": "查询办理进度", "Code": strings.TrimSpace(c.Query("code"))})
+	return u.renderTrack(c, nil, strings.TrimSpace(c.Query("code")))
+}
+
+func (u *caseUI) renderTrack(c *fiber.Ctx, formErr error, code string) error {
+	var keys []string
+	for _, r := range appliance.ReceiptCodeChars() {
+		keys = append(keys, string(r))
+	}
+	data := fiber.Map{"Title": "查询办理进度", "Code": code, "CodeKeys": keys, "Tries": u.s.Config.Cases.PINTries}
+	if formErr != nil && code != "" {
+		if left := u.cases.TriesLeft(code); left < u.s.Config.Cases.PINTries {
+			data["TriesLeft"] = left
+		}
+	}
+	setFormError(c, data, formErr)
+	return u.s.render(c, "kiosk_track", data)
 }
 
 func (u *caseUI) submitTrack(c *fiber.Ctx) error {
@@ -22,9 +38,7 @@ func (u *caseUI) submitTrack(c *fiber.Ctx) error {
 		if appliance.ErrorCode(err) == appliance.EINTERNAL {
 			return err
 		}
-		data := fiber.Map{"Title": "查询办理进度", "Code": code}
-		setFormError(c, data, err)
-		return u.s.render(c, "kiosk_track", data)
+		return u.renderTrack(c, err, code)
 	}
 	return u.renderProgress(c, cc, pin, "")
 }

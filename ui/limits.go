@@ -133,8 +133,9 @@ func (s *Server) limitBody(c *fiber.Ctx) error {
 
 func newBodyBudget() *semaphore.Weighted { return semaphore.NewWeighted(bodyBudget) }
 
-// allowUploads raises the limits of the staff routes that take files: case
-// photos and household sheets. Every other staff route keeps staffBodyMax.
+// allowUploads raises the limits of the routes that take files: case
+// photos and household sheets for staff, voice messages for villagers.
+// Every other route keeps its default.
 func (s *Server) allowUploads() {
 	photos := int64(appliance.MaxCasePhotos*appliance.MaxPhotoBytes + 64<<10)
 	sheet := int64(maxImportBytes + 64<<10)
@@ -142,4 +143,8 @@ func (s *Server) allowUploads() {
 	s.allowBody(fiber.MethodPost, "/staff/households/import", sheet, false)
 	s.allowBody(fiber.MethodPost, "/api/v1/import/dry-run", sheet, false)
 	s.allowBody(fiber.MethodPost, "/api/v1/import/commit", sheet, false)
+	// A villager's voice message, the only upload without a login.
+	voice := int64(appliance.MaxVoiceBytes + 64<<10)
+	s.allowBody(fiber.MethodPost, "/report/:category", voice, true)
+	s.allowBody(fiber.MethodPost, "/api/v1/kiosk/cases", voice, true)
 }

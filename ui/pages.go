@@ -108,12 +108,16 @@ type view struct {
 	CSRF      string
 	Kiosk     bool // the kiosk screen
 	Screen    bool // the box's own screen (not a LAN tablet marked kiosk)
-	KioskIdle int  // seconds; a staff session on the kiosk ends after this
+	KioskIdle int  // seconds; this page returns home (a staff session on the kiosk ends) after this without activity
+	IdleWarn  int  // seconds before that the page asks 还在吗
+	NoScript  int  // seconds after which a page without JavaScript returns home
+	Large     bool // 大字: kiosk text at 125 %
 	NodeName  string
 	NodeRole  string
 	DutyPhone string
 	Path      string
-	Staff     bool // a staff page (not public)
+	Here      string // path and query, to come back to
+	Staff     bool   // a staff page (not public)
 	Today     string
 	Nav       []NavItem // staff menu entries the user may use
 }
@@ -131,11 +135,15 @@ func (s *Server) viewOf(c *fiber.Ctx) view {
 		CSRF:      csrfToken(c),
 		Kiosk:     s.isKiosk(c),
 		Screen:    s.isKioskScreen(c),
-		KioskIdle: int(s.Config.HTTP.KioskIdle.Seconds()),
+		KioskIdle: int(s.pageIdle(c).Seconds()), // ui/kiosk_mode.go
+		IdleWarn:  int(min(s.Config.Kiosk.IdleWarning.Duration, s.pageIdle(c)/2).Seconds()),
+		NoScript:  int(s.Config.Kiosk.NoScriptIdle.Seconds()),
+		Large:     largeText(c),
 		NodeName:  s.Config.Node.Name,
 		NodeRole:  s.Config.Node.Role,
 		DutyPhone: s.Config.DutyPhone,
 		Path:      c.Path(),
+		Here:      c.OriginalURL(),
 		Today:     s.today(),
 	}
 	if u := currentUser(c); u != nil {

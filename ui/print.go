@@ -41,7 +41,17 @@ func printRequest(c *fiber.Ctx) appliance.PrintRequest {
 		}
 		return strings.TrimSpace(c.Query(k))
 	}
-	return appliance.PrintRequest{Kind: get("kind"), Grid: get("grid"), From: get("from"), To: get("to"), Span: get("span"), Paper: get("paper"), Staff: get("staff"), Case: get("case"), Household: get("household")}
+	return appliance.PrintRequest{Kind: get("kind"), Grid: get("grid"), Group: get("group"), From: get("from"), To: get("to"), Span: get("span"),
+		Paper: get("paper"), Staff: get("staff"), Case: get("case"), Household: get("household"), Scope: printScope(c)}
+}
+
+// printScope is the grid scope of the user: what they may print of the
+// archive (a grid leader their groups).
+func printScope(c *fiber.Ctx) string {
+	if u := currentUser(c); u != nil {
+		return scopeOf(u)
+	}
+	return ""
 }
 
 // paperLabels name paper choices for people.
@@ -60,25 +70,54 @@ func (s *Server) renderPrint(c *fiber.Ctx, formErr error, req appliance.PrintReq
 	if err != nil {
 		return err
 	}
-	grids, err := s.Store.FindGrids(appliance.GridFilter{})
-	if err != nil {
-		return err
-	}
-	staff, err := s.nodeStaff()
-	if err != nil {
-		return err
-	}
 	u := currentUser(c)
+	grids, err := s.groupsInScope(u)
+	if err != nil {
+		return err
+	}
+	all, err := s.nodeStaff()
+	if err != nil {
+		return err
+	}
+	var staff []appliance.StaffMember // those whose manual and diary the user may print
+	for _, m := range all {
+		if appliance.InScope(scopeOf(u), m.Grid) {
+			staff = append(staff, m)
+		}
+	}
 	var docs []appliance.PrintDoc
 	for _, d := range p.Documents() {
 		if u.Can(d.Perm) {
 			docs = append(docs, d)
 		}
 	}
-	data := fiber.Map{"Title": "打印", "Docs": docs, "Jobs": jobs, "Printer": p.Printer(c.UserContext()), "Grids": grids, "Staff": staff,
+	// Names for the printers' kinds (kind, kind-paper, * for the default)
+	// and the jobs' paper.
+	kinds := map[string]string{"*": "默认：其余全部文档"}
+	for _, d := range p.Documents() {
+		kinds[d.Kind] = d.Title
+		for _, paper := range d.Papers {
+			kinds[d.Kind+"-"+paper] = d.Title + "（" + paperLabels[paper] + "）"
+		}
+	}
+	media := map[string]string{}
+	for _, j := range jobs {
+		media[j.Media] = mediaLabel(j.Media)
+	}
+	data := fiber.Map{"Title": "打印", "Docs": docs, "Jobs": jobs, "Printer": p.Printer(c.UserContext()), "Printers": p.Printers(c.UserContext()),
+		"KindTitles": kinds, "Media": media, "Grids": grids, "Staff": staff,
+		"Scoped": strings.Contains(scopeOf(u), "-"), "Fonts": p.FallbackFonts(),
 		"Req": req, "Today": s.today(), "Papers": paperLabels, "States": appliance.PrintStateLabels, "Notice": notice}
 	setFormError(c, data, formErr)
 	return s.render(c, "staff_print", data)
+}
+
+// mediaLabel names a job's lp media for people: A4, 86×54毫米.
+func mediaLabel(m string) string {
+	if rest, ok := strings.CutPrefix(m, "Custom."); ok {
+		return strings.Replace(strings.TrimSuffix(rest, "mm"), "x", "×", 1) + "毫米"
+	}
+	return m
 }
 
 func (s *Server) downloadPrint(c *fiber.Ctx) error {
@@ -155,7 +194,9 @@ func (s *Server) apiPrintDocuments(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"items": p.Documents(), "printer": p.Printer(c.UserContext())})
+	printers := append([]appliance.PrinterStatus{}, p.Printers(c.UserContext())...)
+	fonts := append([]string{}, p.FallbackFonts()...)
+	return c.JSON(fiber.Map{"items": p.Documents(), "printer": p.Printer(c.UserContext()), "printers": printers, "fallback_fonts": fonts})
 }
 
 func (s *Server) apiPrint(c *fiber.Ctx) error {
@@ -167,6 +208,7 @@ func (s *Server) apiPrint(c *fiber.Ctx) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
+	req.Scope = printScope(c)
 	if err := docAllowed(c, p, req); err != nil {
 		return err
 	}

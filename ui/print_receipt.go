@@ -60,9 +60,9 @@ func init() {
 }
 
 // receiptPrintToken returns the permit to print receipt code, or "" when
-// the node has no printer.
+// the node has no printer for receipts.
 func (s *Server) receiptPrintToken(c *fiber.Ctx, code string) string {
-	if s.Printing == nil || !s.Printing.Printer(c.UserContext()).Configured {
+	if s.Printing == nil || !s.Printing.PrinterFor(c.UserContext(), "receipt", "").Configured {
 		return ""
 	}
 	signer, err := appliance.NewTokenSigner(s.Store.Secret())
@@ -117,10 +117,31 @@ func (s *Server) submitReceiptPrint(c *fiber.Ctx) error {
 	return s.render(c, "kiosk_receipt_print", fiber.Map{"Title": "打印回执", "Message": msg, "Code": code})
 }
 
+// printReceiptAtOnce prints a kiosk report's receipt as soon as it is
+// registered, when the node has a receipt printer. It reports whether the
+// receipt went to the printer, or in plain words why not ("" when the node
+// has no printer: the page then asks to photograph the receipt).
+func (s *Server) printReceiptAtOnce(c *fiber.Ctx, code string) (bool, string) {
+	if s.Printing == nil || !s.Printing.Printer(c.UserContext()).Configured {
+		return false, ""
+	}
+	const later = "请用手机拍下这张回执，或到值班室补打。"
+	j, err := s.Printing.Print(c.UserContext(), appliance.PrintRequest{Kind: "receipt", Case: code, Paper: "roll"})
+	switch {
+	case err != nil:
+		s.Log.Warn("receipt at once", "err", err)
+		return false, "回执没能打印出来。" + later
+	case j.State == "failed" || j.Reason != "":
+		return false, "打印机暂时不能打印（" + j.Reason + "）。" + later
+	}
+	return true, ""
+}
+
 // canPrintReceipt says whether the staff case page offers to print the
-// case's receipt: a printer is configured and the user may print receipts.
+// case's receipt: a printer for receipts is configured and the user may
+// print receipts.
 func (s *Server) canPrintReceipt(c *fiber.Ctx) bool {
 	u := currentUser(c)
 	return s.Printing != nil && u != nil && u.Can(appliance.PermPrint) && u.Can(appliance.PermRegisterCase) &&
-		s.Printing.Printer(c.UserContext()).Configured
+		s.Printing.PrinterFor(c.UserContext(), "receipt", "").Configured
 }

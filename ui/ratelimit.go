@@ -91,7 +91,6 @@ type rateLimits struct {
 	reports       *limiter // case reports, per LAN device
 	reportsAll    *rate.Limiter
 	reportsScreen *rate.Limiter
-	mu            sync.Mutex // guards reportsAll and reportsScreen reservations together
 }
 
 func newRateLimits(cfg appliance.LimitsConfig) *rateLimits {
@@ -128,24 +127,19 @@ func (s *Server) limitReports(c *fiber.Ctx) error {
 	}
 	now := time.Now()
 	if s.isKioskScreen(c) {
-		s.limits.mu.Lock()
-		wait := take(s.limits.reportsScreen, now)
-		s.limits.mu.Unlock()
-		if wait > 0 {
-			s.metrics.limited.WithLabelValues("reports_screen").Inc()
-			return s.tooMany(c, wait)
-		}
-		return c.Next()
+		return s.takeOrRefuse(c, s.limits.reportsScreen, "reports_screen", now)
 	}
 	if wait := s.limits.reports.reserve(c.IP(), now); wait > 0 {
 		s.metrics.limited.WithLabelValues("reports_client").Inc()
 		return s.tooMany(c, wait)
 	}
-	s.limits.mu.Lock()
-	wait := take(s.limits.reportsAll, now)
-	s.limits.mu.Unlock()
-	if wait > 0 {
-		s.metrics.limited.WithLabelValues("reports_all").Inc()
+	return s.takeOrRefuse(c, s.limits.reportsAll, "reports_all", now)
+}
+
+// takeOrRefuse lets the request on with a token of lim, or refuses it.
+func (s *Server) takeOrRefuse(c *fiber.Ctx, lim *rate.Limiter, label string, now time.Time) error {
+	if wait := take(lim, now); wait > 0 {
+		s.metrics.limited.WithLabelValues(label).Inc()
 		return s.tooMany(c, wait)
 	}
 	return c.Next()

@@ -31,6 +31,9 @@ var routeRoles = map[string]string{
 	"GET /report":                   "public",
 	"GET /report/:category":         "public",
 	"POST /report/:category":        "public",
+	"GET /report/:category/:way":    "public",
+	"GET /textsize":                 "public",
+	"GET /api/v1/kiosk/phrases":     "public",
 	"POST /report/receipt/print":    "public",
 	"GET /track":                    "public",
 	"POST /track":                   "public",
@@ -97,6 +100,13 @@ var routeRoles = map[string]string{
 	"GET /staff/cases/stats":            "DGLTPCIA",
 	"GET /staff/cases/towns":            "DGLTPCIA",
 	"GET /staff/cases/photos/:sum":      "DGLTPCIA",
+	"GET /staff/cases/:id/voice":        "DGLTPCIA",
+	"GET /api/v1/cases/:id/voice":       "DGLTPCIA",
+	"GET /staff/cases/callbacks":        "DGL",
+	"GET /api/v1/cases/callbacks":       "DGL",
+	"GET /staff/kiosk/phrases":          "LA",
+	"POST /staff/kiosk/phrases":         "LA",
+	"POST /api/v1/kiosk/phrases":        "LA",
 	"GET /api/v1/cases":                 "DGLTPCIA",
 	"POST /api/v1/cases":                "DGL",
 	"GET /api/v1/cases/:id":             "DGLTPCIA",
@@ -183,7 +193,7 @@ var roleLetters = map[byte]appliance.Role{
 // (a handler answering 404 has let the person past its role check).
 func samplePath(route string) string {
 	r := strings.NewReplacer(":category", "public_affairs", ":group.svg", "410184104201-09.svg", ":id.pdf", "nojob.pdf",
-		":sum", strings.Repeat("0", 64), ":token", "notoken", ":name", "none.css", ":action", "note", ":pid", "nobody", ":id", "nothing")
+		":sum", strings.Repeat("0", 64), ":token", "notoken", ":name", "none.css", ":action", "note", ":way", "voice", ":pid", "nobody", ":id", "nothing")
 	return r.Replace(route)
 }
 

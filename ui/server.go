@@ -120,7 +120,8 @@ func (s *Server) securityHeaders(c *fiber.Ctx) error {
 	c.Set("X-Content-Type-Options", "nosniff")
 	c.Set("X-Frame-Options", "DENY")
 	c.Set("Referrer-Policy", "same-origin")
-	c.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'")
+	// media-src blob: lets the kiosk play back a recording before it is sent.
+	c.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'")
 	// Pages and answers may hold personal data: no cache keeps them.
 	// Static files set their own long lifetime.
 	c.Set(fiber.HeaderCacheControl, "no-store")

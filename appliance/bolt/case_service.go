@@ -67,6 +67,10 @@ type CaseIntake struct {
 	Name        string   `json:"name,omitempty"`  // sealed
 	Phone       string   `json:"phone,omitempty"` // sealed
 	Photos      [][]byte `json:"-"`
+	// From the kiosk for villagers who cannot type (docs/cases.md, "Kiosk"):
+	Phrases  []string `json:"phrases,omitempty"`  // tapped common problems, written into the description
+	Callback bool     `json:"callback,omitempty"` // "请值班人员给我回电话": needs Phone
+	Voice    []byte   `json:"-"`                  // a recorded voice message (WebM/Opus)
 }
 
 // Receipt is what the reporter takes home.
@@ -88,12 +92,46 @@ func (cs *Cases) RegisterCase(ctx context.Context, author string, in CaseIntake)
 	return rs[0], nil
 }
 
-// intake is a checked CaseIntake with its photos prepared.
+// intake is a checked CaseIntake with its photos and voice prepared.
 type intake struct {
 	step   appliance.CaseStep
 	rep    appliance.CaseReporter
 	cat    appliance.Category
 	photos map[string][]byte
+	voice  map[string][]byte
+}
+
+// Descriptions of reports made without typing: the register step needs a
+// description of at least four characters (older nodes check it too).
+const (
+	phrasesPrefix    = "点选："
+	voiceOnlyText    = "（语音留言，请在问题页收听）"
+	callbackOnlyText = "（请值班人员回电话）"
+)
+
+// describe writes the description of an intake: tapped phrases, then what
+// was typed; a report with only a voice message or a callback request says
+// so.
+func describe(in CaseIntake) (string, error) {
+	var parts []string
+	if len(in.Phrases) > 0 {
+		if err := appliance.ValidatePhrases(in.Phrases); err != nil {
+			return "", err
+		}
+		parts = append(parts, phrasesPrefix+strings.Join(in.Phrases, "；"))
+	}
+	if t := strings.TrimSpace(in.Description); t != "" {
+		parts = append(parts, t)
+	}
+	switch {
+	case len(parts) > 0:
+		return strings.Join(parts, "\n"), nil
+	case len(in.Voice) > 0:
+		return voiceOnlyText, nil
+	case in.Callback:
+		return callbackOnlyText, nil
+	}
+	return "", nil
 }
 
 func (cs *Cases) checkIntake(in CaseIntake, now time.Time) (intake, error) {
@@ -103,7 +141,14 @@ func (cs *Cases) checkIntake(in CaseIntake, now time.Time) (intake, error) {
 		return intake{}, appliance.FieldError("category", "请选择问题类别")
 	}
 	in.Phone = appliance.NormalizePhone(in.Phone)
+	if in.Callback && in.Phone == "" {
+		return intake{}, appliance.FieldError("phone", "请输入您的电话号码，值班人员好给您回电话")
+	}
 	if err := appliance.ValidatePhone("phone", in.Phone, false); err != nil {
+		return intake{}, err
+	}
+	text, err := describe(in)
+	if err != nil {
 		return intake{}, err
 	}
 	if len([]rune(in.Name)) > 30 {
@@ -117,14 +162,24 @@ func (cs *Cases) checkIntake(in CaseIntake, now time.Time) (intake, error) {
 		return intake{}, appliance.Errorf(appliance.EINTERNAL, "节点类型未知")
 	}
 	by := levels[len(levels)-1]
-	if node.Role == appliance.NodeVillage && in.Group != "" {
-		by = appliance.CaseLevelGroup // the grid leader of the group handles it first
+	if node.Role == appliance.NodeVillage && in.Group != "" && !cat.Triage {
+		// The grid leader of the group handles it first; 其他 / 说不清
+		// goes to the duty room (the village) to be sorted out.
+		by = appliance.CaseLevelGroup
 	}
-	it := intake{cat: cat, photos: map[string][]byte{}}
+	it := intake{cat: cat, photos: map[string][]byte{}, voice: map[string][]byte{}}
 	it.step = appliance.CaseStep{
-		Action: appliance.CaseRegister, By: by, Day: now.Format("2006-01-02"), Text: strings.TrimSpace(in.Description),
+		Action: appliance.CaseRegister, By: by, Day: now.Format("2006-01-02"), Text: text,
 		Category: cat.Key, Source: in.Source, Village: node.Code, Group: in.Group, Household: in.Household, Person: in.Person,
-		Due: cs.dueFor(cat.Key, by, now),
+		Due: cs.dueFor(cat.Key, by, now), Callback: in.Callback,
+	}
+	if len(in.Voice) > 0 {
+		data, sum, _, err := appliance.PrepareVoice(in.Voice)
+		if err != nil {
+			return intake{}, err
+		}
+		it.step.Voice = []string{sum}
+		it.voice[sum] = data
 	}
 	for _, p := range in.Photos {
 		data, sum, err := appliance.PreparePhoto(p)
@@ -179,16 +234,11 @@ func (cs *Cases) RegisterMany(ctx context.Context, author string, ins []CaseInta
 			if _, err := appliance.NextCase(nil, it.step, appliance.StepMeta{At: now, NodeRole: cs.Config.Node.Role}); err != nil {
 				return nil, err
 			}
-			if len(it.photos) > 0 {
-				b, err := tx.tx.CreateBucketIfNotExists(bucketCasePhotos)
-				if err != nil {
-					return nil, err
-				}
-				for sum, data := range it.photos {
-					if err := b.Put([]byte(sum), data); err != nil {
-						return nil, err
-					}
-				}
+			if err := putBlobs(tx, bucketCasePhotos, it.photos); err != nil {
+				return nil, err
+			}
+			if err := putBlobs(tx, bucketCaseVoice, it.voice); err != nil {
+				return nil, err
 			}
 			drafts = append(drafts, appliance.Draft{Author: author, Kind: appliance.CaseKind(appliance.CaseRegister), Version: 1, Body: it.step, Sealed: it.rep})
 		}
@@ -202,6 +252,23 @@ func (cs *Cases) RegisterMany(ctx context.Context, author string, ins []CaseInta
 		out[i] = Receipt{Code: it.step.Case, PIN: it.rep.PIN, Category: it.cat.Name, Day: it.step.Day, Due: it.step.Due}
 	}
 	return out, nil
+}
+
+// putBlobs stores photos or voice messages by content address.
+func putBlobs(tx *Tx, bucket []byte, blobs map[string][]byte) error {
+	if len(blobs) == 0 {
+		return nil
+	}
+	b, err := tx.tx.CreateBucketIfNotExists(bucket)
+	if err != nil {
+		return err
+	}
+	for sum, data := range blobs {
+		if err := b.Put([]byte(sum), data); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ActMany checks and appends steps on distinct cases: one transaction per
@@ -396,6 +463,21 @@ func (cs *Cases) prepare(tx *Tx, author string, levels []string, step appliance.
 		if step.Rating == appliance.RatingUnsatisfied {
 			step.Due = cs.dueFor(c.Category, c.ResolvedLevel, now)
 		}
+	case appliance.CaseClassify:
+		cat, ok := cs.Config.Category(step.Category)
+		if !ok {
+			return appliance.Draft{}, nil, appliance.FieldError("category", "请选择问题类别")
+		}
+		level := c.Level
+		if step.Group != "" {
+			if g, ok, err := tx.Grid(step.Group); err != nil {
+				return appliance.Draft{}, nil, err
+			} else if !ok || g.Level != appliance.LevelGroup || g.Parent != c.Village {
+				return appliance.Draft{}, nil, appliance.FieldError("group", "所在村组不存在")
+			}
+			level = appliance.CaseLevelGroup
+		}
+		step.Category, step.Due = cat.Key, cs.dueFor(cat.Key, level, now)
 	case appliance.CaseMerge:
 		step.Due = ""
 		dup, err := appliance.NormalizeReceiptCode(step.DuplicateOf)
@@ -489,6 +571,7 @@ type CaseFilter struct {
 	Group    *string
 	Village  *string
 	Open     *bool
+	Callback *bool   // waiting to be called back (appliance.CallbackWanted)
 	Query    *string // in the description or the code
 	Limit    int
 	Before   string // id of the last case of the previous page
@@ -521,7 +604,7 @@ func (cs *Cases) FindCases(f CaseFilter) ([]*appliance.Case, string, error) {
 				return err
 			}
 			if f.Category != nil && cc.Category != *f.Category || f.Group != nil && cc.Group != *f.Group ||
-				f.Village != nil && cc.Village != *f.Village ||
+				f.Village != nil && cc.Village != *f.Village || f.Callback != nil && (cc.Callback == appliance.CallbackWanted) != *f.Callback ||
 				f.Query != nil && !strings.Contains(cc.Description, *f.Query) && !strings.Contains(cc.ID, strings.ToUpper(*f.Query)) {
 				continue
 			}
@@ -623,7 +706,7 @@ func (cs *Cases) EscalateOverdue(ctx context.Context, now time.Time) (int, error
 				if err != nil {
 					return err
 				}
-				if auto[cc.Category] {
+				if auto[cc.Category] && Confirmed(cc) {
 					ids = append(ids, cc.ID)
 				}
 			}
@@ -682,15 +765,45 @@ func (cs *Cases) EscalateOverdue(ctx context.Context, now time.Time) (int, error
 	return total, nil
 }
 
+// Confirmed reports whether a case's category is more than the reporter's
+// own guess: a villager's choice at the kiosk counts only once staff took
+// the case up (受理), changed or confirmed its category, or moved it. Until
+// then an overdue kiosk case is listed as overdue but not sent up by the
+// clock, so a wrong tap never escalates it (docs/cases.md, "Kiosk").
+func Confirmed(c *appliance.Case) bool {
+	if c.Source != appliance.SourceKiosk {
+		return true
+	}
+	for _, e := range c.Steps {
+		if e.Void != "" {
+			continue
+		}
+		switch e.Action {
+		case appliance.CaseAssign, appliance.CaseClassify, appliance.CaseEscalate, appliance.CaseReturn, appliance.CaseDispatch:
+			return true
+		}
+	}
+	return false
+}
+
+// Voice returns a stored voice message by its content address.
+func (cs *Cases) Voice(sum string) ([]byte, error) {
+	return cs.blob(bucketCaseVoice, sum, "录音不存在（可能还没有从村里传上来）")
+}
+
 // Photo returns a stored photo by its content address.
 func (cs *Cases) Photo(sum string) ([]byte, error) {
+	return cs.blob(bucketCasePhotos, sum, "照片不存在")
+}
+
+func (cs *Cases) blob(bucket []byte, sum, missing string) ([]byte, error) {
 	var out []byte
 	err := cs.Store.Read(func(tx *Tx) error {
-		if b := tx.tx.Bucket(bucketCasePhotos); b != nil {
+		if b := tx.tx.Bucket(bucket); b != nil {
 			out = append(out, b.Get([]byte(sum))...)
 		}
 		if len(out) == 0 {
-			return appliance.Errorf(appliance.ENOTFOUND, "照片不存在")
+			return appliance.Errorf(appliance.ENOTFOUND, "%s", missing)
 		}
 		return nil
 	})
@@ -701,13 +814,16 @@ func (cs *Cases) Photo(sum string) ([]byte, error) {
 type pinState struct {
 	Fails int       `json:"fails"`
 	Until time.Time `json:"until,omitzero"`
+	Last  time.Time `json:"last,omitzero"` // the last wrong PIN
 }
 
 // Track returns a case for its receipt code and PIN. Wrong PINs are
-// counted per code; after pin_tries the code locks for pin_lock, so four
-// digits cannot be guessed by trying. A right PIN only reads: a lookup
-// costs no write (and no fsync) unless a wrong PIN is to be counted or
-// cleared.
+// counted per code, for unknown codes too (so the answer says nothing about
+// whether a code exists); after pin_tries the code locks for pin_lock, so
+// four digits cannot be guessed by trying. The error of a wrong PIN says
+// how many tries are left (also TriesLeft). A right PIN only reads: a
+// lookup costs no write (and no fsync) unless a wrong PIN is to be counted
+// or earlier ones forgotten.
 func (cs *Cases) Track(code, pin string) (*appliance.Case, error) {
 	code, err := appliance.NormalizeReceiptCode(code)
 	if err != nil {
@@ -725,7 +841,7 @@ func (cs *Cases) Track(code, pin string) (*appliance.Case, error) {
 		var st pinState
 		c, right, st, out, err = cs.checkPIN(tx, code, pin, now)
 		clear = right && st.Fails > 0
-		if !right && out == nil {
+		if !right {
 			c = nil // counted below, in a write
 		}
 		return err
@@ -748,11 +864,17 @@ func (cs *Cases) Track(code, pin string) (*appliance.Case, error) {
 		}
 		c = nil
 		st.Fails++
-		if st.Fails >= max(1, cs.Config.Cases.PINTries) {
-			st.Fails, st.Until = 0, now.Add(cs.Config.Cases.PINLock.Duration)
+		left := cs.pinTries() - st.Fails
+		if left <= 0 {
+			st.Fails, st.Until, left = 0, now.Add(cs.Config.Cases.PINLock.Duration), 0
 		}
+		st.Last = now
 		data, _ := json.Marshal(st)
-		out = errWrongPIN
+		if left == 0 {
+			out = appliance.FieldError("pin", "回执编号或查询密码不正确；输错次数过多，该回执已暂停查询%d分钟，请到值班室查询", int(cs.Config.Cases.PINLock.Minutes()))
+		} else {
+			out = appliance.FieldError("pin", "回执编号或查询密码不正确，请核对回执；还可以再试%d次", left)
+		}
 		return tx.Bucket("local").Put(key, data)
 	})
 	if err != nil {
@@ -761,22 +883,17 @@ func (cs *Cases) Track(code, pin string) (*appliance.Case, error) {
 	return c, out
 }
 
-var errWrongPIN = appliance.FieldError("pin", "回执编号或查询密码不正确，请核对回执")
-
-// checkPIN reads what Track decides on: the case, whether pin is its PIN,
-// the code's wrong-PIN record, and a refusal (unknown code, locked, no
-// reporter here) if there is one.
+// checkPIN reads what Track decides on: the case (nil for an unknown
+// code), whether pin is its PIN, the code's wrong-PIN record, and a
+// refusal (locked, or no reporter here) if there is one.
 func (cs *Cases) checkPIN(tx *Tx, code, pin string, now time.Time) (*appliance.Case, bool, pinState, error, error) {
-	var st pinState
-	cc, err := tx.Case(code)
-	if err != nil {
-		return nil, false, st, errWrongPIN, nil
-	}
-	if v := tx.Bucket("local").Get([]byte("casepin/" + code)); v != nil {
-		json.Unmarshal(v, &st)
-	}
+	st := cs.pinState(tx.Bucket("local").Get([]byte("casepin/"+code)), now)
 	if now.Before(st.Until) {
 		return nil, false, st, appliance.Errorf(appliance.ELOCKED, "该回执查询密码输错次数过多，已暂停查询，请%d分钟后再试，或到值班室查询", int(st.Until.Sub(now).Minutes())+1), nil
+	}
+	cc, err := tx.Case(code)
+	if err != nil {
+		return nil, false, st, nil, nil // an unknown code counts as a wrong PIN
 	}
 	var r appliance.CaseReporter
 	if ok, err := tx.GetJSON(bucketCaseReporters, code, &r); err != nil {
@@ -784,10 +901,7 @@ func (cs *Cases) checkPIN(tx *Tx, code, pin string, now time.Time) (*appliance.C
 	} else if !ok {
 		return nil, false, st, appliance.Errorf(appliance.ENOTFOUND, "本机无法核对该回执的查询密码，请到受理问题的村值班室查询"), nil
 	}
-	if subtle.ConstantTimeCompare([]byte(r.PIN), []byte(pin)) != 1 {
-		return cc, false, st, nil, nil
-	}
-	return cc, true, st, nil, nil
+	return cc, subtle.ConstantTimeCompare([]byte(r.PIN), []byte(pin)) == 1, st, nil, nil
 }
 
 func firstErr(errs ...error) error {
@@ -797,6 +911,42 @@ func firstErr(errs ...error) error {
 		}
 	}
 	return nil
+}
+
+func (cs *Cases) pinTries() int { return max(1, cs.Config.Cases.PINTries) }
+
+// pinState reads a code's wrong-PIN record; failures older than pin_lock
+// are forgotten.
+func (cs *Cases) pinState(v []byte, now time.Time) pinState {
+	var st pinState
+	if v != nil {
+		json.Unmarshal(v, &st)
+	}
+	if st.Until.IsZero() && !st.Last.IsZero() && now.Sub(st.Last) > cs.Config.Cases.PINLock.Duration {
+		st.Fails = 0
+	}
+	return st
+}
+
+// TriesLeft is how many PINs may still be tried for a receipt code before
+// it locks (0 while locked).
+func (cs *Cases) TriesLeft(code string) int {
+	code, err := appliance.NormalizeReceiptCode(code)
+	if err != nil {
+		return cs.pinTries()
+	}
+	left := cs.pinTries()
+	now := cs.Now()
+	cs.Store.Read(func(tx *Tx) error {
+		st := cs.pinState(tx.Bucket("local").Get([]byte("casepin/"+code)), now)
+		if now.Before(st.Until) {
+			left = 0
+		} else {
+			left -= st.Fails
+		}
+		return nil
+	})
+	return max(0, left)
 }
 
 // Rate records the reporter's rating from the kiosk as the follow-up.

@@ -21,9 +21,13 @@ const (
 	bucketCaseCity      = "v_case_city"      // id → "" for cases that reached the city (relayed by towns)
 )
 
-// bucketCasePhotos holds photos by content address. It is not a view (no
-// entry carries the bytes) and is not replicated by the ledger.
-var bucketCasePhotos = []byte("case_photos")
+// bucketCasePhotos holds photos and bucketCaseVoice voice messages by
+// content address. They are not views (no entry carries the bytes) and are
+// not replicated by the ledger.
+var (
+	bucketCasePhotos = []byte("case_photos")
+	bucketCaseVoice  = []byte("case_voice")
+)
 
 type caseView struct{}
 

@@ -9,8 +9,8 @@ import (
 	"gridbox/appliance"
 )
 
-// Photos travel beside the ledger: an entry carries only their content
-// addresses (appliance.PhotoRefs). A node that takes in such an entry
+// Photos and voice messages travel beside the ledger: an entry carries only
+// their content addresses (appliance.PhotoRefs). A node that takes in such an entry
 // without holding the photo notes it here, with the entry that refers to it,
 // and replication fetches it from the peer that sent the entry. Node-local:
 // neither view nor ledger.
@@ -29,9 +29,8 @@ func (tx *Tx) wantPhotos(e *appliance.Entry) error {
 	if len(refs) == 0 {
 		return nil
 	}
-	held := tx.tx.Bucket(bucketCasePhotos)
 	for _, sum := range refs {
-		if held != nil && held.Get([]byte(sum)) != nil {
+		if tx.heldBlob(sum) {
 			continue
 		}
 		b, err := tx.tx.CreateBucketIfNotExists(bucketPhotosWanted)
@@ -127,10 +126,27 @@ func (s *Store) CountWantedPhotos() int {
 	return n
 }
 
-// PutPhoto stores a photo fetched from another node, if this node wants it
-// and the bytes match their content address. It reports whether it stored.
+// heldBlob reports whether this node holds the photo or voice message sum.
+func (tx *Tx) heldBlob(sum string) bool {
+	for _, name := range [][]byte{bucketCasePhotos, bucketCaseVoice} {
+		if b := tx.tx.Bucket(name); b != nil && b.Get([]byte(sum)) != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// PutPhoto stores a photo or voice message fetched from another node, if
+// this node wants it and the bytes match their content address and the form
+// they are stored in. It reports whether it stored.
 func (s *Store) PutPhoto(sum string, data []byte) (bool, error) {
-	if err := appliance.CheckPhoto(sum, data); err != nil {
+	bucket := bucketCasePhotos
+	if appliance.IsVoice(data) {
+		bucket = bucketCaseVoice
+		if err := appliance.CheckVoice(sum, data); err != nil {
+			return false, err
+		}
+	} else if err := appliance.CheckPhoto(sum, data); err != nil {
 		return false, err
 	}
 	stored := false
@@ -139,7 +155,7 @@ func (s *Store) PutPhoto(sum string, data []byte) (bool, error) {
 		if w == nil || w.Get([]byte(sum)) == nil {
 			return nil // not asked for: refused
 		}
-		b, err := tx.CreateBucketIfNotExists(bucketCasePhotos)
+		b, err := tx.CreateBucketIfNotExists(bucket)
 		if err != nil {
 			return err
 		}
@@ -152,8 +168,8 @@ func (s *Store) PutPhoto(sum string, data []byte) (bool, error) {
 	return stored, err
 }
 
-// PhotoFor returns a photo this node holds, if the entry feed/seq refers to
-// it: a peer may fetch only photos of entries it is sent.
+// PhotoFor returns a photo or voice message this node holds, if the entry
+// feed/seq refers to it: a peer may fetch only those of entries it is sent.
 func (s *Store) PhotoFor(ref PhotoRef) ([]byte, bool, error) {
 	var out []byte
 	err := s.db.View(func(btx *bbolt.Tx) error {
@@ -164,8 +180,10 @@ func (s *Store) PhotoFor(ref PhotoRef) ([]byte, bool, error) {
 		}
 		for _, sum := range appliance.PhotoRefs(e) {
 			if sum == ref.Sum {
-				if b := btx.Bucket(bucketCasePhotos); b != nil {
-					out = append(out, b.Get([]byte(sum))...)
+				for _, name := range [][]byte{bucketCasePhotos, bucketCaseVoice} {
+					if b := btx.Bucket(name); b != nil && len(out) == 0 {
+						out = append(out, b.Get([]byte(sum))...)
+					}
 				}
 				break
 			}

@@ -126,6 +126,15 @@ func demoCases(ctx context.Context, v *Village) error {
 			ins, aus = append(ins, in), append(aus, author)
 			n++
 		}
+		if d == days-1 {
+			// This morning at the kiosk, still open: a villager who asked to
+			// be called back (其他 / 说不清) and one who tapped phrases — the
+			// duty staff's queue (no steps are planned for them).
+			ins = append(ins,
+				bolt.CaseIntake{Category: appliance.CategoryOther, Source: appliance.SourceKiosk, Callback: true, Phone: v.Mobile(), Group: v.Groups[0].Code},
+				bolt.CaseIntake{Category: "public_affairs", Source: appliance.SourceKiosk, Phrases: []string{"路灯坏了", "路坏了或积水"}, Group: v.Groups[len(v.Groups)-1].Code})
+			aus = append(aus, "", "")
+		}
 		intakes, authors = append(intakes, ins), append(authors, aus)
 	}
 	sort.SliceStable(events, func(i, j int) bool { return events[i].at.Before(events[j].at) })

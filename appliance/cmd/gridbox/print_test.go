@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -76,41 +78,35 @@ func (s *session) post(path string, form url.Values) *http.Response {
 	return resp
 }
 
-// demoWithPrinter makes the demo village with the cups-pdf queue PDF as its
-// printer. A missing CUPS fails under CI=true and skips otherwise.
-func demoWithPrinter(t *testing.T) string {
+// demoWithPrinter makes the demo village with a cups-pdf queue of its own
+// as its printer (other tests may stop theirs meanwhile) and returns the
+// data folder and the queue. A missing CUPS fails under CI=true and skips
+// otherwise.
+func demoWithPrinter(t *testing.T) (data, queue string) {
 	t.Helper()
 	requireTool(t, "lp")
 	requireTool(t, "lpstat")
+	requireTool(t, "lpadmin")
 	if out, _ := exec.Command("lpstat", "-r").Output(); !strings.Contains(string(out), "scheduler is running") {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("cupsd is not running (CI=true: .ci/install-deps starts it)")
 		}
 		t.Skip("cupsd is not running (with CI=true this fails)")
 	}
-	if err := exec.Command("lpstat", "-p", "PDF").Run(); err != nil {
+	queue = fmt.Sprintf("gridbox_e2e_%d_%d", os.Getpid(), time.Now().UnixNano()%1e6)
+	if out, err := exec.Command("lpadmin", "-p", queue, "-v", "cups-pdf:/", "-E", "-m", "lsb/usr/cups-pdf/CUPS-PDF_opt.ppd").CombinedOutput(); err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatal("no CUPS queue PDF (CI=true: .ci/cups-setup makes it)")
+			t.Fatalf("cannot make a cups-pdf queue (CI=true): %v %s", err, out)
 		}
-		t.Skip("no CUPS queue PDF (with CI=true this fails)")
+		t.Skipf("cannot make a cups-pdf queue (with CI=true this fails): %v %s", err, out)
 	}
-	data := filepath.Join(t.TempDir(), "demo")
+	t.Cleanup(func() { exec.Command("lpadmin", "-x", queue).Run() })
+	data = filepath.Join(t.TempDir(), "demo")
 	if out, code := gridbox(t, "demo", "--data", data); code != 0 {
 		t.Fatal(out)
 	}
-	conf := filepath.Join(data, "gridbox.toml")
-	b, err := os.ReadFile(conf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	with := strings.Replace(string(b), "[print]\n  printer = \"\"", "[print]\n  printer = \"PDF\"", 1)
-	if with == string(b) {
-		t.Fatal("no empty [print] printer setting in the demo's configuration")
-	}
-	if err := os.WriteFile(conf, []byte(with), 0o640); err != nil {
-		t.Fatal(err)
-	}
-	return data
+	editConfig(t, data, "[print]\n  printer = \"\"", "[print]\n  printer = \""+queue+"\"")
+	return data, queue
 }
 
 // TestPrintNoticeBoard makes the notice board of the demo village as a PDF
@@ -119,12 +115,12 @@ func demoWithPrinter(t *testing.T) string {
 func TestPrintNoticeBoard(t *testing.T) {
 	requireTool(t, "pdftotext")
 	requireTool(t, "cupsenable")
-	data := demoWithPrinter(t)
+	data, queue := demoWithPrinter(t)
 	n := startNode(t, data, freePort(t))
 	s := login(t, n.url, "lead", "demo1234")
 
 	resp, page := s.get("/staff/print")
-	if resp.StatusCode != 200 || !strings.Contains(page, "便民服务公开栏") || !strings.Contains(page, "打印机 PDF 已就绪") {
+	if resp.StatusCode != 200 || !strings.Contains(page, "便民服务公开栏") || !regexp.MustCompile(`(?s)<td>`+queue+`</td>.*已就绪`).MatchString(page) {
 		t.Fatalf("print page: %d %s", resp.StatusCode, page)
 	}
 	resp, pdf := s.get("/staff/print/pdf?kind=notice&span=week&paper=a4")
@@ -148,18 +144,18 @@ func TestPrintNoticeBoard(t *testing.T) {
 	}
 
 	// Offline printer: the job waits and the page says so.
-	if out, err := exec.Command("cupsdisable", "-r", "缺纸", "PDF").CombinedOutput(); err != nil {
+	if out, err := exec.Command("cupsdisable", "-r", "缺纸", queue).CombinedOutput(); err != nil {
 		t.Fatalf("cupsdisable: %v %s", err, out)
 	}
-	defer exec.Command("cupsenable", "PDF").Run()
+	defer exec.Command("cupsenable", queue).Run()
 	if resp := s.post("/staff/print", url.Values{"kind": {"notice"}, "span": {"week"}, "paper": {"a4"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("print: %d", resp.StatusCode)
 	}
 	_, page = s.get("/staff/print")
-	if !strings.Contains(page, "打印机现在不能打印") || !strings.Contains(page, "排队中") {
+	if !strings.Contains(page, "不能打印：打印机已停用/离线") || !strings.Contains(page, "排队中") {
 		t.Fatalf("offline printer not shown: %s", page)
 	}
-	exec.Command("cupsenable", "PDF").Run()
+	exec.Command("cupsenable", queue).Run()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		_, page = s.get("/staff/print")

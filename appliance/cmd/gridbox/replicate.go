@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -143,18 +142,10 @@ func runReplication(ctx context.Context, args []string, stdout io.Writer) error 
 				return fmt.Errorf("--parent-key: %w", err)
 			}
 		}
-		if err := cfg.Validate(); err != nil {
-			return err
-		}
 		if s := cfg.Replicate.SealedUp; s != "" && s != "keep" && s != "strip" {
 			return usageError{"replication: --sealed-up must be keep, strip or empty"}
 		}
-		tmp := path + ".new"
-		os.Remove(tmp)
-		if err := appliance.WriteConfig(tmp, cfg); err != nil {
-			return err
-		}
-		if err := os.Rename(tmp, path); err != nil {
+		if err := appliance.ReplaceConfig(path, cfg); err != nil {
 			return err
 		}
 		if keysSet {

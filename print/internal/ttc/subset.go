@@ -1,10 +1,13 @@
 package ttc
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
+	"unicode"
 )
 
 // Font is a parsed .ttf that can cut small subsets of itself quickly.
@@ -13,32 +16,87 @@ import (
 // cmap again when it writes the PDF; for a 4.6 MB CJK font that is most of
 // the time spent on a one-page document. Handing gofpdf a font that holds
 // only the characters a document uses makes both steps nearly free.
+//
+// A font opened from a file (Open) keeps only its small tables in memory
+// and reads the outlines it needs when it cuts a subset: the fallback
+// fonts for rare characters are 20–30 MB each.
 type Font struct {
-	tables    map[string][]byte
-	glyphs    [][]byte // glyph outlines by glyph id
+	tables    map[string][]byte // every table but glyf
+	mem       []byte            // the whole file, when parsed from memory
+	file      io.ReaderAt       // else the file
+	glyfAt    int64             // offset of glyf in the file
+	glyfLen   int64
+	loca      []uint32 // glyph g's outline is glyf[loca[g]:loca[g+1]]
 	advance   []uint16 // by glyph id
 	lsb       []int16  // by glyph id
 	gid       [65536]uint16
+	astral    []cmapGroup // characters above U+FFFF, sorted
 	numGlyphs int
 }
 
-// Parse reads a TrueType (glyf) font.
+// cmapGroup maps the characters start..end to glyphs glyph, glyph+1, ….
+type cmapGroup struct {
+	start, end rune
+	glyph      uint32
+}
+
+// Parse reads a TrueType (glyf) font held in memory; its outlines are
+// used in place.
 func Parse(ttf []byte) (*Font, error) {
-	f := &Font{tables: map[string][]byte{}}
-	if len(ttf) < 12 {
+	f, err := open(bytes.NewReader(ttf), int64(len(ttf)))
+	if err != nil {
+		return nil, err
+	}
+	f.mem, f.file = ttf, nil
+	return f, nil
+}
+
+// Open reads the tables of a TrueType (glyf) font file of the given size
+// but its outlines, which Subset reads from r as it needs them. r must stay
+// open while the font is used.
+func Open(r io.ReaderAt, size int64) (*Font, error) { return open(r, size) }
+
+func open(r io.ReaderAt, size int64) (*Font, error) {
+	f := &Font{tables: map[string][]byte{}, file: r}
+	hdr := make([]byte, 12)
+	if _, err := r.ReadAt(hdr, 0); err != nil {
 		return nil, errors.New("ttc: short font")
 	}
-	n := int(binary.BigEndian.Uint16(ttf[4:]))
-	for i := 0; i < n && 12+16*i+16 <= len(ttf); i++ {
-		r := ttf[12+16*i:]
-		off, l := binary.BigEndian.Uint32(r[8:]), binary.BigEndian.Uint32(r[12:])
-		if uint64(off)+uint64(l) > uint64(len(ttf)) {
-			return nil, fmt.Errorf("ttc: table %q out of range", r[:4])
+	switch string(hdr[:4]) {
+	case "\x00\x01\x00\x00", "true":
+	default:
+		return nil, errors.New("ttc: not a TrueType font with glyf outlines")
+	}
+	n := int(binary.BigEndian.Uint16(hdr[4:]))
+	dir := make([]byte, 16*n)
+	if _, err := r.ReadAt(dir, 12); err != nil {
+		return nil, errors.New("ttc: short table directory")
+	}
+	for i := 0; i < n; i++ {
+		rec := dir[16*i:]
+		tag := string(rec[:4])
+		off, l := int64(binary.BigEndian.Uint32(rec[8:])), int64(binary.BigEndian.Uint32(rec[12:]))
+		if off+l > size {
+			return nil, fmt.Errorf("ttc: table %q out of range", tag)
 		}
-		f.tables[string(r[:4])] = ttf[off : off+l]
+		if tag == "glyf" {
+			f.glyfAt, f.glyfLen = off, l
+			f.tables["glyf"] = nil
+			continue
+		}
+		switch tag {
+		case "head", "hhea", "maxp", "hmtx", "loca", "cmap", "name", "post", "OS/2", "cvt ", "fpgm", "prep", "gasp":
+		default:
+			continue // not carried into subsets
+		}
+		b := make([]byte, l)
+		if _, err := r.ReadAt(b, off); err != nil {
+			return nil, fmt.Errorf("ttc: read %s: %w", tag, err)
+		}
+		f.tables[tag] = b
 	}
 	for _, t := range []string{"head", "hhea", "maxp", "hmtx", "loca", "glyf", "cmap", "name", "post", "OS/2"} {
-		if f.tables[t] == nil {
+		if _, ok := f.tables[t]; !ok {
 			return nil, fmt.Errorf("ttc: no %s table", t)
 		}
 	}
@@ -48,33 +106,20 @@ func Parse(ttf []byte) (*Font, error) {
 	}
 	f.numGlyphs = int(binary.BigEndian.Uint16(maxp[4:]))
 	longLoca := binary.BigEndian.Uint16(head[50:]) == 1
-	loca, glyf := f.tables["loca"], f.tables["glyf"]
-	at := func(i int) (int, error) {
-		if longLoca {
-			if 4*i+4 > len(loca) {
-				return 0, errors.New("ttc: short loca")
-			}
-			return int(binary.BigEndian.Uint32(loca[4*i:])), nil
+	loca := f.tables["loca"]
+	f.loca = make([]uint32, f.numGlyphs+1)
+	for i := range f.loca {
+		switch {
+		case longLoca && 4*i+4 <= len(loca):
+			f.loca[i] = binary.BigEndian.Uint32(loca[4*i:])
+		case !longLoca && 2*i+2 <= len(loca):
+			f.loca[i] = 2 * uint32(binary.BigEndian.Uint16(loca[2*i:]))
+		default:
+			return nil, errors.New("ttc: short loca")
 		}
-		if 2*i+2 > len(loca) {
-			return 0, errors.New("ttc: short loca")
-		}
-		return 2 * int(binary.BigEndian.Uint16(loca[2*i:])), nil
-	}
-	f.glyphs = make([][]byte, f.numGlyphs)
-	for i := range f.glyphs {
-		a, err := at(i)
-		if err != nil {
-			return nil, err
-		}
-		b, err := at(i + 1)
-		if err != nil {
-			return nil, err
-		}
-		if a > b || b > len(glyf) {
+		if int64(f.loca[i]) > f.glyfLen || i > 0 && f.loca[i] < f.loca[i-1] {
 			return nil, fmt.Errorf("ttc: glyph %d out of range", i)
 		}
-		f.glyphs[i] = glyf[a:b]
 	}
 	nh := int(binary.BigEndian.Uint16(hhea[34:]))
 	hmtx := f.tables["hmtx"]
@@ -101,20 +146,56 @@ func Parse(ttf []byte) (*Font, error) {
 	return f, nil
 }
 
+// glyph returns glyph g's outline.
+func (f *Font) glyph(g int) ([]byte, error) {
+	a, b := int64(f.loca[g]), int64(f.loca[g+1])
+	if f.mem != nil {
+		return f.mem[f.glyfAt+a : f.glyfAt+b], nil
+	}
+	out := make([]byte, b-a)
+	if _, err := f.file.ReadAt(out, f.glyfAt+a); err != nil {
+		return nil, fmt.Errorf("ttc: read glyph %d: %w", g, err)
+	}
+	return out, nil
+}
+
+// readCmap reads the Unicode cmap: the full repertoire (format 12) where
+// the font has one, else the BMP (format 4).
 func (f *Font) readCmap() error {
 	cmap := f.tables["cmap"]
+	if len(cmap) < 4 {
+		return errors.New("ttc: short cmap")
+	}
 	n := int(binary.BigEndian.Uint16(cmap[2:]))
-	sub := -1
+	bmp, full := -1, -1
 	for i := 0; i < n && 4+8*i+8 <= len(cmap); i++ {
 		r := cmap[4+8*i:]
-		if binary.BigEndian.Uint16(r) == 3 && binary.BigEndian.Uint16(r[2:]) == 1 {
-			sub = int(binary.BigEndian.Uint32(r[4:]))
+		platform, enc := binary.BigEndian.Uint16(r), binary.BigEndian.Uint16(r[2:])
+		off := int(binary.BigEndian.Uint32(r[4:]))
+		if off+2 > len(cmap) {
+			continue
+		}
+		format := binary.BigEndian.Uint16(cmap[off:])
+		switch {
+		case format == 12 && (platform == 3 && enc == 10 || platform == 0 && (enc == 4 || enc == 6)):
+			full = off
+		case format == 4 && (platform == 3 && enc == 1 || platform == 0 && enc == 3):
+			bmp = off
 		}
 	}
-	if sub < 0 || sub+14 > len(cmap) || binary.BigEndian.Uint16(cmap[sub:]) != 4 {
-		return errors.New("ttc: no (3,1) format 4 cmap")
+	switch {
+	case full >= 0:
+		return f.readCmap12(cmap[full:])
+	case bmp >= 0:
+		return f.readCmap4(cmap[bmp:])
 	}
-	t := cmap[sub:]
+	return errors.New("ttc: no Unicode cmap (format 4 or 12)")
+}
+
+func (f *Font) readCmap4(t []byte) error {
+	if len(t) < 14 {
+		return errors.New("ttc: short cmap format 4")
+	}
 	segX2 := int(binary.BigEndian.Uint16(t[6:]))
 	u16 := func(at int) int {
 		if at+2 > len(t) {
@@ -140,23 +221,95 @@ func (f *Font) readCmap() error {
 	return nil
 }
 
+func (f *Font) readCmap12(t []byte) error {
+	if len(t) < 16 {
+		return errors.New("ttc: short cmap format 12")
+	}
+	n := int(binary.BigEndian.Uint32(t[12:]))
+	if 16+12*n > len(t) {
+		return errors.New("ttc: short cmap format 12")
+	}
+	for i := 0; i < n; i++ {
+		g := t[16+12*i:]
+		start, end, glyph := rune(binary.BigEndian.Uint32(g)), rune(binary.BigEndian.Uint32(g[4:])), binary.BigEndian.Uint32(g[8:])
+		if end < start || end > unicode.MaxRune {
+			continue
+		}
+		for ch := start; ch <= end && ch < 0xFFFF; ch++ {
+			if gl := glyph + uint32(ch-start); gl < uint32(f.numGlyphs) {
+				f.gid[ch] = uint16(gl)
+			}
+		}
+		if end > 0xFFFF {
+			if start <= 0xFFFF {
+				glyph += uint32(0x10000 - start)
+				start = 0x10000
+			}
+			f.astral = append(f.astral, cmapGroup{start, end, glyph})
+		}
+	}
+	sort.Slice(f.astral, func(i, j int) bool { return f.astral[i].start < f.astral[j].start })
+	return nil
+}
+
+// glyphOf is r's glyph id, 0 when the font lacks it.
+func (f *Font) glyphOf(r rune) int {
+	if r >= 0 && r <= 0xFFFF {
+		return int(f.gid[r])
+	}
+	i := sort.Search(len(f.astral), func(i int) bool { return f.astral[i].end >= r })
+	if i < len(f.astral) && f.astral[i].start <= r {
+		if g := f.astral[i].glyph + uint32(r-f.astral[i].start); g < uint32(f.numGlyphs) {
+			return int(g)
+		}
+	}
+	return 0
+}
+
 // Has reports whether r has a glyph.
-func (f *Font) Has(r rune) bool { return r >= 0 && r <= 0xFFFF && f.gid[r] != 0 }
+func (f *Font) Has(r rune) bool { return f.glyphOf(r) != 0 }
+
+// Count is how many of the characters lo..hi have glyphs.
+func (f *Font) Count(lo, hi rune) int {
+	n := 0
+	for r := lo; r <= hi; r++ {
+		if f.Has(r) {
+			n++
+		}
+	}
+	return n
+}
 
 // Subset returns a .ttf holding only the glyphs of runes (and the glyphs
 // their composite glyphs use), renumbered, with a matching cmap. Runes the
 // font lacks are left out.
-func (f *Font) Subset(runes []rune) ([]byte, error) {
-	rs := make([]rune, 0, len(runes))
-	for _, r := range runes {
-		if f.Has(r) {
-			rs = append(rs, r)
+func (f *Font) Subset(runes []rune) ([]byte, error) { return f.SubsetAs(runes, nil) }
+
+// SubsetAs is Subset with the characters renamed in the subset's cmap:
+// runes[i] is found there as as[i] (nil: as itself). gofpdf writes text as
+// 16-bit codes, so characters above U+FFFF are given codes of the Private
+// Use Area. Every code must be at most U+FFFF.
+func (f *Font) SubsetAs(runes, as []rune) ([]byte, error) {
+	type pair struct{ code, r rune }
+	ps := make([]pair, 0, len(runes))
+	for i, r := range runes {
+		code := r
+		if as != nil {
+			code = as[i]
 		}
+		if !f.Has(r) {
+			continue
+		}
+		if code > 0xFFFF {
+			return nil, fmt.Errorf("ttc: code %U above U+FFFF", code)
+		}
+		ps = append(ps, pair{code, r})
 	}
-	sort.Slice(rs, func(i, j int) bool { return rs[i] < rs[j] })
+	sort.Slice(ps, func(i, j int) bool { return ps[i].code < ps[j].code })
 	// Glyph 0 (.notdef) stays glyph 0.
 	order := []int{0}
 	newID := map[int]int{0: 0}
+	outlines := map[int][]byte{}
 	var add func(g int) error
 	add = func(g int) error {
 		if _, ok := newID[g]; ok {
@@ -164,7 +317,11 @@ func (f *Font) Subset(runes []rune) ([]byte, error) {
 		}
 		newID[g] = len(order)
 		order = append(order, g)
-		glyph := f.glyphs[g]
+		glyph, err := f.glyph(g)
+		if err != nil {
+			return err
+		}
+		outlines[g] = glyph
 		return components(glyph, func(at int) error {
 			c := int(binary.BigEndian.Uint16(glyph[at:]))
 			if c >= f.numGlyphs {
@@ -173,16 +330,21 @@ func (f *Font) Subset(runes []rune) ([]byte, error) {
 			return add(c)
 		})
 	}
-	cm := make([]cmapEntry, 0, len(rs))
-	for i, r := range rs {
-		if i > 0 && rs[i-1] == r {
+	if g, err := f.glyph(0); err == nil {
+		outlines[0] = g
+	} else {
+		return nil, err
+	}
+	cm := make([]cmapEntry, 0, len(ps))
+	for i, p := range ps {
+		if i > 0 && ps[i-1].code == p.code {
 			continue
 		}
-		g := int(f.gid[r])
+		g := f.glyphOf(p.r)
 		if err := add(g); err != nil {
 			return nil, err
 		}
-		cm = append(cm, cmapEntry{r, newID[g]})
+		cm = append(cm, cmapEntry{p.code, newID[g]})
 	}
 
 	// glyf and loca (long offsets), with component ids rewritten.
@@ -191,7 +353,7 @@ func (f *Font) Subset(runes []rune) ([]byte, error) {
 	for i, g := range order {
 		binary.BigEndian.PutUint32(loca[4*i:], uint32(len(glyf)))
 		start := len(glyf)
-		glyf = append(glyf, f.glyphs[g]...)
+		glyf = append(glyf, outlines[g]...)
 		g := glyf[start:]
 		if err := components(g, func(at int) error {
 			binary.BigEndian.PutUint16(g[at:], uint16(newID[int(binary.BigEndian.Uint16(g[at:]))]))
@@ -233,7 +395,7 @@ func (f *Font) Subset(runes []rune) ([]byte, error) {
 }
 
 type cmapEntry struct {
-	r   rune
+	r   rune // the code in the subset's cmap
 	gid int
 }
 

@@ -76,3 +76,48 @@ func TestSubset(t *testing.T) {
 		t.Error("subset has a character not asked for")
 	}
 }
+
+// A fallback font is read from its file (format 12 cmap, outlines on
+// demand), and characters above U+FFFF are renamed into the BMP in its
+// subsets, since gofpdf writes 16-bit codes.
+func TestOpenFileAndSubsetAs(t *testing.T) {
+	const path = "/usr/share/fonts/truetype/hanazono/HanaMinB.ttf"
+	file, err := os.Open(path)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("no %s (CI=true: fonts-hanazono is installed by .ci/install-deps): %v", path, err)
+		}
+		t.Skipf("no %s (with CI=true this fails): %v", path, err)
+	}
+	defer file.Close()
+	st, _ := file.Stat()
+	f, err := ttc.Open(file, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []rune{0x201D4, 0x20BB7, 0x21484, 0x2A700, 0x2B740, 0x2B820, 0x2CEB0} { // Ext B×3, C, D, E, F
+		if !f.Has(r) {
+			t.Errorf("HanaMinB lacks %U", r)
+		}
+	}
+	if n := f.Count(0x20000, 0x2A6DF); n < 40000 {
+		t.Errorf("HanaMinB has %d characters of Extension B", n)
+	}
+	sub, err := f.SubsetAs([]rune{0x20BB7, 0x201D4, '张'}, []rune{0xE000, 0xE001, '张'})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := ttc.Parse(sub)
+	if err != nil {
+		t.Fatalf("parse subset: %v", err)
+	}
+	if !g.Has(0xE000) || !g.Has(0xE001) || g.Has(0x20BB7) || g.Has(0xE002) {
+		t.Error("the subset's cmap does not hold exactly the renamed characters")
+	}
+	if len(sub) > 20000 {
+		t.Errorf("subset of two characters is %d bytes", len(sub))
+	}
+	if _, err := f.SubsetAs([]rune{0x20BB7}, []rune{0x20BB7}); err == nil {
+		t.Error("a code above U+FFFF in a subset: want error")
+	}
+}

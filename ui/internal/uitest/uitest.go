@@ -237,7 +237,36 @@ func Text(html string) string {
 // the test ends. A missing Chromium fails under CI=true, skips otherwise.
 func Browser(tb testing.TB) context.Context {
 	tb.Helper()
+	return BrowserWith(tb, BrowserOptions{})
+}
+
+// The kiosk's screens: a portrait and a landscape display.
+var (
+	Portrait  = Screen{Width: 1080, Height: 1920, Name: "portrait"}
+	Landscape = Screen{Width: 1920, Height: 1080, Name: "landscape"}
+)
+
+// Screen is a window size in CSS pixels.
+type Screen struct {
+	Width, Height int
+	Name          string
+}
+
+// BrowserOptions tune BrowserWith.
+type BrowserOptions struct {
+	Screen Screen // 1280 × 900 when zero
+	// Microphone gives the browser a fake microphone (a beep) and grants
+	// it without a prompt, as on the kiosk.
+	Microphone bool
+}
+
+// BrowserWith starts headless Chromium with the options.
+func BrowserWith(tb testing.TB, o BrowserOptions) context.Context {
+	tb.Helper()
 	path := RequireTool(tb, "/usr/lib/chromium/chromium", "chromium", "/usr/bin/chromium", "chromium-browser")
+	if o.Screen.Width == 0 {
+		o.Screen = Screen{Width: 1280, Height: 900}
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Flag("headless", true),
@@ -249,14 +278,39 @@ func Browser(tb testing.TB) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("no-first-run", true),
 		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("hide-scrollbars", true),
 		chromedp.UserDataDir(tb.TempDir()),
-		chromedp.WindowSize(1280, 900),
+		chromedp.WindowSize(o.Screen.Width, o.Screen.Height),
+	}
+	if o.Microphone {
+		opts = append(opts, chromedp.Flag("use-fake-device-for-media-stream", true), chromedp.Flag("use-fake-ui-for-media-stream", true),
+			chromedp.Flag("autoplay-policy", "no-user-gesture-required"))
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
 	tb.Cleanup(func() { cancelT(); cancelC(); cancelA() })
 	return ctx
+}
+
+// AxeScript returns axe-core's script, which .ci/install-deps puts into the
+// user's cache folder (never into the repository). A missing axe-core fails
+// under CI=true and skips otherwise.
+func AxeScript(tb testing.TB) string {
+	tb.Helper()
+	p := os.Getenv("GRIDBOX_AXE")
+	if p == "" {
+		dir, _ := os.UserCacheDir()
+		p = filepath.Join(dir, "gridbox", "npm", "node_modules", "axe-core", "axe.min.js")
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("axe-core is not installed at %s (CI=true: run .ci/install-deps)", p)
+		}
+		tb.Skipf("axe-core is not installed at %s; run .ci/install-deps", p)
+	}
+	return string(b)
 }
 
 // Screenshot saves a full-page screenshot as NAME.png in
