@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -26,7 +27,7 @@ func runKiosk(ctx context.Context, args []string, stdout io.Writer) error {
 	poll := fs.Duration("poll", 5*time.Second, "how often to ask the node")
 	start := fs.Duration("start", 5*time.Minute, "time the browser has to show its first page")
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flagErrHelp) {
+		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
 		return usageError{err.Error()}
@@ -64,6 +65,8 @@ func runKiosk(ctx context.Context, args []string, stdout io.Writer) error {
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGCONT) // a stopped process takes SIGTERM only once continued
 		select {
 		case <-exited:
+			// What is left of the browser's group (renderers still stopping).
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		case <-time.After(5 * time.Second):
 			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			<-exited

@@ -117,8 +117,6 @@ func parse(fs *flag.FlagSet, args []string, required ...string) error {
 
 var version = "dev"
 
-var flagErrHelp = flag.ErrHelp
-
 func runVersion(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("version", "")
 	if err := parse(fs, args); err != nil {
