@@ -108,6 +108,7 @@ type view struct {
 	CSRF      string
 	Kiosk     bool // the kiosk screen
 	Screen    bool // the box's own screen (not a LAN tablet marked kiosk)
+	Setup     bool // the first-boot setup page (no node yet: no menus, no links)
 	KioskIdle int  // seconds; this page returns home (a staff session on the kiosk ends) after this without activity
 	IdleWarn  int  // seconds before that the page asks 还在吗
 	NoScript  int  // seconds after which a page without JavaScript returns home
@@ -200,16 +201,23 @@ func (s *Server) serveStatic(c *fiber.Ctx) error {
 	if !ok {
 		return appliance.Errorf(appliance.ENOTFOUND, "文件不存在")
 	}
-	switch path.Ext(c.Params("name")) {
-	case ".css":
-		c.Set(fiber.HeaderContentType, "text/css; charset=utf-8")
-	case ".js":
-		c.Set(fiber.HeaderContentType, "text/javascript; charset=utf-8")
-	case ".svg":
-		c.Set(fiber.HeaderContentType, "image/svg+xml")
-	case ".png":
-		c.Set(fiber.HeaderContentType, "image/png")
+	if t := staticType(c.Params("name")); t != "" {
+		c.Set(fiber.HeaderContentType, t)
 	}
 	c.Set(fiber.HeaderCacheControl, "public, max-age=31536000, immutable")
 	return c.Send(data)
+}
+
+func staticType(name string) string {
+	switch path.Ext(name) {
+	case ".css":
+		return "text/css; charset=utf-8"
+	case ".js":
+		return "text/javascript; charset=utf-8"
+	case ".svg":
+		return "image/svg+xml"
+	case ".png":
+		return "image/png"
+	}
+	return ""
 }

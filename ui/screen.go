@@ -30,22 +30,23 @@ func (s *Server) ScreenSeen() time.Time {
 
 func init() {
 	registerRoutes(func(s *Server) {
-		s.app.Get("/screen/beat", s.screenBeat)
-		s.app.Get("/healthz/screen", s.screenHealth)
+		s.app.Get("/screen/beat", func(c *fiber.Ctx) error { return screenBeat(c, s.isKioskScreen(c), s.screenClock()) })
+		s.app.Get("/healthz/screen", func(c *fiber.Ctx) error { return screenHealth(c, s.isKioskScreen(c), s.screenClock()) })
 	})
 }
 
-func (s *Server) screenBeat(c *fiber.Ctx) error {
-	if !s.isKioskScreen(c) {
+// screenBeat and screenHealth serve the node and the setup server alike.
+func screenBeat(c *fiber.Ctx, screen bool, seen *atomic.Int64) error {
+	if !screen {
 		return fiber.ErrNotFound
 	}
-	s.screenClock().Store(time.Now().UnixMilli())
+	seen.Store(time.Now().UnixMilli())
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
-func (s *Server) screenHealth(c *fiber.Ctx) error {
-	if !s.isKioskScreen(c) {
+func screenHealth(c *fiber.Ctx, screen bool, seen *atomic.Int64) error {
+	if !screen {
 		return fiber.ErrNotFound
 	}
-	return c.JSON(fiber.Map{"seen_ms": s.screenClock().Load()})
+	return c.JSON(fiber.Map{"seen_ms": seen.Load()})
 }

@@ -61,6 +61,12 @@
     });
   });
 
+  // Print buttons exist only where printing can work (with JavaScript).
+  each("[data-print]", function (b) {
+    b.hidden = false;
+    b.addEventListener("click", function () { window.print(); });
+  });
+
   // The box's own screen says it is alive; gridbox kiosk restarts a
   // browser whose pages stop saying so (hung).
   if (body.hasAttribute("data-screen") && window.fetch) {

@@ -3,6 +3,7 @@ package main
 import (
 	"archive/tar"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -32,14 +33,11 @@ func runInit(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := node.Validate(); err != nil {
 		return usageError{fmt.Sprintf("init: --%s: %s", appliance.ErrorField(err), appliance.ErrorMessage(err))}
 	}
-	cfg := appliance.DefaultConfig()
-	cfg.Node, cfg.Upgrade.ReleaseKey, cfg.Backup.Dir = node, strings.ToLower(strings.TrimSpace(*releaseKey)), *backupDir
-	cfg.DutyPhone = appliance.NormalizePhone(*dutyPhone)
-	if err := cfg.Validate(); err != nil {
-		return usageError{fmt.Sprintf("init: %v", err)}
-	}
-	res, err := bolt.InitDataDir(ctx, *data, node, bolt.InitOptions{Force: *force, Config: &cfg})
-	if err != nil {
+	res, err := provisionNode(ctx, *data, node, provisionOptions{ReleaseKey: *releaseKey, BackupDir: *backupDir, DutyPhone: *dutyPhone, Force: *force})
+	var bad invalidConfig
+	if errors.As(err, &bad) {
+		return usageError{fmt.Sprintf("init: %v", bad.error)}
+	} else if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "created %s node %s (%s) in %s\n", node.Role, node.Name, node.Code, *data)
@@ -47,6 +45,32 @@ func runInit(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "admin account: %s  one-time password: %s  (shown once; change it at first login)\n", res.AdminUsername, res.AdminPassword)
 	fmt.Fprintf(stdout, "HTTPS certificate fingerprint (SHA-256): %s\n", res.TLSFingerprint)
 	return nil
+}
+
+// provisionOptions are what a new node is given besides its identity.
+type provisionOptions struct {
+	ReleaseKey    string // hex public key of the county's release key
+	BackupDir     string
+	DutyPhone     string
+	AdminPassword string // "" makes a one-time password
+	Force         bool
+}
+
+// invalidConfig is a node's settings refused before anything is written.
+type invalidConfig struct{ error }
+
+func (e invalidConfig) Unwrap() error { return e.error }
+
+// provisionNode creates a node in data: gridbox init and the setup page on
+// a new box's screen both run it.
+func provisionNode(ctx context.Context, data string, node appliance.Node, o provisionOptions) (bolt.InitResult, error) {
+	cfg := appliance.DefaultConfig()
+	cfg.Node, cfg.Upgrade.ReleaseKey, cfg.Backup.Dir = node, strings.ToLower(strings.TrimSpace(o.ReleaseKey)), o.BackupDir
+	cfg.DutyPhone = appliance.NormalizePhone(o.DutyPhone)
+	if err := cfg.Validate(); err != nil {
+		return bolt.InitResult{}, invalidConfig{err}
+	}
+	return bolt.InitDataDir(ctx, data, node, bolt.InitOptions{Force: o.Force, Config: &cfg, AdminPassword: o.AdminPassword})
 }
 
 // onNode runs fn on the stopped node whose folder --data names; the

@@ -195,13 +195,22 @@ func (m *Main) URL() string {
 }
 
 func runServe(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := newFlags("serve", "--data DIR [--listen ADDR] [--tls-listen ADDR|off] [--releases DIR]")
+	fs := newFlags("serve", "--data DIR [--listen ADDR] [--tls-listen ADDR|off] [--releases DIR] [--setup]")
 	data := fs.String("data", "", "data folder of the node")
 	listen := fs.String("listen", "", "HTTP address, e.g. :8080 (default from the configuration)")
 	tlsListen := fs.String("tls-listen", "", "HTTPS address for staff pages, e.g. :8443, or off (default from the configuration)")
 	releases := fs.String("releases", "", "folder of installed releases, for upgrades (the image's: "+DefaultReleases+")")
+	setup := fs.Bool("setup", false, "without a node in --data, show the setup page on the box's screen first")
+	setupKey := fs.String("setup-release-key", "/etc/gridbox-release.key", "with --setup: file holding the county's release key, if any")
+	setupBackup := fs.String("setup-backup-dir", "", "with --setup: folder for the nightly backups")
 	if err := parse(fs, args, "data"); err != nil {
 		return err
+	}
+	if _, err := os.Stat(filepath.Join(*data, appliance.ConfigFile)); *setup && errors.Is(err, os.ErrNotExist) {
+		done, err := runSetup(ctx, *data, *listen, *setupKey, *setupBackup, stdout)
+		if err != nil || !done {
+			return err
+		}
 	}
 	m := &Main{Data: *data, Listen: *listen, TLSListen: *tlsListen, Out: stdout, Releases: *releases}
 	if err := m.Run(ctx); err != nil {
@@ -231,4 +240,44 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// runSetup serves the setup page until the installer has set the node up
+// on the box's screen (done) or ctx ends.
+func runSetup(ctx context.Context, data, listen, keyFile, backupDir string, stdout io.Writer) (done bool, err error) {
+	cfg := appliance.DefaultConfig()
+	if listen != "" {
+		cfg.HTTP.Listen = listen
+	}
+	var releaseKey string
+	if b, err := os.ReadFile(keyFile); err == nil {
+		releaseKey = strings.TrimSpace(string(b))
+	}
+	provision := func(ctx context.Context, node appliance.Node, f ui.SetupForm) (ui.SetupResult, error) {
+		res, err := provisionNode(ctx, data, node, provisionOptions{ReleaseKey: releaseKey, BackupDir: backupDir, DutyPhone: f.DutyPhone, AdminPassword: f.Password})
+		if err != nil {
+			return ui.SetupResult{}, err
+		}
+		return ui.SetupResult{Node: node, Key: res.Feed, AdminUsername: res.AdminUsername, TLSFingerprint: res.TLSFingerprint}, nil
+	}
+	ss, err := ui.NewSetupServer(cfg, provision, nil)
+	if err != nil {
+		return false, err
+	}
+	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	if err != nil {
+		return false, fmt.Errorf("listen on %s: %w", cfg.HTTP.Listen, err)
+	}
+	fmt.Fprintf(stdout, "no node in %s yet: the setup page is at http://%s/ (on the box's own screen)\n", data, ln.Addr())
+	// Setting up takes a person minutes: systemd must not wait for it.
+	notify("READY=1\nSTATUS=waiting for setup on the screen")
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go feedWatchdog(wctx, func() error { return nil }, func(error) {})
+	res, err := ss.Serve(ctx, ln)
+	if err != nil || res == nil {
+		return false, err
+	}
+	fmt.Fprintf(stdout, "set up on the screen: %s node %s (%s), node key %s\n", res.Node.Role, res.Node.Name, res.Node.Code, res.Key)
+	return true, nil
 }
