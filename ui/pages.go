@@ -121,6 +121,7 @@ type view struct {
 	Staff     bool   // a staff page (not public)
 	Today     string
 	Nav       []NavItem // staff menu entries the user may use
+	Warnings  []string  // what is wrong with the box, on every staff page
 }
 
 // NavItem is an entry of the staff menu; features add theirs to staffNav.
@@ -157,6 +158,9 @@ func (s *Server) viewOf(c *fiber.Ctx) view {
 		}
 	}
 	v.Staff = strings.HasPrefix(c.Path(), "/staff") || c.Path() == "/password"
+	if v.Staff && v.User != nil {
+		v.Warnings = s.boxWarnings()
+	}
 	return v
 }
 

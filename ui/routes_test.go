@@ -86,6 +86,7 @@ var routeRoles = map[string]string{
 	"GET /api/v1/replication":       "DGLTPCIA",
 	"POST /staff/replication/enrol": "A",
 	"GET /staff/system":             "DGLTPCIA",
+	"GET /api/v1/system":            "DGLTPCIA",
 
 	// Cases: everyone reads (grid leaders their group's); the people who
 	// work cases write; inspectors and admins write no case steps.

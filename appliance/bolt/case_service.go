@@ -27,6 +27,8 @@ type Cases struct {
 	Loc    *time.Location
 	Now    func() time.Time // wall clock; tests and the demo set it
 	Rand   io.Reader        // receipt codes and PINs; crypto/rand when nil
+	// Clock judges the wall clock (the node's clock watch); nil trusts Now.
+	Clock func() appliance.ClockState
 }
 
 // NewCases returns the case service of store.
@@ -38,7 +40,33 @@ func NewCases(store *Store, cfg appliance.Config) (*Cases, error) {
 	return &Cases{Store: store, Config: cfg, Cal: cal, Loc: cfg.Location(), Now: time.Now}, nil
 }
 
-func (cs *Cases) now() time.Time { return cs.Now().In(cs.Loc) }
+// now is the time deadlines and register days count from. A clock known
+// to be wrong is never used: the parent's time when it was measured, else
+// the latest time the ledger has seen (the register day then stays at or
+// after the last day the box knew), and no deadline is set (clockUnknown).
+func (cs *Cases) now() time.Time {
+	if cs.Clock != nil {
+		if st := cs.Clock(); st.Wrong {
+			if !st.ParentChecked.IsZero() {
+				return st.Now().In(cs.Loc)
+			}
+			if st.Ledger.After(st.Wall) {
+				return st.Ledger.In(cs.Loc)
+			}
+		}
+	}
+	return cs.Now().In(cs.Loc)
+}
+
+// clockUnknown reports a wall clock known to be wrong with no parent's
+// time to correct it.
+func (cs *Cases) clockUnknown() bool {
+	if cs.Clock == nil {
+		return false
+	}
+	st := cs.Clock()
+	return st.Wrong && st.ParentChecked.IsZero()
+}
 
 func (cs *Cases) rand() io.Reader {
 	if cs.Rand != nil {
@@ -50,7 +78,7 @@ func (cs *Cases) rand() io.Reader {
 // dueFor is the deadline of a case of category arriving at level now.
 func (cs *Cases) dueFor(category, level string, from time.Time) string {
 	n := cs.Config.CaseDeadlineDays(category, level)
-	if n <= 0 {
+	if n <= 0 || cs.clockUnknown() {
 		return ""
 	}
 	return cs.Cal.AddWorkdays(from, n).Format("2006-01-02")

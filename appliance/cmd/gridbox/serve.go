@@ -33,6 +33,11 @@ type Main struct {
 	Now       func() time.Time // wall clock; tests inject one
 	// BackupTicks wakes the nightly backup's check; nil: each minute.
 	BackupTicks <-chan time.Time
+	// ClockTicks wakes the check of the parent's clock; nil: every 10 minutes.
+	ClockTicks <-chan time.Time
+	// ParentHTTP is the parent's web address (http://host:port) for its
+	// clock; "" takes it from replication.
+	ParentHTTP string
 	// Releases is the folder of installed releases (gridbox upgrade); ""
 	// when the node does not run from one.
 	Releases string
@@ -49,6 +54,8 @@ type Main struct {
 	done    chan error
 	closers []func()
 	restart chan struct{} // the admin socket asks the node to exit for a restart
+
+	clock *clockWatch
 
 	pending      *upgradeRecord // this binary is a pending upgrade
 	upgradeTimer *time.Timer
@@ -92,6 +99,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Server, err = ui.NewServer(m.Config, s, m.Log); err != nil {
 		return err
 	}
+	m.clock = &clockWatch{now: m.Now, last: s.Clock().Last}
+	m.connectSystem(start)
+	m.Server.SetClock(m.clock.State)
 	if m.Server.Printing, err = print.NewService(s, m.Config, filepath.Join(m.Data, "print-jobs")); err != nil {
 		return err
 	}
@@ -148,6 +158,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	notify("READY=1\nSTATUS=serving at " + m.Addr.String())
 	go m.backupLoop(sctx, m.Now, m.BackupTicks)
+	go m.clockLoop(sctx, m.ClockTicks)
 	go feedWatchdog(sctx, m.probeWriter, func(err error) { m.Log.Error("watchdog not fed", "err", err) })
 	m.Log.Info("serving", "role", m.Config.Node.Role, "code", m.Config.Node.Code, "addr", m.Addr.String(), "startup_ms", time.Since(start).Milliseconds(), "views_rebuilt", s.ViewsRebuilt)
 	return nil
