@@ -62,7 +62,9 @@ func TestSystemPage(t *testing.T) {
 
 	// The box lost its time (no real-time clock): every staff page warns.
 	wall := time.Unix(3600, 0)
-	clock := func() appliance.ClockState { return appliance.CheckClock(wall, srv.Store.Clock().Last(), 0, time.Time{}) }
+	clock := func() appliance.ClockState {
+		return appliance.CheckClock(wall, srv.Store.Clock().Last(), 0, time.Time{})
+	}
 	ui.SetSystem(srv.UI, ui.SystemSource{Version: "v1.4.0", Clock: clock})
 	srv.UI.SetClock(clock)
 	for _, p := range []string{"/staff", "/staff/system", "/staff/cases"} {
