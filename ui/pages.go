@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"io/fs"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -196,6 +197,14 @@ func (s *Server) funcs() template.FuncMap {
 			return fmt.Sprintf("%.1f MB", f/(1<<20))
 		},
 		"groupnum": appliance.GroupNumber,
+		// duenote says, after a deadline in a year whose holidays the node
+		// has not received, that it was counted by plain weekdays.
+		"duenote": func(due string) string {
+			if y, err := strconv.Atoi(strings.SplitN(due, "-", 2)[0]); err == nil && len(due) == 10 && s.cases != nil && !s.cases.Calendar().Known(y) {
+				return "（" + strconv.Itoa(y) + "年节假日安排未收到，暂按周一至周五计算）"
+			}
+			return ""
+		},
 		"lines":    func(s string) []string { return strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") },
 	}
 }

@@ -87,6 +87,9 @@ var routeRoles = map[string]string{
 	"POST /staff/replication/enrol": "A",
 	"GET /staff/system":             "DGLTPCIA",
 	"GET /api/v1/system":            "DGLTPCIA",
+	"GET /staff/calendar":           "DGLTPCIA",
+	"POST /staff/calendar":          "", // nobody on a village node; town and city operators and admins on a town or city node (TestCalendarEntered)
+	"GET /api/v1/calendar":          "DGLTPCIA",
 
 	// Cases: everyone reads (grid leaders their group's); the people who
 	// work cases write; inspectors and admins write no case steps.

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"gridbox/appliance"
@@ -23,7 +24,7 @@ import (
 type Cases struct {
 	Store  *Store
 	Config appliance.Config
-	Cal    *appliance.Calendar
+	cal    atomic.Pointer[appliance.Calendar] // rebuilt when a year arrives (Calendar)
 	Loc    *time.Location
 	Now    func() time.Time // wall clock; tests and the demo set it
 	Rand   io.Reader        // receipt codes and PINs; crypto/rand when nil
@@ -33,12 +34,40 @@ type Cases struct {
 
 // NewCases returns the case service of store.
 func NewCases(store *Store, cfg appliance.Config) (*Cases, error) {
-	cal, err := appliance.NewCalendar(cfg.Calendar)
-	if err != nil {
+	cs := &Cases{Store: store, Config: cfg, Loc: cfg.Location(), Now: time.Now}
+	if err := cs.loadCalendar(); err != nil {
 		return nil, err
 	}
-	return &Cases{Store: store, Config: cfg, Cal: cal, Loc: cfg.Location(), Now: time.Now}, nil
+	store.OnCommit(func(es []*appliance.Entry) {
+		for _, e := range es {
+			if e.Kind == appliance.KindCalendarSet || e.Kind == appliance.KindDownCopy {
+				if err := cs.loadCalendar(); err != nil {
+					slog.Error("load the working-day calendar", "err", err)
+				}
+				return
+			}
+		}
+	})
+	return cs, nil
 }
+
+// loadCalendar builds the calendar from the built-in table, the years
+// entered as data and the configuration.
+func (cs *Cases) loadCalendar() error {
+	years, err := cs.Store.CalendarYears()
+	if err != nil {
+		return err
+	}
+	cal, err := appliance.NewCalendarWith(cs.Config.Calendar, years)
+	if err != nil {
+		return err
+	}
+	cs.cal.Store(cal)
+	return nil
+}
+
+// Calendar is the working-day calendar deadlines count by now.
+func (cs *Cases) Calendar() *appliance.Calendar { return cs.cal.Load() }
 
 // now is the time deadlines and register days count from. A clock known
 // to be wrong is never used: the parent's time when it was measured, else
@@ -57,6 +86,9 @@ func (cs *Cases) now() time.Time {
 	}
 	return cs.Now().In(cs.Loc)
 }
+
+// CountNow is the time deadlines count from now (see now).
+func (cs *Cases) CountNow() time.Time { return cs.now() }
 
 // clockUnknown reports a wall clock known to be wrong with no parent's
 // time to correct it.
@@ -81,7 +113,7 @@ func (cs *Cases) dueFor(category, level string, from time.Time) string {
 	if n <= 0 || cs.clockUnknown() {
 		return ""
 	}
-	return cs.Cal.AddWorkdays(from, n).Format("2006-01-02")
+	return cs.Calendar().AddWorkdays(from, n).Format("2006-01-02")
 }
 
 // CaseIntake is a new problem from any channel.
@@ -659,7 +691,7 @@ type DueCase struct {
 func (cs *Cases) DueCases(levels []string, now time.Time) ([]DueCase, error) {
 	now = now.In(cs.Loc)
 	today := now.Format("2006-01-02")
-	near := cs.Cal.AddWorkdays(now, cs.Config.Cases.NearDays).Format("2006-01-02")
+	near := cs.Calendar().AddWorkdays(now, cs.Config.Cases.NearDays).Format("2006-01-02")
 	var out []DueCase
 	err := cs.Store.Read(func(tx *Tx) error {
 		for _, l := range levels {
@@ -677,9 +709,9 @@ func (cs *Cases) DueCases(levels []string, now time.Time) ([]DueCase, error) {
 				due, _ := time.ParseInLocation("2006-01-02", parts[0], cs.Loc)
 				d := DueCase{Case: cc, Overdue: parts[0] < today}
 				if d.Overdue {
-					d.Days = cs.Cal.WorkdaysBetween(due, now)
+					d.Days = cs.Calendar().WorkdaysBetween(due, now)
 				} else {
-					d.Days = cs.Cal.WorkdaysBetween(now, due)
+					d.Days = cs.Calendar().WorkdaysBetween(now, due)
 				}
 				out = append(out, d)
 			}

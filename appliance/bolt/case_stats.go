@@ -67,7 +67,7 @@ func (cs *Cases) Stats(f CaseStatsFilter, now time.Time) (appliance.CaseStats, e
 	sum := map[string]int64{}
 	var near, overdue int64
 	today := now.Format("2006-01-02")
-	nearDay := cs.Cal.AddWorkdays(now, cs.Config.Cases.NearDays).AddDate(0, 0, 1).Format("2006-01-02")
+	nearDay := cs.Calendar().AddWorkdays(now, cs.Config.Cases.NearDays).AddDate(0, 0, 1).Format("2006-01-02")
 	names := map[string]string{}
 	err := cs.Store.Read(func(tx *Tx) error {
 		for _, p := range prefixes {
