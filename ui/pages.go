@@ -205,7 +205,7 @@ func (s *Server) funcs() template.FuncMap {
 			}
 			return ""
 		},
-		"lines":    func(s string) []string { return strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") },
+		"lines": func(s string) []string { return strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") },
 	}
 }
 
