@@ -80,6 +80,7 @@ type SystemInfo struct {
 	BackupStale    bool                      `json:"backup_stale"`
 	Parent         *SyncState                `json:"parent,omitempty"`
 	Printers       []appliance.PrinterStatus `json:"printers"`
+	FallbackFonts  []string                  `json:"fallback_fonts"` // for rare characters of names; none: they print as 〓
 	Clock          appliance.ClockState      `json:"clock"`
 	TLSFingerprint string                    `json:"tls_fingerprint,omitempty"`
 }
@@ -125,7 +126,9 @@ func (s *Server) systemInfo(c *fiber.Ctx) (SystemInfo, error) {
 		}
 	}
 	if s.Printing != nil {
-		in.Printers = s.Printing.Printers(c.UserContext())
+		// Rare characters of names print with a fallback font; without one
+		// they come out as 〓, and the staff should know before a card does.
+		in.Printers, in.FallbackFonts = s.Printing.Printers(c.UserContext()), s.Printing.FallbackFonts()
 	}
 	return in, nil
 }
@@ -140,6 +143,7 @@ func (s *Server) showSystem(c *fiber.Ctx) error {
 		"HTTP": s.Config.HTTP.Listen, "TLSPort": s.tlsPort, "TLSFingerprint": s.tlsFingerprint,
 		"Host": hostOnly(c.Hostname()), "Secure": isTLS(c),
 		"DBBytes": in.DBBytes, "Entries": in.Entries, "DiskFree": in.DiskFree, "StorageFull": in.StorageFull, "LowDisk": in.LowDisk,
+		"Fonts": in.FallbackFonts, "Printing": s.Printing != nil,
 		"Uptime": humanDuration(time.Duration(in.UptimeSeconds) * time.Second), "BoxUptime": humanDuration(time.Duration(in.BoxUptime) * time.Second),
 	}
 	return s.render(c, "system", data)
