@@ -10,8 +10,12 @@ import (
 // network or a person sets the time.
 var ClockFloor = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// ClockTolerance is how far the box's clock may differ from the parent's,
-// or lag the latest time in its ledger, before it is called wrong.
+// ClockCeiling is a day no box will see running this release: a clock past
+// it is far in the future (a board whose clock came up with garbage).
+var ClockCeiling = ClockFloor.AddDate(15, 0, 0)
+
+// ClockTolerance is how far the box's clock may differ from the parent's
+// before it is called wrong.
 const ClockTolerance = 2 * time.Minute
 
 // ClockState is what the node knows about its wall clock.
@@ -43,9 +47,12 @@ func CheckClock(wall time.Time, ledger HLC, parentOffset time.Duration, parentCh
 			dir = "快"
 		}
 		st.Wrong, st.Reason = true, fmt.Sprintf("本机时钟比上级节点%s %s", dir, roundOffset(parentOffset))
-	case parentChecked.IsZero() && !st.Ledger.IsZero() && st.Ledger.Sub(wall) > ClockTolerance:
-		st.Wrong, st.Reason = true, fmt.Sprintf("本机时钟比账本中最新的记录还早 %s", roundOffset(st.Ledger.Sub(wall)))
+	case wall.After(ClockCeiling):
+		st.Wrong, st.Reason = true, fmt.Sprintf("本机时钟显示 %s，远远晚于实际时间", wall.Format("2006-01-02 15:04"))
 	}
+	// The ledger's latest time does not judge the clock: it holds other
+	// nodes' times, and one node with a fast clock would make every box
+	// look wrong. It only keeps register days from going back (Cases).
 	return st
 }
 

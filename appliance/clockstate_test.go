@@ -26,7 +26,8 @@ func TestCheckClock(t *testing.T) {
 		{name: "Booted1970ParentKnown", wall: time.Unix(42, 0).UTC(), checked: time.Unix(42, 0), offset: real.Sub(time.Unix(42, 0)), wrong: true, reason: "早于实际时间", now: real},
 		{name: "FarFutureParentKnown", wall: real.AddDate(10, 0, 0), checked: real, offset: -real.AddDate(10, 0, 0).Sub(real), wrong: true, reason: "比上级节点快", now: real},
 		{name: "SmallDriftIsFine", wall: real, checked: real, offset: 90 * time.Second, now: real.Add(90 * time.Second)},
-		{name: "BehindLedger", wall: real.Add(-time.Hour), ledger: real, checked: never, wrong: true, reason: "比账本中最新的记录还早", now: real.Add(-time.Hour)},
+		{name: "BehindLedgerIsNotJudged", wall: real.Add(-time.Hour), ledger: real, checked: never, now: real.Add(-time.Hour)}, // another node's fast clock must not make this one wrong
+		{name: "FarFuture", wall: time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC), checked: never, wrong: true, reason: "远远晚于实际时间", now: time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)},
 		{name: "ParentWinsOverLedger", wall: real, ledger: real.Add(time.Hour), checked: real, offset: 0, now: real},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
