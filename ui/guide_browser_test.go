@@ -1,13 +1,11 @@
 package ui_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 
-	"gridbox/appliance/bolt"
 	"gridbox/appliance/demo"
 	"gridbox/ui/internal/uitest"
 )
@@ -19,16 +17,7 @@ import (
 // the system page.
 func TestDutyGuideScreens(t *testing.T) {
 	ctx := uitest.Browser(t)
-	dir := t.TempDir()
-	if _, _, err := demo.Generate(context.Background(), dir, demo.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	s, cfg, err := bolt.OpenDataDir(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	base, _ := serve(t, cfg, s)
+	base := serveDemo(t)
 	do(t, ctx,
 		chromedp.Navigate(base+"/login"),
 		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "duty"),
