@@ -156,7 +156,7 @@ func TestUpgrade(t *testing.T) {
 	})
 	// The outcome is recorded by the release that serves afterwards.
 	var last struct{ Recorded bool }
-	for end := time.Now().Add(10 * time.Second); time.Now().Before(end) && !last.Recorded; time.Sleep(50 * time.Millisecond) {
+	for end := time.Now().Add(30 * time.Second); time.Now().Before(end) && !last.Recorded; time.Sleep(50 * time.Millisecond) { // a loaded machine is slow to restart
 		b, _ := os.ReadFile(filepath.Join(releases, "last.json"))
 		json.Unmarshal(b, &last)
 	}
