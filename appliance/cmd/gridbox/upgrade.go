@@ -539,6 +539,11 @@ func init() {
 	adminHandlers["/restart"] = func(m *Main) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusNoContent)
+			// The answer goes out before the node starts closing: closing
+			// first lost it now and then (the upgrade saw EOF).
+			if f, ok := w.(http.Flusher); ok {
+				f.Flush()
+			}
 			select {
 			case m.restart <- struct{}{}:
 			default:
