@@ -5,7 +5,7 @@ LISTEN  ?= :8080
 TLS_LISTEN ?= :8443
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: build run test test-deps bench fuzz vet images clean demo-cluster
+.PHONY: build run test test-deps bench fuzz vet images clean demo-cluster guide-screens
 
 build:
 	$(GO) build -trimpath -o bin/gridbox ./appliance/cmd/gridbox
@@ -40,6 +40,12 @@ fuzz:
 		echo "== $${t##*:} in $${t%%:*} for $(FUZZTIME)"; \
 		$(GO) test -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) "$${t%%:*}" || exit 1; \
 	done
+
+# guide-screens writes the screenshots of the guides (docs/guide-duty.md,
+# docs/guide-install.md) into docs/img/guide with the browser tests that
+# take them; commit them when the pages change.
+guide-screens:
+	GRIDBOX_SCREENSHOTS=$(CURDIR)/docs/img/guide $(GO) test -count=1 -run 'TestDutyGuideScreens|TestSetupPageBrowser' ./ui
 
 # images cross-builds the static binaries for the boxes (see images/README.md).
 images:

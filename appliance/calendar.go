@@ -10,8 +10,9 @@ import (
 // 国务院办公厅关于2025年部分节假日安排的通知 (November 2024,
 // gov.cn/zhengce/content/202411/content_6986382.htm) and
 // 国务院办公厅关于2026年部分节假日安排的通知 (4 November 2025, via Xinhua).
-// A new year's notice comes each November: add it here, or in the
-// configuration ([calendar] holidays / workdays) until a release has it.
+// A new year's notice comes each November: the city or a town enters it
+// on its node (节假日安排 page, KindCalendarSet) and it goes down to every
+// box; this table only covers boxes that have received nothing yet.
 var officialDaysOff = []dateRange{
 	// 2025
 	{"2025-01-01", "2025-01-01"}, // 元旦
@@ -80,7 +81,12 @@ type Calendar struct {
 
 // NewCalendar builds the calendar from the built-in table and cfg; cfg's
 // entries add to the table and win over it where they disagree.
-func NewCalendar(cfg CalendarConfig) (*Calendar, error) {
+func NewCalendar(cfg CalendarConfig) (*Calendar, error) { return NewCalendarWith(cfg, nil) }
+
+// NewCalendarWith builds the calendar from the built-in table, the years
+// entered as data (KindCalendarSet; each replaces the table's year), and
+// cfg on top.
+func NewCalendarWith(cfg CalendarConfig, data []CalendarYear) (*Calendar, error) {
 	c := &Calendar{off: map[civilDate]bool{}, on: map[civilDate]bool{}, years: map[int]bool{}}
 	for _, y := range officialYears {
 		c.years[y] = true
@@ -95,6 +101,26 @@ func NewCalendar(cfg CalendarConfig) (*Calendar, error) {
 	for _, s := range officialWorkdays {
 		d, _ := parseCivil(s)
 		c.on[d] = true
+	}
+	for _, y := range data {
+		for _, m := range []map[civilDate]bool{c.off, c.on} {
+			for d := range m {
+				if d.y == y.Year {
+					delete(m, d)
+				}
+			}
+		}
+		for _, s := range y.Holidays {
+			if d, err := parseCivil(s); err == nil {
+				c.off[d] = true
+			}
+		}
+		for _, s := range y.Workdays {
+			if d, err := parseCivil(s); err == nil {
+				c.on[d] = true
+			}
+		}
+		c.years[y.Year] = true
 	}
 	cfgOff := map[civilDate]bool{}
 	for _, s := range cfg.Holidays {

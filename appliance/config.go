@@ -35,6 +35,38 @@ type Config struct {
 	Replicate ReplicateConfig `toml:"replicate"`
 	Kiosk     KioskConfig     `toml:"kiosk"`
 	Duty      DutyConfig      `toml:"duty"` // the duty roster (roster.go)
+	Backup    BackupConfig    `toml:"backup"`
+	Upgrade   UpgradeConfig   `toml:"upgrade"`
+}
+
+// BackupConfig configures the nightly backups.
+type BackupConfig struct {
+	// Dir is the folder backups go to, e.g. a USB stick mounted by label
+	// (the image mounts the stick labelled GRIDBOXBAK at
+	// /media/gridbox-backup); "": no nightly backups.
+	Dir    string `toml:"dir"`
+	At     string `toml:"at"`     // local time of the nightly backup, "02:30"
+	Daily  int    `toml:"daily"`  // daily copies kept
+	Weekly int    `toml:"weekly"` // weekly copies kept (the newest of each week)
+	// SeparateDisk refuses a folder on the data folder's own disk: a stick
+	// that is not plugged in leaves an empty mount point there.
+	SeparateDisk bool `toml:"separate_disk"`
+}
+
+// UpgradeConfig configures signed upgrades.
+type UpgradeConfig struct {
+	// ReleaseKey is the county's release key (hex ed25519 public key):
+	// only release files it signed are installed. Set at provisioning.
+	ReleaseKey string `toml:"release_key"`
+	// HealthyWithin: a new release not healthy this long after its start
+	// is rolled back.
+	HealthyWithin Duration `toml:"healthy_within"`
+	// FetchFromParent: fetch a release the parent (town) holds when it is
+	// newer than this one, and install it. Off by default.
+	FetchFromParent bool `toml:"fetch_from_parent"`
+	// ParentURL is the parent's web address for fetching releases, e.g.
+	// http://10.1.2.3:8080; "" takes the host of node.parent and port 8080.
+	ParentURL string `toml:"parent_url"`
 }
 
 // KioskConfig tunes the kiosk screen for villagers (docs/cases.md,
@@ -232,6 +264,8 @@ func DefaultConfig() Config {
 			PostsPerClient:   Rate{60, time.Minute},
 			MemoryMiB:        96,
 		},
+		Backup:   BackupConfig{At: "02:30", Daily: 7, Weekly: 4, SeparateDisk: true},
+		Upgrade:  UpgradeConfig{HealthyWithin: Duration{time.Minute}},
 		TimeZone: "Asia/Shanghai",
 		DutyRoom: "村委会一楼值班室",
 		Duty:     DefaultDutyConfig(),
@@ -338,6 +372,20 @@ func (c *Config) Validate() error {
 		if !contains(CaseLevels, l) || n < 0 {
 			return fmt.Errorf("cases.deadlines: bad level %q or days %d", l, n)
 		}
+	}
+	if _, err := time.Parse("15:04", c.Backup.At); err != nil {
+		return fmt.Errorf("backup.at: want HH:MM, got %q", c.Backup.At)
+	}
+	if c.Backup.Daily < 1 || c.Backup.Weekly < 0 {
+		return errors.New("backup.daily must be at least 1 and backup.weekly at least 0")
+	}
+	if k := c.Upgrade.ReleaseKey; k != "" {
+		if _, err := ParseFeedID(k); err != nil {
+			return fmt.Errorf("upgrade.release_key: want 64 hex digits (gridbox release-key prints it)")
+		}
+	}
+	if c.Upgrade.HealthyWithin.Duration <= 0 {
+		return errors.New("upgrade.healthy_within must be positive")
 	}
 	if _, err := NewCalendar(c.Calendar); err != nil {
 		return fmt.Errorf("calendar: %w", err)

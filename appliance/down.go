@@ -111,7 +111,7 @@ type DownCopy struct {
 // Validate checks the shape of a copy; its body is checked by the view.
 func (c *DownCopy) Validate() error {
 	switch c.Kind {
-	case KindNoticeSet, KindDutySet, KindMeetingSet, KindTeamSet:
+	case KindNoticeSet, KindDutySet, KindMeetingSet, KindTeamSet, KindCalendarSet:
 	default:
 		return FieldError("kind", "下发副本的记录类型错误")
 	}

@@ -17,16 +17,7 @@ import (
 // a case escalated to the town, the register and the statistics.
 func TestCaseStaffBrowser(t *testing.T) {
 	ctx := uitest.Browser(t)
-	dir := t.TempDir()
-	if _, _, err := demo.Generate(context.Background(), dir, demo.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	s, cfg, err := bolt.OpenDataDir(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	base, _ := serve(t, cfg, s)
+	base := serveDemo(t)
 
 	do(t, ctx,
 		chromedp.Navigate(base+"/login"),
@@ -61,4 +52,20 @@ func TestCaseStaffBrowser(t *testing.T) {
 	if !strings.Contains(list, "乡镇") || !strings.Contains(detail, "上报") {
 		t.Errorf("town cases not shown:\n%s\n%s", list, detail)
 	}
+}
+
+// serveDemo serves the demo village on a random port.
+func serveDemo(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if _, _, err := demo.Generate(context.Background(), dir, demo.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	s, cfg, err := bolt.OpenDataDir(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	base, _ := serve(t, cfg, s)
+	return base
 }

@@ -30,7 +30,7 @@ func init() {
 // the same request; what fails here the background run (RunCopyDown)
 // completes.
 func (s *Server) copyDown(ctx context.Context) {
-	if s.Config.Node.Role != appliance.NodeTown {
+	if s.Config.Node.Role != appliance.NodeTown && s.Config.Node.Role != appliance.NodeCity {
 		return
 	}
 	if _, err := s.Store.CopyDown(ctx, s.now()); err != nil {

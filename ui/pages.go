@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"io/fs"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -107,6 +108,8 @@ type view struct {
 	RoleLabel string
 	CSRF      string
 	Kiosk     bool // the kiosk screen
+	Screen    bool // the box's own screen (not a LAN tablet marked kiosk)
+	Setup     bool // the first-boot setup page (no node yet: no menus, no links)
 	KioskIdle int  // seconds; this page returns home (a staff session on the kiosk ends) after this without activity
 	IdleWarn  int  // seconds before that the page asks 还在吗
 	NoScript  int  // seconds after which a page without JavaScript returns home
@@ -119,12 +122,14 @@ type view struct {
 	Staff     bool   // a staff page (not public)
 	Today     string
 	Menu      staffMenu // the staff menu of the user (ui/staff_menu.go)
+	Warnings  []string  // what is wrong with the box, on every staff page
 }
 
 func (s *Server) viewOf(c *fiber.Ctx) view {
 	v := view{
 		CSRF:      csrfToken(c),
 		Kiosk:     s.isKiosk(c),
+		Screen:    s.isKioskScreen(c),
 		KioskIdle: int(s.pageIdle(c).Seconds()), // ui/kiosk_mode.go
 		IdleWarn:  int(min(s.Config.Kiosk.IdleWarning.Duration, s.pageIdle(c)/2).Seconds()),
 		NoScript:  int(s.Config.Kiosk.NoScriptIdle.Seconds()),
@@ -142,6 +147,9 @@ func (s *Server) viewOf(c *fiber.Ctx) view {
 		v.Menu = s.menuFor(u, v.Here)
 	}
 	v.Staff = strings.HasPrefix(c.Path(), "/staff") || c.Path() == "/password"
+	if v.Staff && v.User != nil {
+		v.Warnings = s.boxWarnings()
+	}
 	return v
 }
 
@@ -186,7 +194,15 @@ func (s *Server) funcs() template.FuncMap {
 			return fmt.Sprintf("%.1f MB", f/(1<<20))
 		},
 		"groupnum": appliance.GroupNumber,
-		"lines":    func(s string) []string { return strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") },
+		// duenote says, after a deadline in a year whose holidays the node
+		// has not received, that it was counted by plain weekdays.
+		"duenote": func(due string) string {
+			if y, err := strconv.Atoi(strings.SplitN(due, "-", 2)[0]); err == nil && len(due) == 10 && s.cases != nil && !s.cases.Calendar().Known(y) {
+				return "（" + strconv.Itoa(y) + "年节假日安排未收到，暂按周一至周五计算）"
+			}
+			return ""
+		},
+		"lines": func(s string) []string { return strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") },
 	}
 }
 
@@ -195,16 +211,23 @@ func (s *Server) serveStatic(c *fiber.Ctx) error {
 	if !ok {
 		return appliance.Errorf(appliance.ENOTFOUND, "文件不存在")
 	}
-	switch path.Ext(c.Params("name")) {
-	case ".css":
-		c.Set(fiber.HeaderContentType, "text/css; charset=utf-8")
-	case ".js":
-		c.Set(fiber.HeaderContentType, "text/javascript; charset=utf-8")
-	case ".svg":
-		c.Set(fiber.HeaderContentType, "image/svg+xml")
-	case ".png":
-		c.Set(fiber.HeaderContentType, "image/png")
+	if t := staticType(c.Params("name")); t != "" {
+		c.Set(fiber.HeaderContentType, t)
 	}
 	c.Set(fiber.HeaderCacheControl, "public, max-age=31536000, immutable")
 	return c.Send(data)
+}
+
+func staticType(name string) string {
+	switch path.Ext(name) {
+	case ".css":
+		return "text/css; charset=utf-8"
+	case ".js":
+		return "text/javascript; charset=utf-8"
+	case ".svg":
+		return "image/svg+xml"
+	case ".png":
+		return "image/png"
+	}
+	return ""
 }

@@ -1,15 +1,12 @@
 package ui
 
 import (
-	"encoding/base64"
 	"fmt"
-	"html/template"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	qrcode "github.com/skip2/go-qrcode"
 
 	"gridbox/appliance"
 )
@@ -88,10 +85,8 @@ func (s *Server) replicationData() (fiber.Map, error) {
 		"Title": "数据同步", "Key": self.String(), "Fingerprint": self.Fingerprint(),
 		"Parent": s.Config.Node.Parent, "Bind": s.Config.Replicate.Bind,
 	}
-	if png, err := qrcode.Encode(self.String(), qrcode.Medium, 256); err == nil {
-		// A data: URL built here from our own PNG; html/template would
-		// otherwise replace it.
-		data["QR"] = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
+	if qr := keyQR(self.String()); qr != "" {
+		data["QR"] = qr
 	}
 	var peers []ReplicationPeer
 	var rejected map[string]uint64

@@ -41,6 +41,8 @@ var routeRoles = map[string]string{
 	"GET /scan":                     "public",
 	"GET /static/:name":             "public",
 	"GET /healthz":                  "public",
+	"GET /screen/beat":              "public", // the box's own screen only; elsewhere 404
+	"GET /healthz/screen":           "public", // the box's own screen (gridbox kiosk) only; elsewhere 404
 	"GET /api/v1/node":              "public",
 	"GET /api/v1/duty":              "public",
 	"GET /api/v1/notices":           "public",
@@ -84,6 +86,10 @@ var routeRoles = map[string]string{
 	"GET /api/v1/replication":       "DGLTPCIA",
 	"POST /staff/replication/enrol": "A",
 	"GET /staff/system":             "DGLTPCIA",
+	"GET /api/v1/system":            "DGLTPCIA",
+	"GET /staff/calendar":           "DGLTPCIA",
+	"POST /staff/calendar":          "", // nobody on a village node; town and city operators and admins on a town or city node (TestCalendarEntered)
+	"GET /api/v1/calendar":          "DGLTPCIA",
 
 	// For integrators (issue 18).
 	"GET /api/v1/openapi.json":       "public",

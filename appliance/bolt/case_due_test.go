@@ -56,7 +56,7 @@ func TestCaseCountsAgree(t *testing.T) {
 			areas = append(areas, g.Code)
 		}
 		for _, at := range []time.Time{d.AddDate(0, 0, -1).Add(10 * time.Hour), d.Add(10 * time.Hour), d.AddDate(0, 0, 1).Add(10 * time.Hour)} {
-			clock := cs.Clock(at)
+			clock := cs.DueClock(at)
 			for _, area := range areas {
 				var want appliance.CaseCounts
 				for _, c := range all {

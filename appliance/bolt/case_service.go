@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"gridbox/appliance"
@@ -22,22 +23,81 @@ import (
 type Cases struct {
 	Store  *Store
 	Config appliance.Config
-	Cal    *appliance.Calendar
+	cal    atomic.Pointer[appliance.Calendar] // rebuilt when a year arrives (Calendar)
 	Loc    *time.Location
 	Now    func() time.Time // wall clock; tests and the demo set it
 	Rand   io.Reader        // receipt codes and PINs; crypto/rand when nil
+	// Clock judges the wall clock (the node's clock watch); nil trusts Now.
+	Clock func() appliance.ClockState
 }
 
 // NewCases returns the case service of store.
 func NewCases(store *Store, cfg appliance.Config) (*Cases, error) {
-	cal, err := appliance.NewCalendar(cfg.Calendar)
-	if err != nil {
+	cs := &Cases{Store: store, Config: cfg, Loc: cfg.Location(), Now: time.Now}
+	if err := cs.loadCalendar(); err != nil {
 		return nil, err
 	}
-	return &Cases{Store: store, Config: cfg, Cal: cal, Loc: cfg.Location(), Now: time.Now}, nil
+	store.OnCommit(func(es []*appliance.Entry) {
+		for _, e := range es {
+			if e.Kind == appliance.KindCalendarSet || e.Kind == appliance.KindDownCopy {
+				if err := cs.loadCalendar(); err != nil {
+					slog.Error("load the working-day calendar", "err", err)
+				}
+				return
+			}
+		}
+	})
+	return cs, nil
 }
 
-func (cs *Cases) now() time.Time { return cs.Now().In(cs.Loc) }
+// loadCalendar builds the calendar from the built-in table, the years
+// entered as data and the configuration.
+func (cs *Cases) loadCalendar() error {
+	years, err := cs.Store.CalendarYears()
+	if err != nil {
+		return err
+	}
+	cal, err := appliance.NewCalendarWith(cs.Config.Calendar, years)
+	if err != nil {
+		return err
+	}
+	cs.cal.Store(cal)
+	return nil
+}
+
+// Calendar is the working-day calendar deadlines count by now.
+func (cs *Cases) Calendar() *appliance.Calendar { return cs.cal.Load() }
+
+// now is the time deadlines and register days count from. A clock known
+// to be wrong is never used: the parent's time when it was measured, else
+// the latest time the ledger has seen (the register day then stays at or
+// after the last day the box knew), and no deadline is set (clockUnknown).
+func (cs *Cases) now() time.Time {
+	if cs.Clock != nil {
+		if st := cs.Clock(); st.Wrong {
+			if !st.ParentChecked.IsZero() {
+				return st.Now().In(cs.Loc)
+			}
+			if st.Ledger.After(st.Wall) {
+				return st.Ledger.In(cs.Loc)
+			}
+		}
+	}
+	return cs.Now().In(cs.Loc)
+}
+
+// CountNow is the time deadlines count from now (see now).
+func (cs *Cases) CountNow() time.Time { return cs.now() }
+
+// clockUnknown reports a wall clock known to be wrong with no parent's
+// time to correct it.
+func (cs *Cases) clockUnknown() bool {
+	if cs.Clock == nil {
+		return false
+	}
+	st := cs.Clock()
+	return st.Wrong && st.ParentChecked.IsZero()
+}
 
 func (cs *Cases) rand() io.Reader {
 	if cs.Rand != nil {
@@ -49,10 +109,10 @@ func (cs *Cases) rand() io.Reader {
 // dueFor is the deadline of a case of category arriving at level now.
 func (cs *Cases) dueFor(category, level string, from time.Time) string {
 	n := cs.Config.CaseDeadlineDays(category, level)
-	if n <= 0 {
+	if n <= 0 || cs.clockUnknown() {
 		return ""
 	}
-	return cs.Cal.AddWorkdays(from, n).Format("2006-01-02")
+	return cs.Calendar().AddWorkdays(from, n).Format("2006-01-02")
 }
 
 // CaseIntake is a new problem from any channel.
@@ -696,9 +756,9 @@ func (sc CaseScope) covers(c *appliance.Case, self string) bool {
 	return true
 }
 
-// Clock is the deadline clock at now, in the node's zone.
-func (cs *Cases) Clock(now time.Time) appliance.DueClock {
-	return appliance.NewDueClock(now.In(cs.Loc), cs.Cal, cs.Config.Cases.NearDays)
+// DueClock is the deadline clock at now, in the node's zone.
+func (cs *Cases) DueClock(now time.Time) appliance.DueClock {
+	return appliance.NewDueClock(now.In(cs.Loc), cs.Calendar(), cs.Config.Cases.NearDays)
 }
 
 // OpenCases returns the open cases in scope, overdue first (longest
@@ -706,7 +766,7 @@ func (cs *Cases) Clock(now time.Time) appliance.DueClock {
 // last), with their counts. It reads the order index and only the open
 // cases themselves.
 func (cs *Cases) OpenCases(sc CaseScope, now time.Time) ([]DueCase, appliance.CaseCounts, error) {
-	clock := cs.Clock(now)
+	clock := cs.DueClock(now)
 	self := cs.Store.Feed().String()
 	var out []DueCase
 	var n appliance.CaseCounts
@@ -730,9 +790,9 @@ func (cs *Cases) OpenCases(sc CaseScope, now time.Time) ([]DueCase, appliance.Ca
 			if cc.Due != "" {
 				due, _ := time.ParseInLocation("2006-01-02", cc.Due, cs.Loc)
 				if d.Overdue {
-					d.Days = cs.Cal.WorkdaysBetween(due, clock.Now)
+					d.Days = cs.Calendar().WorkdaysBetween(due, clock.Now)
 				} else {
-					d.Days = cs.Cal.WorkdaysBetween(clock.Now, due)
+					d.Days = cs.Calendar().WorkdaysBetween(clock.Now, due)
 				}
 			}
 			out = append(out, d)
@@ -766,7 +826,7 @@ func (cs *Cases) CountCases(sc CaseScope, now time.Time) (appliance.CaseCounts, 
 	if err != nil {
 		return appliance.CaseCounts{}, err
 	}
-	clock := cs.Clock(now)
+	clock := cs.DueClock(now)
 	var n appliance.CaseCounts
 	err = cs.Store.Read(func(tx *Tx) error {
 		n.Open = tx.Counter(bucketCaseStats, "*|"+key+"|open")

@@ -266,6 +266,9 @@ func (cs *Cases) CloseRegister(ctx context.Context, author, day string) (Registe
 	if _, err := time.Parse("2006-01-02", day); err != nil {
 		return RegisterDay{}, appliance.FieldError("day", "日期格式应为 年-月-日")
 	}
+	if cs.clockUnknown() {
+		return RegisterDay{}, appliance.Errorf(appliance.ECONFLICT, "本机时间不准，现在不能关账：请先让设备与上级节点同步或校准时间")
+	}
 	if today := cs.now().Format("2006-01-02"); day >= today {
 		return RegisterDay{}, appliance.FieldError("day", "%s 还没有结束（当天还可能有新的问题），要到第二天才能关账", day)
 	}

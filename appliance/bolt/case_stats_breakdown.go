@@ -33,7 +33,7 @@ func (cs *Cases) categoryScope(scope, category string) (string, error) {
 // village and group of the scope in by_village and by_group, with zeros
 // where no case was reported.
 func (cs *Cases) addBreakdowns(st *appliance.CaseStats, sum map[string]int64, f CaseStatsFilter, base string, now time.Time) error {
-	clock := cs.Clock(now.In(cs.Loc))
+	clock := cs.DueClock(now.In(cs.Loc))
 	overdue := func(tx *Tx, prefix string) appliance.CaseCounts {
 		var n appliance.CaseCounts
 		for day, m := range tx.Counters(bucketCaseStats, prefix) {

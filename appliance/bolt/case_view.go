@@ -34,6 +34,11 @@ type caseView struct{}
 
 func (caseView) Name() string { return "cases" }
 
+// Version 2: statistics by department, subcategory and category × outcome
+// (the API for integrators) and the callback queue's index; a file folded
+// by version 1 is refolded at open.
+func (caseView) Version() int { return 2 }
+
 func (caseView) Buckets() []string {
 	return []string{bucketCases, bucketCaseReporters, bucketCaseStats, bucketCaseDue, bucketCaseOrder, bucketCaseRegister, bucketCaseCity, bucketCaseCallback}
 }

@@ -29,7 +29,7 @@ type coreView struct{}
 func (coreView) Name() string { return "core" }
 
 func (coreView) Buckets() []string {
-	return []string{bucketNodes, bucketGrids, bucketGridTree, bucketStaff, bucketStaffGrid, bucketUsers, bucketUsernames, bucketDuty, bucketNotices, bucketCounts, bucketDownCopies}
+	return []string{bucketNodes, bucketGrids, bucketGridTree, bucketStaff, bucketStaffGrid, bucketUsers, bucketUsernames, bucketDuty, bucketNotices, bucketCounts, bucketDownCopies, bucketCalendar}
 }
 
 func (coreView) Apply(tx *Tx, e *appliance.Entry) error {
@@ -85,6 +85,8 @@ func (coreView) Apply(tx *Tx, e *appliance.Entry) error {
 		return err
 	case appliance.KindDownCopy:
 		return applyDownCopy(tx, e)
+	case appliance.KindCalendarSet:
+		return applyCalendar(tx, e)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strconv"
 	"time"
 
 	"gridbox/appliance"
@@ -36,7 +37,9 @@ func applyDownCopy(tx *Tx, e *appliance.Entry) error {
 		return nil
 	}
 	d, ok := downClaimOf(tx, e.Feed)
-	if !ok || c.Feed != d.Parent {
+	// The calendar goes down from the city through the towns: a town's
+	// downward feed carries the city's years too.
+	if !ok || (c.Feed != d.Parent && c.Kind != appliance.KindCalendarSet) {
 		slog.Warn("skip down copy not from a parent's downward feed of its own records", "feed", e.Feed.Short(), "seq", e.Seq)
 		return nil
 	}
@@ -72,6 +75,12 @@ func applyDownCopy(tx *Tx, e *appliance.Entry) error {
 			return nil
 		}
 		bucket, key = bucketTeams, w.Village
+	case appliance.KindCalendarSet:
+		var y appliance.CalendarYear
+		if json.Unmarshal(c.Body, &y) != nil || y.Validate() != nil {
+			return nil
+		}
+		bucket, key = bucketCalendar, strconv.Itoa(y.Year)
 	default:
 		return nil
 	}
@@ -133,6 +142,37 @@ func (s *Store) downCopyDrafts(tx *Tx, child string, down appliance.FeedID, node
 		return nil
 	}
 	shown := func(sent *appliance.DownCopy, gone func([]byte) bool) bool { return sent != nil && !gone(sent.Body) }
+
+	// The calendar: every year this node holds, entered here or received
+	// from its parent, goes to every child.
+	cc := tx.Bucket(bucketCalendar).Cursor()
+	for k, v := cc.First(); k != nil; k, v = cc.Next() {
+		if len(v) < stampSize {
+			continue
+		}
+		var feed appliance.FeedID
+		copy(feed[:], v[8:40])
+		at := appliance.HLC(binary.BigEndian.Uint64(v[:8]))
+		seq := binary.BigEndian.Uint64(v[40:stampSize])
+		author := ""
+		if feed != own {
+			seq++ // a year received as a copy is stamped just below its original
+		} else if orig, err := tx.Entry(own, seq); err == nil {
+			author = orig.Author
+		}
+		body := v[stampSize:]
+		if raw := tx.GetLWW(bucketDownCopies, down.String()+"/"+appliance.KindCalendarSet+"/"+string(k)); raw != nil {
+			var sent appliance.DownCopy
+			if json.Unmarshal(raw, &sent) == nil && sent.Feed == feed.String() && sent.Seq == seq && bytes.Equal(sent.Body, body) {
+				continue
+			}
+		}
+		drafts = append(drafts, appliance.Draft{Author: author, Kind: appliance.KindDownCopy, Version: 1,
+			Body: appliance.DownCopy{Kind: appliance.KindCalendarSet, Feed: feed.String(), Seq: seq, Time: at, Body: append(json.RawMessage(nil), body...)}})
+	}
+	if node.Role != appliance.NodeTown {
+		return drafts, nil // a city sends its towns the calendar only
+	}
 
 	prefix := []byte(node.Code + "/")
 	c := tx.Bucket(bucketNotices).Cursor()
@@ -242,10 +282,15 @@ func (s *Store) CopyDown(ctx context.Context, now time.Time) (int, error) {
 	} else if err != nil {
 		return 0, err
 	}
-	if node.Role != appliance.NodeTown {
+	var children []appliance.Enrolment
+	switch node.Role {
+	case appliance.NodeTown:
+		children, err = s.EnrolledVillages()
+	case appliance.NodeCity:
+		children, err = s.enrolledOf(appliance.NodeTown)
+	default:
 		return 0, nil
 	}
-	children, err := s.EnrolledVillages()
 	if err != nil {
 		return 0, err
 	}
@@ -280,6 +325,10 @@ func (s *Store) CopyDown(ctx context.Context, now time.Time) (int, error) {
 // EnrolledVillages returns the villages this node admits (not revoked),
 // one per code, by code.
 func (s *Store) EnrolledVillages() ([]appliance.Enrolment, error) {
+	return s.enrolledOf(appliance.NodeVillage)
+}
+
+func (s *Store) enrolledOf(role string) ([]appliance.Enrolment, error) {
 	ens, err := s.Enrolments()
 	if err != nil {
 		return nil, err
@@ -287,7 +336,7 @@ func (s *Store) EnrolledVillages() ([]appliance.Enrolment, error) {
 	var out []appliance.Enrolment
 	seen := map[string]bool{}
 	for _, en := range ens {
-		if en.Role == appliance.NodeVillage && !en.Revoked && !seen[en.Code] {
+		if en.Role == role && !en.Revoked && !seen[en.Code] {
 			seen[en.Code] = true
 			out = append(out, en)
 		}
@@ -301,14 +350,16 @@ func (s *Store) EnrolledVillages() ([]appliance.Enrolment, error) {
 // every ten minutes (which also finishes a run cut short). now gives the
 // node's local time (duty shifts from a week before today go down).
 func (s *Store) RunCopyDown(ctx context.Context, now func() time.Time) {
-	if node, err := s.Node(); err != nil || node.Role != appliance.NodeTown {
+	if node, err := s.Node(); err != nil || (node.Role != appliance.NodeTown && node.Role != appliance.NodeCity) {
 		return
 	}
 	own := s.Feed()
 	kick := s.Kicks(func(e *appliance.Entry) bool {
 		switch e.Kind {
-		case appliance.KindNoticeSet, appliance.KindDutySet, appliance.KindMeetingSet, appliance.KindTeamSet, appliance.KindNodeEnrol:
+		case appliance.KindNoticeSet, appliance.KindDutySet, appliance.KindMeetingSet, appliance.KindTeamSet, appliance.KindNodeEnrol, appliance.KindCalendarSet:
 			return e.Feed == own
+		case appliance.KindDownCopy: // a year from the parent, to pass on
+			return e.Feed != own
 		}
 		return false
 	})

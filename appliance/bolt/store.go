@@ -40,6 +40,9 @@ var (
 var (
 	metaReindexing = []byte("reindexing")
 	metaSecret     = []byte("secret")
+	// metaViewsFormat is the views' format (ViewsFormat) the views in
+	// this file were folded with.
+	metaViewsFormat = []byte("views_format")
 )
 
 // Store is the node's ledger and views.
@@ -68,6 +71,10 @@ type Store struct {
 	listeners []func([]*appliance.Entry)
 
 	group grouper // concurrent writes sharing a commit (group.go)
+
+	// ViewsRebuilt: Open found views of another format (an upgrade or a
+	// rollback) and rebuilt them from the feeds.
+	ViewsRebuilt bool
 }
 
 // Options tune Open.
@@ -117,6 +124,17 @@ func (s *Store) init() error {
 		}
 		meta := tx.Bucket(bucketMeta)
 		reindex = meta.Get(metaReindexing) != nil
+		if format := ViewsFormat(); string(meta.Get(metaViewsFormat)) != format {
+			// Views folded by another version (an upgrade, or a rollback
+			// to the one before): rebuild them. An empty file just
+			// takes the format.
+			if tx.Bucket(bucketHeads).Stats().KeyN > 0 {
+				reindex = true
+				s.ViewsRebuilt = meta.Get(metaReindexing) == nil
+			} else if err := meta.Put(metaViewsFormat, []byte(format)); err != nil {
+				return err
+			}
+		}
 		if meta.Get(metaSecret) == nil {
 			secret := make([]byte, 32)
 			if _, err := rand.Read(secret); err != nil {

@@ -70,7 +70,12 @@ func (s *Store) Reindex(ctx context.Context) error {
 			}
 		}
 	}
-	return s.db.Update(func(btx *bbolt.Tx) error { return btx.Bucket(bucketMeta).Delete(metaReindexing) })
+	return s.db.Update(func(btx *bbolt.Tx) error {
+		if err := btx.Bucket(bucketMeta).Put(metaViewsFormat, []byte(ViewsFormat())); err != nil {
+			return err
+		}
+		return btx.Bucket(bucketMeta).Delete(metaReindexing)
+	})
 }
 
 func resetViews(btx *bbolt.Tx) error {

@@ -281,3 +281,61 @@ func TestStore_IngestBatchKeepsCheckedSignaturesOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestViewsFormatRebuild: a file whose views were folded by another
+// release (another view format, as after an upgrade or a rollback) has its
+// views rebuilt when it is opened; a file of this format is not touched.
+func TestViewsFormatRebuild(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gridbox.db")
+	key := NewKey(t)
+	s, err := bolt.Open(path, key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.ViewsRebuilt {
+		t.Fatal("a new file was rebuilt")
+	}
+	if _, err := s.Append(context.Background(), noticeDraft("n1", 1)); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	reopen := func() *bolt.Store {
+		t.Helper()
+		s, err := bolt.Open(path, key, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	s = reopen()
+	if s.ViewsRebuilt {
+		t.Fatal("a file of this format was rebuilt")
+	}
+	// The views as an older release left them: another format, and a
+	// notice view emptied (a view that release did not have).
+	err = s.DB().Update(func(tx *bbolt.Tx) error {
+		if err := tx.Bucket([]byte("meta")).Put([]byte("views_format"), []byte("v_notices:1:v_notices")); err != nil {
+			return err
+		}
+		b := tx.Bucket([]byte("v_notices"))
+		c := b.Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.First() {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = reopen()
+	defer s.Close()
+	if !s.ViewsRebuilt {
+		t.Fatal("views of another format were not rebuilt")
+	}
+	if _, err := s.Verify(context.Background()); err != nil {
+		t.Fatalf("views after the rebuild: %v", err)
+	}
+}

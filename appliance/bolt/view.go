@@ -98,6 +98,30 @@ type View interface {
 
 var views []View
 
+// A VersionedView says which format its buckets have: bump the version
+// when Apply changes what it writes for entries already stored, and every
+// node rebuilds its views at the first start of the new release (and again
+// after a rollback to the old one). Views without it have version 1.
+type VersionedView interface {
+	View
+	Version() int
+}
+
+// ViewsFormat names the registered views, their buckets and versions: a
+// file whose views were folded with another format is reindexed at open.
+func ViewsFormat() string {
+	var parts []string
+	for _, v := range views {
+		n := 1
+		if vv, ok := v.(VersionedView); ok {
+			n = vv.Version()
+		}
+		parts = append(parts, fmt.Sprintf("%s:%d:%s", v.Name(), n, strings.Join(v.Buckets(), ",")))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ";")
+}
+
 // RegisterView adds a view; call it from init. Each view's buckets are
 // created at open, cleared by Reindex and compared by Verify.
 func RegisterView(v View) {

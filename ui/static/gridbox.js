@@ -77,6 +77,20 @@
     });
   });
 
+  // Print buttons exist only where printing can work (with JavaScript).
+  each("[data-print]", function (b) {
+    b.hidden = false;
+    b.addEventListener("click", function () { window.print(); });
+  });
+
+  // The box's own screen says it is alive; gridbox kiosk restarts a
+  // browser whose pages stop saying so (hung).
+  if (body.hasAttribute("data-screen") && window.fetch) {
+    var beat = function () { fetch("/screen/beat", { cache: "no-store" }).catch(function () {}); };
+    beat();
+    setInterval(beat, 30000);
+  }
+
   // ---- Scan field: keep it focused so a USB QR scanner's keystrokes (the
   // token, then Enter) always land in it.
   var scan = document.getElementById("scan");

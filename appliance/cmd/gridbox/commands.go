@@ -3,10 +3,12 @@ package main
 import (
 	"archive/tar"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"gridbox/appliance"
@@ -14,13 +16,16 @@ import (
 )
 
 func runInit(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := newFlags("init", "--data DIR --role village|town|city --code DIVISION_CODE --name NAME [--parent HOST:PORT] [--force]")
+	fs := newFlags("init", "--data DIR --role village|town|city --code DIVISION_CODE --name NAME [--parent HOST:PORT] [--release-key HEX] [--backup-dir DIR] [--duty-phone PHONE] [--force]")
 	data := fs.String("data", "", "data folder to create")
 	role := fs.String("role", "", "node role: village, town or city")
 	code := fs.String("code", "", "12-digit division code of the village, town or city")
 	name := fs.String("name", "", "name of the village, town or city")
 	parent := fs.String("parent", "", "address of the parent node (host:port)")
 	force := fs.Bool("force", false, "replace a node that already exists in the folder")
+	releaseKey := fs.String("release-key", "", "the county's release key (hex public key): only releases it signed are installed")
+	backupDir := fs.String("backup-dir", "", "folder for the nightly backups, e.g. the backup stick's /media/gridbox-backup")
+	dutyPhone := fs.String("duty-phone", "", "the duty room's phone")
 	if err := parse(fs, args, "data", "role", "code", "name"); err != nil {
 		return err
 	}
@@ -28,8 +33,11 @@ func runInit(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := node.Validate(); err != nil {
 		return usageError{fmt.Sprintf("init: --%s: %s", appliance.ErrorField(err), appliance.ErrorMessage(err))}
 	}
-	res, err := bolt.InitDataDir(ctx, *data, node, bolt.InitOptions{Force: *force})
-	if err != nil {
+	res, err := provisionNode(ctx, *data, node, provisionOptions{ReleaseKey: *releaseKey, BackupDir: *backupDir, DutyPhone: *dutyPhone, Force: *force})
+	var bad invalidConfig
+	if errors.As(err, &bad) {
+		return usageError{fmt.Sprintf("init: %v", bad.error)}
+	} else if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "created %s node %s (%s) in %s\n", node.Role, node.Name, node.Code, *data)
@@ -37,6 +45,32 @@ func runInit(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "admin account: %s  one-time password: %s  (shown once; change it at first login)\n", res.AdminUsername, res.AdminPassword)
 	fmt.Fprintf(stdout, "HTTPS certificate fingerprint (SHA-256): %s\n", res.TLSFingerprint)
 	return nil
+}
+
+// provisionOptions are what a new node is given besides its identity.
+type provisionOptions struct {
+	ReleaseKey    string // hex public key of the county's release key
+	BackupDir     string
+	DutyPhone     string
+	AdminPassword string // "" makes a one-time password
+	Force         bool
+}
+
+// invalidConfig is a node's settings refused before anything is written.
+type invalidConfig struct{ error }
+
+func (e invalidConfig) Unwrap() error { return e.error }
+
+// provisionNode creates a node in data: gridbox init and the setup page on
+// a new box's screen both run it.
+func provisionNode(ctx context.Context, data string, node appliance.Node, o provisionOptions) (bolt.InitResult, error) {
+	cfg := appliance.DefaultConfig()
+	cfg.Node, cfg.Upgrade.ReleaseKey, cfg.Backup.Dir = node, strings.ToLower(strings.TrimSpace(o.ReleaseKey)), o.BackupDir
+	cfg.DutyPhone = appliance.NormalizePhone(o.DutyPhone)
+	if err := cfg.Validate(); err != nil {
+		return bolt.InitResult{}, invalidConfig{err}
+	}
+	return bolt.InitDataDir(ctx, data, node, bolt.InitOptions{Force: o.Force, Config: &cfg, AdminPassword: o.AdminPassword})
 }
 
 // onNode runs fn on the stopped node whose folder --data names; the
@@ -101,9 +135,6 @@ func runBackup(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func backup(data, out string) (int64, error) {
-	if _, err := os.Stat(out); err == nil {
-		return 0, fmt.Errorf("backup: %s exists; choose another file", out)
-	}
 	// The live database is copied through a read transaction of the serving
 	// process's file: bbolt lets a second process read only if nobody holds
 	// the write lock, so read it through the API when serving.
@@ -112,6 +143,16 @@ func backup(data, out string) (int64, error) {
 		return 0, err
 	}
 	defer s.close()
+	return writeBackup(data, out, s)
+}
+
+// writeBackup writes the node key, the configuration and the database from
+// s to out, through a .partial file that is fsync'd and then renamed; it
+// never overwrites a file.
+func writeBackup(data, out string, s *backupSource) (int64, error) {
+	if _, err := os.Stat(out); err == nil {
+		return 0, fmt.Errorf("backup: %s exists; choose another file", out)
+	}
 	tmp := out + ".partial"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -143,7 +184,19 @@ func backup(data, out string) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("backup: %w", err)
 	}
-	return n, os.Rename(tmp, out)
+	if err := os.Rename(tmp, out); err != nil {
+		return 0, err
+	}
+	syncDir(filepath.Dir(out))
+	return n, nil
+}
+
+// syncDir makes a new name in dir durable.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
 }
 
 func writeTarFile(tw *tar.Writer, name string, b []byte) error {

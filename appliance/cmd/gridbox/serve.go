@@ -29,7 +29,18 @@ type Main struct {
 	Listen    string // overrides the configuration when set
 	TLSListen string // overrides http.tls_listen when set ("off" turns HTTPS off)
 	Log       *slog.Logger
-	Out       io.Writer // where start-up lines for people go
+	Out       io.Writer        // where start-up lines for people go
+	Now       func() time.Time // wall clock; tests inject one
+	// BackupTicks wakes the nightly backup's check; nil: each minute.
+	BackupTicks <-chan time.Time
+	// ClockTicks wakes the check of the parent's clock; nil: every 10 minutes.
+	ClockTicks <-chan time.Time
+	// ParentHTTP is the parent's web address (http://host:port) for its
+	// clock; "" takes it from replication.
+	ParentHTTP string
+	// Releases is the folder of installed releases (gridbox upgrade); ""
+	// when the node does not run from one.
+	Releases string
 
 	Config  appliance.Config
 	Store   *bolt.Store
@@ -42,6 +53,12 @@ type Main struct {
 	cancel  context.CancelFunc
 	done    chan error
 	closers []func()
+	restart chan struct{} // the admin socket asks the node to exit for a restart
+
+	clock *clockWatch
+
+	pending      *upgradeRecord // this binary is a pending upgrade
+	upgradeTimer *time.Timer
 }
 
 // Run opens the node and starts serving; it returns once the node listens.
@@ -52,6 +69,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Out == nil {
 		m.Out = io.Discard
 	}
+	if m.Now == nil {
+		m.Now = time.Now
+	}
+	m.restart = make(chan struct{}, 1)
+	m.releaseAtStart()
 	start := time.Now()
 	s, cfg, err := bolt.OpenDataDir(m.Data, nil)
 	if err != nil {
@@ -77,6 +99,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Server, err = ui.NewServer(m.Config, s, m.Log); err != nil {
 		return err
 	}
+	m.clock = &clockWatch{now: m.Now, last: s.Clock().Last}
+	m.connectSystem(start)
+	m.Server.SetClock(m.clock.State)
 	if m.Server.Printing, err = print.NewService(s, m.Config, filepath.Join(m.Data, "print-jobs")); err != nil {
 		return err
 	}
@@ -128,7 +153,14 @@ func (m *Main) Run(ctx context.Context) error {
 		// never set on a box in a village.
 		go http.ListenAndServe(addr, pprofMux())
 	}
-	m.Log.Info("serving", "role", m.Config.Node.Role, "code", m.Config.Node.Code, "addr", m.Addr.String(), "startup_ms", time.Since(start).Milliseconds())
+	if err := m.releaseServing(ctx); err != nil {
+		return err
+	}
+	notify("READY=1\nSTATUS=serving at " + m.Addr.String())
+	go m.backupLoop(sctx, m.Now, m.BackupTicks)
+	go m.clockLoop(sctx, m.ClockTicks)
+	go feedWatchdog(sctx, m.probeWriter, func(err error) { m.Log.Error("watchdog not fed", "err", err) })
+	m.Log.Info("serving", "role", m.Config.Node.Role, "code", m.Config.Node.Code, "addr", m.Addr.String(), "startup_ms", time.Since(start).Milliseconds(), "views_rebuilt", s.ViewsRebuilt)
 	return nil
 }
 
@@ -174,14 +206,24 @@ func (m *Main) URL() string {
 }
 
 func runServe(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := newFlags("serve", "--data DIR [--listen ADDR] [--tls-listen ADDR|off]")
+	fs := newFlags("serve", "--data DIR [--listen ADDR] [--tls-listen ADDR|off] [--releases DIR] [--setup]")
 	data := fs.String("data", "", "data folder of the node")
 	listen := fs.String("listen", "", "HTTP address, e.g. :8080 (default from the configuration)")
 	tlsListen := fs.String("tls-listen", "", "HTTPS address for staff pages, e.g. :8443, or off (default from the configuration)")
+	releases := fs.String("releases", "", "folder of installed releases, for upgrades (the image's: "+DefaultReleases+")")
+	setup := fs.Bool("setup", false, "without a node in --data, show the setup page on the box's screen first")
+	setupKey := fs.String("setup-release-key", "/etc/gridbox-release.key", "with --setup: file holding the county's release key, if any")
+	setupBackup := fs.String("setup-backup-dir", "", "with --setup: folder for the nightly backups")
 	if err := parse(fs, args, "data"); err != nil {
 		return err
 	}
-	m := &Main{Data: *data, Listen: *listen, TLSListen: *tlsListen, Out: stdout}
+	if _, err := os.Stat(filepath.Join(*data, appliance.ConfigFile)); *setup && errors.Is(err, os.ErrNotExist) {
+		done, err := runSetup(ctx, *data, *listen, *setupKey, *setupBackup, stdout)
+		if err != nil || !done {
+			return err
+		}
+	}
+	m := &Main{Data: *data, Listen: *listen, TLSListen: *tlsListen, Out: stdout, Releases: *releases}
 	if err := m.Run(ctx); err != nil {
 		m.Close()
 		return err
@@ -199,6 +241,8 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	select {
 	case <-ctx.Done():
+	case <-m.restart:
+		m.Log.Info("exiting to be restarted (upgrade)")
 	case err := <-m.done:
 		m.done <- err
 	}
@@ -207,4 +251,44 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// runSetup serves the setup page until the installer has set the node up
+// on the box's screen (done) or ctx ends.
+func runSetup(ctx context.Context, data, listen, keyFile, backupDir string, stdout io.Writer) (done bool, err error) {
+	cfg := appliance.DefaultConfig()
+	if listen != "" {
+		cfg.HTTP.Listen = listen
+	}
+	var releaseKey string
+	if b, err := os.ReadFile(keyFile); err == nil {
+		releaseKey = strings.TrimSpace(string(b))
+	}
+	provision := func(ctx context.Context, node appliance.Node, f ui.SetupForm) (ui.SetupResult, error) {
+		res, err := provisionNode(ctx, data, node, provisionOptions{ReleaseKey: releaseKey, BackupDir: backupDir, DutyPhone: f.DutyPhone, AdminPassword: f.Password})
+		if err != nil {
+			return ui.SetupResult{}, err
+		}
+		return ui.SetupResult{Node: node, Key: res.Feed, AdminUsername: res.AdminUsername, TLSFingerprint: res.TLSFingerprint}, nil
+	}
+	ss, err := ui.NewSetupServer(cfg, provision, nil)
+	if err != nil {
+		return false, err
+	}
+	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	if err != nil {
+		return false, fmt.Errorf("listen on %s: %w", cfg.HTTP.Listen, err)
+	}
+	fmt.Fprintf(stdout, "no node in %s yet: the setup page is at http://%s/ (on the box's own screen)\n", data, ln.Addr())
+	// Setting up takes a person minutes: systemd must not wait for it.
+	notify("READY=1\nSTATUS=waiting for setup on the screen")
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go feedWatchdog(wctx, func() error { return nil }, func(error) {})
+	res, err := ss.Serve(ctx, ln)
+	if err != nil || res == nil {
+		return false, err
+	}
+	fmt.Fprintf(stdout, "set up on the screen: %s node %s (%s), node key %s\n", res.Node.Role, res.Node.Name, res.Node.Code, res.Key)
+	return true, nil
 }
