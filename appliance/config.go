@@ -61,12 +61,6 @@ type UpgradeConfig struct {
 	// HealthyWithin: a new release not healthy this long after its start
 	// is rolled back.
 	HealthyWithin Duration `toml:"healthy_within"`
-	// FetchFromParent: fetch a release the parent (town) holds when it is
-	// newer than this one, and install it. Off by default.
-	FetchFromParent bool `toml:"fetch_from_parent"`
-	// ParentURL is the parent's web address for fetching releases, e.g.
-	// http://10.1.2.3:8080; "" takes the host of node.parent and port 8080.
-	ParentURL string `toml:"parent_url"`
 }
 
 // KioskConfig tunes the kiosk screen for villagers (docs/cases.md,
