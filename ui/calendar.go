@@ -137,7 +137,18 @@ func (s *Server) apiCalendar(c *fiber.Ctx) error {
 		}
 	}
 	next := now.Year() + 1
-	return c.JSON(fiber.Map{"years": years, "known": known,
-		"next_year_missing": !cal.Known(next) && !now.Before(appliance.CalendarWarnFrom(now.Year(), s.loc)),
-		"checked_at":        now.Format(time.RFC3339)})
+	if years == nil {
+		years = []appliance.CalendarYear{}
+	}
+	return c.JSON(calendarDoc{Years: years, Known: known,
+		NextYearMissing: !cal.Known(next) && !now.Before(appliance.CalendarWarnFrom(now.Year(), s.loc)),
+		CheckedAt:       now.Format(time.RFC3339)})
+}
+
+// calendarDoc is the answer of GET /api/v1/calendar.
+type calendarDoc struct {
+	Years           []appliance.CalendarYear `json:"years"`
+	Known           []int                    `json:"known"`
+	NextYearMissing bool                     `json:"next_year_missing"`
+	CheckedAt       string                   `json:"checked_at"`
 }

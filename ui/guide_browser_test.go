@@ -26,14 +26,14 @@ func TestDutyGuideScreens(t *testing.T) {
 	uitest.Screenshot(t, ctx, "guide-duty-1-login")
 	do(t, ctx,
 		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`ul.counters`)),
+		chromedp.WaitVisible(chromedp.CSS(`nav.staffnav`)),
 	)
 	uitest.Screenshot(t, ctx, "guide-duty-2-dashboard")
 	do(t, ctx,
 		chromedp.Navigate(base+"/staff/cases/new"),
 		chromedp.WaitVisible(chromedp.CSS(`textarea[name="description"]`)),
 		chromedp.SetValue(chromedp.CSS(`select[name="source"]`), "walk_in"),
-		chromedp.SetValue(chromedp.CSS(`select[name="category"]`), "public_affairs"),
+		chromedp.Click(chromedp.CSS(`input[name="category"][value="public_affairs"]`)), // categories are icons
 		chromedp.SendKeys(chromedp.CSS(`textarea[name="description"]`), "村东头路灯坏了一个星期，晚上走路看不见"),
 	)
 	uitest.Screenshot(t, ctx, "guide-duty-3-register")

@@ -116,6 +116,8 @@ var apiOps = []apiOp{
 	{Method: "POST", Path: "/api/v1/duty/log", Summary: "记一条值班记录（来电来访可同时登记为问题）", Access: string(appliance.PermKeepDuty), Body: dutyLogIn{}, Status: 201, Answer: appliance.DutyLog{}},
 	{Method: "GET", Path: "/api/v1/meetings", Summary: "会议和未完成的交办事项", Access: string(appliance.PermViewDashboard), Query: []string{"from", "to"}, Answer: meetingsDoc{}},
 	{Method: "GET", Path: "/api/v1/meetings/:id", Summary: "一次会议：签到、纪要、交办事项", Access: string(appliance.PermViewDashboard), Answer: meetingDoc{}},
+	{Method: "GET", Path: "/api/v1/system", Summary: "本机状态：版本、存储、内存、备份、同步、打印机、时钟、证书指纹", Access: string(appliance.PermViewDashboard), Answer: SystemInfo{}},
+	{Method: "GET", Path: "/api/v1/calendar", Summary: "法定节假日和调休安排（已录入的年份）", Access: string(appliance.PermViewDashboard), Answer: calendarDoc{}},
 	{Method: "GET", Path: "/api/v1/notices", Summary: "公告", Access: "public", Answer: page[appliance.Notice]{}},
 	{Method: "POST", Path: "/api/v1/notices", Summary: "发布、修改或撤回公告", Access: string(appliance.PermManageNotices), Body: appliance.Notice{}, Status: 201, Answer: appliance.Notice{}},
 	{Method: "GET", Path: "/api/v1/stats/ledger", Summary: "账本条目统计", Access: string(appliance.PermViewDashboard), Answer: ledgerStatsDoc{}},

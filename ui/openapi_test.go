@@ -322,6 +322,11 @@ func TestOpenAPI(t *testing.T) {
 	code, ans = o.do(srv.URL, "GET", "/api/v1/meetings/"+srv.Config.Node.Code+"."+m.ID, lead, nil)
 	expectOK(code, "meeting", ans)
 
+	code, ans = o.do(srv.URL, "GET", "/api/v1/system", lead, nil)
+	expectOK(code, "system", ans)
+	code, ans = o.do(srv.URL, "GET", "/api/v1/calendar", lead, nil)
+	expectOK(code, "calendar", ans)
+
 	// Errors, in their one shape.
 	o.do(srv.URL, "POST", "/api/v1/cases", lead, map[string]any{"category": "public_affairs", "description": "路灯坏了", "source": "patrol", "colour": "red"})
 	o.do(srv.URL, "GET", "/api/v1/cases/NOPE-NOPE", lead, nil)

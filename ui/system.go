@@ -299,9 +299,9 @@ func (s *Server) boxWarnings() []string {
 	}
 	now := s.cases.CountNow()
 	if y := now.Year(); !s.cases.Calendar().Known(y) {
-		out = append(out, fmt.Sprintf("尚未收到 %d 年的法定节假日和调休安排：办理期限暂按周一至周五计算（未扣除节假日）。请市或乡镇录入后下发。", y))
+		out = append(out, fmt.Sprintf("尚未收到 %d 年的法定节假日和调休安排：办理期限暂按周一至周五计算，请市或乡镇录入后下发。", y))
 	} else if !now.Before(appliance.CalendarWarnFrom(y, s.loc)) && !s.cases.Calendar().Known(y+1) {
-		out = append(out, fmt.Sprintf("尚未收到 %d 年的法定节假日和调休安排：落在 %d 年的办理期限暂按周一至周五计算（未扣除节假日）。国务院办公厅的通知一般在11月发布，请市或乡镇录入后下发。", y+1, y+1))
+		out = append(out, fmt.Sprintf("尚未收到 %d 年的法定节假日和调休安排：落在 %d 年的期限暂按周一至周五计算。", y+1, y+1))
 	}
 	return out
 }
