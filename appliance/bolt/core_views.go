@@ -116,6 +116,21 @@ func putIndexed[T any](tx *Tx, bucket, key string, e *appliance.Entry, v T, inde
 
 // decodeOK decodes e's body; a body that does not decode or validate is
 // skipped (it came signed from another node, so it stays in the ledger).
+// putLWWAs folds an entry that sets one record: its body decoded as T and
+// kept under key(v) in bucket, last writer wins. A body that does not
+// decode or validate is left out of the view, as decodeOK does.
+func putLWWAs[T any, P interface {
+	*T
+	Validate() error
+}](tx *Tx, e *appliance.Entry, bucket string, key func(P) string) error {
+	var v T
+	if !decodeOK(e, P(&v)) {
+		return nil
+	}
+	_, err := tx.PutLWW(bucket, key(&v), e, e.Body)
+	return err
+}
+
 func decodeOK(e *appliance.Entry, v interface{ Validate() error }) bool {
 	if err := json.Unmarshal(e.Body, v); err != nil {
 		slog.Warn("skip undecodable entry", "feed", e.Feed.Short(), "seq", e.Seq, "kind", e.Kind)

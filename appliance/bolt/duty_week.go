@@ -26,19 +26,9 @@ func (dutyWeekView) Buckets() []string { return []string{bucketDutyLog, bucketDu
 func (dutyWeekView) Apply(tx *Tx, e *appliance.Entry) error {
 	switch e.Kind {
 	case appliance.KindDutyLog:
-		var l appliance.DutyLog
-		if !decodeOK(e, &l) {
-			return nil
-		}
-		_, err := tx.PutLWW(bucketDutyLog, l.Grid+"/"+l.Date+"/"+l.ID, e, e.Body)
-		return err
+		return putLWWAs(tx, e, bucketDutyLog, func(l *appliance.DutyLog) string { return l.Grid + "/" + l.Date + "/" + l.ID })
 	case appliance.KindDutySwap:
-		var w appliance.DutySwap
-		if !decodeOK(e, &w) {
-			return nil
-		}
-		_, err := tx.PutLWW(bucketDutySwaps, w.Grid+"/"+w.ID, e, e.Body)
-		return err
+		return putLWWAs(tx, e, bucketDutySwaps, func(w *appliance.DutySwap) string { return w.Grid + "/" + w.ID })
 	}
 	return nil
 }

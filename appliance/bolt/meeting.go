@@ -27,12 +27,7 @@ func (meetingView) Buckets() []string {
 func (meetingView) Apply(tx *Tx, e *appliance.Entry) error {
 	switch e.Kind {
 	case appliance.KindMeetingSet:
-		var m appliance.Meeting
-		if !decodeOK(e, &m) {
-			return nil
-		}
-		_, err := tx.PutLWW(bucketMeetings, m.Key(), e, e.Body)
-		return err
+		return putLWWAs(tx, e, bucketMeetings, func(m *appliance.Meeting) string { return m.Key() })
 	case appliance.KindMeetingSign:
 		var s appliance.MeetingSign
 		if !decodeOK(e, &s) {
@@ -40,12 +35,7 @@ func (meetingView) Apply(tx *Tx, e *appliance.Entry) error {
 		}
 		return tx.Bucket(bucketMeetingSigns).Put(append([]byte(s.Meeting+"\x00"), stampOf(e)...), e.Body)
 	case appliance.KindActionSet:
-		var a appliance.ActionItem
-		if !decodeOK(e, &a) {
-			return nil
-		}
-		_, err := tx.PutLWW(bucketActions, a.Grid+"/"+a.ID, e, e.Body)
-		return err
+		return putLWWAs(tx, e, bucketActions, func(a *appliance.ActionItem) string { return a.Grid + "/" + a.ID })
 	}
 	return nil
 }

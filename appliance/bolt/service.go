@@ -26,12 +26,7 @@ func (serviceView) Buckets() []string {
 func (serviceView) Apply(tx *Tx, e *appliance.Entry) error {
 	switch e.Kind {
 	case appliance.KindServiceItem:
-		var c appliance.CatalogItem
-		if !decodeOK(e, &c) {
-			return nil
-		}
-		_, err := tx.PutLWW(bucketServiceItems, c.Grid+"/"+c.ID, e, e.Body)
-		return err
+		return putLWWAs(tx, e, bucketServiceItems, func(c *appliance.CatalogItem) string { return c.Grid + "/" + c.ID })
 	case appliance.KindServiceRequest:
 		var r appliance.ServiceRequest
 		if !decodeOK(e, &r) {

@@ -28,12 +28,7 @@ func (teamView) Buckets() []string {
 func (teamView) Apply(tx *Tx, e *appliance.Entry) error {
 	switch e.Kind {
 	case appliance.KindTeamSet:
-		var w appliance.WorkTeam
-		if !decodeOK(e, &w) {
-			return nil
-		}
-		_, err := tx.PutLWW(bucketTeams, w.Village, e, e.Body)
-		return err
+		return putLWWAs(tx, e, bucketTeams, func(w *appliance.WorkTeam) string { return w.Village })
 	case appliance.KindTeamSign:
 		var s appliance.TeamSign
 		if !decodeOK(e, &s) {
@@ -43,19 +38,9 @@ func (teamView) Apply(tx *Tx, e *appliance.Entry) error {
 		_, err := tx.PutLWW(bucketTeamSigns, s.Village+"/"+s.Date+"/"+s.Member, &appliance.Entry{Time: ^e.Time, Feed: e.Feed, Seq: ^e.Seq}, e.Body)
 		return err
 	case appliance.KindJournalAdd:
-		var j appliance.Journal
-		if !decodeOK(e, &j) {
-			return nil
-		}
-		_, err := tx.PutLWW(bucketJournals, j.Village+"/"+j.Date+"/"+j.ID, e, e.Body)
-		return err
+		return putLWWAs(tx, e, bucketJournals, func(j *appliance.Journal) string { return j.Village + "/" + j.Date + "/" + j.ID })
 	case appliance.KindRulesSet:
-		var r appliance.RuleList
-		if !decodeOK(e, &r) {
-			return nil
-		}
-		_, err := tx.PutLWW(bucketRuleLists, r.Grid+"/"+r.ID, e, e.Body)
-		return err
+		return putLWWAs(tx, e, bucketRuleLists, func(r *appliance.RuleList) string { return r.Grid + "/" + r.ID })
 	}
 	return nil
 }
