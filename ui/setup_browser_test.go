@@ -87,6 +87,11 @@ func TestSetupPageBrowser(t *testing.T) {
 		t.Fatalf("a refused setup wrote the data folder: %v", err)
 	}
 	fill("410184104201", "12345678")
+	// The refused page's .error is still there until the answer loads:
+	// drop it so the wait below sees the new page's error, not the old one.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector(".error").remove(); true`)); err != nil {
+		t.Fatal(err)
+	}
 	do(t, ctx, chromedp.Click(chromedp.CSS(`form[action="/setup"] button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(`.error`)))
 	if msg := text(t, ctx, ".error"); !strings.Contains(msg, "管理员密码") {
 		t.Fatalf("a weak password: %q", msg)
