@@ -29,7 +29,7 @@ func TestCaseCountsAgreeOnPages(t *testing.T) {
 	for _, n := range []*staffNode{site.Village, site.Town} {
 		var at atomic.Int64
 		n.UI.Clock = func() time.Time { return time.Unix(at.Load(), 0) }
-		list, _, err := n.Cases.OpenCases(bolt.CaseScope{}, time.Now())
+		list, _, err := n.Cases.OpenCases(bolt.CaseScope{}, time.Now(), 0)
 		if err != nil {
 			t.Fatal(err)
 		}

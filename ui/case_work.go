@@ -57,18 +57,18 @@ func (s *Server) caseWorkOf(usr *appliance.User) (caseWork, error) {
 	var w caseWork
 	now := s.now()
 	if sc, ok := s.waitingScope(usr); ok {
-		list, n, err := s.cases.OpenCases(sc, now)
+		list, n, err := s.cases.OpenCases(sc, now, dashboardList)
 		if err != nil {
 			return w, err
 		}
-		w.Waiting, w.WaitingCount, w.CanWait = list[:min(len(list), dashboardList)], n, true
+		w.Waiting, w.WaitingCount, w.CanWait = list, n, true
 	}
 	if usr.Can(appliance.PermRegisterCase) {
-		list, n, err := s.cases.OpenCases(bolt.CaseScope{RegisteredBy: usr.ID}, now)
+		list, n, err := s.cases.OpenCases(bolt.CaseScope{RegisteredBy: usr.ID}, now, dashboardList)
 		if err != nil {
 			return w, err
 		}
-		w.Mine, w.MineCount, w.CanRegister = list[:min(len(list), dashboardList)], n, true
+		w.Mine, w.MineCount, w.CanRegister = list, n, true
 		w.Desk = usr.Role == appliance.RoleDutyStaff || usr.Role == appliance.RoleVillageLead
 	}
 	return w, nil
@@ -113,18 +113,16 @@ func (u *caseUI) caseListMode(c *fiber.Ctx, data fiber.Map) (bool, error) {
 	default:
 		return false, nil
 	}
-	list, n, err := u.cases.OpenCases(sc, u.s.now())
+	var list []bolt.DueCase
+	var n appliance.CaseCounts
+	var err error
+	if dueOnly {
+		list, n, err = u.cases.OpenDueCases(sc, u.s.now())
+	} else {
+		list, n, err = u.cases.OpenCases(sc, u.s.now(), 0)
+	}
 	if err != nil {
 		return true, err
-	}
-	if dueOnly {
-		var due []bolt.DueCase
-		for _, d := range list {
-			if d.State != "" {
-				due = append(due, d)
-			}
-		}
-		list = due
 	}
 	data["ModeTitle"], data["DueMode"], data["Due"], data["Count"] = title, true, list, n
 	return true, nil

@@ -68,9 +68,32 @@ func TestCaseCountsAgree(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				list, slow, err := cs.OpenCases(bolt.CaseScope{Area: area, Levels: appliance.CaseLevels}, at)
+				list, slow, err := cs.OpenCases(bolt.CaseScope{Area: area, Levels: appliance.CaseLevels}, at, 0)
 				if err != nil {
 					t.Fatal(err)
+				}
+				// A dashboard's first three and a due list are the full
+				// list's head and its near and overdue part, counted alike.
+				head, headN, err := cs.OpenCases(bolt.CaseScope{Area: area}, at, 3)
+				if err != nil {
+					t.Fatal(err)
+				}
+				dueList, dueN, err := cs.OpenDueCases(bolt.CaseScope{Area: area}, at)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if headN != want || dueN != want || len(head) != min(3, len(list)) || int64(len(dueList)) != want.Near+want.Overdue {
+					t.Errorf("%s, area %q: first three %d (%+v), due list %d (%+v); by hand %+v", at.Format("2006-01-02"), area, len(head), headN, len(dueList), dueN, want)
+				}
+				for i := range head {
+					if head[i].Case.ID != list[i].Case.ID || head[i].State != list[i].State || head[i].Days != list[i].Days {
+						t.Errorf("area %q: the first three differ from the list's head at %d", area, i)
+					}
+				}
+				for i, d := range dueList {
+					if d.Case.ID != list[i].Case.ID || d.State == "" {
+						t.Errorf("area %q: due list item %d is %s (%q), the list has %s", area, i, d.Case.ID, d.State, list[i].Case.ID)
+					}
 				}
 				st, err := cs.Stats(bolt.CaseStatsFilter{Scope: area}, at)
 				if err != nil {

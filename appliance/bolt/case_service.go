@@ -725,35 +725,31 @@ type CaseScope struct {
 	RegisteredBy string   // only cases this account of this node registered
 }
 
-// covers reports whether c lies in the scope; self is this node's feed.
-func (sc CaseScope) covers(c *appliance.Case, self string) bool {
-	if len(sc.Levels) > 0 && !contains(sc.Levels, c.Level) {
+// covers reports whether an open case lies in the scope; self is this
+// node's feed.
+func (sc CaseScope) covers(r openRef, self string) bool {
+	if len(sc.Levels) > 0 && !contains(sc.Levels, r.Level) {
 		return false
 	}
 	switch {
 	case sc.Area == "":
 	case len(sc.Area) == 15:
-		if c.Group != sc.Area {
+		if r.Group != sc.Area {
 			return false
 		}
 	case strings.HasSuffix(sc.Area, "000"):
-		if appliance.TownOf(c.Village) != sc.Area {
+		if appliance.TownOf(r.Village) != sc.Area {
 			return false
 		}
 	default:
-		if c.Village != sc.Area {
+		if r.Village != sc.Area {
 			return false
 		}
 	}
-	if sc.Department != "" && !contains(c.Departments, sc.Department) {
+	if sc.Department != "" && !contains(r.Departments, sc.Department) {
 		return false
 	}
-	if sc.RegisteredBy != "" {
-		if len(c.Steps) == 0 || c.Steps[0].Action != appliance.CaseRegister || c.Steps[0].Author != sc.RegisteredBy || c.Steps[0].Feed != self {
-			return false
-		}
-	}
-	return true
+	return sc.RegisteredBy == "" || r.RegAuthor == sc.RegisteredBy && r.RegFeed == self
 }
 
 // DueClock is the deadline clock at now, in the node's zone.
@@ -763,30 +759,66 @@ func (cs *Cases) DueClock(now time.Time) appliance.DueClock {
 
 // OpenCases returns the open cases in scope, overdue first (longest
 // overdue first), then near, then the rest by deadline (those without one
-// last), with their counts. It reads the order index and only the open
-// cases themselves.
-func (cs *Cases) OpenCases(sc CaseScope, now time.Time) ([]DueCase, appliance.CaseCounts, error) {
+// last), at most limit of them (0: all), with the counts of the whole
+// scope. It counts from the open cases' index and reads only the cases it
+// returns, so a dashboard's eight cost the same among ten thousand.
+func (cs *Cases) OpenCases(sc CaseScope, now time.Time, limit int) ([]DueCase, appliance.CaseCounts, error) {
+	return cs.openCases(sc, now, limit, false)
+}
+
+// OpenDueCases is OpenCases of the near and overdue cases only; the counts
+// are still those of the whole scope.
+func (cs *Cases) OpenDueCases(sc CaseScope, now time.Time) ([]DueCase, appliance.CaseCounts, error) {
+	return cs.openCases(sc, now, 0, true)
+}
+
+func (cs *Cases) openCases(sc CaseScope, now time.Time, limit int, dueOnly bool) ([]DueCase, appliance.CaseCounts, error) {
 	clock := cs.DueClock(now)
 	self := cs.Store.Feed().String()
-	var out []DueCase
+	type ref struct {
+		openRef
+		state string
+	}
+	var refs []ref
 	var n appliance.CaseCounts
+	var out []DueCase
 	err := cs.Store.Read(func(tx *Tx) error {
-		c := tx.Bucket(bucketCaseOrder).Cursor()
+		c := tx.Bucket(bucketCaseOpen).Cursor()
 		for k, v := c.Last(); k != nil; k, v = c.Prev() {
-			level, status, _ := strings.Cut(string(v), "|")
-			if !appliance.CaseOpen(status) || len(sc.Levels) > 0 && !contains(sc.Levels, level) {
+			r, ok := decodeOpenRef(k, v)
+			if !ok || !sc.covers(r, self) {
 				continue
 			}
-			cc, err := tx.Case(string(k[8:]))
+			n.Open++
+			st := clock.Of(r.Due)
+			n.AddDue(clock, r.Due, 1)
+			if dueOnly && st == "" {
+				continue
+			}
+			refs = append(refs, ref{r, st})
+		}
+		rank := map[string]int{appliance.DueOverdue: 0, appliance.DueNear: 1, "": 2}
+		// Newest first within a rank and a day, as the index is read.
+		sort.SliceStable(refs, func(i, j int) bool {
+			a, b := refs[i], refs[j]
+			if rank[a.state] != rank[b.state] {
+				return rank[a.state] < rank[b.state]
+			}
+			if (a.Due == "") != (b.Due == "") {
+				return b.Due == ""
+			}
+			return a.Due < b.Due
+		})
+		if limit > 0 && len(refs) > limit {
+			refs = refs[:limit]
+		}
+		out = make([]DueCase, 0, len(refs))
+		for _, r := range refs {
+			cc, err := tx.Case(r.ID)
 			if err != nil {
 				return err
 			}
-			if !sc.covers(cc, self) {
-				continue
-			}
-			n.Add(clock, cc)
-			d := DueCase{Case: cc, State: clock.State(cc)}
-			d.Overdue = d.State == appliance.DueOverdue
+			d := DueCase{Case: cc, State: r.state, Overdue: r.state == appliance.DueOverdue}
 			if cc.Due != "" {
 				due, _ := time.ParseInLocation("2006-01-02", cc.Due, cs.Loc)
 				if d.Overdue {
@@ -799,17 +831,6 @@ func (cs *Cases) OpenCases(sc CaseScope, now time.Time) ([]DueCase, appliance.Ca
 		}
 		return nil
 	})
-	rank := map[string]int{appliance.DueOverdue: 0, appliance.DueNear: 1, "": 2}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if rank[a.State] != rank[b.State] {
-			return rank[a.State] < rank[b.State]
-		}
-		if (a.Case.Due == "") != (b.Case.Due == "") {
-			return b.Case.Due == ""
-		}
-		return a.Case.Due < b.Case.Due
-	})
 	return out, n, err
 }
 
@@ -819,7 +840,7 @@ func (cs *Cases) OpenCases(sc CaseScope, now time.Time) ([]DueCase, appliance.Ca
 // other scope reads its open cases with OpenCases.
 func (cs *Cases) CountCases(sc CaseScope, now time.Time) (appliance.CaseCounts, error) {
 	if len(sc.Levels) > 0 || sc.Department != "" || sc.RegisteredBy != "" {
-		_, n, err := cs.OpenCases(sc, now)
+		_, n, err := cs.OpenCases(sc, now, 1)
 		return n, err
 	}
 	key, err := statsScope(sc.Area)
@@ -839,15 +860,9 @@ func (cs *Cases) CountCases(sc CaseScope, now time.Time) (appliance.CaseCounts, 
 }
 
 // DueCases lists open cases at the given levels that are past their
-// deadline or near it, most urgent first: OpenCases without the rest.
+// deadline or near it, most urgent first.
 func (cs *Cases) DueCases(levels []string, now time.Time) ([]DueCase, error) {
-	all, _, err := cs.OpenCases(CaseScope{Levels: levels}, now)
-	var out []DueCase
-	for _, d := range all {
-		if d.State != "" {
-			out = append(out, d)
-		}
-	}
+	out, _, err := cs.OpenDueCases(CaseScope{Levels: levels}, now)
 	return out, err
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"log/slog"
+	"strings"
 	"sync"
 
 	"gridbox/appliance"
@@ -20,6 +21,7 @@ const (
 	bucketCaseRegister  = "v_case_register"  // village "|" day → stamp + RegisterClose (earliest close wins)
 	bucketCaseCity      = "v_case_city"      // id → "" for cases that reached the city (relayed by towns)
 	bucketCaseCallback  = "v_case_callback"  // as v_case_order, for cases whose reporter waits for a call back
+	bucketCaseOpen      = "v_case_open"      // as v_case_order, for open cases → openRef (what scopes and deadlines need)
 )
 
 // bucketCasePhotos holds photos and bucketCaseVoice voice messages by
@@ -35,12 +37,13 @@ type caseView struct{}
 func (caseView) Name() string { return "cases" }
 
 // Version 2: statistics by department, subcategory and category × outcome
-// (the API for integrators) and the callback queue's index; a file folded
-// by version 1 is refolded at open.
-func (caseView) Version() int { return 2 }
+// (the API for integrators) and the callback queue's index. Version 3: the
+// open cases' index (v_case_open). A file folded by an older version is
+// refolded at open.
+func (caseView) Version() int { return 3 }
 
 func (caseView) Buckets() []string {
-	return []string{bucketCases, bucketCaseReporters, bucketCaseStats, bucketCaseDue, bucketCaseOrder, bucketCaseRegister, bucketCaseCity, bucketCaseCallback}
+	return []string{bucketCases, bucketCaseReporters, bucketCaseStats, bucketCaseDue, bucketCaseOrder, bucketCaseRegister, bucketCaseCity, bucketCaseCallback, bucketCaseOpen}
 }
 
 func init() { RegisterView(caseView{}) }
@@ -181,6 +184,9 @@ func refoldCase(tx *Tx, id string, reporter bool) error {
 		if err := tx.Bucket(bucketCaseCallback).Delete(orderKey(old)); err != nil {
 			return err
 		}
+		if err := tx.Bucket(bucketCaseOpen).Delete(orderKey(old)); err != nil {
+			return err
+		}
 	}
 	if c != nil && c.TopLevel == appliance.CaseLevelCity {
 		err = tx.Bucket(bucketCaseCity).Put([]byte(id), nil)
@@ -206,6 +212,11 @@ func refoldCase(tx *Tx, id string, reporter bool) error {
 	}
 	if c.Callback == appliance.CallbackWanted {
 		if err := tx.Bucket(bucketCaseCallback).Put(orderKey(c), []byte(c.Level+"|"+c.Status)); err != nil {
+			return err
+		}
+	}
+	if appliance.CaseOpen(c.Status) {
+		if err := tx.Bucket(bucketCaseOpen).Put(orderKey(c), openRefOf(c).encode()); err != nil {
 			return err
 		}
 	}
@@ -330,6 +341,42 @@ func dueKeys(c *appliance.Case) [][]byte {
 		return nil
 	}
 	return [][]byte{[]byte("L" + c.Level + "|" + c.Due + "|" + c.ID)}
+}
+
+// openRef is what counting and ordering the open cases of a scope needs,
+// kept beside the order so that a dashboard decodes none of them: reading
+// and decoding every open case on each load was half the box's CPU under
+// load (docs/performance.md, issue 12).
+type openRef struct {
+	ID, Level, Due, Group, Village string
+	Departments                    []string
+	RegFeed, RegAuthor             string // of the register step, when the case has one
+}
+
+func openRefOf(c *appliance.Case) openRef {
+	r := openRef{ID: c.ID, Level: c.Level, Due: c.Due, Group: c.Group, Village: c.Village, Departments: c.Departments}
+	if len(c.Steps) > 0 && c.Steps[0].Action == appliance.CaseRegister {
+		r.RegFeed, r.RegAuthor = c.Steps[0].Feed, c.Steps[0].Author
+	}
+	return r
+}
+
+// Fields are split by the unit separator, departments by the record
+// separator: neither can be typed into a code, a date or an account id.
+func (r openRef) encode() []byte {
+	return []byte(strings.Join([]string{r.Level, r.Due, r.Group, r.Village, r.RegFeed, r.RegAuthor, strings.Join(r.Departments, "\x1e")}, "\x1f"))
+}
+
+func decodeOpenRef(k, v []byte) (openRef, bool) {
+	f := strings.Split(string(v), "\x1f")
+	if len(f) != 7 || len(k) < 8 {
+		return openRef{}, false
+	}
+	r := openRef{ID: string(k[8:]), Level: f[0], Due: f[1], Group: f[2], Village: f[3], RegFeed: f[4], RegAuthor: f[5]}
+	if f[6] != "" {
+		r.Departments = strings.Split(f[6], "\x1e")
+	}
+	return r, true
 }
 
 func orderKey(c *appliance.Case) []byte {
