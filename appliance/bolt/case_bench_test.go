@@ -138,3 +138,47 @@ func BenchmarkCaseRegisterFsync(b *testing.B) {
 	}
 	reportP99(b, times)
 }
+
+// BenchmarkOpenCasesDashboard: a dashboard's case part on a village with
+// 10,000 open cases (what the load test files in a minute): the eight that
+// wait for the village lead with the counts of all, the duty clerk's own
+// registered ones, and the place's counts from counters as the floor.
+func BenchmarkOpenCasesDashboard(b *testing.B) {
+	ctx := context.Background()
+	clk := &simClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, shanghai)}
+	v := mustNode(b, appliance.NodeVillage, villageCode, "杏花村", clk, true)
+	cats := []string{"illegal_construction", "public_affairs", "livelihood"}
+	for i := 0; i < 10000; i += 500 {
+		ins := make([]bolt.CaseIntake, 500)
+		for k := range ins {
+			ins[k] = bolt.CaseIntake{Category: cats[(i+k)%len(cats)], Source: appliance.CaseSources[(i+k)%5], Group: appliance.GroupCode(villageCode, 1+(i+k)%3), Description: "基准测试问题描述"}
+		}
+		if _, err := v.Cases.RegisterMany(ctx, "u-duty", ins); err != nil {
+			b.Fatal(err)
+		}
+		clk.t = clk.t.Add(24 * time.Hour)
+	}
+	now := clk.t
+	scopes := map[string]bolt.CaseScope{
+		"waiting":    {Levels: []string{appliance.CaseLevelGroup, appliance.CaseLevelVillage}},
+		"registered": {RegisteredBy: "u-duty"},
+	}
+	for name, sc := range scopes {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				list, n, err := v.Cases.OpenCases(sc, now, 8)
+				if err != nil || len(list) != 8 || n.Open != 10000 {
+					b.Fatalf("%d listed, %+v, %v", len(list), n, err)
+				}
+			}
+		})
+	}
+	b.Run("counters", func(b *testing.B) {
+		for b.Loop() {
+			n, err := v.Cases.CountCases(bolt.CaseScope{Area: villageCode}, now)
+			if err != nil || n.Open != 10000 {
+				b.Fatalf("%+v, %v", n, err)
+			}
+		}
+	})
+}

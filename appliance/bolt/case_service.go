@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -727,29 +728,31 @@ type CaseScope struct {
 
 // covers reports whether an open case lies in the scope; self is this
 // node's feed.
-func (sc CaseScope) covers(r openRef, self string) bool {
-	if len(sc.Levels) > 0 && !contains(sc.Levels, r.Level) {
+func (sc CaseScope) covers(f *openFields, self string) bool {
+	if len(sc.Levels) > 0 && !slices.ContainsFunc(sc.Levels, func(l string) bool { return string(f[ofLevel]) == l }) {
 		return false
 	}
+	v := f[ofVillage]
 	switch {
 	case sc.Area == "":
 	case len(sc.Area) == 15:
-		if r.Group != sc.Area {
+		if string(f[ofGroup]) != sc.Area {
 			return false
 		}
 	case strings.HasSuffix(sc.Area, "000"):
-		if appliance.TownOf(r.Village) != sc.Area {
+		// appliance.TownOf without making a string of the village.
+		if len(v) == 12 && (string(v[:9]) != sc.Area[:9]) || len(v) != 12 && string(v) != sc.Area {
 			return false
 		}
 	default:
-		if r.Village != sc.Area {
+		if string(v) != sc.Area {
 			return false
 		}
 	}
-	if sc.Department != "" && !contains(r.Departments, sc.Department) {
+	if sc.Department != "" && !f.hasDepartment(sc.Department) {
 		return false
 	}
-	return sc.RegisteredBy == "" || r.RegAuthor == sc.RegisteredBy && r.RegFeed == self
+	return sc.RegisteredBy == "" || string(f[ofRegAuthor]) == sc.RegisteredBy && string(f[ofRegFeed]) == self
 }
 
 // DueClock is the deadline clock at now, in the node's zone.
@@ -776,8 +779,30 @@ func (cs *Cases) openCases(sc CaseScope, now time.Time, limit int, dueOnly bool)
 	clock := cs.DueClock(now)
 	self := cs.Store.Feed().String()
 	type ref struct {
-		openRef
-		state string
+		id, due string
+		rank    int // overdue, near, the rest
+	}
+	rankOf := map[string]int{appliance.DueOverdue: 0, appliance.DueNear: 1, "": 2}
+	// beforeDay (on the scanned bytes) and before order the list: by rank,
+	// then by deadline (none last); ties keep the index's order, newest
+	// first.
+	beforeDay := func(rank int, due []byte, b ref) bool {
+		if rank != b.rank {
+			return rank < b.rank
+		}
+		if (len(due) == 0) != (b.due == "") {
+			return b.due == ""
+		}
+		return string(due) < b.due
+	}
+	before := func(a, b ref) bool {
+		if a.rank != b.rank {
+			return a.rank < b.rank
+		}
+		if (a.due == "") != (b.due == "") {
+			return b.due == ""
+		}
+		return a.due < b.due
 	}
 	var refs []ref
 	var n appliance.CaseCounts
@@ -785,40 +810,58 @@ func (cs *Cases) openCases(sc CaseScope, now time.Time, limit int, dueOnly bool)
 	err := cs.Store.Read(func(tx *Tx) error {
 		c := tx.Bucket(bucketCaseOpen).Cursor()
 		for k, v := c.Last(); k != nil; k, v = c.Prev() {
-			r, ok := decodeOpenRef(k, v)
-			if !ok || !sc.covers(r, self) {
+			f, ok := splitOpenRef(v)
+			if !ok || len(k) <= 8 || !sc.covers(&f, self) {
 				continue
 			}
+			// clock.Of without making a string of the day.
+			due, st := f[ofDue], ""
+			switch {
+			case len(due) == 0:
+			case string(due) < clock.Today:
+				st = appliance.DueOverdue
+				n.Overdue++
+			case string(due) <= clock.NearEnd:
+				st = appliance.DueNear
+				n.Near++
+			}
 			n.Open++
-			st := clock.Of(r.Due)
-			n.AddDue(clock, r.Due, 1)
 			if dueOnly && st == "" {
 				continue
 			}
-			refs = append(refs, ref{r, st})
+			r := ref{rank: rankOf[st]}
+			if limit <= 0 {
+				r.id, r.due = string(k[8:]), string(due)
+				refs = append(refs, r)
+				continue
+			}
+			// Only the first limit are kept: a dashboard's eight among
+			// thousands; the insertion keeps ties in index order. The
+			// strings are made only for a case that gets in.
+			i := len(refs)
+			for i > 0 && beforeDay(r.rank, due, refs[i-1]) {
+				i--
+			}
+			if i >= limit {
+				continue
+			}
+			r.id, r.due = string(k[8:]), string(due)
+			refs = slices.Insert(refs, i, r)
+			if len(refs) > limit {
+				refs = refs[:limit]
+			}
 		}
-		rank := map[string]int{appliance.DueOverdue: 0, appliance.DueNear: 1, "": 2}
-		// Newest first within a rank and a day, as the index is read.
-		sort.SliceStable(refs, func(i, j int) bool {
-			a, b := refs[i], refs[j]
-			if rank[a.state] != rank[b.state] {
-				return rank[a.state] < rank[b.state]
-			}
-			if (a.Due == "") != (b.Due == "") {
-				return b.Due == ""
-			}
-			return a.Due < b.Due
-		})
-		if limit > 0 && len(refs) > limit {
-			refs = refs[:limit]
+		if limit <= 0 {
+			sort.SliceStable(refs, func(i, j int) bool { return before(refs[i], refs[j]) })
 		}
 		out = make([]DueCase, 0, len(refs))
 		for _, r := range refs {
-			cc, err := tx.Case(r.ID)
+			cc, err := tx.Case(r.id)
 			if err != nil {
 				return err
 			}
-			d := DueCase{Case: cc, State: r.state, Overdue: r.state == appliance.DueOverdue}
+			d := DueCase{Case: cc, State: clock.Of(r.due)}
+			d.Overdue = d.State == appliance.DueOverdue
 			if cc.Due != "" {
 				due, _ := time.ParseInLocation("2006-01-02", cc.Due, cs.Loc)
 				if d.Overdue {

@@ -348,13 +348,13 @@ func dueKeys(c *appliance.Case) [][]byte {
 // and decoding every open case on each load was half the box's CPU under
 // load (docs/performance.md, issue 12).
 type openRef struct {
-	ID, Level, Due, Group, Village string
-	Departments                    []string
-	RegFeed, RegAuthor             string // of the register step, when the case has one
+	Level, Due, Group, Village string
+	Departments                []string
+	RegFeed, RegAuthor         string // of the register step, when the case has one
 }
 
 func openRefOf(c *appliance.Case) openRef {
-	r := openRef{ID: c.ID, Level: c.Level, Due: c.Due, Group: c.Group, Village: c.Village, Departments: c.Departments}
+	r := openRef{Level: c.Level, Due: c.Due, Group: c.Group, Village: c.Village, Departments: c.Departments}
 	if len(c.Steps) > 0 && c.Steps[0].Action == appliance.CaseRegister {
 		r.RegFeed, r.RegAuthor = c.Steps[0].Feed, c.Steps[0].Author
 	}
@@ -363,20 +363,56 @@ func openRefOf(c *appliance.Case) openRef {
 
 // Fields are split by the unit separator, departments by the record
 // separator: neither can be typed into a code, a date or an account id.
+const (
+	openSep     = 0x1f
+	openDeptSep = 0x1e
+)
+
 func (r openRef) encode() []byte {
-	return []byte(strings.Join([]string{r.Level, r.Due, r.Group, r.Village, r.RegFeed, r.RegAuthor, strings.Join(r.Departments, "\x1e")}, "\x1f"))
+	return []byte(strings.Join([]string{r.Level, r.Due, r.Group, r.Village, r.RegFeed, r.RegAuthor, strings.Join(r.Departments, string(rune(openDeptSep)))}, string(rune(openSep))))
 }
 
-func decodeOpenRef(k, v []byte) (openRef, bool) {
-	f := strings.Split(string(v), "\x1f")
-	if len(f) != 7 || len(k) < 8 {
-		return openRef{}, false
+// openFields is an encoded openRef split in place (a scan over ten
+// thousand open cases allocates nothing).
+type openFields [7][]byte
+
+const (
+	ofLevel = iota
+	ofDue
+	ofGroup
+	ofVillage
+	ofRegFeed
+	ofRegAuthor
+	ofDepartments
+)
+
+func splitOpenRef(v []byte) (f openFields, ok bool) {
+	for i := range f {
+		if i == len(f)-1 {
+			f[i] = v
+			return f, bytes.IndexByte(v, openSep) < 0
+		}
+		j := bytes.IndexByte(v, openSep)
+		if j < 0 {
+			return f, false
+		}
+		f[i], v = v[:j], v[j+1:]
 	}
-	r := openRef{ID: string(k[8:]), Level: f[0], Due: f[1], Group: f[2], Village: f[3], RegFeed: f[4], RegAuthor: f[5]}
-	if f[6] != "" {
-		r.Departments = strings.Split(f[6], "\x1e")
+	return f, true
+}
+
+func (f *openFields) hasDepartment(d string) bool {
+	for v := f[ofDepartments]; len(v) > 0; {
+		j := bytes.IndexByte(v, openDeptSep)
+		if j < 0 {
+			return string(v) == d
+		}
+		if string(v[:j]) == d {
+			return true
+		}
+		v = v[j+1:]
 	}
-	return r, true
+	return false
 }
 
 func orderKey(c *appliance.Case) []byte {
