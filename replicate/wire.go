@@ -81,7 +81,7 @@ var (
 )
 
 var (
-	zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithEncoderConcurrency(1))
+	zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(2<<20))
 	// DecodeAll checks its size limit only after each zstd frame: a few
 	// KB of frames of zero runs grew the output past 64 MiB (347 MiB
 	// allocated). Capped to cap(dst), the header's raw size, it stops one
