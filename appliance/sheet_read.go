@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -252,13 +253,19 @@ func readXLS(data []byte) (out []Table, err error) {
 	if !bytes.HasPrefix(data, []byte{0xD0, 0xCF, 0x11, 0xE0}) {
 		return nil, Errorf(EINVALID, "该文件不是 Excel 97–2003 (.xls) 表格，%s", msgSaveAsXLSX)
 	}
-	book, err := checkCompoundFile(data)
+	book, small, err := checkCompoundFile(data)
 	if err != nil {
 		return nil, err
 	}
 	formulas, err := xlsFormulas(book)
 	if err != nil {
 		return nil, err
+	}
+	if small {
+		// The reader's small-stream table is not trusted (it reads only
+		// its first sector, over and over): it gets the checked Workbook
+		// stream in a container of our own, in ordinary sectors.
+		data = compoundFileOf(book)
 	}
 	wb, err := xls.OpenReader(bytes.NewReader(data), "utf-8")
 	if err != nil || wb == nil {
@@ -521,18 +528,19 @@ func xlsBool(b byte) Cell {
 // the reader sees it: the reader follows sector chains without bounds (a
 // loop in a damaged file never ends) and stops the whole program on a
 // sector number past its table. Only what a real Excel 97–2003 file has
-// passes: 512-byte sectors, chains that end, and a Workbook stream in
-// ordinary sectors, which it returns.
-func checkCompoundFile(data []byte) ([]byte, error) {
+// passes: 512-byte sectors, chains that end, and a Workbook stream, which
+// it returns. small reports a Workbook stream under 4 KiB, kept in the
+// file's mini stream (LibreOffice saves a sheet of a few rows so).
+func checkCompoundFile(data []byte) (book []byte, small bool, err error) {
 	bad := Errorf(EINVALID, "该 .xls 文件已损坏或不是 Excel 97–2003 格式，%s", msgSaveAsXLSX)
 	if len(data) < 1024 || len(data)%512 != 0 && len(data) < 4096 {
-		return nil, bad
+		return nil, false, bad
 	}
 	u16 := func(o int) uint32 { return uint32(binary.LittleEndian.Uint16(data[o:])) }
 	u32 := func(o int) uint32 { return binary.LittleEndian.Uint32(data[o:]) }
 	const endOfChain, freeSect = 0xFFFFFFFE, 0xFFFFFFFF
 	if u16(0x1C) != 0xFFFE || u16(0x1E) != 9 || u16(0x20) != 6 {
-		return nil, bad // byte order, 512-byte sectors, 64-byte mini sectors
+		return nil, false, bad // byte order, 512-byte sectors, 64-byte mini sectors
 	}
 	sectors := uint32((len(data) - 512 + 511) / 512)
 	sector := func(id uint32) []byte {
@@ -543,7 +551,7 @@ func checkCompoundFile(data []byte) ([]byte, error) {
 	nFAT, firstDir, cutoff := u32(0x2C), u32(0x30), u32(0x38)
 	firstDIFAT, nDIFAT := u32(0x44), u32(0x48)
 	if nFAT == 0 || nFAT > sectors || nDIFAT > sectors || cutoff != 4096 {
-		return nil, bad
+		return nil, false, bad
 	}
 	var fatSectors []uint32
 	for i := uint32(0); i < min(nFAT, 109); i++ {
@@ -553,12 +561,12 @@ func checkCompoundFile(data []byte) ([]byte, error) {
 	seen := map[uint32]bool{}
 	for id, n := firstDIFAT, uint32(0); id != endOfChain; n++ {
 		if id >= sectors || seen[id] || n >= nDIFAT {
-			return nil, bad
+			return nil, false, bad
 		}
 		seen[id] = true
 		sec := sector(id)
 		if len(sec) < 512 {
-			return nil, bad
+			return nil, false, bad
 		}
 		for k := 0; k < 127; k++ {
 			if v := binary.LittleEndian.Uint32(sec[4*k:]); v != freeSect {
@@ -570,7 +578,7 @@ func checkCompoundFile(data []byte) ([]byte, error) {
 	var fat []uint32
 	for _, id := range fatSectors {
 		if id >= sectors {
-			return nil, bad
+			return nil, false, bad
 		}
 		sec := sector(id)
 		for k := 0; k+4 <= len(sec); k += 4 {
@@ -592,13 +600,13 @@ func checkCompoundFile(data []byte) ([]byte, error) {
 		return uint64(n)*512 >= uint64(size)
 	}
 	if !chain(firstDir, 0) {
-		return nil, bad
+		return nil, false, bad
 	}
 	var dir []byte
 	for id := firstDir; id != endOfChain; id = fat[id] {
 		dir = append(dir, sector(id)...)
 	}
-	var book []byte
+	var mini []byte // the root entry's stream: the mini sectors
 	for o := 0; o+128 <= len(dir); o += 128 {
 		e := dir[o : o+128]
 		typ := e[66]
@@ -607,7 +615,7 @@ func checkCompoundFile(data []byte) ([]byte, error) {
 		}
 		nameLen := int(binary.LittleEndian.Uint16(e[64:]))
 		if nameLen < 2 || nameLen > 64 {
-			return nil, bad
+			return nil, false, bad
 		}
 		name := string(utf16.Decode(func() []uint16 {
 			u := make([]uint16, nameLen/2-1)
@@ -617,25 +625,131 @@ func checkCompoundFile(data []byte) ([]byte, error) {
 			return u
 		}()))
 		start, size := binary.LittleEndian.Uint32(e[116:]), binary.LittleEndian.Uint32(e[120:])
+		if o == 0 && typ == 5 && size > 0 { // the root entry
+			if size > uint32(len(data)) || !chain(start, size) {
+				return nil, false, bad
+			}
+			for id := start; id != endOfChain && uint32(len(mini)) < size; id = fat[id] {
+				mini = append(mini, sector(id)...)
+			}
+			if uint32(len(mini)) < size {
+				return nil, false, bad
+			}
+			mini = mini[:size]
+		}
 		if typ == 2 && (name == "Workbook" || name == "Book") {
-			// In ordinary sectors: the reader's small-stream table is not trusted.
-			if size < cutoff || !chain(start, size) {
-				return nil, bad
+			if size < cutoff {
+				book, err := miniStream(data, fat, chain, sector, mini, start, size)
+				if err != nil {
+					return nil, false, bad
+				}
+				return book, true, nil
+			}
+			if !chain(start, size) {
+				return nil, false, bad
 			}
 			book = make([]byte, 0, size)
 			for id := start; id != endOfChain && uint32(len(book)) < size; id = fat[id] {
 				book = append(book, sector(id)...)
 			}
 			if uint32(len(book)) < size {
-				return nil, bad // the file ends inside its last sector
+				return nil, false, bad // the file ends inside its last sector
 			}
-			book = book[:size]
+			return book[:size], false, nil
 		}
 	}
-	if book == nil {
+	return nil, false, bad
+}
+
+// miniStream reads a stream of fewer than 4096 bytes from the mini stream:
+// 64-byte mini sectors chained by the mini FAT (whose own sectors are
+// chained by the FAT), every number checked against its table.
+func miniStream(data []byte, fat []uint32, chain func(start, size uint32) bool, sector func(uint32) []byte, mini []byte, start, size uint32) ([]byte, error) {
+	const endOfChain = 0xFFFFFFFE
+	bad := errors.New("bad mini stream")
+	first, count := binary.LittleEndian.Uint32(data[0x3C:]), binary.LittleEndian.Uint32(data[0x40:])
+	if count == 0 || count > uint32(len(fat)) || !chain(first, count*512) {
 		return nil, bad
 	}
-	return book, nil
+	var minifat []uint32
+	for id := first; id != endOfChain; id = fat[id] {
+		sec := sector(id)
+		for k := 0; k+4 <= len(sec); k += 4 {
+			minifat = append(minifat, binary.LittleEndian.Uint32(sec[k:]))
+		}
+	}
+	n := uint32(len(mini) / 64)
+	var out []byte
+	seen := map[uint32]bool{}
+	for id := start; id != endOfChain && uint32(len(out)) < size; id = minifat[id] {
+		if id >= n || int(id) >= len(minifat) || seen[id] {
+			return nil, bad
+		}
+		seen[id] = true
+		out = append(out, mini[64*id:64*id+64]...)
+	}
+	if uint32(len(out)) < size {
+		return nil, bad
+	}
+	return out[:size], nil
+}
+
+// compoundFileOf is the smallest MS-CFB file holding book as its Workbook
+// stream, padded to 4096 bytes so it lies in ordinary sectors: sector 0
+// the FAT, 1 the directory (root and Workbook), 2… the stream. The BIFF
+// reader takes the zero padding as empty records after the last EOF.
+func compoundFileOf(book []byte) []byte {
+	const endOfChain, freeSect, fatSect, noStream = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD, 0xFFFFFFFF
+	size := max(len(book), 4096)
+	n := (size + 511) / 512
+	out := make([]byte, 512*(3+n))
+	le := binary.LittleEndian
+	copy(out, []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1})
+	le.PutUint16(out[0x18:], 0x3E)
+	le.PutUint16(out[0x1A:], 3)
+	le.PutUint16(out[0x1C:], 0xFFFE)
+	le.PutUint16(out[0x1E:], 9)
+	le.PutUint16(out[0x20:], 6)
+	le.PutUint32(out[0x2C:], 1) // FAT sectors
+	le.PutUint32(out[0x30:], 1) // first directory sector
+	le.PutUint32(out[0x38:], 4096)
+	le.PutUint32(out[0x3C:], endOfChain) // no mini FAT
+	le.PutUint32(out[0x44:], endOfChain) // no DIFAT sectors
+	for k := 0; k < 109; k++ {
+		le.PutUint32(out[0x4C+4*k:], freeSect)
+	}
+	le.PutUint32(out[0x4C:], 0)
+	fat := out[512:1024]
+	for k := 0; k < 128; k++ {
+		v := uint32(freeSect)
+		switch {
+		case k == 0:
+			v = fatSect
+		case k == 1 || k == 1+n:
+			v = endOfChain
+		case k > 1 && k < 1+n:
+			v = uint32(k + 1)
+		}
+		le.PutUint32(fat[4*k:], v)
+	}
+	entry := func(e []byte, name string, typ byte, child, start uint32, size int) {
+		u := utf16.Encode([]rune(name))
+		for k, c := range u {
+			le.PutUint16(e[2*k:], c)
+		}
+		le.PutUint16(e[64:], uint16(2*len(u)+2))
+		e[66], e[67] = typ, 1 // black
+		le.PutUint32(e[68:], noStream)
+		le.PutUint32(e[72:], noStream)
+		le.PutUint32(e[76:], child)
+		le.PutUint32(e[116:], start)
+		le.PutUint32(e[120:], uint32(size))
+	}
+	dir := out[1024:1536]
+	entry(dir[0:128], "Root Entry", 5, 1, endOfChain, 0)
+	entry(dir[128:256], "Workbook", 2, noStream, 2, size)
+	copy(out[1536:], book)
+	return out
 }
 
 // rkValue decodes an RK number: an integer or the top of a double, maybe

@@ -80,7 +80,10 @@ func TestReadWPSFiles(t *testing.T) {
 // files WPS saved of the same books read as their .xlsx twins, whose cells
 // TestReadWPSFiles checks against their XML; so do the formula cells of
 // xls_formulas.xls (made by LibreOffice from a sheet whose 序号, 性别 and
-// 出生日期 are formulas over the ID), which the .xls reader drops.
+// 出生日期 are formulas over the ID), which the .xls reader drops; so
+// does lo_small.xls, a household sheet of four people that LibreOffice
+// saved with its 2,655-byte Workbook stream in the mini stream (under
+// 4 KiB), which was refused as damaged.
 func TestReadXLSAsItsXLSXTwin(t *testing.T) {
 	for _, tc := range [][2]string{
 		{"wps/sj_write.xls", "wps/sj_write.xlsx"},
@@ -88,6 +91,7 @@ func TestReadXLSAsItsXLSXTwin(t *testing.T) {
 		{"wps/sj_fn.xls", "wps/sj_fn.xlsx"},
 		{"wps/sj_fn.et", "wps/sj_fn.xlsx"},
 		{"xls_formulas.xls", "xls_formulas.xlsx"},
+		{"lo_small.xls", "lo_small.xlsx"},
 	} {
 		t.Run(tc[0], func(t *testing.T) {
 			read := func(name string) appliance.Table {
