@@ -60,6 +60,7 @@ const (
 	PermRevealPersonal Permission = "reveal_personal"
 	PermRecordVisit    Permission = "record_visit"
 	PermPrint          Permission = "print"
+	PermViewCases      Permission = "view_cases" // read cases: villagers' words, photos and voice (not the admin's)
 	PermAssess         Permission = "assess"
 	PermAdmin          Permission = "admin"
 	PermManageKiosk    Permission = "manage_kiosk"    // the kiosk's tap phrases
@@ -68,13 +69,13 @@ const (
 )
 
 var rolePerms = map[Role][]Permission{
-	RoleDutyStaff:    {PermViewDashboard, PermKeepDuty, PermRegisterCase, PermNoteCase, PermPrint},
-	RoleGridLeader:   {PermViewDashboard, PermKeepDuty, PermRegisterCase, PermHandleCase, PermNoteCase, PermEditArchive, PermViewArchive, PermRecordVisit, PermPrint},
-	RoleVillageLead:  {PermViewDashboard, PermKeepDuty, PermRegisterCase, PermHandleCase, PermNoteCase, PermEscalateCase, PermEditArchive, PermViewArchive, PermRevealPersonal, PermRecordVisit, PermManageDuty, PermManageMeetings, PermManageNotices, PermManageUsers, PermManageGrid, PermPrint, PermManageKiosk},
-	RoleTownOperator: {PermViewDashboard, PermKeepDuty, PermHandleCase, PermNoteCase, PermEscalateCase, PermDispatchCase, PermViewArchive, PermManageDuty, PermManageMeetings, PermManageNotices, PermPrint},
-	RoleDepartment:   {PermViewDashboard, PermHandleCase, PermNoteCase},
-	RoleCityOperator: {PermViewDashboard, PermHandleCase, PermNoteCase, PermDispatchCase},
-	RoleInspector:    {PermViewDashboard, PermAssess},
+	RoleDutyStaff:    {PermViewDashboard, PermViewCases, PermKeepDuty, PermRegisterCase, PermNoteCase, PermPrint},
+	RoleGridLeader:   {PermViewDashboard, PermViewCases, PermKeepDuty, PermRegisterCase, PermHandleCase, PermNoteCase, PermEditArchive, PermViewArchive, PermRecordVisit, PermPrint},
+	RoleVillageLead:  {PermViewDashboard, PermViewCases, PermKeepDuty, PermRegisterCase, PermHandleCase, PermNoteCase, PermEscalateCase, PermEditArchive, PermViewArchive, PermRevealPersonal, PermRecordVisit, PermManageDuty, PermManageMeetings, PermManageNotices, PermManageUsers, PermManageGrid, PermPrint, PermManageKiosk},
+	RoleTownOperator: {PermViewDashboard, PermViewCases, PermKeepDuty, PermHandleCase, PermNoteCase, PermEscalateCase, PermDispatchCase, PermViewArchive, PermManageDuty, PermManageMeetings, PermManageNotices, PermPrint},
+	RoleDepartment:   {PermViewDashboard, PermViewCases, PermHandleCase, PermNoteCase},
+	RoleCityOperator: {PermViewDashboard, PermViewCases, PermHandleCase, PermNoteCase, PermDispatchCase},
+	RoleInspector:    {PermViewDashboard, PermViewCases, PermAssess},
 	RoleAdmin:        {PermViewDashboard, PermManageUsers, PermManageGrid, PermManageDuty, PermManageNotices, PermAdmin, PermPrint, PermManageKiosk},
 }
 

@@ -32,7 +32,7 @@ func init() {
 		NavItem{Href: "/staff/cases/callbacks", Label: "回电与待分类", Perm: appliance.PermRegisterCase, Section: "问题办理", Node: appliance.NodeVillage, Primary: roles{D}},
 		NavItem{Href: "/staff/cases?mine=1", Label: "待我办理", Perm: appliance.PermHandleCase, Section: "问题办理", Primary: roles{G, L, T, P, C}, Rank: -1},
 		NavItem{Href: "/staff/cases/new?source=patrol", Label: "巡查上报", Perm: appliance.PermRecordVisit, Section: "问题办理", Primary: roles{G}},
-		NavItem{Href: "/staff/cases", Label: "问题办理", Perm: appliance.PermViewDashboard, Section: "问题办理", Primary: roles{D, L, T, P, I}},
+		NavItem{Href: "/staff/cases", Label: "问题办理", Perm: appliance.PermViewCases, Section: "问题办理", Primary: roles{D, L, T, P, I}},
 		NavItem{Href: "/staff/cases/register", Label: "台账", Perm: appliance.PermViewDashboard, Section: "问题办理", Node: appliance.NodeVillage, Primary: roles{L}},
 		NavItem{Href: "/staff/cases/stats", Label: "问题统计", Perm: appliance.PermViewDashboard, Section: "问题办理", Primary: roles{L, T, C, I}},
 		NavItem{Href: "/staff/cases/towns", Label: "乡镇排名", Perm: appliance.PermViewDashboard, Section: "问题办理", Node: appliance.NodeCity, Primary: roles{C}},
@@ -64,7 +64,7 @@ func (u *caseUI) routes(a *fiber.App) {
 	a.Get("/scan", u.submitScan)
 
 	// Staff.
-	a.Get("/staff/cases", s.require(appliance.PermViewDashboard), u.showCaseList)
+	a.Get("/staff/cases", s.require(appliance.PermViewCases), u.showCaseList)
 	a.Get("/staff/cases/new", s.require(appliance.PermRegisterCase), u.showCaseNew)
 	a.Post("/staff/cases/new", s.require(appliance.PermRegisterCase), u.submitCaseNew)
 	a.Get("/staff/cases/register", s.require(appliance.PermViewDashboard), u.showRegister)
@@ -72,12 +72,12 @@ func (u *caseUI) routes(a *fiber.App) {
 	a.Get("/staff/cases/register.xlsx", s.require(appliance.PermViewDashboard), u.exportRegister)
 	a.Get("/staff/cases/stats", s.require(appliance.PermViewDashboard), u.showCaseStats)
 	a.Get("/staff/cases/towns", s.require(appliance.PermViewDashboard), u.showTownRanking)
-	a.Get("/staff/cases/photos/:sum", s.require(appliance.PermViewDashboard), u.servePhoto)
+	a.Get("/staff/cases/photos/:sum", s.require(appliance.PermViewCases), u.servePhoto)
 	a.Get("/staff/cases/callbacks", s.require(appliance.PermRegisterCase), u.showCallbacks)
-	a.Get("/staff/cases/:id/voice", s.require(appliance.PermViewDashboard), u.serveVoice)
+	a.Get("/staff/cases/:id/voice", s.require(appliance.PermViewCases), u.serveVoice)
 	a.Get("/staff/kiosk/phrases", s.require(appliance.PermManageKiosk), u.showPhrases)
 	a.Post("/staff/kiosk/phrases", s.require(appliance.PermManageKiosk), u.submitPhrases)
-	a.Get("/staff/cases/:id", s.require(appliance.PermViewDashboard), u.showCase)
+	a.Get("/staff/cases/:id", s.require(appliance.PermViewCases), u.showCase)
 	a.Post("/staff/cases/:id/:action", s.require(appliance.PermNoteCase), u.submitCaseAction)
 
 	// API.
@@ -88,16 +88,16 @@ func (u *caseUI) routes(a *fiber.App) {
 	api.Post("/track", u.apiTrack)
 	api.Get("/track/scan", u.apiScan)
 	api.Post("/track/rate", u.apiRate)
-	api.Get("/cases", s.require(appliance.PermViewDashboard), u.apiCases)
+	api.Get("/cases", s.require(appliance.PermViewCases), u.apiCases)
 	api.Post("/cases", s.require(appliance.PermRegisterCase), u.apiRegisterCase)
-	api.Get("/cases/due", s.require(appliance.PermViewDashboard), u.apiDue)
+	api.Get("/cases/due", s.require(appliance.PermViewCases), u.apiDue)
 	api.Get("/cases/callbacks", s.require(appliance.PermRegisterCase), u.apiCallbacks)
-	api.Get("/cases/:id/voice", s.require(appliance.PermViewDashboard), u.serveVoice)
+	api.Get("/cases/:id/voice", s.require(appliance.PermViewCases), u.serveVoice)
 	api.Get("/cases/stats", s.require(appliance.PermViewDashboard), u.apiStats)
 	api.Get("/cases/town-reports", s.require(appliance.PermViewDashboard), u.apiTownReports)
 	api.Get("/cases/register", s.require(appliance.PermViewDashboard), u.apiRegister)
 	api.Post("/cases/register/close", s.require(appliance.PermEscalateCase), u.apiRegisterClose)
-	api.Get("/cases/:id", s.require(appliance.PermViewDashboard), u.apiCase)
+	api.Get("/cases/:id", s.require(appliance.PermViewCases), u.apiCase)
 	api.Post("/cases/:id/:action", s.require(appliance.PermNoteCase), u.apiCaseAction)
 }
 

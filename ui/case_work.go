@@ -81,11 +81,17 @@ func caseDashboardCounters(s *Server, usr *appliance.User) ([]Counter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []Counter{
+	out := []Counter{
 		{Label: "待办问题", Value: n.Open, Href: "/staff/cases?open=1"},
 		{Label: "即将到期", Value: n.Near, Href: "/staff/cases?due=1"},
 		{Label: "已超期", Value: n.Overdue, Href: "/staff/cases?due=1"},
-	}, nil
+	}
+	if !usr.Can(appliance.PermViewCases) {
+		for i := range out {
+			out[i].Href = "" // the admin sees how many, not the cases
+		}
+	}
+	return out, nil
 }
 
 // caseListMode shows the open cases of a scope, most urgent first, with

@@ -80,7 +80,7 @@ func init() {
 			}
 		})
 		s.app.Hooks().OnShutdown(func() error { close(h.done); return nil })
-		s.app.Get("/api/v1/events", s.require(appliance.PermViewDashboard), func(c *fiber.Ctx) error { return s.streamEvents(c, h) })
+		s.app.Get("/api/v1/events", s.require(appliance.PermViewCases), func(c *fiber.Ctx) error { return s.streamEvents(c, h) })
 	})
 }
 

@@ -122,7 +122,7 @@ var apiOps = []apiOp{
 	{Method: "POST", Path: "/api/v1/notices", Summary: "发布、修改或撤回公告", Access: string(appliance.PermManageNotices), Body: appliance.Notice{}, Status: 201, Answer: appliance.Notice{}},
 	{Method: "GET", Path: "/api/v1/stats/ledger", Summary: "账本条目统计", Access: string(appliance.PermViewDashboard), Answer: ledgerStatsDoc{}},
 	{Method: "GET", Path: "/api/v1/replication", Summary: "同步状态", Access: string(appliance.PermViewDashboard), Answer: looseDoc{}, Loose: true},
-	{Method: "GET", Path: "/api/v1/events", Summary: "问题到达和变化的事件流（server-sent events；Last-Event-ID 续传）", Access: string(appliance.PermViewDashboard), Query: []string{"after"}, Answer: mediaSSE},
+	{Method: "GET", Path: "/api/v1/events", Summary: "问题到达和变化的事件流（server-sent events；Last-Event-ID 续传）", Access: string(appliance.PermViewCases), Query: []string{"after"}, Answer: mediaSSE},
 
 	// Cases.
 	{Method: "GET", Path: "/api/v1/categories", Summary: "问题类别、细分类别、办理期限和可交办的部门", Access: "public", Answer: categoriesJSON{}},
@@ -132,16 +132,16 @@ var apiOps = []apiOp{
 	{Method: "POST", Path: "/api/v1/track", Summary: "凭回执编号和查询密码查进度", Access: "public", Body: trackRequest{}, Answer: appliance.CaseProgress{}},
 	{Method: "GET", Path: "/api/v1/track/scan", Summary: "凭回执二维码查进度", Access: "public", Query: []string{"token"}, Answer: appliance.CaseProgress{}},
 	{Method: "POST", Path: "/api/v1/track/rate", Summary: "反映人评价办理结果", Access: "public", Body: trackRequest{}, Answer: appliance.CaseProgress{}},
-	{Method: "GET", Path: "/api/v1/cases", Summary: "问题列表", Access: string(appliance.PermViewDashboard), Query: []string{"status", "level", "category", "group", "village", "open", "q", "limit", "after"}, Answer: page[*appliance.Case]{}},
+	{Method: "GET", Path: "/api/v1/cases", Summary: "问题列表", Access: string(appliance.PermViewCases), Query: []string{"status", "level", "category", "group", "village", "open", "q", "limit", "after"}, Answer: page[*appliance.Case]{}},
 	{Method: "POST", Path: "/api/v1/cases", Summary: "登记问题", Access: string(appliance.PermRegisterCase), Body: bolt.CaseIntake{}, Status: 201, Answer: receiptJSON{}},
-	{Method: "GET", Path: "/api/v1/cases/due", Summary: "即将到期和超期的问题", Access: string(appliance.PermViewDashboard), Answer: page[bolt.DueCase]{}},
+	{Method: "GET", Path: "/api/v1/cases/due", Summary: "即将到期和超期的问题", Access: string(appliance.PermViewCases), Answer: page[bolt.DueCase]{}},
 	{Method: "GET", Path: "/api/v1/cases/callbacks", Summary: "待回电和待分类", Access: string(appliance.PermRegisterCase), Answer: looseDoc{}, Loose: true},
-	{Method: "GET", Path: "/api/v1/cases/:id/voice", Summary: "问题的语音留言", Access: string(appliance.PermViewDashboard), Query: []string{"n"}, Answer: mediaWebM},
+	{Method: "GET", Path: "/api/v1/cases/:id/voice", Summary: "问题的语音留言", Access: string(appliance.PermViewCases), Query: []string{"n"}, Answer: mediaWebM},
 	{Method: "GET", Path: "/api/v1/cases/stats", Summary: "问题统计（按部门、类别×结果、细分类别；可按类别、时段、地点筛选）", Access: string(appliance.PermViewDashboard), Query: []string{"period", "date", "from", "to", "scope", "category"}, Answer: statsDoc{}},
 	{Method: "GET", Path: "/api/v1/cases/town-reports", Summary: "各乡镇上报的统计", Access: string(appliance.PermViewDashboard), Query: []string{"period", "date"}, Answer: page[appliance.TownStats]{}},
 	{Method: "GET", Path: "/api/v1/cases/register", Summary: "台账", Access: string(appliance.PermViewDashboard), Query: []string{"period", "date"}, Answer: page[bolt.RegisterDay]{}},
 	{Method: "POST", Path: "/api/v1/cases/register/close", Summary: "台账关账", Access: string(appliance.PermEscalateCase), Body: registerCloseDoc{}, Status: 201, Answer: bolt.RegisterDay{}},
-	{Method: "GET", Path: "/api/v1/cases/:id", Summary: "一个问题及其办理经过", Access: string(appliance.PermViewDashboard), Answer: appliance.Case{}},
+	{Method: "GET", Path: "/api/v1/cases/:id", Summary: "一个问题及其办理经过", Access: string(appliance.PermViewCases), Answer: appliance.Case{}},
 	{Method: "POST", Path: "/api/v1/cases/:id/:action", Summary: "办理一步（assign, escalate, return, dispatch, meeting, milestone, resolve, feedback, followup, merge, invalid, note, callback, classify）", Access: string(appliance.PermNoteCase), Body: appliance.CaseStep{}, Answer: appliance.Case{}},
 
 	// Households.
