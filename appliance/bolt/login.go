@@ -17,20 +17,43 @@ import (
 // device) or from the kiosk screen in the duty room. Before, five requests
 // every 15 minutes kept the admin out for good.
 //
-// Every attempt is counted as a failure, in one transaction with the check
-// of the locks, before its password is hashed; a success takes its count
-// back. So a right password racing a locking failure is decided by the
-// order of their reservations, never by luck.
+// Every attempt is reserved, in one transaction with the check of the
+// locks, before its password is hashed: it is counted as pending on the
+// account and as a failure on the address (a success takes that back).
+// No more attempts than LockAfter are checked or pending at once, so
+// parallel guesses get no more tries than serial ones; the account locks
+// on completed failures only, so colleagues logging into one account at
+// the same moment wait their turn instead of locking it (they were counted
+// as failures before, and the sixth was locked out).
 
 // ErrLocked is returned while an account or address is locked after failed logins.
 var ErrLocked = appliance.Errorf(appliance.ELOCKED, "登录失败次数过多，已暂时锁定，请稍后再试；在常用的电脑或值班室的触摸屏上用正确的密码可以直接登录，也可以请管理员解锁")
 
 var errBadLogin = appliance.Errorf(appliance.EUNAUTHORIZED, "用户名或密码错误")
 
+// errLoginBusy: attempts at the account were in flight for the whole wait.
+var errLoginBusy = appliance.Errorf(appliance.ETOOMANY, "该账号正有多人同时登录，请稍后再试")
+
 // loginState is the failed-login record of an account, an address or a device.
 type loginState struct {
 	Fails       int   `json:"fails"`
 	LockedUntil int64 `json:"locked_until,omitempty"`
+	Pending     int   `json:"pending,omitempty"`    // attempts being checked now
+	PendingAt   int64 `json:"pending_at,omitempty"` // the latest reservation, unix ms
+}
+
+// pendingFor bounds how long a reservation counts: a process killed while
+// hashing leaves its pending attempt behind.
+const pendingFor = time.Minute
+
+// busy reports whether another attempt may not be checked now: the
+// completed failures and the attempts in flight make LockAfter.
+func (st loginState) busy(now time.Time, lockAfter int) bool {
+	pending := st.Pending
+	if now.Sub(time.UnixMilli(st.PendingAt)) > pendingFor {
+		pending = 0
+	}
+	return lockAfter > 0 && st.Fails+pending >= lockAfter
 }
 
 func (st loginState) locked(now time.Time) bool { return st.LockedUntil > now.Unix() }
@@ -82,8 +105,12 @@ func (s *Store) Authenticate(ctx context.Context, a LoginAttempt, policy LoginPo
 		user    loginState
 		refused bool
 	)
-	// Reserve: check the locks and count this attempt as a failure.
-	err := s.Update(func(tx *Tx) error {
+	// Reserve: check the locks, count this attempt as pending on the
+	// account and as a failure on the address. While as many attempts as
+	// LockAfter are failed or in flight, wait for the ones in flight.
+	busy := false
+	reserve := func(tx *Tx) error {
+		busy, user = false, loginState{}
 		var addr loginState
 		var dev knownDevice
 		if _, err := tx.GetJSON(string(bucketLogins), loginUserKey(username), &user); err != nil {
@@ -113,10 +140,15 @@ func (s *Store) Authenticate(ctx context.Context, a LoginAttempt, policy LoginPo
 			refused = true
 			return nil
 		}
-		user.Fails++
-		if policy.LockAfter > 0 && user.Fails >= policy.LockAfter && !user.locked(now) {
-			user.LockedUntil, user.Fails = now.Add(policy.LockFor).Unix(), 0
+		if !user.locked(now) && user.busy(now, policy.LockAfter) {
+			busy = true
+			return nil
 		}
+		if now.Sub(time.UnixMilli(user.PendingAt)) > pendingFor {
+			user.Pending = 0
+		}
+		user.Pending++
+		user.PendingAt = now.UnixMilli()
 		addr.Fails++
 		if lockAddrAfter > 0 && addr.Fails >= lockAddrAfter {
 			addr.LockedUntil, addr.Fails = now.Add(policy.LockFor).Unix(), 0
@@ -135,12 +167,27 @@ func (s *Store) Authenticate(ctx context.Context, a LoginAttempt, policy LoginPo
 			return tx.PutJSON(string(bucketLogins), deviceKey(a.Device), dev)
 		}
 		return nil
-	})
+	}
+	err := s.Update(reserve)
+	// A check takes a fraction of a second: wait for the ones in flight
+	// (bounded), then say so.
+	for tries := 0; err == nil && busy && tries < 200; tries++ { // 10 s
+		select {
+		case <-time.After(50 * time.Millisecond):
+		case <-ctx.Done():
+			return appliance.User{}, false, ctx.Err()
+		}
+		now = time.Now()
+		err = s.Update(reserve)
+	}
 	if err != nil {
 		return appliance.User{}, false, err
 	}
 	if refused {
 		return appliance.User{}, false, ErrLocked
+	}
+	if busy {
+		return appliance.User{}, false, errLoginBusy
 	}
 	// The hash costs the same for an unknown username as for a real one.
 	hash := s.dummyHash()
@@ -149,6 +196,22 @@ func (s *Store) Authenticate(ctx context.Context, a LoginAttempt, policy LoginPo
 	}
 	ok := checkPassword(hash, a.Password) && known && !u.Disabled
 	if !ok {
+		// The failure completes: pending no more, counted, maybe locking.
+		err := s.Update(func(tx *Tx) error {
+			user = loginState{}
+			if _, err := tx.GetJSON(string(bucketLogins), loginUserKey(username), &user); err != nil {
+				return err
+			}
+			user.Pending = max(user.Pending-1, 0)
+			user.Fails++
+			if policy.LockAfter > 0 && user.Fails >= policy.LockAfter && !user.locked(now) {
+				user.LockedUntil, user.Fails = now.Add(policy.LockFor).Unix(), 0
+			}
+			return tx.PutJSON(string(bucketLogins), loginUserKey(username), user)
+		})
+		if err != nil {
+			return appliance.User{}, false, err
+		}
 		if user.locked(now) {
 			return appliance.User{}, false, ErrLocked // this failure locked it
 		}
@@ -176,8 +239,16 @@ func (s *Store) Authenticate(ctx context.Context, a LoginAttempt, policy LoginPo
 				return err
 			}
 		}
-		b := tx.Bucket(string(bucketLogins))
-		if err := b.Delete([]byte(loginUserKey(username))); err != nil {
+		// The account starts afresh; attempts still in flight stay pending.
+		var st loginState
+		if _, err := tx.GetJSON(string(bucketLogins), loginUserKey(username), &st); err != nil {
+			return err
+		}
+		if st = (loginState{Pending: max(st.Pending-1, 0), PendingAt: st.PendingAt}); st.Pending == 0 {
+			if err := tx.Bucket(string(bucketLogins)).Delete([]byte(loginUserKey(username))); err != nil {
+				return err
+			}
+		} else if err := tx.PutJSON(string(bucketLogins), loginUserKey(username), st); err != nil {
 			return err
 		}
 		var addr loginState

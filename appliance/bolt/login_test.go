@@ -120,6 +120,41 @@ func TestLoginLockout(t *testing.T) {
 		}
 	})
 
+	t.Run("ColleaguesAtOnce", func(t *testing.T) {
+		// Eight people log into one shared account at the same moment
+		// (more than LockAfter): each waits its turn; none is refused and
+		// the account is not locked.
+		s := MustOpenStore(t)
+		mustCreateUser(t, s, "u1", "zhangxj", false)
+		var wg gosync.WaitGroup
+		errs := make(chan error, 8)
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				_, _, err := s.Authenticate(ctx, bolt.LoginAttempt{Username: "zhangxj", Password: testPassword, Addr: "10.0.2." + string(rune('a'+i))}, policy)
+				errs <- err
+			}(i)
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Errorf("a colleague's login: %v", err)
+			}
+		}
+		if locked, err := s.LockedLogins(time.Now()); err != nil || locked["zhangxj"] {
+			t.Fatalf("locked after eight right logins: %v %v", locked, err)
+		}
+		// Two wrong ones after them still count from zero: not locked.
+		for i := 0; i < policy.LockAfter-1; i++ {
+			s.Authenticate(ctx, attacker, policy)
+		}
+		if _, _, err := s.Authenticate(ctx, bolt.LoginAttempt{Username: "zhangxj", Password: testPassword, Addr: "10.0.3.1"}, policy); err != nil {
+			t.Fatalf("right password after %d failures: %v", policy.LockAfter-1, err)
+		}
+	})
+
 	t.Run("UnknownUsernameSameCost", func(t *testing.T) {
 		s := MustOpenStore(t)
 		s.SetArgon2(bolt.Argon2Params{Time: 2, Memory: 32 * 1024, Threads: 1})
