@@ -762,9 +762,10 @@ func (cs *Cases) DueClock(now time.Time) appliance.DueClock {
 
 // OpenCases returns the open cases in scope, overdue first (longest
 // overdue first), then near, then the rest by deadline (those without one
-// last), at most limit of them (0: all), with the counts of the whole
-// scope. It counts from the open cases' index and reads only the cases it
-// returns, so a dashboard's eight cost the same among ten thousand.
+// last), at most limit of them (0: all, -1: none), with the counts of the
+// whole scope. It counts from the open cases' index and reads only the
+// cases it returns, so a dashboard's eight cost the same among ten
+// thousand.
 func (cs *Cases) OpenCases(sc CaseScope, now time.Time, limit int) ([]DueCase, appliance.CaseCounts, error) {
 	return cs.openCases(sc, now, limit, false)
 }
@@ -826,11 +827,11 @@ func (cs *Cases) openCases(sc CaseScope, now time.Time, limit int, dueOnly bool)
 				n.Near++
 			}
 			n.Open++
-			if dueOnly && st == "" {
+			if dueOnly && st == "" || limit < 0 {
 				continue
 			}
 			r := ref{rank: rankOf[st]}
-			if limit <= 0 {
+			if limit == 0 {
 				r.id, r.due = string(k[8:]), string(due)
 				refs = append(refs, r)
 				continue
@@ -851,7 +852,7 @@ func (cs *Cases) openCases(sc CaseScope, now time.Time, limit int, dueOnly bool)
 				refs = refs[:limit]
 			}
 		}
-		if limit <= 0 {
+		if limit == 0 {
 			sort.SliceStable(refs, func(i, j int) bool { return before(refs[i], refs[j]) })
 		}
 		out = make([]DueCase, 0, len(refs))
@@ -883,7 +884,7 @@ func (cs *Cases) openCases(sc CaseScope, now time.Time, limit int, dueOnly bool)
 // other scope reads its open cases with OpenCases.
 func (cs *Cases) CountCases(sc CaseScope, now time.Time) (appliance.CaseCounts, error) {
 	if len(sc.Levels) > 0 || sc.Department != "" || sc.RegisteredBy != "" {
-		_, n, err := cs.OpenCases(sc, now, 1)
+		_, n, err := cs.OpenCases(sc, now, -1)
 		return n, err
 	}
 	key, err := statsScope(sc.Area)
