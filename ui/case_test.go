@@ -191,7 +191,7 @@ func TestCaseKioskHTTP(t *testing.T) {
 		t.Fatalf("submit: %d %s", status, body)
 	}
 	code, pin := receiptCodeRE.FindStringSubmatch(body), receiptPINRE.FindStringSubmatch(body)
-	if code == nil || pin == nil || !strings.Contains(body, "data:image/png;base64,") {
+	if code == nil || pin == nil || !strings.Contains(body, "data:image/svg") {
 		t.Fatal("no receipt code, PIN or QR code on the receipt")
 	}
 	status, body = b.post("/track", url.Values{"code": {strings.ToLower(code[1])}, "pin": {pin[1]}})

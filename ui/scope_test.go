@@ -59,11 +59,16 @@ func TestCaseScopeOfGridLeader(t *testing.T) {
 	if status, _, body := leader.Post("/staff/cases/"+mine+"/assign", url.Values{"assignee": {"王五"}}); status != http.StatusSeeOther {
 		t.Fatalf("accepting their own group's case: %d %s", status, uitest.Text(body))
 	}
-	// Inspectors and admins read, and write nothing.
+	// Inspectors read, and write nothing; the admin does neither.
+	admin := srv.Client(t)
+	admin.Login("admin")
+	if status, _ := admin.Get("/staff/cases/" + theirs); status != http.StatusForbidden {
+		t.Fatalf("the admin reading a case: %d, want 403", status)
+	}
 	for _, name := range []string{"inspector", "admin"} {
 		c := srv.Client(t)
 		c.Login(name)
-		if status, _ := c.Get("/staff/cases/" + theirs); status != http.StatusOK {
+		if status, _ := c.Get("/staff/cases/" + theirs); name == "inspector" && status != http.StatusOK {
 			t.Fatalf("%s reading a case: %d", name, status)
 		}
 		if status, _, _ := c.Post("/staff/cases/"+theirs+"/note", url.Values{"text": {"督查意见"}}); status != http.StatusForbidden {
