@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"gridbox/appliance"
+	"gridbox/appliance/bolt"
 )
 
 // Work teams (docs/week.md, "Work teams"): the team stationed in the
@@ -43,8 +45,9 @@ func (s *Server) teamVillage(c *fiber.Ctx) string {
 
 type memberRow struct {
 	appliance.TeamMember
-	Done   int // days in the village this month
-	Visits int // visits recorded this month as theirs (their staff record's)
+	Done   int           // days in the village this month
+	Visits int           // visits recorded this month as theirs (their staff record's)
+	Cases  bolt.CaseWork // cases registered or handled this month by their record's account
 }
 
 func (s *Server) showTeam(c *fiber.Ctx) error { return s.renderTeam(c, nil, "") }
@@ -66,6 +69,23 @@ func (s *Server) renderTeam(c *fiber.Ctx, formErr error, membersText string) err
 		if err != nil {
 			return err
 		}
+		staff, err := s.villageStaff(village)
+		if err != nil {
+			return err
+		}
+		account := map[string]string{} // staff id → their account
+		for _, m := range staff {
+			account[m.ID] = m.UserID
+		}
+		var accounts []string
+		for _, m := range team.Members {
+			accounts = append(accounts, account[m.StaffID])
+		}
+		month, _ := time.ParseInLocation("2006-01-02", from, s.Config.Location())
+		work, err := s.cases.WorkBy(accounts, month)
+		if err != nil {
+			return err
+		}
 		var rows []memberRow
 		for _, m := range team.Members {
 			row := memberRow{TeamMember: m, Done: days[m.ID]}
@@ -75,6 +95,9 @@ func (s *Server) renderTeam(c *fiber.Ctx, formErr error, membersText string) err
 					return err
 				}
 				row.Visits = len(vs)
+				if a := account[m.StaffID]; a != "" {
+					row.Cases = work[a]
+				}
 			}
 			rows = append(rows, row)
 		}
@@ -84,10 +107,6 @@ func (s *Server) renderTeam(c *fiber.Ctx, formErr error, membersText string) err
 		}
 		if len(journals) > 20 {
 			journals = journals[len(journals)-20:]
-		}
-		staff, err := s.villageStaff(village)
-		if err != nil {
-			return err
 		}
 		if membersText == "" {
 			membersText = teamLines(team, staff)
