@@ -101,17 +101,15 @@ func (u *caseUI) renderCaseNew(c *fiber.Ctx, formErr error, in bolt.CaseIntake) 
 	data := fiber.Map{"Title": "登记问题", "Form": in, "Groups": groups, "Categories": u.categoryButtons(),
 		"Sources": []string{appliance.SourceWalkIn, appliance.SourcePhone, appliance.SourceBox, appliance.SourcePatrol},
 		"L":       u.caseLabels(), "Patrol": in.Source == appliance.SourcePatrol, "Phone": in.Source == appliance.SourcePhone,
-		"MaxPhotos": appliance.MaxCasePhotos, "HouseholdQ": c.FormValue("household_q")}
+		"MaxPhotos": appliance.MaxCasePhotos, "HouseholdQ": c.FormValue("household_q"), "PickLabel": "反映人所在户"}
 	if in.Source == appliance.SourcePhone {
 		data["Title"] = "来电登记"
 	}
 	// The household picker, for those who may see the archive.
-	if usr := currentUser(c); usr.Can(appliance.PermViewArchive) && in.Source != appliance.SourcePhone {
-		hhs, err := u.s.householdChoices(usr, scopeOf(usr))
-		if err != nil {
+	if in.Source != appliance.SourcePhone {
+		if err := u.s.addHouseholdPicker(c, data); err != nil {
 			return err
 		}
-		data["Households"], data["Picker"] = hhs, true
 	}
 	setFormError(c, data, formErr)
 	return u.s.render(c, "case_new", data)
@@ -133,12 +131,8 @@ func (u *caseUI) submitCaseNew(c *fiber.Ctx) error {
 	if in.Source == appliance.SourceKiosk {
 		return u.renderCaseNew(c, appliance.FieldError("source", "请选择问题来源"), in)
 	}
-	if q := strings.TrimSpace(c.FormValue("household_q")); q != "" && in.Household == "" {
-		usr := currentUser(c)
-		if !usr.Can(appliance.PermViewArchive) {
-			return u.renderCaseNew(c, appliance.FieldError("household", "您不能查找户籍档案"), in)
-		}
-		id, err := u.s.pickHousehold(usr, scopeOf(usr), q)
+	if in.Household == "" {
+		id, err := u.s.householdOfForm(c, "household", c.FormValue("household_q"))
 		if err != nil {
 			if appliance.ErrorCode(err) == appliance.EINTERNAL {
 				return err

@@ -44,18 +44,28 @@ func browserLogin(t *testing.T, ctx context.Context, base, user string) {
 
 // clickLoad clicks a submit button and waits for the page the answer
 // brings (not the old one still on screen).
-func clickLoad(sel string) chromedp.Action[chromedp.Void] {
+func clickLoad(sel string) chromedp.Action[chromedp.Void] { return clickTo(sel, "main h1") }
+
+// clickTo clicks sel and waits until the next page shows next. The page on
+// screen is marked first, so an element of the same kind still there
+// before the answer loads (an old .error, the login page's h1) does not
+// count.
+func clickTo(sel, next string) chromedp.Action[chromedp.Void] {
 	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
 		var v chromedp.Void
-		if _, err := chromedp.Evaluate[bool](`document.body.dataset.old = "1"; true`)(ctx, tg); err != nil {
+		if _, err := chromedp.Evaluate[bool](markOld)(ctx, tg); err != nil {
 			return v, err
 		}
 		if _, err := chromedp.Click(chromedp.CSS(sel))(ctx, tg); err != nil {
 			return v, err
 		}
-		return chromedp.WaitVisible(chromedp.CSS(`body:not([data-old]) main h1`))(ctx, tg)
+		return chromedp.WaitVisible(chromedp.CSS(`body:not([data-old]) `+next))(ctx, tg)
 	}
 }
+
+// markOld marks the page on screen; `body:not([data-old]) …` then matches
+// only on the next one.
+const markOld = `document.body.dataset.old = "1"; true`
 
 // A duty day on a phone 390 px wide: the duty staff finds the duty log
 // from the 工作周 menu entry (under 更多), signs in, takes a call that becomes a case in

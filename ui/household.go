@@ -507,6 +507,11 @@ func (s *Server) renderHouseholdEvent(c *fiber.Ctx, kind string, formErr error) 
 		return err
 	}
 	data["H"], data["Members"], data["Kind"], data["Events"], data["Today"] = h, active, kind, householdEvents, s.today()
+	if kind == "merge" || kind == "move" {
+		if err := s.addHouseholdPicker(c, data); err != nil {
+			return err
+		}
+	}
 	data["P"] = appliance.Person{Residence: appliance.ResidenceHere, Insured: true, Sensitive: &appliance.Sensitive{}}
 	var need *appliance.RelationsNeeded
 	if errors.As(formErr, &need) {
@@ -556,11 +561,15 @@ func (s *Server) submitHouseholdEvent(c *fiber.Ctx) error {
 	case "split":
 		dest, err = s.Store.SplitHousehold(ctx, who, h.ID, pids, c.FormValue("split_head"), c.FormValue("address"), c.FormValue("new_head"), answers)
 	case "merge":
-		other := s.resolveHousehold(c, c.FormValue("other"))
-		err = s.Store.MergeHouseholds(ctx, who, h.ID, other, answers)
+		var other string
+		if other, err = s.householdOfForm(c, "other", c.FormValue("other")); err == nil {
+			err = s.Store.MergeHouseholds(ctx, who, h.ID, other, answers)
+		}
 	case "move":
-		other := s.resolveHousehold(c, c.FormValue("other"))
-		err = s.Store.MoveMembers(ctx, who, h.ID, pids, other, c.FormValue("new_head"), answers)
+		var other string
+		if other, err = s.householdOfForm(c, "other", c.FormValue("other")); err == nil {
+			err = s.Store.MoveMembers(ctx, who, h.ID, pids, other, c.FormValue("new_head"), answers)
+		}
 	case "away":
 		err = s.Store.MoveHouseholdAway(ctx, who, h.ID, strings.TrimSpace(c.FormValue("to")), c.FormValue("left_date"))
 	default:
@@ -576,23 +585,6 @@ func (s *Server) submitHouseholdEvent(c *fiber.Ctx) error {
 		dest = h.ID
 	}
 	return c.Redirect("/staff/households/"+dest, fiber.StatusSeeOther)
-}
-
-// resolveHousehold accepts a household id, or the ID number of its head or
-// any member, and checks that it lies in the user's scope.
-func (s *Server) resolveHousehold(c *fiber.Ctx, ref string) string {
-	ref = strings.TrimSpace(ref)
-	if strings.HasPrefix(ref, "/staff/households/") {
-		ref = strings.TrimPrefix(ref, "/staff/households/")
-	}
-	if _, _, err := s.householdInScope(c, ref); err == nil {
-		return ref
-	}
-	hits, _, err := s.Store.FindPeople(appliance.PersonFilter{Query: ref, Scope: scopeOf(currentUser(c)), Limit: 2})
-	if err == nil && len(hits) == 1 {
-		return hits[0].Household.ID
-	}
-	return "" // unknown here, or outside the user's grids
 }
 
 func formValues(c *fiber.Ctx, key string) []string {

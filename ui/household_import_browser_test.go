@@ -26,13 +26,13 @@ func TestBrowserImportLedger(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "villagelead"),
 		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), uitest.Password),
+		// The login page has an h1 too: wait for the staff menu.
 		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS("main h1")),
+		chromedp.WaitVisible(chromedp.CSS("nav.staffnav")),
 		chromedp.Navigate(s.URL+"/staff/households/import"),
 		chromedp.WaitVisible(chromedp.CSS(`input[type="file"]`)),
 		chromedp.SetUploadFiles(chromedp.CSS(`input[type="file"]`), []string{file}),
-		chromedp.Click(chromedp.CSS(`form[enctype] button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS("#import-totals")),
+		clickTo(`form[enctype] button[type="submit"]`, "#import-totals"),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -57,8 +57,7 @@ func TestBrowserImportLedger(t *testing.T) {
 	}
 	uitest.Screenshot(t, ctx, "import-preview")
 	err = chromedp.Do(ctx,
-		chromedp.Click(chromedp.CSS(`button[value="commit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`p.notice[role="status"]`)),
+		clickTo(`button[value="commit"]`, `p.notice[role="status"]`),
 	)
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,8 @@ package ui
 import (
 	"strings"
 
+	"github.com/gofiber/fiber/v2"
+
 	"gridbox/appliance"
 )
 
@@ -48,7 +50,7 @@ func (s *Server) householdsOf(u *appliance.User, scope string) ([]householdChoic
 		byID[h.ID] = h
 		label := heads[h.ID] + "户 · " + names[h.Group]
 		if h.HouseNo != "" {
-			label += " · " + h.HouseNo + "号"
+			label += " · " + strings.TrimSuffix(h.HouseNo, "号") + "号" // written 3 or 3号
 		}
 		out = append(out, householdChoice{ID: h.ID, Label: label})
 	}
@@ -95,16 +97,53 @@ func (s *Server) findHouseholds(u *appliance.User, scope, q string) ([]household
 
 // pickHousehold resolves a picker's text to one household of scope, or
 // says in Chinese, naming the field, why it cannot.
-func (s *Server) pickHousehold(u *appliance.User, scope, q string) (string, error) {
+func (s *Server) pickHousehold(u *appliance.User, scope, field, q string) (string, error) {
 	found, err := s.findHouseholds(u, scope, q)
 	if err != nil {
 		return "", err
 	}
 	switch len(found) {
 	case 0:
-		return "", appliance.FieldError("household", "没有找到“%s”所在的户，请检查姓名、拼音首字母或门牌号", q)
+		return "", appliance.FieldError(field, "没有找到“%s”所在的户，请检查姓名、拼音首字母或门牌号", q)
 	case 1:
 		return found[0].ID, nil
 	}
-	return "", appliance.FieldError("household", "“%s”找到%d户，请写全姓名或门牌号，或从列表中选一户", q, len(found))
+	return "", appliance.FieldError(field, "“%s”找到%d户，请写全姓名或门牌号，或从列表中选一户", q, len(found))
+}
+
+// householdOfForm resolves what a form's picker says: a household's id
+// (a link from its page, the old forms) or the text typed in it, within
+// the user's grids. "" when nothing was typed.
+func (s *Server) householdOfForm(c *fiber.Ctx, field, q string) (string, error) {
+	q = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(q), "/staff/households/"))
+	if q == "" {
+		return "", nil
+	}
+	u := currentUser(c)
+	if h, _, err := s.Store.Household(q); err == nil {
+		if !appliance.InScope(scopeOf(u), h.Group) {
+			return "", appliance.Errorf(appliance.EFORBIDDEN, "该户不在您负责的网格内")
+		}
+		return q, nil
+	}
+	if !u.Can(appliance.PermViewArchive) {
+		return "", appliance.FieldError(field, "您不能查找户籍档案")
+	}
+	return s.pickHousehold(u, scopeOf(u), field, q)
+}
+
+// addHouseholdPicker gives a form's page the picker's choices (the
+// "householdpick" and "householdlist" templates), for those who may see
+// the archive.
+func (s *Server) addHouseholdPicker(c *fiber.Ctx, data fiber.Map) error {
+	u := currentUser(c)
+	if !u.Can(appliance.PermViewArchive) {
+		return nil
+	}
+	hhs, err := s.householdChoices(u, scopeOf(u))
+	if err != nil {
+		return err
+	}
+	data["Households"], data["Picker"] = hhs, true
+	return nil
 }

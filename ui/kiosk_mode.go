@@ -19,7 +19,7 @@ const (
 )
 
 // kioskPages are the public pages (and their prefixes) of the kiosk.
-var kioskPages = []string{"/duty", "/services", "/notices", "/report", "/track", "/scan", "/textsize"}
+var kioskPages = []string{"/duty", "/services", "/notices", "/report", "/track", "/scan", "/signin", "/textsize"}
 
 // isKioskPage reports whether path is a public kiosk page.
 func isKioskPage(path string) bool {

@@ -138,6 +138,7 @@ func TestKioskPagesAtBothSizes(t *testing.T) {
 			visit("scan-card", "/scan?token="+url.QueryEscape(f.Household), "")
 			visit("scan-bad", "/scan?token=nonsense", "")
 			visit("duty", "/duty", "")
+			visit("signin", "/signin", "form.scan button[type=submit]")
 			visit("staff-login", "/login", "form button[type=submit]")
 			visit("services", "/services", "")
 			visit("notices", "/notices", "ul.notices a")

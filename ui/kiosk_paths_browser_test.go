@@ -390,7 +390,9 @@ func TestKioskStaffLoginByTouch(t *testing.T) {
 		t.Fatalf("the keyboard typed %q", got)
 	}
 	tap(t, ctx, `form button[type="submit"]`)
-	waitJS(t, ctx, "the staff pages", `location.pathname.startsWith("/staff")`, 10*time.Second)
+	// The path changes when the new page commits, before all of it is
+	// parsed: wait for the staff page's logout button itself.
+	waitJS(t, ctx, "the staff pages", `location.pathname.startsWith("/staff") && document.readyState === "complete" && !!document.querySelector("button.logout")`, 10*time.Second)
 	if got := pageText(t, ctx); !strings.Contains(got, "退出登录") {
 		t.Fatalf("after logging in by touch: %s", got)
 	}

@@ -72,6 +72,8 @@ func (u *caseUI) submitScan(c *fiber.Ctx) error {
 	switch token := scannedToken(c.Query("token")); {
 	case u.isHouseholdToken(token): // a service card (明白卡): ui/kiosk_household.go
 		return u.showHouseholdScan(c, token)
+	case u.s.isStaffCardToken(token): // a staff card (工作证): ui/staff_card.go
+		return c.Redirect("/signin?token="+url.QueryEscape(token), fiber.StatusSeeOther)
 	}
 	cc, err := u.cases.ByToken(u.tokens, scannedToken(c.Query("token")))
 	if err != nil {

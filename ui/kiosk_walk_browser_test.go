@@ -150,8 +150,9 @@ func TestKioskVoiceWalk(t *testing.T) {
 	if got := text(t, ctx, "#track-status"); got != "已办结" {
 		t.Fatalf("status %q", got)
 	}
+	js(t, ctx, markOld) // the answer's notice, not one on the page rated from
 	tap(t, ctx, `form.rate button[value="satisfied"]`)
-	do(t, ctx, chromedp.WaitVisible(chromedp.CSS(`p.notice`)))
+	do(t, ctx, chromedp.WaitVisible(chromedp.CSS(`body:not([data-old]) p.notice`)))
 	uitest.Screenshot(t, ctx, "walk-5-rated")
 	if got := text(t, ctx, "p.notice"); !strings.Contains(got, "感谢您的评价") {
 		t.Fatalf("after rating: %q", got)

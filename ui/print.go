@@ -108,6 +108,9 @@ func (s *Server) renderPrint(c *fiber.Ctx, formErr error, req appliance.PrintReq
 		"KindTitles": kinds, "Media": media, "Grids": grids, "Staff": staff,
 		"Scoped": strings.Contains(scopeOf(u), "-"), "Fonts": p.FallbackFonts(),
 		"Req": req, "Today": s.today(), "Papers": paperLabels, "States": appliance.PrintStateLabels, "Notice": notice}
+	if err := s.addHouseholdPicker(c, data); err != nil {
+		return err
+	}
 	setFormError(c, data, formErr)
 	return s.render(c, "staff_print", data)
 }
@@ -125,17 +128,37 @@ func (s *Server) downloadPrint(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := docAllowed(c, p, printRequest(c)); err != nil {
+	req := printRequest(c)
+	if err := docAllowed(c, p, req); err != nil {
 		return err
 	}
-	name, pdf, err := p.Render(c.UserContext(), printRequest(c))
+	name, pdf, err := s.renderDoc(c, p, &req)
 	if err != nil {
 		if appliance.ErrorCode(err) != appliance.EINTERNAL && !isAPI(c) {
-			return s.renderPrint(c, err, printRequest(c), "")
+			return s.renderPrint(c, err, req, "")
 		}
 		return err
 	}
 	return sendPDF(c, name, pdf)
+}
+
+// renderDoc renders req, the household picked by name or door number.
+func (s *Server) renderDoc(c *fiber.Ctx, p appliance.Printing, req *appliance.PrintRequest) (string, []byte, error) {
+	hh, err := s.pickedHousehold(c, *req)
+	if err != nil {
+		return "", nil, err
+	}
+	req.Household = hh
+	return p.Render(c.UserContext(), *req)
+}
+
+// pickedHousehold is the household a print form names: its id, or a name,
+// initials or door number typed in the picker (ui/household_pick.go).
+func (s *Server) pickedHousehold(c *fiber.Ctx, req appliance.PrintRequest) (string, error) {
+	if req.Household == "" || isAPI(c) {
+		return req.Household, nil
+	}
+	return s.householdOfForm(c, "household", req.Household)
 }
 
 func sendPDF(c *fiber.Ctx, name string, pdf []byte) error {
@@ -154,7 +177,12 @@ func (s *Server) submitPrint(c *fiber.Ctx) error {
 	if err := docAllowed(c, p, req); err != nil {
 		return err
 	}
-	if _, err := p.Print(c.UserContext(), req); err != nil {
+	hh, err := s.pickedHousehold(c, req)
+	if err == nil {
+		req.Household = hh
+		_, err = p.Print(c.UserContext(), req)
+	}
+	if err != nil {
 		if appliance.ErrorCode(err) == appliance.EINTERNAL {
 			return err
 		}

@@ -39,6 +39,8 @@ var routeRoles = map[string]string{
 	"POST /track":                   "public",
 	"POST /track/rate":              "public",
 	"GET /scan":                     "public",
+	"GET /signin":                   "public", // staff cards scanned at the kiosk screen
+	"POST /signin":                  "public", // the box's own screen only; elsewhere 400, for anyone
 	"GET /static/:name":             "public",
 	"GET /healthz":                  "public",
 	"GET /screen/beat":              "public", // the box's own screen only; elsewhere 404
@@ -68,6 +70,7 @@ var routeRoles = map[string]string{
 	"GET /staff/users":              "LA",
 	"POST /staff/users":             "LA",
 	"POST /staff/users/:id":         "LA",
+	"POST /staff/users/cards/:id":   "LA",
 	"GET /staff/grid":               "DGLTPCIA",
 	"POST /staff/grid":              "LA",
 	"POST /staff/grid/staff":        "LA",

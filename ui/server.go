@@ -47,10 +47,11 @@ type Server struct {
 	routes   []func(*Server)
 	loc      *time.Location
 
-	bodyRules []bodyRule          // routes that take larger bodies (limits.go)
-	bodies    *semaphore.Weighted // memory for large bodies being read
-	limits    *rateLimits         // anonymous submissions (ratelimit.go)
-	secret    []byte              // the node's local secret: signs anonymous CSRF tokens
+	bodyRules []bodyRule             // routes that take larger bodies (limits.go)
+	bodies    *semaphore.Weighted    // memory for large bodies being read
+	limits    *rateLimits            // anonymous submissions (ratelimit.go)
+	secret    []byte                 // the node's local secret: signs anonymous CSRF tokens
+	cards     *appliance.TokenSigner // staff cards' QR codes (ui/staff_card.go)
 
 	tlsPort, tlsFingerprint string // HTTPS for staff (tls.go); "" when off
 }

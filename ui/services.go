@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"net/url"
 	"slices"
 	"strconv"
@@ -119,7 +120,12 @@ func (s *Server) renderServiceDesk(c *fiber.Ctx, formErr error, form appliance.S
 	data := fiber.Map{"Title": "便民服务", "Requests": reqs, "Items": items, "Kinds": appliance.RequestKinds, "States": appliance.RequestStateLabels,
 		"Form": form, "Contact": contact, "CanDesk": u.Can(appliance.PermRegisterCase) && s.Config.Node.Role == appliance.NodeVillage,
 		"CanCatalog": u.Can(appliance.PermManageKiosk), "ByKind": byKind, "Town": s.Config.Node.Role == appliance.NodeTown, "Villages": s.villageNames(),
-		"Household": c.Query("household")}
+		"Household": c.Query("household"), "HouseholdQ": c.FormValue("household_q"), "PickLabel": "为哪一户办（可不填）"}
+	if data["CanDesk"] == true {
+		if err := s.addHouseholdPicker(c, data); err != nil {
+			return err
+		}
+	}
 	if h := c.Query("household"); h != "" {
 		var mine []appliance.ServiceRequest
 		for _, r := range reqs {
@@ -135,9 +141,14 @@ func (s *Server) renderServiceDesk(c *fiber.Ctx, formErr error, form appliance.S
 
 func (s *Server) submitServiceNew(c *fiber.Ctx) error {
 	r := appliance.ServiceRequest{Grid: s.Config.Node.Code, Item: strings.TrimSpace(c.FormValue("item")), Kind: c.FormValue("kind"),
-		Summary: strings.TrimSpace(c.FormValue("summary")), Household: strings.TrimSpace(c.FormValue("household")), Source: "staff", Asked: s.today()}
+		Summary: strings.TrimSpace(c.FormValue("summary")), Source: "staff", Asked: s.today()}
 	ct := appliance.ServiceContact{Name: c.FormValue("name"), Phone: c.FormValue("phone")}
-	got, err := s.Store.AskService(c.UserContext(), actor(c), r, ct)
+	hh, err := s.householdOfForm(c, "household", cmp.Or(c.FormValue("household_q"), c.FormValue("household")))
+	var got appliance.ServiceRequest
+	if err == nil {
+		r.Household = hh
+		got, err = s.Store.AskService(c.UserContext(), actor(c), r, ct)
+	}
 	if err != nil {
 		if appliance.ErrorCode(err) == appliance.EINTERNAL {
 			return err

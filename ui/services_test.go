@@ -124,9 +124,24 @@ func TestServicesForHouseholdsInDifficulty(t *testing.T) {
 	if _, page := lead.Get("/staff/services/households"); !strings.Contains(uitest.Text(page), "王建国户") || !strings.Contains(page, "今年还没有服务") {
 		t.Fatalf("difficulty list before:\n%s", uitest.Text(page))
 	}
-	st, loc, _ := lead.Post("/staff/services", url.Values{"item": {"老年人上门服务"}, "kind": {"上门服务"}, "household": {hid}, "summary": {"上门办理高龄补贴认证"}})
+	// The household is picked as people know it (pinyin initials here),
+	// not by its code; a name that finds none is refused, writing nothing.
+	if _, page := lead.Get("/staff/services"); !strings.Contains(page, `name="household_q"`) || !strings.Contains(page, `<option value="王建国户 · 第一村民组 · 3号">`) {
+		t.Errorf("no household picker on the desk:\n%s", page)
+	}
+	before, _ := v.Store.FindServiceRequests("410184104201/", "2000-01-01")
+	if st, _, body := lead.Post("/staff/services", url.Values{"item": {"老年人上门服务"}, "kind": {"上门服务"}, "household_q": {"没有这户"}, "summary": {"上门"}}); st != 400 || !strings.Contains(body, "没有找到“没有这户”所在的户") {
+		t.Errorf("an unknown household: %d %s", st, uitest.Text(body))
+	}
+	if after, _ := v.Store.FindServiceRequests("410184104201/", "2000-01-01"); len(after) != len(before) {
+		t.Errorf("a refused request was written")
+	}
+	st, loc, _ := lead.Post("/staff/services", url.Values{"item": {"老年人上门服务"}, "kind": {"上门服务"}, "household_q": {"wjg"}, "summary": {"上门办理高龄补贴认证"}})
 	if st != 303 {
 		t.Fatalf("new request: %d", st)
+	}
+	if got, _ := v.Store.FindServiceRequests("410184104201/", "2000-01-01"); len(got) != 1 || got[0].Household != hid {
+		t.Fatalf("the request's household: %+v, want %s", got, hid)
 	}
 	for _, f := range []url.Values{{"step": {"schedule"}, "staff": {a.ID}, "date": {"2026-12-09"}}, {"step": {"done"}, "outcome": {"已上门完成认证"}}} {
 		if st, _, _ := lead.Post(loc, f); st != 303 {

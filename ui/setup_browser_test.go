@@ -79,7 +79,7 @@ func TestSetupPageBrowser(t *testing.T) {
 	do(t, ctx, chromedp.Navigate(base+"/"))
 	fill("4101841042", "Xinghua-duty-2026")
 	uitest.Screenshot(t, ctx, "setup-1-form")
-	do(t, ctx, chromedp.Click(chromedp.CSS(`form[action="/setup"] button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(`.error`)))
+	do(t, ctx, clickTo(`form[action="/setup"] button[type="submit"]`, `.error`))
 	if msg := text(t, ctx, ".error"); !strings.Contains(msg, "行政区划代码") {
 		t.Fatalf("a short division code: %q", msg)
 	}
@@ -88,16 +88,13 @@ func TestSetupPageBrowser(t *testing.T) {
 	}
 	fill("410184104201", "12345678")
 	// The refused page's .error is still there until the answer loads:
-	// drop it so the wait below sees the new page's error, not the old one.
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector(".error").remove(); true`)); err != nil {
-		t.Fatal(err)
-	}
-	do(t, ctx, chromedp.Click(chromedp.CSS(`form[action="/setup"] button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(`.error`)))
+	// clickTo waits for the new page's error, not the old one.
+	do(t, ctx, clickTo(`form[action="/setup"] button[type="submit"]`, `.error`))
 	if msg := text(t, ctx, ".error"); !strings.Contains(msg, "管理员密码") {
 		t.Fatalf("a weak password: %q", msg)
 	}
 	fill("410184104201", "Xinghua-duty-2026")
-	do(t, ctx, chromedp.Click(chromedp.CSS(`form[action="/setup"] button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(`#card-qr`)))
+	do(t, ctx, clickTo(`form[action="/setup"] button[type="submit"]`, `#card-qr`))
 	card := uitest.Screenshot(t, ctx, "setup-2-card")
 	key := text(t, ctx, "#card-key")
 	out, err := exec.Command(zbarimg, "-q", "--raw", card).Output()
@@ -110,7 +107,7 @@ func TestSetupPageBrowser(t *testing.T) {
 	if visible, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!document.querySelector("[data-print]").hidden`)); err != nil || !visible {
 		t.Errorf("the print button is not shown: %v", err)
 	}
-	do(t, ctx, chromedp.Click(chromedp.CSS(`form[action="/setup/done"] button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(`h1`)))
+	do(t, ctx, clickTo(`form[action="/setup/done"] button[type="submit"]`, `h1`))
 	var res *ui.SetupResult
 	select {
 	case res = <-done:

@@ -142,6 +142,9 @@ func (s *Server) renderUsers(c *fiber.Ctx, formErr error, form appliance.User) e
 			Manage: u.Role != appliance.RoleAdmin || me.Role == appliance.RoleAdmin, Self: u.ID == me.ID}
 	}
 	data := fiber.Map{"Title": "账号管理", "Users": rows, "Roles": appliance.Roles, "Form": form, "Grids": grids}
+	if err := s.addStaffCards(c, data); err != nil { // ui/staff_card.go
+		return err
+	}
 	setFormError(c, data, formErr)
 	if p, ok := c.Locals("newPassword").(string); ok {
 		data["NewPassword"] = p

@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"gridbox/appliance"
+	"gridbox/appliance/bolt"
 )
 
 // Work teams (docs/week.md, "Work teams"): the team stationed in the
@@ -43,8 +45,9 @@ func (s *Server) teamVillage(c *fiber.Ctx) string {
 
 type memberRow struct {
 	appliance.TeamMember
-	Done   int // days in the village this month
-	Visits int // visits recorded this month as theirs (their staff record's)
+	Done   int           // days in the village this month
+	Visits int           // visits recorded this month as theirs (their staff record's)
+	Cases  bolt.CaseWork // cases registered or handled this month by their record's account
 }
 
 func (s *Server) showTeam(c *fiber.Ctx) error { return s.renderTeam(c, nil, "") }
@@ -66,6 +69,23 @@ func (s *Server) renderTeam(c *fiber.Ctx, formErr error, membersText string) err
 		if err != nil {
 			return err
 		}
+		staff, err := s.villageStaff(village)
+		if err != nil {
+			return err
+		}
+		account := map[string]string{} // staff id → their account
+		for _, m := range staff {
+			account[m.ID] = m.UserID
+		}
+		var accounts []string
+		for _, m := range team.Members {
+			accounts = append(accounts, account[m.StaffID])
+		}
+		month, _ := time.ParseInLocation("2006-01-02", from, s.Config.Location())
+		work, err := s.cases.WorkBy(accounts, month)
+		if err != nil {
+			return err
+		}
 		var rows []memberRow
 		for _, m := range team.Members {
 			row := memberRow{TeamMember: m, Done: days[m.ID]}
@@ -75,6 +95,9 @@ func (s *Server) renderTeam(c *fiber.Ctx, formErr error, membersText string) err
 					return err
 				}
 				row.Visits = len(vs)
+				if a := account[m.StaffID]; a != "" {
+					row.Cases = work[a]
+				}
 			}
 			rows = append(rows, row)
 		}
@@ -86,17 +109,18 @@ func (s *Server) renderTeam(c *fiber.Ctx, formErr error, membersText string) err
 			journals = journals[len(journals)-20:]
 		}
 		if membersText == "" {
-			membersText = teamLines(team)
+			membersText = teamLines(team, staff)
 		}
-		data["Team"], data["Members"], data["Journals"], data["MembersText"] = team, rows, journals, membersText
+		data["Team"], data["Members"], data["Journals"], data["MembersText"], data["Staff"] = team, rows, journals, membersText, staff
 	}
 	setFormError(c, data, formErr)
 	return s.render(c, "staff_teams", data)
 }
 
 // teamLines writes the members one a line, as the edit form takes them:
-// 姓名，派出单位，电话，每月天数，队长，人员编号.
-func teamLines(w appliance.WorkTeam) string {
+// 姓名，派出单位，电话，每月天数，队长, then the name of the village's staff
+// record the member is (its id where two records share the name).
+func teamLines(w appliance.WorkTeam, staff []appliance.StaffMember) string {
 	var b strings.Builder
 	for _, m := range w.Members {
 		fmt.Fprintf(&b, "%s，%s，%s，%d", m.Name, m.Unit, m.Phone, m.Days)
@@ -104,17 +128,60 @@ func teamLines(w appliance.WorkTeam) string {
 			b.WriteString("，队长")
 		}
 		if m.StaffID != "" {
-			b.WriteString("，" + m.StaffID)
+			b.WriteString("，本村人员" + staffLabel(staff, m.StaffID))
 		}
 		b.WriteString("\n")
 	}
 	return b.String()
 }
 
+// staffLabel names a staff record as people know it: the name, or the id
+// where the name is not the village's only one.
+func staffLabel(staff []appliance.StaffMember, id string) string {
+	name, same := "", 0
+	for _, m := range staff {
+		if m.ID == id {
+			name = m.Name
+		}
+	}
+	for _, m := range staff {
+		if m.Name == name {
+			same++
+		}
+	}
+	if name == "" || same > 1 {
+		return id
+	}
+	return name
+}
+
+// pickStaff finds the staff record a form names among staff: its id or
+// its name. ok is false when q names none (it may be another field); a
+// name two records share is an error naming the field.
+func pickStaff(staff []appliance.StaffMember, field, q string) (id string, ok bool, err error) {
+	var found []appliance.StaffMember
+	for _, m := range staff {
+		if m.ID == q {
+			return m.ID, true, nil
+		}
+		if m.Name == q {
+			found = append(found, m)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return "", false, nil
+	case 1:
+		return found[0].ID, true, nil
+	}
+	return "", false, appliance.FieldError(field, "本村有%d位叫“%s”的人员，请改写为人员编号（%s 或 %s）", len(found), q, found[0].ID, found[1].ID)
+}
+
 // parseTeamLines reads the members' lines; a member whose name was there
-// before keeps their id. A field that is a staff id of the village (isStaff)
-// links the member to that record: their visits count as theirs.
-func parseTeamLines(text string, old appliance.WorkTeam, isStaff func(string) bool) ([]appliance.TeamMember, error) {
+// before keeps their id. A field 本村人员X, X a staff record of the village
+// by name or id, links the member to that record: the visits they record
+// and the cases they register or handle count as theirs.
+func parseTeamLines(text string, old appliance.WorkTeam, staff []appliance.StaffMember) ([]appliance.TeamMember, error) {
 	var out []appliance.TeamMember
 	for n, line := range lines(text) {
 		f := strings.FieldsFunc(line, func(r rune) bool { return r == '，' || r == ',' || r == '|' || r == '、' })
@@ -126,12 +193,19 @@ func parseTeamLines(text string, old appliance.WorkTeam, isStaff func(string) bo
 		}
 		m := appliance.TeamMember{Name: f[0], Unit: f[1], Days: 0}
 		for _, x := range f[2:] {
+			who, named := strings.CutPrefix(x, "本村人员")
+			who = strings.TrimLeft(who, "：: ")
+			id, ok, err := pickStaff(staff, "members", who)
 			switch {
+			case err != nil:
+				return nil, appliance.FieldError("members", "第 %d 行：%s", n+1, err.Error())
 			case x == "队长":
 				m.Leader = true
 			case x == "":
-			case isStaff(x):
-				m.StaffID = x
+			case ok:
+				m.StaffID = id
+			case named:
+				return nil, appliance.FieldError("members", "第 %d 行：本村人员中没有“%s”（在“网格与人员”中登记后再关联）", n+1, who)
 			case len(x) <= 2:
 				d, err := strconv.Atoi(x)
 				if err != nil {
@@ -152,6 +226,21 @@ func parseTeamLines(text string, old appliance.WorkTeam, isStaff func(string) bo
 	return out, nil
 }
 
+// villageStaff are the staff records of a village and its groups.
+func (s *Server) villageStaff(village string) ([]appliance.StaffMember, error) {
+	all, err := s.Store.FindStaff(appliance.StaffFilter{})
+	if err != nil {
+		return nil, err
+	}
+	var out []appliance.StaffMember
+	for _, m := range all {
+		if strings.HasPrefix(m.Grid, village) {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
 func (s *Server) submitTeam(c *fiber.Ctx) error {
 	village := s.teamVillage(c)
 	if village == "" {
@@ -159,10 +248,11 @@ func (s *Server) submitTeam(c *fiber.Ctx) error {
 	}
 	old, _ := s.Store.Team(village)
 	text := c.FormValue("members")
-	members, err := parseTeamLines(text, old, func(id string) bool {
-		m, err := s.Store.Staff(id)
-		return err == nil && strings.HasPrefix(m.Grid, village)
-	})
+	staff, err := s.villageStaff(village)
+	if err != nil {
+		return err
+	}
+	members, err := parseTeamLines(text, old, staff)
 	if err == nil {
 		err = s.Store.SetTeam(c.UserContext(), actor(c), appliance.WorkTeam{Village: village, Name: strings.TrimSpace(c.FormValue("name")), Members: members})
 	}

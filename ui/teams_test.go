@@ -1,10 +1,12 @@
 package ui_test
 
 import (
+	"context"
 	"net/url"
 	"strings"
 	"testing"
 
+	"gridbox/appliance"
 	"gridbox/ui/internal/uitest"
 )
 
@@ -13,7 +15,7 @@ import (
 // days against those required; the duty lists are edited.
 func TestWorkTeamPages(t *testing.T) {
 	v := uitest.MustStart(t, uitest.Options{})
-	dutyPeople(t, v)
+	a, _ := dutyPeople(t, v)
 	lead := v.Client(t)
 	lead.Login("villagelead")
 	if st, _, body := lead.Post("/staff/teams", url.Values{"name": {"市派驻杏花村群众工作队"}, "members": {"王建军"}}); st != 400 || !strings.Contains(body, "第 1 行") {
@@ -45,14 +47,45 @@ func TestWorkTeamPages(t *testing.T) {
 		}
 	}
 	// Linked to a staff record, a member's visits count as theirs.
-	if st, _, _ := lead.Post("/staff/teams", url.Values{"members": {"王建军，市自然资源局，13900000009，20，队长，410184104201-s1\n赵敏，龙湖镇政府，，15"}}); st != 303 {
+	if st, _, _ := lead.Post("/staff/teams", url.Values{"members": {"王建军，市自然资源局，13900000009，20，队长，本村人员张守田\n赵敏，龙湖镇政府，，15"}}); st != 303 {
 		t.Fatal("team with a staff link")
 	}
 	if linked, _ := v.Store.Team("410184104201"); linked.Members[0].StaffID != "410184104201-s1" || linked.Members[0].ID != team.Members[0].ID {
 		t.Fatalf("link: %+v", linked.Members[0])
 	}
-	if _, page := desk.Get("/staff/teams"); !strings.Contains(uitest.Text(page), "本月走访 0 户次") {
-		t.Errorf("no visit count for the linked member")
+	if _, page := desk.Get("/staff/teams"); !strings.Contains(uitest.Text(page), "本月走访 0 户次 · 登记问题 0 件 · 办理问题 0 件") {
+		t.Errorf("no visit and case count for the linked member")
+	}
+	// The linked record's account registers a case and notes another: both
+	// count as the member's, this month.
+	a.UserID = "u-dutystaff"
+	if err := v.Store.SetStaff(context.Background(), "", a); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"村西头水管漏水两天了", "二组路灯不亮"} {
+		if st, _, body := desk.Post("/staff/cases/new", url.Values{"source": {"walk_in"}, "category": {v.Config.Cases.Categories[0].Key}, "description": {d}}); st != 200 {
+			t.Fatalf("register: %d %s", st, uitest.Text(body))
+		}
+	}
+	if _, page := desk.Get("/staff/teams"); !strings.Contains(uitest.Text(page), "登记问题 2 件（2 件未办结） · 办理问题 0 件") {
+		t.Errorf("the linked member's cases are not counted:\n%s", uitest.Text(page))
+	}
+	// The link is written back by name, not by code; the old code still
+	// works; a name the village has not, or has twice, is refused.
+	if _, page := lead.Get("/staff/teams"); !strings.Contains(page, "队长，本村人员张守田") || strings.Contains(page, "410184104201-s1") {
+		t.Errorf("the edit form does not name the linked record:\n%s", uitest.Text(page))
+	}
+	if st, _, _ := lead.Post("/staff/teams", url.Values{"members": {"王建军，市自然资源局，13900000009，20，队长，410184104201-s1"}}); st != 303 {
+		t.Fatal("team linked by code")
+	}
+	if st, _, body := lead.Post("/staff/teams", url.Values{"members": {"王建军，市自然资源局，13900000009，20，队长，本村人员王大锤"}}); st != 400 || !strings.Contains(body, "本村人员中没有“王大锤”") {
+		t.Errorf("an unknown name: %d %s", st, uitest.Text(body))
+	}
+	if err := v.Store.SetStaff(context.Background(), "", appliance.StaffMember{ID: "410184104201-s3", Name: "张守田", Phone: "13800000003", Duty: appliance.DutyGridLeader, Grid: appliance.GroupCode("410184104201", 2)}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _, body := lead.Post("/staff/teams", url.Values{"members": {"王建军，市自然资源局，13900000009，20，队长，本村人员张守田"}}); st != 400 || !strings.Contains(body, "本村有2位叫“张守田”的人员") {
+		t.Errorf("a name two records share: %d %s", st, uitest.Text(body))
 	}
 	// Re-entered, members keep their ids (their days stay theirs).
 	if st, _, _ := lead.Post("/staff/teams", url.Values{"members": {"王建军，市自然资源局，13900000009，22，队长"}}); st != 303 {

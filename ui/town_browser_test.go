@@ -67,8 +67,8 @@ func TestTownOperatorBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`form[action$="/dispatch"] input[name="more_departments"]`)),
 		chromedp.SendKeys(chromedp.CSS(`form[action$="/dispatch"] input[name="more_departments"]`), "镇自然资源所"),
 		chromedp.SendKeys(chromedp.CSS(`form[action$="/dispatch"] textarea[name="text"]`), "请三日内到现场核查"),
-		chromedp.Click(chromedp.CSS(`form[action$="/dispatch"] button[type="submit"]`)),
 		// The page after the post: its timeline names the department.
+		clickTo(`form[action$="/dispatch"] button[type="submit"]`, `ol.timeline`),
 		chromedp.WaitVisible(chromedp.Search(`//ol[contains(@class,"timeline")]//li[contains(.,"镇自然资源所")]`)),
 	)
 	detail := text(t, ctx, "main")

@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"context"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -272,6 +273,21 @@ func TestPrintDocumentsFromDemo(t *testing.T) {
 	}
 	if _, page := s.get("/staff/households/" + f.first.ID); !strings.Contains(page, "/staff/print/pdf?kind=card&amp;household="+f.first.ID) {
 		t.Error("the household page has no link to print its card")
+	}
+	// On 打印 the household is picked by name, not by its code: the
+	// datalist's choice prints that household's card; a name that finds
+	// none is said on the page.
+	_, printPage := s.get("/staff/print")
+	choice := regexp.MustCompile(`<option value="(` + regexp.QuoteMeta(f.head) + `户 · [^"]*)">`).FindStringSubmatch(printPage)
+	if choice == nil || !strings.Contains(printPage, `<input name="household" list="household-list"`) {
+		t.Fatalf("no household picker with %s户 on 打印", f.head)
+	}
+	_, file = pdf("card-household-picked", url.Values{"kind": {"card"}, "household": {html.UnescapeString(choice[1])}, "paper": {"single"}})
+	if codes := pdfQR(t, file); len(codes) != 1 || !strings.HasSuffix(codes[0], "="+f.tokens.Sign(bolt.TokenHousehold, f.first.ID)) {
+		t.Errorf("the picked household's card QR %v", codes)
+	}
+	if resp, body := s.get("/staff/print/pdf?kind=card&household=" + url.QueryEscape("查无此人")); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "没有找到“查无此人”所在的户") {
+		t.Errorf("an unknown name on 打印: %d %.300s", resp.StatusCode, body)
 	}
 	_, file = pdf("cards-group-alias", url.Values{"kind": {"card"}, "group": {f.group}, "paper": {"a4"}})
 	if got, want := pdfPages(t, file), (f.groupHouseholds+7)/8; got != want {
