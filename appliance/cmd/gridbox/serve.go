@@ -57,8 +57,13 @@ type Main struct {
 
 	clock *clockWatch
 
-	pending      *upgradeRecord // this binary is a pending upgrade
-	upgradeTimer *time.Timer
+	pending        *upgradeRecord // this binary is a pending upgrade
+	upgradeTimer   *time.Timer
+	refusedRelease string // ETag of a release from the parent that was refused
+
+	// SetClock sets the system clock (serve --set-clock); nil: the node
+	// only corrects its own counting by the parent's time.
+	SetClock func(time.Time) error
 }
 
 // Run opens the node and starts serving; it returns once the node listens.
@@ -102,6 +107,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.clock = &clockWatch{now: m.Now, last: s.Clock().Last}
 	m.connectSystem(start)
 	m.Server.SetClock(m.clock.State)
+	m.serveHandDown()
 	if m.Server.Printing, err = print.NewService(s, m.Config, filepath.Join(m.Data, "print-jobs")); err != nil {
 		return err
 	}
@@ -158,7 +164,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	notify("READY=1\nSTATUS=serving at " + m.Addr.String())
 	go m.backupLoop(sctx, m.Now, m.BackupTicks)
-	go m.clockLoop(sctx, m.ClockTicks)
+	go m.parentLoop(sctx, m.ClockTicks)
 	go feedWatchdog(sctx, m.probeWriter, func(err error) { m.Log.Error("watchdog not fed", "err", err) })
 	m.Log.Info("serving", "role", m.Config.Node.Role, "code", m.Config.Node.Code, "addr", m.Addr.String(), "startup_ms", time.Since(start).Milliseconds(), "views_rebuilt", s.ViewsRebuilt)
 	return nil

@@ -25,6 +25,11 @@ import (
 // failure ignored), then the current release; restarted whenever it
 // exits (Restart=always).
 func supervise(t *testing.T, releases, data, addr string) (stop func()) {
+	return superviseTo(t, releases, data, addr, nil)
+}
+
+// superviseTo is supervise with the node's output into out.
+func superviseTo(t *testing.T, releases, data, addr string, out io.Writer) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -33,6 +38,7 @@ func supervise(t *testing.T, releases, data, addr string) (stop func()) {
 		for ctx.Err() == nil {
 			exec.Command(filepath.Join(releases, "previous"), "upgrade", "--guard", "--releases", releases).Run()
 			cmd := exec.CommandContext(ctx, filepath.Join(releases, "current"), "serve", "--data", data, "--listen", addr, "--tls-listen", "off", "--releases", releases)
+			cmd.Stdout, cmd.Stderr = out, out
 			cmd.Run()
 			select {
 			case <-ctx.Done():
