@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"runtime/debug"
@@ -24,6 +25,8 @@ type clockWatch struct {
 	mu      sync.Mutex
 	offset  time.Duration // parent minus this box
 	checked time.Time     // by this box's clock; zero when never measured
+
+	setRefused bool // setting the system clock was not permitted (parentLoop only)
 }
 
 // forget drops the parent's offset (stale once the clock was set).
@@ -129,7 +132,7 @@ func (m *Main) parentLoop(ctx context.Context, ticks <-chan time.Time) {
 // unit, which has CAP_SYS_TIME). The offset is then measured again.
 func (m *Main) setClockFromParent(ctx context.Context, base string) {
 	st := m.clock.State()
-	if m.SetClock == nil || !st.Wrong || st.ParentChecked.IsZero() {
+	if m.SetClock == nil || m.clock.setRefused || !st.Wrong || st.ParentChecked.IsZero() {
 		return
 	}
 	to := st.Now()
@@ -138,6 +141,8 @@ func (m *Main) setClockFromParent(ctx context.Context, base string) {
 		return
 	}
 	if err := m.SetClock(to); err != nil {
+		// Not permitted stays so (no CAP_SYS_TIME): said once.
+		m.clock.setRefused = errors.Is(err, syscall.EPERM)
 		m.Log.Warn("the box's clock could not be set from the parent's", "err", err)
 		return
 	}

@@ -212,7 +212,7 @@ func (m *Main) URL() string {
 }
 
 func runServe(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := newFlags("serve", "--data DIR [--listen ADDR] [--tls-listen ADDR|off] [--releases DIR] [--setup]")
+	fs := newFlags("serve", "--data DIR [--listen ADDR] [--tls-listen ADDR|off] [--releases DIR] [--setup] [--set-clock]")
 	data := fs.String("data", "", "data folder of the node")
 	listen := fs.String("listen", "", "HTTP address, e.g. :8080 (default from the configuration)")
 	tlsListen := fs.String("tls-listen", "", "HTTPS address for staff pages, e.g. :8443, or off (default from the configuration)")
@@ -220,6 +220,7 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	setup := fs.Bool("setup", false, "without a node in --data, show the setup page on the box's screen first")
 	setupKey := fs.String("setup-release-key", "/etc/gridbox-release.key", "with --setup: file holding the county's release key, if any")
 	setupBackup := fs.String("setup-backup-dir", "", "with --setup: folder for the nightly backups")
+	setClock := fs.Bool("set-clock", false, "set the system clock from the parent's when it is judged wrong (needs CAP_SYS_TIME)")
 	if err := parse(fs, args, "data"); err != nil {
 		return err
 	}
@@ -230,6 +231,9 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	m := &Main{Data: *data, Listen: *listen, TLSListen: *tlsListen, Out: stdout, Releases: *releases}
+	if *setClock {
+		m.SetClock = setSystemClock
+	}
 	if err := m.Run(ctx); err != nil {
 		m.Close()
 		return err
