@@ -52,7 +52,7 @@ cat > "$root/etc/systemd/system/boot-journal.service" <<'UNIT'
 [Unit]
 Description=the gridbox units' journal on the serial line (boot test only)
 [Service]
-ExecStart=/bin/sh -c 'while :; do journalctl --cursor-file=/run/boot-journal.cursor -o short-monotonic --no-pager -u gridbox -u gridbox-kiosk -u gridbox-firstboot | sed "s/^/JOURNAL /" > /dev/ttyS0; sleep 3; done'
+ExecStart=/bin/sh -c 'while :; do journalctl -b --cursor-file=/run/boot-journal.cursor -o short-monotonic --no-pager -u gridbox -u gridbox-kiosk -u gridbox-firstboot | sed "s/^/JOURNAL /" > /dev/ttyS0; sleep 3; done'
 [Install]
 WantedBy=multi-user.target
 UNIT

@@ -64,6 +64,14 @@ func TestUnitsVerify(t *testing.T) {
 			t.Errorf("gridbox.service lacks %s", want)
 		}
 	}
+	// The kiosk unit (user kiosk) runs the current release: systemd must
+	// not close the releases folder to the node's user alone (the QEMU
+	// boot test found the kiosk failing with 203/EXEC so).
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "StateDirectory=") && strings.Contains(line, "gridbox-releases") {
+			t.Errorf("gridbox.service: %s makes the releases folder 0750, out of the kiosk's reach", line)
+		}
+	}
 	// Every flag the units give gridbox is one it takes (an unknown flag
 	// would keep the box from starting).
 	for _, u := range units {
