@@ -1,8 +1,6 @@
 package main_test
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -14,7 +12,6 @@ import (
 	"time"
 
 	"gridbox/appliance"
-	"gridbox/appliance/bolt"
 )
 
 // TestUpgradeFromParent: a town holds a signed release and its village,
@@ -55,16 +52,7 @@ func TestUpgradeFromParent(t *testing.T) {
 	}
 
 	// The village box as the image installs it.
-	releases := filepath.Join(dir, "releases")
-	os.Mkdir(releases, 0o755)
-	b, err := os.ReadFile(binPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(b)
-	first := "gridbox-dev-" + hex.EncodeToString(sum[:])[:12]
-	os.WriteFile(filepath.Join(releases, first), b, 0o755)
-	os.Symlink(first, filepath.Join(releases, "current"))
+	releases, first := firstRelease(t, dir)
 
 	v2 := filepath.Join(dir, "v2")
 	if out, err := exec.Command("go", "build", "-ldflags", "-X main.version=v2-parent", "-o", v2, ".").CombinedOutput(); err != nil {
@@ -139,21 +127,7 @@ func TestUpgradeFromParent(t *testing.T) {
 		return json.Unmarshal(b, &recorded) == nil && recorded.Recorded
 	})
 	stop()
-	s, _, err := bolt.OpenDataDir(village, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var got []string
-	es, _ := s.Entries(s.Feed(), 1, 1000)
-	for _, e := range es {
-		if e.Kind == "node.release" {
-			var body struct{ From, To, Result, Source string }
-			e.DecodeBody(&body)
-			got = append(got, body.From+"→"+body.To+" "+body.Result+" from "+body.Source)
-		}
-	}
-	if want := "dev→v2-parent upgraded from parent"; strings.Join(got, "|") != want {
-		t.Fatalf("ledger records %q, want %q", strings.Join(got, "|"), want)
+	if got, want := releaseEntries(t, village), "dev→v2-parent upgraded from parent"; got != want {
+		t.Fatalf("ledger records %q, want %q", got, want)
 	}
 }

@@ -49,6 +49,27 @@ func superviseTo(t *testing.T, releases, data, addr string, out io.Writer) (stop
 	return func() { cancel(); wg.Wait() }
 }
 
+// firstRelease makes the releases folder in dir as the image installs
+// it: the test's binary as the first release, and current naming it.
+func firstRelease(t *testing.T, dir string) (releases, first string) {
+	t.Helper()
+	releases = filepath.Join(dir, "releases")
+	os.Mkdir(releases, 0o755)
+	b, err := os.ReadFile(binPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	first = "gridbox-dev-" + hex.EncodeToString(sum[:])[:12]
+	if err := os.WriteFile(filepath.Join(releases, first), b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(first, filepath.Join(releases, "current")); err != nil {
+		t.Fatal(err)
+	}
+	return releases, first
+}
+
 func waitHealthy(t *testing.T, url string, within time.Duration) {
 	t.Helper()
 	for end := time.Now().Add(within); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
@@ -66,17 +87,7 @@ func waitHealthy(t *testing.T, url string, within time.Duration) {
 // nothing; each upgrade and rollback is in the ledger.
 func TestUpgrade(t *testing.T) {
 	dir := t.TempDir()
-	releases := filepath.Join(dir, "releases")
-	os.Mkdir(releases, 0o755)
-	// The box as the image installs it: the first release and current.
-	b, err := os.ReadFile(binPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(b)
-	first := "gridbox-dev-" + hex.EncodeToString(sum[:])[:12]
-	os.WriteFile(filepath.Join(releases, first), b, 0o755)
-	os.Symlink(first, filepath.Join(releases, "current"))
+	releases, first := firstRelease(t, dir)
 
 	out, code := gridbox(t, "release-key", "--out", filepath.Join(dir, "county.key"))
 	pub := regexp.MustCompile(`(?m)^[0-9a-f]{64}$`).FindString(out)
@@ -167,6 +178,15 @@ func TestUpgrade(t *testing.T) {
 		json.Unmarshal(b, &last)
 	}
 	stop()
+	if got, want := releaseEntries(t, data), "dev→v2-test upgraded|v2-test→v3-bad rolled back"; got != want {
+		t.Fatalf("ledger records %q, want %q", got, want)
+	}
+}
+
+// releaseEntries reads the node.release entries of the stopped node at
+// data as "FROM→TO result[ from SOURCE]|…".
+func releaseEntries(t *testing.T, data string) string {
+	t.Helper()
 	s, _, err := bolt.OpenDataDir(data, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -176,14 +196,16 @@ func TestUpgrade(t *testing.T) {
 	es, _ := s.Entries(s.Feed(), 1, 1000)
 	for _, e := range es {
 		if e.Kind == "node.release" {
-			var body struct{ From, To, Result string }
+			var body struct{ From, To, Result, Source string }
 			e.DecodeBody(&body)
-			got = append(got, body.From+"→"+body.To+" "+body.Result)
+			line := body.From + "→" + body.To + " " + body.Result
+			if body.Source != "" {
+				line += " from " + body.Source
+			}
+			got = append(got, line)
 		}
 	}
-	if want := "dev→v2-test upgraded|v2-test→v3-bad rolled back"; strings.Join(got, "|") != want {
-		t.Fatalf("ledger records %q, want %q", strings.Join(got, "|"), want)
-	}
+	return strings.Join(got, "|")
 }
 
 func httpGet(url string) (string, error) {
