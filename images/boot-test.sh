@@ -37,8 +37,9 @@ GRIDBOX_NAME=杏花村
 GRIDBOX_DUTY_PHONE=0371-62581234
 CONF
 # What the test reads on the serial line: the units' states, each 5 s, and
-# the journal of the node and the kiosk as it is written (a kiosk that does
-# not come up says why).
+# the journal of the node and the kiosk as it is written, with all the
+# kiosk user's processes (the browser's lines may be filed under its login
+# session rather than the unit): a kiosk that does not come up says why.
 cat > "$root/etc/systemd/system/boot-report.service" <<'UNIT'
 [Unit]
 Description=report the gridbox units on the serial line (boot test only)
@@ -52,7 +53,7 @@ cat > "$root/etc/systemd/system/boot-journal.service" <<'UNIT'
 [Unit]
 Description=the gridbox units' journal on the serial line (boot test only)
 [Service]
-ExecStart=/bin/sh -c 'while :; do journalctl -b --cursor-file=/run/boot-journal.cursor -o short-monotonic --no-pager -u gridbox -u gridbox-kiosk -u gridbox-firstboot | sed "s/^/JOURNAL /" > /dev/ttyS0; sleep 3; done'
+ExecStart=/bin/sh -c 'while :; do journalctl -b --cursor-file=/run/boot-journal.cursor -o short-monotonic --no-pager -u gridbox -u gridbox-kiosk -u gridbox-firstboot | sed "s/^/JOURNAL /" > /dev/ttyS0; journalctl -b --cursor-file=/run/boot-journal-kiosk.cursor -o short-monotonic --no-pager _UID=$(id -u kiosk) | sed "s/^/JOURNAL /" > /dev/ttyS0; sleep 3; done'
 [Install]
 WantedBy=multi-user.target
 UNIT
