@@ -97,7 +97,7 @@ func TestUpgrade(t *testing.T) {
 	gridbox(t, "release-key", "--out", filepath.Join(dir, "other.key"))
 	data := filepath.Join(dir, "node")
 	cfg := appliance.DefaultConfig()
-	cfg.Upgrade.ReleaseKey, cfg.Upgrade.HealthyWithin.Duration = pub, 4*time.Second
+	cfg.Upgrade.ReleaseKey, cfg.Upgrade.HealthyWithin.Duration = pub, 12*time.Second
 	if _, err := bolt.InitDataDir(context.Background(), data, appliance.Node{Role: "village", Code: "410184104201", Name: "杏花村"}, bolt.InitOptions{AdminPassword: "xh-admin-8842", Config: &cfg}); err != nil {
 		t.Fatal(err)
 	}
