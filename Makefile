@@ -5,7 +5,7 @@ LISTEN  ?= :8080
 TLS_LISTEN ?= :8443
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: build run test test-deps bench fuzz vet images clean demo-cluster guide-screens
+.PHONY: build run test test-deps bench fuzz vet images image boot-test clean demo-cluster guide-screens
 
 build:
 	$(GO) build -trimpath -o bin/gridbox ./appliance/cmd/gridbox
@@ -50,6 +50,15 @@ guide-screens:
 # images cross-builds the static binaries for the boxes (see images/README.md).
 images:
 	bash images/build.sh
+
+# image builds the boxes' root file systems (root, debootstrap; minutes to
+# hours, not part of make test); boot-test boots the amd64 one in QEMU.
+ARCHS ?= amd64 arm64
+image: images
+	for a in $(ARCHS); do nice -n 10 bash images/build-image.sh $$a dist/gridbox-rootfs-$$a.tar.gz || exit 1; done
+
+boot-test:
+	nice -n 10 bash images/boot-test.sh dist/gridbox-rootfs-amd64.tar.gz dist/gridbox-linux-amd64
 
 # One town and three village boxes on this machine, enrolled and syncing.
 demo-cluster: build

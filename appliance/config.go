@@ -61,6 +61,9 @@ type UpgradeConfig struct {
 	// HealthyWithin: a new release not healthy this long after its start
 	// is rolled back.
 	HealthyWithin Duration `toml:"healthy_within"`
+	// FromParent: install a release the parent (town) hands down, fetched
+	// each time the node reaches its parent. Off by default.
+	FromParent bool `toml:"from_parent"`
 }
 
 // KioskConfig tunes the kiosk screen for villagers (docs/cases.md,

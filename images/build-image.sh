@@ -29,9 +29,18 @@ esac
 [ "$(id -u)" = 0 ] || { echo "build-image: needs root (debootstrap, chroot)" >&2; exit 1; }
 command -v debootstrap >/dev/null || { echo "build-image: apt-get install debootstrap" >&2; exit 1; }
 host=$(dpkg --print-architecture)
-if [ "$arch" != "$host" ] && [ ! -e "/proc/sys/fs/binfmt_misc/qemu-${arch/arm64/aarch64}" ]; then
-  echo "build-image: $arch on $host needs qemu-user-static (apt-get install qemu-user-static binfmt-support)" >&2
-  exit 1
+qarch=${arch/arm64/aarch64}
+foreign=""
+if [ "$arch" != "$host" ]; then
+  foreign=1
+  # The foreign root's programs (package scripts, the second stage) run
+  # through qemu-user, registered with binfmt_misc.
+  if [ ! -e "/proc/sys/fs/binfmt_misc/qemu-$qarch" ] || ! command -v "qemu-$qarch-static" >/dev/null; then
+    command -v apt-get >/dev/null || { echo "build-image: $arch on $host needs qemu-user-static and binfmt-support" >&2; exit 1; }
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-user-static binfmt-support >/dev/null
+    update-binfmts --enable "qemu-$qarch" 2>/dev/null || true
+  fi
+  [ -e "/proc/sys/fs/binfmt_misc/qemu-$qarch" ] || { echo "build-image: binfmt_misc has no qemu-$qarch (mount binfmt_misc, update-binfmts --enable qemu-$qarch)" >&2; exit 1; }
 fi
 [ -x "$bin" ] || images/build.sh
 
@@ -43,7 +52,16 @@ cleanup() {
 trap cleanup EXIT
 
 start=$(date +%s)
-debootstrap --arch="$arch" --variant=minbase --include=ca-certificates bookworm "$root" "$mirror"
+if [ -n "$foreign" ]; then
+  # First stage unpacks on the host; the second configures the packages
+  # inside the root, its programs run by qemu-user (the static interpreter
+  # copied in, for hosts whose binfmt entry does not preload it).
+  debootstrap --foreign --arch="$arch" --variant=minbase --include=ca-certificates bookworm "$root" "$mirror"
+  install -m 0755 "$(command -v "qemu-$qarch-static")" "$root/usr/bin/"
+  chroot "$root" /debootstrap/debootstrap --second-stage
+else
+  debootstrap --arch="$arch" --variant=minbase --include=ca-certificates bookworm "$root" "$mirror"
+fi
 
 cat > "$root/etc/apt/sources.list" <<EOF
 deb $mirror bookworm main
@@ -83,7 +101,7 @@ if [ -n "${ROOT_PASSWORD_HASH:-}" ]; then
   in_root usermod -p "$ROOT_PASSWORD_HASH" root
 fi
 in_root apt-get clean
-rm -rf "$root"/var/lib/apt/lists/* "$root/usr/sbin/policy-rc.d" "$root"/var/log/*.log "$root/etc/machine-id"
+rm -rf "$root"/var/lib/apt/lists/* "$root/usr/sbin/policy-rc.d" "$root/usr/bin/qemu-$qarch-static" "$root"/var/log/*.log "$root/etc/machine-id"
 : > "$root/etc/machine-id" # made at first boot
 for m in dev/pts dev proc sys; do umount "$root/$m"; done
 

@@ -45,6 +45,7 @@ var routeRoles = map[string]string{
 	"GET /healthz":                  "public",
 	"GET /screen/beat":              "public", // the box's own screen only; elsewhere 404
 	"GET /healthz/screen":           "public", // the box's own screen (gridbox kiosk) only; elsewhere 404
+	"GET /releases/:arch":           "public", // a release file a town hands down (signed; villages check it)
 	"GET /api/v1/node":              "public",
 	"GET /api/v1/duty":              "public",
 	"GET /api/v1/notices":           "public",

@@ -64,6 +64,34 @@ func TestUnitsVerify(t *testing.T) {
 			t.Errorf("gridbox.service lacks %s", want)
 		}
 	}
+	// The kiosk unit (user kiosk) runs the current release: systemd must
+	// not close the releases folder to the node's user alone (the QEMU
+	// boot test found the kiosk failing with 203/EXEC so).
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "StateDirectory=") && strings.Contains(line, "gridbox-releases") {
+			t.Errorf("gridbox.service: %s makes the releases folder 0750, out of the kiosk's reach", line)
+		}
+	}
+	// Every flag the units give gridbox is one it takes (an unknown flag
+	// would keep the box from starting).
+	for _, u := range units {
+		b, _ := os.ReadFile(u)
+		for _, line := range strings.Split(string(b), "\n") {
+			args := strings.Fields(strings.TrimPrefix(strings.TrimPrefix(line, "ExecStart="), "ExecStartPre=-"))
+			if len(args) < 2 || args[0] == line || !strings.HasPrefix(args[0], "/var/lib/gridbox-releases/") {
+				continue
+			}
+			help, _ := gridbox(t, args[1], "-h")
+			for _, a := range args[2:] {
+				if a == "--" {
+					break
+				}
+				if name, _, _ := strings.Cut(a, "="); strings.HasPrefix(name, "--") && !strings.Contains(help, "  "+name[1:]+" ") && !strings.Contains(help, "  "+name[1:]+"\n") {
+					t.Errorf("%s: gridbox %s takes no %s\n%s", filepath.Base(u), args[1], name, help)
+				}
+			}
+		}
+	}
 }
 
 // TestArm64UnderQemu: the static arm64 binary the ARM boxes run works

@@ -57,8 +57,13 @@ type Main struct {
 
 	clock *clockWatch
 
-	pending      *upgradeRecord // this binary is a pending upgrade
-	upgradeTimer *time.Timer
+	pending        *upgradeRecord // this binary is a pending upgrade
+	upgradeTimer   *time.Timer
+	refusedRelease string // ETag of a release from the parent that was refused
+
+	// SetClock sets the system clock (serve --set-clock); nil: the node
+	// only corrects its own counting by the parent's time.
+	SetClock func(time.Time) error
 }
 
 // Run opens the node and starts serving; it returns once the node listens.
@@ -102,6 +107,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.clock = &clockWatch{now: m.Now, last: s.Clock().Last}
 	m.connectSystem(start)
 	m.Server.SetClock(m.clock.State)
+	m.serveHandDown()
 	if m.Server.Printing, err = print.NewService(s, m.Config, filepath.Join(m.Data, "print-jobs")); err != nil {
 		return err
 	}
@@ -158,7 +164,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	notify("READY=1\nSTATUS=serving at " + m.Addr.String())
 	go m.backupLoop(sctx, m.Now, m.BackupTicks)
-	go m.clockLoop(sctx, m.ClockTicks)
+	go m.parentLoop(sctx, m.ClockTicks)
 	go feedWatchdog(sctx, m.probeWriter, func(err error) { m.Log.Error("watchdog not fed", "err", err) })
 	m.Log.Info("serving", "role", m.Config.Node.Role, "code", m.Config.Node.Code, "addr", m.Addr.String(), "startup_ms", time.Since(start).Milliseconds(), "views_rebuilt", s.ViewsRebuilt)
 	return nil
@@ -206,7 +212,7 @@ func (m *Main) URL() string {
 }
 
 func runServe(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := newFlags("serve", "--data DIR [--listen ADDR] [--tls-listen ADDR|off] [--releases DIR] [--setup]")
+	fs := newFlags("serve", "--data DIR [--listen ADDR] [--tls-listen ADDR|off] [--releases DIR] [--setup] [--set-clock]")
 	data := fs.String("data", "", "data folder of the node")
 	listen := fs.String("listen", "", "HTTP address, e.g. :8080 (default from the configuration)")
 	tlsListen := fs.String("tls-listen", "", "HTTPS address for staff pages, e.g. :8443, or off (default from the configuration)")
@@ -214,6 +220,7 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	setup := fs.Bool("setup", false, "without a node in --data, show the setup page on the box's screen first")
 	setupKey := fs.String("setup-release-key", "/etc/gridbox-release.key", "with --setup: file holding the county's release key, if any")
 	setupBackup := fs.String("setup-backup-dir", "", "with --setup: folder for the nightly backups")
+	setClock := fs.Bool("set-clock", false, "set the system clock from the parent's when it is judged wrong (needs CAP_SYS_TIME)")
 	if err := parse(fs, args, "data"); err != nil {
 		return err
 	}
@@ -224,6 +231,9 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	m := &Main{Data: *data, Listen: *listen, TLSListen: *tlsListen, Out: stdout, Releases: *releases}
+	if *setClock {
+		m.SetClock = setSystemClock
+	}
 	if err := m.Run(ctx); err != nil {
 		m.Close()
 		return err

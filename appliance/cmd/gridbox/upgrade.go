@@ -72,6 +72,7 @@ type upgradeRecord struct {
 	Reason      string    `json:"reason,omitempty"`
 	Seconds     float64   `json:"seconds,omitempty"`
 	Recorded    bool      `json:"recorded,omitempty"` // written to the ledger
+	Source      string    `json:"source,omitempty"`   // "parent": fetched from the town
 }
 
 const (
@@ -170,8 +171,10 @@ func runRelease(ctx context.Context, args []string, stdout io.Writer) error {
 
 // openRelease checks a release file against the release key and writes its
 // binary into dir under a temporary name, returning the name and what the
-// release says. Nothing is written unless the signature verifies.
-func openRelease(file string, key appliance.FeedID, dir string) (releaseInfo, string, error) {
+// release says. Nothing is written unless the signature verifies. arch is
+// the architecture the release must be for; "" takes any (a town holds
+// releases for its villages' boards).
+func openRelease(file string, key appliance.FeedID, dir, arch string) (releaseInfo, string, error) {
 	var info releaseInfo
 	f, err := os.Open(file)
 	if err != nil {
@@ -200,8 +203,8 @@ func openRelease(file string, key appliance.FeedID, dir string) (releaseInfo, st
 	if err := json.Unmarshal(manifest, &info); err != nil || info.Version == "" || info.Size <= 0 || info.Size > maxReleaseBin {
 		return info, "", errors.New("refused: release.json unreadable")
 	}
-	if info.Arch != runtime.GOARCH {
-		return info, "", fmt.Errorf("refused: the release is for %s, this box is %s", info.Arch, runtime.GOARCH)
+	if arch != "" && info.Arch != arch {
+		return info, "", fmt.Errorf("refused: the release is for %s, this box is %s", info.Arch, arch)
 	}
 	if _, err := next(releaseBinary, maxReleaseBin); err != nil {
 		return info, "", err
@@ -223,7 +226,7 @@ func openRelease(file string, key appliance.FeedID, dir string) (releaseInfo, st
 	if n != info.Size || hex.EncodeToString(h.Sum(nil)) != info.SHA256 {
 		return fail(errors.New("refused: the binary does not match its signed SHA-256"))
 	}
-	if arch, err := elfArch(tmp.Name()); err != nil || arch != runtime.GOARCH {
+	if a, err := elfArch(tmp.Name()); err != nil || a != info.Arch {
 		return fail(fmt.Errorf("refused: the binary is not a program for this box (%v)", err))
 	}
 	if err := os.Chmod(tmp.Name(), 0o755); err != nil {
@@ -274,11 +277,12 @@ func pointLink(dir, link, target string) error {
 }
 
 func runUpgrade(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := newFlags("upgrade", "--data DIR [--releases DIR] [--no-wait] FILE | --guard")
+	fs := newFlags("upgrade", "--data DIR [--releases DIR] [--no-wait] FILE | --data DIR --hand-down FILE | --guard")
 	data := fs.String("data", "", "data folder of the node (its configuration holds the release key)")
 	releases := fs.String("releases", DefaultReleases, "folder of the installed releases (its link current is what runs)")
 	noWait := fs.Bool("no-wait", false, "do not wait for the new release to become healthy")
 	guard := fs.Bool("guard", false, "before a start (ExecStartPre): roll back an upgrade not healthy in time")
+	handDown := fs.Bool("hand-down", false, "on a town: hold FILE for the villages to fetch (those with [upgrade] from_parent)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -300,7 +304,15 @@ func runUpgrade(ctx context.Context, args []string, stdout io.Writer) error {
 		return errors.New("upgrade: this box has no release key ([upgrade] release_key, set at provisioning): it installs no release")
 	}
 	key, _ := appliance.ParseFeedID(cfg.Upgrade.ReleaseKey)
-	rec, err := installRelease(fs.Arg(0), key, *releases, cfg.Upgrade.HealthyWithin.Duration, time.Now())
+	if *handDown {
+		info, err := handDownRelease(*data, fs.Arg(0), key)
+		if err != nil {
+			return fmt.Errorf("upgrade: %w", err)
+		}
+		fmt.Fprintf(stdout, "holding %s for %s: children with [upgrade] from_parent fetch it when they next reach this node\n", info.Version, info.Arch)
+		return nil
+	}
+	rec, err := installRelease(fs.Arg(0), key, *releases, cfg.Upgrade.HealthyWithin.Duration, time.Now(), "")
 	if err != nil {
 		return fmt.Errorf("upgrade: %w", err)
 	}
@@ -329,8 +341,9 @@ func runUpgrade(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 // installRelease checks file, puts its binary into the releases folder and
-// swaps current to it, with pending.json saying so.
-func installRelease(file string, key appliance.FeedID, releases string, within time.Duration, now time.Time) (upgradeRecord, error) {
+// swaps current to it, with pending.json saying so; source says where the
+// file came from ("parent", or "" from the console).
+func installRelease(file string, key appliance.FeedID, releases string, within time.Duration, now time.Time, source string) (upgradeRecord, error) {
 	var rec upgradeRecord
 	if ok, _ := readJSONFile(filepath.Join(releases, "pending.json"), &rec); ok {
 		return rec, fmt.Errorf("an upgrade to %s is under way since %s", rec.ToVersion, rec.Started.Format(time.DateTime))
@@ -339,7 +352,7 @@ func installRelease(file string, key appliance.FeedID, releases string, within t
 	if err != nil {
 		return rec, fmt.Errorf("%s has no current release (a box installed from the image has one): %w", releases, err)
 	}
-	info, tmp, err := openRelease(file, key, releases)
+	info, tmp, err := openRelease(file, key, releases, runtime.GOARCH)
 	if err != nil {
 		return rec, err
 	}
@@ -364,7 +377,7 @@ func installRelease(file string, key appliance.FeedID, releases string, within t
 	}
 	rec = upgradeRecord{
 		ID: fmt.Sprintf("%d", now.UnixNano()), From: filepath.Base(from), FromVersion: fromVersion,
-		To: name, ToVersion: info.Version, Started: now, Deadline: now.Add(within),
+		To: name, ToVersion: info.Version, Started: now, Deadline: now.Add(within), Source: source,
 	}
 	if err := writeJSONFile(filepath.Join(releases, "pending.json"), rec); err != nil {
 		return rec, err
@@ -484,6 +497,9 @@ func (m *Main) releaseServing(ctx context.Context) error {
 		body := map[string]any{"from": last.FromVersion, "to": last.ToVersion, "result": last.Result, "seconds": last.Seconds, "views_rebuilt": m.Store.ViewsRebuilt}
 		if last.Reason != "" {
 			body["reason"] = last.Reason
+		}
+		if last.Source != "" {
+			body["source"] = last.Source
 		}
 		if _, err := m.Store.Append(ctx, appliance.Draft{Kind: KindNodeRelease, Version: 1, Body: body}); err != nil {
 			return err

@@ -25,6 +25,11 @@ import (
 // failure ignored), then the current release; restarted whenever it
 // exits (Restart=always).
 func supervise(t *testing.T, releases, data, addr string) (stop func()) {
+	return superviseTo(t, releases, data, addr, nil)
+}
+
+// superviseTo is supervise with the node's output into out.
+func superviseTo(t *testing.T, releases, data, addr string, out io.Writer) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -33,6 +38,7 @@ func supervise(t *testing.T, releases, data, addr string) (stop func()) {
 		for ctx.Err() == nil {
 			exec.Command(filepath.Join(releases, "previous"), "upgrade", "--guard", "--releases", releases).Run()
 			cmd := exec.CommandContext(ctx, filepath.Join(releases, "current"), "serve", "--data", data, "--listen", addr, "--tls-listen", "off", "--releases", releases)
+			cmd.Stdout, cmd.Stderr = out, out
 			cmd.Run()
 			select {
 			case <-ctx.Done():
@@ -41,6 +47,27 @@ func supervise(t *testing.T, releases, data, addr string) (stop func()) {
 		}
 	}()
 	return func() { cancel(); wg.Wait() }
+}
+
+// firstRelease makes the releases folder in dir as the image installs
+// it: the test's binary as the first release, and current naming it.
+func firstRelease(t *testing.T, dir string) (releases, first string) {
+	t.Helper()
+	releases = filepath.Join(dir, "releases")
+	os.Mkdir(releases, 0o755)
+	b, err := os.ReadFile(binPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	first = "gridbox-dev-" + hex.EncodeToString(sum[:])[:12]
+	if err := os.WriteFile(filepath.Join(releases, first), b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(first, filepath.Join(releases, "current")); err != nil {
+		t.Fatal(err)
+	}
+	return releases, first
 }
 
 func waitHealthy(t *testing.T, url string, within time.Duration) {
@@ -60,17 +87,7 @@ func waitHealthy(t *testing.T, url string, within time.Duration) {
 // nothing; each upgrade and rollback is in the ledger.
 func TestUpgrade(t *testing.T) {
 	dir := t.TempDir()
-	releases := filepath.Join(dir, "releases")
-	os.Mkdir(releases, 0o755)
-	// The box as the image installs it: the first release and current.
-	b, err := os.ReadFile(binPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(b)
-	first := "gridbox-dev-" + hex.EncodeToString(sum[:])[:12]
-	os.WriteFile(filepath.Join(releases, first), b, 0o755)
-	os.Symlink(first, filepath.Join(releases, "current"))
+	releases, first := firstRelease(t, dir)
 
 	out, code := gridbox(t, "release-key", "--out", filepath.Join(dir, "county.key"))
 	pub := regexp.MustCompile(`(?m)^[0-9a-f]{64}$`).FindString(out)
@@ -80,7 +97,7 @@ func TestUpgrade(t *testing.T) {
 	gridbox(t, "release-key", "--out", filepath.Join(dir, "other.key"))
 	data := filepath.Join(dir, "node")
 	cfg := appliance.DefaultConfig()
-	cfg.Upgrade.ReleaseKey, cfg.Upgrade.HealthyWithin.Duration = pub, 4*time.Second
+	cfg.Upgrade.ReleaseKey, cfg.Upgrade.HealthyWithin.Duration = pub, 12*time.Second
 	if _, err := bolt.InitDataDir(context.Background(), data, appliance.Node{Role: "village", Code: "410184104201", Name: "杏花村"}, bolt.InitOptions{AdminPassword: "xh-admin-8842", Config: &cfg}); err != nil {
 		t.Fatal(err)
 	}
@@ -161,6 +178,15 @@ func TestUpgrade(t *testing.T) {
 		json.Unmarshal(b, &last)
 	}
 	stop()
+	if got, want := releaseEntries(t, data), "dev→v2-test upgraded|v2-test→v3-bad rolled back"; got != want {
+		t.Fatalf("ledger records %q, want %q", got, want)
+	}
+}
+
+// releaseEntries reads the node.release entries of the stopped node at
+// data as "FROM→TO result[ from SOURCE]|…".
+func releaseEntries(t *testing.T, data string) string {
+	t.Helper()
 	s, _, err := bolt.OpenDataDir(data, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -170,14 +196,16 @@ func TestUpgrade(t *testing.T) {
 	es, _ := s.Entries(s.Feed(), 1, 1000)
 	for _, e := range es {
 		if e.Kind == "node.release" {
-			var body struct{ From, To, Result string }
+			var body struct{ From, To, Result, Source string }
 			e.DecodeBody(&body)
-			got = append(got, body.From+"→"+body.To+" "+body.Result)
+			line := body.From + "→" + body.To + " " + body.Result
+			if body.Source != "" {
+				line += " from " + body.Source
+			}
+			got = append(got, line)
 		}
 	}
-	if want := "dev→v2-test upgraded|v2-test→v3-bad rolled back"; strings.Join(got, "|") != want {
-		t.Fatalf("ledger records %q, want %q", strings.Join(got, "|"), want)
-	}
+	return strings.Join(got, "|")
 }
 
 func httpGet(url string) (string, error) {
