@@ -68,7 +68,11 @@ func demoTown(tb testing.TB) *bolt.Cases {
 			townErr = err
 			return
 		}
-		townCS, townErr = bolt.NewCases(s, cfg)
+		if townCS, townErr = bolt.NewCases(s, cfg); townErr != nil {
+			return
+		}
+		// What a serving town sends its city: statistics per period.
+		_, townErr = townCS.SendStatsUp(ctx, time.Now())
 	})
 	if townErr != nil {
 		tb.Fatal(townErr)
@@ -313,6 +317,31 @@ func TestFeedStatistics(t *testing.T) {
 		t.Fatalf("archive of %d groups: the town should hold its villages' archives", len(wantHH))
 	}
 	sameCounts(t, "household_counts households", counts(t, conn, "SELECT grp, households FROM gridbox.household_counts"), wantHH)
+	// The statistics per period the town sent up, as it sent them.
+	wantPeriods := map[string]int64{}
+	reps, err := cs.TownReports()
+	if err != nil || len(reps) != 1 {
+		t.Fatalf("town reports %v, %v", reps, err)
+	}
+	wantPeriods["all/"] = reps[0].Stats.Total
+	for _, p := range appliance.ReportPeriods {
+		starts, _ := cs.TownReportStarts(p)
+		for _, from := range starts {
+			ps, _ := cs.TownPeriodReports(p, from)
+			for _, r := range ps {
+				wantPeriods[p+"/"+r.Stats.From] = r.Stats.Total
+			}
+		}
+	}
+	if len(wantPeriods) < 5 {
+		t.Errorf("the town reported %d periods, want all, a week, a month, a quarter and a year", len(wantPeriods))
+	}
+	sameCounts(t, "period_stats", counts(t, conn, "SELECT period || '/' || period_from, total FROM gridbox.period_stats WHERE town = '410184104000'"), wantPeriods)
+	var jsonTotal int64
+	conn.QueryRow(ctx, "SELECT (stats->>'total')::bigint FROM gridbox.period_stats WHERE period = 'all'").Scan(&jsonTotal)
+	if jsonTotal != all.Total {
+		t.Errorf("period_stats.stats total %d, want %d", jsonTotal, all.Total)
+	}
 	sameCounts(t, "household_counts people", counts(t, conn, "SELECT grp, people FROM gridbox.household_counts"), wantPeople)
 }
 
