@@ -91,7 +91,9 @@ func init() {
 			once.Do(func() {
 				cs, err := bolt.NewCases(m.Store, m.Config)
 				if err != nil {
-					h = func(w http.ResponseWriter, _ *http.Request) { http.Error(w, err.Error(), http.StatusInternalServerError) }
+					h = func(w http.ResponseWriter, _ *http.Request) {
+						http.Error(w, err.Error(), http.StatusInternalServerError)
+					}
 					return
 				}
 				h = pgfeed.Handler(cs)
