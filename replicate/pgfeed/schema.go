@@ -1,6 +1,9 @@
 package pgfeed
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // The target's tables and views, all in schema gridbox. Only plain SQL
 // that the PostgreSQL family shares: CREATE ... IF NOT EXISTS, text[]
@@ -140,7 +143,7 @@ const totals = `
 
 // views are dropped and made again at every start, so a new version of
 // gridbox can change them.
-var views = strings.ReplaceAll(`
+var views = strings.ReplaceAll(strings.ReplaceAll(`
 DROP VIEW IF EXISTS gridbox.stats_all, gridbox.stats_by_town, gridbox.stats_by_village, gridbox.stats_by_group,
 	gridbox.stats_by_month, gridbox.stats_by_category, gridbox.stats_by_status, gridbox.stats_by_source,
 	gridbox.stats_by_resolving_level, gridbox.stats_open_by_level, gridbox.stats_by_rating,
@@ -169,27 +172,7 @@ FROM gridbox.cases c;
 CREATE VIEW gridbox.stats_all AS
 SELECT TOTALS FROM gridbox.case_facts f;
 
-CREATE VIEW gridbox.stats_by_town AS
-SELECT t.code AS town, coalesce(p.name, t.code) AS name, TOTALS
-FROM (SELECT code FROM gridbox.places WHERE level = 1 UNION SELECT DISTINCT town FROM gridbox.cases) t
-LEFT JOIN gridbox.places p ON p.code = t.code
-LEFT JOIN gridbox.case_facts f ON f.town = t.code
-GROUP BY t.code, p.name;
-
-CREATE VIEW gridbox.stats_by_village AS
-SELECT v.code AS village, coalesce(p.name, v.code) AS name, TOTALS
-FROM (SELECT code FROM gridbox.places WHERE level = 2 UNION SELECT DISTINCT village FROM gridbox.cases) v
-LEFT JOIN gridbox.places p ON p.code = v.code
-LEFT JOIN gridbox.case_facts f ON f.village = v.code
-GROUP BY v.code, p.name;
-
-CREATE VIEW gridbox.stats_by_group AS
-SELECT g.code AS grp, coalesce(p.name, g.code) AS name, TOTALS
-FROM (SELECT code FROM gridbox.places WHERE level = 3 UNION SELECT DISTINCT grp FROM gridbox.cases WHERE grp <> '') g
-LEFT JOIN gridbox.places p ON p.code = g.code
-LEFT JOIN gridbox.case_facts f ON f.grp = g.code
-GROUP BY g.code, p.name;
-
+PLACES
 -- By the month cases were reported, per village: sum the rows of a
 -- town's villages, or of the months of a quarter or year.
 CREATE VIEW gridbox.stats_by_month AS
@@ -250,4 +233,24 @@ GROUP BY department;
 CREATE VIEW gridbox.households_by_village AS
 SELECT village, sum(households) AS households, sum(people) AS people, sum(away) AS away
 FROM gridbox.household_counts GROUP BY village;
-`, "TOTALS", totals)
+`, "TOTALS", totals), "PLACES", placeViews())
+
+// placeViews are stats_by_town, _village and _group: the totals of every
+// place of a level (zeros kept, as the API keeps them), named.
+func placeViews() string {
+	var b strings.Builder
+	for _, p := range []struct {
+		view, col string
+		level     int
+	}{{"stats_by_town", "town", 1}, {"stats_by_village", "village", 2}, {"stats_by_group", "grp", 3}} {
+		fmt.Fprintf(&b, `CREATE VIEW gridbox.%[1]s AS
+SELECT x.code AS %[2]s, coalesce(p.name, x.code) AS name, %[4]s
+FROM (SELECT code FROM gridbox.places WHERE level = %[3]d UNION SELECT DISTINCT %[2]s FROM gridbox.cases WHERE %[2]s <> '') x
+LEFT JOIN gridbox.places p ON p.code = x.code
+LEFT JOIN gridbox.case_facts f ON f.%[2]s = x.code
+GROUP BY x.code, p.name;
+
+`, p.view, p.col, p.level, totals)
+	}
+	return b.String()
+}
