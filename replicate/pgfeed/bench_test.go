@@ -25,8 +25,7 @@ import (
 //	GRIDBOX_BENCH=1 go test ./replicate/pgfeed -run TestBenchFeed -v -count=1 -timeout 60m
 //
 // GRIDBOX_BENCH_ENTRIES (1,000,000) sets the ledger's size: the demo
-// village, then a year of 1,500 cases a day (registered; 70 % resolved
-// at the group, 10 % escalated to the village), in writes of 500.
+// village, then a year of 1,500 cases a day (demo.GrowVillage).
 func TestBenchFeed(t *testing.T) {
 	if os.Getenv("GRIDBOX_BENCH") == "" {
 		t.Skip("set GRIDBOX_BENCH=1 to run the feed benchmark")
@@ -132,71 +131,13 @@ func cachedLedger(tb testing.TB, n int, dst string) {
 	if _, err := os.Stat(filepath.Join(cache, "done")); err != nil {
 		os.RemoveAll(cache)
 		t0 := time.Now()
-		buildLedger(tb, filepath.Join(cache, "village"), n)
+		if err := demo.GrowVillage(context.Background(), filepath.Join(cache, "village"), demo.Options{}, n, 1500); err != nil {
+			tb.Fatal(err)
+		}
 		os.WriteFile(filepath.Join(cache, "done"), nil, 0o600)
 		tb.Logf("built the ledger in %s", time.Since(t0).Round(time.Second))
 	}
 	if out, err := exec.Command("cp", "-r", filepath.Join(cache, "village"), dst).CombinedOutput(); err != nil {
 		tb.Fatalf("copy %s: %v %s", cache, err, out)
-	}
-}
-
-func buildLedger(tb testing.TB, dir string, n int) {
-	ctx := context.Background()
-	const perDay = 1500
-	days := n/(perDay*18/10) + 2
-	start := time.Now().AddDate(0, 0, -days-1).Truncate(24 * time.Hour)
-	v, _, err := demo.Generate(ctx, dir, demo.Options{Now: start})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	sim := v.End
-	clock := &appliance.Clock{Now: func() time.Time { return sim }}
-	s, cfg, err := bolt.OpenDataDir(dir, &bolt.Options{NoSync: true, Clock: clock})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer s.Close()
-	cs, err := bolt.NewCases(s, cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cs.Now = func() time.Time { return sim }
-	lead := v.Users[appliance.RoleVillageLead].ID
-	levels := []string{appliance.CaseLevelGroup, appliance.CaseLevelVillage}
-	cats := []string{"illegal_production", "illegal_business", "illegal_construction", "work_safety", "public_opinion", "public_affairs", "livelihood"}
-	for i := 0; ; i++ {
-		st, _ := s.Stats()
-		if int(st.Entries) >= n {
-			return
-		}
-		if i%(perDay/500) == 0 {
-			sim = sim.Add(24 * time.Hour)
-		}
-		ins := make([]bolt.CaseIntake, 500)
-		for k := range ins {
-			ins[k] = bolt.CaseIntake{Category: cats[(i+k)%len(cats)], Source: appliance.CaseSources[(i+k)%5],
-				Group: v.Groups[(i+k)%len(v.Groups)].Code, Description: "基准测试问题描述"}
-		}
-		rs, err := cs.RegisterMany(ctx, lead, ins)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		sim = sim.Add(time.Hour)
-		var resolve, escalate []appliance.CaseStep
-		for k, r := range rs {
-			switch {
-			case k%10 < 7:
-				resolve = append(resolve, appliance.CaseStep{Case: r.Code, Action: appliance.CaseResolve, Text: "已办结"})
-			case k%10 == 7:
-				escalate = append(escalate, appliance.CaseStep{Case: r.Code, Action: appliance.CaseEscalate, Text: "上报"})
-			}
-		}
-		if err := cs.ActMany(ctx, lead, levels, resolve); err != nil {
-			tb.Fatal(err)
-		}
-		if err := cs.ActMany(ctx, lead, levels, escalate); err != nil {
-			tb.Fatal(err)
-		}
 	}
 }
