@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -63,17 +64,19 @@ func TestBenchFeed(t *testing.T) {
 			conn.Close(ctx)
 		}
 		load := loadavg()
-		t0 := time.Now()
+		t0, cpu0, db0 := time.Now(), selfCPU(), pg.CPU()
 		res, err := pgfeed.Run(ctx, src, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
 		took := time.Since(t0)
+		t.Logf("CPU: this process (node side and feed) %s, PostgreSQL %s", (selfCPU() - cpu0).Round(10*time.Millisecond), (pg.CPU() - db0).Round(10*time.Millisecond))
 		if res.Entries != int(st.Entries) {
 			t.Fatalf("fed %d of %d entries", res.Entries, st.Entries)
 		}
-		t.Logf("%s: %d entries (%d case rows, %d step rows written, %d transactions) in %s: %.0f entries/s; load before %s, after %s",
-			via, res.Entries, res.Cases, res.Steps, res.Batches, took.Round(time.Millisecond), float64(res.Entries)/took.Seconds(), load, loadavg())
+		t.Logf("%s: %d entries (%d case rows, %d step rows written, %d transactions) in %s (reading %s, writing %s): %.0f entries/s; load before %s, after %s",
+			via, res.Entries, res.Cases, res.Steps, res.Batches, took.Round(time.Millisecond), res.Reading.Round(time.Millisecond),
+			res.Writing.Round(time.Millisecond), float64(res.Entries)/took.Seconds(), load, loadavg())
 	}
 
 	// Catching up: 1,000 new entries (500 cases registered, 500 resolved).
@@ -102,7 +105,7 @@ func TestBenchFeed(t *testing.T) {
 	srv := httptest.NewServer(pgfeed.Handler(cs))
 	defer srv.Close()
 	load := loadavg()
-	t0 := time.Now()
+	t0, cpu0, db0 := time.Now(), selfCPU(), pg.CPU()
 	res, err := pgfeed.Run(ctx, pgfeed.HTTPSource{Client: srv.Client(), URL: srv.URL}, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +114,8 @@ func TestBenchFeed(t *testing.T) {
 	if res.Entries != 1000 {
 		t.Fatalf("caught up %d entries, want 1,000", res.Entries)
 	}
-	t.Logf("catching up 1,000 new entries over HTTP: %s (%d transactions); load before %s", took.Round(time.Millisecond), res.Batches, load)
+	t.Logf("catching up 1,000 new entries over HTTP: %s (%d transactions); CPU: this process %s, PostgreSQL %s; load before %s",
+		took.Round(time.Millisecond), res.Batches, (selfCPU() - cpu0).Round(time.Millisecond), (pg.CPU() - db0).Round(time.Millisecond), load)
 }
 
 func loadavg() string {
@@ -140,4 +144,11 @@ func cachedLedger(tb testing.TB, n int, dst string) {
 	if out, err := exec.Command("cp", "-r", filepath.Join(cache, "village"), dst).CombinedOutput(); err != nil {
 		tb.Fatalf("copy %s: %v %s", cache, err, out)
 	}
+}
+
+// selfCPU is the CPU time this process has used (user and system).
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

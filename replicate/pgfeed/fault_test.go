@@ -53,7 +53,7 @@ func TestFeedDatabaseCrash(t *testing.T) {
 	opts := pgfeed.Options{URL: pg.URL(), Source: cs.Store.Feed().String(), Batch: 100}
 	st, _ := cs.Store.Stats()
 
-	// One-shot: the database is gone before the fifth batch is written.
+	// One-shot: the database is gone when the fifth batch is read.
 	src := &crashingSource{src: pgfeed.StoreSource{Cases: cs}, at: 5, wait: true, pg: pg, done: make(chan error, 1)}
 	res, err := pgfeed.Run(ctx, src, opts)
 	if err == nil {
@@ -62,16 +62,19 @@ func TestFeedDatabaseCrash(t *testing.T) {
 	if e := <-src.done; e != nil {
 		t.Fatal(e)
 	}
-	if res.Batches != 4 {
-		t.Errorf("%d batches written before the crash, want 4", res.Batches)
+	// The node reads up to two batches ahead of the write in progress.
+	if res.Batches < 2 || res.Batches > 4 {
+		t.Errorf("%d batches written before the crash, want 2–4", res.Batches)
 	}
 	t.Logf("one-shot feed stopped by the crash: %v", err)
 	pg.Start()
 	conn := connect(t, pg.URL())
 	var fed int64
 	conn.QueryRow(ctx, "SELECT coalesce(sum(seq), 0) FROM gridbox.feed_positions").Scan(&fed)
-	if fed != 400 {
-		t.Errorf("positions after the crash sum to %d entries, want the 4 batches' 400", fed)
+	// The batch whose commit the crash cut off may be in or not: the
+	// commit can be durable with its answer lost.
+	if fed != int64(res.Entries) && fed != int64(res.Entries)+100 {
+		t.Errorf("positions after the crash sum to %d entries, want the %d batches' %d (or one batch more)", fed, res.Batches, res.Entries)
 	}
 	conn.Close(ctx)
 
@@ -110,8 +113,8 @@ func TestFeedDatabaseCrash(t *testing.T) {
 	}
 	cancel()
 	res = <-ran
-	if res.Entries+400 < int(st.Entries) {
-		t.Errorf("follow fed %d entries, want at least the %d left", res.Entries, int(st.Entries)-400)
+	if res.Entries+int(fed) < int(st.Entries) {
+		t.Errorf("follow fed %d entries, want at least the %d left", res.Entries, int(st.Entries)-int(fed))
 	}
 	checkPositions(t, conn, cs)
 	sameRows(t, conn, cs)

@@ -5,6 +5,7 @@
 package pgtest
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // Server is one PostgreSQL cluster.
@@ -150,4 +152,54 @@ func (s *Server) Stop(mode string) error {
 func (s *Server) Log() string {
 	b, _ := os.ReadFile(filepath.Join(s.dir, "log"))
 	return strings.TrimSpace(string(b))
+}
+
+// CPU is the CPU time (user and system) the server's processes have used:
+// the postmaster's, and those of its children still running and already
+// reaped (the children's cumulative times). A figure that other work on a
+// shared machine changes less than the wall clock.
+func (s *Server) CPU() time.Duration {
+	b, err := os.ReadFile(filepath.Join(s.data(), "postmaster.pid"))
+	if err != nil {
+		return -1
+	}
+	pid, _ := strconv.Atoi(strings.SplitN(string(b), "\n", 2)[0])
+	total := procCPU(pid, true)
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil || child == pid {
+			continue
+		}
+		if f := procStat(child); len(f) > 1 && f[1] == strconv.Itoa(pid) {
+			total += procCPU(child, false)
+		}
+	}
+	return total
+}
+
+// procStat is /proc/PID/stat after the command's ")": state, ppid, ….
+func procStat(pid int) []string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil
+	}
+	return strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+}
+
+func procCPU(pid int, children bool) time.Duration {
+	f := procStat(pid)
+	if len(f) < 15 {
+		return 0
+	}
+	var ticks int64
+	fields := []int{11, 12} // utime, stime
+	if children {
+		fields = append(fields, 13, 14) // cutime, cstime
+	}
+	for _, i := range fields {
+		n, _ := strconv.ParseInt(f[i], 10, 64)
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / 100 // USER_HZ
 }
