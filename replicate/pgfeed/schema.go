@@ -22,6 +22,10 @@ CREATE TABLE IF NOT EXISTS gridbox.feed_sources (
 	name text NOT NULL
 );
 
+CREATE TABLE IF NOT EXISTS gridbox.feed_schema (
+	views text PRIMARY KEY
+);
+
 CREATE TABLE IF NOT EXISTS gridbox.feed_positions (
 	source text NOT NULL,
 	feed text NOT NULL,

@@ -2,10 +2,13 @@ package pgfeed
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -26,6 +29,9 @@ func Connect(ctx context.Context, url, source string) (*Sink, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres URL: %w", err)
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = 15 * time.Second // not the minutes of a lost SYN
 	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
@@ -58,19 +64,35 @@ func lockKey(s string) int64 {
 func (s *Sink) Close() error { return s.conn.Close(context.Background()) }
 
 // migrate creates what is missing, under a lock so that several nodes
-// starting their feeds at once do not race on the catalogue.
+// starting their feeds at once do not race on the catalogue. The views
+// are made again only when this version's differ from those in place
+// (their hash in feed_schema): dashboards reading them are not held up
+// by every feed's reconnection.
 func (s *Sink) migrate(ctx context.Context) error {
-	return pgx.BeginFunc(ctx, s.conn, func(tx pgx.Tx) error {
+	sum := sha256.Sum256([]byte(views))
+	version := hex.EncodeToString(sum[:8])
+	err := pgx.BeginFunc(ctx, s.conn, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", lockKey("gridbox feed schema")); err != nil {
 			return err
 		}
-		for _, sql := range []string{tables, views, temps} {
-			if _, err := tx.Exec(ctx, sql); err != nil {
-				return err
-			}
+		if _, err := tx.Exec(ctx, tables); err != nil {
+			return err
 		}
-		return nil
+		var n int
+		if err := tx.QueryRow(ctx, "SELECT count(*) FROM gridbox.feed_schema WHERE views = $1", version).Scan(&n); err != nil || n > 0 {
+			return err
+		}
+		if _, err := tx.Exec(ctx, views); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "DELETE FROM gridbox.feed_schema; INSERT INTO gridbox.feed_schema (views) VALUES ('"+version+"')")
+		return err
 	})
+	if err != nil {
+		return err
+	}
+	_, err = s.conn.Exec(ctx, temps)
+	return err
 }
 
 // temps are per-connection staging tables that COPY fills and the upserts
