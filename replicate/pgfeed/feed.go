@@ -113,7 +113,7 @@ func Run(ctx context.Context, src Source, o Options) (Result, error) {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	var res Result
-	var down time.Time // when the database went away (follow)
+	var down time.Time // when the feed was interrupted (follow): the database or the node went away
 	for {
 		err := feedOnce(ctx, src, o, &res, &down)
 		if err == nil || ctx.Err() != nil {
@@ -124,7 +124,7 @@ func Run(ctx context.Context, src Source, o Options) (Result, error) {
 		}
 		if down.IsZero() {
 			down = time.Now()
-			o.Log.Warn("feed: database unreachable; retrying", "err", err)
+			o.Log.Warn("feed: interrupted; retrying", "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -142,10 +142,6 @@ func feedOnce(ctx context.Context, src Source, o Options, res *Result, down *tim
 		return err
 	}
 	defer sink.Close()
-	if !down.IsZero() {
-		o.Log.Info("feed: database back", "after", time.Since(*down).Round(time.Second))
-		*down = time.Time{}
-	}
 	pos, err := sink.Positions(ctx)
 	if err != nil {
 		return err
@@ -164,6 +160,10 @@ func feedOnce(ctx context.Context, src Source, o Options, res *Result, down *tim
 			}
 			// The node, not the database: retrying the database would not help.
 			return errors.Join(errNode, r.err)
+		}
+		if !down.IsZero() {
+			o.Log.Info("feed: going on", "after", time.Since(*down).Round(time.Second))
+			*down = time.Time{}
 		}
 		b := r.b
 		if b.Entries > 0 {
