@@ -22,13 +22,15 @@ type Sink struct {
 // ErrBusy: another feed of the same node holds the target.
 var ErrBusy = errors.New("another gridbox feed of this node is writing to this database")
 
+var errBadURL = errors.New("postgres URL")
+
 // Connect opens the target, creates the tables and views where missing,
 // and takes the feeding node's lock (so two feeds of one node never run at
 // once; feeds of different nodes may).
 func Connect(ctx context.Context, url, source string) (*Sink, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("postgres URL: %w", err)
+		return nil, fmt.Errorf("%w: %w", errBadURL, err)
 	}
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = 15 * time.Second // not the minutes of a lost SYN
@@ -251,5 +253,5 @@ func copyUpsert(ctx context.Context, tx pgx.Tx, staging string, cols []string, r
 // retryable reports whether err is the database going away (restart,
 // network) rather than a refusal: follow mode waits and reconnects.
 func retryable(err error) bool {
-	return err != nil && !errors.Is(err, ErrBusy) && !errors.Is(err, context.Canceled)
+	return err != nil && !errors.Is(err, ErrBusy) && !errors.Is(err, errBadURL) && !errors.Is(err, context.Canceled)
 }

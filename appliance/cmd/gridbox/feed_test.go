@@ -50,6 +50,9 @@ func TestFeedCommand(t *testing.T) {
 
 	addr := freePort(t)
 	n := startNode(t, data, addr)
+	if out, code := gridbox(t, "feed", "--data", data, "--postgres", "mysql://x", "--follow"); code != 1 || !strings.Contains(out, "postgres URL") {
+		t.Errorf("following feed with a URL that is not PostgreSQL's: exit %d, %s", code, out)
+	}
 	if out, code := gridbox(t, "feed", "--data", data, "--postgres", pg.URL()); code != 0 || !strings.Contains(out, "fed ") {
 		t.Errorf("one-shot feed through the serving node: exit %d, %s", code, out)
 	}
