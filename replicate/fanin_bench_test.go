@@ -39,17 +39,20 @@ func TestBenchFanIn(t *testing.T) {
 	per := envInt("GRIDBOX_BENCH_VILLAGE_ENTRIES", 20000)
 	root := t.TempDir()
 	key := run(t, "replication", "--new-key")
-	town := &procNode{t: t, Data: filepath.Join(root, "town"), Code: townCode, Gossip: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
-	run(t, "init", "--data", town.Data, "--role", "town", "--code", townCode, "--name", "龙湖镇")
-	run(t, "replication", "--data", town.Data, "--bind", town.Gossip, "--keys", key)
-
 	gen := time.Now()
 	villages := make([]*procNode, nv+1) // the last one joins afterwards
 	heads := make([]uint64, nv+1)
 	for i := range villages {
 		code := fmt.Sprintf("410184104%03d", 201+i)
-		v := &procNode{t: t, Data: filepath.Join(root, code), Code: code, Gossip: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
-		cachedFanVillage(t, code, per, v.Data)
+		villages[i] = &procNode{t: t, Data: filepath.Join(root, code), Code: code}
+		cachedFanVillage(t, code, per, villages[i].Data)
+	}
+	// Ports are taken after the (long) building, right before they are used.
+	town := &procNode{t: t, Data: filepath.Join(root, "town"), Code: townCode, Gossip: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
+	run(t, "init", "--data", town.Data, "--role", "town", "--code", townCode, "--name", "龙湖镇")
+	run(t, "replication", "--data", town.Data, "--bind", town.Gossip, "--keys", key)
+	for i, v := range villages {
+		v.Gossip = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 		v.withStore(func(s *bolt.Store) {
 			hs, _ := s.Heads()
 			for _, h := range hs {
@@ -59,8 +62,7 @@ func TestBenchFanIn(t *testing.T) {
 			}
 		})
 		run(t, "replication", "--data", v.Data, "--bind", v.Gossip, "--parent", town.Gossip, "--keys", key)
-		run(t, "enrol", "--data", town.Data, "--key", run(t, "replication", "--data", v.Data, "--show-key"), "--code", code, "--name", fmt.Sprintf("第%d村", i+1))
-		villages[i] = v
+		run(t, "enrol", "--data", town.Data, "--key", run(t, "replication", "--data", v.Data, "--show-key"), "--code", v.Code, "--name", fmt.Sprintf("第%d村", i+1))
 	}
 	var total uint64
 	for _, h := range heads[:nv] {
