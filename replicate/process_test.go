@@ -98,6 +98,14 @@ var serveRE = regexp.MustCompile(`is serving at (http://\S+/)`)
 // Serve starts `gridbox serve` and waits until it answers.
 func (n *procNode) Serve() {
 	n.t.Helper()
+	n.t.Cleanup(n.Kill)
+	if err := n.start(); err != nil {
+		n.t.Fatal(err)
+	}
+}
+
+// start is Serve for any goroutine: the caller kills the node.
+func (n *procNode) start() error {
 	args := append(append([]string(nil), n.Wrap...), gridboxBin(n.t), "serve", "--data", n.Data, "--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0")
 	cmd := exec.Command(args[0], args[1:]...)
 	stdout, _ := cmd.StdoutPipe()
@@ -106,7 +114,7 @@ func (n *procNode) Serve() {
 		cmd.Stderr = os.Stderr
 	}
 	if err := cmd.Start(); err != nil {
-		n.t.Fatal(err)
+		return err
 	}
 	n.cmd, n.done = cmd, make(chan struct{})
 	urlc := make(chan string, 1)
@@ -122,12 +130,12 @@ func (n *procNode) Serve() {
 	}()
 	select {
 	case n.URL = <-urlc:
+		return nil
 	case <-n.done:
-		n.t.Fatalf("gridbox serve %s exited", n.Code)
-	case <-time.After(10 * time.Second):
-		n.t.Fatalf("gridbox serve %s did not start", n.Code)
+		return fmt.Errorf("gridbox serve %s exited", n.Code)
+	case <-time.After(60 * time.Second):
+		return fmt.Errorf("gridbox serve %s did not start", n.Code)
 	}
-	n.t.Cleanup(n.Kill)
 }
 
 // Kill ends the process with SIGKILL: no goodbye, no flush.

@@ -33,6 +33,7 @@ var commands = []struct {
 	{"reindex", "rebuild the views from the feeds", runReindex},
 	{"backup", "write a consistent copy of the node while it runs", runBackup},
 	{"restore", "restore a node from a backup file", runRestore},
+	{"feed", "stream the node's ledger, de-identified, into PostgreSQL (one-shot or --follow)", runFeed},
 	{"kiosk", "run the screen's browser and restart it if it dies or hangs (the kiosk unit)", runKiosk},
 	{"upgrade", "install a signed release, restart, roll back if not healthy in time", runUpgrade},
 	{"release", "sign a release file with the county's release key (at the county)", runRelease},
