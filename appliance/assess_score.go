@@ -97,8 +97,8 @@ func nextDay(day string) string {
 // caseWindow is a stretch of a case at one level under one deadline.
 type caseWindow struct {
 	level, due, start, end, resolved string
-	group, assignee, resolver         string
-	departments                       []string
+	group, assignee, resolver        string
+	departments                      []string
 }
 
 // AssessEvidence finds the evidence of period p in the input.
@@ -494,3 +494,13 @@ func (s *Score) rankGroup() string {
 	}
 	return ""
 }
+
+// TotalText, AddedText, DeductedText and PointsText are the figures as
+// pages show them.
+func (s Score) TotalText() string      { return Points(s.Total) }
+func (s Score) AddedText() string      { return Points(s.Added) }
+func (s Score) DeductedText() string   { return Points(s.Deducted) }
+func (l ScoreLine) PointsText() string { return Points(l.Points) }
+
+// Label is the subject's kind in Chinese.
+func (s Score) Label() string { return SubjectLabels[s.Subject] }

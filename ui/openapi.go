@@ -116,6 +116,15 @@ var apiOps = []apiOp{
 	{Method: "POST", Path: "/api/v1/duty/log", Summary: "记一条值班记录（来电来访可同时登记为问题）", Access: string(appliance.PermKeepDuty), Body: dutyLogIn{}, Status: 201, Answer: appliance.DutyLog{}},
 	{Method: "GET", Path: "/api/v1/meetings", Summary: "会议和未完成的交办事项", Access: string(appliance.PermViewDashboard), Query: []string{"from", "to"}, Answer: meetingsDoc{}},
 	{Method: "GET", Path: "/api/v1/meetings/:id", Summary: "一次会议：签到、纪要、交办事项", Access: string(appliance.PermViewDashboard), Answer: meetingDoc{}},
+
+	// The assessment (docs/assessment.md).
+	{Method: "GET", Path: "/api/v1/assess/rules", Summary: "考核规则表：某日施行的一版和全部版本", Access: string(appliance.PermViewDashboard), Query: []string{"day"}, Answer: ruleTablesDoc{}},
+	{Method: "POST", Path: "/api/v1/assess/rules", Summary: "乡镇发布新一版考核规则（自某日起施行，不改动过去）", Access: string(appliance.PermAssess), Body: appliance.RuleTable{}, Status: 201, Answer: appliance.RuleTable{}},
+	{Method: "GET", Path: "/api/v1/assess/scores", Summary: "一个考核周期的积分、名次和每一分的依据", Access: string(appliance.PermViewDashboard), Query: []string{"period"}, Answer: scoresDoc{}},
+	{Method: "GET", Path: "/api/v1/assess/findings", Summary: "督查发现、异议和处理结果", Access: string(appliance.PermViewDashboard), Answer: findingsDoc{}},
+	{Method: "POST", Path: "/api/v1/assess/findings", Summary: "督查人员记录督查发现（适用规则和次数）", Access: string(appliance.PermAssess), Body: appliance.Finding{}, Status: 201, Answer: appliance.Finding{}},
+	{Method: "POST", Path: "/api/v1/assess/findings/:id/objection", Summary: "被督查的村对督查发现提出异议（每条一次）", Access: string(appliance.PermManageMeetings), Body: objectionDoc{}, Status: 201, Answer: appliance.Objection{}},
+	{Method: "POST", Path: "/api/v1/assess/findings/:id/decision", Summary: "乡镇对异议作出处理决定", Access: string(appliance.PermAssess), Body: decisionDoc{}, Answer: appliance.Finding{}},
 	{Method: "GET", Path: "/api/v1/system", Summary: "本机状态：版本、存储、内存、备份、同步、打印机、时钟、证书指纹", Access: string(appliance.PermViewDashboard), Answer: SystemInfo{}},
 	{Method: "GET", Path: "/api/v1/calendar", Summary: "法定节假日和调休安排（已录入的年份）", Access: string(appliance.PermViewDashboard), Answer: calendarDoc{}},
 	{Method: "GET", Path: "/api/v1/notices", Summary: "公告", Access: "public", Answer: page[appliance.Notice]{}},

@@ -91,6 +91,9 @@ func lwwList[T any](tx *Tx, bucket, prefix string) ([]T, error) {
 // day already scored. Only a town node sets rules; they go down to its
 // villages.
 func (s *Store) SetRuleTable(ctx context.Context, author string, t appliance.RuleTable, today string) (appliance.RuleTable, error) {
+	if t.From < today {
+		return t, appliance.FieldError("from", "生效日期不能早于今天（%s）：修改规则不能改动已经过去的考核", today)
+	}
 	node, err := s.Node()
 	if err != nil {
 		return t, err
@@ -99,9 +102,6 @@ func (s *Store) SetRuleTable(ctx context.Context, author string, t appliance.Rul
 		return t, appliance.Errorf(appliance.EFORBIDDEN, "考核规则由乡镇制定，下发到各村")
 	}
 	t.Town = node.Code
-	if t.From < today {
-		return t, appliance.FieldError("from", "生效日期不能早于今天（%s）：修改规则不能改动已经过去的考核", today)
-	}
 	t.Note = strings.TrimSpace(t.Note)
 	_, err = s.Write(ctx, func(tx *Tx) ([]appliance.Draft, error) {
 		old, err := ruleTablesTx(tx, t.Town)
@@ -181,9 +181,6 @@ func (s *Store) AddFinding(ctx context.Context, author string, f appliance.Findi
 	if err != nil {
 		return f, err
 	}
-	if node.Role != appliance.NodeTown {
-		return f, appliance.Errorf(appliance.EFORBIDDEN, "督查记录由乡镇督查指导组填写")
-	}
 	f.Town, f.Decision, f.DecisionText, f.DecisionDate = node.Code, "", "", ""
 	f.Text, f.Inspector = strings.TrimSpace(f.Text), strings.TrimSpace(f.Inspector)
 	if f.ID == "" {
@@ -197,6 +194,9 @@ func (s *Store) AddFinding(ctx context.Context, author string, f appliance.Findi
 	}
 	if f.Date > today {
 		return f, appliance.FieldError("date", "督查日期不能晚于今天")
+	}
+	if node.Role != appliance.NodeTown {
+		return f, appliance.Errorf(appliance.EFORBIDDEN, "督查记录由乡镇督查指导组填写")
 	}
 	_, err = s.Write(ctx, func(tx *Tx) ([]appliance.Draft, error) {
 		tables, err := ruleTablesTx(tx, f.Town)

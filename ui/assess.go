@@ -1,0 +1,384 @@
+package ui
+
+import (
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"gridbox/appliance"
+	"gridbox/appliance/bolt"
+)
+
+// The 100-point assessment (docs/assessment.md): staff see their own
+// breakdown and the rankings, the kiosk shows the grids' board, the town's
+// inspection group keeps the rules and findings through the API.
+func init() {
+	staffNav = append(staffNav, NavItem{Href: "/staff/assess", Label: "考核积分", Perm: appliance.PermViewDashboard, Section: "村务",
+		Primary: []appliance.Role{appliance.RoleInspector}})
+	registerRoutes(func(s *Server) {
+		a := s.app
+		view, assess, object := s.require(appliance.PermViewDashboard), s.require(appliance.PermAssess), s.require(appliance.PermManageMeetings)
+		a.Get("/board", s.showBoard)
+		a.Get("/staff/assess", view, s.showAssess)
+		a.Get("/staff/assess/score", view, s.showAssessScore)
+		a.Get("/api/v1/assess/rules", view, s.apiRuleTables)
+		a.Post("/api/v1/assess/rules", assess, s.apiSetRuleTable)
+		a.Get("/api/v1/assess/scores", view, s.apiScores)
+		a.Get("/api/v1/assess/findings", view, s.apiFindings)
+		a.Post("/api/v1/assess/findings", assess, s.apiAddFinding)
+		a.Post("/api/v1/assess/findings/:id/objection", object, s.apiObjectFinding)
+		a.Post("/api/v1/assess/findings/:id/decision", assess, s.apiDecideFinding)
+	})
+}
+
+// seesEveryone: the village lead, the town operator and the inspection
+// group see every person's score; others their own.
+func seesEveryone(u *appliance.User) bool {
+	return u.Can(appliance.PermAssess) || u.Can(appliance.PermManageMeetings)
+}
+
+// assessScope is what this node scores: its village, or its town's
+// villages; a city node has no scores of its own yet.
+func (s *Server) assessScope() (string, error) {
+	switch s.Config.Node.Role {
+	case appliance.NodeVillage, appliance.NodeTown:
+		return s.Config.Node.Code, nil
+	}
+	return "", appliance.Errorf(appliance.ENOTFOUND, "考核积分在村和乡镇节点上查看")
+}
+
+// assessPeriod reads ?period= (2026-W46, 2026-11, 2026-Q4, 2026), or the
+// week holding today.
+func (s *Server) assessPeriod(c *fiber.Ctx) (appliance.Period, error) {
+	if p := c.Query("period"); p != "" {
+		return appliance.ParsePeriod(p)
+	}
+	return appliance.PeriodOf(appliance.PeriodWeek, s.today())
+}
+
+// ownStaffID is the staff record of the account on this node, "" if none.
+func (s *Server) ownStaffID(u *appliance.User) string {
+	staff, err := s.nodeStaff()
+	if err != nil {
+		return ""
+	}
+	for _, m := range staff {
+		if m.UserID == u.ID {
+			return m.ID
+		}
+	}
+	return ""
+}
+
+// visibleScores keeps what u may see: every grid and department, and the
+// people only for those who see everyone (else their own).
+func (s *Server) visibleScores(u *appliance.User, scores []appliance.Score) []appliance.Score {
+	if seesEveryone(u) {
+		return scores
+	}
+	own := s.ownStaffID(u)
+	var out []appliance.Score
+	for _, sc := range scores {
+		if sc.Subject != appliance.SubjectPerson || own != "" && sc.ID == own {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+type scoreTable struct {
+	Title  string
+	Scores []appliance.Score
+}
+
+func (s *Server) showAssess(c *fiber.Ctx) error {
+	u := currentUser(c)
+	scope, err := s.assessScope()
+	if err != nil {
+		return err
+	}
+	p, err := s.assessPeriod(c)
+	if err != nil {
+		return err
+	}
+	scores, err := s.Store.Scores(scope, p, s.today())
+	if err != nil {
+		return err
+	}
+	scores = s.visibleScores(u, scores)
+	own := s.ownStaffID(u)
+	var mine *appliance.Score
+	by := map[string][]appliance.Score{}
+	for i, sc := range scores {
+		if sc.Subject == appliance.SubjectPerson && sc.ID == own {
+			mine = &scores[i]
+		}
+		by[sc.Subject] = append(by[sc.Subject], sc)
+	}
+	var tables []scoreTable
+	for _, t := range []struct{ subject, title string }{
+		{appliance.SubjectVillage, "各村（二级网格）排名"},
+		{appliance.SubjectGroup, "村民组（三级网格）排名"},
+		{appliance.SubjectPerson, "个人积分"},
+		{appliance.SubjectDepartment, "职能部门（双向评议）"},
+	} {
+		if len(by[t.subject]) > 0 && !(t.subject == appliance.SubjectVillage && s.Config.Node.Role == appliance.NodeVillage) {
+			tables = append(tables, scoreTable{t.title, by[t.subject]})
+		}
+	}
+	tables2, err := s.Store.RuleTables(appliance.TownOf(scope))
+	if err != nil {
+		return err
+	}
+	rules := appliance.TableOn(tables2, appliance.TownOf(scope), s.today())
+	return s.render(c, "staff_assess", fiber.Map{"Title": "考核积分", "Period": p, "Periods": s.periodChoices(p), "Mine": mine,
+		"Tables": tables, "Rules": rules, "SubjectLabels": appliance.SubjectLabels, "Village": s.Config.Node.Role == appliance.NodeVillage})
+}
+
+type periodChoice struct {
+	ID, Label string
+	Current   bool
+}
+
+// periodChoices are the periods the page offers: this week and the four
+// before, this month, this quarter and year.
+func (s *Server) periodChoices(cur appliance.Period) []periodChoice {
+	var out []periodChoice
+	now := s.now()
+	add := func(kind string, d time.Time) {
+		if p, err := appliance.PeriodOf(kind, d.Format(time.DateOnly)); err == nil {
+			out = append(out, periodChoice{p.ID, p.Label(), p.ID == cur.ID})
+		}
+	}
+	for i := 0; i < 5; i++ {
+		add(appliance.PeriodWeek, now.AddDate(0, 0, -7*i))
+	}
+	add(appliance.PeriodMonth, now)
+	add(appliance.PeriodMonth, now.AddDate(0, -1, 1-now.Day()))
+	add(appliance.PeriodQuarter, now)
+	add(appliance.PeriodYear, now)
+	return out
+}
+
+// showAssessScore is one subject's breakdown: each rule, its points and
+// the records behind them.
+func (s *Server) showAssessScore(c *fiber.Ctx) error {
+	u := currentUser(c)
+	scope, err := s.assessScope()
+	if err != nil {
+		return err
+	}
+	p, err := s.assessPeriod(c)
+	if err != nil {
+		return err
+	}
+	subject, id := c.Query("subject"), c.Query("id")
+	if subject == appliance.SubjectPerson && !seesEveryone(u) && id != s.ownStaffID(u) {
+		return appliance.Errorf(appliance.EFORBIDDEN, "只能查看本人的考核明细")
+	}
+	scores, err := s.Store.Scores(scope, p, s.today())
+	if err != nil {
+		return err
+	}
+	for _, sc := range scores {
+		if sc.Subject == subject && sc.ID == id {
+			return s.render(c, "staff_assess_score", fiber.Map{"Title": sc.Name + "的考核明细", "Period": p, "Score": sc})
+		}
+	}
+	return appliance.Errorf(appliance.ENOTFOUND, "没有这个考核对象")
+}
+
+// boardRow is a line of the public board: a grid, never a person.
+type boardRow struct {
+	Rank                   int
+	Name                   string
+	Total, Added, Deducted string
+}
+
+// lastWeek is the latest week that has ended.
+func (s *Server) lastWeek() appliance.Period {
+	p, _ := appliance.PeriodOf(appliance.PeriodWeek, s.now().AddDate(0, 0, -7).Format(time.DateOnly))
+	return p
+}
+
+// publicBoard is the ranking the kiosk and the printed notice show: the
+// groups of a village, or the villages of a town, for a period that has
+// ended. No person's score is on it.
+func (s *Server) publicBoard(p appliance.Period) ([]boardRow, error) {
+	scope, err := s.assessScope()
+	if err != nil {
+		return nil, err
+	}
+	if p.To >= s.today() {
+		return nil, appliance.FieldError("period", "只公示已经结束的考核周期")
+	}
+	scores, err := s.Store.Scores(scope, p, s.today())
+	if err != nil {
+		return nil, err
+	}
+	subject := appliance.SubjectGroup
+	if s.Config.Node.Role == appliance.NodeTown {
+		subject = appliance.SubjectVillage
+	}
+	var rows []boardRow
+	for _, sc := range scores {
+		if sc.Subject == subject {
+			rows = append(rows, boardRow{Rank: sc.Rank, Name: sc.Name, Total: appliance.Points(sc.Total), Added: appliance.Points(sc.Added), Deducted: appliance.Points(sc.Deducted)})
+		}
+	}
+	return rows, nil
+}
+
+func (s *Server) showBoard(c *fiber.Ctx) error {
+	p := s.lastWeek()
+	if q := c.Query("period"); q != "" {
+		var err error
+		if p, err = appliance.ParsePeriod(q); err != nil {
+			return err
+		}
+	}
+	rows, err := s.publicBoard(p)
+	if err != nil {
+		return err
+	}
+	return s.render(c, "kiosk_board", fiber.Map{"Title": "考核评比公示", "Period": p, "Rows": rows, "Town": s.Config.Node.Role == appliance.NodeTown})
+}
+
+// API.
+
+type ruleTablesDoc struct {
+	InForce  appliance.RuleTable   `json:"in_force"`
+	Versions []appliance.RuleTable `json:"versions"`
+}
+
+func (s *Server) apiRuleTables(c *fiber.Ctx) error {
+	scope, err := s.assessScope()
+	if err != nil {
+		return err
+	}
+	town := appliance.TownOf(scope)
+	ts, err := s.Store.RuleTables(town)
+	if err != nil {
+		return err
+	}
+	if ts == nil {
+		ts = []appliance.RuleTable{}
+	}
+	day := c.Query("day", s.today())
+	return c.JSON(ruleTablesDoc{InForce: *appliance.TableOn(ts, town, day), Versions: ts})
+}
+
+func (s *Server) apiSetRuleTable(c *fiber.Ctx) error {
+	var t appliance.RuleTable
+	if err := bindJSON(c, &t); err != nil {
+		return err
+	}
+	t, err := s.Store.SetRuleTable(c.UserContext(), actor(c), t, s.today())
+	if err != nil {
+		return err
+	}
+	s.copyDown(c.UserContext())
+	return c.Status(fiber.StatusCreated).JSON(t)
+}
+
+type scoresDoc struct {
+	Period appliance.Period  `json:"period"`
+	Scores []appliance.Score `json:"scores"`
+}
+
+func (s *Server) apiScores(c *fiber.Ctx) error {
+	scope, err := s.assessScope()
+	if err != nil {
+		return err
+	}
+	p, err := s.assessPeriod(c)
+	if err != nil {
+		return err
+	}
+	scores, err := s.Store.Scores(scope, p, s.today())
+	if err != nil {
+		return err
+	}
+	scores = s.visibleScores(currentUser(c), scores)
+	if scores == nil {
+		scores = []appliance.Score{}
+	}
+	return c.JSON(scoresDoc{Period: p, Scores: scores})
+}
+
+func (s *Server) apiFindings(c *fiber.Ctx) error {
+	scope, err := s.assessScope()
+	if err != nil {
+		return err
+	}
+	if scope == appliance.TownOf(scope) {
+		scope = scope[:9]
+	}
+	fs, err := s.Store.Findings(scope)
+	if err != nil {
+		return err
+	}
+	if fs == nil {
+		fs = []bolt.FindingView{}
+	}
+	return c.JSON(findingsDoc{Findings: fs})
+}
+
+type findingsDoc struct {
+	Findings []bolt.FindingView `json:"findings"`
+}
+
+func (s *Server) apiAddFinding(c *fiber.Ctx) error {
+	var f appliance.Finding
+	if err := bindJSON(c, &f); err != nil {
+		return err
+	}
+	f, err := s.Store.AddFinding(c.UserContext(), actor(c), f, s.today())
+	if err != nil {
+		return err
+	}
+	s.copyDown(c.UserContext())
+	return c.Status(fiber.StatusCreated).JSON(f)
+}
+
+// findingKey turns the path's town.id into the finding's key.
+func findingKey(c *fiber.Ctx) string { return strings.Replace(c.Params("id"), ".", "/", 1) }
+
+type objectionDoc struct {
+	Text string `json:"text"`
+	By   string `json:"by"`
+}
+
+func (s *Server) apiObjectFinding(c *fiber.Ctx) error {
+	if s.Config.Node.Role != appliance.NodeVillage {
+		return appliance.Errorf(appliance.EFORBIDDEN, "异议由被督查的村提出")
+	}
+	var d objectionDoc
+	if err := bindJSON(c, &d); err != nil {
+		return err
+	}
+	o := appliance.Objection{Finding: findingKey(c), Date: s.today(), Text: d.Text, By: d.By}
+	if err := s.Store.ObjectFinding(c.UserContext(), actor(c), o); err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(o)
+}
+
+type decisionDoc struct {
+	Decision string `json:"decision"`
+	Text     string `json:"text"`
+}
+
+func (s *Server) apiDecideFinding(c *fiber.Ctx) error {
+	var d decisionDoc
+	if err := bindJSON(c, &d); err != nil {
+		return err
+	}
+	f, err := s.Store.DecideObjection(c.UserContext(), actor(c), findingKey(c), d.Decision, d.Text, s.today())
+	if err != nil {
+		return err
+	}
+	s.copyDown(c.UserContext())
+	return c.JSON(f)
+}
