@@ -504,3 +504,31 @@ func (l ScoreLine) PointsText() string { return Points(l.Points) }
 
 // Label is the subject's kind in Chinese.
 func (s Score) Label() string { return SubjectLabels[s.Subject] }
+
+// BoardRow is a line of the public board and the printed notice (公示): a
+// grid, never a person.
+type BoardRow struct {
+	Rank                   int
+	Name                   string
+	Total, Added, Deducted string
+}
+
+// PublicBoard is what a node of role publishes of scores of period p as
+// of today: the groups of a village, or the villages of a town, for a
+// period that has ended.
+func PublicBoard(scores []Score, role string, p Period, today string) ([]BoardRow, error) {
+	if p.To >= today {
+		return nil, FieldError("period", "只公示已经结束的考核周期")
+	}
+	subject := SubjectGroup
+	if role == NodeTown {
+		subject = SubjectVillage
+	}
+	var rows []BoardRow
+	for _, s := range scores {
+		if s.Subject == subject {
+			rows = append(rows, BoardRow{Rank: s.Rank, Name: s.Name, Total: Points(s.Total), Added: Points(s.Added), Deducted: Points(s.Deducted)})
+		}
+	}
+	return rows, nil
+}

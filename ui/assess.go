@@ -189,45 +189,10 @@ func (s *Server) showAssessScore(c *fiber.Ctx) error {
 	return appliance.Errorf(appliance.ENOTFOUND, "没有这个考核对象")
 }
 
-// boardRow is a line of the public board: a grid, never a person.
-type boardRow struct {
-	Rank                   int
-	Name                   string
-	Total, Added, Deducted string
-}
-
 // lastWeek is the latest week that has ended.
 func (s *Server) lastWeek() appliance.Period {
 	p, _ := appliance.PeriodOf(appliance.PeriodWeek, s.now().AddDate(0, 0, -7).Format(time.DateOnly))
 	return p
-}
-
-// publicBoard is the ranking the kiosk and the printed notice show: the
-// groups of a village, or the villages of a town, for a period that has
-// ended. No person's score is on it.
-func (s *Server) publicBoard(p appliance.Period) ([]boardRow, error) {
-	scope, err := s.assessScope()
-	if err != nil {
-		return nil, err
-	}
-	if p.To >= s.today() {
-		return nil, appliance.FieldError("period", "只公示已经结束的考核周期")
-	}
-	scores, err := s.Store.Scores(scope, p, s.today())
-	if err != nil {
-		return nil, err
-	}
-	subject := appliance.SubjectGroup
-	if s.Config.Node.Role == appliance.NodeTown {
-		subject = appliance.SubjectVillage
-	}
-	var rows []boardRow
-	for _, sc := range scores {
-		if sc.Subject == subject {
-			rows = append(rows, boardRow{Rank: sc.Rank, Name: sc.Name, Total: appliance.Points(sc.Total), Added: appliance.Points(sc.Added), Deducted: appliance.Points(sc.Deducted)})
-		}
-	}
-	return rows, nil
 }
 
 func (s *Server) showBoard(c *fiber.Ctx) error {
@@ -238,7 +203,15 @@ func (s *Server) showBoard(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	rows, err := s.publicBoard(p)
+	scope, err := s.assessScope()
+	if err != nil {
+		return err
+	}
+	scores, err := s.Store.Scores(scope, p, s.today())
+	if err != nil {
+		return err
+	}
+	rows, err := appliance.PublicBoard(scores, s.Config.Node.Role, p, s.today())
 	if err != nil {
 		return err
 	}
