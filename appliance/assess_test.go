@@ -1,6 +1,7 @@
 package appliance_test
 
 import (
+	"strings"
 	"testing"
 
 	"gridbox/appliance"
@@ -105,5 +106,37 @@ func TestComputeScoresCap(t *testing.T) {
 	// The same input gives the same scores.
 	if again := appliance.ComputeScores(in, p); appliance.Points(again[0].Total) != "75" || len(again[0].Lines) != len(s[0].Lines) {
 		t.Error("not deterministic")
+	}
+}
+
+// The draw is the same for the same pool, number and seed, whatever the
+// pool's order, and pinned: a release that changed it would make old
+// draws unverifiable.
+func TestDrawInspection(t *testing.T) {
+	pool := []string{"410184104201", "410184104202", "410184104203", "410184104204", "410184104205", "410184104206", "410184104207", "410184104208"}
+	got := appliance.DrawInspection(pool, 3, 42)
+	rev := append([]string(nil), pool...)
+	for i, j := 0, len(rev)-1; i < j; i, j = i+1, j-1 {
+		rev[i], rev[j] = rev[j], rev[i]
+	}
+	if again := appliance.DrawInspection(rev, 3, 42); strings.Join(again, ",") != strings.Join(got, ",") {
+		t.Fatalf("draw depends on the pool's order: %v vs %v", got, again)
+	}
+	if want := "410184104202,410184104204,410184104205"; strings.Join(got, ",") != want {
+		t.Fatalf("draw(42) = %s, want %s", strings.Join(got, ","), want)
+	}
+	if other := appliance.DrawInspection(pool, 3, 43); strings.Join(other, ",") == strings.Join(got, ",") {
+		t.Logf("seeds 42 and 43 draw the same (possible, unlikely)")
+	}
+	p := appliance.Inspection{ID: "i1", Town: "410184104000", Way: appliance.WayRandom, Date: "2026-12-10", Subject: appliance.SubjectVillage, Topic: "台账", State: appliance.InspectionPlanned,
+		Grids: got, Draw: &appliance.Draw{Seed: appliance.SeedText(42), Pool: pool, N: 3, Picked: got}}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	forged := p
+	forged.Draw = &appliance.Draw{Seed: appliance.SeedText(42), Pool: pool, N: 3, Picked: []string{pool[0], pool[1], pool[2]}}
+	forged.Grids = forged.Draw.Picked
+	if strings.Join(forged.Grids, ",") != strings.Join(got, ",") && appliance.ErrorField(forged.Validate()) != "draw" {
+		t.Error("a draw whose picks the seed does not give was accepted")
 	}
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,6 +30,8 @@ func init() {
 		a.Post("/api/v1/assess/findings", assess, s.apiAddFinding)
 		a.Post("/api/v1/assess/findings/:id/objection", object, s.apiObjectFinding)
 		a.Post("/api/v1/assess/findings/:id/decision", assess, s.apiDecideFinding)
+		a.Get("/api/v1/assess/inspections", assess, s.apiInspections)
+		a.Post("/api/v1/assess/inspections", assess, s.apiPlanInspection)
 	})
 }
 
@@ -354,4 +357,52 @@ func (s *Server) apiDecideFinding(c *fiber.Ctx) error {
 	}
 	s.copyDown(c.UserContext())
 	return c.JSON(f)
+}
+
+type inspectionsDoc struct {
+	Inspections []appliance.Inspection `json:"inspections"`
+}
+
+func (s *Server) apiInspections(c *fiber.Ctx) error {
+	ps, err := s.Store.Inspections(appliance.TownOf(s.Config.Node.Code))
+	if err != nil {
+		return err
+	}
+	if ps == nil {
+		ps = []appliance.Inspection{}
+	}
+	return c.JSON(inspectionsDoc{Inspections: ps})
+}
+
+// planDoc is the body of a planned inspection: a random one draws n of
+// grids (empty: of all), with seed (16 hex digits) when given.
+type planDoc struct {
+	Way     string   `json:"way"`
+	Date    string   `json:"date"`
+	Subject string   `json:"subject"`
+	Topic   string   `json:"topic"`
+	Note    string   `json:"note,omitempty"`
+	Grids   []string `json:"grids,omitempty"`
+	N       int      `json:"n,omitempty"`
+	Seed    string   `json:"seed,omitempty"`
+}
+
+func (s *Server) apiPlanInspection(c *fiber.Ctx) error {
+	var d planDoc
+	if err := bindJSON(c, &d); err != nil {
+		return err
+	}
+	var seed *uint64
+	if d.Seed != "" {
+		n, err := strconv.ParseUint(d.Seed, 16, 64)
+		if err != nil {
+			return appliance.FieldError("seed", "抽签种子应为16位十六进制数")
+		}
+		seed = &n
+	}
+	p, err := s.Store.PlanInspection(c.UserContext(), actor(c), appliance.Inspection{Way: d.Way, Date: d.Date, Subject: d.Subject, Topic: d.Topic, Note: d.Note, Grids: d.Grids}, d.N, seed, s.today())
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(p)
 }

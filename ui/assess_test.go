@@ -127,6 +127,14 @@ func TestAssessHTTP(t *testing.T) {
 		"subject": "group", "subject_id": v + "-01", "rule": "v-f-absent", "text": "x", "inspector": "赵督查"}); code != 400 || !strings.Contains(mustJSON(ans), `"field":"rule"`) {
 		t.Fatalf("finding under a rule for villages on a group: %d %v", code, ans)
 	}
+	// A random draw over HTTP: its seed given, redone by anyone.
+	if code, ans := ot.do(p.town.URL, "POST", "/api/v1/assess/inspections", insp, map[string]any{"way": "random", "date": today, "subject": "group", "topic": "走访记录", "n": 2, "seed": "000000000000002a",
+		"grids": []string{v + "-01", v + "-02", v + "-03"}}); code != 201 || mustJSON(ans["grids"]) != mustJSON(appliance.DrawInspection([]string{v + "-01", v + "-02", v + "-03"}, 2, 42)) {
+		t.Fatalf("random inspection: %d %v", code, ans)
+	}
+	if code, ans := ot.do(p.town.URL, "GET", "/api/v1/assess/inspections", insp, nil); code != 200 || !strings.Contains(mustJSON(ans), `"seed":"000000000000002a"`) {
+		t.Fatalf("inspections: %d %v", code, ans)
+	}
 	p.down()
 
 	// The village objects once; the town decides.

@@ -367,6 +367,8 @@ func TestOpenAPI(t *testing.T) {
 		"POST /api/v1/assess/findings":                "a town's: assess_test.go",
 		"POST /api/v1/assess/findings/{id}/objection": "needs a town's finding: assess_test.go",
 		"POST /api/v1/assess/findings/{id}/decision":  "a town's: assess_test.go",
+		"GET /api/v1/assess/inspections":              "a town's: assess_test.go",
+		"POST /api/v1/assess/inspections":             "a town's: assess_test.go",
 		"POST /api/v1/print/jobs/{id}/retry":          "needs CUPS: print tests",
 	}
 	for p, ops := range o.doc["paths"].(map[string]any) {

@@ -254,6 +254,8 @@ var routeRoles = map[string]string{
 	"POST /api/v1/assess/findings":               "I",
 	"POST /api/v1/assess/findings/:id/objection": "LT",
 	"POST /api/v1/assess/findings/:id/decision":  "I",
+	"GET /api/v1/assess/inspections":             "I",
+	"POST /api/v1/assess/inspections":            "I",
 }
 
 var roleLetters = map[byte]appliance.Role{

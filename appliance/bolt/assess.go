@@ -19,13 +19,14 @@ const (
 	bucketAssessRules      = "v_assess_rules"      // town "/" version (6 digits) → RuleTable (LWW); a town's go down to its villages
 	bucketAssessFindings   = "v_assess_findings"   // town "/" id → Finding (LWW: the decision is a later version); down to the village concerned
 	bucketAssessObjections = "v_assess_objections" // finding key → Objection (the first by HLC stands)
+	bucketAssessPlans      = "v_assess_plans"      // town "/" id → Inspection (LWW); plans stay at the town
 )
 
 type assessView struct{}
 
 func (assessView) Name() string { return "assess" }
 func (assessView) Buckets() []string {
-	return []string{bucketAssessRules, bucketAssessFindings, bucketAssessObjections}
+	return []string{bucketAssessRules, bucketAssessFindings, bucketAssessObjections, bucketAssessPlans}
 }
 
 func (assessView) Apply(tx *Tx, e *appliance.Entry) error {
@@ -34,6 +35,8 @@ func (assessView) Apply(tx *Tx, e *appliance.Entry) error {
 		return putLWWAs(tx, e, bucketAssessRules, ruleTableKey)
 	case appliance.KindAssessFinding:
 		return putLWWAs(tx, e, bucketAssessFindings, func(f *appliance.Finding) string { return f.Key() })
+	case appliance.KindAssessPlan:
+		return putLWWAs(tx, e, bucketAssessPlans, func(p *appliance.Inspection) string { return p.Key() })
 	case appliance.KindAssessObjection:
 		var o appliance.Objection
 		if !decodeOK(e, &o) {

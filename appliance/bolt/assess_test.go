@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"gridbox/appliance"
@@ -285,7 +286,9 @@ func TestAssessScenario(t *testing.T) {
 	if _, err := w.tw.Store.SetRuleTable(ctx, "u-insp", back, "2026-12-01"); appliance.ErrorField(err) != "from" {
 		t.Fatalf("rule table from a past day: err=%v", err)
 	}
-	if _, err := w.v.Store.SetRuleTable(ctx, "u-lead", appliance.DefaultRuleTable(townCode), "2026-12-01"); appliance.ErrorCode(err) != appliance.EFORBIDDEN {
+	mine := appliance.DefaultRuleTable(townCode)
+	mine.From = "2026-12-01"
+	if _, err := w.v.Store.SetRuleTable(ctx, "u-lead", mine, "2026-12-01"); appliance.ErrorCode(err) != appliance.EFORBIDDEN {
 		t.Fatalf("a village set rules: err=%v", err)
 	}
 	if err := w.v.Store.ObjectFinding(ctx, "u-lead", appliance.Objection{Finding: w.f2, Date: "2026-12-01", Text: "再次申诉", By: "村支书"}); appliance.ErrorCode(err) != appliance.ECONFLICT {
@@ -373,6 +376,74 @@ func TestAssessScenario(t *testing.T) {
 			}
 			if appliance.Points(s.Total) != total {
 				t.Errorf("%s %s = %s, want %s; lines %+v", pid, k, appliance.Points(s.Total), total, s.Lines)
+			}
+		}
+	}
+}
+
+// The inspection group's plans: a random draw recorded with its seed and
+// redone from the entry; an unannounced visit that never reaches the
+// village before it happens (plans do not go down).
+func TestInspectionPlans(t *testing.T) {
+	ctx := context.Background()
+	clk := &simClock{t: day(30, 9)}
+	v := mustNode(t, appliance.NodeVillage, villageCode, "杏花村", clk, true)
+	tw := mustNode(t, appliance.NodeTown, townCode, "龙湖镇", clk, true)
+	enrol(t, tw, v, villageCode)
+	copyFeed(t, v, tw, v.Store.Feed())
+	const today = "2026-11-30"
+
+	seed := uint64(20261130)
+	p, err := tw.Store.PlanInspection(ctx, "u-insp", appliance.Inspection{Way: appliance.WayRandom, Date: "2026-12-03", Subject: appliance.SubjectGroup, Topic: "走访记录与实际是否相符"}, 2, &seed, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := []string{villageCode + "-01", villageCode + "-02", villageCode + "-03"}
+	if got := p.Draw.Pool; !reflect.DeepEqual(got, pool) {
+		t.Fatalf("pool %v, want the town's groups %v", got, pool)
+	}
+	plans, err := tw.Store.Inspections(townCode)
+	if err != nil || len(plans) != 1 {
+		t.Fatalf("plans %+v err %v", plans, err)
+	}
+	d := plans[0].Draw
+	if d.Seed != "000000000135290a" || !reflect.DeepEqual(appliance.DrawInspection(d.Pool, d.N, seed), plans[0].Grids) || len(plans[0].Grids) != 2 {
+		t.Fatalf("stored draw %+v grids %v", d, plans[0].Grids)
+	}
+	// Another node holding the entry verifies the same draw.
+	copyFeed(t, tw, v, tw.Store.Feed())
+	if ps, _ := v.Store.Inspections(townCode); len(ps) != 1 || !reflect.DeepEqual(ps[0].Grids, plans[0].Grids) {
+		t.Fatalf("the draw at another node: %+v", ps)
+	}
+	// A fresh seed when none is given; too many picks refused.
+	if p2, err := tw.Store.PlanInspection(ctx, "u-insp", appliance.Inspection{Way: appliance.WayRandom, Date: "2026-12-03", Subject: appliance.SubjectGroup, Topic: "台账"}, 1, nil, today); err != nil || p2.Draw.Seed == p.Draw.Seed {
+		t.Fatalf("fresh seed: %+v err %v", p2.Draw, err)
+	}
+	if _, err := tw.Store.PlanInspection(ctx, "u-insp", appliance.Inspection{Way: appliance.WayRandom, Date: "2026-12-03", Subject: appliance.SubjectGroup, Topic: "台账"}, 4, nil, today); appliance.ErrorField(err) != "n" {
+		t.Fatalf("4 of 3: err=%v", err)
+	}
+	if _, err := tw.Store.PlanInspection(ctx, "u-insp", appliance.Inspection{Way: appliance.WayScheduled, Date: "2026-11-29", Subject: appliance.SubjectVillage, Grids: []string{villageCode}, Topic: "台账"}, 0, nil, today); appliance.ErrorField(err) != "date" {
+		t.Fatalf("planned in the past: err=%v", err)
+	}
+	if _, err := v.Store.PlanInspection(ctx, "u-lead", appliance.Inspection{Way: appliance.WayScheduled, Date: "2026-12-01", Subject: appliance.SubjectVillage, Grids: []string{villageCode}, Topic: "台账"}, 0, nil, today); appliance.ErrorCode(err) != appliance.EFORBIDDEN {
+		t.Fatalf("a village plans inspections: err=%v", err)
+	}
+	// Unannounced: planned at the town, nothing of it on the village's
+	// downward feed.
+	if _, err := tw.Store.PlanInspection(ctx, "u-insp", appliance.Inspection{Way: appliance.WayUnannounced, Date: "2026-12-02", Subject: appliance.SubjectVillage, Grids: []string{villageCode}, Topic: "夜间值班"}, 0, nil, today); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tw.Store.CopyDown(ctx, clk.t); err != nil {
+		t.Fatal(err)
+	}
+	if d := downFeed(t, tw, villageCode); hasFeed(t, tw, d) {
+		es, err := tw.Store.Entries(d, 1, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range es {
+			if e.Kind == appliance.KindAssessPlan || strings.Contains(string(e.Body), "夜间值班") {
+				t.Fatalf("the downward feed carries a plan: %s %s", e.Kind, e.Body)
 			}
 		}
 	}
