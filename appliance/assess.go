@@ -45,6 +45,11 @@ const (
 	MetricMeetingHeld     = "meeting_held"     // a meeting held with minutes
 	MetricServiceDone     = "service_done"     // a service request done
 	MetricFinding         = "finding"          // an inspection finding under this rule
+	// Two-way: a village's rating of a town department (per aspect rated:
+	// timeliness, result) and the villagers' feedback on a service done.
+	MetricVillageSatisfied   = "village_satisfied"
+	MetricVillageUnsatisfied = "village_unsatisfied"
+	MetricServiceUnsatisfied = "service_unsatisfied"
 )
 
 // MetricLabels are the Chinese names of metrics.
@@ -54,6 +59,8 @@ var MetricLabels = map[string]string{
 	MetricVisitCoverage: "走访覆盖率", MetricVisits: "走访巡查记录", MetricRegisterMissed: "台账未日结",
 	MetricDutyMissed: "值班无人签到", MetricHandoverMissed: "未写交班留言", MetricMeetingHeld: "按时召开会议并有记录",
 	MetricServiceDone: "便民服务办结", MetricFinding: "督查发现",
+	MetricVillageSatisfied: "村级评议满意（及时、结果各计）", MetricVillageUnsatisfied: "村级评议不满意（及时、结果各计）",
+	MetricServiceUnsatisfied: "服务对象不满意",
 }
 
 // AssessRule is one line of the rule table.
@@ -185,6 +192,10 @@ func DefaultRuleTable(town string) RuleTable {
 		r("d-ontime", "交办问题按期办结", MetricCaseOnTime, SubjectDepartment, 1, "件", 10),
 		r("d-overdue", "交办问题超期", MetricCaseOverdue, SubjectDepartment, -2, "件", 20),
 		r("d-reopened", "交办问题回访不满意", MetricCaseReopened, SubjectDepartment, -2, "件", 10),
+		r("d-v-good", "村级评议满意", MetricVillageSatisfied, SubjectDepartment, 0.5, "项", 5),
+		r("d-v-bad", "村级评议不满意", MetricVillageUnsatisfied, SubjectDepartment, -1, "项", 10),
+		r("v-service-bad", "服务对象不满意", MetricServiceUnsatisfied, SubjectVillage, -1, "件", 5),
+		r("p-service-bad", "承办服务对象不满意", MetricServiceUnsatisfied, SubjectPerson, -1, "件", 5),
 	}}
 }
 

@@ -27,6 +27,7 @@ type AssessInput struct {
 	Registers  map[string][]string // village → days whose register was closed
 	Services   []ServiceRequest
 	Findings   []Finding
+	Ratings    []DeptRating // villages' ratings of town departments
 }
 
 // Evidence is one fact the rules score: a metric, whose it is, when, and
@@ -325,6 +326,20 @@ func AssessEvidence(in *AssessInput, p Period) []Evidence {
 		}
 		add(MetricServiceDone, SubjectVillage, r.Grid, d, "服务 "+r.ID, 1)
 		add(MetricServiceDone, SubjectPerson, r.Staff, d, "服务 "+r.ID, 1)
+		if r.Feedback == "poor" {
+			add(MetricServiceUnsatisfied, SubjectVillage, r.Grid, d, "服务 "+r.ID, 1)
+			add(MetricServiceUnsatisfied, SubjectPerson, r.Staff, d, "服务 "+r.ID, 1)
+		}
+	}
+	for _, r := range in.Ratings {
+		for _, aspect := range []string{r.Timeliness, r.Result} {
+			switch aspect {
+			case RatingSatisfied:
+				add(MetricVillageSatisfied, SubjectDepartment, r.Department, r.Date, "评议 "+r.Case, 1)
+			case RatingUnsatisfied:
+				add(MetricVillageUnsatisfied, SubjectDepartment, r.Department, r.Date, "评议 "+r.Case, 1)
+			}
+		}
 	}
 	for _, f := range in.Findings {
 		if f.Decision == DecisionUpheld {

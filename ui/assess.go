@@ -30,6 +30,7 @@ func init() {
 		a.Post("/api/v1/assess/findings", assess, s.apiAddFinding)
 		a.Post("/api/v1/assess/findings/:id/objection", object, s.apiObjectFinding)
 		a.Post("/api/v1/assess/findings/:id/decision", assess, s.apiDecideFinding)
+		a.Post("/api/v1/assess/department-ratings", object, s.apiRateDepartment)
 		a.Get("/api/v1/assess/inspections", assess, s.apiInspections)
 		a.Post("/api/v1/assess/inspections", assess, s.apiPlanInspection)
 	})
@@ -405,4 +406,17 @@ func (s *Server) apiPlanInspection(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(p)
+}
+
+func (s *Server) apiRateDepartment(c *fiber.Ctx) error {
+	var r appliance.DeptRating
+	if err := bindJSON(c, &r); err != nil {
+		return err
+	}
+	r.Date = s.today()
+	if err := s.Store.RateDepartment(c.UserContext(), actor(c), r); err != nil {
+		return err
+	}
+	r.Village = s.Config.Node.Code
+	return c.Status(fiber.StatusCreated).JSON(r)
 }

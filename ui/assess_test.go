@@ -157,6 +157,45 @@ func TestAssessHTTP(t *testing.T) {
 		t.Fatalf("village's rules: %d %v", code, ans)
 	}
 
+	// Two-way: the village rates the department that handled its case.
+	vb, tb := newBrowser(t, p.village.URL), newBrowser(t, p.town.URL)
+	var rc struct{ Code string }
+	if code := vb.api("POST", "/api/v1/cases", lead, map[string]any{"category": "public_affairs", "description": "村口桥面塌陷", "source": "walk_in"}, &rc); code != 201 {
+		t.Fatalf("case: %d", code)
+	}
+	if code := vb.api("POST", "/api/v1/cases/"+rc.Code+"/escalate", lead, map[string]any{"text": "需镇交通所维修"}, nil); code != 200 {
+		t.Fatalf("escalate: %d", code)
+	}
+	p.up()
+	if code := tb.api("POST", "/api/v1/cases/"+rc.Code+"/dispatch", townOp, map[string]any{"departments": []string{"交通运输所"}, "text": "三天内修复"}, nil); code != 200 {
+		t.Fatalf("dispatch: %d", code)
+	}
+	rating := map[string]any{"case": rc.Code, "department": "交通运输所", "timeliness": "satisfied", "result": "unsatisfied", "text": "修得不牢", "by": "村支书"}
+	p.down()
+	if code, ans := ov.do(p.village.URL, "POST", "/api/v1/assess/department-ratings", lead, rating); code != 400 || !strings.Contains(mustJSON(ans), `"field":"case"`) {
+		t.Fatalf("rating before the town resolved it: %d %v", code, ans)
+	}
+	if code := tb.api("POST", "/api/v1/cases/"+rc.Code+"/resolve", townOp, map[string]any{"text": "桥面已修复"}, nil); code != 200 {
+		t.Fatalf("resolve: %d", code)
+	}
+	p.down()
+	if code, ans := ov.do(p.village.URL, "POST", "/api/v1/assess/department-ratings", lead, rating); code != 201 || ans["village"] != v {
+		t.Fatalf("rating: %d %v", code, ans)
+	}
+	p.up()
+	this, _ := appliance.PeriodOf(appliance.PeriodWeek, today)
+	for _, n := range []struct {
+		srv *uitest.Server
+		o   *openAPI
+		tok string
+	}{{p.village, ov, lead}, {p.town, ot, insp}} {
+		_, ans := n.o.do(n.srv.URL, "GET", "/api/v1/assess/scores?period="+this.ID, n.tok, nil)
+		// +1 resolved within its deadline, +0.5 timely, −1 result.
+		if got, ok := scoreOf(ans, "department", "交通运输所"); !ok || got != 1005 {
+			t.Errorf("department at %s: %v %v", n.srv.Config.Node.Name, got, ok)
+		}
+	}
+
 	// Same scores at the village and the town.
 	_, atV := ov.do(p.village.URL, "GET", "/api/v1/assess/scores?period="+last.ID, lead, nil)
 	_, atT := ot.do(p.town.URL, "GET", "/api/v1/assess/scores?period="+last.ID, insp, nil)
@@ -203,7 +242,6 @@ func TestAssessHTTP(t *testing.T) {
 			t.Errorf("the public board shows %q", never)
 		}
 	}
-	this, _ := appliance.PeriodOf(appliance.PeriodWeek, today)
 	if code, _ := anon.Get("/board?period=" + this.ID); code != http.StatusBadRequest {
 		t.Errorf("board of this week (not over): %d", code)
 	}

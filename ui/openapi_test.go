@@ -368,6 +368,7 @@ func TestOpenAPI(t *testing.T) {
 		"POST /api/v1/assess/findings/{id}/objection": "needs a town's finding: assess_test.go",
 		"POST /api/v1/assess/findings/{id}/decision":  "a town's: assess_test.go",
 		"GET /api/v1/assess/inspections":              "a town's: assess_test.go",
+		"POST /api/v1/assess/department-ratings":      "needs a case the town resolved: assess_test.go",
 		"POST /api/v1/assess/inspections":             "a town's: assess_test.go",
 		"POST /api/v1/print/jobs/{id}/retry":          "needs CUPS: print tests",
 	}

@@ -20,13 +20,14 @@ const (
 	bucketAssessFindings   = "v_assess_findings"   // town "/" id → Finding (LWW: the decision is a later version); down to the village concerned
 	bucketAssessObjections = "v_assess_objections" // finding key → Objection (the first by HLC stands)
 	bucketAssessPlans      = "v_assess_plans"      // town "/" id → Inspection (LWW); plans stay at the town
+	bucketAssessRatings    = "v_assess_ratings"    // village "/" case "/" department → DeptRating (the first by HLC stands)
 )
 
 type assessView struct{}
 
 func (assessView) Name() string { return "assess" }
 func (assessView) Buckets() []string {
-	return []string{bucketAssessRules, bucketAssessFindings, bucketAssessObjections, bucketAssessPlans}
+	return []string{bucketAssessRules, bucketAssessFindings, bucketAssessObjections, bucketAssessPlans, bucketAssessRatings}
 }
 
 func (assessView) Apply(tx *Tx, e *appliance.Entry) error {
@@ -42,14 +43,26 @@ func (assessView) Apply(tx *Tx, e *appliance.Entry) error {
 		if !decodeOK(e, &o) {
 			return nil
 		}
-		// One objection per finding: the first by HLC stands, whatever the order.
-		_, err := tx.PutLWW(bucketAssessObjections, o.Finding, &appliance.Entry{Time: ^e.Time, Feed: e.Feed, Seq: ^e.Seq}, e.Body)
-		return err
+		return putFirst(tx, bucketAssessObjections, o.Finding, e)
+	case appliance.KindDeptRating:
+		var r appliance.DeptRating
+		if !decodeOK(e, &r) {
+			return nil
+		}
+		return putFirst(tx, bucketAssessRatings, r.Key(), e)
 	}
 	return nil
 }
 
 func init() { RegisterView(assessView{}) }
+
+// putFirst keeps e's body at key unless an earlier entry (by HLC) is
+// there: one objection per finding, one rating per case and department,
+// whatever order they arrive in.
+func putFirst(tx *Tx, bucket, key string, e *appliance.Entry) error {
+	_, err := tx.PutLWW(bucket, key, &appliance.Entry{Time: ^e.Time, Feed: e.Feed, Seq: ^e.Seq}, e.Body)
+	return err
+}
 
 func ruleTableKey(t *appliance.RuleTable) string { return fmt.Sprintf("%s/%06d", t.Town, t.Version) }
 
@@ -365,6 +378,9 @@ func (s *Store) AssessInput(scope, today string) (*appliance.AssessInput, error)
 			}
 		}
 		if in.Services, err = lwwList[appliance.ServiceRequest](tx, bucketServiceRequests, prefix); err != nil {
+			return err
+		}
+		if in.Ratings, err = lwwList[appliance.DeptRating](tx, bucketAssessRatings, prefix); err != nil {
 			return err
 		}
 		fs, err := lwwList[appliance.Finding](tx, bucketAssessFindings, town+"/")

@@ -101,3 +101,47 @@ func (s *Store) Inspections(town string) ([]appliance.Inspection, error) {
 	slices.SortStableFunc(out, func(a, b appliance.Inspection) int { return strings.Compare(a.Date, b.Date) })
 	return out, err
 }
+
+// RateDepartment records the village's rating of a town department that
+// handled one of its cases: the case must have been dispatched to it and
+// resolved at the town. Once per case and department.
+func (s *Store) RateDepartment(ctx context.Context, author string, r appliance.DeptRating) error {
+	node, err := s.Node()
+	if err != nil {
+		return err
+	}
+	r.Village, r.Department, r.Text, r.By = node.Code, strings.TrimSpace(r.Department), strings.TrimSpace(r.Text), strings.TrimSpace(r.By)
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	if node.Role != appliance.NodeVillage {
+		return appliance.Errorf(appliance.EFORBIDDEN, "职能部门由村里评议")
+	}
+	_, err = s.Write(ctx, func(tx *Tx) ([]appliance.Draft, error) {
+		var c appliance.Case
+		if ok, err := tx.GetJSON(bucketCases, r.Case, &c); err != nil {
+			return nil, err
+		} else if !ok || c.Village != r.Village {
+			return nil, appliance.FieldError("case", "本村没有这个问题")
+		}
+		dispatched, resolved := false, false
+		for _, st := range c.Steps {
+			if st.Void != "" || st.By != appliance.CaseLevelTown {
+				continue
+			}
+			dispatched = dispatched || st.Action == appliance.CaseDispatch && slices.Contains(st.Departments, r.Department)
+			resolved = resolved || st.Action == appliance.CaseResolve
+		}
+		if !dispatched {
+			return nil, appliance.FieldError("department", "这个问题没有交办给%s", r.Department)
+		}
+		if !resolved {
+			return nil, appliance.FieldError("case", "乡镇办结以后才能评议")
+		}
+		if tx.GetLWW(bucketAssessRatings, r.Key()) != nil {
+			return nil, appliance.Errorf(appliance.ECONFLICT, "已经评议过%s办理的这个问题", r.Department)
+		}
+		return []appliance.Draft{{Author: author, Kind: appliance.KindDeptRating, Version: 1, Body: r}}, nil
+	})
+	return err
+}

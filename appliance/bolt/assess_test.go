@@ -171,7 +171,7 @@ func runAssessMonth(t *testing.T) *assessWorld {
 			visit(sid2, "李娜", g2, 1, date)
 			r, err := v.Store.AskService(ctx, "u-wang", appliance.ServiceRequest{Grid: villageCode, Item: "代办医保缴费", Kind: "代办服务", Source: "staff", Asked: date}, appliance.ServiceContact{})
 			mustDo(t, err)
-			r.State, r.Staff, r.Date, r.Outcome = appliance.RequestDone, sid2, date, "已代缴"
+			r.State, r.Staff, r.Date, r.Outcome, r.Feedback = appliance.RequestDone, sid2, date, "已代缴", "poor"
 			_, err = v.Store.UpdateService(ctx, "u-wang", r)
 			mustDo(t, err)
 		case 11:
@@ -241,6 +241,19 @@ func runAssessMonth(t *testing.T) *assessWorld {
 			w.exchange(t)
 		case 23:
 			meeting(date, "议定冬季防火安排。")
+		case 26:
+			// The village rates the department that handled c5.
+			rate := appliance.DeptRating{Case: w.c5, Department: "交通运输所", Date: date, Timeliness: appliance.RatingUnsatisfied, Result: appliance.RatingSatisfied, Text: "超期四天，路修得好", By: "村支书"}
+			mustDo(t, v.Store.RateDepartment(ctx, "u-lead", rate))
+			if err := v.Store.RateDepartment(ctx, "u-lead", rate); appliance.ErrorCode(err) != appliance.ECONFLICT {
+				t.Fatalf("rated twice: err=%v", err)
+			}
+			other := rate
+			other.Department = "水利站"
+			if err := v.Store.RateDepartment(ctx, "u-lead", other); appliance.ErrorField(err) != "department" {
+				t.Fatalf("rated a department the case never went to: err=%v", err)
+			}
+			w.exchange(t)
 		case 24:
 			s := S(w.c5, appliance.CaseResolve)
 			s.Text = "路面已修复"
@@ -303,9 +316,9 @@ func TestAssessScenario(t *testing.T) {
 		// Week 46 (9–15 November).
 		"2026-W46": {
 			// duty nobody 11th −2, no handover 12th −0.5, register 13th and
-			// 14th −2, meeting 9th +1, service 10th +0.5; finding of the
-			// 12th void (objection upheld).
-			"village|" + villageCode: "97",
+			// 14th −2, meeting 9th +1, service 10th +0.5 and its poor
+			// feedback −1; finding of the 12th void (objection upheld).
+			"village|" + villageCode: "96",
 			// c1 found on patrol +0.5, on time +1, satisfied +0.5;
 			// 3 of 4 households = 75% < 80%: −1.
 			"group|" + g1: "101",
@@ -316,8 +329,8 @@ func TestAssessScenario(t *testing.T) {
 			// c1 on time +1, 3 visits +0.3.
 			"person|" + sid1: "101.3",
 			// c2 overdue −2 (assignee), c3 reopened −2, on time +1,
-			// 2 visits +0.2, service +0.5.
-			"person|" + sid2: "97.7",
+			// 2 visits +0.2, service +0.5, its poor feedback −1.
+			"person|" + sid2: "96.7",
 			"person|" + sid3: "100",
 		},
 		// November.
@@ -325,20 +338,23 @@ func TestAssessScenario(t *testing.T) {
 			// duty 11th −2 (rules v0), 26th −3 (v1); handover −0.5;
 			// register 13th, 14th −1 each (v0), 25th −2 (v1); meetings 9th
 			// and 23rd +2 (16th: no minutes); service +0.5; c4 returned
-			// by the town −1; finding of the 19th −5 (objection rejected).
-			"village|" + villageCode: "87",
+			// by the town −1; finding of the 19th −5 (objection rejected);
+			// the service's poor feedback −1.
+			"village|" + villageCode: "86",
 			// 4 of 4 households: no deduction.
 			"group|" + g1: "102",
 			// c3 found +0.5, on time 3rd +1, reopened −2, on time 12th
 			// +1; c2 overdue −2; 2 of 5 households (40%): −4.
 			"group|" + g2:    "94.5",
 			"person|" + sid1: "101.4",
-			"person|" + sid2: "98.7",
+			// as in week 46, and c3's first resolution on time +1.
+			"person|" + sid2: "97.7",
 			// rostered on the 20th, 张伟 signed in instead: −2; c4,
 			// back from the town, resolved by him on time: +1.
 			"person|" + sid3: "99",
-			// c5 due the 20th, resolved the 24th: overdue −2.
-			"department|交通运输所": "98",
+			// c5 due the 20th, resolved the 24th: overdue −2; the
+			// village's rating: not timely −1, result good +0.5.
+			"department|交通运输所": "97.5",
 		},
 	}
 	for pid, subjects := range want {
