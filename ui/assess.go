@@ -23,6 +23,7 @@ func init() {
 		a.Get("/board", s.showBoard)
 		a.Get("/staff/assess", view, s.showAssess)
 		a.Get("/staff/assess/score", view, s.showAssessScore)
+		a.Post("/staff/assess/objection", object, s.submitObjection)
 		a.Get("/api/v1/assess/rules", view, s.apiRuleTables)
 		a.Post("/api/v1/assess/rules", assess, s.apiSetRuleTable)
 		a.Get("/api/v1/assess/scores", view, s.apiScores)
@@ -96,7 +97,9 @@ type scoreTable struct {
 	Scores []appliance.Score
 }
 
-func (s *Server) showAssess(c *fiber.Ctx) error {
+func (s *Server) showAssess(c *fiber.Ctx) error { return s.renderAssess(c, nil) }
+
+func (s *Server) renderAssess(c *fiber.Ctx, formErr error) error {
 	u := currentUser(c)
 	scope, err := s.assessScope()
 	if err != nil {
@@ -136,8 +139,36 @@ func (s *Server) showAssess(c *fiber.Ctx) error {
 		return err
 	}
 	rules := appliance.TableOn(tables2, appliance.TownOf(scope), s.today())
-	return s.render(c, "staff_assess", fiber.Map{"Title": "考核积分", "Period": p, "Periods": s.periodChoices(p), "Mine": mine,
-		"Tables": tables, "Rules": rules, "SubjectLabels": appliance.SubjectLabels, "Village": s.Config.Node.Role == appliance.NodeVillage})
+	prefix := scope
+	if scope == appliance.TownOf(scope) {
+		prefix = scope[:9]
+	}
+	findings, err := s.Store.Findings(prefix)
+	if err != nil {
+		return err
+	}
+	if len(findings) > 20 {
+		findings = findings[:20]
+	}
+	data := fiber.Map{"Title": "考核积分", "Period": p, "Periods": s.periodChoices(p), "Mine": mine,
+		"Tables": tables, "Rules": rules, "SubjectLabels": appliance.SubjectLabels, "Village": s.Config.Node.Role == appliance.NodeVillage,
+		"Findings": findings, "Ways": appliance.InspectionWayLabels, "Decisions": appliance.DecisionLabels,
+		"CanObject": u.Can(appliance.PermManageMeetings) && s.Config.Node.Role == appliance.NodeVillage, "Me": u.Name}
+	setFormError(c, data, formErr)
+	return s.render(c, "staff_assess", data)
+}
+
+// submitObjection is the village's one objection to a finding, from the
+// page.
+func (s *Server) submitObjection(c *fiber.Ctx) error {
+	if s.Config.Node.Role != appliance.NodeVillage {
+		return appliance.Errorf(appliance.EFORBIDDEN, "异议由被督查的村提出")
+	}
+	o := appliance.Objection{Finding: c.FormValue("finding"), Date: s.today(), Text: c.FormValue("text"), By: c.FormValue("by")}
+	if err := s.Store.ObjectFinding(c.UserContext(), actor(c), o); err != nil {
+		return s.renderAssess(c, err)
+	}
+	return c.Redirect("/staff/assess#findings", fiber.StatusSeeOther)
 }
 
 type periodChoice struct {

@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -119,9 +120,10 @@ func TestAssessHTTP(t *testing.T) {
 	if code != 201 {
 		t.Fatalf("finding: %d %v", code, f1)
 	}
-	if code, ans := ot.do(p.town.URL, "POST", "/api/v1/assess/findings", insp, map[string]any{"village": v, "way": "unannounced", "date": inWeek,
-		"subject": "person", "subject_id": v + "-s02", "rule": "p-f-absent", "text": "暗访时不在岗", "inspector": "赵督查"}); code != 201 {
-		t.Fatalf("finding on a person: %d %v", code, ans)
+	code, f2 := ot.do(p.town.URL, "POST", "/api/v1/assess/findings", insp, map[string]any{"village": v, "way": "unannounced", "date": inWeek,
+		"subject": "person", "subject_id": v + "-s02", "rule": "p-f-absent", "text": "暗访时不在岗", "inspector": "赵督查"})
+	if code != 201 {
+		t.Fatalf("finding on a person: %d %v", code, f2)
 	}
 	if code, ans := ot.do(p.town.URL, "POST", "/api/v1/assess/findings", insp, map[string]any{"village": v, "way": "random", "date": inWeek,
 		"subject": "group", "subject_id": v + "-01", "rule": "v-f-absent", "text": "x", "inspector": "赵督查"}); code != 400 || !strings.Contains(mustJSON(ans), `"field":"rule"`) {
@@ -150,6 +152,21 @@ func TestAssessHTTP(t *testing.T) {
 		t.Fatalf("decision: %d %v", code, ans)
 	}
 	p.down()
+	// The lead sees the other finding on the page and objects there.
+	lc := p.village.Client(t)
+	lc.Login("villagelead")
+	if code, body := lc.Get("/staff/assess"); code != 200 || !strings.Contains(body, "暗访时不在岗") || !strings.Contains(body, "提交异议") || !strings.Contains(body, "照片日期与记录不符") {
+		t.Fatalf("lead's page: %d %s", code, uitest.Text(body))
+	}
+	if code, _, body := lc.Post("/staff/assess/objection", url.Values{"finding": {"410184104000/" + f2["id"].(string)}, "text": {""}, "by": {"村支书"}}); code != 400 || !strings.Contains(body, "请填写异议理由") {
+		t.Fatalf("objection without a reason: %d %s", code, uitest.Text(body))
+	}
+	if code, loc, _ := lc.Post("/staff/assess/objection", url.Values{"finding": {"410184104000/" + f2["id"].(string)}, "text": {"当天在镇里开会"}, "by": {"村支书"}}); code != 303 || loc != "/staff/assess#findings" {
+		t.Fatalf("objection on the page: %d %s", code, loc)
+	}
+	if _, body := lc.Get("/staff/assess"); strings.Count(body, "提交异议") != 0 || !strings.Contains(body, "异议待乡镇处理") {
+		t.Fatalf("after objecting: %s", uitest.Text(body))
+	}
 	if code, ans := ov.do(p.village.URL, "GET", "/api/v1/assess/findings", lead, nil); code != 200 || !strings.Contains(mustJSON(ans), "照片日期与记录不符") || !strings.Contains(mustJSON(ans), "当天走访记录有照片为证") {
 		t.Fatalf("village's findings: %d %v", code, ans)
 	}

@@ -247,6 +247,7 @@ var routeRoles = map[string]string{
 	"GET /board":                                 "public",
 	"GET /staff/assess":                          "DGLTPCIA",
 	"GET /staff/assess/score":                    "DGLTPCIA",
+	"POST /staff/assess/objection":               "LT",
 	"GET /api/v1/assess/rules":                   "DGLTPCIA",
 	"POST /api/v1/assess/rules":                  "I",
 	"GET /api/v1/assess/scores":                  "DGLTPCIA",
