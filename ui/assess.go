@@ -32,6 +32,7 @@ func init() {
 		a.Post("/api/v1/assess/findings/:id/objection", object, s.apiObjectFinding)
 		a.Post("/api/v1/assess/findings/:id/decision", assess, s.apiDecideFinding)
 		a.Post("/api/v1/assess/department-ratings", object, s.apiRateDepartment)
+		a.Post("/api/v1/assess/appraisals", object, s.apiSetAppraisal)
 		a.Get("/api/v1/assess/inspections", assess, s.apiInspections)
 		a.Post("/api/v1/assess/inspections", assess, s.apiPlanInspection)
 	})
@@ -450,4 +451,18 @@ func (s *Server) apiRateDepartment(c *fiber.Ctx) error {
 	}
 	r.Village = s.Config.Node.Code
 	return c.Status(fiber.StatusCreated).JSON(r)
+}
+
+// apiSetAppraisal saves a seconded cadre's yearly appraisal (鉴定); it is
+// printed as kind appraisal (print/assess_appraisal.go).
+func (s *Server) apiSetAppraisal(c *fiber.Ctx) error {
+	var a appliance.Appraisal
+	if err := bindJSON(c, &a); err != nil {
+		return err
+	}
+	a, err := s.Store.SetAppraisal(c.UserContext(), actor(c), a, s.today())
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(a)
 }

@@ -213,6 +213,15 @@ func TestAssessHTTP(t *testing.T) {
 		}
 	}
 
+	// A seconded cadre's appraisal, its facts worked out by the node.
+	if err := p.village.Store.SetTeam(context.Background(), "u-villagelead", appliance.WorkTeam{Village: v, Members: []appliance.TeamMember{{ID: "p1", Name: "王建军", Unit: "龙湖镇农业服务中心", Days: 4}}}); err != nil {
+		t.Fatal(err)
+	}
+	if code, ans := ov.do(p.village.URL, "POST", "/api/v1/assess/appraisals", lead, map[string]any{"village": v, "year": now.Year(), "member": "p1", "grade": "称职", "text": "工作认真。", "signer": "村党支部书记",
+		"facts": map[string]any{"days_in": 365}}); code != 201 || ans["facts"].(map[string]any)["days_in"] != 0.0 || ans["facts"].(map[string]any)["days_required"] != 48.0 {
+		t.Fatalf("appraisal: %d %v", code, ans)
+	}
+
 	// Same scores at the village and the town.
 	_, atV := ov.do(p.village.URL, "GET", "/api/v1/assess/scores?period="+last.ID, lead, nil)
 	_, atT := ot.do(p.town.URL, "GET", "/api/v1/assess/scores?period="+last.ID, insp, nil)

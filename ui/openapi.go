@@ -125,6 +125,7 @@ var apiOps = []apiOp{
 	{Method: "POST", Path: "/api/v1/assess/findings", Summary: "督查人员记录督查发现（适用规则和次数）", Access: string(appliance.PermAssess), Body: appliance.Finding{}, Status: 201, Answer: appliance.Finding{}},
 	{Method: "POST", Path: "/api/v1/assess/findings/:id/objection", Summary: "被督查的村对督查发现提出异议（每条一次）", Access: string(appliance.PermManageMeetings), Body: objectionDoc{}, Status: 201, Answer: appliance.Objection{}},
 	{Method: "POST", Path: "/api/v1/assess/department-ratings", Summary: "村对办理本村问题的乡镇职能部门评议（及时性、办理结果）", Access: string(appliance.PermManageMeetings), Body: appliance.DeptRating{}, Status: 201, Answer: appliance.DeptRating{}},
+	{Method: "POST", Path: "/api/v1/assess/appraisals", Summary: "出具或修改下沉干部年度鉴定（依据由节点按全年记录算出），打印种类 appraisal", Access: string(appliance.PermManageMeetings), Body: appliance.Appraisal{}, Status: 201, Answer: appliance.Appraisal{}},
 	{Method: "GET", Path: "/api/v1/assess/inspections", Summary: "督查计划（定期检查、随机抽查及其抽签、暗访）", Access: string(appliance.PermAssess), Answer: inspectionsDoc{}},
 	{Method: "POST", Path: "/api/v1/assess/inspections", Summary: "制定督查计划；随机抽查记录种子和抽签结果，可复核", Access: string(appliance.PermAssess), Body: planDoc{}, Status: 201, Answer: appliance.Inspection{}},
 	{Method: "POST", Path: "/api/v1/assess/findings/:id/decision", Summary: "乡镇对异议作出处理决定", Access: string(appliance.PermAssess), Body: decisionDoc{}, Answer: appliance.Finding{}},

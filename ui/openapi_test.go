@@ -329,6 +329,11 @@ func TestOpenAPI(t *testing.T) {
 	expectOK(code, "assess scores", ans)
 	code, ans = o.do(srv.URL, "GET", "/api/v1/assess/findings", lead, nil)
 	expectOK(code, "assess findings", ans)
+	if err := srv.Store.SetTeam(context.Background(), "u-villagelead", appliance.WorkTeam{Village: srv.Config.Node.Code, Members: []appliance.TeamMember{{ID: "p1", Name: "王建军", Unit: "龙湖镇农业服务中心", Days: 4}}}); err != nil {
+		t.Fatal(err)
+	}
+	code, ans = o.do(srv.URL, "POST", "/api/v1/assess/appraisals", lead, map[string]any{"village": srv.Config.Node.Code, "year": 2026, "member": "p1", "grade": "称职", "text": "工作认真。", "signer": "村党支部书记"})
+	expectOK(code, "appraisal", ans)
 
 	code, ans = o.do(srv.URL, "GET", "/api/v1/system", lead, nil)
 	expectOK(code, "system", ans)

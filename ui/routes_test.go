@@ -257,6 +257,7 @@ var routeRoles = map[string]string{
 	"POST /api/v1/assess/findings/:id/decision":  "I",
 	"GET /api/v1/assess/inspections":             "I",
 	"POST /api/v1/assess/department-ratings":     "LT",
+	"POST /api/v1/assess/appraisals":             "LT",
 	"POST /api/v1/assess/inspections":            "I",
 }
 

@@ -21,13 +21,14 @@ const (
 	bucketAssessObjections = "v_assess_objections" // finding key → Objection (the first by HLC stands)
 	bucketAssessPlans      = "v_assess_plans"      // town "/" id → Inspection (LWW); plans stay at the town
 	bucketAssessRatings    = "v_assess_ratings"    // village "/" case "/" department → DeptRating (the first by HLC stands)
+	bucketAssessAppraisals = "v_assess_appraisals" // village "/" year "/" member → Appraisal (LWW)
 )
 
 type assessView struct{}
 
 func (assessView) Name() string { return "assess" }
 func (assessView) Buckets() []string {
-	return []string{bucketAssessRules, bucketAssessFindings, bucketAssessObjections, bucketAssessPlans, bucketAssessRatings}
+	return []string{bucketAssessRules, bucketAssessFindings, bucketAssessObjections, bucketAssessPlans, bucketAssessRatings, bucketAssessAppraisals}
 }
 
 func (assessView) Apply(tx *Tx, e *appliance.Entry) error {
@@ -36,6 +37,8 @@ func (assessView) Apply(tx *Tx, e *appliance.Entry) error {
 		return putLWWAs(tx, e, bucketAssessRules, ruleTableKey)
 	case appliance.KindAssessFinding:
 		return putLWWAs(tx, e, bucketAssessFindings, func(f *appliance.Finding) string { return f.Key() })
+	case appliance.KindAppraisal:
+		return putLWWAs(tx, e, bucketAssessAppraisals, func(a *appliance.Appraisal) string { return a.Key() })
 	case appliance.KindAssessPlan:
 		return putLWWAs(tx, e, bucketAssessPlans, func(p *appliance.Inspection) string { return p.Key() })
 	case appliance.KindAssessObjection:
