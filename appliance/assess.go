@@ -203,6 +203,14 @@ func DefaultRuleTable(town string) RuleTable {
 // the latest From on or before day, the higher version on the same day;
 // the default table when none is.
 func TableOn(tables []RuleTable, town, day string) *RuleTable {
+	if t := tableOn(tables, day); t != nil {
+		return t
+	}
+	d := DefaultRuleTable(town)
+	return &d
+}
+
+func tableOn(tables []RuleTable, day string) *RuleTable {
 	var best *RuleTable
 	for i := range tables {
 		t := &tables[i]
@@ -212,10 +220,6 @@ func TableOn(tables []RuleTable, town, day string) *RuleTable {
 		if best == nil || t.From > best.From || t.From == best.From && t.Version > best.Version {
 			best = t
 		}
-	}
-	if best == nil {
-		d := DefaultRuleTable(town)
-		return &d
 	}
 	return best
 }

@@ -357,7 +357,13 @@ func AssessEvidence(in *AssessInput, p Period) []Evidence {
 		if a.Ref != b.Ref {
 			return a.Ref < b.Ref
 		}
-		return a.Metric+a.Subject+a.SubjectID < b.Metric+b.Subject+b.SubjectID
+		if a.Metric != b.Metric {
+			return a.Metric < b.Metric
+		}
+		if a.Subject != b.Subject {
+			return a.Subject < b.Subject
+		}
+		return a.SubjectID < b.SubjectID
 	})
 	return out
 }
@@ -398,6 +404,34 @@ func ComputeScores(in *AssessInput, p Period) []Score {
 	}
 	used := map[string]int{} // subject key "|" rule → tenths so far
 	lines := map[string]map[string]*ScoreLine{}
+	// The table of each day and its rules by metric and subject, worked
+	// out once: a town's year is a million pieces of evidence.
+	dflt := DefaultRuleTable(in.Town)
+	type dayRules struct {
+		t     *RuleTable
+		rules map[string][]AssessRule
+	}
+	byTable := map[*RuleTable]*dayRules{}
+	byDay := map[string]*dayRules{}
+	rulesOn := func(day string) *dayRules {
+		if d := byDay[day]; d != nil {
+			return d
+		}
+		t := tableOn(in.Tables, day)
+		if t == nil {
+			t = &dflt
+		}
+		d := byTable[t]
+		if d == nil {
+			d = &dayRules{t: t, rules: map[string][]AssessRule{}}
+			for _, r := range t.Rules {
+				d.rules[r.Metric+"|"+r.Subject] = append(d.rules[r.Metric+"|"+r.Subject], r)
+			}
+			byTable[t] = d
+		}
+		byDay[day] = d
+		return d
+	}
 	for _, ev := range AssessEvidence(in, p) {
 		s := scores[key(ev.Subject, ev.SubjectID)]
 		if s == nil {
@@ -407,9 +441,10 @@ func ComputeScores(in *AssessInput, p Period) []Score {
 			s = addSubject(SubjectDepartment, ev.SubjectID, ev.SubjectID, "")
 		}
 		s.Evidences++
-		t := TableOn(in.Tables, in.Town, ev.Date)
-		for _, r := range t.Rules {
-			if r.Subject != ev.Subject || r.Metric != ev.Metric || (ev.Metric == MetricFinding && r.ID != ev.Rule) {
+		dr := rulesOn(ev.Date)
+		t := dr.t
+		for _, r := range dr.rules[ev.Metric+"|"+ev.Subject] {
+			if ev.Metric == MetricFinding && r.ID != ev.Rule {
 				continue
 			}
 			units := ev.Units

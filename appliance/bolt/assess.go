@@ -289,8 +289,8 @@ func (s *Store) DecideObjection(ctx context.Context, author, key, decision, text
 }
 
 // AssessInput gathers what scores of scope (a village's code, or a town's:
-// all its villages) are computed from, as of today.
-func (s *Store) AssessInput(scope, today string) (*appliance.AssessInput, error) {
+// all its villages) for period p are computed from, as of today.
+func (s *Store) AssessInput(scope, today string, p appliance.Period) (*appliance.AssessInput, error) {
 	town := appliance.TownOf(scope)
 	prefix := scope
 	if scope == town {
@@ -341,17 +341,22 @@ func (s *Store) AssessInput(scope, today string) (*appliance.AssessInput, error)
 		}); err != nil {
 			return err
 		}
-		if err := tx.Bucket(bucketVisits).ForEach(func(_, v []byte) error {
-			var vi appliance.Visit
-			if err := json.Unmarshal(v, &vi); err != nil {
-				return err
-			}
-			if strings.HasPrefix(vi.Group, prefix) {
+		// Visits of the period only, found by group and day without
+		// decoding the others (a year of a town is most of its entries).
+		vb, vg := tx.Bucket(bucketVisits), tx.Bucket(bucketVisitGroup).Cursor()
+		for _, g := range in.Groups {
+			lo, hi := []byte(g.Code+"/"+p.From), []byte(g.Code+"/"+p.To+"~")
+			for k, w := vg.Seek(lo); k != nil && bytes.Compare(k, hi) < 0; k, w = vg.Next() {
+				data := vb.Get(append(append(append([]byte(nil), w...), '/'), k[len(g.Code)+1:]...))
+				if data == nil {
+					continue
+				}
+				var vi appliance.Visit
+				if err := json.Unmarshal(data, &vi); err != nil {
+					return err
+				}
 				in.Visits = append(in.Visits, vi)
 			}
-			return nil
-		}); err != nil {
-			return err
 		}
 		if in.DutyLogs, err = lwwList[appliance.DutyLog](tx, bucketDutyLog, prefix); err != nil {
 			return err
@@ -399,7 +404,7 @@ func (s *Store) AssessInput(scope, today string) (*appliance.AssessInput, error)
 
 // Scores computes the scores of scope for period p as of today.
 func (s *Store) Scores(scope string, p appliance.Period, today string) ([]appliance.Score, error) {
-	in, err := s.AssessInput(scope, today)
+	in, err := s.AssessInput(scope, today, p)
 	if err != nil {
 		return nil, err
 	}
