@@ -36,20 +36,7 @@ func TestAssessNotice(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := ts.CopyDown(ctx, now); err != nil {
-		t.Fatal(err)
-	}
-	down, err := ts.DownFeed(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	es, err := ts.Entries(down, 1, 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := vs.IngestBatch(es); err != nil {
-		t.Fatal(err)
-	}
+	copyDown(t, ts, vs, v, now)
 	ps, err := print.NewService(vs, vcfg, t.TempDir())
 	if err != nil {
 		t.Fatal(err)

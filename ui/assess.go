@@ -54,13 +54,32 @@ func (s *Server) assessScope() (string, error) {
 	return "", appliance.Errorf(appliance.ENOTFOUND, "考核积分在村和乡镇节点上查看")
 }
 
-// assessPeriod reads ?period= (2026-W46, 2026-11, 2026-Q4, 2026), or the
-// week holding today.
-func (s *Server) assessPeriod(c *fiber.Ctx) (appliance.Period, error) {
-	if p := c.Query("period"); p != "" {
-		return appliance.ParsePeriod(p)
+// periodScores computes this node's scores for ?period= (2026-W46,
+// 2026-11, 2026-Q4, 2026), dflt when absent.
+func (s *Server) periodScores(c *fiber.Ctx, dflt appliance.Period) (string, appliance.Period, []appliance.Score, error) {
+	scope, err := s.assessScope()
+	if err != nil {
+		return "", dflt, nil, err
 	}
-	return appliance.PeriodOf(appliance.PeriodWeek, s.today())
+	p := dflt
+	if q := c.Query("period"); q != "" {
+		if p, err = appliance.ParsePeriod(q); err != nil {
+			return scope, p, nil, err
+		}
+	}
+	scores, err := s.Store.Scores(scope, p, s.today())
+	return scope, p, scores, err
+}
+
+// thisWeek is the week holding today; lastWeek the latest that has ended.
+func (s *Server) thisWeek() appliance.Period {
+	p, _ := appliance.PeriodOf(appliance.PeriodWeek, s.today())
+	return p
+}
+
+func (s *Server) lastWeek() appliance.Period {
+	p, _ := appliance.PeriodOf(appliance.PeriodWeek, s.now().AddDate(0, 0, -7).Format(time.DateOnly))
+	return p
 }
 
 // ownStaffID is the staff record of the account on this node, "" if none.
@@ -102,15 +121,7 @@ func (s *Server) showAssess(c *fiber.Ctx) error { return s.renderAssess(c, nil) 
 
 func (s *Server) renderAssess(c *fiber.Ctx, formErr error) error {
 	u := currentUser(c)
-	scope, err := s.assessScope()
-	if err != nil {
-		return err
-	}
-	p, err := s.assessPeriod(c)
-	if err != nil {
-		return err
-	}
-	scores, err := s.Store.Scores(scope, p, s.today())
+	scope, p, scores, err := s.periodScores(c, s.thisWeek())
 	if err != nil {
 		return err
 	}
@@ -201,19 +212,11 @@ func (s *Server) periodChoices(cur appliance.Period) []periodChoice {
 // the records behind them.
 func (s *Server) showAssessScore(c *fiber.Ctx) error {
 	u := currentUser(c)
-	scope, err := s.assessScope()
-	if err != nil {
-		return err
-	}
-	p, err := s.assessPeriod(c)
-	if err != nil {
-		return err
-	}
 	subject, id := c.Query("subject"), c.Query("id")
 	if subject == appliance.SubjectPerson && !seesEveryone(u) && id != s.ownStaffID(u) {
 		return appliance.Errorf(appliance.EFORBIDDEN, "只能查看本人的考核明细")
 	}
-	scores, err := s.Store.Scores(scope, p, s.today())
+	_, p, scores, err := s.periodScores(c, s.thisWeek())
 	if err != nil {
 		return err
 	}
@@ -225,25 +228,8 @@ func (s *Server) showAssessScore(c *fiber.Ctx) error {
 	return appliance.Errorf(appliance.ENOTFOUND, "没有这个考核对象")
 }
 
-// lastWeek is the latest week that has ended.
-func (s *Server) lastWeek() appliance.Period {
-	p, _ := appliance.PeriodOf(appliance.PeriodWeek, s.now().AddDate(0, 0, -7).Format(time.DateOnly))
-	return p
-}
-
 func (s *Server) showBoard(c *fiber.Ctx) error {
-	p := s.lastWeek()
-	if q := c.Query("period"); q != "" {
-		var err error
-		if p, err = appliance.ParsePeriod(q); err != nil {
-			return err
-		}
-	}
-	scope, err := s.assessScope()
-	if err != nil {
-		return err
-	}
-	scores, err := s.Store.Scores(scope, p, s.today())
+	_, p, scores, err := s.periodScores(c, s.lastWeek())
 	if err != nil {
 		return err
 	}
@@ -297,15 +283,7 @@ type scoresDoc struct {
 }
 
 func (s *Server) apiScores(c *fiber.Ctx) error {
-	scope, err := s.assessScope()
-	if err != nil {
-		return err
-	}
-	p, err := s.assessPeriod(c)
-	if err != nil {
-		return err
-	}
-	scores, err := s.Store.Scores(scope, p, s.today())
+	_, p, scores, err := s.periodScores(c, s.thisWeek())
 	if err != nil {
 		return err
 	}

@@ -342,21 +342,32 @@ func (s *Store) AssessInput(scope, today string, p appliance.Period) (*appliance
 			return err
 		}
 		// Visits of the period only, found by group and day without
-		// decoding the others (a year of a town is most of its entries).
+		// decoding the others (a year of a town is most of its entries);
+		// every group that has visits, whether or not its grid is known.
 		vb, vg := tx.Bucket(bucketVisits), tx.Bucket(bucketVisitGroup).Cursor()
-		for _, g := range in.Groups {
-			lo, hi := []byte(g.Code+"/"+p.From), []byte(g.Code+"/"+p.To+"~")
-			for k, w := vg.Seek(lo); k != nil && bytes.Compare(k, hi) < 0; k, w = vg.Next() {
-				data := vb.Get(append(append(append([]byte(nil), w...), '/'), k[len(g.Code)+1:]...))
-				if data == nil {
-					continue
-				}
+		for k, w := vg.Seek([]byte(prefix)); k != nil && bytes.HasPrefix(k, []byte(prefix)); {
+			slash := bytes.IndexByte(k, '/')
+			if slash < 0 {
+				k, w = vg.Next()
+				continue
+			}
+			group, rest := k[:slash+1], string(k[slash+1:])
+			switch {
+			case rest < p.From:
+				k, w = vg.Seek(append(append([]byte(nil), group...), p.From...))
+				continue
+			case rest > p.To+"~":
+				k, w = vg.Seek(append(append([]byte(nil), group...), 0xff))
+				continue
+			}
+			if data := vb.Get(append(append(append([]byte(nil), w...), '/'), rest...)); data != nil {
 				var vi appliance.Visit
 				if err := json.Unmarshal(data, &vi); err != nil {
 					return err
 				}
 				in.Visits = append(in.Visits, vi)
 			}
+			k, w = vg.Next()
 		}
 		if in.DutyLogs, err = lwwList[appliance.DutyLog](tx, bucketDutyLog, prefix); err != nil {
 			return err
