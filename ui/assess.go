@@ -121,6 +121,9 @@ func (s *Server) showAssess(c *fiber.Ctx) error { return s.renderAssess(c, nil) 
 
 func (s *Server) renderAssess(c *fiber.Ctx, formErr error) error {
 	u := currentUser(c)
+	if _, err := s.assessScope(); err != nil { // a city: say where to look
+		return s.render(c, "staff_assess", fiber.Map{"Title": "考核积分", "Unavailable": appliance.ErrorMessage(err)})
+	}
 	scope, p, scores, err := s.periodScores(c, s.thisWeek())
 	if err != nil {
 		return err
@@ -213,6 +216,9 @@ func (s *Server) periodChoices(cur appliance.Period) []periodChoice {
 func (s *Server) showAssessScore(c *fiber.Ctx) error {
 	u := currentUser(c)
 	subject, id := c.Query("subject"), c.Query("id")
+	if subject == "" || id == "" {
+		return s.renderAssess(c, nil) // no subject chosen: the overview to choose from
+	}
 	if subject == appliance.SubjectPerson && !seesEveryone(u) && id != s.ownStaffID(u) {
 		return appliance.Errorf(appliance.EFORBIDDEN, "只能查看本人的考核明细")
 	}
