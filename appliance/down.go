@@ -101,7 +101,7 @@ const KindDownCopy = "down.copy"
 
 // DownCopy is the body of a KindDownCopy entry.
 type DownCopy struct {
-	Kind string          `json:"kind"` // the original's kind: KindNoticeSet, KindDutySet, KindMeetingSet or KindTeamSet
+	Kind string          `json:"kind"` // the original's kind: a notice, duty shift, meeting, work team, calendar year, rule table or finding
 	Feed string          `json:"feed"` // the original's feed (hex): the parent's own
 	Seq  uint64          `json:"seq"`
 	Time HLC             `json:"time"` // the original's HLC time
@@ -111,7 +111,7 @@ type DownCopy struct {
 // Validate checks the shape of a copy; its body is checked by the view.
 func (c *DownCopy) Validate() error {
 	switch c.Kind {
-	case KindNoticeSet, KindDutySet, KindMeetingSet, KindTeamSet, KindCalendarSet:
+	case KindNoticeSet, KindDutySet, KindMeetingSet, KindTeamSet, KindCalendarSet, KindAssessRules, KindAssessFinding:
 	default:
 		return FieldError("kind", "下发副本的记录类型错误")
 	}

@@ -39,6 +39,26 @@ func village(t *testing.T) (*bolt.Store, appliance.Config, *bolt.Cases) {
 	return s, cfg, cs
 }
 
+// copyDown gives the village what the town's downward feed for it
+// carries, as replication would.
+func copyDown(t *testing.T, ts, vs *bolt.Store, village string, now time.Time) {
+	t.Helper()
+	if _, err := ts.CopyDown(context.Background(), now); err != nil {
+		t.Fatal(err)
+	}
+	down, err := ts.DownFeed(village)
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, err := ts.Entries(down, 1, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := vs.IngestBatch(es); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // kioskCase registers a case as the kiosk does and returns its receipt.
 func kioskCase(t *testing.T, cs *bolt.Cases) bolt.Receipt {
 	t.Helper()
@@ -63,20 +83,7 @@ func TestNoticeBoardTownDuty(t *testing.T) {
 	if err := ts.SetDuty(ctx, "u-admin", appliance.DutyShift{Grid: "410184104000", Date: today, Shift: "全天", StaffID: "410184104000-s01", Name: "钱守信", Phone: "13900003333"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ts.CopyDown(ctx, now); err != nil {
-		t.Fatal(err)
-	}
-	down, err := ts.DownFeed("410184104201")
-	if err != nil {
-		t.Fatal(err)
-	}
-	es, err := ts.Entries(down, 1, 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := vs.IngestBatch(es); err != nil {
-		t.Fatal(err)
-	}
+	copyDown(t, ts, vs, "410184104201", now)
 	ps, err := print.NewService(vs, vcfg, t.TempDir())
 	if err != nil {
 		t.Fatal(err)

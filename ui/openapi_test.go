@@ -322,6 +322,19 @@ func TestOpenAPI(t *testing.T) {
 	code, ans = o.do(srv.URL, "GET", "/api/v1/meetings/"+srv.Config.Node.Code+"."+m.ID, lead, nil)
 	expectOK(code, "meeting", ans)
 
+	// The assessment: what a village reads (the town's flow: assess_test.go).
+	code, ans = o.do(srv.URL, "GET", "/api/v1/assess/rules", lead, nil)
+	expectOK(code, "assess rules", ans)
+	code, ans = o.do(srv.URL, "GET", "/api/v1/assess/scores?period=2026-11", lead, nil)
+	expectOK(code, "assess scores", ans)
+	code, ans = o.do(srv.URL, "GET", "/api/v1/assess/findings", lead, nil)
+	expectOK(code, "assess findings", ans)
+	if err := srv.Store.SetTeam(context.Background(), "u-villagelead", appliance.WorkTeam{Village: srv.Config.Node.Code, Members: []appliance.TeamMember{{ID: "p1", Name: "王建军", Unit: "龙湖镇农业服务中心", Days: 4}}}); err != nil {
+		t.Fatal(err)
+	}
+	code, ans = o.do(srv.URL, "POST", "/api/v1/assess/appraisals", lead, map[string]any{"village": srv.Config.Node.Code, "year": 2026, "member": "p1", "grade": "称职", "text": "工作认真。", "signer": "村党支部书记"})
+	expectOK(code, "appraisal", ans)
+
 	code, ans = o.do(srv.URL, "GET", "/api/v1/system", lead, nil)
 	expectOK(code, "system", ans)
 	code, ans = o.do(srv.URL, "GET", "/api/v1/calendar", lead, nil)
@@ -336,26 +349,33 @@ func TestOpenAPI(t *testing.T) {
 	// Every detailed JSON answer was checked at least once, but these
 	// (their flows have their own tests; each line says where).
 	notHere := map[string]string{
-		"DELETE /api/v1/tokens/{id}":               "no content",
-		"POST /api/v1/password":                    "no content",
-		"POST /api/v1/kiosk/cases":                 "kiosk CSRF flow: kiosk_http_test.go",
-		"POST /api/v1/track":                       "kiosk CSRF flow: case_test.go",
-		"POST /api/v1/track/rate":                  "kiosk CSRF flow: case_test.go",
-		"POST /api/v1/cases/register/close":        "needs a day that has ended: case_test.go",
-		"PUT /api/v1/households/{id}":              "household_test.go",
-		"POST /api/v1/households/{id}/events":      "household_test.go",
-		"POST /api/v1/households/{id}/members":     "household_test.go",
-		"PUT /api/v1/members/{pid}":                "household_test.go",
-		"POST /api/v1/members/{pid}/reveal":        "household_test.go",
-		"GET /api/v1/households/{id}/appointments": "appointment_test.go",
-		"POST /api/v1/appointments":                "appointment_test.go",
-		"POST /api/v1/visits":                      "visit tests",
-		"GET /api/v1/visits":                       "visit tests",
-		"POST /api/v1/import/dry-run":              "multipart: household_import_test.go",
-		"POST /api/v1/import/commit":               "multipart: household_import_test.go",
-		"POST /api/v1/print/":                      "needs CUPS: print tests",
-		"GET /api/v1/print/jobs":                   "printing is not set up here: print tests",
-		"POST /api/v1/print/jobs/{id}/retry":       "needs CUPS: print tests",
+		"DELETE /api/v1/tokens/{id}":                  "no content",
+		"POST /api/v1/password":                       "no content",
+		"POST /api/v1/kiosk/cases":                    "kiosk CSRF flow: kiosk_http_test.go",
+		"POST /api/v1/track":                          "kiosk CSRF flow: case_test.go",
+		"POST /api/v1/track/rate":                     "kiosk CSRF flow: case_test.go",
+		"POST /api/v1/cases/register/close":           "needs a day that has ended: case_test.go",
+		"PUT /api/v1/households/{id}":                 "household_test.go",
+		"POST /api/v1/households/{id}/events":         "household_test.go",
+		"POST /api/v1/households/{id}/members":        "household_test.go",
+		"PUT /api/v1/members/{pid}":                   "household_test.go",
+		"POST /api/v1/members/{pid}/reveal":           "household_test.go",
+		"GET /api/v1/households/{id}/appointments":    "appointment_test.go",
+		"POST /api/v1/appointments":                   "appointment_test.go",
+		"POST /api/v1/visits":                         "visit tests",
+		"GET /api/v1/visits":                          "visit tests",
+		"POST /api/v1/import/dry-run":                 "multipart: household_import_test.go",
+		"POST /api/v1/import/commit":                  "multipart: household_import_test.go",
+		"POST /api/v1/print/":                         "needs CUPS: print tests",
+		"GET /api/v1/print/jobs":                      "printing is not set up here: print tests",
+		"POST /api/v1/assess/rules":                   "a town's: assess_test.go",
+		"POST /api/v1/assess/findings":                "a town's: assess_test.go",
+		"POST /api/v1/assess/findings/{id}/objection": "needs a town's finding: assess_test.go",
+		"POST /api/v1/assess/findings/{id}/decision":  "a town's: assess_test.go",
+		"GET /api/v1/assess/inspections":              "a town's: assess_test.go",
+		"POST /api/v1/assess/department-ratings":      "needs a case the town resolved: assess_test.go",
+		"POST /api/v1/assess/inspections":             "a town's: assess_test.go",
+		"POST /api/v1/print/jobs/{id}/retry":          "needs CUPS: print tests",
 	}
 	for p, ops := range o.doc["paths"].(map[string]any) {
 		for m, op := range ops.(map[string]any) {

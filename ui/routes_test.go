@@ -244,6 +244,25 @@ var routeRoles = map[string]string{
 	"POST /staff/teams/journal": "DGLT",
 	"GET /staff/rules":          "DGLTPCIA",
 	"POST /staff/rules":         "LT",
+	// The assessment (docs/assessment.md): the board is public (grids
+	// only); every account reads scores (people: their own, unless lead,
+	// town or inspector); the inspection group keeps rules, findings and
+	// decisions; the village lead (or town operator) objects.
+	"GET /board":                                 "public",
+	"GET /staff/assess":                          "DGLTPCIA",
+	"GET /staff/assess/score":                    "DGLTPCIA",
+	"POST /staff/assess/objection":               "LT",
+	"GET /api/v1/assess/rules":                   "DGLTPCIA",
+	"POST /api/v1/assess/rules":                  "I",
+	"GET /api/v1/assess/scores":                  "DGLTPCIA",
+	"GET /api/v1/assess/findings":                "DGLTPCIA",
+	"POST /api/v1/assess/findings":               "I",
+	"POST /api/v1/assess/findings/:id/objection": "LT",
+	"POST /api/v1/assess/findings/:id/decision":  "I",
+	"GET /api/v1/assess/inspections":             "I",
+	"POST /api/v1/assess/department-ratings":     "LT",
+	"POST /api/v1/assess/appraisals":             "LT",
+	"POST /api/v1/assess/inspections":            "I",
 }
 
 var roleLetters = map[byte]appliance.Role{

@@ -81,6 +81,10 @@ func applyDownCopy(tx *Tx, e *appliance.Entry) error {
 			return nil
 		}
 		bucket, key = bucketCalendar, strconv.Itoa(y.Year)
+	case appliance.KindAssessRules, appliance.KindAssessFinding:
+		if bucket, key = assessCopyKey(c, d); bucket == "" {
+			return nil
+		}
 	default:
 		return nil
 	}
@@ -235,6 +239,9 @@ func (s *Store) downCopyDrafts(tx *Tx, child string, down appliance.FeedID, node
 		if err != nil {
 			return nil, err
 		}
+	}
+	if err := assessCopies(tx, node, child, consider); err != nil {
+		return nil, err
 	}
 	// The work team the town sends to this village.
 	if v := tx.Bucket(bucketTeams).Get([]byte(child)); len(v) >= stampSize {

@@ -1,0 +1,142 @@
+package appliance_test
+
+import (
+	"strings"
+	"testing"
+
+	"gridbox/appliance"
+)
+
+func TestParsePeriod(t *testing.T) {
+	for _, tc := range []struct{ in, id, from, to string }{
+		{"2026-W46", "2026-W46", "2026-11-09", "2026-11-15"},
+		{"2026-w01", "2026-W01", "2025-12-29", "2026-01-04"}, // ISO week 1 starts in the old year
+		{"2025-W53", "", "", ""},                             // 2025 has 52 weeks
+		{"2026-W53", "2026-W53", "2026-12-28", "2027-01-03"},
+		{"2020-W53", "2020-W53", "2020-12-28", "2021-01-03"},
+		{"2026-11", "2026-11", "2026-11-01", "2026-11-30"},
+		{"2028-02", "2028-02", "2028-02-01", "2028-02-29"},
+		{"2026-Q4", "2026-Q4", "2026-10-01", "2026-12-31"},
+		{"2026", "2026", "2026-01-01", "2026-12-31"},
+		{"2026-Q5", "", "", ""},
+		{"26-11", "", "", ""},
+		{"", "", "", ""},
+	} {
+		p, err := appliance.ParsePeriod(tc.in)
+		if tc.id == "" {
+			if appliance.ErrorField(err) != "period" {
+				t.Errorf("ParsePeriod(%q) = %+v, want an error on period", tc.in, p)
+			}
+			continue
+		}
+		if err != nil || p.ID != tc.id || p.From != tc.from || p.To != tc.to {
+			t.Errorf("ParsePeriod(%q) = %+v, %v; want %s %s..%s", tc.in, p, err, tc.id, tc.from, tc.to)
+		}
+	}
+	if p, _ := appliance.ParsePeriod("2026-W46"); p.Label() != "2026年第46周（2026-11-09至2026-11-15）" {
+		t.Errorf("label %q", p.Label())
+	}
+}
+
+func TestTableOn(t *testing.T) {
+	const town = "410184104000"
+	v1, v2, v3 := appliance.DefaultRuleTable(town), appliance.DefaultRuleTable(town), appliance.DefaultRuleTable(town)
+	v1.Version, v1.From = 1, "2026-11-16"
+	v2.Version, v2.From = 2, "2026-12-01"
+	v3.Version, v3.From = 3, "2026-12-01" // the same day: the later version
+	tables := []appliance.RuleTable{v3, v1, v2}
+	for day, want := range map[string]int{"2026-11-15": 0, "2026-11-16": 1, "2026-11-30": 1, "2026-12-01": 3, "2027-01-01": 3} {
+		if got := appliance.TableOn(tables, town, day).Version; got != want {
+			t.Errorf("table on %s: version %d, want %d", day, got, want)
+		}
+	}
+	d := appliance.DefaultRuleTable(town)
+	d.Version = 1
+	if err := d.Validate(); err != nil {
+		t.Fatalf("default table: %v", err)
+	}
+	bad := d
+	bad.Rules = append([]appliance.AssessRule(nil), d.Rules...)
+	bad.Rules[0].Points = 0.25
+	if appliance.ErrorField(bad.Validate()) != "rules" {
+		t.Error("points in hundredths accepted")
+	}
+	bad.Rules[0].Points, bad.Rules[1].ID = 1, bad.Rules[0].ID
+	if appliance.ErrorField(bad.Validate()) != "rules" {
+		t.Error("duplicate rule id accepted")
+	}
+}
+
+// A rule's cap per period: evidence in date order fills it, the rest is
+// listed but moves nothing; a finding voided by an upheld objection
+// counts nothing.
+func TestComputeScoresCap(t *testing.T) {
+	const village = "410184104201"
+	in := &appliance.AssessInput{Town: "410184104000", AsOf: "2027-01-01",
+		Villages:  []appliance.Grid{{Code: village, Level: appliance.LevelVillage, Name: "杏花村"}},
+		Registers: map[string][]string{village: {"2026-11-30"}}, // first day used: the 30th; December never closed
+		DutyLogs:  nil,
+		Findings: []appliance.Finding{
+			{ID: "f1", Town: "410184104000", Village: village, Way: appliance.WayScheduled, Date: "2026-12-02", Subject: appliance.SubjectVillage, SubjectID: village, Rule: "v-f-absent", Units: 1, Text: "x", Inspector: "赵"},
+			{ID: "f2", Town: "410184104000", Village: village, Way: appliance.WayScheduled, Date: "2026-12-03", Subject: appliance.SubjectVillage, SubjectID: village, Rule: "v-f-absent", Units: 1, Text: "x", Inspector: "赵", Decision: appliance.DecisionUpheld, DecisionText: "撤销"},
+		},
+	}
+	p, _ := appliance.ParsePeriod("2026-12")
+	s := appliance.ComputeScores(in, p)
+	if len(s) != 1 {
+		t.Fatalf("scores: %+v", s)
+	}
+	lines := map[string]appliance.ScoreLine{}
+	for _, l := range s[0].Lines {
+		lines[l.Rule] = l
+	}
+	// 31 days: register −1 each capped at −10; duty −2 each capped at −10.
+	if l := lines["v-register"]; l.Units != 31 || l.Points != -100 || !l.Capped || len(l.Refs) != 31 {
+		t.Errorf("register line %+v", l)
+	}
+	if l := lines["v-duty"]; l.Units != 31 || l.Points != -100 || !l.Capped {
+		t.Errorf("duty line %+v", l)
+	}
+	if l := lines["v-f-absent"]; l.Units != 1 || l.Points != -50 || l.Refs[0] != "督查 f1" {
+		t.Errorf("finding line %+v", l)
+	}
+	if got := appliance.Points(s[0].Total); got != "75" {
+		t.Errorf("total %s, want 75", got)
+	}
+	// The same input gives the same scores.
+	if again := appliance.ComputeScores(in, p); appliance.Points(again[0].Total) != "75" || len(again[0].Lines) != len(s[0].Lines) {
+		t.Error("not deterministic")
+	}
+}
+
+// The draw is the same for the same pool, number and seed, whatever the
+// pool's order, and pinned: a release that changed it would make old
+// draws unverifiable.
+func TestDrawInspection(t *testing.T) {
+	pool := []string{"410184104201", "410184104202", "410184104203", "410184104204", "410184104205", "410184104206", "410184104207", "410184104208"}
+	got := appliance.DrawInspection(pool, 3, 42)
+	rev := append([]string(nil), pool...)
+	for i, j := 0, len(rev)-1; i < j; i, j = i+1, j-1 {
+		rev[i], rev[j] = rev[j], rev[i]
+	}
+	if again := appliance.DrawInspection(rev, 3, 42); strings.Join(again, ",") != strings.Join(got, ",") {
+		t.Fatalf("draw depends on the pool's order: %v vs %v", got, again)
+	}
+	if want := "410184104202,410184104204,410184104205"; strings.Join(got, ",") != want {
+		t.Fatalf("draw(42) = %s, want %s", strings.Join(got, ","), want)
+	}
+	if other := appliance.DrawInspection(pool, 3, 43); strings.Join(other, ",") == strings.Join(got, ",") {
+		t.Logf("seeds 42 and 43 draw the same (possible, unlikely)")
+	}
+	p := appliance.Inspection{ID: "i1", Town: "410184104000", Way: appliance.WayRandom, Date: "2026-12-10", Subject: appliance.SubjectVillage, Topic: "台账", State: appliance.InspectionPlanned,
+		Grids: got, Draw: &appliance.Draw{Seed: appliance.SeedText(42), Pool: pool, N: 3, Picked: got}}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	forged := p
+	forged.Draw = &appliance.Draw{Seed: appliance.SeedText(42), Pool: pool, N: 3, Picked: []string{pool[0], pool[1], pool[2]}}
+	forged.Grids = forged.Draw.Picked
+	if strings.Join(forged.Grids, ",") != strings.Join(got, ",") && appliance.ErrorField(forged.Validate()) != "draw" {
+		t.Error("a draw whose picks the seed does not give was accepted")
+	}
+}

@@ -1,0 +1,466 @@
+package bolt_test
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"gridbox/appliance"
+	"gridbox/appliance/bolt"
+)
+
+// assessWorld is a village and its town after November 2026 (docs/assessment.md,
+// "The scenario"): every number the scores of it give is worked out by
+// hand in TestAssessScenario.
+type assessWorld struct {
+	clk       *simClock
+	v, tw     *testNode
+	c1, c2    string // group cases of week 46
+	c3        string // resolved, reopened by an unsatisfied follow-up, resolved again
+	c4, c5    string // escalated: returned by the town; dispatched to a department
+	f1, f2    string // findings: objection upheld; objection rejected
+	household map[string][]string
+}
+
+// Staff ids of the village in the scenario.
+const (
+	sid1 = villageCode + "-s01" // 张伟, group 1's grid leader
+	sid2 = villageCode + "-s02" // 李娜, group 2's
+	sid3 = villageCode + "-s03" // 王强, the duty room's grid worker
+)
+
+func mustDo(tb testing.TB, err error) {
+	tb.Helper()
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// exchange is replication between the two: the village's feed up, the
+// town's downward feed for it down.
+func (w *assessWorld) exchange(t *testing.T) {
+	t.Helper()
+	copyFeed(t, w.v, w.tw, w.v.Store.Feed())
+	if _, err := w.tw.Store.CopyDown(context.Background(), w.clk.t); err != nil {
+		t.Fatal(err)
+	}
+	if d := downFeed(t, w.tw, villageCode); hasFeed(t, w.tw, d) {
+		copyFeed(t, w.tw, w.v, d)
+	}
+}
+
+func runAssessMonth(t *testing.T) *assessWorld {
+	ctx := context.Background()
+	w := &assessWorld{clk: &simClock{t: day(1, 8)}, household: map[string][]string{}}
+	clk := w.clk
+	w.v = mustNode(t, appliance.NodeVillage, villageCode, "杏花村", clk, true)
+	w.tw = mustNode(t, appliance.NodeTown, townCode, "龙湖镇", clk, true)
+	v, tw := w.v, w.tw
+	enrol(t, tw, v, villageCode)
+	g1, g2 := villageCode+"-01", villageCode+"-02"
+	for _, m := range []appliance.StaffMember{
+		{ID: sid1, Name: "张伟", Phone: "13800000001", Duty: appliance.DutyGridLeader, Grid: g1, UserID: "u-zhang"},
+		{ID: sid2, Name: "李娜", Phone: "13800000002", Duty: appliance.DutyGridLeader, Grid: g2, UserID: "u-li"},
+		{ID: sid3, Name: "王强", Phone: "13800000003", Duty: appliance.DutyGridWorker, Grid: villageCode, UserID: "u-wang"},
+	} {
+		mustDo(t, v.Store.SetStaff(ctx, "u-admin", m))
+	}
+	// Households: four in group 1, five in group 2, none in group 3.
+	for i, g := range []string{g1, g1, g1, g1, g2, g2, g2, g2, g2} {
+		hid, err := v.Store.CreateHousehold(ctx, "u-admin", appliance.Household{Group: g, Address: fmt.Sprintf("%d号", i+1)},
+			[]appliance.Person{hhPerson(fmt.Sprintf("户主%c", '甲'+rune(i)), "户主", ymd(1960, 1, 1+i), true, 10+i)})
+		mustDo(t, err)
+		w.household[g] = append(w.household[g], hid)
+	}
+	for _, d := range []string{"2026-11-10", "2026-11-20"} {
+		mustDo(t, v.Store.SetDuty(ctx, "u-admin", appliance.DutyShift{Grid: villageCode, Date: d, Shift: "全天", StaffID: sid3, Name: "王强", Phone: "13800000003"}))
+	}
+	visit := func(worker, name, g string, i int, date string) {
+		t.Helper()
+		_, err := v.Store.RecordVisit(ctx, "u-x", appliance.Visit{Worker: worker, Name: name, Group: g, Kind: appliance.VisitHome, Household: w.household[g][i], Date: date, Time: "10:00", Seen: "家中一切正常"})
+		mustDo(t, err)
+	}
+	meeting := func(date, minutes string) {
+		t.Helper()
+		_, err := v.Store.SetMeeting(ctx, "u-wang", appliance.Meeting{Grid: villageCode, Kind: appliance.MeetingWeekly, Title: "工作碰头会", Date: date, State: appliance.MeetingHeld, Minutes: minutes})
+		mustDo(t, err)
+	}
+	S := func(id, a string) appliance.CaseStep { return appliance.CaseStep{Case: id, Action: a} }
+	step := func(n *testNode, author string, levels []string, s appliance.CaseStep) *appliance.Case {
+		t.Helper()
+		c, err := n.Cases.Act(ctx, author, levels, s)
+		if err != nil {
+			t.Fatalf("%s %s: %v", s.Action, s.Case, err)
+		}
+		return c
+	}
+	register := func(author, src, group, by string) string {
+		t.Helper()
+		r, err := v.Cases.RegisterCase(ctx, author, bolt.CaseIntake{Category: "public_affairs", Source: src, Group: group, Description: "村道路灯损坏需要维修"})
+		mustDo(t, err)
+		return r.Code
+	}
+	resolve := func(author, id string) *appliance.Case {
+		s := S(id, appliance.CaseResolve)
+		s.Text = "已修好"
+		return step(v, author, villageLevels, s)
+	}
+	followUp := func(id, rating string) {
+		s := S(id, appliance.CaseFeedback)
+		s.How, s.Text = "电话", "已修好"
+		step(v, "u-wang", villageLevels, s)
+		s = S(id, appliance.CaseFollowUp)
+		s.Rating, s.Text = rating, "回访"
+		step(v, "u-wang", villageLevels, s)
+	}
+	assign := func(id, name string) {
+		s := S(id, appliance.CaseAssign)
+		s.Assignee = name
+		step(v, "u-wang", villageLevels, s)
+	}
+	var v1 appliance.RuleTable
+	for d := 2; d <= 30; d++ {
+		date := fmt.Sprintf("2026-11-%02d", d)
+		clk.t = day(d, 7)
+		// The register of yesterday, except three days.
+		if d > 2 && d-1 != 13 && d-1 != 14 && d-1 != 25 {
+			_, err := v.Cases.CloseRegister(ctx, "u-wang", fmt.Sprintf("2026-11-%02d", d-1))
+			mustDo(t, err)
+		}
+		clk.t = day(d, 8)
+		// Duty: nobody on the 11th and the 26th; no handover note on the
+		// 12th; on the 20th 张伟 instead of the rostered 王强.
+		if d != 11 && d != 26 {
+			who, name := sid3, "王强"
+			if d == 20 {
+				who, name = sid1, "张伟"
+			}
+			_, err := v.Store.LogDuty(ctx, "u-wang", appliance.DutyLog{Grid: villageCode, Date: date, At: "08:00", Kind: appliance.LogSignIn, StaffID: who, Name: name})
+			mustDo(t, err)
+			if d != 12 {
+				_, err := v.Store.LogDuty(ctx, "u-wang", appliance.DutyLog{Grid: villageCode, Date: date, At: "17:30", Kind: appliance.LogHandover, StaffID: who, Name: name, Text: "无特殊情况"})
+				mustDo(t, err)
+			}
+		}
+		clk.t = day(d, 9)
+		switch d {
+		case 2:
+			w.c3 = register("u-li", appliance.SourcePatrol, g2, "")
+		case 3:
+			assign(w.c3, "李娜")
+			resolve("u-li", w.c3)
+		case 9:
+			w.c1 = register("u-zhang", appliance.SourcePatrol, g1, "")
+			w.c2 = register("u-wang", appliance.SourceWalkIn, g2, "")
+			assign(w.c1, "张伟")
+			assign(w.c2, "李娜")
+			visit(sid1, "张伟", g1, 0, date)
+			visit(sid2, "李娜", g2, 0, date)
+			meeting(date, "议定本周走访重点。")
+		case 10:
+			// Reopened: back to the group.
+			s := S(w.c3, appliance.CaseFeedback)
+			s.How, s.Text = "电话", "已修好"
+			step(v, "u-wang", villageLevels, s)
+			s = S(w.c3, appliance.CaseFollowUp)
+			s.Rating, s.Text = appliance.RatingUnsatisfied, "灯还是不亮"
+			step(v, "u-wang", villageLevels, s)
+			visit(sid1, "张伟", g1, 1, date)
+			visit(sid2, "李娜", g2, 1, date)
+			r, err := v.Store.AskService(ctx, "u-wang", appliance.ServiceRequest{Grid: villageCode, Item: "代办医保缴费", Kind: "代办服务", Source: "staff", Asked: date}, appliance.ServiceContact{})
+			mustDo(t, err)
+			r.State, r.Staff, r.Date, r.Outcome, r.Feedback = appliance.RequestDone, sid2, date, "已代缴", "poor"
+			_, err = v.Store.UpdateService(ctx, "u-wang", r)
+			mustDo(t, err)
+		case 11:
+			resolve("u-zhang", w.c1)
+			visit(sid1, "张伟", g1, 2, date)
+		case 12:
+			assign(w.c3, "李娜")
+			resolve("u-li", w.c3)
+			f, err := tw.Store.AddFinding(ctx, "u-insp", appliance.Finding{Village: villageCode, Way: appliance.WayUnannounced, Date: date,
+				Subject: appliance.SubjectVillage, SubjectID: villageCode, Rule: "v-f-register", Units: 2, Text: "台账缺两条来电记录", Inspector: "赵督查"}, date)
+			mustDo(t, err)
+			w.f1 = f.Key()
+			w.exchange(t)
+		case 13:
+			followUp(w.c1, appliance.RatingSatisfied)
+			mustDo(t, v.Store.ObjectFinding(ctx, "u-lead", appliance.Objection{Finding: w.f1, Date: date, Text: "两条来电已转为问题登记，见问题编号", By: "村支书"}))
+			w.exchange(t)
+		case 14:
+			_, err := tw.Store.DecideObjection(ctx, "u-insp", w.f1, appliance.DecisionUpheld, "核实来电均已登记为问题，撤销扣分", date)
+			mustDo(t, err)
+			w.exchange(t)
+		case 16:
+			meeting(date, "") // held, no minutes: no points
+			// The town's new rules, in force from today.
+			v1 = appliance.DefaultRuleTable(townCode)
+			v1.From, v1.Note = date, "加重值班、台账扣分"
+			v1.Rule("v-duty").Points = -3
+			v1.Rule("v-register").Points = -2
+			_, err := tw.Store.SetRuleTable(ctx, "u-insp", v1, date)
+			mustDo(t, err)
+			w.c4 = register("u-wang", appliance.SourceWalkIn, "", "")
+			s := S(w.c4, appliance.CaseEscalate)
+			s.Text = "请乡镇协调"
+			step(v, "u-wang", villageLevels, s)
+			w.exchange(t)
+		case 17:
+			s := S(w.c4, appliance.CaseReturn)
+			s.To, s.Text = appliance.CaseLevelVillage, "村里可以自行解决"
+			step(tw, "u-town", townLevels, s)
+			assign(w.c2, "李娜")
+			resolve("u-li", w.c2)
+			visit(sid1, "张伟", g1, 3, date)
+			w.exchange(t)
+		case 18:
+			resolve("u-wang", w.c4)
+			w.c5 = register("u-wang", appliance.SourceWalkIn, "", "")
+			s := S(w.c5, appliance.CaseEscalate)
+			s.Text = "需交通运输所维修"
+			step(v, "u-wang", villageLevels, s)
+			w.exchange(t)
+			s = S(w.c5, appliance.CaseDispatch)
+			s.Departments, s.Due = []string{"交通运输所"}, "2026-11-20"
+			step(tw, "u-town", townLevels, s)
+			w.exchange(t)
+		case 19:
+			f, err := tw.Store.AddFinding(ctx, "u-insp", appliance.Finding{Village: villageCode, Way: appliance.WayRandom, Date: date,
+				Subject: appliance.SubjectVillage, SubjectID: villageCode, Rule: "v-f-absent", Units: 1, Text: "抽查时值班室无人", Inspector: "赵督查"}, date)
+			mustDo(t, err)
+			w.f2 = f.Key()
+			w.exchange(t)
+		case 20:
+			mustDo(t, v.Store.ObjectFinding(ctx, "u-lead", appliance.Objection{Finding: w.f2, Date: date, Text: "值班人员外出处理来访", By: "村支书"}))
+			w.exchange(t)
+		case 21:
+			_, err := tw.Store.DecideObjection(ctx, "u-insp", w.f2, appliance.DecisionRejected, "外出未留人值守，维持扣分", date)
+			mustDo(t, err)
+			w.exchange(t)
+		case 23:
+			meeting(date, "议定冬季防火安排。")
+		case 26:
+			// The village rates the department that handled c5.
+			rate := appliance.DeptRating{Case: w.c5, Department: "交通运输所", Date: date, Timeliness: appliance.RatingUnsatisfied, Result: appliance.RatingSatisfied, Text: "超期四天，路修得好", By: "村支书"}
+			mustDo(t, v.Store.RateDepartment(ctx, "u-lead", rate))
+			if err := v.Store.RateDepartment(ctx, "u-lead", rate); appliance.ErrorCode(err) != appliance.ECONFLICT {
+				t.Fatalf("rated twice: err=%v", err)
+			}
+			other := rate
+			other.Department = "水利站"
+			if err := v.Store.RateDepartment(ctx, "u-lead", other); appliance.ErrorField(err) != "department" {
+				t.Fatalf("rated a department the case never went to: err=%v", err)
+			}
+			w.exchange(t)
+		case 24:
+			s := S(w.c5, appliance.CaseResolve)
+			s.Text = "路面已修复"
+			step(tw, "u-town", townLevels, s)
+			w.exchange(t)
+		}
+	}
+	clk.t = day(30, 20)
+	clk.t = clk.t.AddDate(0, 0, 1) // December 1st
+	_, err := v.Cases.CloseRegister(ctx, "u-wang", "2026-11-30")
+	mustDo(t, err)
+	w.exchange(t)
+	return w
+}
+
+func scoreMap(scores []appliance.Score) map[string]appliance.Score {
+	m := map[string]appliance.Score{}
+	for _, s := range scores {
+		m[s.Subject+"|"+s.ID] = s
+	}
+	return m
+}
+
+// TestAssessScenario: a month of a village and its town scored by hand
+// (docs/assessment.md, "The scenario"), at the village and at the town.
+func TestAssessScenario(t *testing.T) {
+	w := runAssessMonth(t)
+	ctx := context.Background()
+	g1, g2, g3 := villageCode+"-01", villageCode+"-02", villageCode+"-03"
+
+	// The deadlines the hand count rests on: three working days at a group.
+	for id, due := range map[string]string{w.c1: "2026-11-12", w.c2: "2026-11-12"} {
+		c, err := w.v.Cases.Case(id)
+		mustDo(t, err)
+		if c.Steps[0].Due != due {
+			t.Fatalf("case %s registered with due %s, want %s", id, c.Steps[0].Due, due)
+		}
+	}
+
+	// A rule change may not reach back.
+	back := appliance.DefaultRuleTable(townCode)
+	back.From = "2026-11-20"
+	if _, err := w.tw.Store.SetRuleTable(ctx, "u-insp", back, "2026-12-01"); appliance.ErrorField(err) != "from" {
+		t.Fatalf("rule table from a past day: err=%v", err)
+	}
+	mine := appliance.DefaultRuleTable(townCode)
+	mine.From = "2026-12-01"
+	if _, err := w.v.Store.SetRuleTable(ctx, "u-lead", mine, "2026-12-01"); appliance.ErrorCode(err) != appliance.EFORBIDDEN {
+		t.Fatalf("a village set rules: err=%v", err)
+	}
+	if err := w.v.Store.ObjectFinding(ctx, "u-lead", appliance.Objection{Finding: w.f2, Date: "2026-12-01", Text: "再次申诉", By: "村支书"}); appliance.ErrorCode(err) != appliance.ECONFLICT {
+		t.Fatalf("second objection: err=%v", err)
+	}
+	tables, err := w.v.Store.RuleTables(townCode)
+	if err != nil || len(tables) != 1 || tables[0].Version != 1 || tables[0].From != "2026-11-16" {
+		t.Fatalf("village's copy of the town's rules: %+v err %v", tables, err)
+	}
+
+	want := map[string]map[string]string{
+		// Week 46 (9–15 November).
+		"2026-W46": {
+			// duty nobody 11th −2, no handover 12th −0.5, register 13th and
+			// 14th −2, meeting 9th +1, service 10th +0.5 and its poor
+			// feedback −1; finding of the 12th void (objection upheld).
+			"village|" + villageCode: "96",
+			// c1 found on patrol +0.5, on time +1, satisfied +0.5;
+			// 3 of 4 households = 75% < 80%: −1.
+			"group|" + g1: "101",
+			// c2 overdue 13th −2; c3 reopened 10th −2, resolved again on
+			// time +1; 2 of 5 households visited (40%): 40 short, −4.
+			"group|" + g2: "93",
+			"group|" + g3: "100",
+			// c1 on time +1, 3 visits +0.3.
+			"person|" + sid1: "101.3",
+			// c2 overdue −2 (assignee), c3 reopened −2, on time +1,
+			// 2 visits +0.2, service +0.5, its poor feedback −1.
+			"person|" + sid2: "96.7",
+			"person|" + sid3: "100",
+		},
+		// November.
+		"2026-11": {
+			// duty 11th −2 (rules v0), 26th −3 (v1); handover −0.5;
+			// register 13th, 14th −1 each (v0), 25th −2 (v1); meetings 9th
+			// and 23rd +2 (16th: no minutes); service +0.5; c4 returned
+			// by the town −1; finding of the 19th −5 (objection rejected);
+			// the service's poor feedback −1.
+			"village|" + villageCode: "86",
+			// 4 of 4 households: no deduction.
+			"group|" + g1: "102",
+			// c3 found +0.5, on time 3rd +1, reopened −2, on time 12th
+			// +1; c2 overdue −2; 2 of 5 households (40%): −4.
+			"group|" + g2:    "94.5",
+			"person|" + sid1: "101.4",
+			// as in week 46, and c3's first resolution on time +1.
+			"person|" + sid2: "97.7",
+			// rostered on the 20th, 张伟 signed in instead: −2; c4,
+			// back from the town, resolved by him on time: +1.
+			"person|" + sid3: "99",
+			// c5 due the 20th, resolved the 24th: overdue −2; the
+			// village's rating: not timely −1, result good +0.5.
+			"department|交通运输所": "97.5",
+		},
+	}
+	for pid, subjects := range want {
+		p, err := appliance.ParsePeriod(pid)
+		mustDo(t, err)
+		atVillage, err := w.v.Store.Scores(villageCode, p, "2026-12-01")
+		mustDo(t, err)
+		atTown, err := w.tw.Store.Scores(villageCode, p, "2026-12-01")
+		mustDo(t, err)
+		if !reflect.DeepEqual(atVillage, atTown) {
+			t.Errorf("%s: village and town differ:\nvillage %+v\ntown    %+v", pid, atVillage, atTown)
+		}
+		got := scoreMap(atVillage)
+		if pid == "2026-W46" {
+			// Every point names what it came from: a click lists them.
+			lines := map[string]appliance.ScoreLine{}
+			for _, l := range got["person|"+sid2].Lines {
+				lines[l.Rule] = l
+			}
+			if l := lines["p-overdue"]; l.Units != 1 || l.Points != -20 || len(l.Refs) != 1 || l.Refs[0] != w.c2 {
+				t.Errorf("李娜's overdue line: %+v", l)
+			}
+			if l := lines["p-reopened"]; len(l.Refs) != 1 || l.Refs[0] != w.c3 {
+				t.Errorf("李娜's reopened line: %+v", l)
+			}
+			if g := got["group|"+g1]; g.Rank != 1 || got["group|"+g2].Rank != 3 {
+				t.Errorf("group ranks: %d %d", g.Rank, got["group|"+g2].Rank)
+			}
+		}
+		for k, total := range subjects {
+			s, ok := got[k]
+			if !ok {
+				t.Errorf("%s: no score for %s", pid, k)
+				continue
+			}
+			if appliance.Points(s.Total) != total {
+				t.Errorf("%s %s = %s, want %s; lines %+v", pid, k, appliance.Points(s.Total), total, s.Lines)
+			}
+		}
+	}
+}
+
+// The inspection group's plans: a random draw recorded with its seed and
+// redone from the entry; an unannounced visit that never reaches the
+// village before it happens (plans do not go down).
+func TestInspectionPlans(t *testing.T) {
+	ctx := context.Background()
+	clk := &simClock{t: day(30, 9)}
+	v := mustNode(t, appliance.NodeVillage, villageCode, "杏花村", clk, true)
+	tw := mustNode(t, appliance.NodeTown, townCode, "龙湖镇", clk, true)
+	enrol(t, tw, v, villageCode)
+	copyFeed(t, v, tw, v.Store.Feed())
+	const today = "2026-11-30"
+
+	seed := uint64(20261130)
+	p, err := tw.Store.PlanInspection(ctx, "u-insp", appliance.Inspection{Way: appliance.WayRandom, Date: "2026-12-03", Subject: appliance.SubjectGroup, Topic: "走访记录与实际是否相符"}, 2, &seed, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := []string{villageCode + "-01", villageCode + "-02", villageCode + "-03"}
+	if got := p.Draw.Pool; !reflect.DeepEqual(got, pool) {
+		t.Fatalf("pool %v, want the town's groups %v", got, pool)
+	}
+	plans, err := tw.Store.Inspections(townCode)
+	if err != nil || len(plans) != 1 {
+		t.Fatalf("plans %+v err %v", plans, err)
+	}
+	d := plans[0].Draw
+	if d.Seed != "000000000135290a" || !reflect.DeepEqual(appliance.DrawInspection(d.Pool, d.N, seed), plans[0].Grids) || len(plans[0].Grids) != 2 {
+		t.Fatalf("stored draw %+v grids %v", d, plans[0].Grids)
+	}
+	// Another node holding the entry verifies the same draw.
+	copyFeed(t, tw, v, tw.Store.Feed())
+	if ps, _ := v.Store.Inspections(townCode); len(ps) != 1 || !reflect.DeepEqual(ps[0].Grids, plans[0].Grids) {
+		t.Fatalf("the draw at another node: %+v", ps)
+	}
+	// A fresh seed when none is given; too many picks refused.
+	if p2, err := tw.Store.PlanInspection(ctx, "u-insp", appliance.Inspection{Way: appliance.WayRandom, Date: "2026-12-03", Subject: appliance.SubjectGroup, Topic: "台账"}, 1, nil, today); err != nil || p2.Draw.Seed == p.Draw.Seed {
+		t.Fatalf("fresh seed: %+v err %v", p2.Draw, err)
+	}
+	if _, err := tw.Store.PlanInspection(ctx, "u-insp", appliance.Inspection{Way: appliance.WayRandom, Date: "2026-12-03", Subject: appliance.SubjectGroup, Topic: "台账"}, 4, nil, today); appliance.ErrorField(err) != "n" {
+		t.Fatalf("4 of 3: err=%v", err)
+	}
+	if _, err := tw.Store.PlanInspection(ctx, "u-insp", appliance.Inspection{Way: appliance.WayScheduled, Date: "2026-11-29", Subject: appliance.SubjectVillage, Grids: []string{villageCode}, Topic: "台账"}, 0, nil, today); appliance.ErrorField(err) != "date" {
+		t.Fatalf("planned in the past: err=%v", err)
+	}
+	if _, err := v.Store.PlanInspection(ctx, "u-lead", appliance.Inspection{Way: appliance.WayScheduled, Date: "2026-12-01", Subject: appliance.SubjectVillage, Grids: []string{villageCode}, Topic: "台账"}, 0, nil, today); appliance.ErrorCode(err) != appliance.EFORBIDDEN {
+		t.Fatalf("a village plans inspections: err=%v", err)
+	}
+	// Unannounced: planned at the town, nothing of it on the village's
+	// downward feed.
+	if _, err := tw.Store.PlanInspection(ctx, "u-insp", appliance.Inspection{Way: appliance.WayUnannounced, Date: "2026-12-02", Subject: appliance.SubjectVillage, Grids: []string{villageCode}, Topic: "夜间值班"}, 0, nil, today); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tw.Store.CopyDown(ctx, clk.t); err != nil {
+		t.Fatal(err)
+	}
+	if d := downFeed(t, tw, villageCode); hasFeed(t, tw, d) {
+		es, err := tw.Store.Entries(d, 1, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range es {
+			if e.Kind == appliance.KindAssessPlan || strings.Contains(string(e.Body), "夜间值班") {
+				t.Fatalf("the downward feed carries a plan: %s %s", e.Kind, e.Body)
+			}
+		}
+	}
+}
