@@ -230,6 +230,9 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 	}
+	if *releases != "" {
+		openReleases(*releases, stdout)
+	}
 	m := &Main{Data: *data, Listen: *listen, TLSListen: *tlsListen, Out: stdout, Releases: *releases}
 	if *setClock {
 		m.SetClock = setSystemClock
@@ -301,4 +304,18 @@ func runSetup(ctx context.Context, data, listen, keyFile, backupDir string, stdo
 	}
 	fmt.Fprintf(stdout, "set up on the screen: %s node %s (%s), node key %s\n", res.Node.Role, res.Node.Name, res.Node.Code, res.Key)
 	return true, nil
+}
+
+// openReleases lets other users run the installed releases: images before
+// session 4 made the folder a systemd StateDirectory (mode 0750), so the
+// kiosk unit, which runs as another user, failed with 203/EXEC on every
+// start. The folder holds signed binaries, nothing secret.
+func openReleases(dir string, stdout io.Writer) {
+	fi, err := os.Stat(dir)
+	if err != nil || fi.Mode().Perm()&0o005 == 0o005 {
+		return
+	}
+	if err := os.Chmod(dir, fi.Mode().Perm()|0o055); err != nil {
+		fmt.Fprintf(stdout, "the releases folder %s is not open to the kiosk: %v\n", dir, err)
+	}
 }
