@@ -70,6 +70,18 @@ func TestWorkTeamPages(t *testing.T) {
 	if _, page := desk.Get("/staff/teams"); !strings.Contains(uitest.Text(page), "登记问题 2 件（2 件未办结） · 办理问题 0 件") {
 		t.Errorf("the linked member's cases are not counted:\n%s", uitest.Text(page))
 	}
+	// A note on a case the lead registered is one case handled.
+	st, _, body := lead.Post("/staff/cases/new", url.Values{"source": {"walk_in"}, "category": {v.Config.Cases.Categories[0].Key}, "description": {"三组桥栏杆松了"}})
+	code := receiptCodeRE.FindStringSubmatch(string(body))
+	if st != 200 || code == nil {
+		t.Fatalf("the lead registers: %d", st)
+	}
+	if st, _, _ := desk.Post("/staff/cases/"+code[1]+"/note", url.Values{"text": {"已电话告知村民"}}); st != 303 {
+		t.Fatalf("note: %d", st)
+	}
+	if _, page := desk.Get("/staff/teams"); !strings.Contains(uitest.Text(page), "登记问题 2 件（2 件未办结） · 办理问题 1 件") {
+		t.Errorf("the note is not counted as a case handled:\n%s", uitest.Text(page))
+	}
 	// The link is written back by name, not by code; the old code still
 	// works; a name the village has not, or has twice, is refused.
 	if _, page := lead.Get("/staff/teams"); !strings.Contains(page, "队长，本村人员张守田") || strings.Contains(page, "410184104201-s1") {
