@@ -783,10 +783,9 @@ func (cs *Cases) openCases(sc CaseScope, now time.Time, limit int, dueOnly bool)
 		id, due string
 		rank    int // overdue, near, the rest
 	}
-	rankOf := map[string]int{appliance.DueOverdue: 0, appliance.DueNear: 1, "": 2}
-	// beforeDay (on the scanned bytes) and before order the list: by rank,
-	// then by deadline (none last); ties keep the index's order, newest
-	// first.
+	// beforeDay orders the list (a scanned day against a kept case): by
+	// rank, then by deadline (none last); ties keep the index's order,
+	// newest first.
 	beforeDay := func(rank int, due []byte, b ref) bool {
 		if rank != b.rank {
 			return rank < b.rank
@@ -795,15 +794,6 @@ func (cs *Cases) openCases(sc CaseScope, now time.Time, limit int, dueOnly bool)
 			return b.due == ""
 		}
 		return string(due) < b.due
-	}
-	before := func(a, b ref) bool {
-		if a.rank != b.rank {
-			return a.rank < b.rank
-		}
-		if (a.due == "") != (b.due == "") {
-			return b.due == ""
-		}
-		return a.due < b.due
 	}
 	var refs []ref
 	var n appliance.CaseCounts
@@ -816,21 +806,21 @@ func (cs *Cases) openCases(sc CaseScope, now time.Time, limit int, dueOnly bool)
 				continue
 			}
 			// clock.Of without making a string of the day.
-			due, st := f[ofDue], ""
+			due, st, rank := f[ofDue], "", 2
 			switch {
 			case len(due) == 0:
 			case string(due) < clock.Today:
-				st = appliance.DueOverdue
+				st, rank = appliance.DueOverdue, 0
 				n.Overdue++
 			case string(due) <= clock.NearEnd:
-				st = appliance.DueNear
+				st, rank = appliance.DueNear, 1
 				n.Near++
 			}
 			n.Open++
 			if dueOnly && st == "" || limit < 0 {
 				continue
 			}
-			r := ref{rank: rankOf[st]}
+			r := ref{rank: rank}
 			if limit == 0 {
 				r.id, r.due = string(k[8:]), string(due)
 				refs = append(refs, r)
@@ -853,7 +843,8 @@ func (cs *Cases) openCases(sc CaseScope, now time.Time, limit int, dueOnly bool)
 			}
 		}
 		if limit == 0 {
-			sort.SliceStable(refs, func(i, j int) bool { return before(refs[i], refs[j]) })
+			// A day is 10 bytes: the conversion stays on the stack.
+			sort.SliceStable(refs, func(i, j int) bool { return beforeDay(refs[i].rank, []byte(refs[i].due), refs[j]) })
 		}
 		out = make([]DueCase, 0, len(refs))
 		for _, r := range refs {
