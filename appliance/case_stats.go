@@ -6,22 +6,36 @@ import (
 	"time"
 )
 
-// Statistics of cases are counters kept up to date as entries fold. Each
-// case contributes a set of counter keys derived from its state alone; when
-// a case changes, the fold subtracts its old contribution and adds the new
-// one, so the counters equal the sum over all cases whatever the order.
+// Statistics of cases are sums kept up to date as entries fold. Each case
+// contributes amounts derived from its state alone; when a case changes,
+// the fold subtracts its old contribution and adds the new one, so the
+// sums equal the sum over all cases whatever the order.
 //
-// Keys: PERIOD "|" SCOPE "|" DIM, where PERIOD is "*" (all time), "M2026-11"
-// or "D2026-11-03" (by the day the case was reported) and SCOPE is "*",
-// "t" + town code, "v" + village code or "g" + group code. Register keys ("reg|DAY|UNIT|WHAT")
-// count the day's events per group (UNIT is the village code for cases
-// without a group); "due|SCOPE|DAY" counts open cases due that day.
+// A case's contribution (CaseStatParts) is a set of dims (DIM → n) that
+// every cell of the case gets: a cell is a PERIOD and a SCOPE, PERIOD "*"
+// (all time), "M2026-11" or "D2026-11-03" (by the day the case was
+// reported) and SCOPE "*", "t" + town code, "v" + village code or "g" +
+// group code, each also narrowed to the case's category ("v…:CAT",
+// CategoryScope). Cells of scope "*" also get the place dims ("town/T/n",
+// "vil/V/n", "grp/G/n", and ".../res" when resolved). CaseContributions
+// spreads it into keys PERIOD "|" SCOPE "|" DIM: that is what statistics
+// sum. Counters outside cells: "reg|DAY|UNIT|WHAT" counts the day's
+// register events per group (UNIT is the village code for cases without a
+// group); "due|SCOPE|DAY" counts open cases due that day.
 
-// CaseContributions returns the counter keys c adds, with their amounts.
-func CaseContributions(c *Case) map[string]int64 {
-	out := map[string]int64{}
+// StatParts is what a case adds to the statistics before it is spread
+// over periods and scopes.
+type StatParts struct {
+	Day, Village, Group, Category string
+	Done                          bool             // resolved: the place dims count it as such
+	Dims                          map[string]int64 // every cell of the case gets these
+	Counters                      map[string]int64 // keys outside cells: due|, ddue|, reg|
+}
+
+// CaseStatParts returns c's contribution to the statistics; nil for nil.
+func CaseStatParts(c *Case) *StatParts {
 	if c == nil {
-		return out
+		return nil
 	}
 	dims := map[string]int64{"n": 1, "cat/" + c.Category: 1, "src/" + c.Source: 1, "st/" + c.Status: 1}
 	done := CaseDone(c.Status)
@@ -56,40 +70,16 @@ func CaseContributions(c *Case) map[string]int64 {
 	if c.Meetings > 0 {
 		dims["meet"] = 1
 	}
-	periods := []string{"*", "M" + monthOf(c.ReportedDay), "D" + c.ReportedDay}
-	town := TownOf(c.Village)
-	scopes := []string{"*", "t" + town, "v" + c.Village}
-	if c.Group != "" {
-		scopes = append(scopes, "g"+c.Group)
-	}
-	for _, p := range periods {
-		for _, s := range scopes {
-			for d, n := range dims {
-				out[p+"|"+s+"|"+d] += n
-			}
-		}
-		// Breakdown by place, in the widest scope only.
-		out[p+"|*|town/"+town+"/n"]++
-		out[p+"|*|vil/"+c.Village+"/n"]++
-		if c.Group != "" {
-			out[p+"|*|grp/"+c.Group+"/n"]++
-		}
-		if done {
-			out[p+"|*|town/"+town+"/res"]++
-			out[p+"|*|vil/"+c.Village+"/res"]++
-			if c.Group != "" {
-				out[p+"|*|grp/"+c.Group+"/res"]++
-			}
-		}
-	}
+	p := &StatParts{Day: c.ReportedDay, Village: c.Village, Group: c.Group, Category: c.Category, Done: done, Dims: dims, Counters: map[string]int64{}}
 	// Open cases by deadline, so overdue and near counts sum a few days'
 	// counters instead of reading every open case.
 	if CaseOpen(c.Status) && c.Due != "" {
-		for _, s := range scopes {
-			out["due|"+s+"|"+c.Due]++
+		for _, s := range p.Scopes() {
+			p.Counters["due|"+s+"|"+c.Due]++
+			p.Counters["due|"+CategoryScope(s, c.Category)+"|"+c.Due]++
 		}
 	}
-	addBreakdownContributions(out, c) // case_stats_breakdown.go
+	addBreakdownContributions(p, c) // case_stats_breakdown.go
 	// The register: events of the day per group.
 	unit := c.Group
 	if unit == "" {
@@ -101,12 +91,88 @@ func CaseContributions(c *Case) map[string]int64 {
 		}
 		switch {
 		case e.Action == CaseRegister:
-			out["reg|"+e.Day+"|"+unit+"|reported"]++
+			p.Counters["reg|"+e.Day+"|"+unit+"|reported"]++
 		case e.Action == CaseResolve && e.By == CaseLevelGroup:
-			out["reg|"+e.Day+"|"+unit+"|resolved"]++
+			p.Counters["reg|"+e.Day+"|"+unit+"|resolved"]++
 		case e.Action == CaseEscalate && (e.From == CaseLevelGroup || e.From == CaseLevelVillage):
-			out["reg|"+e.Day+"|"+unit+"|escalated"]++
+			p.Counters["reg|"+e.Day+"|"+unit+"|escalated"]++
 		}
+	}
+	return p
+}
+
+// Scopes are the places the case counts in, widest first.
+func (p *StatParts) Scopes() []string {
+	out := []string{"*", "t" + TownOf(p.Village), "v" + p.Village}
+	if p.Group != "" {
+		out = append(out, "g"+p.Group)
+	}
+	return out
+}
+
+// CellScopes are Scopes and each narrowed to the case's category.
+func (p *StatParts) CellScopes() []string {
+	s := p.Scopes()
+	for _, sc := range s[:len(s):len(s)] {
+		s = append(s, CategoryScope(sc, p.Category))
+	}
+	return s
+}
+
+// PlaceScope reports whether cells of scope (a CellScopes one) get the
+// place dims.
+func (p *StatParts) PlaceScope(scope string) bool {
+	return scope == "*" || scope == CategoryScope("*", p.Category)
+}
+
+// PlaceDims are the breakdown by place, added to cells of the widest scope.
+func (p *StatParts) PlaceDims() map[string]int64 {
+	town := TownOf(p.Village)
+	out := map[string]int64{"town/" + town + "/n": 1, "vil/" + p.Village + "/n": 1}
+	if p.Group != "" {
+		out["grp/"+p.Group+"/n"] = 1
+	}
+	if p.Done {
+		out["town/"+town+"/res"] = 1
+		out["vil/"+p.Village+"/res"] = 1
+		if p.Group != "" {
+			out["grp/"+p.Group+"/res"] = 1
+		}
+	}
+	return out
+}
+
+// StatPeriods are the periods a case reported on day counts in.
+func StatPeriods(day string) []string {
+	return []string{"*", StatMonth(day), "D" + day}
+}
+
+// StatMonth is the month period of a day ("M2026-11").
+func StatMonth(day string) string { return "M" + monthOf(day) }
+
+// CaseContributions spreads c's contribution into every key it adds to,
+// with the amounts: the definition the stored sums follow.
+func CaseContributions(c *Case) map[string]int64 {
+	out := map[string]int64{}
+	p := CaseStatParts(c)
+	if p == nil {
+		return out
+	}
+	place := p.PlaceDims()
+	for _, per := range StatPeriods(p.Day) {
+		for _, s := range p.CellScopes() {
+			for d, n := range p.Dims {
+				out[per+"|"+s+"|"+d] += n
+			}
+			if p.PlaceScope(s) {
+				for d, n := range place {
+					out[per+"|"+s+"|"+d] += n
+				}
+			}
+		}
+	}
+	for k, n := range p.Counters {
+		out[k] += n
 	}
 	return out
 }

@@ -63,69 +63,31 @@ func DispatchedTo(c *Case) []string {
 	return out
 }
 
-// addBreakdownContributions adds the counters above to out, which holds
-// CaseContributions' own.
-func addBreakdownContributions(out map[string]int64, c *Case) {
-	extra := map[string]int64{"co/" + c.Category + "/" + CaseOutcome(c): 1}
+// addBreakdownContributions adds the dims and counters above to p, which
+// holds CaseStatParts' own.
+func addBreakdownContributions(p *StatParts, c *Case) {
+	p.Dims["co/"+c.Category+"/"+CaseOutcome(c)] = 1
 	if c.Subcategory != "" {
-		extra["sub/"+c.Category+"/"+c.Subcategory] = 1
+		p.Dims["sub/"+c.Category+"/"+c.Subcategory] = 1
 	}
 	for _, d := range DispatchedTo(c) {
 		d = counterSafe.Replace(d)
-		extra["dep/"+d+"/n"] = 1
+		p.Dims["dep/"+d+"/n"] = 1
 		switch {
 		case CaseOpen(c.Status):
-			extra["dep/"+d+"/open"] = 1
+			p.Dims["dep/"+d+"/open"] = 1
 		case CaseDone(c.Status) && c.ResolvedLate:
-			extra["dep/"+d+"/late"] = 1
+			p.Dims["dep/"+d+"/late"] = 1
 		case CaseDone(c.Status):
-			extra["dep/"+d+"/ontime"] = 1
-		}
-	}
-	// The period and scope of every "P|S|n" key take the extra dims too.
-	var cells []string
-	for k := range out {
-		if p, ok := strings.CutSuffix(k, "|n"); ok && !strings.HasPrefix(k, "reg|") {
-			cells = append(cells, p)
-		}
-	}
-	for _, cell := range cells {
-		for d, n := range extra {
-			out[cell+"|"+d] += n
+			p.Dims["dep/"+d+"/ontime"] = 1
 		}
 	}
 	if CaseOpen(c.Status) && c.Due != "" {
-		var scopes []string
-		for k := range out {
-			if s, ok := strings.CutPrefix(k, "due|"); ok {
-				scope, _, _ := strings.Cut(s, "|")
-				scopes = append(scopes, scope)
-			}
-		}
-		for _, scope := range scopes {
+		for _, s := range p.Scopes() {
 			for _, d := range c.Departments {
-				out["ddue|"+scope+"|"+counterSafe.Replace(d)+"|"+c.Due]++
-			}
-		}
-	}
-	// Everything again under the category's scopes (from a copy: keys
-	// added while ranging over a map may or may not be visited).
-	plain := make(map[string]int64, len(out))
-	for k, n := range out {
-		plain[k] = n
-	}
-	for k, n := range plain {
-		switch {
-		case strings.HasPrefix(k, "reg|"):
-		case strings.HasPrefix(k, "due|"), strings.HasPrefix(k, "ddue|"):
-			kind, rest, _ := strings.Cut(k, "|")
-			scope, tail, _ := strings.Cut(rest, "|")
-			out[kind+"|"+CategoryScope(scope, c.Category)+"|"+tail] += n
-		default:
-			p, rest, ok := strings.Cut(k, "|")
-			scope, dim, ok2 := strings.Cut(rest, "|")
-			if ok && ok2 {
-				out[p+"|"+CategoryScope(scope, c.Category)+"|"+dim] += n
+				d = counterSafe.Replace(d)
+				p.Counters["ddue|"+s+"|"+d+"|"+c.Due]++
+				p.Counters["ddue|"+CategoryScope(s, c.Category)+"|"+d+"|"+c.Due]++
 			}
 		}
 	}

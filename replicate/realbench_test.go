@@ -66,28 +66,12 @@ func TestBenchRealCases(t *testing.T) {
 	// GRIDBOX_BENCH_PPROF=host:port profiles the town while it receives
 	// (a CPU profile of GRIDBOX_BENCH_PPROF_SECONDS, 20 by default, into
 	// town.cpu.prof in the current folder).
-	pprofAddr := os.Getenv("GRIDBOX_BENCH_PPROF")
-	if pprofAddr != "" {
-		os.Setenv("GRIDBOX_PPROF", pprofAddr)
-	}
-	town.Serve()
-	os.Unsetenv("GRIDBOX_PPROF")
+	profile := serveProfiled(town)
 	anon := town.SampleAnonRSS()
 	townCPU0 := town.CPU()
 	start := time.Now()
 	village.Serve()
-	if pprofAddr != "" {
-		go func() {
-			resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", pprofAddr, envInt("GRIDBOX_BENCH_PPROF_SECONDS", 20)))
-			if err != nil {
-				t.Logf("profile: %v", err)
-				return
-			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			os.WriteFile("town.cpu.prof", b, 0o600)
-		}()
-	}
+	go profile()
 	waitFor(t, 10*time.Minute, "the village's feed at the town", func() bool {
 		return town.Metric("gridbox_replicate_peer_received_entries_total", `code="`+villageCode+`"`) >= float64(head)
 	})
@@ -449,5 +433,29 @@ func TestBenchBackInStep(t *testing.T) {
 		last = report(run*1000 + 500)
 		waitFor(t, time.Minute, "the first report after the village restarted", atTown(last))
 		t.Logf("run %d: first report after the village restarted: at the town %s after its request", run+1, time.Since(start).Round(time.Millisecond))
+	}
+}
+
+// serveProfiled starts n; with GRIDBOX_BENCH_PPROF=host:port set, the
+// function it returns takes a CPU profile of n (GRIDBOX_BENCH_PPROF_SECONDS,
+// 20 by default) into town.cpu.prof in the current folder.
+func serveProfiled(n *procNode) func() {
+	addr := os.Getenv("GRIDBOX_BENCH_PPROF")
+	if addr == "" {
+		n.Serve()
+		return func() {}
+	}
+	os.Setenv("GRIDBOX_PPROF", addr)
+	n.Serve()
+	os.Unsetenv("GRIDBOX_PPROF")
+	return func() {
+		resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, envInt("GRIDBOX_BENCH_PPROF_SECONDS", 20)))
+		if err != nil {
+			n.t.Logf("profile: %v", err)
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		os.WriteFile("town.cpu.prof", b, 0o600)
 	}
 }

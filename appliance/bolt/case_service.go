@@ -885,7 +885,7 @@ func (cs *Cases) CountCases(sc CaseScope, now time.Time) (appliance.CaseCounts, 
 	clock := cs.DueClock(now)
 	var n appliance.CaseCounts
 	err = cs.Store.Read(func(tx *Tx) error {
-		n.Open = tx.Counter(bucketCaseStats, "*|"+key+"|open")
+		n.Open = cellDims(tx, "*|"+key)["open"]
 		for day, m := range tx.Counters(bucketCaseStats, "due|"+key+"|") {
 			n.AddDue(clock, day, m)
 		}

@@ -23,8 +23,9 @@ type CaseStatsFilter struct {
 	Category string
 }
 
-// Stats returns statistics from the counters: one prefix read per month
-// or day of the period (a year is 12 reads, a week 7), never a scan of cases.
+// Stats returns statistics from the sums kept as cases fold
+// (case_cells.go): one record per month of the period (a year is 12
+// reads), and the records of the cases reported on its other days.
 func (cs *Cases) Stats(f CaseStatsFilter, now time.Time) (appliance.CaseStats, error) {
 	now = now.In(cs.Loc)
 	if f.Date == "" {
@@ -37,8 +38,7 @@ func (cs *Cases) Stats(f CaseStatsFilter, now time.Time) (appliance.CaseStats, e
 	if err != nil {
 		return appliance.CaseStats{}, err
 	}
-	scope, err := cs.categoryScope(base, f.Category)
-	if err != nil {
+	if _, err := cs.categoryScope(base, f.Category); err != nil {
 		return appliance.CaseStats{}, err
 	}
 	var prefixes []string
@@ -65,10 +65,8 @@ func (cs *Cases) Stats(f CaseStatsFilter, now time.Time) (appliance.CaseStats, e
 	sum := map[string]int64{}
 	names := map[string]string{}
 	err = cs.Store.Read(func(tx *Tx) error {
-		for _, p := range prefixes {
-			for k, n := range tx.Counters(bucketCaseStats, p+"|"+scope+"|") {
-				sum[k] += n
-			}
+		if err := sumPeriods(tx, prefixes, base, f.Category, sum); err != nil {
+			return err
 		}
 		for k := range sum {
 			for _, pre := range []string{"town/", "vil/", "grp/"} {
@@ -99,6 +97,28 @@ func (cs *Cases) Stats(f CaseStatsFilter, now time.Time) (appliance.CaseStats, e
 		return st, err
 	}
 	return st, cs.addBreakdowns(&st, sum, f, base, now) // case_stats_breakdown.go
+}
+
+// sumPeriods adds to sum the dims of the periods ("*", "M…", "D…") in
+// scope (a statsScope key) and category ("" all): what the keys PERIOD
+// "|" SCOPE "|" DIM of appliance.CaseContributions sum to.
+func sumPeriods(tx *Tx, periods []string, scope, category string, sum map[string]int64) error {
+	cell := scope
+	if category != "" {
+		cell = appliance.CategoryScope(scope, category)
+	}
+	for _, p := range periods {
+		if day, ok := strings.CutPrefix(p, "D"); ok {
+			if err := dayDims(tx, day, scope, category, sum); err != nil {
+				return err
+			}
+			continue
+		}
+		for k, n := range cellDims(tx, p+"|"+cell) {
+			sum[k] += n
+		}
+	}
+	return nil
 }
 
 // statsScope is the counters' scope key of a town, village or group code

@@ -17,7 +17,7 @@ func (cs *Cases) categoryScope(scope, category string) (string, error) {
 	if _, ok := cs.Config.Category(category); !ok {
 		var held int64
 		cs.Store.Read(func(tx *Tx) error {
-			held = tx.Counter(bucketCaseStats, "*|*|cat/"+category)
+			held = cellDims(tx, "*|*")["cat/"+category]
 			return nil
 		})
 		if held == 0 {

@@ -329,7 +329,7 @@ func TestCaseScenario(t *testing.T) {
 
 // caseBuckets dumps the case view buckets.
 func caseBuckets(tb testing.TB, s *bolt.Store) string {
-	return dumpBuckets(tb, s, "v_cases", "v_case_stats", "v_case_due", "v_case_order", "v_case_register", "v_case_reporters", "v_case_city")
+	return dumpBuckets(tb, s, "v_cases", "v_case_stats", "v_case_cells", "v_case_days", "v_case_due", "v_case_order", "v_case_register", "v_case_reporters", "v_case_city")
 }
 
 // dumpBuckets returns the keys and values of the named buckets as text.

@@ -40,10 +40,10 @@ func (caseView) Name() string { return "cases" }
 // (the API for integrators) and the callback queue's index. Version 3: the
 // open cases' index (v_case_open). A file folded by an older version is
 // refolded at open.
-func (caseView) Version() int { return 3 }
+func (caseView) Version() int { return 4 }
 
 func (caseView) Buckets() []string {
-	return []string{bucketCases, bucketCaseReporters, bucketCaseStats, bucketCaseDue, bucketCaseOrder, bucketCaseRegister, bucketCaseCity, bucketCaseCallback, bucketCaseOpen}
+	return []string{bucketCases, bucketCaseReporters, bucketCaseStats, bucketCaseCells, bucketCaseDays, bucketCaseDue, bucketCaseOrder, bucketCaseRegister, bucketCaseCity, bucketCaseCallback, bucketCaseOpen}
 }
 
 func init() { RegisterView(caseView{}) }
@@ -156,16 +156,39 @@ func refoldCase(tx *Tx, id string, reporter bool) error {
 	} else if ok {
 		old = &o
 	}
+	op, np := appliance.CaseStatParts(old), appliance.CaseStatParts(c)
+	if err := putCaseDay(tx, id, op, np); err != nil {
+		return err
+	}
 	if tx.batch != nil {
-		// Summed per key at the end of the run anyway: no diff needed.
-		for k, n := range appliance.CaseContributions(old) {
-			tx.AddCounter(bucketCaseStats, k, -n)
+		// Summed at the end of the run anyway: no diff needed.
+		tx.batch.stats.add(op, -1)
+		tx.batch.stats.add(np, 1)
+		if op != nil {
+			for k, n := range op.Counters {
+				tx.AddCounter(bucketCaseStats, k, -n)
+			}
 		}
-		for k, n := range appliance.CaseContributions(c) {
-			tx.AddCounter(bucketCaseStats, k, n)
+		if np != nil {
+			for k, n := range np.Counters {
+				tx.AddCounter(bucketCaseStats, k, n)
+			}
 		}
 	} else {
-		for k, n := range diffContributions(appliance.CaseContributions(old), appliance.CaseContributions(c)) {
+		st := statBatch{}
+		st.add(op, -1)
+		st.add(np, 1)
+		if err := st.flush(tx); err != nil {
+			return err
+		}
+		var oc, nc map[string]int64
+		if op != nil {
+			oc = op.Counters
+		}
+		if np != nil {
+			nc = np.Counters
+		}
+		for k, n := range diffContributions(oc, nc) {
 			if err := tx.AddCounter(bucketCaseStats, k, n); err != nil {
 				return err
 			}

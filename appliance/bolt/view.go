@@ -27,6 +27,7 @@ type Tx struct {
 // compared by Verify, which folds in chunks of its own, are the same).
 type foldBatch struct {
 	counters map[string]map[string]int64        // bucket → key → delta
+	stats    statBatch                          // the cases' statistics (case_cells.go)
 	cases    map[string]bool                    // case id → its register entry came (keep the reporter)
 	entries  map[appliance.Ref]*appliance.Entry // stored in this run: read back without decoding
 }
@@ -37,7 +38,7 @@ func (tx *Tx) batched(fn func() error) error {
 	if tx.batch != nil {
 		return fn()
 	}
-	tx.batch = &foldBatch{counters: map[string]map[string]int64{}, cases: map[string]bool{}, entries: map[appliance.Ref]*appliance.Entry{}}
+	tx.batch = &foldBatch{counters: map[string]map[string]int64{}, cases: map[string]bool{}, entries: map[appliance.Ref]*appliance.Entry{}, stats: statBatch{}}
 	err := fn()
 	b := tx.batch
 	tx.batch = nil
@@ -49,14 +50,18 @@ func (tx *Tx) batched(fn func() error) error {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	tx.batch = &foldBatch{counters: b.counters, entries: b.entries} // the refolds' counters join the rest
+	tx.batch = &foldBatch{counters: b.counters, entries: b.entries, stats: statBatch{}} // the refolds' counters join the rest
 	for _, id := range ids {
 		if err := refoldCase(tx, id, b.cases[id]); err != nil {
 			tx.batch = nil
 			return err
 		}
 	}
+	stats := tx.batch.stats
 	tx.batch = nil
+	if err := stats.flush(tx); err != nil {
+		return err
+	}
 	buckets := make([]string, 0, len(b.counters))
 	for name := range b.counters {
 		buckets = append(buckets, name)
