@@ -109,6 +109,9 @@ type LimitsConfig struct {
 	MemoryMiB int `toml:"memory_mib"`
 }
 
+// TownMemoryMiB is the default memory_mib of a town or city node.
+const TownMemoryMiB = 192
+
 // Rate is "N/period", e.g. "5/10m": N at once, then N per period.
 type Rate struct {
 	N   int
@@ -313,6 +316,10 @@ func LoadConfig(path string) (Config, error) {
 	}
 	if !md.IsDefined("services") {
 		cfg.Services = defServices
+	}
+	if !md.IsDefined("limits", "memory_mib") && cfg.Node.Role != NodeVillage {
+		// A town or city takes batches from many children at once.
+		cfg.Limits.MemoryMiB = TownMemoryMiB
 	}
 	if und := md.Undecoded(); len(und) > 0 {
 		return cfg, fmt.Errorf("config %s: unknown setting %q", path, und[0].String())

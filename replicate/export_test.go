@@ -114,7 +114,7 @@ func (r *Replicator) Tap(fn func([]byte)) { r.tap = fn }
 func (r *Replicator) NotifyMsg(b []byte) { delegate{r}.NotifyMsg(b) }
 
 // Idle reports whether r has handled every message it received.
-func (r *Replicator) Idle() bool { return r.queued.Load() == 0 }
+func (r *Replicator) Idle() bool { return r.queued.Load() == 0 && r.ctrlQueued.Load() == 0 }
 
 // The wire format, for fuzzing its decoders.
 type (
@@ -182,3 +182,14 @@ func (r *Replicator) ReadsWire(v int) {
 		panic(err)
 	}
 }
+
+// GrantsSeen reports the most members granted a batch at once and the
+// longest line of waiting wants, since Start (grant.go).
+func (r *Replicator) GrantsSeen() (granted, waiting int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.grantsSeen, r.waitingSeen
+}
+
+// MaxGrants is maxGrants.
+const MaxGrants = maxGrants

@@ -96,7 +96,7 @@ func TestBenchFanIn(t *testing.T) {
 	started := time.Since(start)
 	go profile()
 	inAt := make([]time.Duration, nv)
-	waitFor(t, 30*time.Minute, "every village's feed at the town", func() bool {
+	waitEvery(t, 30*time.Minute, 250*time.Millisecond, "every village's feed at the town", func() bool {
 		got := receivedByCode(town)
 		done := true
 		for i, v := range villages[:nv] {
@@ -123,7 +123,7 @@ func TestBenchFanIn(t *testing.T) {
 	if err := last.start(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Minute, "the one more village's feed at the town", func() bool {
+	waitEvery(t, 10*time.Minute, 100*time.Millisecond, "the one more village's feed at the town", func() bool {
 		return receivedByCode(town)[last.Code] >= float64(heads[nv])
 	})
 	t.Logf("one more village (%d entries), its start to in the town's views: %s; town CPU %s; town peak RSS %.1f → %.1f MiB; load %s",

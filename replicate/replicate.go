@@ -127,6 +127,7 @@ type peer struct {
 	problem        string          // what is wrong with the link (linkstate.go), "" if nothing
 	refusedFor     string          // the refusal (reason and the member's nonce) sent to it
 	clockOff       time.Duration   // how far its clock is from ours, when far off
+	waitingWant    heads           // the want that waits in line for a place (grant.go)
 }
 
 // heard records an accepted message from the peer. r.mu held.
@@ -170,9 +171,16 @@ type Replicator struct {
 	keyFailures   map[string]time.Time // host → last message from it this node could not decrypt
 	childAddrs    map[string]childAddr // code → where an enrolled child was last met
 
-	queued atomic.Int64 // bytes in inbox
+	grants  map[string]time.Time // members that may send a batch now, until (grant.go)
+	waiting []string             // members whose want waits for a place, in order
+	// The most granted and waiting at once, for /metrics and tests.
+	grantsSeen, waitingSeen int
 
-	inbox      chan []byte
+	queued     atomic.Int64 // bytes in inbox
+	ctrlQueued atomic.Int64 // messages in ctrl or being handled
+
+	inbox      chan []byte  // batches and photos
+	ctrl       chan []byte  // the other messages (receive)
 	tap        func([]byte) // tests: sees every message received (export_test.go)
 	kick       chan struct{}
 	parentKick chan struct{}
@@ -216,8 +224,8 @@ func New(cfg Config) (*Replicator, error) {
 	r := &Replicator{
 		cfg: cfg, log: cfg.Log.With("part", "replicate"), store: cfg.Store, self: cfg.Store.Feed(),
 		peers: map[string]*peer{}, rejected: map[string]uint64{}, photoMissing: map[string]time.Time{}, early: map[string]*earlyMessages{}, unaskedUsed: map[string]string{},
-		keyFailures: map[string]time.Time{}, childAddrs: map[string]childAddr{},
-		inbox: make(chan []byte, 64), kick: make(chan struct{}, 1), parentKick: make(chan struct{}, 1),
+		keyFailures: map[string]time.Time{}, childAddrs: map[string]childAddr{}, grants: map[string]time.Time{},
+		inbox: make(chan []byte, 64), ctrl: make(chan []byte, 1024), kick: make(chan struct{}, 1), parentKick: make(chan struct{}, 1),
 		parentKey: cfg.ParentKey,
 	}
 	r.name = cfg.Node.Code + "-" + r.self.Short()
@@ -297,8 +305,9 @@ func (r *Replicator) Start(ctx context.Context) error {
 	r.joinChildren() // a restarted parent: its children learn it at once
 	r.store.OnCommit(r.committed)
 	ctx, r.cancel = context.WithCancel(ctx)
-	r.wg.Add(3)
+	r.wg.Add(4)
 	go r.inboxLoop(ctx)
+	go r.ctrlLoop(ctx)
 	go r.syncLoop(ctx)
 	go r.parentLoop(ctx)
 	r.log.Info("replication started", "name", r.name, "addr", r.Addr(), "parent", r.cfg.Node.Parent)
@@ -382,7 +391,16 @@ func (r *Replicator) memberEvent(n *memberlist.Node, alive bool) {
 	}
 	p.node, p.meta, p.alive = n, meta, alive
 	parent := p.meta.Role == parentRole(r.cfg.Node.Role)
+	var promoted []grantedWant
+	if !alive {
+		p.waitingWant = nil
+		promoted = r.release(n.Name, time.Now())
+	}
 	r.mu.Unlock()
+	// Not sent from here: memberlist holds its locks (see above).
+	if len(promoted) > 0 {
+		go r.sendGranted(promoted)
+	}
 	if alive {
 		r.replayEarly(n.Name) // a challenge or proof that came before the join or update
 	}

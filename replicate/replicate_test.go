@@ -174,12 +174,19 @@ func (tn *testNode) MustVerify() {
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(tb testing.TB, d time.Duration, what string, cond func() bool) {
 	tb.Helper()
+	waitEvery(tb, d, 20*time.Millisecond, what, cond)
+}
+
+// waitEvery is waitFor polling every step (a scrape of a busy node's
+// /metrics costs it CPU: the benchmarks poll less often).
+func waitEvery(tb testing.TB, d, step time.Duration, what string, cond func() bool) {
+	tb.Helper()
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
 		if cond() {
 			return
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(step)
 	}
 	tb.Fatalf("timed out after %s waiting for %s", d, what)
 }

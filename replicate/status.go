@@ -93,13 +93,15 @@ var (
 	descRejected = prometheus.NewDesc("gridbox_replicate_rejected_total", "Entries or messages refused, by reason.", []string{"reason"}, nil)
 	descPhotos   = prometheus.NewDesc("gridbox_replicate_photos_received_total", "Photos and voice messages of cases fetched from peers.", nil, nil)
 	descPhotosW  = prometheus.NewDesc("gridbox_replicate_photos_wanted", "Photos and voice messages referred to by entries held, not yet fetched.", nil, nil)
+	descGranted  = prometheus.NewDesc("gridbox_replicate_batches_granted", "Members asked for a batch and not yet answered (at most 4 at once).", nil, nil)
+	descWaiting  = prometheus.NewDesc("gridbox_replicate_batches_waiting", "Members whose next batch waits in line for a place.", nil, nil)
 	descPhotoB   = prometheus.NewDesc("gridbox_replicate_photo_sent_bytes_total", "Bytes of photo and voice messages sent and of the requests for them received (part of the peers' byte counts).", nil, nil)
 )
 
 type collector struct{ r *Replicator }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descLag, descSent, descRecv, descEntSent, descEntRecv, descContact, descAlive, descRejected, descPhotos, descPhotosW, descPhotoB} {
+	for _, d := range []*prometheus.Desc{descLag, descSent, descRecv, descEntSent, descEntRecv, descContact, descAlive, descRejected, descPhotos, descPhotosW, descPhotoB, descGranted, descWaiting} {
 		ch <- d
 	}
 }
@@ -128,7 +130,16 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	c.r.mu.Lock()
 	got, photoBytes := c.r.photosRecv, c.r.photoBytes
+	c.r.expireGrants(time.Now())
+	granted, waiting := len(c.r.grants), map[string]bool{}
+	for _, n := range c.r.waiting {
+		if p := c.r.peers[n]; p != nil && p.waitingWant != nil {
+			waiting[n] = true
+		}
+	}
 	c.r.mu.Unlock()
+	ch <- prometheus.MustNewConstMetric(descGranted, prometheus.GaugeValue, float64(granted))
+	ch <- prometheus.MustNewConstMetric(descWaiting, prometheus.GaugeValue, float64(len(waiting)))
 	ch <- prometheus.MustNewConstMetric(descPhotoB, prometheus.CounterValue, float64(photoBytes))
 	ch <- prometheus.MustNewConstMetric(descPhotos, prometheus.CounterValue, float64(got))
 	ch <- prometheus.MustNewConstMetric(descPhotosW, prometheus.GaugeValue, float64(c.r.store.CountWantedPhotos()))

@@ -175,6 +175,7 @@ func (r *Replicator) offerAll() {
 	// holding its node lock, which LocalNode needs (a deadlock seen under load).
 	self := r.ml.LocalNode().Address()
 	r.mu.Lock()
+	promoted := r.promote(now) // places freed by grants that ran out
 	stale := false
 	for _, p := range r.peers {
 		if !p.alive {
@@ -202,7 +203,7 @@ func (r *Replicator) offerAll() {
 				p.challengeUntil = now.Add(max(2*r.cfg.SyncInterval, time.Second))
 				r.challenges++
 				outs = append(outs, out{p.node, r.encodeControl(msgChallenge, control{From: r.name, Key: r.self.String(), Nonce: p.challenge})})
-				if rel == relChild && p.meta.Role == appliance.NodeVillage {
+				if rel == relChild && p.meta.Role == appliance.NodeVillage && r.grant(p, nil, now) {
 					// Its feed asked for along with the challenge (it holds
 					// no data: our head of the village's own feed). The
 					// village keeps it until our proof checks, and sends at
@@ -245,6 +246,7 @@ func (r *Replicator) offerAll() {
 	if stale {
 		r.wakeParent()
 	}
+	r.sendGranted(promoted)
 	for _, o := range outs {
 		r.send(o.node, o.msg)
 	}
@@ -280,7 +282,23 @@ func (r *Replicator) send(n *memberlist.Node, msg []byte) bool {
 
 // receive queues a message for the inbox loop; when the queue is full the
 // message is dropped and the sender retries after its ack timeout.
+//
+// Batches and photos go to the inbox, whose loop stores them (seconds for
+// a big batch); the small control messages (challenges, proofs, offers,
+// wants) to a loop of their own, so that a town receiving from many
+// villages still answers the others' proofs and offers at once, and their
+// clocks are read from messages that did not wait in line.
 func (r *Replicator) receive(b []byte) {
+	if b[0] != msgBatch && b[0] != msgPhoto {
+		r.ctrlQueued.Add(1)
+		select {
+		case r.ctrl <- b:
+		default:
+			r.ctrlQueued.Add(-1)
+			r.reject("overload", 1)
+		}
+		return
+	}
 	// Bound the bytes waiting too, not only the count: a box may have 1 GB.
 	if r.queued.Add(int64(len(b))) > maxQueuedBytes {
 		r.queued.Add(-int64(len(b)))
@@ -292,6 +310,20 @@ func (r *Replicator) receive(b []byte) {
 	default:
 		r.queued.Add(-int64(len(b)))
 		r.reject("overload", 1)
+	}
+}
+
+// ctrlLoop handles the control messages.
+func (r *Replicator) ctrlLoop(ctx context.Context) {
+	defer r.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case b := <-r.ctrl:
+			r.handle(b)
+			r.ctrlQueued.Add(-1)
+		}
 	}
 }
 
@@ -592,7 +624,12 @@ func (r *Replicator) handleOffer(p peerRef, rel relation, offer heads) {
 			want[h.Feed.String()] = h.Seq
 		}
 	}
-	r.send(p.node, r.encodeControl(msgWant, control{From: r.name, Key: r.self.String(), Heads: want}))
+	r.mu.Lock()
+	ok := !expectsBatch(p.offered, want) || r.grant(p.peer, want, time.Now())
+	r.mu.Unlock()
+	if ok { // else it waits in line (grant.go)
+		r.send(p.node, r.encodeControl(msgWant, control{From: r.name, Key: r.self.String(), Heads: want}))
+	}
 }
 
 // handleWant sends the next batch, or ends the exchange when the peer has
@@ -787,6 +824,10 @@ func (r *Replicator) handleBatch(p peerRef, rel relation, entries []*appliance.E
 		return
 	}
 	n, err := r.store.IngestBatch(entries)
+	r.mu.Lock()
+	promoted := r.release(p.name, time.Now())
+	r.mu.Unlock()
+	r.sendGranted(promoted)
 	if err != nil {
 		r.log.Warn("batch refused", "peer", p.name, "err", err)
 		r.reject(reasonOf(err), len(entries))
@@ -796,7 +837,7 @@ func (r *Replicator) handleBatch(p peerRef, rel relation, entries []*appliance.E
 	p.entriesRecv += uint64(n)
 	offered := p.offered
 	r.mu.Unlock()
-	r.handleOffer(p, rel, offered)
+	r.handleOffer(p, rel, offered) // the ack, and a grant (or a place in line) for the next
 }
 
 // reasonOf names a refusal for /metrics.

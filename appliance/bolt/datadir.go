@@ -47,6 +47,9 @@ func InitDataDir(ctx context.Context, dir string, node appliance.Node, opts Init
 		return res, err
 	}
 	cfg := appliance.DefaultConfig()
+	if node.Role != appliance.NodeVillage {
+		cfg.Limits.MemoryMiB = appliance.TownMemoryMiB
+	}
 	if opts.Config != nil {
 		cfg = *opts.Config
 	}
