@@ -15,7 +15,9 @@ import (
 //   - v_case_cells: for the periods "*" and "M…", one record per cell
 //     (key PERIOD "|" SCOPE) holding its dims. A run of folds sums the
 //     cases' dims per month, village, group and category first and
-//     spreads the sums over the cells once (statBatch).
+//     spreads the sums over the cells once (statBatch). The place dims of
+//     the widest scope ("town/…", "vil/…", "grp/…"), as many as the
+//     places held, are counters in v_case_stats (key CELL "|" DIM).
 //   - v_case_days: for the days, one record per case (key DAY "|" ID)
 //     holding its place, category and dims; a day's sums are read by
 //     summing the day's records that fall in the scope (dayDims). A day
@@ -66,15 +68,32 @@ func (b statBatch) flush(tx *Tx) error {
 			m[d] += n
 		}
 	}
+	places := map[string]int64{}
 	for t, s := range b {
 		p := appliance.StatParts{Village: t.village, Group: t.group, Category: t.category}
 		for _, sc := range p.CellScopes() {
 			for _, per := range []string{"*", t.month} {
 				add(per+"|"+sc, s.dims)
 				if p.PlaceScope(sc) {
-					add(per+"|"+sc, s.place)
+					for d, n := range s.place {
+						places[per+"|"+sc+"|"+d] += n
+					}
 				}
 			}
+		}
+	}
+	// The place dims grow with the places held (a city: thousands of
+	// groups): counters of their own, not in the cell's record.
+	pk := make([]string, 0, len(places))
+	for k, n := range places {
+		if n != 0 {
+			pk = append(pk, k)
+		}
+	}
+	sort.Strings(pk)
+	for _, k := range pk {
+		if err := tx.AddCounter(bucketCaseStats, k, places[k]); err != nil {
+			return err
 		}
 	}
 	keys := make([]string, 0, len(cells))
@@ -102,9 +121,16 @@ func (b statBatch) flush(tx *Tx) error {
 	return nil
 }
 
-// cellDims are the dims of a cell ("*|v410184104201", "M2026-11|*").
+// cellDims are the dims of a cell ("*|v410184104201", "M2026-11|*"),
+// with its place dims when it has them.
 func cellDims(tx *Tx, cell string) map[string]int64 {
-	return decodeDims(tx.Bucket(bucketCaseCells).Get([]byte(cell)))
+	m := decodeDims(tx.Bucket(bucketCaseCells).Get([]byte(cell)))
+	if strings.HasPrefix(cell[strings.IndexByte(cell, '|')+1:], "*") {
+		for d, n := range tx.Counters(bucketCaseStats, cell+"|") {
+			m[d] = n
+		}
+	}
+	return m
 }
 
 // putCaseDay replaces the day record of case id: old's removed, p's

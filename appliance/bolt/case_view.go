@@ -40,7 +40,7 @@ func (caseView) Name() string { return "cases" }
 // (the API for integrators) and the callback queue's index. Version 3: the
 // open cases' index (v_case_open). A file folded by an older version is
 // refolded at open.
-func (caseView) Version() int { return 4 }
+func (caseView) Version() int { return 5 }
 
 func (caseView) Buckets() []string {
 	return []string{bucketCases, bucketCaseReporters, bucketCaseStats, bucketCaseCells, bucketCaseDays, bucketCaseDue, bucketCaseOrder, bucketCaseRegister, bucketCaseCity, bucketCaseCallback, bucketCaseOpen}

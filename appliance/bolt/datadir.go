@@ -47,11 +47,11 @@ func InitDataDir(ctx context.Context, dir string, node appliance.Node, opts Init
 		return res, err
 	}
 	cfg := appliance.DefaultConfig()
-	if node.Role != appliance.NodeVillage {
-		cfg.Limits.MemoryMiB = appliance.TownMemoryMiB
-	}
 	if opts.Config != nil {
 		cfg = *opts.Config
+	}
+	if node.Role != appliance.NodeVillage && cfg.Limits.MemoryMiB == appliance.DefaultConfig().Limits.MemoryMiB {
+		cfg.Limits.MemoryMiB = appliance.TownMemoryMiB // the default, for a town or city
 	}
 	cfg.Node = node
 	if err := cfg.Validate(); err != nil {

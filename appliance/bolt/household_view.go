@@ -3,6 +3,7 @@ package bolt
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -291,54 +292,76 @@ func reindexPerson(tx *Tx, pid string, dupKeys map[string]bool) error {
 	if err != nil {
 		return err
 	}
+	var od, nd derived
 	if had {
-		d := derivePerson(old.Person, old.House, old.Alone)
-		for _, k := range d.Keys {
-			if err := tx.Bucket(k[0]).Delete([]byte(k[1])); err != nil {
-				return err
-			}
-		}
-		for _, c := range d.Counters {
-			if err := tx.AddCounter(bucketArchCounts, c, -1); err != nil {
-				return err
-			}
-		}
-		for _, k := range d.Dups {
-			dupKeys[k] = true
-		}
+		od = derivePerson(old.Person, old.House, old.Alone)
 	}
 	p, ok, err := tx.Person(pid)
 	if err != nil {
 		return err
 	}
-	if !ok {
-		return tx.Bucket(bucketPDerived).Delete([]byte(pid))
+	var in indexed
+	if ok {
+		var h appliance.Household
+		if _, err := tx.LWWJSON(bucketHouseholds, p.Household, &h); err != nil {
+			return err
+		}
+		alone, err := tx.aloneIn(p)
+		if err != nil {
+			return err
+		}
+		in = indexed{Person: p, House: appliance.Household{ID: h.ID, Group: h.Group, Closed: h.Closed}, Alone: alone}
+		nd = derivePerson(in.Person, in.House, in.Alone)
 	}
-	var h appliance.Household
-	if _, err := tx.LWWJSON(bucketHouseholds, p.Household, &h); err != nil {
-		return err
+	// Only what changed is written: an archive change touches a field or
+	// two of a person, most index entries stay as they are.
+	type bk struct{ bucket, key string }
+	kept := map[bk]string{}
+	for _, k := range nd.Keys {
+		kept[bk{k[0], k[1]}] = k[2]
 	}
-	alone, err := tx.aloneIn(p)
-	if err != nil {
-		return err
+	was := map[bk]string{}
+	for _, k := range od.Keys {
+		was[bk{k[0], k[1]}] = k[2]
+		if _, ok := kept[bk{k[0], k[1]}]; !ok {
+			if err := tx.Bucket(k[0]).Delete([]byte(k[1])); err != nil {
+				return err
+			}
+		}
 	}
-	in := indexed{Person: p, House: appliance.Household{ID: h.ID, Group: h.Group, Closed: h.Closed}, Alone: alone}
-	d := derivePerson(in.Person, in.House, in.Alone)
-	for _, k := range d.Keys {
+	for _, k := range nd.Keys {
+		if v, ok := was[bk{k[0], k[1]}]; ok && v == k[2] {
+			continue
+		}
 		if err := tx.Bucket(k[0]).Put([]byte(k[1]), []byte(k[2])); err != nil {
 			return err
 		}
 	}
-	for _, c := range d.Counters {
-		if err := tx.AddCounter(bucketArchCounts, c, 1); err != nil {
-			return err
+	counts := map[string]int64{}
+	for _, c := range od.Counters {
+		counts[c]--
+	}
+	for _, c := range nd.Counters {
+		counts[c]++
+	}
+	for c, n := range counts {
+		if n != 0 {
+			if err := tx.AddCounter(bucketArchCounts, c, n); err != nil {
+				return err
+			}
 		}
 	}
-	for _, k := range d.Dups {
+	for _, k := range od.Dups {
 		dupKeys[k] = true
 	}
-	if len(d.Keys) == 0 {
+	for _, k := range nd.Dups {
+		dupKeys[k] = true
+	}
+	if !ok || len(nd.Keys) == 0 {
 		return tx.Bucket(bucketPDerived).Delete([]byte(pid))
+	}
+	if had && reflect.DeepEqual(old, in) {
+		return nil
 	}
 	return tx.PutJSON(bucketPDerived, pid, in)
 }
