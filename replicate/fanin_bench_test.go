@@ -24,6 +24,10 @@ import (
 //
 //	GRIDBOX_BENCH=1 go test ./replicate -run TestBenchFanIn -v -count=1 -timeout 120m
 //
+// GRIDBOX_BENCH_PPROF (see TestBenchRealCases) profiles the town from
+// the villages' start, or with GRIDBOX_BENCH_PPROF_AT=last while it takes
+// the one more village.
+//
 // GRIDBOX_BENCH_VILLAGES (40) villages, each a `gridbox serve` process
 // with a year of its own ledger (demo.GrowVillage: the demo village, then
 // 30 cases a day, to GRIDBOX_BENCH_VILLAGE_ENTRIES, 20,000, entries of its
@@ -94,7 +98,10 @@ func TestBenchFanIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	started := time.Since(start)
-	go profile()
+	last := os.Getenv("GRIDBOX_BENCH_PPROF_AT") == "last" // profile the one more village instead
+	if !last {
+		go profile()
+	}
 	inAt := make([]time.Duration, nv)
 	waitEvery(t, 30*time.Minute, 250*time.Millisecond, "every village's feed at the town", func() bool {
 		got := receivedByCode(town)
@@ -115,16 +122,19 @@ func TestBenchFanIn(t *testing.T) {
 	t.Logf("town peak RSS %.1f MiB, of it anonymous %.1f MiB", float64(town.PeakRSS())/(1<<20), float64(anon())/(1<<20))
 
 	// One more village, while the others stay connected.
-	last := villages[nv]
-	t.Cleanup(last.Kill)
+	one := villages[nv]
+	t.Cleanup(one.Kill)
 	cpu0 = town.CPU()
 	rss0 := town.PeakRSS()
 	start = time.Now()
-	if err := last.start(); err != nil {
+	if err := one.start(); err != nil {
 		t.Fatal(err)
 	}
+	if last {
+		go profile()
+	}
 	waitEvery(t, 10*time.Minute, 100*time.Millisecond, "the one more village's feed at the town", func() bool {
-		return receivedByCode(town)[last.Code] >= float64(heads[nv])
+		return receivedByCode(town)[one.Code] >= float64(heads[nv])
 	})
 	t.Logf("one more village (%d entries), its start to in the town's views: %s; town CPU %s; town peak RSS %.1f → %.1f MiB; load %s",
 		heads[nv], time.Since(start).Round(time.Millisecond), (town.CPU() - cpu0).Round(10*time.Millisecond),
