@@ -96,7 +96,10 @@ func BenchmarkCaseStatsTown(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Logf("%s", st.Sentence())
-	for _, f := range []bolt.CaseStatsFilter{{}, {Scope: "410184104201", Period: "month", Date: "2026-03-10"}, {Period: "year", Date: "2026-03-10"}} {
+	for _, f := range []bolt.CaseStatsFilter{
+		{}, {Scope: "410184104201", Period: "month", Date: "2026-03-10"}, {Period: "year", Date: "2026-03-10"},
+		{Period: "week", Date: "2026-03-10"}, {Period: "range", From: "2026-02-20", To: "2026-04-10"},
+	} {
 		name := "all"
 		if f.Period != "" {
 			name = f.Period
