@@ -110,7 +110,7 @@ type LimitsConfig struct {
 }
 
 // TownMemoryMiB is the default memory_mib of a town or city node.
-const TownMemoryMiB = 192
+const TownMemoryMiB = 512
 
 // Rate is "N/period", e.g. "5/10m": N at once, then N per period.
 type Rate struct {

@@ -44,7 +44,7 @@ func TestWantedPhotosAcceptReadsStore(t *testing.T) {
 
 	// Opened by hand: on the deadlock Close would never return.
 	path := filepath.Join(t.TempDir(), "gridbox.db")
-	s, err := bolt.Open(path, NewKey(t), &bolt.Options{NoSync: true})
+	s, err := bolt.Open(path, NewKey(t), &bolt.Options{NoSync: true, SmallMap: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -81,6 +82,24 @@ type Store struct {
 type Options struct {
 	NoSync bool // tests and the in-memory refold only: gives up durability
 	Clock  *appliance.Clock
+	// SmallMap starts the file's mapping at bbolt's smallest, as on a
+	// 32-bit system (tests of what happens when it is outgrown).
+	SmallMap bool
+}
+
+// initialMmap is the data file's first mapping: address space only (pages
+// are read in as touched). Each time bbolt outgrows its mapping it maps
+// the file again and first copies every node of the open write
+// transaction out of the old mapping onto the heap; a town filling its
+// file from forty villages did that ~15 times, hundreds of MB of garbage.
+// On 32-bit systems the address space is too small to spend this way.
+const initialMmap = (strconv.IntSize / 64) << 30
+
+func mmapSize(opts *Options) int {
+	if opts.SmallMap {
+		return 0
+	}
+	return initialMmap
 }
 
 // Open opens (creating if needed) the store at path with the node key.
@@ -88,7 +107,7 @@ func Open(path string, key ed25519.PrivateKey, opts *Options) (*Store, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second, NoSync: opts.NoSync, NoFreelistSync: false})
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second, NoSync: opts.NoSync, NoFreelistSync: false, InitialMmapSize: mmapSize(opts)})
 	if err != nil {
 		if errors.Is(err, bbolt.ErrTimeout) {
 			return nil, fmt.Errorf("open %s: the data file is in use by another gridbox process", path)
