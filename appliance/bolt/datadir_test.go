@@ -14,7 +14,7 @@ import (
 // once); a limit given by the caller is kept.
 func TestInitMemoryByRole(t *testing.T) {
 	for _, c := range []struct {
-		role, code string
+		role, code  string
 		given, want int
 	}{
 		{appliance.NodeVillage, "410184104201", 0, 96},
