@@ -5,30 +5,46 @@
 # data kept). Prints the figures docs/operations.md records. Needs root
 # (the image's files belong to root and other users).
 #   images/boot-test.sh dist/gridbox-rootfs-amd64.tar.gz [BINARY]
+#   ARCH=arm64 images/boot-test.sh dist/gridbox-rootfs-arm64.tar.gz [BINARY]
 # With BINARY (e.g. dist/gridbox-linux-amd64) the gridbox part is laid on
 # again (install-gridbox.sh), so the image tests the tree's binary.
 set -euo pipefail
-tarball=${1:?usage: boot-test.sh ROOTFS.tar.gz [BINARY]}
+tarball=${1:?usage: [ARCH=arm64] boot-test.sh ROOTFS.tar.gz [BINARY]}
 bin=${2:-}
+arch=${ARCH:-amd64}
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "boot-test: needs root" >&2; exit 1; }
-command -v qemu-system-x86_64 >/dev/null || { echo "boot-test: apt-get install qemu-system-x86" >&2; exit 1; }
+# The machine QEMU emulates, its serial line, and a GPU: cage's DRM
+# backend (wlroots) needs one that imports PRIME buffers, as the boxes'
+# Intel and VC4 GPUs do; QEMU's standard VGA (bochs-drm) does not, and
+# cage exits. -cpu max: the browser wants the instruction sets of a real
+# CPU, which QEMU's default models lack.
+case $arch in
+  amd64) qemu=(qemu-system-x86_64 -cpu max -vga virtio) qpkg=qemu-system-x86 tty=ttyS0 ;;
+  arm64) qemu=(qemu-system-aarch64 -M virt -cpu max -device virtio-gpu-pci) qpkg=qemu-system-arm tty=ttyAMA0 ;;
+  *) echo "boot-test: unknown ARCH $arch (amd64 or arm64)" >&2; exit 2 ;;
+esac
+command -v "${qemu[0]}" >/dev/null || { echo "boot-test: apt-get install $qpkg" >&2; exit 1; }
 work=$(mktemp -d /var/tmp/gridbox-boot.XXXXXX)
+root=$work/root
 qpid=""
+unbind() { for m in dev proc sys; do umount "$root/$m" 2>/dev/null || true; done; }
 cleanup() {
   [ -n "$qpid" ] && kill "$qpid" 2>/dev/null
   # KEEP_LOG=FILE keeps the serial output of every boot.
   [ -n "${KEEP_LOG:-}" ] && cat "$work"/serial.log.* > "$KEEP_LOG" 2>/dev/null
-  rm -rf "$work"
+  # Never into the host's /dev: a failed install-gridbox.sh leaves the
+  # binds in place.
+  unbind
+  rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
-root=$work/root
 mkdir -p "$root"
 tar -C "$root" --numeric-owner -xzf "$tarball"
 if [ -n "$bin" ]; then
   for m in dev proc sys; do mount --bind "/$m" "$root/$m"; done
   bash images/install-gridbox.sh "$root" "$bin"
-  for m in dev proc sys; do umount "$root/$m"; done
+  unbind
 fi
 cat > "$root/boot/gridbox.conf" <<'CONF'
 GRIDBOX_ROLE=village
@@ -45,7 +61,7 @@ cat > "$root/etc/systemd/system/boot-report.service" <<'UNIT'
 Description=report the gridbox units on the serial line (boot test only)
 After=gridbox.service
 [Service]
-ExecStart=/bin/sh -c 'while :; do echo "REPORT gridbox=$(systemctl is-active gridbox) kiosk=$(systemctl is-active gridbox-kiosk) firstboot=$(systemctl is-active gridbox-firstboot)" > /dev/ttyS0; sleep 5; done'
+ExecStart=/bin/sh -c 'while :; do echo "REPORT gridbox=$(systemctl is-active gridbox) kiosk=$(systemctl is-active gridbox-kiosk) firstboot=$(systemctl is-active gridbox-firstboot)" > /dev/SERIAL; sleep 5; done'
 [Install]
 WantedBy=multi-user.target
 UNIT
@@ -53,10 +69,11 @@ cat > "$root/etc/systemd/system/boot-journal.service" <<'UNIT'
 [Unit]
 Description=the gridbox units' journal on the serial line (boot test only)
 [Service]
-ExecStart=/bin/sh -c 'while :; do journalctl -b --cursor-file=/run/boot-journal.cursor -o short-monotonic --no-pager -u gridbox -u gridbox-kiosk -u gridbox-firstboot | sed "s/^/JOURNAL /" > /dev/ttyS0; journalctl -b --cursor-file=/run/boot-journal-kiosk.cursor -o short-monotonic --no-pager _UID=$(id -u kiosk) | sed "s/^/JOURNAL /" > /dev/ttyS0; sleep 3; done'
+ExecStart=/bin/sh -c 'while :; do journalctl -b --cursor-file=/run/boot-journal.cursor -o short-monotonic --no-pager -u gridbox -u gridbox-kiosk -u gridbox-firstboot | sed "s/^/JOURNAL /" > /dev/SERIAL; journalctl -b --cursor-file=/run/boot-journal-kiosk.cursor -o short-monotonic --no-pager _UID=$(id -u kiosk) | sed "s/^/JOURNAL /" > /dev/SERIAL; sleep 3; done'
 [Install]
 WantedBy=multi-user.target
 UNIT
+sed -i "s|/dev/SERIAL|/dev/$tty|g" "$root"/etc/systemd/system/boot-{report,journal}.service
 for u in boot-report boot-journal; do
   ln -sf "/etc/systemd/system/$u.service" "$root/etc/systemd/system/multi-user.target.wants/$u.service"
 done
@@ -65,19 +82,17 @@ initrd=$(ls "$root"/boot/initrd.img-* | head -1)
 cp "$kernel" "$work/vmlinuz"; cp "$initrd" "$work/initrd"
 du_root=$(du -sm "$root" | cut -f1)
 mkfs.ext4 -q -L gridboxroot -d "$root" "$work/disk.img" $((du_root + 1024))M
-rm -rf "$root"
+rm -rf --one-file-system "$root"
 port=$((20000 + RANDOM % 20000)) # HTTP; +1 the QEMU monitor; +2 HTTPS
 log=$work/serial.log
 t0=$SECONDS
 
 boot() { # boot N: the Nth boot, its serial output appended to the log
-    # -cpu max: the browser wants the instruction sets of a real CPU, which
-  # QEMU's default model lacks.
-  qemu-system-x86_64 -cpu max -m 1024 -smp 2 -kernel "$work/vmlinuz" -initrd "$work/initrd" \
-    -append "root=LABEL=gridboxroot rw console=ttyS0 systemd.show_status=1" \
+  "${qemu[@]}" -m 1024 -smp 2 -kernel "$work/vmlinuz" -initrd "$work/initrd" \
+    -append "root=LABEL=gridboxroot rw console=$tty systemd.show_status=1" \
     -drive "file=$work/disk.img,if=virtio,format=raw" \
     -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$port-:8080,hostfwd=tcp:127.0.0.1:$((port + 2))-:8443" -device virtio-net-pci,netdev=n0 \
-    -vga std -display none -chardev "file,id=s0,path=$log.$1" -serial chardev:s0 \
+    -display none -chardev "file,id=s0,path=$log.$1" -serial chardev:s0 \
     -monitor "tcp:127.0.0.1:$((port + 1)),server,nowait" &
   qpid=$!
   boot_at=$SECONDS
