@@ -95,7 +95,7 @@ du_root=$(du -sm "$root" | cut -f1)
 mkfs.ext4 -q -L gridboxroot -d "$root" "$work/disk.img" $((du_root + 1024))M
 rm -rf --one-file-system "$root"
 # HTTP; +1 the QEMU monitor; +2 HTTPS: three ports nothing listens on.
-listening() { { exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null; }
+listening() { { exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || return 1; exec 3>&-; }
 for _ in $(seq 50); do
   port=$((20000 + RANDOM % 20000))
   listening $port || listening $((port + 1)) || listening $((port + 2)) || break
@@ -200,7 +200,10 @@ echo "power cut right after an acknowledged write: serving again ${serve3_s}s af
 # unit is active once the browser on the box's screen has shown the node's
 # page (gridbox kiosk says READY=1 on the page's first call to the node).
 if ! wait_for "${KIOSK_WAIT:-1800}" kiosk_up >/dev/null; then
-  { grep -a '^JOURNAL .*kiosk' "$cur" || true; } | tail -30
+  # The kiosk's and its user's journal (cage's and Chromium's lines), and
+  # with KEEP_LOG what the screen shows (KEEP_LOG.ppm).
+  { grep -a '^JOURNAL' "$cur" | grep -av -e 'No entries' -e 'level=INFO' || true; } | tail -40
+  if [ -n "${KEEP_LOG:-}" ]; then monitor "screendump $KEEP_LOG.ppm"; sleep 3; fi
   fail "the kiosk unit did not become active within ${KIOSK_WAIT:-1800}s"
 fi
 echo "kiosk: unit active $((SECONDS - boot_at))s after QEMU started (boot 3)"
