@@ -52,13 +52,15 @@ images:
 	bash images/build.sh
 
 # image builds the boxes' root file systems (root, debootstrap; minutes to
-# hours, not part of make test); boot-test boots the amd64 one in QEMU.
+# hours, not part of make test); boot-test boots one in QEMU (ARCH=arm64
+# for the ARM one).
 ARCHS ?= amd64 arm64
+ARCH ?= amd64
 image: images
 	for a in $(ARCHS); do nice -n 10 bash images/build-image.sh $$a dist/gridbox-rootfs-$$a.tar.gz || exit 1; done
 
 boot-test:
-	nice -n 10 bash images/boot-test.sh dist/gridbox-rootfs-amd64.tar.gz dist/gridbox-linux-amd64
+	ARCH=$(ARCH) nice -n 10 bash images/boot-test.sh dist/gridbox-rootfs-$(ARCH).tar.gz dist/gridbox-linux-$(ARCH)
 
 # One town and three village boxes on this machine, enrolled and syncing.
 demo-cluster: build

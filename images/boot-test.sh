@@ -5,30 +5,46 @@
 # data kept). Prints the figures docs/operations.md records. Needs root
 # (the image's files belong to root and other users).
 #   images/boot-test.sh dist/gridbox-rootfs-amd64.tar.gz [BINARY]
+#   ARCH=arm64 images/boot-test.sh dist/gridbox-rootfs-arm64.tar.gz [BINARY]
 # With BINARY (e.g. dist/gridbox-linux-amd64) the gridbox part is laid on
 # again (install-gridbox.sh), so the image tests the tree's binary.
 set -euo pipefail
-tarball=${1:?usage: boot-test.sh ROOTFS.tar.gz [BINARY]}
+tarball=${1:?usage: [ARCH=arm64] boot-test.sh ROOTFS.tar.gz [BINARY]}
 bin=${2:-}
+arch=${ARCH:-amd64}
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "boot-test: needs root" >&2; exit 1; }
-command -v qemu-system-x86_64 >/dev/null || { echo "boot-test: apt-get install qemu-system-x86" >&2; exit 1; }
+# The machine QEMU emulates, its serial line, and a GPU: cage's DRM
+# backend (wlroots) needs one that imports PRIME buffers, as the boxes'
+# Intel and VC4 GPUs do; QEMU's standard VGA (bochs-drm) does not, and
+# cage exits. -cpu max: the browser wants the instruction sets of a real
+# CPU, which QEMU's default models lack.
+case $arch in
+  amd64) qemu=(qemu-system-x86_64 -cpu max -vga virtio) qpkg=qemu-system-x86 tty=ttyS0 ;;
+  arm64) qemu=(qemu-system-aarch64 -M virt -cpu max -device virtio-gpu-pci) qpkg=qemu-system-arm tty=ttyAMA0 ;;
+  *) echo "boot-test: unknown ARCH $arch (amd64 or arm64)" >&2; exit 2 ;;
+esac
+command -v "${qemu[0]}" >/dev/null || { echo "boot-test: apt-get install $qpkg" >&2; exit 1; }
 work=$(mktemp -d /var/tmp/gridbox-boot.XXXXXX)
+root=$work/root
 qpid=""
+unbind() { for m in dev proc sys; do umount "$root/$m" 2>/dev/null || true; done; }
 cleanup() {
   [ -n "$qpid" ] && kill "$qpid" 2>/dev/null
   # KEEP_LOG=FILE keeps the serial output of every boot.
   [ -n "${KEEP_LOG:-}" ] && cat "$work"/serial.log.* > "$KEEP_LOG" 2>/dev/null
-  rm -rf "$work"
+  # Never into the host's /dev: a failed install-gridbox.sh leaves the
+  # binds in place.
+  unbind
+  rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
-root=$work/root
 mkdir -p "$root"
-tar -C "$root" --numeric-owner -xzf "$tarball"
+tar -C "$root" --numeric-owner -xf "$tarball" # .tar.gz or .tar
 if [ -n "$bin" ]; then
   for m in dev proc sys; do mount --bind "/$m" "$root/$m"; done
   bash images/install-gridbox.sh "$root" "$bin"
-  for m in dev proc sys; do umount "$root/$m"; done
+  unbind
 fi
 cat > "$root/boot/gridbox.conf" <<'CONF'
 GRIDBOX_ROLE=village
@@ -45,7 +61,7 @@ cat > "$root/etc/systemd/system/boot-report.service" <<'UNIT'
 Description=report the gridbox units on the serial line (boot test only)
 After=gridbox.service
 [Service]
-ExecStart=/bin/sh -c 'while :; do echo "REPORT gridbox=$(systemctl is-active gridbox) kiosk=$(systemctl is-active gridbox-kiosk) firstboot=$(systemctl is-active gridbox-firstboot)" > /dev/ttyS0; sleep 5; done'
+ExecStart=/bin/sh -c 'while :; do echo "REPORT gridbox=$(systemctl is-active gridbox) kiosk=$(systemctl is-active gridbox-kiosk) firstboot=$(systemctl is-active gridbox-firstboot)" > /dev/SERIAL; sleep 5; done'
 [Install]
 WantedBy=multi-user.target
 UNIT
@@ -53,10 +69,22 @@ cat > "$root/etc/systemd/system/boot-journal.service" <<'UNIT'
 [Unit]
 Description=the gridbox units' journal on the serial line (boot test only)
 [Service]
-ExecStart=/bin/sh -c 'while :; do journalctl -b --cursor-file=/run/boot-journal.cursor -o short-monotonic --no-pager -u gridbox -u gridbox-kiosk -u gridbox-firstboot | sed "s/^/JOURNAL /" > /dev/ttyS0; journalctl -b --cursor-file=/run/boot-journal-kiosk.cursor -o short-monotonic --no-pager _UID=$(id -u kiosk) | sed "s/^/JOURNAL /" > /dev/ttyS0; sleep 3; done'
+ExecStart=/bin/sh -c 'while :; do journalctl -b --cursor-file=/run/boot-journal.cursor -o short-monotonic --no-pager -u gridbox -u gridbox-kiosk -u gridbox-firstboot | sed "s/^/JOURNAL /" > /dev/SERIAL; journalctl -b --cursor-file=/run/boot-journal-kiosk.cursor -o short-monotonic --no-pager _UID=$(id -u kiosk) | sed "s/^/JOURNAL /" > /dev/SERIAL; sleep 3; done'
 [Install]
 WantedBy=multi-user.target
 UNIT
+sed -i "s|/dev/SERIAL|/dev/$tty|g" "$root"/etc/systemd/system/boot-{report,journal}.service
+# Under QEMU without KVM Chromium's first start takes minutes, more when
+# the host is busy: the kiosk gets KIOSK_START minutes (default 20) to show
+# its first page instead of the 5 a real box gets (gridbox kiosk --start),
+# else it is ended as hung and started again from scratch.
+kstart=${KIOSK_START:-20}
+mkdir -p "$root/etc/systemd/system/gridbox-kiosk.service.d"
+{
+  printf '[Service]\nTimeoutStartSec=%dmin\nExecStart=\n' $((kstart + 5))
+  sed -n "s/^\(ExecStart=.* kiosk \)/\1--start ${kstart}m /p" "$root/etc/systemd/system/gridbox-kiosk.service"
+} > "$root/etc/systemd/system/gridbox-kiosk.service.d/boot-test.conf"
+grep -q -- '--start' "$root/etc/systemd/system/gridbox-kiosk.service.d/boot-test.conf" || { echo "boot-test: no gridbox kiosk line in the kiosk unit" >&2; exit 1; }
 for u in boot-report boot-journal; do
   ln -sf "/etc/systemd/system/$u.service" "$root/etc/systemd/system/multi-user.target.wants/$u.service"
 done
@@ -65,19 +93,22 @@ initrd=$(ls "$root"/boot/initrd.img-* | head -1)
 cp "$kernel" "$work/vmlinuz"; cp "$initrd" "$work/initrd"
 du_root=$(du -sm "$root" | cut -f1)
 mkfs.ext4 -q -L gridboxroot -d "$root" "$work/disk.img" $((du_root + 1024))M
-rm -rf "$root"
-port=$((20000 + RANDOM % 20000)) # HTTP; +1 the QEMU monitor; +2 HTTPS
+rm -rf --one-file-system "$root"
+# HTTP; +1 the QEMU monitor; +2 HTTPS: three ports nothing listens on.
+listening() { { exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || return 1; exec 3>&-; }
+for _ in $(seq 50); do
+  port=$((20000 + RANDOM % 20000))
+  listening $port || listening $((port + 1)) || listening $((port + 2)) || break
+done
 log=$work/serial.log
 t0=$SECONDS
 
 boot() { # boot N: the Nth boot, its serial output appended to the log
-    # -cpu max: the browser wants the instruction sets of a real CPU, which
-  # QEMU's default model lacks.
-  qemu-system-x86_64 -cpu max -m 1024 -smp 2 -kernel "$work/vmlinuz" -initrd "$work/initrd" \
-    -append "root=LABEL=gridboxroot rw console=ttyS0 systemd.show_status=1" \
+  "${qemu[@]}" -m 1024 -smp 2 -kernel "$work/vmlinuz" -initrd "$work/initrd" \
+    -append "root=LABEL=gridboxroot rw console=$tty systemd.show_status=1" \
     -drive "file=$work/disk.img,if=virtio,format=raw" \
     -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$port-:8080,hostfwd=tcp:127.0.0.1:$((port + 2))-:8443" -device virtio-net-pci,netdev=n0 \
-    -vga std -display none -chardev "file,id=s0,path=$log.$1" -serial chardev:s0 \
+    -display none -chardev "file,id=s0,path=$log.$1" -serial chardev:s0 \
     -monitor "tcp:127.0.0.1:$((port + 1)),server,nowait" &
   qpid=$!
   boot_at=$SECONDS
@@ -102,6 +133,7 @@ wait_for() { # wait_for SECONDS COMMAND...: seconds it took
   local limit=$1; shift; local t=$SECONDS
   until "$@" >/dev/null 2>&1; do
     if (( SECONDS - t > limit )); then return 1; fi
+    kill -0 "$qpid" 2>/dev/null || { echo "QEMU ended" >&2; return 1; }
     sleep 2
   done
   echo $((SECONDS - t))
@@ -168,7 +200,10 @@ echo "power cut right after an acknowledged write: serving again ${serve3_s}s af
 # unit is active once the browser on the box's screen has shown the node's
 # page (gridbox kiosk says READY=1 on the page's first call to the node).
 if ! wait_for "${KIOSK_WAIT:-1800}" kiosk_up >/dev/null; then
-  { grep -a '^JOURNAL .*kiosk' "$cur" || true; } | tail -30
+  # The kiosk's and its user's journal (cage's and Chromium's lines), and
+  # with KEEP_LOG what the screen shows (KEEP_LOG.ppm).
+  { grep -a '^JOURNAL' "$cur" | grep -av -e 'No entries' -e 'level=INFO' || true; } | tail -40
+  if [ -n "${KEEP_LOG:-}" ]; then monitor "screendump $KEEP_LOG.ppm"; sleep 3; fi
   fail "the kiosk unit did not become active within ${KIOSK_WAIT:-1800}s"
 fi
 echo "kiosk: unit active $((SECONDS - boot_at))s after QEMU started (boot 3)"

@@ -81,8 +81,11 @@ packages=(
   # system
   systemd systemd-sysv systemd-timesyncd systemd-resolved dbus libpam-systemd udev kmod
   iproute2 netbase e2fsprogs dosfstools exfatprogs "linux-image-$arch"
-  # kiosk screen: a Wayland kiosk compositor and the browser
-  cage chromium
+  # kiosk screen: a Wayland kiosk compositor and the browser; seatd gives
+  # the kiosk user (group video) the screen and input devices, which
+  # logind gives a non-root service only through polkit; cage does not
+  # start without Xwayland (only a recommendation of its package)
+  cage xwayland chromium seatd
   # fonts: Chinese, and the rare characters of names (Extensions B–F)
   fonts-wqy-microhei fonts-hanazono
   # printing

@@ -33,6 +33,8 @@ install -m 0644 images/gridbox.service images/gridbox-firstboot.service images/g
 install -D -m 0644 images/journald.conf "$root/etc/systemd/journald.conf.d/gridbox.conf"
 install -D -m 0644 images/network.network "$root/etc/systemd/network/80-gridbox.network"
 install -m 0644 images/gridbox.conf.example "$root/boot/gridbox.conf.example"
+# The kiosk browser's managed policy (the microphone for voice messages).
+install -D -m 0644 images/chromium-kiosk-policy.json "$root/etc/chromium/policies/managed/gridbox-kiosk.json"
 if [ -n "${RELEASE_KEY:-}" ]; then printf '%s\n' "$RELEASE_KEY" > "$root/etc/gridbox-release.key"; fi
 
 # The backup stick: a FAT32 or exFAT stick labelled GRIDBOXBAK, mounted when
@@ -41,7 +43,7 @@ install -d -m 0755 "$root/media/gridbox-backup"
 grep -q GRIDBOXBAK "$root/etc/fstab" 2>/dev/null ||
   echo 'LABEL=GRIDBOXBAK /media/gridbox-backup auto noauto,nofail,x-systemd.automount,x-systemd.idle-timeout=120,x-systemd.device-timeout=5s,uid=gridbox,gid=gridbox,umask=077 0 0' >> "$root/etc/fstab"
 
-in_root systemctl enable systemd-networkd systemd-resolved systemd-timesyncd \
+in_root systemctl enable systemd-networkd systemd-resolved systemd-timesyncd seatd \
   gridbox-firstboot.service gridbox.service gridbox-kiosk.service
 # The kiosk owns the first screen; the console login is on the second.
 in_root systemctl mask getty@tty1.service
