@@ -1,6 +1,7 @@
 package appliance
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -429,6 +430,11 @@ func (f *Finding) Validate() error {
 	if len(f.Photos) > MaxCasePhotos {
 		return FieldError("photos", "照片最多%d张", MaxCasePhotos)
 	}
+	for _, p := range f.Photos {
+		if !IsPhotoSum(p) {
+			return FieldError("photos", "照片编号格式错误")
+		}
+	}
 	if err := requireText("inspector", "督查人员", f.Inspector, 30); err != nil {
 		return err
 	}
@@ -472,4 +478,28 @@ func sortTables(ts []RuleTable) {
 		}
 		return ts[i].Version < ts[j].Version
 	})
+}
+
+// findingPhotoRefs are the photos of a finding, or of the finding a copy
+// down carries: they follow it to the village it concerns.
+func findingPhotoRefs(e *Entry) []string {
+	body := e.Body
+	if e.Kind == KindDownCopy {
+		var c DownCopy
+		if json.Unmarshal(e.Body, &c) != nil || c.Kind != KindAssessFinding {
+			return nil
+		}
+		body = c.Body
+	}
+	var f Finding
+	if json.Unmarshal(body, &f) != nil {
+		return nil
+	}
+	var out []string
+	for _, s := range f.Photos {
+		if IsPhotoSum(s) && len(out) < MaxCasePhotos {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -168,7 +168,8 @@ func (s *Server) renderAssess(c *fiber.Ctx, formErr error) error {
 	data := fiber.Map{"Title": "考核积分", "Period": p, "Periods": s.periodChoices(p), "Mine": mine,
 		"Tables": tables, "Rules": rules, "SubjectLabels": appliance.SubjectLabels, "Village": s.Config.Node.Role == appliance.NodeVillage,
 		"Findings": findings, "Ways": appliance.InspectionWayLabels, "Decisions": appliance.DecisionLabels,
-		"CanObject": u.Can(appliance.PermManageMeetings) && s.Config.Node.Role == appliance.NodeVillage, "Me": u.Name}
+		"CanObject": u.Can(appliance.PermManageMeetings) && s.Config.Node.Role == appliance.NodeVillage, "Me": u.Name,
+		"CanDecide": u.Can(appliance.PermAssess) && s.Config.Node.Role == appliance.NodeTown}
 	setFormError(c, data, formErr)
 	return s.render(c, "staff_assess", data)
 }
