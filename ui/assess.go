@@ -169,7 +169,7 @@ func (s *Server) renderAssess(c *fiber.Ctx, formErr error) error {
 		"Tables": tables, "Rules": rules, "SubjectLabels": appliance.SubjectLabels, "Village": s.Config.Node.Role == appliance.NodeVillage,
 		"Findings": findings, "Ways": appliance.InspectionWayLabels, "Decisions": appliance.DecisionLabels,
 		"CanObject": u.Can(appliance.PermManageMeetings) && s.Config.Node.Role == appliance.NodeVillage, "Me": u.Name,
-		"CanDecide": u.Can(appliance.PermAssess) && s.Config.Node.Role == appliance.NodeTown}
+		"CanDecide": u.Can(appliance.PermAssess) && s.Config.Node.Role == appliance.NodeTown, "CanRate": u.Can(appliance.PermManageMeetings)}
 	setFormError(c, data, formErr)
 	return s.render(c, "staff_assess", data)
 }

@@ -268,6 +268,8 @@ var routeRoles = map[string]string{
 	"POST /staff/assess/findings":                "I",
 	"POST /staff/assess/findings/decision":       "I",
 	"GET /staff/assess/photos/:sum":              "DGLTPCIA",
+	"GET /staff/assess/departments":              "LT",
+	"POST /staff/assess/departments":             "LT",
 }
 
 var roleLetters = map[byte]appliance.Role{
