@@ -270,6 +270,8 @@ var routeRoles = map[string]string{
 	"GET /staff/assess/photos/:sum":              "DGLTPCIA",
 	"GET /staff/assess/departments":              "LT",
 	"POST /staff/assess/departments":             "LT",
+	"GET /staff/assess/appraisals":               "LT",
+	"POST /staff/assess/appraisals":              "LT",
 }
 
 var roleLetters = map[byte]appliance.Role{
