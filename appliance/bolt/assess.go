@@ -436,6 +436,23 @@ func (s *Store) AssessInput(scope, today string, p appliance.Period) (*appliance
 		if in.Ratings, err = lwwList[appliance.DeptRating](tx, bucketAssessRatings, prefix); err != nil {
 			return err
 		}
+		if in.Teams, err = lwwList[appliance.WorkTeam](tx, bucketTeams, prefix); err != nil {
+			return err
+		}
+		signs, err := lwwList[appliance.TeamSign](tx, bucketTeamSigns, prefix)
+		if err != nil {
+			return err
+		}
+		for _, sg := range signs {
+			if sg.Date <= p.To {
+				in.TeamSigns = append(in.TeamSigns, sg)
+			}
+		}
+		if p.To < today { // data quality counts once the period is over
+			if in.Gaps, err = householdGapsTx(tx, prefix); err != nil {
+				return err
+			}
+		}
 		fs, err := lwwList[appliance.Finding](tx, bucketAssessFindings, town+"/")
 		for _, f := range fs {
 			if strings.HasPrefix(f.Village, prefix) {
@@ -480,4 +497,31 @@ func (s *Store) FindingPhoto(prefix, sum string) ([]byte, error) {
 		}
 	}
 	return nil, appliance.Errorf(appliance.ENOTFOUND, "照片不存在")
+}
+
+// householdGapsTx lists the open households of groups under prefix whose
+// required data is missing (appliance.MissingHouseholdData).
+func householdGapsTx(tx *Tx, prefix string) ([]appliance.HouseholdGap, error) {
+	var out []appliance.HouseholdGap
+	c := tx.Bucket(bucketHHGroup).Cursor()
+	for k, _ := c.Seek([]byte(prefix)); k != nil && bytes.HasPrefix(k, []byte(prefix)); k, _ = c.Next() {
+		group, hid, ok := strings.Cut(string(k), "/")
+		if !ok {
+			continue
+		}
+		h, found, err := tx.Household(hid)
+		if err != nil {
+			return nil, err
+		} else if !found || h.Closed != "" {
+			continue
+		}
+		ms, err := tx.Members(hid)
+		if err != nil {
+			return nil, err
+		}
+		if missing := appliance.MissingHouseholdData(&h, ms); len(missing) > 0 {
+			out = append(out, appliance.HouseholdGap{Household: hid, Group: group, Missing: missing})
+		}
+	}
+	return out, nil
 }
