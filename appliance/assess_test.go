@@ -192,3 +192,25 @@ func TestTeamEvidence(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+func TestRankCity(t *testing.T) {
+	q, _ := appliance.ParsePeriod("2026-Q4")
+	towns, villages := appliance.RankCity([]appliance.TownScores{
+		{Town: "410184104000", Name: "龙湖镇", Period: q, Villages: []appliance.VillageScore{{Code: "410184104201", Name: "杏花村", Total: 965}, {Code: "410184104202", Name: "桃园村", Total: 1000}}},
+		{Town: "410184105000", Name: "孟庄镇", Period: q, Villages: []appliance.VillageScore{{Code: "410184105201", Name: "东村", Total: 983}}},
+		{Town: "410184106000", Name: "新村镇", Period: q, Villages: []appliance.VillageScore{{Code: "410184106201", Name: "西村", Total: 982}, {Code: "410184106202", Name: "南村", Total: 983}}},
+		{Town: "410184107000", Name: "薛店镇", Period: q},
+	})
+	// Means: 982.5 → 983 (half away from zero), 983, 982.5 → 983, none: 1000.
+	var got []string
+	for _, tr := range towns {
+		got = append(got, fmt.Sprintf("%d %s %s", tr.Rank, tr.Name, tr.MeanText()))
+	}
+	for _, v := range villages {
+		got = append(got, fmt.Sprintf("%d %s %s", v.Rank, v.Name, v.TotalText()))
+	}
+	want := "1 薛店镇 100|2 龙湖镇 98.3|2 孟庄镇 98.3|2 新村镇 98.3|1 桃园村 100|2 东村 98.3|2 南村 98.3|4 西村 98.2|5 杏花村 96.5"
+	if strings.Join(got, "|") != want {
+		t.Errorf("got  %s\nwant %s", strings.Join(got, "|"), want)
+	}
+}

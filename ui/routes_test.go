@@ -271,6 +271,7 @@ var routeRoles = map[string]string{
 	"GET /staff/assess/departments":              "LT",
 	"POST /staff/assess/departments":             "LT",
 	"GET /staff/assess/appraisals":               "LT",
+	"GET /api/v1/assess/towns":                   "DGLTPCIA",
 	"POST /staff/assess/appraisals":              "LT",
 }
 

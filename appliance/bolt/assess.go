@@ -29,7 +29,7 @@ type assessView struct{}
 
 func (assessView) Name() string { return "assess" }
 func (assessView) Buckets() []string {
-	return []string{bucketAssessRules, bucketAssessFindings, bucketAssessObjections, bucketAssessPlans, bucketAssessRatings, bucketAssessAppraisals}
+	return []string{bucketAssessRules, bucketAssessFindings, bucketAssessObjections, bucketAssessPlans, bucketAssessRatings, bucketAssessAppraisals, bucketAssessTownScores}
 }
 
 func (assessView) Apply(tx *Tx, e *appliance.Entry) error {
@@ -42,6 +42,8 @@ func (assessView) Apply(tx *Tx, e *appliance.Entry) error {
 		return putLWWAs(tx, e, bucketAssessAppraisals, func(a *appliance.Appraisal) string { return a.Key() })
 	case appliance.KindAssessPlan:
 		return putLWWAs(tx, e, bucketAssessPlans, func(p *appliance.Inspection) string { return p.Key() })
+	case appliance.KindTownScores:
+		return applyTownScores(tx, e)
 	case appliance.KindAssessObjection:
 		var o appliance.Objection
 		if !decodeOK(e, &o) {

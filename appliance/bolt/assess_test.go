@@ -529,3 +529,54 @@ func TestInspectionPlans(t *testing.T) {
 		}
 	}
 }
+
+// The town sends its villages' quarterly and yearly scores up; the city
+// ranks what it receives. Figures from TestAssessScenario: 杏花村 scored
+// 86.5 in November and nothing else in the fourth quarter or the year
+// (the month's evidence is all there is); the third quarter, before the
+// village used the box, is 100. A village cannot report for its town.
+func TestTownScoresUp(t *testing.T) {
+	w := runAssessMonth(t)
+	ctx := context.Background()
+	city := mustNode(t, appliance.NodeCity, cityCode, "郑州市", w.clk, true)
+	up, err := w.tw.Store.UpFeed()
+	mustDo(t, err)
+	// A village's entry claiming to be its town's report.
+	_, err = w.v.Store.Append(ctx, appliance.Draft{Author: "u-lead", Kind: appliance.KindTownScores, Version: 1, Body: appliance.TownScores{Town: townCode, Name: "龙湖镇", Day: "2026-12-01",
+		Period: mustPeriod(t, "2026-Q4"), Villages: []appliance.VillageScore{{Code: villageCode, Name: "杏花村", Total: 1200}}}})
+	mustDo(t, err)
+	copyFeed(t, w.v, w.tw, w.v.Store.Feed())
+	if reps, _ := w.tw.Store.TownScoreReports("2026-Q4"); len(reps) != 0 {
+		t.Fatalf("a village's claim folded at the town: %+v", reps)
+	}
+	wrote, err := w.tw.Store.SendScoresUp(ctx, w.clk.t)
+	if err != nil || !wrote {
+		t.Fatalf("sent: %v %v", wrote, err)
+	}
+	if wrote, err := w.tw.Store.SendScoresUp(ctx, w.clk.t); err != nil || wrote {
+		t.Fatalf("unchanged scores sent again: %v %v", wrote, err)
+	}
+	copyFeed(t, w.tw, city, up)
+	for id, want := range map[string]int{"2026-Q4": 865, "2026": 865, "2026-Q3": 1000, "2025": 1000} {
+		reps, err := city.Store.TownScoreReports(id)
+		mustDo(t, err)
+		if len(reps) != 1 || len(reps[0].Villages) != 1 || reps[0].Villages[0].Code != villageCode || reps[0].Villages[0].Total != want {
+			t.Errorf("%s at the city: %+v", id, reps)
+			continue
+		}
+		towns, villages := appliance.RankCity(reps)
+		if towns[0].Town != townCode || towns[0].Mean != want || towns[0].Rank != 1 || villages[0].Rank != 1 || villages[0].TownName != "龙湖镇" {
+			t.Errorf("%s ranked: %+v %+v", id, towns, villages)
+		}
+	}
+	if reps, _ := city.Store.TownScoreReports("2026-W49"); len(reps) != 0 {
+		t.Errorf("a week sent up: %+v", reps)
+	}
+}
+
+func mustPeriod(t *testing.T, id string) appliance.Period {
+	t.Helper()
+	p, err := appliance.ParsePeriod(id)
+	mustDo(t, err)
+	return p
+}
