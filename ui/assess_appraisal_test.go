@@ -60,11 +60,7 @@ func TestAppraisalPage(t *testing.T) {
 		return url.Values{"year": {fmt.Sprint(year)}, "member": {"p1"}, "text": {draft + "\n工作扎实，群众认可。"}, "grade": {"称职"},
 			"signer": {"村党支部书记 王立新"}, "date": {now.Format(time.DateOnly)}}
 	}
-	with := func(k, val string) url.Values {
-		f := good()
-		f.Set(k, val)
-		return f
-	}
+	with := func(k, val string) url.Values { return withValue(good(), k, val) }
 	for _, bad := range []struct {
 		form       url.Values
 		says, mark string

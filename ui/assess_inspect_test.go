@@ -51,6 +51,17 @@ func postFindingForm(t *testing.T, c *uitest.Client, base, path string, fields u
 	return res.StatusCode, res.Header.Get("Location"), string(body)
 }
 
+// withValue is a copy of form with k set to v (a form posted gets its
+// CSRF token added: the original stays untouched).
+func withValue(form url.Values, k, v string) url.Values {
+	f := url.Values{}
+	for kk, vv := range form {
+		f[kk] = append([]string(nil), vv...)
+	}
+	f.Set(k, v)
+	return f
+}
+
 func pngOf(w, h int) []byte {
 	var b bytes.Buffer
 	png.Encode(&b, image.NewRGBA(image.Rect(0, 0, w, h)))
@@ -168,14 +179,7 @@ func TestInspectionPagesHTTP(t *testing.T) {
 	}
 	ok := url.Values{"way": {"unannounced"}, "date": {today}, "target": {"village:" + v}, "rule": {"v-f-absent"}, "units": {"1"},
 		"text": {"暗访时值班室无人"}, "inspector": {"赵督查"}}
-	with := func(k, val string) url.Values {
-		f := url.Values{}
-		for kk, vv := range ok {
-			f[kk] = vv
-		}
-		f.Set(k, val)
-		return f
-	}
+	with := func(k, val string) url.Values { return withValue(ok, k, val) }
 	for _, bad := range []struct {
 		form   url.Values
 		photos [][]byte

@@ -53,14 +53,7 @@ func TestDeptRatingPage(t *testing.T) {
 		return len(rs)
 	}
 	good := url.Values{"case": {rc.Code}, "department": {"交通运输所"}, "timeliness": {"satisfied"}, "result": {"unsatisfied"}, "text": {"修得不牢"}, "by": {"村支书"}}
-	with := func(k, v string) url.Values {
-		f := url.Values{}
-		for kk, vv := range good {
-			f[kk] = vv
-		}
-		f.Set(k, v)
-		return f
-	}
+	with := func(k, v string) url.Values { return withValue(good, k, v) }
 	for _, bad := range []struct {
 		form       url.Values
 		code       int
