@@ -1,6 +1,7 @@
 package appliance
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -50,6 +51,11 @@ const (
 	MetricVillageSatisfied   = "village_satisfied"
 	MetricVillageUnsatisfied = "village_unsatisfied"
 	MetricServiceUnsatisfied = "service_unsatisfied"
+	MetricServiceSatisfied   = "service_satisfied"
+	// The work team's days in the village against the days a month each
+	// member owes; households whose required data is missing.
+	MetricTeamDaysShort = "team_days_short"
+	MetricDataMissing   = "data_missing"
 )
 
 // MetricLabels are the Chinese names of metrics.
@@ -60,7 +66,8 @@ var MetricLabels = map[string]string{
 	MetricDutyMissed: "值班无人签到", MetricHandoverMissed: "未写交班留言", MetricMeetingHeld: "按时召开会议并有记录",
 	MetricServiceDone: "便民服务办结", MetricFinding: "督查发现",
 	MetricVillageSatisfied: "村级评议满意（及时、结果各计）", MetricVillageUnsatisfied: "村级评议不满意（及时、结果各计）",
-	MetricServiceUnsatisfied: "服务对象不满意",
+	MetricServiceUnsatisfied: "服务对象不满意", MetricServiceSatisfied: "服务对象满意",
+	MetricTeamDaysShort: "工作队驻村天数不足", MetricDataMissing: "户籍资料不全",
 }
 
 // AssessRule is one line of the rule table.
@@ -158,7 +165,8 @@ func (t *RuleTable) Rule(id string) *AssessRule {
 }
 
 // DefaultRuleTable is the table a village scores by until its town sets
-// one (version 0): drawn from the seed's 积分核减 and 积分核加.
+// one (version 0), as it stands today (BuiltinTableOn: as it stood on a
+// day): drawn from the seed's 积分核减 and 积分核加.
 func DefaultRuleTable(town string) RuleTable {
 	r := func(id, name, metric, subject string, points float64, per string, cap float64) AssessRule {
 		return AssessRule{ID: id, Name: name, Metric: metric, Subject: subject, Points: points, Per: per, Cap: cap}
@@ -196,17 +204,47 @@ func DefaultRuleTable(town string) RuleTable {
 		r("d-v-bad", "村级评议不满意", MetricVillageUnsatisfied, SubjectDepartment, -1, "项", 10),
 		r("v-service-bad", "服务对象不满意", MetricServiceUnsatisfied, SubjectVillage, -1, "件", 5),
 		r("p-service-bad", "承办服务对象不满意", MetricServiceUnsatisfied, SubjectPerson, -1, "件", 5),
+		r("v-service-good", "服务对象满意", MetricServiceSatisfied, SubjectVillage, 0.5, "件", 5),
+		r("p-service-good", "承办服务对象满意", MetricServiceSatisfied, SubjectPerson, 0.5, "件", 5),
+		r("v-team", "工作队驻村天数不足", MetricTeamDaysShort, SubjectVillage, -0.5, "人·天", 10),
+		r("p-team", "本人驻村天数不足", MetricTeamDaysShort, SubjectPerson, -0.5, "天", 10),
+		r("g-data", "户籍资料不全", MetricDataMissing, SubjectGroup, -0.5, "户", 5),
 	}}
+}
+
+// builtinSince is the day the built-in table gained the rules in
+// builtinAdded: before it a town without a table of its own scores by the
+// table without them, so a new release never rescores a past day.
+const builtinSince = "2026-12-08"
+
+var builtinAdded = map[string]bool{"v-service-good": true, "p-service-good": true, "v-team": true, "p-team": true, "g-data": true}
+
+// BuiltinTableOn is the built-in table (version 0) in force on day.
+func BuiltinTableOn(town, day string) RuleTable {
+	t := DefaultRuleTable(town)
+	if day >= builtinSince {
+		t.From = builtinSince
+		t.Note = "默认规则（乡镇尚未下发规则表；" + builtinSince + "起增加工作队驻村天数、户籍资料、服务对象满意）"
+		return t
+	}
+	var rules []AssessRule
+	for _, r := range t.Rules {
+		if !builtinAdded[r.ID] {
+			rules = append(rules, r)
+		}
+	}
+	t.Rules = rules
+	return t
 }
 
 // TableOn returns the table in force on day among tables (one town's):
 // the latest From on or before day, the higher version on the same day;
-// the default table when none is.
+// the built-in table then in force when none is.
 func TableOn(tables []RuleTable, town, day string) *RuleTable {
 	if t := tableOn(tables, day); t != nil {
 		return t
 	}
-	d := DefaultRuleTable(town)
+	d := BuiltinTableOn(town, day)
 	return &d
 }
 
@@ -429,6 +467,11 @@ func (f *Finding) Validate() error {
 	if len(f.Photos) > MaxCasePhotos {
 		return FieldError("photos", "照片最多%d张", MaxCasePhotos)
 	}
+	for _, p := range f.Photos {
+		if !IsPhotoSum(p) {
+			return FieldError("photos", "照片编号格式错误")
+		}
+	}
 	if err := requireText("inspector", "督查人员", f.Inspector, 30); err != nil {
 		return err
 	}
@@ -472,4 +515,28 @@ func sortTables(ts []RuleTable) {
 		}
 		return ts[i].Version < ts[j].Version
 	})
+}
+
+// findingPhotoRefs are the photos of a finding, or of the finding a copy
+// down carries: they follow it to the village it concerns.
+func findingPhotoRefs(e *Entry) []string {
+	body := e.Body
+	if e.Kind == KindDownCopy {
+		var c DownCopy
+		if json.Unmarshal(e.Body, &c) != nil || c.Kind != KindAssessFinding {
+			return nil
+		}
+		body = c.Body
+	}
+	var f Finding
+	if json.Unmarshal(body, &f) != nil {
+		return nil
+	}
+	var out []string
+	for _, s := range f.Photos {
+		if IsPhotoSum(s) && len(out) < MaxCasePhotos {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -28,6 +28,55 @@ type AssessInput struct {
 	Services   []ServiceRequest
 	Findings   []Finding
 	Ratings    []DeptRating // villages' ratings of town departments
+	Teams      []WorkTeam   // the villages' work teams
+	TeamSigns  []TeamSign   // their days in the village, up to the period's end
+	// Households whose required data is missing (HouseholdGaps), as the
+	// archive stands: read only for a period that has ended.
+	Gaps []HouseholdGap
+}
+
+// HouseholdGap is an open household and what of its required data is
+// missing.
+type HouseholdGap struct {
+	Household string   `json:"household"`
+	Group     string   `json:"group"`
+	Missing   []string `json:"missing"`
+}
+
+// MissingHouseholdData lists what of a household's required data is
+// missing: its head, where it lives (住址 or 门牌号), a phone to reach it
+// (its own or a current member's), and each current member's birth date
+// and relation to the head. Only the public part of the record counts, so
+// a town (which may not hold the sealed part) finds the same.
+func MissingHouseholdData(h *Household, members []Person) []string {
+	var out []string
+	if h.Head == "" {
+		out = append(out, "户主")
+	}
+	if strings.TrimSpace(h.Address) == "" && strings.TrimSpace(h.HouseNo) == "" {
+		out = append(out, "住址或门牌号")
+	}
+	phone := h.Phone != ""
+	birth, relation := true, true
+	for i := range members {
+		m := &members[i]
+		if !m.Active() {
+			continue
+		}
+		phone = phone || m.Phone != ""
+		birth = birth && m.Birth != ""
+		relation = relation && strings.TrimSpace(m.Relation) != ""
+	}
+	if !phone {
+		out = append(out, "联系电话")
+	}
+	if !birth {
+		out = append(out, "成员出生日期")
+	}
+	if !relation {
+		out = append(out, "与户主关系")
+	}
+	return out
 }
 
 // Evidence is one fact the rules score: a metric, whose it is, when, and
@@ -326,9 +375,21 @@ func AssessEvidence(in *AssessInput, p Period) []Evidence {
 		}
 		add(MetricServiceDone, SubjectVillage, r.Grid, d, "服务 "+r.ID, 1)
 		add(MetricServiceDone, SubjectPerson, r.Staff, d, "服务 "+r.ID, 1)
-		if r.Feedback == "poor" {
+		switch r.Feedback {
+		case "poor":
 			add(MetricServiceUnsatisfied, SubjectVillage, r.Grid, d, "服务 "+r.ID, 1)
 			add(MetricServiceUnsatisfied, SubjectPerson, r.Staff, d, "服务 "+r.ID, 1)
+		case "good":
+			add(MetricServiceSatisfied, SubjectVillage, r.Grid, d, "服务 "+r.ID, 1)
+			add(MetricServiceSatisfied, SubjectPerson, r.Staff, d, "服务 "+r.ID, 1)
+		}
+	}
+	teamEvidence(in, p, add)
+	// Data quality, once the period is over: each household missing
+	// required data, dated the period's last day.
+	if p.To < in.AsOf {
+		for _, g := range in.Gaps {
+			add(MetricDataMissing, SubjectGroup, g.Group, p.To, "户 "+g.Household+"（缺"+strings.Join(g.Missing, "、")+"）", 1)
 		}
 	}
 	for _, r := range in.Ratings {
@@ -406,7 +467,7 @@ func ComputeScores(in *AssessInput, p Period) []Score {
 	lines := map[string]map[string]*ScoreLine{}
 	// The table of each day and its rules by metric and subject, worked
 	// out once: a town's year is a million pieces of evidence.
-	dflt := DefaultRuleTable(in.Town)
+	dflt, dfltOld := BuiltinTableOn(in.Town, builtinSince), BuiltinTableOn(in.Town, "")
 	type dayRules struct {
 		t     *RuleTable
 		rules map[string][]AssessRule
@@ -418,8 +479,12 @@ func ComputeScores(in *AssessInput, p Period) []Score {
 			return d
 		}
 		t := tableOn(in.Tables, day)
-		if t == nil {
+		switch {
+		case t != nil:
+		case day >= builtinSince:
 			t = &dflt
+		default:
+			t = &dfltOld
 		}
 		d := byTable[t]
 		if d == nil {
@@ -581,4 +646,51 @@ func PublicBoard(scores []Score, role string, p Period, today string) ([]BoardRo
 		}
 	}
 	return rows, nil
+}
+
+// teamEvidence is each work-team member's days short of the days a month
+// they owe, for each month that has ended, from the month of the team's
+// first day in the village; dated the month's last day, for the village
+// and for the member's staff record if linked.
+func teamEvidence(in *AssessInput, p Period, add func(metric, subject, id, date, ref string, units int)) {
+	first := map[string]string{}
+	days := map[string]int{} // village "/" member "/" month → days
+	for _, sg := range in.TeamSigns {
+		if first[sg.Village] == "" || sg.Date < first[sg.Village] {
+			first[sg.Village] = sg.Date
+		}
+		if len(sg.Date) == 10 {
+			days[sg.Village+"/"+sg.Member+"/"+sg.Date[:7]]++
+		}
+	}
+	for _, w := range in.Teams {
+		if first[w.Village] == "" {
+			continue
+		}
+		for _, mon := range monthsEnding(p, in.AsOf) {
+			if mon.To < first[w.Village] {
+				continue
+			}
+			for _, m := range w.Members {
+				n := days[w.Village+"/"+m.ID+"/"+mon.ID]
+				if short := m.Days - n; short > 0 {
+					ref := fmt.Sprintf("驻村 %s %s %d/%d天", mon.ID, m.Name, n, m.Days)
+					add(MetricTeamDaysShort, SubjectVillage, w.Village, mon.To, ref, short)
+					add(MetricTeamDaysShort, SubjectPerson, m.StaffID, mon.To, ref, short)
+				}
+			}
+		}
+	}
+}
+
+// monthsEnding lists the months whose last day falls in p and is over by
+// asOf.
+func monthsEnding(p Period, asOf string) []Period {
+	var out []Period
+	for m, err := PeriodOf(PeriodMonth, p.From); err == nil && m.To <= p.To; m, err = PeriodOf(PeriodMonth, nextDay(m.To)) {
+		if m.To >= p.From && m.To < asOf {
+			out = append(out, m)
+		}
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package appliance_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -138,5 +139,78 @@ func TestDrawInspection(t *testing.T) {
 	forged.Grids = forged.Draw.Picked
 	if strings.Join(forged.Grids, ",") != strings.Join(got, ",") && appliance.ErrorField(forged.Validate()) != "draw" {
 		t.Error("a draw whose picks the seed does not give was accepted")
+	}
+}
+
+func TestMissingHouseholdData(t *testing.T) {
+	h := appliance.Household{ID: "h1", Group: "410184104201-01", Head: "p1"}
+	head := appliance.Person{ID: "p1", Name: "张三", Relation: "户主", Birth: "1960-01-01"}
+	for _, c := range []struct {
+		h    appliance.Household
+		ms   []appliance.Person
+		want string
+	}{
+		{h, []appliance.Person{head}, "住址或门牌号 联系电话"},
+		{appliance.Household{ID: "h1", HouseNo: "12", Phone: "13800000000"}, []appliance.Person{head}, "户主"},
+		// A member's phone reaches the household; one who left counts
+		// for nothing, whatever is missing of them.
+		{appliance.Household{ID: "h1", Head: "p1", Address: "东街3号"}, []appliance.Person{head, {Name: "李四", Relation: "妻", Birth: "1962-02-02", Phone: "13900000000"}, {Name: "王五", Left: "moved"}}, ""},
+		// 无证 members may lack a birth date in the archive; it is still
+		// required data.
+		{appliance.Household{ID: "h1", Head: "p1", Address: "东街3号", Phone: "13800000000"}, []appliance.Person{head, {Name: "小明", NoID: true, Relation: " "}}, "成员出生日期 与户主关系"},
+	} {
+		if got := strings.Join(appliance.MissingHouseholdData(&c.h, c.ms), " "); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.h, got, c.want)
+		}
+	}
+}
+
+// The work team's shortfall is counted per month that has ended, from the
+// month of its first day, dated the month's last day.
+func TestTeamEvidence(t *testing.T) {
+	in := &appliance.AssessInput{Town: "410184104000", AsOf: "2026-12-01",
+		Teams:     []appliance.WorkTeam{{Village: "410184104201", Members: []appliance.TeamMember{{ID: "m1", Name: "甲", Days: 3, StaffID: "s1"}, {ID: "m2", Name: "乙", Days: 0}}}},
+		TeamSigns: []appliance.TeamSign{{Village: "410184104201", Member: "m1", Date: "2026-10-20"}, {Village: "410184104201", Member: "m1", Date: "2026-11-02"}, {Village: "410184104201", Member: "m1", Date: "2026-11-03"}}}
+	var got []string
+	for _, id := range []string{"2026-Q4", "2026-W44", "2026-W49", "2026-11", "2026-09"} {
+		p, _ := appliance.ParsePeriod(id)
+		for _, e := range appliance.AssessEvidence(in, p) {
+			got = append(got, fmt.Sprintf("%s %s/%s %s %d %s", id, e.Subject, e.SubjectID, e.Date, e.Units, e.Ref))
+		}
+	}
+	want := []string{
+		// October: one day of three; November: two; December not over.
+		"2026-Q4 person/s1 2026-10-31 2 驻村 2026-10 甲 1/3天", "2026-Q4 village/410184104201 2026-10-31 2 驻村 2026-10 甲 1/3天",
+		"2026-Q4 person/s1 2026-11-30 1 驻村 2026-11 甲 2/3天", "2026-Q4 village/410184104201 2026-11-30 1 驻村 2026-11 甲 2/3天",
+		// The week holding October 31st.
+		"2026-W44 person/s1 2026-10-31 2 驻村 2026-10 甲 1/3天", "2026-W44 village/410184104201 2026-10-31 2 驻村 2026-10 甲 1/3天",
+		"2026-W49 person/s1 2026-11-30 1 驻村 2026-11 甲 2/3天", "2026-W49 village/410184104201 2026-11-30 1 驻村 2026-11 甲 2/3天",
+		"2026-11 person/s1 2026-11-30 1 驻村 2026-11 甲 2/3天", "2026-11 village/410184104201 2026-11-30 1 驻村 2026-11 甲 2/3天",
+		// September: before the team's first day.
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestRankCity(t *testing.T) {
+	q, _ := appliance.ParsePeriod("2026-Q4")
+	towns, villages := appliance.RankCity([]appliance.TownScores{
+		{Town: "410184104000", Name: "龙湖镇", Period: q, Villages: []appliance.VillageScore{{Code: "410184104201", Name: "杏花村", Total: 965}, {Code: "410184104202", Name: "桃园村", Total: 1000}}},
+		{Town: "410184105000", Name: "孟庄镇", Period: q, Villages: []appliance.VillageScore{{Code: "410184105201", Name: "东村", Total: 983}}},
+		{Town: "410184106000", Name: "新村镇", Period: q, Villages: []appliance.VillageScore{{Code: "410184106201", Name: "西村", Total: 982}, {Code: "410184106202", Name: "南村", Total: 983}}},
+		{Town: "410184107000", Name: "薛店镇", Period: q},
+	})
+	// Means: 982.5 → 983 (half away from zero), 983, 982.5 → 983, none: 1000.
+	var got []string
+	for _, tr := range towns {
+		got = append(got, fmt.Sprintf("%d %s %s", tr.Rank, tr.Name, tr.MeanText()))
+	}
+	for _, v := range villages {
+		got = append(got, fmt.Sprintf("%d %s %s", v.Rank, v.Name, v.TotalText()))
+	}
+	want := "1 薛店镇 100|2 龙湖镇 98.3|2 孟庄镇 98.3|2 新村镇 98.3|1 桃园村 100|2 东村 98.3|2 南村 98.3|4 西村 98.2|5 杏花村 96.5"
+	if strings.Join(got, "|") != want {
+		t.Errorf("got  %s\nwant %s", strings.Join(got, "|"), want)
 	}
 }

@@ -121,13 +121,15 @@ func PreparePhoto(data []byte) ([]byte, string, error) {
 }
 
 // PhotoRefs returns the content addresses of the photos and voice messages
-// an entry refers to: those of a case step, or of the step a case relay
-// carries. A node
+// an entry refers to: those of a case step, of the step a case relay
+// carries, or of an inspection finding (or its copy down). A node
 // that holds the entry fetches them from the peer it came from
 // (docs/replication.md, "Photos").
 func PhotoRefs(e *Entry) []string {
 	var step CaseStep
 	switch {
+	case e.Kind == KindAssessFinding || e.Kind == KindDownCopy:
+		return findingPhotoRefs(e)
 	case e.Kind == KindCaseRelay:
 		var r CaseRelay
 		if json.Unmarshal(e.Body, &r) != nil {

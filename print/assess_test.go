@@ -2,6 +2,7 @@ package print_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -79,7 +80,13 @@ func TestAppraisalLetter(t *testing.T) {
 	if err := s.SetTeam(ctx, "u-lead", team); err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range []string{"2026-03-02", "2026-03-03", "2026-06-15", "2025-12-30"} {
+	// Two days every month of 2026 (the days owed: no month is short,
+	// whenever the test runs) and one of the year before.
+	days := []string{"2025-12-30"}
+	for m := 1; m <= 12; m++ {
+		days = append(days, fmt.Sprintf("2026-%02d-02", m), fmt.Sprintf("2026-%02d-03", m))
+	}
+	for _, d := range days {
 		if err := s.SignTeam(ctx, "u-duty", appliance.TeamSign{Village: v, Member: "p1", Name: "王建军", Date: d, At: "08:30"}); err != nil {
 			t.Fatal(err)
 		}
@@ -98,15 +105,15 @@ func TestAppraisalLetter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantText(t, pdfText(t, pdf, 0, 0), "2026年度下沉干部驻村工作鉴定（草稿）", "龙湖镇农业服务中心人事部门：", "3天（应24天）", "1篇", "1次",
-		"王建军同志2026年在村驻村工作期间，全年在村签到3天（应驻村24天），撰写驻村工作心得1篇，走访巡查1次，年度考核积分100.1分，未被督查发现问题。")
+	wantText(t, pdfText(t, pdf, 0, 0), "2026年度下沉干部驻村工作鉴定（草稿）", "龙湖镇农业服务中心人事部门：", "24天（应24天）", "1篇", "1次",
+		"王建军同志2026年在村驻村工作期间，全年在村签到24天（应驻村24天），撰写驻村工作心得1篇，走访巡查1次，年度考核积分100.1分，未被督查发现问题。")
 
 	a, err := s.SetAppraisal(ctx, "u-lead", appliance.Appraisal{Village: v, Year: 2026, Member: "p1", Grade: "称职",
-		Text: "驻村天数不足，工作心得偏少。\n走访认真，群众反映较好。", Signer: "村党支部书记 李国强", Date: "2026-12-20"}, "2026-12-08")
+		Text: "驻村天数不足，工作心得偏少。\n走访认真，群众反映较好。", Signer: "村党支部书记 李国强", Date: "2026-12-07"}, "2026-12-08")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Writer != v || a.Facts.DaysIn != 3 || a.Name != "王建军" {
+	if a.Writer != v || a.Facts.DaysIn != 24 || a.Name != "王建军" {
 		t.Fatalf("saved %+v", a)
 	}
 	_, pdf, err = ps.Render(ctx, appliance.PrintRequest{Kind: "appraisal", Record: v + ".2026.p1"})
@@ -114,7 +121,7 @@ func TestAppraisalLetter(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := pdfText(t, pdf, 0, 0)
-	wantText(t, text, "2026年度下沉干部驻村工作鉴定", "鉴定等次 称职", "驻村天数不足，工作心得偏少。", "走访认真，群众反映较好。", "杏花村（盖章）", "签署人：村党支部书记 李国强", "2026年12月20日")
+	wantText(t, text, "2026年度下沉干部驻村工作鉴定", "鉴定等次 称职", "驻村天数不足，工作心得偏少。", "走访认真，群众反映较好。", "杏花村（盖章）", "签署人：村党支部书记 李国强", "2026年12月7日")
 	if strings.Contains(text, "草稿") {
 		t.Error("the signed letter still says draft")
 	}

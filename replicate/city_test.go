@@ -2,6 +2,7 @@ package replicate_test
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -82,6 +83,46 @@ func TestRelayToCity(t *testing.T) {
 		}
 	})
 	for _, n := range []*testNode{city, town, village} {
+		n.MustVerify()
+	}
+}
+
+// TestTownScoresReachCity: a town's quarterly and yearly scores reach its
+// city over real nodes; scores under another town's code are refused.
+func TestTownScoresReachCity(t *testing.T) {
+	ctx := context.Background()
+	city, town, v1, _ := caseCluster(t)
+	v1.Start()
+	now := time.Now()
+	if _, err := town.Store.SendScoresUp(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	q, _ := appliance.PeriodOf(appliance.PeriodQuarter, now.Format(time.DateOnly))
+	want, err := town.Store.TownScoreReports(q.ID)
+	if err != nil || len(want) != 1 || want[0].Town != townCode {
+		t.Fatalf("at the town: %+v %v", want, err)
+	}
+	waitFor(t, 10*time.Second, "the town's scores at the city", func() bool {
+		got, err := city.Store.TownScoreReports(q.ID)
+		return err == nil && reflect.DeepEqual(got, want)
+	})
+	up, err := town.Store.UpFeed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := city.R.Rejected()["scope"]
+	forged := want[0]
+	forged.Town, forged.Name, forged.Villages = "410184105000", "别的镇", []appliance.VillageScore{}
+	if _, err := town.Store.WriteUp(ctx, func(*bolt.Tx) ([]appliance.Draft, error) {
+		return []appliance.Draft{{Kind: appliance.KindTownScores, Version: 1, Body: forged}}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "scores under another town's code refused", func() bool { return city.R.Rejected()["scope"] > before })
+	if city.Head(up) == town.Head(up) {
+		t.Fatal("the city took scores under another town's code")
+	}
+	for _, n := range []*testNode{city, town, v1} {
 		n.MustVerify()
 	}
 }

@@ -105,3 +105,40 @@ func mustPhoto(t *testing.T, cs *bolt.Cases, sum string) []byte {
 	}
 	return b
 }
+
+// TestFindingPhotosGoDown: an inspection finding's photo goes down with
+// the finding to the village it concerns, over real nodes; the sibling
+// village gets neither.
+func TestFindingPhotosGoDown(t *testing.T) {
+	ctx := context.Background()
+	_, town, v1, v2 := caseCluster(t)
+	v1.Start()
+	v2.Start()
+	today := time.Now().Format(time.DateOnly)
+	f, err := town.Store.AddFindingPhotos(ctx, "u-insp", appliance.Finding{Village: villageCode, Way: appliance.WayUnannounced, Date: today,
+		Subject: appliance.SubjectVillage, SubjectID: villageCode, Rule: "v-f-absent", Text: "暗访时值班室无人", Inspector: "赵督查"},
+		[][]byte{testPhoto(t, 7)}, today)
+	if err != nil || len(f.Photos) != 1 {
+		t.Fatalf("finding: %v %+v", err, f)
+	}
+	if _, err := town.Store.CopyDown(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	want, err := town.Store.FindingPhoto(villageCode, f.Photos[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 15*time.Second, "the finding's photo at the village", func() bool {
+		got, err := v1.Store.FindingPhoto(villageCode, f.Photos[0])
+		return err == nil && bytes.Equal(got, want)
+	})
+	if fs, _ := v2.Store.Findings(""); len(fs) != 0 {
+		t.Fatalf("the sibling village holds %d findings", len(fs))
+	}
+	if _, err := v2.cases(t).Photo(f.Photos[0]); err == nil {
+		t.Fatal("the sibling village holds the finding's photo")
+	}
+	for _, n := range []*testNode{town, v1, v2} {
+		n.MustVerify()
+	}
+}

@@ -585,9 +585,13 @@ func (r *Replicator) checkScope(meta NodeMeta, rel relation, entries []*applianc
 	return true
 }
 
-// ownStats is false for statistics a child sends under another node's
-// division code: a town reports its own cases only.
+// ownStats is false for statistics or assessment scores a child sends
+// under another node's division code: a town reports its own only.
 func ownStats(e *appliance.Entry, code string) bool {
+	if e.Kind == appliance.KindTownScores {
+		var ts appliance.TownScores
+		return e.DecodeBody(&ts) == nil && ts.Town == code
+	}
 	if e.Kind != appliance.KindTownStats && e.Kind != appliance.KindTownPeriodStats {
 		return true
 	}

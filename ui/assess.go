@@ -45,13 +45,13 @@ func seesEveryone(u *appliance.User) bool {
 }
 
 // assessScope is what this node scores: its village, or its town's
-// villages; a city node has no scores of its own yet.
+// villages; a city ranks what its towns send up (ui/assess_city.go).
 func (s *Server) assessScope() (string, error) {
 	switch s.Config.Node.Role {
 	case appliance.NodeVillage, appliance.NodeTown:
 		return s.Config.Node.Code, nil
 	}
-	return "", appliance.Errorf(appliance.ENOTFOUND, "考核积分在村和乡镇节点上查看")
+	return "", appliance.Errorf(appliance.ENOTFOUND, "市级节点不计算积分：各乡镇报送季度、年度积分，见“考核积分”页的排名")
 }
 
 // periodScores computes this node's scores for ?period= (2026-W46,
@@ -121,7 +121,10 @@ func (s *Server) showAssess(c *fiber.Ctx) error { return s.renderAssess(c, nil) 
 
 func (s *Server) renderAssess(c *fiber.Ctx, formErr error) error {
 	u := currentUser(c)
-	if _, err := s.assessScope(); err != nil { // a city: say where to look
+	if s.Config.Node.Role == appliance.NodeCity {
+		return s.renderCityAssess(c) // ui/assess_city.go
+	}
+	if _, err := s.assessScope(); err != nil {
 		return s.render(c, "staff_assess", fiber.Map{"Title": "考核积分", "Unavailable": appliance.ErrorMessage(err)})
 	}
 	scope, p, scores, err := s.periodScores(c, s.thisWeek())
@@ -168,7 +171,8 @@ func (s *Server) renderAssess(c *fiber.Ctx, formErr error) error {
 	data := fiber.Map{"Title": "考核积分", "Period": p, "Periods": s.periodChoices(p), "Mine": mine,
 		"Tables": tables, "Rules": rules, "SubjectLabels": appliance.SubjectLabels, "Village": s.Config.Node.Role == appliance.NodeVillage,
 		"Findings": findings, "Ways": appliance.InspectionWayLabels, "Decisions": appliance.DecisionLabels,
-		"CanObject": u.Can(appliance.PermManageMeetings) && s.Config.Node.Role == appliance.NodeVillage, "Me": u.Name}
+		"CanObject": u.Can(appliance.PermManageMeetings) && s.Config.Node.Role == appliance.NodeVillage, "Me": u.Name,
+		"CanDecide": u.Can(appliance.PermAssess) && s.Config.Node.Role == appliance.NodeTown, "CanRate": u.Can(appliance.PermManageMeetings)}
 	setFormError(c, data, formErr)
 	return s.render(c, "staff_assess", data)
 }

@@ -134,12 +134,13 @@ func (s *Server) limitBody(c *fiber.Ctx) error {
 func newBodyBudget() *semaphore.Weighted { return semaphore.NewWeighted(bodyBudget) }
 
 // allowUploads raises the limits of the routes that take files: case
-// photos and household sheets for staff, voice messages for villagers.
+// and inspection photos and household sheets for staff, voice messages for villagers.
 // Every other route keeps its default.
 func (s *Server) allowUploads() {
 	photos := int64(appliance.MaxCasePhotos*appliance.MaxPhotoBytes + 64<<10)
 	sheet := int64(maxImportBytes + 64<<10)
 	s.allowBody(fiber.MethodPost, "/staff/cases/new", photos, false)
+	s.allowBody(fiber.MethodPost, "/staff/assess/findings", photos, false)
 	s.allowBody(fiber.MethodPost, "/staff/households/import", sheet, false)
 	s.allowBody(fiber.MethodPost, "/api/v1/import/dry-run", sheet, false)
 	s.allowBody(fiber.MethodPost, "/api/v1/import/commit", sheet, false)

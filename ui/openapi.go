@@ -128,6 +128,7 @@ var apiOps = []apiOp{
 	{Method: "POST", Path: "/api/v1/assess/appraisals", Summary: "出具或修改下沉干部年度鉴定（依据由节点按全年记录算出），打印种类 appraisal", Access: string(appliance.PermManageMeetings), Body: appliance.Appraisal{}, Status: 201, Answer: appliance.Appraisal{}},
 	{Method: "GET", Path: "/api/v1/assess/inspections", Summary: "督查计划（定期检查、随机抽查及其抽签、暗访）", Access: string(appliance.PermAssess), Answer: inspectionsDoc{}},
 	{Method: "POST", Path: "/api/v1/assess/inspections", Summary: "制定督查计划；随机抽查记录种子和抽签结果，可复核", Access: string(appliance.PermAssess), Body: planDoc{}, Status: 201, Answer: appliance.Inspection{}},
+	{Method: "GET", Path: "/api/v1/assess/towns", Summary: "市级季度、年度排名：各乡镇报送的村积分，乡镇按所辖村平均分排名", Access: string(appliance.PermViewDashboard), Query: []string{"period"}, Answer: cityRankingDoc{}},
 	{Method: "POST", Path: "/api/v1/assess/findings/:id/decision", Summary: "乡镇对异议作出处理决定", Access: string(appliance.PermAssess), Body: decisionDoc{}, Answer: appliance.Finding{}},
 	{Method: "GET", Path: "/api/v1/system", Summary: "本机状态：版本、存储、内存、备份、同步、打印机、时钟、证书指纹", Access: string(appliance.PermViewDashboard), Answer: SystemInfo{}},
 	{Method: "GET", Path: "/api/v1/calendar", Summary: "法定节假日和调休安排（已录入的年份）", Access: string(appliance.PermViewDashboard), Answer: calendarDoc{}},

@@ -375,6 +375,7 @@ func TestOpenAPI(t *testing.T) {
 		"GET /api/v1/assess/inspections":              "a town's: assess_test.go",
 		"POST /api/v1/assess/department-ratings":      "needs a case the town resolved: assess_test.go",
 		"POST /api/v1/assess/inspections":             "a town's: assess_test.go",
+		"GET /api/v1/assess/towns":                    "a city's: assess_city_test.go",
 		"POST /api/v1/print/jobs/{id}/retry":          "needs CUPS: print tests",
 	}
 	for p, ops := range o.doc["paths"].(map[string]any) {

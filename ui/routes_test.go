@@ -263,6 +263,16 @@ var routeRoles = map[string]string{
 	"POST /api/v1/assess/department-ratings":     "LT",
 	"POST /api/v1/assess/appraisals":             "LT",
 	"POST /api/v1/assess/inspections":            "I",
+	"GET /staff/assess/inspections":              "I",
+	"POST /staff/assess/inspections":             "I",
+	"POST /staff/assess/findings":                "I",
+	"POST /staff/assess/findings/decision":       "I",
+	"GET /staff/assess/photos/:sum":              "DGLTPCIA",
+	"GET /staff/assess/departments":              "LT",
+	"POST /staff/assess/departments":             "LT",
+	"GET /staff/assess/appraisals":               "LT",
+	"GET /api/v1/assess/towns":                   "DGLTPCIA",
+	"POST /staff/assess/appraisals":              "LT",
 }
 
 var roleLetters = map[byte]appliance.Role{

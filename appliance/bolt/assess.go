@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -28,7 +29,7 @@ type assessView struct{}
 
 func (assessView) Name() string { return "assess" }
 func (assessView) Buckets() []string {
-	return []string{bucketAssessRules, bucketAssessFindings, bucketAssessObjections, bucketAssessPlans, bucketAssessRatings, bucketAssessAppraisals}
+	return []string{bucketAssessRules, bucketAssessFindings, bucketAssessObjections, bucketAssessPlans, bucketAssessRatings, bucketAssessAppraisals, bucketAssessTownScores}
 }
 
 func (assessView) Apply(tx *Tx, e *appliance.Entry) error {
@@ -41,6 +42,8 @@ func (assessView) Apply(tx *Tx, e *appliance.Entry) error {
 		return putLWWAs(tx, e, bucketAssessAppraisals, func(a *appliance.Appraisal) string { return a.Key() })
 	case appliance.KindAssessPlan:
 		return putLWWAs(tx, e, bucketAssessPlans, func(p *appliance.Inspection) string { return p.Key() })
+	case appliance.KindTownScores:
+		return applyTownScores(tx, e)
 	case appliance.KindAssessObjection:
 		var o appliance.Objection
 		if !decodeOK(e, &o) {
@@ -195,7 +198,29 @@ func (s *Store) Finding(key string) (FindingView, error) {
 
 // AddFinding records an inspection finding, under a finding rule of the
 // table in force on its date for its subject. Only a town node does.
+// Photos it names must be held here (AddFindingPhotos takes new ones).
 func (s *Store) AddFinding(ctx context.Context, author string, f appliance.Finding, today string) (appliance.Finding, error) {
+	return s.AddFindingPhotos(ctx, author, f, nil, today)
+}
+
+// AddFindingPhotos records a finding with photos uploaded with it: checked
+// and stored as a case's are (appliance.PreparePhoto), in the same
+// transaction as the finding, and sent down with it to the village.
+func (s *Store) AddFindingPhotos(ctx context.Context, author string, f appliance.Finding, photos [][]byte, today string) (appliance.Finding, error) {
+	if len(f.Photos)+len(photos) > appliance.MaxCasePhotos {
+		return f, appliance.FieldError("photos", "照片最多%d张", appliance.MaxCasePhotos)
+	}
+	blobs := map[string][]byte{}
+	for _, p := range photos {
+		data, sum, err := appliance.PreparePhoto(p)
+		if err != nil {
+			return f, err
+		}
+		if _, dup := blobs[sum]; !dup {
+			blobs[sum] = data
+			f.Photos = append(f.Photos, sum)
+		}
+	}
 	node, err := s.Node()
 	if err != nil {
 		return f, err
@@ -225,6 +250,14 @@ func (s *Store) AddFinding(ctx context.Context, author string, f appliance.Findi
 		r := appliance.TableOn(tables, f.Town, f.Date).Rule(f.Rule)
 		if r == nil || r.Metric != appliance.MetricFinding || r.Subject != f.Subject {
 			return nil, appliance.FieldError("rule", "%s 施行的规则表中没有适用于%s的这条督查规则", f.Date, appliance.SubjectLabels[f.Subject])
+		}
+		for _, p := range f.Photos {
+			if blobs[p] == nil && !tx.heldBlob(p) {
+				return nil, appliance.FieldError("photos", "照片 %s 不在本节点上，请通过页面上传", p[:12])
+			}
+		}
+		if err := putBlobs(tx, bucketCasePhotos, blobs); err != nil {
+			return nil, err
 		}
 		return []appliance.Draft{{Author: author, Kind: appliance.KindAssessFinding, Version: 1, Body: f}}, nil
 	})
@@ -260,6 +293,9 @@ func (s *Store) ObjectFinding(ctx context.Context, author string, o appliance.Ob
 // voids the finding's points, rejected keeps them. Once.
 func (s *Store) DecideObjection(ctx context.Context, author, key, decision, text, today string) (appliance.Finding, error) {
 	var f appliance.Finding
+	if _, ok := appliance.DecisionLabels[decision]; !ok {
+		return f, appliance.FieldError("decision", "请选择异议处理结果：成立或不成立")
+	}
 	node, err := s.Node()
 	if err != nil {
 		return f, err
@@ -402,6 +438,23 @@ func (s *Store) AssessInput(scope, today string, p appliance.Period) (*appliance
 		if in.Ratings, err = lwwList[appliance.DeptRating](tx, bucketAssessRatings, prefix); err != nil {
 			return err
 		}
+		if in.Teams, err = lwwList[appliance.WorkTeam](tx, bucketTeams, prefix); err != nil {
+			return err
+		}
+		signs, err := lwwList[appliance.TeamSign](tx, bucketTeamSigns, prefix)
+		if err != nil {
+			return err
+		}
+		for _, sg := range signs {
+			if sg.Date <= p.To {
+				in.TeamSigns = append(in.TeamSigns, sg)
+			}
+		}
+		if p.To < today { // data quality counts once the period is over
+			if in.Gaps, err = householdGapsTx(tx, prefix); err != nil {
+				return err
+			}
+		}
 		fs, err := lwwList[appliance.Finding](tx, bucketAssessFindings, town+"/")
 		for _, f := range fs {
 			if strings.HasPrefix(f.Village, prefix) {
@@ -420,4 +473,57 @@ func (s *Store) Scores(scope string, p appliance.Period, today string) ([]applia
 		return nil, err
 	}
 	return appliance.ComputeScores(in, p), nil
+}
+
+// FindingPhoto returns a photo of a finding concerning a village whose
+// code starts with prefix: only a finding's photo, so this path shows no
+// case photo to those who may not see cases.
+func (s *Store) FindingPhoto(prefix, sum string) ([]byte, error) {
+	fs, err := s.Findings(prefix)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range fs {
+		if slices.Contains(f.Photos, sum) {
+			var out []byte
+			err := s.Read(func(tx *Tx) error {
+				if b := tx.tx.Bucket(bucketCasePhotos); b != nil {
+					out = append(out, b.Get([]byte(sum))...)
+				}
+				return nil
+			})
+			if err == nil && len(out) == 0 {
+				err = appliance.Errorf(appliance.ENOTFOUND, "照片还没有从乡镇传到本节点，请稍后再看")
+			}
+			return out, err
+		}
+	}
+	return nil, appliance.Errorf(appliance.ENOTFOUND, "照片不存在")
+}
+
+// householdGapsTx lists the open households of groups under prefix whose
+// required data is missing (appliance.MissingHouseholdData).
+func householdGapsTx(tx *Tx, prefix string) ([]appliance.HouseholdGap, error) {
+	var out []appliance.HouseholdGap
+	c := tx.Bucket(bucketHHGroup).Cursor()
+	for k, _ := c.Seek([]byte(prefix)); k != nil && bytes.HasPrefix(k, []byte(prefix)); k, _ = c.Next() {
+		group, hid, ok := strings.Cut(string(k), "/")
+		if !ok {
+			continue
+		}
+		h, found, err := tx.Household(hid)
+		if err != nil {
+			return nil, err
+		} else if !found || h.Closed != "" {
+			continue
+		}
+		ms, err := tx.Members(hid)
+		if err != nil {
+			return nil, err
+		}
+		if missing := appliance.MissingHouseholdData(&h, ms); len(missing) > 0 {
+			out = append(out, appliance.HouseholdGap{Household: hid, Group: group, Missing: missing})
+		}
+	}
+	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"gridbox/appliance"
 )
@@ -86,6 +87,9 @@ func (s *Store) SetAppraisal(ctx context.Context, author string, a appliance.App
 	a.Text, a.Signer = strings.TrimSpace(a.Text), strings.TrimSpace(a.Signer)
 	if a.Date == "" {
 		a.Date = today
+	}
+	if _, err := time.Parse(time.DateOnly, a.Date); err == nil && a.Date > today {
+		return a, appliance.FieldError("date", "签署日期不能晚于今天")
 	}
 	if err := a.Validate(); err != nil {
 		return a, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"encoding/json"
 	"slices"
 	"strings"
 
@@ -124,15 +125,8 @@ func (s *Store) RateDepartment(ctx context.Context, author string, r appliance.D
 		} else if !ok || c.Village != r.Village {
 			return nil, appliance.FieldError("case", "本村没有这个问题")
 		}
-		dispatched, resolved := false, false
-		for _, st := range c.Steps {
-			if st.Void != "" || st.By != appliance.CaseLevelTown {
-				continue
-			}
-			dispatched = dispatched || st.Action == appliance.CaseDispatch && slices.Contains(st.Departments, r.Department)
-			resolved = resolved || st.Action == appliance.CaseResolve
-		}
-		if !dispatched {
+		depts, resolved := townHandled(&c)
+		if !slices.Contains(depts, r.Department) {
 			return nil, appliance.FieldError("department", "这个问题没有交办给%s", r.Department)
 		}
 		if !resolved {
@@ -144,4 +138,89 @@ func (s *Store) RateDepartment(ctx context.Context, author string, r appliance.D
 		return []appliance.Draft{{Author: author, Kind: appliance.KindDeptRating, Version: 1, Body: r}}, nil
 	})
 	return err
+}
+
+// townHandled lists the departments the town dispatched c to and whether
+// the town resolved it: what a village may rate.
+func townHandled(c *appliance.Case) (depts []string, resolved bool) {
+	for _, st := range c.Steps {
+		if st.Void != "" || st.By != appliance.CaseLevelTown {
+			continue
+		}
+		if st.Action == appliance.CaseDispatch {
+			for _, d := range st.Departments {
+				if !slices.Contains(depts, d) {
+					depts = append(depts, d)
+				}
+			}
+		}
+		resolved = resolved || st.Action == appliance.CaseResolve
+	}
+	return depts, resolved
+}
+
+// RatableCase is a case of the village the town's departments handled and
+// resolved, with the village's rating of each department (nil: not yet).
+type RatableCase struct {
+	Case        string
+	Description string
+	Resolved    string // the day the town resolved it
+	Departments []RatedDepartment
+}
+
+// RatedDepartment is a department that handled a case and the village's
+// rating of it, nil while there is none.
+type RatedDepartment struct {
+	Department string
+	Rating     *appliance.DeptRating
+}
+
+// RatableCases lists, newest resolved first, the village's cases that
+// town departments handled and the town resolved: those the village rates
+// (RateDepartment).
+func (s *Store) RatableCases(village string) ([]RatableCase, error) {
+	var out []RatableCase
+	err := s.Read(func(tx *Tx) error {
+		return tx.Bucket(bucketCases).ForEach(func(_, v []byte) error {
+			var c appliance.Case
+			if err := json.Unmarshal(v, &c); err != nil {
+				return err
+			}
+			if c.Village != village {
+				return nil
+			}
+			depts, resolved := townHandled(&c)
+			if !resolved || len(depts) == 0 {
+				return nil
+			}
+			rc := RatableCase{Case: c.ID, Description: c.Description, Resolved: c.ResolvedDay}
+			for _, d := range depts {
+				rd := RatedDepartment{Department: d}
+				var r appliance.DeptRating
+				if ok, err := tx.LWWJSON(bucketAssessRatings, village+"/"+c.ID+"/"+d, &r); err != nil {
+					return err
+				} else if ok {
+					rd.Rating = &r
+				}
+				rc.Departments = append(rc.Departments, rd)
+			}
+			out = append(out, rc)
+			return nil
+		})
+	})
+	slices.SortStableFunc(out, func(a, b RatableCase) int { return strings.Compare(b.Resolved, a.Resolved) })
+	return out, err
+}
+
+// DeptRatings returns the ratings given by villages whose code starts
+// with prefix (a village, or a town's first 9 digits), newest first.
+func (s *Store) DeptRatings(prefix string) ([]appliance.DeptRating, error) {
+	var out []appliance.DeptRating
+	err := s.Read(func(tx *Tx) error {
+		var err error
+		out, err = lwwList[appliance.DeptRating](tx, bucketAssessRatings, prefix)
+		return err
+	})
+	slices.SortStableFunc(out, func(a, b appliance.DeptRating) int { return strings.Compare(b.Date, a.Date) })
+	return out, err
 }

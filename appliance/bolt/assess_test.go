@@ -29,6 +29,7 @@ const (
 	sid1 = villageCode + "-s01" // 张伟, group 1's grid leader
 	sid2 = villageCode + "-s02" // 李娜, group 2's
 	sid3 = villageCode + "-s03" // 王强, the duty room's grid worker
+	sid4 = villageCode + "-s04" // 王建军, a cadre of the city's work team
 )
 
 func mustDo(tb testing.TB, err error) {
@@ -64,12 +65,25 @@ func runAssessMonth(t *testing.T) *assessWorld {
 		{ID: sid1, Name: "张伟", Phone: "13800000001", Duty: appliance.DutyGridLeader, Grid: g1, UserID: "u-zhang"},
 		{ID: sid2, Name: "李娜", Phone: "13800000002", Duty: appliance.DutyGridLeader, Grid: g2, UserID: "u-li"},
 		{ID: sid3, Name: "王强", Phone: "13800000003", Duty: appliance.DutyGridWorker, Grid: villageCode, UserID: "u-wang"},
+		{ID: sid4, Name: "王建军", Phone: "13800000004", Duty: appliance.DutyGridWorker, Grid: villageCode},
 	} {
 		mustDo(t, v.Store.SetStaff(ctx, "u-admin", m))
 	}
-	// Households: four in group 1, five in group 2, none in group 3.
+	// The work team: 王建军 (linked to his staff record) owes 4 days a
+	// month, 刘芳 2.
+	mustDo(t, v.Store.SetTeam(ctx, "u-admin", appliance.WorkTeam{Village: villageCode, Members: []appliance.TeamMember{
+		{ID: "p1", Name: "王建军", Unit: "市自然资源局", Days: 4, StaffID: sid4}, {ID: "p2", Name: "刘芳", Unit: "龙湖镇农业服务中心", Days: 2}}}))
+	// Households: four in group 1, five in group 2, none in group 3. Data
+	// missing: no phone for the 4th, 7th and 8th; no address for the 9th.
 	for i, g := range []string{g1, g1, g1, g1, g2, g2, g2, g2, g2} {
-		hid, err := v.Store.CreateHousehold(ctx, "u-admin", appliance.Household{Group: g, Address: fmt.Sprintf("%d号", i+1)},
+		h := appliance.Household{Group: g, Address: fmt.Sprintf("%d号", i+1), Phone: fmt.Sprintf("1390000000%d", i)}
+		switch i {
+		case 3, 6, 7:
+			h.Phone = ""
+		case 8:
+			h.Address = ""
+		}
+		hid, err := v.Store.CreateHousehold(ctx, "u-admin", h,
 			[]appliance.Person{hhPerson(fmt.Sprintf("户主%c", '甲'+rune(i)), "户主", ymd(1960, 1, 1+i), true, 10+i)})
 		mustDo(t, err)
 		w.household[g] = append(w.household[g], hid)
@@ -145,6 +159,16 @@ func runAssessMonth(t *testing.T) *assessWorld {
 			}
 		}
 		clk.t = day(d, 9)
+		// The work team's days: 王建军 the 9th, 10th and 23rd (one short of
+		// four), 刘芳 the 16th and 17th (her two).
+		for _, sg := range []struct {
+			member string
+			day    int
+		}{{"p1", 9}, {"p1", 10}, {"p1", 23}, {"p2", 16}, {"p2", 17}} {
+			if sg.day == d {
+				mustDo(t, v.Store.SignTeam(ctx, "u-wang", appliance.TeamSign{Village: villageCode, Member: sg.member, Date: date, At: "08:40"}))
+			}
+		}
 		switch d {
 		case 2:
 			w.c3 = register("u-li", appliance.SourcePatrol, g2, "")
@@ -214,6 +238,12 @@ func runAssessMonth(t *testing.T) *assessWorld {
 			assign(w.c2, "李娜")
 			resolve("u-li", w.c2)
 			visit(sid1, "张伟", g1, 3, date)
+			// A service 李娜 did, the villager satisfied.
+			r, err := v.Store.AskService(ctx, "u-wang", appliance.ServiceRequest{Grid: villageCode, Item: "代办养老认证", Kind: "代办服务", Source: "staff", Asked: date}, appliance.ServiceContact{})
+			mustDo(t, err)
+			r.State, r.Staff, r.Date, r.Outcome, r.Feedback = appliance.RequestDone, sid2, date, "已认证", "good"
+			_, err = v.Store.UpdateService(ctx, "u-wang", r)
+			mustDo(t, err)
 			w.exchange(t)
 		case 18:
 			resolve("u-wang", w.c4)
@@ -269,6 +299,16 @@ func runAssessMonth(t *testing.T) *assessWorld {
 	return w
 }
 
+// lineOf is the score's line of rule (the zero line when it has none).
+func lineOf(s appliance.Score, rule string) appliance.ScoreLine {
+	for _, l := range s.Lines {
+		if l.Rule == rule {
+			return l
+		}
+	}
+	return appliance.ScoreLine{}
+}
+
 func scoreMap(scores []appliance.Score) map[string]appliance.Score {
 	m := map[string]appliance.Score{}
 	for _, s := range scores {
@@ -320,7 +360,9 @@ func TestAssessScenario(t *testing.T) {
 			// feedback −1; finding of the 12th void (objection upheld).
 			"village|" + villageCode: "96",
 			// c1 found on patrol +0.5, on time +1, satisfied +0.5;
-			// 3 of 4 households = 75% < 80%: −1.
+			// 3 of 4 households = 75% < 80%: −1. (The data missing
+			// counts from November 16th, under the town's table: the
+			// built-in one of a day before 2026-12-08 has no such rule.)
 			"group|" + g1: "101",
 			// c2 overdue 13th −2; c3 reopened 10th −2, resolved again on
 			// time +1; 2 of 5 households visited (40%): 40 short, −4.
@@ -332,6 +374,8 @@ func TestAssessScenario(t *testing.T) {
 			// 2 visits +0.2, service +0.5, its poor feedback −1.
 			"person|" + sid2: "96.7",
 			"person|" + sid3: "100",
+			// No month of the team ended in the week.
+			"person|" + sid4: "100",
 		},
 		// November.
 		"2026-11": {
@@ -339,16 +383,23 @@ func TestAssessScenario(t *testing.T) {
 			// register 13th, 14th −1 each (v0), 25th −2 (v1); meetings 9th
 			// and 23rd +2 (16th: no minutes); service +0.5; c4 returned
 			// by the town −1; finding of the 19th −5 (objection rejected);
-			// the service's poor feedback −1.
-			"village|" + villageCode: "86",
-			// 4 of 4 households: no deduction.
-			"group|" + g1: "102",
+			// the service's poor feedback −1; the service of the 17th
+			// +0.5 and its good feedback +0.5; the work team in
+			// November: 王建军 3 of 4 days, −0.5 (刘芳 2 of 2).
+			"village|" + villageCode: "86.5",
+			// 4 of 4 households visited: no deduction; one without a
+			// phone: −0.5 (dated the 30th, under the town's table).
+			"group|" + g1: "101.5",
 			// c3 found +0.5, on time 3rd +1, reopened −2, on time 12th
-			// +1; c2 overdue −2; 2 of 5 households (40%): −4.
-			"group|" + g2:    "94.5",
+			// +1; c2 overdue −2; 2 of 5 households (40%): −4; 3
+			// households missing data −1.5.
+			"group|" + g2:    "93",
 			"person|" + sid1: "101.4",
-			// as in week 46, and c3's first resolution on time +1.
-			"person|" + sid2: "97.7",
+			// as in week 46, and c3's first resolution on time +1, the
+			// service of the 17th +0.5 and its good feedback +0.5.
+			"person|" + sid2: "98.7",
+			// a day short in the village in November: −0.5.
+			"person|" + sid4: "99.5",
 			// rostered on the 20th, 张伟 signed in instead: −2; c4,
 			// back from the town, resolved by him on time: +1.
 			"person|" + sid3: "99",
@@ -382,6 +433,20 @@ func TestAssessScenario(t *testing.T) {
 			}
 			if g := got["group|"+g1]; g.Rank != 1 || got["group|"+g2].Rank != 3 {
 				t.Errorf("group ranks: %d %d", g.Rank, got["group|"+g2].Rank)
+			}
+			if l := lineOf(got["group|"+g2], "g-data"); l.Rule != "" {
+				t.Errorf("week 46 scored by a rule the built-in table gained later: %+v", l)
+			}
+		}
+		if pid == "2026-11" {
+			if l := lineOf(got["group|"+g2], "g-data"); l.Units != 3 || l.Points != -15 || l.Version != 1 || len(l.Refs) != 3 || !strings.Contains(strings.Join(l.Refs, " "), "户 "+w.household[g2][4]+"（缺住址或门牌号）") {
+				t.Errorf("group 2's data line: %+v", l)
+			}
+			if l := lineOf(got["village|"+villageCode], "v-team"); l.Units != 1 || l.Points != -5 || len(l.Refs) != 1 || l.Refs[0] != "驻村 2026-11 王建军 3/4天" {
+				t.Errorf("the village's work-team line: %+v", l)
+			}
+			if l := lineOf(got["person|"+sid2], "p-service-good"); l.Units != 1 || l.Points != 5 {
+				t.Errorf("李娜's satisfied service: %+v", l)
 			}
 		}
 		for k, total := range subjects {
@@ -463,4 +528,55 @@ func TestInspectionPlans(t *testing.T) {
 			}
 		}
 	}
+}
+
+// The town sends its villages' quarterly and yearly scores up; the city
+// ranks what it receives. Figures from TestAssessScenario: 杏花村 scored
+// 86.5 in November and nothing else in the fourth quarter or the year
+// (the month's evidence is all there is); the third quarter, before the
+// village used the box, is 100. A village cannot report for its town.
+func TestTownScoresUp(t *testing.T) {
+	w := runAssessMonth(t)
+	ctx := context.Background()
+	city := mustNode(t, appliance.NodeCity, cityCode, "郑州市", w.clk, true)
+	up, err := w.tw.Store.UpFeed()
+	mustDo(t, err)
+	// A village's entry claiming to be its town's report.
+	_, err = w.v.Store.Append(ctx, appliance.Draft{Author: "u-lead", Kind: appliance.KindTownScores, Version: 1, Body: appliance.TownScores{Town: townCode, Name: "龙湖镇", Day: "2026-12-01",
+		Period: mustPeriod(t, "2026-Q4"), Villages: []appliance.VillageScore{{Code: villageCode, Name: "杏花村", Total: 1200}}}})
+	mustDo(t, err)
+	copyFeed(t, w.v, w.tw, w.v.Store.Feed())
+	if reps, _ := w.tw.Store.TownScoreReports("2026-Q4"); len(reps) != 0 {
+		t.Fatalf("a village's claim folded at the town: %+v", reps)
+	}
+	wrote, err := w.tw.Store.SendScoresUp(ctx, w.clk.t)
+	if err != nil || !wrote {
+		t.Fatalf("sent: %v %v", wrote, err)
+	}
+	if wrote, err := w.tw.Store.SendScoresUp(ctx, w.clk.t); err != nil || wrote {
+		t.Fatalf("unchanged scores sent again: %v %v", wrote, err)
+	}
+	copyFeed(t, w.tw, city, up)
+	for id, want := range map[string]int{"2026-Q4": 865, "2026": 865, "2026-Q3": 1000, "2025": 1000} {
+		reps, err := city.Store.TownScoreReports(id)
+		mustDo(t, err)
+		if len(reps) != 1 || len(reps[0].Villages) != 1 || reps[0].Villages[0].Code != villageCode || reps[0].Villages[0].Total != want {
+			t.Errorf("%s at the city: %+v", id, reps)
+			continue
+		}
+		towns, villages := appliance.RankCity(reps)
+		if towns[0].Town != townCode || towns[0].Mean != want || towns[0].Rank != 1 || villages[0].Rank != 1 || villages[0].TownName != "龙湖镇" {
+			t.Errorf("%s ranked: %+v %+v", id, towns, villages)
+		}
+	}
+	if reps, _ := city.Store.TownScoreReports("2026-W49"); len(reps) != 0 {
+		t.Errorf("a week sent up: %+v", reps)
+	}
+}
+
+func mustPeriod(t *testing.T, id string) appliance.Period {
+	t.Helper()
+	p, err := appliance.ParsePeriod(id)
+	mustDo(t, err)
+	return p
 }

@@ -153,8 +153,8 @@ func (cs *Cases) RelayAll(ctx context.Context) error {
 // RunRelay keeps relaying on a town node until ctx ends: a second after
 // commits that carry case entries (a village's note on a case at the city,
 // the city's decisions arriving on its downward feed), and every ten
-// minutes anyway; at most hourly it also sends the town's statistics up
-// (SendStatsUp).
+// minutes anyway; at most hourly it also sends the town's statistics and
+// its villages' quarterly and yearly scores up (SendStatsUp, SendScoresUp).
 func (cs *Cases) RunRelay(ctx context.Context) {
 	if cs.Config.Node.Role != appliance.NodeTown {
 		return
@@ -181,6 +181,8 @@ func (cs *Cases) RunRelay(ctx context.Context) {
 		if time.Since(statsSent) >= time.Hour {
 			if _, err := cs.SendStatsUp(ctx, cs.Now()); err != nil && ctx.Err() == nil {
 				slog.Error("town statistics up", "err", err)
+			} else if _, err := cs.Store.SendScoresUp(ctx, cs.Now().In(cs.Loc)); err != nil && ctx.Err() == nil {
+				slog.Error("town scores up", "err", err) // docs/assessment.md, "At the city"
 			} else {
 				statsSent = time.Now()
 			}
