@@ -99,27 +99,28 @@ func RankCity(reports []TownScores) ([]TownRank, []CityVillageRank) {
 		}
 		return towns[i].Town < towns[j].Town
 	})
-	for i := range towns {
-		towns[i].Rank = i + 1
-		if i > 0 && towns[i].Mean == towns[i-1].Mean {
-			towns[i].Rank = towns[i-1].Rank
-		}
-	}
+	shareRanks(towns, func(t *TownRank) int { return t.Mean }, func(t *TownRank) *int { return &t.Rank })
 	sort.Slice(villages, func(i, j int) bool {
 		if villages[i].Total != villages[j].Total {
 			return villages[i].Total > villages[j].Total
 		}
 		return villages[i].Code < villages[j].Code
 	})
-	for i := range villages {
-		villages[i].Rank = i + 1
-		if i > 0 && villages[i].Total == villages[i-1].Total {
-			villages[i].Rank = villages[i-1].Rank
-		}
-	}
+	shareRanks(villages, func(v *CityVillageRank) int { return v.Total }, func(v *CityVillageRank) *int { return &v.Rank })
 	return towns, villages
 }
 
 // MeanText and TotalText are the figures as pages show them.
 func (t TownRank) MeanText() string         { return Points(t.Mean) }
 func (v CityVillageRank) TotalText() string { return Points(v.Total) }
+
+// shareRanks ranks s, sorted best first: equal totals share a rank (1, 2,
+// 2, 4).
+func shareRanks[T any](s []T, total func(*T) int, rank func(*T) *int) {
+	for i := range s {
+		*rank(&s[i]) = i + 1
+		if i > 0 && total(&s[i]) == total(&s[i-1]) {
+			*rank(&s[i]) = *rank(&s[i-1])
+		}
+	}
+}

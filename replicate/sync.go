@@ -313,32 +313,20 @@ func (r *Replicator) receive(b []byte) {
 	}
 }
 
-// ctrlLoop handles the control messages.
-func (r *Replicator) ctrlLoop(ctx context.Context) {
-	defer r.wg.Done()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case b := <-r.ctrl:
-			r.handle(b)
-			r.ctrlQueued.Add(-1)
-		}
-	}
-}
-
 // maxQueuedBytes bounds the received messages waiting to be handled.
 const maxQueuedBytes = 48 << 20
 
-func (r *Replicator) inboxLoop(ctx context.Context) {
+// handleLoop handles the messages of one queue (inbox or ctrl), calling
+// done after each.
+func (r *Replicator) handleLoop(ctx context.Context, q <-chan []byte, done func([]byte)) {
 	defer r.wg.Done()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case b := <-r.inbox:
+		case b := <-q:
 			r.handle(b)
-			r.queued.Add(-int64(len(b)))
+			done(b)
 		}
 	}
 }
