@@ -101,6 +101,14 @@ func CaseStatParts(c *Case) *StatParts {
 	return p
 }
 
+// CounterKeys are p.Counters; none for nil.
+func (p *StatParts) CounterKeys() map[string]int64 {
+	if p == nil {
+		return nil
+	}
+	return p.Counters
+}
+
 // Scopes are the places the case counts in, widest first.
 func (p *StatParts) Scopes() []string {
 	out := []string{"*", "t" + TownOf(p.Village), "v" + p.Village}

@@ -109,8 +109,21 @@ type LimitsConfig struct {
 	MemoryMiB int `toml:"memory_mib"`
 }
 
-// TownMemoryMiB is the default memory_mib of a town or city node.
-const TownMemoryMiB = 512
+// The default memory_mib: a village box shares 1 GB with the kiosk
+// browser and CUPS; a town or city takes batches from many children at
+// once.
+const (
+	VillageMemoryMiB = 96
+	TownMemoryMiB    = 512
+)
+
+// DefaultMemoryMiB is the default memory_mib of a node of role.
+func DefaultMemoryMiB(role string) int {
+	if role == NodeVillage {
+		return VillageMemoryMiB
+	}
+	return TownMemoryMiB
+}
 
 // Rate is "N/period", e.g. "5/10m": N at once, then N per period.
 type Rate struct {
@@ -262,7 +275,7 @@ func DefaultConfig() Config {
 			ReportsAll:       Rate{60, time.Hour},
 			ReportsScreen:    Rate{30, 10 * time.Minute},
 			PostsPerClient:   Rate{60, time.Minute},
-			MemoryMiB:        96,
+			MemoryMiB:        VillageMemoryMiB,
 		},
 		Backup:   BackupConfig{At: "02:30", Daily: 7, Weekly: 4, SeparateDisk: true},
 		Upgrade:  UpgradeConfig{HealthyWithin: Duration{time.Minute}},
@@ -317,9 +330,8 @@ func LoadConfig(path string) (Config, error) {
 	if !md.IsDefined("services") {
 		cfg.Services = defServices
 	}
-	if !md.IsDefined("limits", "memory_mib") && cfg.Node.Role != NodeVillage {
-		// A town or city takes batches from many children at once.
-		cfg.Limits.MemoryMiB = TownMemoryMiB
+	if !md.IsDefined("limits", "memory_mib") {
+		cfg.Limits.MemoryMiB = DefaultMemoryMiB(cfg.Node.Role)
 	}
 	if und := md.Undecoded(); len(und) > 0 {
 		return cfg, fmt.Errorf("config %s: unknown setting %q", path, und[0].String())

@@ -1,6 +1,7 @@
 package replicate
 
 import (
+	"slices"
 	"time"
 
 	"github.com/hashicorp/memberlist"
@@ -33,17 +34,15 @@ func expectsBatch(offer, want heads) bool {
 
 // grant gives p a place to send a batch in, or puts it in line with its
 // want, to be sent when a place frees (promote); with a nil want, it is
-// not put in line. r.mu held.
+// not put in line. r.waiting holds exactly the peers with a waitingWant.
+// r.mu held.
 func (r *Replicator) grant(p *peer, want heads, now time.Time) bool {
 	r.expireGrants(now)
 	first := len(r.waiting) == 0 || r.waiting[0] == p.name
 	if _, ok := r.grants[p.name]; ok || (len(r.grants) < maxGrants && first) {
-		if p.waitingWant != nil && len(r.waiting) > 0 && r.waiting[0] == p.name {
-			r.waiting = r.waiting[1:]
-		}
+		r.leaveLine(p)
 		r.grants[p.name] = now.Add(r.grantFor())
 		r.grantsSeen = max(r.grantsSeen, len(r.grants))
-		p.waitingWant = nil
 		return true
 	}
 	if want == nil {
@@ -55,6 +54,15 @@ func (r *Replicator) grant(p *peer, want heads, now time.Time) bool {
 	}
 	p.waitingWant = want
 	return false
+}
+
+// leaveLine takes p out of the line. r.mu held.
+func (r *Replicator) leaveLine(p *peer) {
+	if p.waitingWant == nil {
+		return
+	}
+	p.waitingWant = nil
+	r.waiting = slices.DeleteFunc(r.waiting, func(n string) bool { return n == p.name })
 }
 
 // release frees the place of name (its batch was stored or refused, or
@@ -82,10 +90,8 @@ func (r *Replicator) promote(now time.Time) []grantedWant {
 		n := r.waiting[0]
 		r.waiting = r.waiting[1:]
 		p := r.peers[n]
-		if p == nil || p.waitingWant == nil || !p.alive || p.node == nil {
-			if p != nil {
-				p.waitingWant = nil
-			}
+		if !p.alive || p.node == nil {
+			p.waitingWant = nil
 			continue
 		}
 		r.grants[n] = now.Add(r.grantFor())

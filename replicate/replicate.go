@@ -173,7 +173,7 @@ type Replicator struct {
 
 	grants  map[string]time.Time // members that may send a batch now, until (grant.go)
 	waiting []string             // members whose want waits for a place, in order
-	// The most granted and waiting at once, for /metrics and tests.
+	// The most granted and waiting at once, for tests.
 	grantsSeen, waitingSeen int
 
 	queued     atomic.Int64 // bytes in inbox
@@ -393,7 +393,7 @@ func (r *Replicator) memberEvent(n *memberlist.Node, alive bool) {
 	parent := p.meta.Role == parentRole(r.cfg.Node.Role)
 	var promoted []grantedWant
 	if !alive {
-		p.waitingWant = nil
+		r.leaveLine(p)
 		promoted = r.release(n.Name, time.Now())
 	}
 	r.mu.Unlock()

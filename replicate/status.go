@@ -130,16 +130,15 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	c.r.mu.Lock()
 	got, photoBytes := c.r.photosRecv, c.r.photoBytes
-	c.r.expireGrants(time.Now())
-	granted, waiting := len(c.r.grants), map[string]bool{}
-	for _, n := range c.r.waiting {
-		if p := c.r.peers[n]; p != nil && p.waitingWant != nil {
-			waiting[n] = true
+	granted, waiting, now := 0, len(c.r.waiting), time.Now()
+	for _, until := range c.r.grants {
+		if !now.After(until) {
+			granted++
 		}
 	}
 	c.r.mu.Unlock()
 	ch <- prometheus.MustNewConstMetric(descGranted, prometheus.GaugeValue, float64(granted))
-	ch <- prometheus.MustNewConstMetric(descWaiting, prometheus.GaugeValue, float64(len(waiting)))
+	ch <- prometheus.MustNewConstMetric(descWaiting, prometheus.GaugeValue, float64(waiting))
 	ch <- prometheus.MustNewConstMetric(descPhotoB, prometheus.CounterValue, float64(photoBytes))
 	ch <- prometheus.MustNewConstMetric(descPhotos, prometheus.CounterValue, float64(got))
 	ch <- prometheus.MustNewConstMetric(descPhotosW, prometheus.GaugeValue, float64(c.r.store.CountWantedPhotos()))

@@ -38,7 +38,8 @@ func (caseView) Name() string { return "cases" }
 
 // Version 2: statistics by department, subcategory and category × outcome
 // (the API for integrators) and the callback queue's index. Version 3: the
-// open cases' index (v_case_open). A file folded by an older version is
+// open cases' index (v_case_open). Version 5: statistics as cells and
+// day records (case_cells.go). A file folded by an older version is
 // refolded at open.
 func (caseView) Version() int { return 5 }
 
@@ -160,38 +161,22 @@ func refoldCase(tx *Tx, id string, reporter bool) error {
 	if err := putCaseDay(tx, id, op, np); err != nil {
 		return err
 	}
+	// In a run of folds (Tx.batched) the sums are added once at its end;
+	// alone, now.
+	stats := statBatch{}
 	if tx.batch != nil {
-		// Summed at the end of the run anyway: no diff needed.
-		tx.batch.stats.add(op, -1)
-		tx.batch.stats.add(np, 1)
-		if op != nil {
-			for k, n := range op.Counters {
-				tx.AddCounter(bucketCaseStats, k, -n)
-			}
-		}
-		if np != nil {
-			for k, n := range np.Counters {
-				tx.AddCounter(bucketCaseStats, k, n)
-			}
-		}
-	} else {
-		st := statBatch{}
-		st.add(op, -1)
-		st.add(np, 1)
-		if err := st.flush(tx); err != nil {
+		stats = tx.batch.stats
+	}
+	stats.add(op, -1)
+	stats.add(np, 1)
+	if tx.batch == nil {
+		if err := stats.flush(tx); err != nil {
 			return err
 		}
-		var oc, nc map[string]int64
-		if op != nil {
-			oc = op.Counters
-		}
-		if np != nil {
-			nc = np.Counters
-		}
-		for k, n := range diffContributions(oc, nc) {
-			if err := tx.AddCounter(bucketCaseStats, k, n); err != nil {
-				return err
-			}
+	}
+	for k, n := range diffContributions(op.CounterKeys(), np.CounterKeys()) {
+		if err := tx.AddCounter(bucketCaseStats, k, n); err != nil {
+			return err
 		}
 	}
 	due, order := tx.Bucket(bucketCaseDue), tx.Bucket(bucketCaseOrder)

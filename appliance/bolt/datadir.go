@@ -50,8 +50,8 @@ func InitDataDir(ctx context.Context, dir string, node appliance.Node, opts Init
 	if opts.Config != nil {
 		cfg = *opts.Config
 	}
-	if node.Role != appliance.NodeVillage && cfg.Limits.MemoryMiB == appliance.DefaultConfig().Limits.MemoryMiB {
-		cfg.Limits.MemoryMiB = appliance.TownMemoryMiB // the default, for a town or city
+	if cfg.Limits.MemoryMiB == appliance.VillageMemoryMiB { // left at the default
+		cfg.Limits.MemoryMiB = appliance.DefaultMemoryMiB(node.Role)
 	}
 	cfg.Node = node
 	if err := cfg.Validate(); err != nil {
